@@ -37,7 +37,8 @@ mount -t 9p -o "$P9,ro" job /job || die "cannot mount job share"
 ip link set lo up || log "warning: cannot bring up lo"
 
 # The working directory may be hidden by the tmpfs mounts below: keep a handle.
-mount -o bind "$R$CWD" /cwd-ro 2>/dev/null || log "warning: cwd $CWD not visible in the VM"
+CWD_BOUND=
+mount -o bind "$R$CWD" /cwd-ro 2>/dev/null && CWD_BOUND=1 || log "warning: cwd $CWD not visible in the VM"
 
 mount -t proc proc "$R/proc" || die "mount proc"
 mount -t sysfs sysfs "$R/sys" || die "mount sysfs"
@@ -53,7 +54,7 @@ mount -t mqueue mqueue "$R/dev/mqueue" 2>/dev/null
 for d in /tmp /var/tmp; do mount -t tmpfs -o mode=1777 tmpfs "$R$d" || die "mount tmpfs $d"; done
 mount -t tmpfs -o mode=0755 tmpfs "$R/run" || die "mount tmpfs /run"
 
-if [ ! -d "$R$CWD" ] && mountpoint -q /cwd-ro; then
+if [ ! -d "$R$CWD" ] && [ -n "$CWD_BOUND" ]; then
   mkdir -p "$R$CWD" && mount -o bind /cwd-ro "$R$CWD"
 fi
 mkdir -p "$R$OUTDIR" 2>/dev/null
