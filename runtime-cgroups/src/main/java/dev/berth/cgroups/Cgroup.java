@@ -1,0 +1,75 @@
+package dev.berth.cgroups;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * One container's cgroup, in every hierarchy the driver uses (one directory per v1 hierarchy plus
+ * the v2 directory when one exists). {@link #close()} removes it.
+ */
+public interface Cgroup extends AutoCloseable {
+
+  /** The name given to {@link CgroupDriver#create}. */
+  String name();
+
+  /** The limits last applied. */
+  Resources resources();
+
+  /** Every directory of this cgroup (v1 hierarchies first, then the v2 directory). */
+  List<Path> paths();
+
+  /** Every {@code cgroup.procs} file a process must join (one per v1 hierarchy + the v2 directory). */
+  List<Path> procsFiles();
+
+  /** The v2 directory, for {@code clone3(CLONE_INTO_CGROUP)}, when one exists. */
+  Optional<Path> unifiedPath();
+
+  /** Moves a process into this cgroup in every hierarchy. */
+  void addProcess(long pid);
+
+  /** Processes currently in the cgroup (union over all hierarchies). */
+  Set<Long> pids();
+
+  CgroupStats stats();
+
+  /** Applies new limits; fields unset in {@code resources} are left as they are. */
+  void update(Resources resources);
+
+  /** Freezes every process and waits until the kernel reports the cgroup frozen. */
+  void freeze();
+
+  /** Thaws the cgroup and waits until the kernel reports it thawed. */
+  void thaw();
+
+  boolean frozen();
+
+  /** SIGKILLs every process in the cgroup and waits (bounded) until it is empty. */
+  void killAll();
+
+  /**
+   * The kernel's oom_kill counter for this cgroup (v2 memory.events, v1 memory.oom_control), read
+   * now: after the container's processes exited, {@code > 0} means it was OOM-killed. 0 when the
+   * memory controller is not available.
+   */
+  long oomKillCount();
+
+  /**
+   * Registers an OOM listener. Each increment of {@code oom}/{@code oom_kill} since the cgroup was
+   * created is delivered exactly once, on the driver's watcher thread (or on the thread calling
+   * {@link #remove()}, which performs a final check). Close the returned handle to unregister.
+   */
+  AutoCloseable onOom(Consumer<OomEvent> listener);
+
+  /**
+   * Kills remaining processes and removes the directory in every hierarchy (leaf first, bounded
+   * retries on EBUSY). Idempotent.
+   */
+  void remove();
+
+  /** Same as {@link #remove()}. */
+  @Override
+  void close();
+}

@@ -1,0 +1,129 @@
+package dev.berth.cgroups.internal;
+
+import dev.berth.cgroups.Cgroup;
+import dev.berth.cgroups.CgroupDriver;
+import dev.berth.cgroups.CgroupException;
+import dev.berth.cgroups.CgroupMode;
+import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.Resources;
+import dev.berth.cgroups.internal.linux.Syscalls;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Shared parts of the v1 and v2 drivers. */
+abstract class BaseDriver implements CgroupDriver {
+  static final Logger LOG = LoggerFactory.getLogger("dev.berth.cgroups");
+
+  final CgroupDriver.Options options;
+  final HostLayout layout;
+  final Syscalls sys;
+  final CgroupFs fs;
+  final OomWatcher watcher;
+  /** Parent directories this driver created (top-down), removed on close when empty. */
+  private final List<Path> createdParents = Collections.synchronizedList(new ArrayList<>());
+
+  BaseDriver(CgroupDriver.Options options, HostLayout layout, Syscalls sys, CgroupFs fs) {
+    this.options = options;
+    this.layout = layout;
+    this.sys = sys;
+    this.fs = fs;
+    this.watcher = new OomWatcher(sys, fs);
+  }
+
+  @Override
+  public CgroupMode mode() {
+    return layout.mode();
+  }
+
+  long timeoutMillis() {
+    return options.timeout().toMillis();
+  }
+
+  /** The parent's cgroup path in a hierarchy where this process sits at {@code ownPath}. */
+  String parentCgroupPath(String ownPath) {
+    String p = options.parent();
+    if (p.startsWith("/")) return p;
+    if (p.isEmpty()) return ownPath;
+    return ownPath.endsWith("/") ? ownPath + p : ownPath + "/" + p;
+  }
+
+  /** mkdir -p of {@code dir}, recording what was created; the mount point itself must exist. */
+  void mkdirs(Path dir) {
+    List<Path> missing = new ArrayList<>();
+    for (Path p = dir; p != null && !fs.exists(p); p = p.getParent()) {
+      missing.add(0, p);
+    }
+    for (Path p : missing) {
+      if (fs.mkdir(p)) {
+        createdParents.add(p);
+        onParentCreated(p);
+      }
+    }
+  }
+
+  /** Hook for v1 cpuset initialisation. */
+  void onParentCreated(Path dir) {}
+
+  abstract void applyLimits(CgroupImpl cg, Resources r);
+
+  abstract CgroupStats readStats(CgroupImpl cg);
+
+  /** The file holding the OOM counters (memory.events or memory.oom_control), if any. */
+  abstract Optional<Path> oomFile(CgroupImpl cg);
+
+  abstract boolean oomFileIsV2();
+
+  @Override
+  public List<String> list() {
+    TreeSet<String> names = new TreeSet<>();
+    for (Path parent : parentPaths()) {
+      for (Path c : fs.childDirs(parent)) {
+        names.add(c.getFileName().toString());
+      }
+    }
+    return new ArrayList<>(names);
+  }
+
+  @Override
+  public Optional<Cgroup> open(String name) {
+    Drivers.checkName("name", name);
+    CgroupImpl cg = handle(name, true);
+    return cg.paths().isEmpty() ? Optional.empty() : Optional.of(cg);
+  }
+
+  /** A handle for {@code name}; with {@code existingOnly} only directories that exist are included. */
+  abstract CgroupImpl handle(String name, boolean existingOnly);
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CgroupException("interrupted", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    watcher.close();
+    List<Path> dirs;
+    synchronized (createdParents) {
+      dirs = new ArrayList<>(createdParents);
+      createdParents.clear();
+    }
+    Collections.reverse(dirs);
+    for (Path d : dirs) {
+      try {
+        if (fs.childDirs(d).isEmpty()) fs.rmdir(d);
+      } catch (CgroupException e) {
+        LOG.debug("leaving {}: {}", d, e.getMessage());
+      }
+    }
+  }
+}

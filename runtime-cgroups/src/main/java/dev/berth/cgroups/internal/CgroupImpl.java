@@ -1,0 +1,316 @@
+package dev.berth.cgroups.internal;
+
+import dev.berth.cgroups.Cgroup;
+import dev.berth.cgroups.CgroupException;
+import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.OomEvent;
+import dev.berth.cgroups.Resources;
+import dev.berth.cgroups.internal.CgroupFs.FsException;
+import dev.berth.cgroups.internal.linux.SyscallException;
+import dev.berth.cgroups.internal.linux.Syscalls;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/** A container cgroup: one directory per v1 hierarchy and/or one v2 directory. */
+final class CgroupImpl implements Cgroup {
+
+  /** A directory of this cgroup in one v1 hierarchy. */
+  record V1Dir(Set<String> controllers, Path dir) {}
+
+  private final BaseDriver driver;
+  private final String name;
+  private final List<V1Dir> v1;
+  private final Optional<Path> unified;
+  private volatile Resources resources;
+  private volatile boolean removed;
+  private final OomWatcher.Entry oomEntry;
+
+  CgroupImpl(BaseDriver driver, String name, List<V1Dir> v1, Optional<Path> unified, Resources resources) {
+    this.driver = driver;
+    this.name = name;
+    this.v1 = List.copyOf(v1);
+    this.unified = unified;
+    this.resources = resources;
+    Optional<Path> oom = driver.oomFile(this);
+    this.oomEntry = oom.map(f -> driver.watcher.entry(name, f, driver.oomFileIsV2())).orElse(null);
+  }
+
+  List<V1Dir> v1Dirs() {
+    return v1;
+  }
+
+  Optional<Path> v1Dir(String controller) {
+    return v1.stream().filter(d -> d.controllers().contains(controller)).map(V1Dir::dir).findFirst();
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Resources resources() {
+    return resources;
+  }
+
+  @Override
+  public List<Path> paths() {
+    List<Path> out = new ArrayList<>();
+    v1.forEach(d -> out.add(d.dir()));
+    unified.ifPresent(out::add);
+    return out;
+  }
+
+  @Override
+  public List<Path> procsFiles() {
+    List<Path> out = new ArrayList<>();
+    for (Path p : paths()) out.add(p.resolve("cgroup.procs"));
+    return out;
+  }
+
+  @Override
+  public Optional<Path> unifiedPath() {
+    return unified;
+  }
+
+  private void checkLive() {
+    if (removed) throw new CgroupException("cgroup " + name + " was removed");
+  }
+
+  @Override
+  public void addProcess(long pid) {
+    checkLive();
+    if (pid <= 0) throw new IllegalArgumentException("pid: must be > 0, got " + pid);
+    for (Path f : procsFiles()) {
+      driver.fs.write(f, Long.toString(pid));
+    }
+  }
+
+  @Override
+  public Set<Long> pids() {
+    Set<Long> out = new TreeSet<>();
+    for (Path f : procsFiles()) {
+      driver.fs.readIfExists(f).ifPresent(s -> {
+        for (String line : s.split("\n")) {
+          String t = line.trim();
+          if (!t.isEmpty()) out.add(Long.parseLong(t));
+        }
+      });
+    }
+    return out;
+  }
+
+  private Set<Long> pidsIn(Path dir) {
+    Set<Long> out = new TreeSet<>();
+    driver.fs.readIfExists(dir.resolve("cgroup.procs")).ifPresent(s -> {
+      for (String line : s.split("\n")) {
+        String t = line.trim();
+        if (!t.isEmpty()) out.add(Long.parseLong(t));
+      }
+    });
+    return out;
+  }
+
+  @Override
+  public CgroupStats stats() {
+    checkLive();
+    return driver.readStats(this);
+  }
+
+  @Override
+  public void update(Resources r) {
+    checkLive();
+    driver.applyLimits(this, r);
+    this.resources = r;
+  }
+
+  private Optional<Path> v2Freeze() {
+    return unified.map(d -> d.resolve("cgroup.freeze")).filter(driver.fs::exists);
+  }
+
+  private Optional<Path> v1Freezer() {
+    return v1Dir("freezer").map(d -> d.resolve("freezer.state"));
+  }
+
+  @Override
+  public void freeze() {
+    checkLive();
+    setFrozen(true);
+  }
+
+  @Override
+  public void thaw() {
+    checkLive();
+    setFrozen(false);
+  }
+
+  private void setFrozen(boolean freeze) {
+    long deadline = System.currentTimeMillis() + driver.timeoutMillis();
+    Optional<Path> v2 = v2Freeze();
+    if (v2.isPresent()) {
+      driver.fs.write(v2.get(), freeze ? "1" : "0");
+      long sleep = 1;
+      while (v2Frozen() != freeze) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new CgroupException((freeze ? "freeze " : "thaw ") + unified.get() + ": cgroup.events did not report frozen "
+              + (freeze ? 1 : 0) + " within " + driver.timeoutMillis() + " ms");
+        }
+        BaseDriver.sleep(sleep);
+        sleep = Math.min(20, sleep * 2);
+      }
+      return;
+    }
+    Optional<Path> v1 = v1Freezer();
+    if (v1.isEmpty()) {
+      throw new CgroupException("cannot " + (freeze ? "freeze" : "thaw") + " cgroup " + name
+          + ": no cgroup.freeze (cgroup v2) and no v1 freezer hierarchy on this host");
+    }
+    String want = freeze ? "FROZEN" : "THAWED";
+    driver.fs.write(v1.get(), want);
+    long sleep = 1;
+    while (true) {
+      String state = driver.fs.read(v1.get()).trim();
+      if (state.equals(want)) return;
+      if (System.currentTimeMillis() > deadline) {
+        if (freeze) driver.fs.write(v1.get(), "THAWED");
+        throw new CgroupException((freeze ? "freeze " : "thaw ") + v1.get() + ": state is " + state + " after "
+            + driver.timeoutMillis() + " ms");
+      }
+      BaseDriver.sleep(sleep);
+      sleep = Math.min(20, sleep * 2);
+      driver.fs.write(v1.get(), want); // runc re-writes while FREEZING
+    }
+  }
+
+  private boolean v2Frozen() {
+    String ev = driver.fs.readIfExists(unified.get().resolve("cgroup.events")).orElse("");
+    return StatsReader.flatKeyed(ev).getOrDefault("frozen", 0L) == 1L;
+  }
+
+  @Override
+  public boolean frozen() {
+    if (v2Freeze().isPresent()) return v2Frozen();
+    return v1Freezer().flatMap(driver.fs::readIfExists).map(s -> s.trim().equals("FROZEN")).orElse(false);
+  }
+
+  @Override
+  public void killAll() {
+    if (removed) return;
+    long deadline = System.currentTimeMillis() + driver.timeoutMillis();
+    Optional<Path> kill = unified.map(d -> d.resolve("cgroup.kill")).filter(driver.fs::exists);
+    boolean first = true;
+    long sleep = 1;
+    while (true) {
+      Set<Long> pids = pids();
+      if (pids.isEmpty()) return;
+      if (System.currentTimeMillis() > deadline) {
+        throw new CgroupException("kill cgroup " + name + ": processes " + pids + " still present after "
+            + driver.timeoutMillis() + " ms");
+      }
+      if (kill.isPresent() && first) {
+        driver.fs.write(kill.get(), "1");
+      } else {
+        for (long pid : pids) {
+          try {
+            driver.sys.kill(pid, Syscalls.SIGKILL);
+          } catch (SyscallException e) {
+            throw new CgroupException("kill " + pid + " of cgroup " + name + ": " + e.getMessage(), e);
+          }
+        }
+        // A v1-frozen task only dies once thawed.
+        v1Freezer().ifPresent(f -> {
+          String st = driver.fs.readIfExists(f).orElse("THAWED").trim();
+          if (!st.equals("THAWED")) driver.fs.write(f, "THAWED");
+        });
+      }
+      first = false;
+      BaseDriver.sleep(sleep);
+      sleep = Math.min(50, sleep * 2);
+    }
+  }
+
+  @Override
+  public long oomKillCount() {
+    if (oomEntry == null) return 0;
+    return oomEntry.readCounts()[1];
+  }
+
+  @Override
+  public AutoCloseable onOom(Consumer<OomEvent> listener) {
+    checkLive();
+    if (oomEntry == null) {
+      return () -> {};
+    }
+    return driver.watcher.addListener(oomEntry, listener);
+  }
+
+  @Override
+  public void remove() {
+    if (removed) return;
+    synchronized (this) {
+      if (removed) return;
+      long deadline = System.currentTimeMillis() + driver.timeoutMillis();
+      if (!pids().isEmpty()) {
+        try {
+          killAll();
+        } catch (CgroupException e) {
+          BaseDriver.LOG.warn("{}", e.getMessage());
+        }
+      }
+      if (oomEntry != null) {
+        try {
+          oomEntry.check();
+        } catch (RuntimeException e) {
+          BaseDriver.LOG.debug("final OOM check of {}: {}", name, e.toString());
+        }
+        driver.watcher.unregister(oomEntry);
+      }
+      List<String> failures = new ArrayList<>();
+      for (Path dir : paths()) {
+        long sleep = 2;
+        int attempts = 0;
+        while (true) {
+          attempts++;
+          try {
+            driver.fs.rmdir(dir);
+            break;
+          } catch (FsException e) {
+            if (e.isNotFound()) break;
+            if (!e.isBusy() || System.currentTimeMillis() > deadline) {
+              failures.add(e.getMessage() + " (after " + attempts + " attempts; processes: " + pidsIn(dir) + ")");
+              break;
+            }
+            for (long pid : pidsIn(dir)) {
+              try {
+                driver.sys.kill(pid, Syscalls.SIGKILL);
+              } catch (SyscallException ignored) {
+                // reported through the failure below if it persists
+              }
+            }
+            BaseDriver.sleep(sleep);
+            sleep = Math.min(100, sleep * 2);
+          }
+        }
+      }
+      removed = true;
+      if (!failures.isEmpty()) {
+        throw new CgroupException("remove cgroup " + name + ": " + String.join("; ", failures));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    remove();
+  }
+
+  @Override
+  public String toString() {
+    return "Cgroup[" + name + " " + paths() + "]";
+  }
+}
