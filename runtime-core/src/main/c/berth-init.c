@@ -1,0 +1,512 @@
+/*
+ * berth-init: the native stage of Berth. It executes a plan and decides nothing.
+ *
+ * The JVM spawns this binary (from a sealed memfd) as the "monitor" with:
+ *   fd 0,1,2   the container's stdio
+ *   fd 3       a SOCK_SEQPACKET control socket to the JVM
+ *   fd 4..N    further fds the plan refers to (cgroup.procs files, ...)
+ *   argv[1]    N, the highest fd to keep; everything above is closed first
+ *
+ * Protocol (one packet per message; see docs/architecture.md for the diagram):
+ *   JVM -> monitor  plan            "BRT1" u32 version u32 nops, ops...
+ *   monitor -> JVM  'C' u32 pid     container init cloned (host pid)
+ *   JVM -> monitor  'G'             host-side setup done, go
+ *   monitor -> JVM  'X'             target exec'd (CLOEXEC error pipe closed)
+ *              or   'E' u32 op i32 errno operand    first failing op
+ *   monitor -> JVM  'W' i32 status  target's wait status (after it ended)
+ *
+ * Op 0 (CLONE) runs in the monitor; every later op runs in the container init.
+ * FORK splits: the child continues with the next op (towards EXEC), the parent
+ * jumps to the op index given by its argument (init's own tail, ending in REAP).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x1000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#define PR_CAP_AMBIENT_RAISE 2
+#endif
+
+/* Op codes: keep in sync with dev.berth.core.internal.plan.OpCode. */
+enum {
+    OP_CLONE = 1,        /* u64 flags, i64 cgroup fd (-1: none) */
+    OP_WAIT_GO = 2,      /* - */
+    OP_WRITE_FD = 3,     /* i64 fd, bytes data; closes fd afterwards */
+    OP_UNSHARE = 4,      /* u64 flags */
+    OP_MOUNT = 5,        /* str source, str target, str fstype, u64 flags, str data, u64 resolve */
+    OP_OPEN_ROOT = 6,    /* str path: the directory later in-root ops resolve against */
+    OP_MKDIR = 7,        /* str path (in root), u64 mode: creates missing components */
+    OP_MKNOD = 8,        /* str path (in root), u64 mode, u64 major, u64 minor */
+    OP_SYMLINK = 9,      /* str target, str linkpath (in root) */
+    OP_PIVOT_ROOT = 10,  /* str new root */
+    OP_MASK = 11,        /* str path: /dev/null over a file, read-only tmpfs over a directory */
+    OP_SETHOSTNAME = 12, /* str name */
+    OP_LOOPBACK_UP = 13, /* - */
+    OP_SETRLIMIT = 14,   /* u64 resource, u64 soft, u64 hard */
+    OP_CAP_BOUNDING = 15,/* u64 keep mask: drops every other capability from the bounding set */
+    OP_KEEPCAPS = 16,    /* u64 0/1 */
+    OP_SETGROUPS = 17,   /* u64 gid... */
+    OP_SETGID = 18,      /* u64 gid */
+    OP_SETUID = 19,      /* u64 uid */
+    OP_CAPSET = 20,      /* u64 effective, u64 permitted, u64 inheritable */
+    OP_AMBIENT = 21,     /* u64 mask: clears the ambient set, then raises these */
+    OP_NO_NEW_PRIVS = 22,/* - */
+    OP_CHDIR = 23,       /* str path */
+    OP_FORK = 24,        /* u64 index the parent continues at */
+    OP_EXEC = 25,        /* u64 argc, str argv..., str env... */
+    OP_REAP = 26,        /* - : PID 1 duty: reap, forward signals, exit with the target's status */
+    OP_DUMPABLE = 27,    /* u64 0/1 */
+    OP_SETSID = 28,      /* - */
+    OP_UMASK = 29,       /* u64 mask */
+    OP_PDEATHSIG = 30,   /* u64 signal sent to init when the monitor dies */
+};
+enum { F_OPTIONAL = 1 }; /* op flag: ENOENT is not an error */
+enum { RESOLVE_PLAIN = 0, RESOLVE_ROOT = 1, RESOLVE_ROOT_NOSYMLINKS = 2 };
+
+struct arg { uint32_t len; const char *p; };
+struct op { uint32_t code, flags, nargs; struct arg *args; };
+
+static struct op *ops;
+static uint32_t nops;
+static int errfd = -1;      /* write end of the CLOEXEC error pipe */
+static int gofd = -1;       /* read end of the go pipe (init) */
+static int statusfd = -1;   /* write end of the status pipe (init) */
+static int rootfd = -1;
+static pid_t target = -1;
+
+/* ---- reporting -------------------------------------------------------- */
+
+static void put32(char *b, uint32_t v) { memcpy(b, &v, 4); }
+
+/* Sends (index, errno, operand) down the error pipe and ends this process. */
+_Noreturn static void fail(uint32_t index, int err, const char *operand) {
+    char rec[3072];
+    size_t n = operand ? strlen(operand) : 0;
+    if (n > sizeof rec - 12) n = sizeof rec - 12;
+    put32(rec, index); put32(rec + 4, (uint32_t)err); put32(rec + 8, (uint32_t)n);
+    memcpy(rec + 12, operand, n);
+    if (write(errfd, rec, 12 + n) < 0) { /* nothing more to do */ }
+    _exit(127);
+}
+
+/* ---- plan parsing ------------------------------------------------------- */
+
+static uint32_t rd32(const char **p, const char *end, int *ok) {
+    uint32_t v = 0;
+    if (end - *p < 4) { *ok = 0; return 0; }
+    memcpy(&v, *p, 4); *p += 4; return v;
+}
+
+static int parse_plan(const char *buf, size_t len) {
+    const char *p = buf, *end = buf + len; int ok = 1;
+    if (len < 12 || memcmp(p, "BRT1", 4) != 0) return -1;
+    p += 4;
+    if (rd32(&p, end, &ok) != 1) return -1;
+    nops = rd32(&p, end, &ok);
+    if (!ok || nops == 0 || nops > 100000) return -1;
+    ops = calloc(nops, sizeof *ops);
+    if (!ops) return -1;
+    for (uint32_t i = 0; i < nops; i++) {
+        ops[i].code = rd32(&p, end, &ok);
+        ops[i].flags = rd32(&p, end, &ok);
+        ops[i].nargs = rd32(&p, end, &ok);
+        if (!ok || ops[i].nargs > 1000000) return -1;
+        ops[i].args = calloc(ops[i].nargs + 1, sizeof(struct arg));
+        if (!ops[i].args) return -1;
+        for (uint32_t a = 0; a < ops[i].nargs; a++) {
+            uint32_t n = rd32(&p, end, &ok);
+            if (!ok || (size_t)(end - p) < n) return -1;
+            char *s = malloc(n + 1);            /* NUL-terminated copy for C string use */
+            if (!s) return -1;
+            memcpy(s, p, n); s[n] = 0; p += n;
+            ops[i].args[a].len = n; ops[i].args[a].p = s;
+        }
+    }
+    return p == end ? 0 : -1;
+}
+
+static const char *S(const struct op *o, uint32_t i) { return i < o->nargs ? o->args[i].p : ""; }
+static uint64_t U(const struct op *o, uint32_t i) {
+    uint64_t v = 0;
+    if (i < o->nargs && o->args[i].len == 8) memcpy(&v, o->args[i].p, 8);
+    return v;
+}
+
+/* ---- in-root path resolution -------------------------------------------- */
+
+struct open_how_ { uint64_t flags, mode, resolve; };
+#define RESOLVE_NO_MAGICLINKS_ 0x02
+#define RESOLVE_NO_SYMLINKS_ 0x04
+#define RESOLVE_IN_ROOT_ 0x10
+
+/* Opens path below rootfd as if rootfd were "/": symlinks cannot leave it. */
+static int open_in_root(const char *path, int oflags, int nosymlinks) {
+    struct open_how_ how = { .flags = (uint64_t)(oflags | O_CLOEXEC), .mode = 0,
+        .resolve = RESOLVE_IN_ROOT_ | RESOLVE_NO_MAGICLINKS_ | (nosymlinks ? RESOLVE_NO_SYMLINKS_ : 0) };
+    while (*path == '/') path++;
+    if (!*path) path = ".";
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/* Splits "a/b/c" into a directory fd for "a/b" (in root) and the leaf name. */
+static int open_parent(const char *path, char *leaf, size_t leafsz) {
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) : 0;
+    if (dl >= sizeof dir || strlen(slash ? slash + 1 : path) >= leafsz) { errno = ENAMETOOLONG; return -1; }
+    memcpy(dir, path, dl); dir[dl] = 0;
+    snprintf(leaf, leafsz, "%s", slash ? slash + 1 : path);
+    return open_in_root(dir, O_PATH | O_DIRECTORY, 0);
+}
+
+static int mkdirs_in_root(const char *path, mode_t mode) {
+    char buf[PATH_MAX];
+    if (strlen(path) >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
+    strcpy(buf, path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p; *p = 0;
+            char leaf[NAME_MAX + 1];
+            int dfd = open_parent(buf, leaf, sizeof leaf);
+            if (dfd < 0) return -1;
+            int r = mkdirat(dfd, leaf, mode);
+            int e = errno;
+            close(dfd);
+            if (r < 0 && e != EEXIST) { errno = e; return -1; }
+            *p = c;
+            if (!c) break;
+        }
+    }
+    return 0;
+}
+
+static void fd_path(int fd, char *buf, size_t n) { snprintf(buf, n, "/proc/self/fd/%d", fd); }
+
+/* ---- ops ---------------------------------------------------------------- */
+
+static int do_mount(const struct op *o) {
+    const char *src = S(o, 0), *dst = S(o, 1), *fs = S(o, 2), *data = S(o, 4);
+    unsigned long flags = (unsigned long)U(o, 3);
+    uint64_t resolve = U(o, 5);
+    if (resolve == RESOLVE_PLAIN)
+        return mount(*src ? src : NULL, dst, *fs ? fs : NULL, flags, *data ? data : NULL);
+    int fd = open_in_root(dst, O_PATH, resolve == RESOLVE_ROOT_NOSYMLINKS);
+    if (fd < 0) return -1;
+    char p[64]; fd_path(fd, p, sizeof p);
+    int r = mount(*src ? src : NULL, p, *fs ? fs : NULL, flags, *data ? data : NULL);
+    int e = errno; close(fd); errno = e;
+    return r;
+}
+
+static int do_mask(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) < 0) return -1;
+    if (S_ISDIR(st.st_mode))
+        return mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=555");
+    return mount("/dev/null", path, NULL, MS_BIND, NULL);
+}
+
+static int loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr; memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (r == 0) { ifr.ifr_flags |= IFF_UP | IFF_RUNNING; r = ioctl(s, SIOCSIFFLAGS, &ifr); }
+    int e = errno; close(s); errno = e;
+    return r;
+}
+
+static int cap_bounding(uint64_t keep) {
+    for (int c = 0; c <= 63; c++) {
+        if (keep & (1ULL << c)) continue;
+        if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) <= 0) continue; /* unknown to this kernel or gone */
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) return -1;
+    }
+    return 0;
+}
+
+static int cap_set(uint64_t eff, uint64_t prm, uint64_t inh) {
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2] = {
+        { (uint32_t)eff, (uint32_t)prm, (uint32_t)inh },
+        { (uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32) } };
+    return (int)syscall(SYS_capset, &h, d);
+}
+
+static int ambient(uint64_t mask) {
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return -1;
+    for (int c = 0; c <= 63; c++)
+        if ((mask & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) return -1;
+    return 0;
+}
+
+static void handler(int sig) { (void)sig; }
+
+/* Blocks every signal and installs a handler for each catchable one: a PID 1
+ * with SIG_DFL would never see signals sent from outside its namespace. */
+static void trap_signals(sigset_t *all) {
+    sigfillset(all);
+    sigprocmask(SIG_BLOCK, all, NULL);
+    struct sigaction sa; memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
+}
+
+static void untrap_signals(void) {
+    struct sigaction sa; memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
+    /* glibc keeps 32 and 33 for itself and refuses to reset them; the spawn left them ignored. */
+    struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } k = { SIG_DFL, 0, NULL, 0 };
+    for (int s = 32; s <= 33; s++) syscall(SYS_rt_sigaction, s, &k, NULL, 8);
+    sigset_t none; sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* PID 1: reaps every child, forwards catchable signals to the target and
+ * exits once the target is gone, reporting its wait status first. */
+_Noreturn static void reap(void) {
+    sigset_t all; sigfillset(&all);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&all, &si);
+        if (sig < 0) continue;
+        if (sig != SIGCHLD) { kill(target, sig); continue; }
+        int st; pid_t p;
+        while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+            if (p != target) continue;
+            if (write(statusfd, &st, sizeof st) < 0) { /* monitor falls back to our exit code */ }
+            _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        }
+    }
+}
+
+static int do_exec(const struct op *o) {
+    uint64_t argc = U(o, 0);
+    if (argc == 0 || argc + 1 > o->nargs) { errno = EINVAL; return -1; }
+    char **argv = calloc(argc + 1, sizeof(char *));
+    char **envp = calloc(o->nargs - argc, sizeof(char *));
+    if (!argv || !envp) return -1;
+    for (uint64_t i = 0; i < argc; i++) argv[i] = (char *)S(o, (uint32_t)(1 + i));
+    for (uint32_t i = (uint32_t)(1 + argc), j = 0; i < o->nargs; i++, j++) envp[j] = (char *)S(o, i);
+    environ = envp;                        /* execvp searches the container's PATH */
+    execvp(argv[0], argv);
+    return -1;
+}
+
+/* Runs ops from index i in the container init (and, after FORK, the target). */
+_Noreturn static void run(uint32_t i) {
+    sigset_t all;
+    for (; i < nops; i++) {
+        const struct op *o = &ops[i];
+        const char *operand = o->nargs ? S(o, 0) : "";
+        int r = 0;
+        switch (o->code) {
+        case OP_WAIT_GO: { char c; r = read(gofd, &c, 1) == 1 ? 0 : -1; if (r) errno = EPIPE; close(gofd); break; }
+        case OP_WRITE_FD: {
+            int fd = (int)U(o, 0);
+            r = write(fd, o->args[1].p, o->args[1].len) == (ssize_t)o->args[1].len ? 0 : -1;
+            operand = S(o, 2);                 /* the file the fd stands for */
+            int e = errno; close(fd); errno = e;
+            break; }
+        case OP_UNSHARE: r = unshare((int)U(o, 0)); break;
+        case OP_MOUNT: operand = S(o, 1); r = do_mount(o); break;
+        case OP_OPEN_ROOT: rootfd = open(S(o, 0), O_PATH | O_DIRECTORY | O_CLOEXEC); r = rootfd < 0 ? -1 : 0; break;
+        case OP_MKDIR: r = mkdirs_in_root(S(o, 0), (mode_t)U(o, 1)); break;
+        case OP_MKNOD: {
+            char leaf[NAME_MAX + 1];
+            int dfd = open_parent(S(o, 0), leaf, sizeof leaf);
+            r = dfd < 0 ? -1 : mknodat(dfd, leaf, (mode_t)U(o, 1), makedev(U(o, 2), U(o, 3)));
+            if (dfd >= 0) { int e = errno; close(dfd); errno = e; }
+            break; }
+        case OP_SYMLINK: {
+            char leaf[NAME_MAX + 1];
+            operand = S(o, 1);
+            int dfd = open_parent(S(o, 1), leaf, sizeof leaf);
+            r = dfd < 0 ? -1 : symlinkat(S(o, 0), dfd, leaf);
+            if (dfd >= 0) { int e = errno; close(dfd); errno = e; }
+            break; }
+        case OP_PIVOT_ROOT:
+            /* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only the new root. */
+            r = chdir(S(o, 0));
+            if (!r) r = (int)syscall(SYS_pivot_root, ".", ".");
+            if (!r) r = umount2(".", MNT_DETACH);
+            if (!r) r = chdir("/");
+            if (rootfd >= 0) { close(rootfd); rootfd = -1; }
+            break;
+        case OP_MASK: r = do_mask(S(o, 0)); break;
+        case OP_SETHOSTNAME: r = sethostname(S(o, 0), o->args[0].len); break;
+        case OP_LOOPBACK_UP: operand = "lo"; r = loopback_up(); break;
+        case OP_SETRLIMIT: {
+            struct rlimit rl = { (rlim_t)U(o, 1), (rlim_t)U(o, 2) };
+            r = setrlimit((int)U(o, 0), &rl); operand = S(o, 3); break; }
+        case OP_CAP_BOUNDING: operand = "bounding set"; r = cap_bounding(U(o, 0)); break;
+        case OP_KEEPCAPS: r = prctl(PR_SET_KEEPCAPS, U(o, 0), 0, 0, 0); operand = "PR_SET_KEEPCAPS"; break;
+        case OP_SETGROUPS: {
+            gid_t g[NGROUPS_MAX]; size_t n = o->nargs > NGROUPS_MAX ? NGROUPS_MAX : o->nargs;
+            for (size_t k = 0; k < n; k++) g[k] = (gid_t)U(o, (uint32_t)k);
+            r = setgroups(n, g); operand = "groups"; break; }
+        case OP_SETGID: r = setresgid((gid_t)U(o, 0), (gid_t)U(o, 0), (gid_t)U(o, 0)); operand = "gid"; break;
+        case OP_SETUID: r = setresuid((uid_t)U(o, 0), (uid_t)U(o, 0), (uid_t)U(o, 0)); operand = "uid"; break;
+        case OP_CAPSET: r = cap_set(U(o, 0), U(o, 1), U(o, 2)); operand = "capabilities"; break;
+        case OP_AMBIENT: r = ambient(U(o, 0)); operand = "ambient capabilities"; break;
+        case OP_NO_NEW_PRIVS: r = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); operand = "no_new_privs"; break;
+        case OP_DUMPABLE: r = prctl(PR_SET_DUMPABLE, U(o, 0), 0, 0, 0); operand = "dumpable"; break;
+        case OP_SETSID: r = setsid() < 0 ? -1 : 0; operand = "session"; break;
+        case OP_CHDIR: r = chdir(S(o, 0)); break;
+        case OP_UMASK: umask((mode_t)U(o, 0)); operand = "umask"; break;
+        case OP_PDEATHSIG: r = prctl(PR_SET_PDEATHSIG, U(o, 0), 0, 0, 0); operand = "pdeathsig"; break;
+        case OP_FORK: {
+            trap_signals(&all);
+            pid_t p = fork();
+            if (p < 0) { r = -1; operand = "target"; break; }
+            if (p == 0) { untrap_signals(); close(statusfd); break; }
+            target = p;
+            i = (uint32_t)U(o, 0) - 1;         /* the parent continues at its own tail */
+            break; }
+        case OP_EXEC: operand = S(o, 1); r = do_exec(o); break;
+        case OP_REAP:
+            close(errfd);                      /* init's part succeeded; EOF now waits only for the exec */
+            reap();
+        default: errno = EINVAL; r = -1; operand = "unknown op"; break;
+        }
+        if (r < 0 && !((o->flags & F_OPTIONAL) && errno == ENOENT)) fail(i, errno, operand);
+    }
+    _exit(0);
+}
+
+/* ---- monitor ------------------------------------------------------------ */
+
+static int send_msg(const void *buf, size_t n) { return send(3, buf, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1; }
+
+static int send_error(uint32_t index, int err, const char *operand, size_t n) {
+    char m[4096];
+    if (n > sizeof m - 9) n = sizeof m - 9;
+    m[0] = 'E'; put32(m + 1, index); put32(m + 5, (uint32_t)err); memcpy(m + 9, operand, n);
+    return send_msg(m, 9 + n);
+}
+
+struct clone_args_ { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
+
+int main(int argc, char **argv) {
+    int keep = argc > 1 ? atoi(argv[1]) : 3;
+    if (keep < 3) keep = 3;
+    /* Fds the JVM holds without CLOEXEC must never reach the container. */
+    if (syscall(SYS_close_range, keep + 1, ~0U, 0) < 0)
+        for (int fd = keep + 1; fd < 65536; fd++) close(fd);
+
+    static char buf[1 << 20];
+    ssize_t n = recv(3, buf, sizeof buf, MSG_TRUNC);
+    if (n <= 0 || (size_t)n > sizeof buf || parse_plan(buf, (size_t)n) < 0 || ops[0].code != OP_CLONE) {
+        send_error(0, EINVAL, "plan", 4);
+        return 1;
+    }
+    int errp[2], gop[2], stp[2];
+    if (pipe2(errp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC) || pipe2(stp, O_CLOEXEC)) {
+        send_error(0, errno, "pipe2", 5); return 1;
+    }
+    int pidfd = -1;
+    uint64_t flags = U(&ops[0], 0);
+    int64_t cgfd = (int64_t)U(&ops[0], 1);
+    struct clone_args_ ca = { .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
+    if (cgfd >= 0) { ca.flags |= CLONE_INTO_CGROUP; ca.cgroup = (uint64_t)cgfd; }
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0) {
+        const char *what = cgfd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone3";
+        send_error(0, errno, what, strlen(what)); return 1;
+    }
+    if (pid == 0) {
+        close(3); close(errp[0]); close(gop[1]); close(stp[0]);
+        if (cgfd >= 0) close((int)cgfd);
+        errfd = errp[1]; gofd = gop[0]; statusfd = stp[1];
+        run(1);
+    }
+    close(errp[1]); close(gop[0]); close(stp[1]);
+    if (cgfd >= 0) close((int)cgfd);
+
+    char m[16];
+    m[0] = 'C'; put32(m + 1, (uint32_t)pid);
+    int ok = send_msg(m, 5) == 0 && recv(3, m, sizeof m, 0) == 1 && m[0] == 'G';
+    if (!ok || write(gop[1], "G", 1) != 1) {  /* the JVM went away or refused: nothing may run */
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        waitpid((pid_t)pid, NULL, 0);
+        return 1;
+    }
+    close(gop[1]);
+
+    /* The error pipe reaches EOF when the target exec'd and init entered REAP. */
+    char rec[3072]; size_t got = 0; ssize_t r;
+    while ((r = read(errp[0], rec + got, sizeof rec - got)) > 0) got += (size_t)r;
+    close(errp[0]);
+    if (got >= 12) {
+        uint32_t idx, err, len;
+        memcpy(&idx, rec, 4); memcpy(&err, rec + 4, 4); memcpy(&len, rec + 8, 4);
+        if (len > got - 12) len = (uint32_t)(got - 12);
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        waitpid((pid_t)pid, NULL, 0);
+        send_error(idx, (int)err, rec + 12, len);
+        return 1;
+    }
+    m[0] = 'X';
+    send_msg(m, 1);
+
+    /* Supervise: the container ends, or the JVM goes away (then the container goes too). */
+    struct pollfd pf[2] = { { pidfd, POLLIN, 0 }, { 3, POLLIN, 0 } };
+    int nfds = 2;
+    for (;;) {
+        if (poll(pf, nfds, -1) < 0) { if (errno == EINTR) continue; break; }
+        if (pf[0].revents) break;
+        if (pf[1].revents) {
+            char c;
+            if (recv(3, &c, 1, MSG_DONTWAIT) <= 0) {
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                nfds = 1;
+            }
+        }
+    }
+    int st = 0, tst;
+    waitpid((pid_t)pid, &st, 0);
+    if (read(stp[0], &tst, sizeof tst) == sizeof tst) st = tst; /* the target's own status */
+    m[0] = 'W'; put32(m + 1, (uint32_t)st);
+    send_msg(m, 5);
+    return 0;
+}

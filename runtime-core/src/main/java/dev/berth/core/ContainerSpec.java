@@ -1,0 +1,369 @@
+package dev.berth.core;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What to run and how to isolate it: an immutable, validated value. Build one with
+ * {@link #builder()}; invalid input fails in {@link Builder#build()} with an
+ * {@link IllegalArgumentException} that names the field.
+ *
+ * <p>The names follow the OCI runtime-spec {@code config.json} where they fit
+ * ({@code process.args}, {@code process.cwd}, {@code hostname}, {@code process.rlimits},
+ * {@code linux.maskedPaths}, ...).
+ */
+public final class ContainerSpec {
+
+    /** Docker's and runc's default masked paths. */
+    public static final List<String> DEFAULT_MASKED_PATHS = List.of(
+            "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+            "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+            "/sys/devices/virtual/powercap");
+
+    /** Docker's and runc's default read-only paths. */
+    public static final List<String> DEFAULT_READONLY_PATHS = List.of(
+            "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
+
+    private static final Pattern ENV_KEY = Pattern.compile("[^=\\x00]+");
+    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})?");
+    private static final Pattern USER = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_.@-]*(:[A-Za-z0-9_.][A-Za-z0-9_.@-]*)?");
+
+    private final Path rootfs;
+    private final List<String> command;
+    private final Map<String, String> env;
+    private final String workingDir;
+    private final String user;
+    private final Optional<String> hostname;
+    private final List<Rlimit> rlimits;
+    private final Set<Capability> capabilities;
+    private final boolean noNewPrivileges;
+    private final boolean readonlyRootfs;
+    private final Set<Namespace> namespaces;
+    private final List<String> maskedPaths;
+    private final List<String> readonlyPaths;
+    private final Stdio stdin;
+    private final Stdio stdout;
+    private final Stdio stderr;
+
+    private ContainerSpec(Builder b) {
+        this.rootfs = b.rootfs;
+        this.command = List.copyOf(b.command);
+        this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
+        this.workingDir = b.workingDir;
+        this.user = b.user;
+        this.hostname = Optional.ofNullable(b.hostname);
+        this.rlimits = List.copyOf(b.rlimits.values());
+        this.capabilities = Collections.unmodifiableSet(EnumSet.copyOf(b.capabilities.isEmpty()
+                ? EnumSet.noneOf(Capability.class) : b.capabilities));
+        this.noNewPrivileges = b.noNewPrivileges;
+        this.readonlyRootfs = b.readonlyRootfs;
+        this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
+        this.maskedPaths = List.copyOf(b.maskedPaths);
+        this.readonlyPaths = List.copyOf(b.readonlyPaths);
+        this.stdin = b.stdin;
+        this.stdout = b.stdout;
+        this.stderr = b.stderr;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.rootfs = rootfs;
+        b.command = new ArrayList<>(command);
+        b.env = new LinkedHashMap<>(env);
+        b.workingDir = workingDir;
+        b.user = user;
+        b.hostname = hostname.orElse(null);
+        rlimits.forEach(r -> b.rlimits.put(r.type(), r));
+        b.capabilities = capabilities.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(capabilities);
+        b.noNewPrivileges = noNewPrivileges;
+        b.readonlyRootfs = readonlyRootfs;
+        b.namespaces = EnumSet.copyOf(namespaces);
+        b.maskedPaths = new ArrayList<>(maskedPaths);
+        b.readonlyPaths = new ArrayList<>(readonlyPaths);
+        b.stdin = stdin;
+        b.stdout = stdout;
+        b.stderr = stderr;
+        return b;
+    }
+
+    /** The container's root directory on the host. */
+    public Path rootfs() {
+        return rootfs;
+    }
+
+    /** {@code process.args}: the target's argv; argv[0] is looked up in the container's PATH. */
+    public List<String> command() {
+        return command;
+    }
+
+    /** {@code process.env}, in insertion order. */
+    public Map<String, String> env() {
+        return env;
+    }
+
+    /** {@code process.cwd}: an absolute path inside the container; "/" by default. */
+    public String workingDir() {
+        return workingDir;
+    }
+
+    /** {@code user[:group]}, by number or by name from the root's /etc/passwd and /etc/group; "0:0" by default. */
+    public String user() {
+        return user;
+    }
+
+    /** The UTS hostname; the container id when empty. */
+    public Optional<String> hostname() {
+        return hostname;
+    }
+
+    public List<Rlimit> rlimits() {
+        return rlimits;
+    }
+
+    /** The capability set of the target (bounding; also effective and permitted when it runs as uid 0). */
+    public Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    public boolean noNewPrivileges() {
+        return noNewPrivileges;
+    }
+
+    public boolean readonlyRootfs() {
+        return readonlyRootfs;
+    }
+
+    public Set<Namespace> namespaces() {
+        return namespaces;
+    }
+
+    public List<String> maskedPaths() {
+        return maskedPaths;
+    }
+
+    public List<String> readonlyPaths() {
+        return readonlyPaths;
+    }
+
+    public Stdio stdin() {
+        return stdin;
+    }
+
+    public Stdio stdout() {
+        return stdout;
+    }
+
+    public Stdio stderr() {
+        return stderr;
+    }
+
+    @Override
+    public String toString() {
+        return "ContainerSpec{rootfs=" + rootfs + ", command=" + command + ", user=" + user + ", cwd=" + workingDir + "}";
+    }
+
+    /** Builds a {@link ContainerSpec}. Not thread-safe. */
+    public static final class Builder {
+        private Path rootfs;
+        private List<String> command = new ArrayList<>();
+        private Map<String, String> env = new LinkedHashMap<>();
+        private String workingDir = "/";
+        private String user = "0:0";
+        private String hostname;
+        private final Map<Rlimit.Type, Rlimit> rlimits = new LinkedHashMap<>();
+        private Set<Capability> capabilities = Capability.dockerDefaults();
+        private boolean noNewPrivileges = true;
+        private boolean readonlyRootfs;
+        private Set<Namespace> namespaces = EnumSet.allOf(Namespace.class);
+        private List<String> maskedPaths = new ArrayList<>(DEFAULT_MASKED_PATHS);
+        private List<String> readonlyPaths = new ArrayList<>(DEFAULT_READONLY_PATHS);
+        private Stdio stdin = Stdio.discard();
+        private Stdio stdout = Stdio.inherit();
+        private Stdio stderr = Stdio.inherit();
+
+        private Builder() {}
+
+        public Builder rootfs(Path rootfs) {
+            this.rootfs = rootfs;
+            return this;
+        }
+
+        public Builder command(List<String> command) {
+            this.command = new ArrayList<>(Objects.requireNonNull(command, "command"));
+            return this;
+        }
+
+        public Builder command(String... command) {
+            return command(List.of(command));
+        }
+
+        public Builder env(String key, String value) {
+            env.put(key, value);
+            return this;
+        }
+
+        public Builder env(Map<String, String> variables) {
+            env.putAll(variables);
+            return this;
+        }
+
+        public Builder workingDir(String dir) {
+            this.workingDir = dir;
+            return this;
+        }
+
+        public Builder user(String user) {
+            this.user = user;
+            return this;
+        }
+
+        public Builder user(long uid, long gid) {
+            return user(uid + ":" + gid);
+        }
+
+        public Builder hostname(String hostname) {
+            this.hostname = hostname;
+            return this;
+        }
+
+        /** Sets a resource limit; a later call for the same type replaces the earlier. */
+        public Builder rlimit(Rlimit.Type type, long soft, long hard) {
+            rlimits.put(type, Rlimit.of(type, soft, hard));
+            return this;
+        }
+
+        public Builder addCapabilities(Capability... caps) {
+            capabilities.addAll(List.of(caps));
+            return this;
+        }
+
+        public Builder dropCapabilities(Capability... caps) {
+            capabilities.removeAll(List.of(caps));
+            return this;
+        }
+
+        /** Replaces the whole set (the Docker default set otherwise). */
+        public Builder capabilities(Collection<Capability> caps) {
+            capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
+            return this;
+        }
+
+        public Builder noNewPrivileges(boolean on) {
+            this.noNewPrivileges = on;
+            return this;
+        }
+
+        public Builder readonlyRootfs(boolean on) {
+            this.readonlyRootfs = on;
+            return this;
+        }
+
+        /** Shares the given namespace with the host instead of creating a new one. */
+        public Builder shareNamespace(Namespace ns) {
+            namespaces.remove(ns);
+            return this;
+        }
+
+        public Builder maskedPaths(List<String> paths) {
+            this.maskedPaths = new ArrayList<>(paths);
+            return this;
+        }
+
+        public Builder readonlyPaths(List<String> paths) {
+            this.readonlyPaths = new ArrayList<>(paths);
+            return this;
+        }
+
+        public Builder stdin(Stdio stdio) {
+            this.stdin = stdio;
+            return this;
+        }
+
+        public Builder stdout(Stdio stdio) {
+            this.stdout = stdio;
+            return this;
+        }
+
+        public Builder stderr(Stdio stdio) {
+            this.stderr = stdio;
+            return this;
+        }
+
+        public ContainerSpec build() {
+            if (rootfs == null) {
+                throw new IllegalArgumentException("rootfs: must be set");
+            }
+            if (!rootfs.isAbsolute()) {
+                rootfs = rootfs.toAbsolutePath();
+            }
+            if (command.isEmpty()) {
+                throw new IllegalArgumentException("command: must not be empty");
+            }
+            for (int i = 0; i < command.size(); i++) {
+                String a = command.get(i);
+                if (a == null || a.indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("command[" + i + "]: must be non-null without NUL bytes");
+                }
+            }
+            if (command.get(0).isEmpty()) {
+                throw new IllegalArgumentException("command[0]: must not be empty");
+            }
+            for (Map.Entry<String, String> e : env.entrySet()) {
+                if (e.getKey() == null || !ENV_KEY.matcher(e.getKey()).matches()) {
+                    throw new IllegalArgumentException("env: invalid variable name \"" + e.getKey() + "\"");
+                }
+                if (e.getValue() == null || e.getValue().indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("env." + e.getKey() + ": value must be non-null without NUL bytes");
+                }
+            }
+            requireAbsolute("workingDir", workingDir);
+            if (user == null || !USER.matcher(user).matches()) {
+                throw new IllegalArgumentException("user: expected user[:group] by name or number, got \"" + user + "\"");
+            }
+            if (hostname != null && !HOSTNAME.matcher(hostname).matches()) {
+                throw new IllegalArgumentException("hostname: \"" + hostname
+                        + "\" is not a valid host name (letters, digits, '-' and '.', at most 64)");
+            }
+            if (hostname != null && !namespaces.contains(Namespace.UTS)) {
+                throw new IllegalArgumentException("hostname: needs the container's own UTS namespace");
+            }
+            if (!namespaces.contains(Namespace.MOUNT)) {
+                throw new IllegalArgumentException("namespaces: the mount namespace cannot be shared");
+            }
+            maskedPaths.forEach(p -> requireAbsolute("maskedPaths", p));
+            readonlyPaths.forEach(p -> requireAbsolute("readonlyPaths", p));
+            Objects.requireNonNull(stdin, "stdin");
+            Objects.requireNonNull(stdout, "stdout");
+            Objects.requireNonNull(stderr, "stderr");
+            if (stdin.kind() == Stdio.Kind.APPEND) {
+                throw new IllegalArgumentException("stdin: cannot append to standard input");
+            }
+            return new ContainerSpec(this);
+        }
+
+        private static void requireAbsolute(String field, String path) {
+            if (path == null || !path.startsWith("/") || path.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException(field + ": \"" + path + "\" must be an absolute path");
+            }
+            for (String part : path.split("/")) {
+                if (part.equals("..")) {
+                    throw new IllegalArgumentException(field + ": \"" + path + "\" must not contain \"..\"");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.berth.core.internal;
+
+import dev.berth.core.ContainerStartException;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.Stdio;
+import dev.berth.core.internal.plan.Op;
+import dev.berth.core.internal.plan.Plan;
+import dev.berth.core.internal.sys.SyscallException;
+import dev.berth.core.internal.sys.Syscalls;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JVM side of the start protocol (docs/architecture.md has the sequence diagram):
+ * spawn the monitor with the stdio and control fds in place, send the plan, receive
+ * the init's pid, do host-side setup, send go, and wait for exec'd or the failing op.
+ */
+public final class Launcher {
+    private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
+    /** The monitor finds its control socket here and the plan's extra fds above it. */
+    public static final int CONTROL_FD = 3;
+
+    private final Syscalls sys;
+    private final NativeInit init;
+    private final Reactor reactor;
+
+    public Launcher(Syscalls sys, NativeInit init, Reactor reactor) {
+        this.sys = sys;
+        this.init = init;
+        this.reactor = reactor;
+    }
+
+    /** Host-side setup between clone and go (cgroup joins of v1 hierarchies, later uid maps, network). */
+    public interface HostSetup {
+        void afterClone(long initPid) throws ContainerStartException;
+    }
+
+    /**
+     * @param extraFds fds the plan refers to, placed at 4, 5, ... in the monitor (the caller closes its copies)
+     */
+    public LinuxContainer launch(String id, Plan plan, Stdio in, Stdio out, Stdio err, List<Integer> extraFds,
+            HostSetup setup, Function<ExitStatus, ExitStatus> onEnded) throws ContainerStartException {
+        List<Integer> childSide = new ArrayList<>();
+        List<Integer> parentSide = new ArrayList<>();
+        int ctl = -1;
+        long monitor = -1;
+        int pidfd = -1;
+        try {
+            int[] stdin = stdio(in, 0, childSide, parentSide);
+            int[] stdout = stdio(out, 1, childSide, parentSide);
+            int[] stderr = stdio(err, 2, childSide, parentSide);
+            int[] pair = sys.socketpair();
+            ctl = pair[0];
+            childSide.add(pair[1]);
+            Map<Integer, Integer> fds = new LinkedHashMap<>();
+            fds.put(0, stdin[0]);
+            fds.put(1, stdout[0]);
+            fds.put(2, stderr[0]);
+            fds.put(CONTROL_FD, pair[1]);
+            for (int i = 0; i < extraFds.size(); i++) {
+                fds.put(CONTROL_FD + 1 + i, extraFds.get(i));
+            }
+            monitor = sys.spawn(init.path(),
+                    List.of("berth-init", Integer.toString(CONTROL_FD + extraFds.size())), List.of(), fds);
+            LOG.debug("container {}: monitor pid {}", id, monitor);
+            closeAll(childSide);
+
+            byte[] planBytes = plan.encode();
+            sys.write(ctl, planBytes, 0, planBytes.length);
+            MonitorMessage m = receive(ctl, plan, monitor);
+            if (m.type() != 'C') {
+                throw protocolError(m, monitor);
+            }
+            long initPid = m.value() & 0xffffffffL;
+            pidfd = sys.pidfdOpen(initPid);
+            setup.afterClone(initPid);
+            sys.write(ctl, new byte[] {'G'}, 0, 1);
+            m = receive(ctl, plan, monitor);
+            if (m.type() != 'X') {
+                throw protocolError(m, monitor);
+            }
+            LinuxContainer c = new LinuxContainer(sys, id, initPid, pidfd, monitor, ctl,
+                    stdin[1] < 0 ? null : new FdOutputStream(sys, stdin[1]),
+                    stdout[1] < 0 ? null : new FdInputStream(sys, stdout[1]),
+                    stderr[1] < 0 ? null : new FdInputStream(sys, stderr[1]),
+                    onEnded);
+            reactor.register(ctl, c);
+            return c;
+        } catch (ContainerStartException | RuntimeException e) {
+            closeAll(childSide);
+            closeAll(parentSide);
+            if (pidfd >= 0) {
+                sys.pidfdSendSignal(pidfd, Syscalls.SIGKILL);
+                sys.close(pidfd);
+            }
+            if (ctl >= 0) {
+                sys.close(ctl); // the monitor kills its init when the JVM side goes away
+            }
+            if (monitor > 0) {
+                sys.waitpid(monitor, false);
+            }
+            if (e instanceof SyscallException se) {
+                throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
+            }
+            throw e;
+        }
+    }
+
+    /** Returns {child fd, JVM-side fd or -1}; records what to close when. */
+    private int[] stdio(Stdio s, int stdFd, List<Integer> childSide, List<Integer> parentSide) {
+        switch (s.kind()) {
+            case INHERIT:
+                return new int[] {stdFd, -1};
+            case NULL: {
+                int fd = sys.open("/dev/null", Syscalls.O_RDWR | Syscalls.O_CLOEXEC, 0);
+                childSide.add(fd);
+                return new int[] {fd, -1};
+            }
+            case PIPE: {
+                int[] p = sys.pipe();
+                int child = stdFd == 0 ? p[0] : p[1];
+                int parent = stdFd == 0 ? p[1] : p[0];
+                childSide.add(child);
+                parentSide.add(parent);
+                return new int[] {child, parent};
+            }
+            case FILE:
+            case APPEND: {
+                String path = s.path().orElseThrow().toString();
+                int flags = stdFd == 0 ? Syscalls.O_RDONLY
+                        : Syscalls.O_WRONLY | Syscalls.O_CREAT | (s.kind() == Stdio.Kind.APPEND ? Syscalls.O_APPEND : Syscalls.O_TRUNC);
+                int fd = sys.open(path, flags | Syscalls.O_CLOEXEC, 0644);
+                childSide.add(fd);
+                return new int[] {fd, -1};
+            }
+            default:
+                throw new IllegalArgumentException("stdio: " + s);
+        }
+    }
+
+    private MonitorMessage receive(int ctl, Plan plan, long monitor) throws ContainerStartException {
+        byte[] buf = new byte[8192];
+        int n = sys.read(ctl, buf, 0, buf.length);
+        if (n == 0) {
+            int status = sys.waitpid(monitor, false);
+            throw new ContainerStartException("berth-init monitor " + monitor + " ended during start: "
+                    + LinuxContainer.toExitStatus(status));
+        }
+        MonitorMessage m = MonitorMessage.decode(buf, n);
+        if (m.type() == 'E') {
+            throw startError(plan, m);
+        }
+        return m;
+    }
+
+    /** Names the failed step: {@code syscall(operand): strerror}. */
+    ContainerStartException startError(Plan plan, MonitorMessage m) {
+        int index = m.value();
+        String syscall = index >= 0 && index < plan.ops().size() ? plan.ops().get(index).code().syscall() : "plan";
+        Op op = index >= 0 && index < plan.ops().size() ? plan.ops().get(index) : null;
+        String operand = m.operand().isEmpty() && op != null ? op.operand() : m.operand();
+        String msg = syscall + "(" + operand + "): " + sys.strerror(m.errno());
+        return new ContainerStartException(msg, syscall, operand, m.errno(), null);
+    }
+
+    private ContainerStartException protocolError(MonitorMessage m, long monitor) {
+        return new ContainerStartException("berth-init monitor " + monitor + ": unexpected message " + m);
+    }
+
+    private void closeAll(List<Integer> fds) {
+        for (int fd : fds) {
+            try {
+                sys.close(fd);
+            } catch (SyscallException e) {
+                LOG.debug("close {}", fd, e);
+            }
+        }
+        fds.clear();
+    }
+}

@@ -1,0 +1,210 @@
+package dev.berth.core.internal;
+
+import dev.berth.core.Container;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.internal.sys.SyscallException;
+import dev.berth.core.internal.sys.Syscalls;
+import dev.berth.core.internal.sys.WaitStatus;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running container: its init's pidfd, its monitor's control socket and its streams. */
+public final class LinuxContainer implements Container, Reactor.Handler {
+    private static final Logger LOG = LoggerFactory.getLogger(LinuxContainer.class);
+
+    private final Syscalls sys;
+    private final String id;
+    private final long initPid;
+    private final long monitorPid;
+    private final int ctlFd;
+    private final OutputStream stdin;
+    private final InputStream stdout;
+    private final InputStream stderr;
+    private final Function<ExitStatus, ExitStatus> onEnded;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final Object lock = new Object();
+    private int pidfd;
+
+    /**
+     * @param onEnded runs once on the reactor thread after the container ended and before
+     *                {@link #onExit()} completes: releases resources, may amend the status
+     */
+    public LinuxContainer(Syscalls sys, String id, long initPid, int pidfd, long monitorPid, int ctlFd,
+            OutputStream stdin, InputStream stdout, InputStream stderr, Function<ExitStatus, ExitStatus> onEnded) {
+        this.sys = sys;
+        this.id = id;
+        this.initPid = initPid;
+        this.pidfd = pidfd;
+        this.monitorPid = monitorPid;
+        this.ctlFd = ctlFd;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.onEnded = onEnded;
+    }
+
+    @Override
+    public boolean onReadable() {
+        byte[] buf = new byte[64];
+        int n = sys.read(ctlFd, buf, 0, buf.length);
+        ExitStatus status;
+        if (n > 0) {
+            MonitorMessage m = MonitorMessage.decode(buf, n);
+            if (m.type() != 'W') {
+                LOG.warn("container {}: unexpected monitor message {}", id, m);
+                return false;
+            }
+            status = toExitStatus(m.value());
+            sys.waitpid(monitorPid, false);
+        } else {
+            // The monitor died without reporting; its death took the container with it (PDEATHSIG).
+            int ms = sys.waitpid(monitorPid, false);
+            LOG.warn("container {}: monitor {} ended without a report ({})", id, monitorPid, toExitStatus(ms));
+            status = ExitStatus.killed(Syscalls.SIGKILL);
+        }
+        sys.close(ctlFd);
+        synchronized (lock) {
+            sys.close(pidfd);
+            pidfd = -1;
+        }
+        try {
+            status = onEnded.apply(status);
+        } catch (RuntimeException e) {
+            LOG.error("container {}: cleanup failed", id, e);
+        }
+        LOG.debug("container {} ended: {}", id, status);
+        exit.complete(status);
+        return true;
+    }
+
+    static ExitStatus toExitStatus(int raw) {
+        return WaitStatus.exited(raw) ? ExitStatus.exited(WaitStatus.exitCode(raw)) : ExitStatus.killed(WaitStatus.termSignal(raw));
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public long pid() {
+        return initPid;
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return exit.copy();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return !exit.isDone();
+    }
+
+    @Override
+    public void signal(int signal) {
+        if (signal <= 0 || signal > 64) {
+            throw new IllegalArgumentException("signal: " + signal + " is not a signal number");
+        }
+        synchronized (lock) {
+            if (pidfd < 0) {
+                return;
+            }
+            try {
+                sys.pidfdSendSignal(pidfd, signal);
+            } catch (SyscallException e) {
+                throw new IllegalStateException("container " + id + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public ExitStatus stop(Duration grace) throws InterruptedException {
+        signal(Syscalls.SIGTERM);
+        try {
+            return exit.get(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            kill();
+            return awaitExit();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public void kill() {
+        signal(Syscalls.SIGKILL);
+    }
+
+    private ExitStatus awaitExit() throws InterruptedException {
+        try {
+            return exit.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public OutputStream stdin() {
+        if (stdin == null) {
+            throw new IllegalStateException("container " + id + ": stdin is not a pipe (spec: Stdio.pipe())");
+        }
+        return stdin;
+    }
+
+    @Override
+    public InputStream stdout() {
+        if (stdout == null) {
+            throw new IllegalStateException("container " + id + ": stdout is not a pipe (spec: Stdio.pipe())");
+        }
+        return stdout;
+    }
+
+    @Override
+    public InputStream stderr() {
+        if (stderr == null) {
+            throw new IllegalStateException("container " + id + ": stderr is not a pipe (spec: Stdio.pipe())");
+        }
+        return stderr;
+    }
+
+    @Override
+    public void close() {
+        boolean interrupted = false;
+        if (isRunning()) {
+            kill();
+        }
+        while (true) {
+            try {
+                awaitExit();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        closeQuietly(stdin);
+        closeQuietly(stdout);
+        closeQuietly(stderr);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("closing stream", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.berth.core.internal;
+
+import dev.berth.core.internal.sys.Syscalls;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+
+/**
+ * The berth-init binary, copied once from the jar into a sealed memfd. The monitor is
+ * spawned from {@code /proc/self/fd/N}: no path the container could reach or rewrite
+ * (CVE-2019-5736), and the seals make the copy immutable.
+ */
+public final class NativeInit implements AutoCloseable {
+
+    static final int ALL_SEALS = Syscalls.F_SEAL_SEAL | Syscalls.F_SEAL_SHRINK | Syscalls.F_SEAL_GROW | Syscalls.F_SEAL_WRITE;
+
+    private final Syscalls sys;
+    private final int fd;
+
+    private NativeInit(Syscalls sys, int fd) {
+        this.sys = sys;
+        this.fd = fd;
+    }
+
+    /** The classpath resource for this machine's architecture. */
+    public static String resourceName() {
+        String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
+        String dir = switch (arch) {
+            case "amd64", "x86_64" -> "linux-x86_64";
+            case "aarch64", "arm64" -> "linux-aarch64";
+            default -> "linux-" + arch;
+        };
+        return "/dev/berth/core/native/" + dir + "/berth-init";
+    }
+
+    public static NativeInit load(Syscalls sys) {
+        String name = resourceName();
+        try (InputStream in = NativeInit.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("berth-init for this architecture is not in the jar: " + name
+                        + " (the build compiles it with gcc -static for the build machine's architecture)");
+            }
+            byte[] bin = in.readAllBytes();
+            int fd = sys.memfdCreate("berth-init", Syscalls.MFD_CLOEXEC | Syscalls.MFD_ALLOW_SEALING);
+            try {
+                int off = 0;
+                while (off < bin.length) {
+                    off += sys.write(fd, bin, off, bin.length - off);
+                }
+                sys.addSeals(fd, ALL_SEALS);
+            } catch (RuntimeException e) {
+                sys.close(fd);
+                throw e;
+            }
+            return new NativeInit(sys, fd);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + name, e);
+        }
+    }
+
+    /** The path posix_spawn executes. */
+    public String path() {
+        return "/proc/self/fd/" + fd;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    @Override
+    public void close() {
+        sys.close(fd);
+    }
+}

@@ -1,0 +1,362 @@
+package dev.berth.core.internal.linux;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import dev.berth.core.internal.sys.SyscallException;
+import dev.berth.core.internal.sys.Syscalls;
+import java.util.List;
+import java.util.Map;
+
+/** {@link Syscalls} over glibc through JNA. The only class of runtime-core that touches JNA. */
+public final class LinuxSyscalls implements Syscalls {
+
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
+    private static final long SYS_PIDFD_OPEN = 434;
+    private static final long SYS_OPENAT2 = 437;
+    private static final int F_ADD_SEALS = 1033;
+    private static final int F_GET_SEALS = 1034;
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_SEQPACKET = 5;
+    private static final int SOCK_CLOEXEC = 02000000;
+    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLL_CTL_DEL = 2;
+    private static final int EPOLLIN = 0x1;
+    private static final int EINTR = 4;
+    private static final int ESRCH = 3;
+    private static final int ECHILD = 10;
+    private static final int WNOHANG = 1;
+    private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+    private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    private static final short POSIX_SPAWN_SETSID = 0x80;
+    /** epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16 bytes). */
+    private static final int EPOLL_EVENT_SIZE = Platform.isIntel() ? 12 : 16;
+    private static final int EPOLL_DATA_OFFSET = Platform.isIntel() ? 4 : 8;
+
+    interface LibC extends Library {
+        int memfd_create(String name, int flags) throws LastErrorException;
+
+        int fcntl(int fd, int cmd, int arg) throws LastErrorException;
+
+        int open(String path, int flags, int mode) throws LastErrorException;
+
+        int close(int fd) throws LastErrorException;
+
+        long read(int fd, byte[] buf, long len) throws LastErrorException;
+
+        long write(int fd, byte[] buf, long len) throws LastErrorException;
+
+        int socketpair(int domain, int type, int protocol, int[] sv) throws LastErrorException;
+
+        int pipe2(int[] fds, int flags) throws LastErrorException;
+
+        int posix_spawn(IntByReference pid, String path, Pointer fileActions, Pointer attr, String[] argv, String[] envp);
+
+        int posix_spawn_file_actions_init(Pointer fa);
+
+        int posix_spawn_file_actions_adddup2(Pointer fa, int fd, int newfd);
+
+        int posix_spawn_file_actions_destroy(Pointer fa);
+
+        int posix_spawnattr_init(Pointer attr);
+
+        int posix_spawnattr_setflags(Pointer attr, short flags);
+
+        int posix_spawnattr_setsigmask(Pointer attr, Pointer mask);
+
+        int posix_spawnattr_setsigdefault(Pointer attr, Pointer mask);
+
+        int posix_spawnattr_destroy(Pointer attr);
+
+        int sigemptyset(Pointer set);
+
+        int sigfillset(Pointer set);
+
+        int waitpid(int pid, int[] status, int options) throws LastErrorException;
+
+        long syscall(long number, int a, int b) throws LastErrorException;
+
+        long syscall(long number, int a, int b, Pointer c, int d) throws LastErrorException;
+
+        long syscall(long number, int dirfd, String path, Pointer how, long size) throws LastErrorException;
+
+        int epoll_create1(int flags) throws LastErrorException;
+
+        int epoll_ctl(int epfd, int op, int fd, Pointer event) throws LastErrorException;
+
+        int epoll_wait(int epfd, Pointer events, int maxevents, int timeout) throws LastErrorException;
+
+        String strerror(int errnum);
+
+        int getpid();
+    }
+
+    private static final LibC C = Native.load("c", LibC.class);
+
+    private static SyscallException error(String syscall, Object operand, LastErrorException e) {
+        return new SyscallException(syscall, String.valueOf(operand), e.getErrorCode(), C.strerror(e.getErrorCode()));
+    }
+
+    private static SyscallException error(String syscall, Object operand, int errno) {
+        return new SyscallException(syscall, String.valueOf(operand), errno, C.strerror(errno));
+    }
+
+    @Override
+    public int memfdCreate(String name, int flags) {
+        try {
+            return C.memfd_create(name, flags);
+        } catch (LastErrorException e) {
+            throw error("memfd_create", name, e);
+        }
+    }
+
+    @Override
+    public void addSeals(int fd, int seals) {
+        try {
+            C.fcntl(fd, F_ADD_SEALS, seals);
+        } catch (LastErrorException e) {
+            throw error("fcntl(F_ADD_SEALS)", fd, e);
+        }
+    }
+
+    @Override
+    public int getSeals(int fd) {
+        try {
+            return C.fcntl(fd, F_GET_SEALS, 0);
+        } catch (LastErrorException e) {
+            throw error("fcntl(F_GET_SEALS)", fd, e);
+        }
+    }
+
+    @Override
+    public int open(String path, int flags, int mode) {
+        try {
+            return C.open(path, flags, mode);
+        } catch (LastErrorException e) {
+            throw error("open", path, e);
+        }
+    }
+
+    @Override
+    public int openat2(int dirfd, String path, int flags, long resolve) {
+        // struct open_how { u64 flags; u64 mode; u64 resolve; }
+        try (Memory how = new Memory(24)) {
+            how.setLong(0, flags & 0xffffffffL);
+            how.setLong(8, 0);
+            how.setLong(16, resolve);
+            return (int) C.syscall(SYS_OPENAT2, dirfd, path, how, 24);
+        } catch (LastErrorException e) {
+            throw error("openat2", path, e);
+        }
+    }
+
+    @Override
+    public void close(int fd) {
+        try {
+            C.close(fd);
+        } catch (LastErrorException e) {
+            throw error("close", fd, e);
+        }
+    }
+
+    @Override
+    public int read(int fd, byte[] buf, int off, int len) {
+        byte[] target = off == 0 ? buf : new byte[len];
+        while (true) {
+            try {
+                int n = (int) C.read(fd, target, len);
+                if (off != 0 && n > 0) {
+                    System.arraycopy(target, 0, buf, off, n);
+                }
+                return n;
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != EINTR) {
+                    throw error("read", fd, e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public int write(int fd, byte[] buf, int off, int len) {
+        byte[] source = off == 0 ? buf : java.util.Arrays.copyOfRange(buf, off, off + len);
+        while (true) {
+            try {
+                return (int) C.write(fd, source, len);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != EINTR) {
+                    throw error("write", fd, e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public int[] socketpair() {
+        int[] sv = new int[2];
+        try {
+            C.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+            return sv;
+        } catch (LastErrorException e) {
+            throw error("socketpair", "AF_UNIX, SOCK_SEQPACKET", e);
+        }
+    }
+
+    @Override
+    public int[] pipe() {
+        int[] fds = new int[2];
+        try {
+            C.pipe2(fds, O_CLOEXEC);
+            return fds;
+        } catch (LastErrorException e) {
+            throw error("pipe2", "O_CLOEXEC", e);
+        }
+    }
+
+    @Override
+    public long spawn(String path, List<String> argv, List<String> env, Map<Integer, Integer> fds) {
+        // posix_spawn_file_actions_t is 80 bytes and posix_spawnattr_t 336 on glibc; leave headroom.
+        try (Memory fa = new Memory(512); Memory attr = new Memory(1024);
+                Memory none = new Memory(128); Memory all = new Memory(128)) {
+            C.posix_spawn_file_actions_init(fa);
+            C.posix_spawnattr_init(attr);
+            try {
+                // Two passes so that a source fd never gets clobbered by an earlier dup2:
+                // first every source to a scratch number above all of them, then into place.
+                int scratch = fds.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+                scratch = Math.max(scratch, fds.values().stream().mapToInt(Integer::intValue).max().orElse(0) + 1);
+                int i = 0;
+                for (Map.Entry<Integer, Integer> e : fds.entrySet()) {
+                    check(C.posix_spawn_file_actions_adddup2(fa, e.getValue(), scratch + i++), "posix_spawn_file_actions_adddup2");
+                }
+                i = 0;
+                for (Map.Entry<Integer, Integer> e : fds.entrySet()) {
+                    check(C.posix_spawn_file_actions_adddup2(fa, scratch + i++, e.getKey()), "posix_spawn_file_actions_adddup2");
+                }
+                C.sigemptyset(none);
+                C.sigfillset(all);
+                check(C.posix_spawnattr_setsigmask(attr, none), "posix_spawnattr_setsigmask");
+                check(C.posix_spawnattr_setsigdefault(attr, all), "posix_spawnattr_setsigdefault");
+                check(C.posix_spawnattr_setflags(attr,
+                        (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID)), "posix_spawnattr_setflags");
+                IntByReference pid = new IntByReference();
+                int rc = C.posix_spawn(pid, path, fa, attr, argv.toArray(new String[0]), env.toArray(new String[0]));
+                if (rc != 0) {
+                    throw error("posix_spawn", path, rc);
+                }
+                return pid.getValue();
+            } finally {
+                C.posix_spawn_file_actions_destroy(fa);
+                C.posix_spawnattr_destroy(attr);
+            }
+        }
+    }
+
+    private static void check(int rc, String what) {
+        if (rc != 0) {
+            throw error(what, "", rc);
+        }
+    }
+
+    @Override
+    public int waitpid(long pid, boolean noHang) {
+        int[] status = new int[1];
+        while (true) {
+            try {
+                int r = C.waitpid((int) pid, status, noHang ? WNOHANG : 0);
+                return r == 0 ? -1 : status[0];
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != EINTR) {
+                    throw error("waitpid", pid, e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public int pidfdOpen(long pid) {
+        try {
+            return (int) C.syscall(SYS_PIDFD_OPEN, (int) pid, 0);
+        } catch (LastErrorException e) {
+            throw error("pidfd_open", pid, e);
+        }
+    }
+
+    @Override
+    public boolean pidfdSendSignal(int pidfd, int signal) {
+        try {
+            C.syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, Pointer.NULL, 0);
+            return true;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == ESRCH) {
+                return false;
+            }
+            throw error("pidfd_send_signal", "signal " + signal, e);
+        }
+    }
+
+    @Override
+    public int epollCreate() {
+        try {
+            return C.epoll_create1(O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw error("epoll_create1", "EPOLL_CLOEXEC", e);
+        }
+    }
+
+    @Override
+    public void epollAdd(int epfd, int fd, long token) {
+        try (Memory ev = new Memory(EPOLL_EVENT_SIZE)) {
+            ev.clear();
+            ev.setInt(0, EPOLLIN);
+            ev.setLong(EPOLL_DATA_OFFSET, token);
+            C.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, ev);
+        } catch (LastErrorException e) {
+            throw error("epoll_ctl(EPOLL_CTL_ADD)", fd, e);
+        }
+    }
+
+    @Override
+    public void epollDelete(int epfd, int fd) {
+        try (Memory ev = new Memory(EPOLL_EVENT_SIZE)) {
+            C.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, ev);
+        } catch (LastErrorException e) {
+            throw error("epoll_ctl(EPOLL_CTL_DEL)", fd, e);
+        }
+    }
+
+    @Override
+    public int epollWait(int epfd, long[] tokens, int timeoutMillis) {
+        try (Memory evs = new Memory((long) EPOLL_EVENT_SIZE * tokens.length)) {
+            int n = C.epoll_wait(epfd, evs, tokens.length, timeoutMillis);
+            for (int i = 0; i < n; i++) {
+                tokens[i] = evs.getLong((long) i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
+            }
+            return n;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == EINTR) {
+                return 0;
+            }
+            throw error("epoll_wait", epfd, e);
+        }
+    }
+
+    @Override
+    public String strerror(int errno) {
+        return C.strerror(errno);
+    }
+
+    @Override
+    public long getpid() {
+        return C.getpid();
+    }
+
+    /** True when waitpid reports that the pid is not (or no longer) our child. */
+    static boolean isNoChild(SyscallException e) {
+        return e.errno() == ECHILD;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.berth.core.internal.plan;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One operation of an init plan: an op code, flags and arguments, each argument a
+ * {@link String} (sent as UTF-8 bytes) or a {@link Long} (sent as 8 little-endian bytes).
+ */
+public record Op(OpCode code, int flags, List<Object> args) {
+
+    /** Op flag: a missing path (ENOENT) is not an error. */
+    public static final int OPTIONAL = 1;
+
+    /** Mount target resolution: a plain path. */
+    public static final long RESOLVE_PLAIN = 0;
+    /** Mount target resolution: below the opened root; symlinks cannot leave it. */
+    public static final long RESOLVE_IN_ROOT = 1;
+    /** Mount target resolution: below the opened root, no symlink anywhere on the path. */
+    public static final long RESOLVE_IN_ROOT_NO_SYMLINKS = 2;
+
+    public Op {
+        Objects.requireNonNull(code, "code");
+        args = List.copyOf(args);
+        for (Object a : args) {
+            if (!(a instanceof String) && !(a instanceof Long)) {
+                throw new IllegalArgumentException("op argument must be String or Long: " + a);
+            }
+        }
+    }
+
+    public static Op of(OpCode code, Object... args) {
+        return new Op(code, 0, List.of(args));
+    }
+
+    public Op optional() {
+        return new Op(code, flags | OPTIONAL, args);
+    }
+
+    public static Op clone(long flags, long cgroupFd) {
+        return of(OpCode.CLONE, flags, cgroupFd);
+    }
+
+    public static Op mount(String source, String target, String fstype, long flags, String data, long resolve) {
+        return of(OpCode.MOUNT, source, target, fstype, flags, data, resolve);
+    }
+
+    public static Op writeFd(int fd, String data, String what) {
+        return of(OpCode.WRITE_FD, (long) fd, data, what);
+    }
+
+    public static Op setrlimit(int resource, long soft, long hard, String name) {
+        return of(OpCode.SETRLIMIT, (long) resource, soft, hard, name);
+    }
+
+    public static Op setgroups(List<Long> gids) {
+        return new Op(OpCode.SETGROUPS, 0, new ArrayList<>(gids));
+    }
+
+    public static Op exec(List<String> argv, List<String> env) {
+        List<Object> a = new ArrayList<>();
+        a.add((long) argv.size());
+        a.addAll(argv);
+        a.addAll(env);
+        return new Op(OpCode.EXEC, 0, a);
+    }
+
+    /** The operand an error message names for this op: its first string argument, or the syscall alone. */
+    public String operand() {
+        return switch (code) {
+            case MOUNT, SYMLINK -> (String) args.get(1);
+            case WRITE_FD -> (String) args.get(2);
+            case SETRLIMIT -> (String) args.get(3);
+            case EXEC -> (String) args.get(1);
+            default -> args.stream().filter(String.class::isInstance).map(String.class::cast).findFirst().orElse("");
+        };
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder(code.name());
+        if ((flags & OPTIONAL) != 0) {
+            b.append('?');
+        }
+        b.append(args);
+        return b.toString();
+    }
+}

@@ -1,0 +1,54 @@
+package dev.berth.core.internal.plan;
+
+/**
+ * Operations of the init plan. The numbers are the wire format and must match the
+ * enum in {@code src/main/c/berth-init.c}; {@link #syscall()} names the call in errors.
+ */
+public enum OpCode {
+    CLONE(1, "clone3"),
+    WAIT_GO(2, "sync"),
+    WRITE_FD(3, "write"),
+    UNSHARE(4, "unshare"),
+    MOUNT(5, "mount"),
+    OPEN_ROOT(6, "open"),
+    MKDIR(7, "mkdir"),
+    MKNOD(8, "mknod"),
+    SYMLINK(9, "symlink"),
+    PIVOT_ROOT(10, "pivot_root"),
+    MASK(11, "mask"),
+    SETHOSTNAME(12, "sethostname"),
+    LOOPBACK_UP(13, "ioctl(SIOCSIFFLAGS)"),
+    SETRLIMIT(14, "setrlimit"),
+    CAP_BOUNDING(15, "prctl(PR_CAPBSET_DROP)"),
+    KEEPCAPS(16, "prctl(PR_SET_KEEPCAPS)"),
+    SETGROUPS(17, "setgroups"),
+    SETGID(18, "setresgid"),
+    SETUID(19, "setresuid"),
+    CAPSET(20, "capset"),
+    AMBIENT(21, "prctl(PR_CAP_AMBIENT)"),
+    NO_NEW_PRIVS(22, "prctl(PR_SET_NO_NEW_PRIVS)"),
+    CHDIR(23, "chdir"),
+    FORK(24, "fork"),
+    EXEC(25, "exec"),
+    REAP(26, "reap"),
+    DUMPABLE(27, "prctl(PR_SET_DUMPABLE)"),
+    SETSID(28, "setsid"),
+    UMASK(29, "umask"),
+    PDEATHSIG(30, "prctl(PR_SET_PDEATHSIG)");
+
+    private final int code;
+    private final String syscall;
+
+    OpCode(int code, String syscall) {
+        this.code = code;
+        this.syscall = syscall;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public String syscall() {
+        return syscall;
+    }
+}

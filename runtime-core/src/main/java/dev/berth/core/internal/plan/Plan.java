@@ -1,0 +1,67 @@
+package dev.berth.core.internal.plan;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * An init plan: the ops the native stage executes, in order. Op 0 is always
+ * {@link OpCode#CLONE}; it runs in the monitor, every later op in the container init.
+ *
+ * <p>Wire format (little-endian): {@code "BRT1" u32 version=1 u32 nops}, then per op
+ * {@code u32 code u32 flags u32 nargs} and per argument {@code u32 length, bytes}.
+ */
+public record Plan(List<Op> ops) {
+
+    public static final int VERSION = 1;
+    private static final byte[] MAGIC = {'B', 'R', 'T', '1'};
+
+    public Plan {
+        ops = List.copyOf(ops);
+        if (ops.isEmpty() || ops.get(0).code() != OpCode.CLONE) {
+            throw new IllegalArgumentException("a plan starts with CLONE");
+        }
+    }
+
+    public byte[] encode() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
+        out.writeBytes(MAGIC);
+        writeInt(out, VERSION);
+        writeInt(out, ops.size());
+        for (Op op : ops) {
+            writeInt(out, op.code().code());
+            writeInt(out, op.flags());
+            writeInt(out, op.args().size());
+            for (Object a : op.args()) {
+                if (a instanceof String s) {
+                    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+                    writeInt(out, bytes.length);
+                    out.writeBytes(bytes);
+                } else {
+                    writeInt(out, 8);
+                    out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong((Long) a).array());
+                }
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static void writeInt(ByteArrayOutputStream out, int v) {
+        out.write(v);
+        out.write(v >>> 8);
+        out.write(v >>> 16);
+        out.write(v >>> 24);
+    }
+
+    /** Index of the first op with this code, or -1. */
+    public int indexOf(OpCode code) {
+        for (int i = 0; i < ops.size(); i++) {
+            if (ops.get(i).code() == code) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,166 @@
+package dev.berth.core.internal.plan;
+
+import dev.berth.core.Capability;
+import dev.berth.core.ContainerSpec;
+import dev.berth.core.Namespace;
+import dev.berth.core.Rlimit;
+import dev.berth.core.internal.user.ResolvedUser;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+
+/**
+ * Turns a validated {@link ContainerSpec} into the plan the native stage executes.
+ * Every policy decision (order, flags, which paths, which capabilities) is made here.
+ */
+public final class PlanCompiler {
+
+    static final long MS_RDONLY = 1;
+    static final long MS_NOSUID = 2;
+    static final long MS_NODEV = 4;
+    static final long MS_NOEXEC = 8;
+    static final long MS_REMOUNT = 32;
+    static final long MS_BIND = 4096;
+    static final long MS_REC = 16384;
+    static final long MS_PRIVATE = 1 << 18;
+    static final long MS_STRICTATIME = 1 << 24;
+    static final long S_IFCHR = 0020000;
+    static final long SIGKILL = 9;
+
+    /** The devices every container gets in its /dev: name, major, minor. */
+    private static final Object[][] DEVICES = {
+        {"null", 1L, 3L}, {"zero", 1L, 5L}, {"full", 1L, 7L}, {"random", 1L, 8L}, {"urandom", 1L, 9L}, {"tty", 5L, 0L},
+    };
+
+    private PlanCompiler() {}
+
+    /**
+     * @param rootfs   absolute host path of the root directory
+     * @param hostname the UTS hostname (used when the spec has its own UTS namespace)
+     * @param user     the resolved identity
+     * @param env      the final environment, {@code KEY=value}
+     */
+    public static Plan compile(ContainerSpec spec, String rootfs, String hostname, ResolvedUser user,
+            List<String> env, CgroupPlacement cgroups) {
+        List<Op> ops = new ArrayList<>();
+        long cloneFlags = 0;
+        for (Namespace ns : spec.namespaces()) {
+            cloneFlags |= ns.cloneFlag();
+        }
+        // A cgroup namespace is rooted where its creator sits: when the init joins its
+        // cgroups after the clone, it unshares the namespace only after joining.
+        boolean deferCgroupNs = !cgroups.joins().isEmpty() && spec.namespaces().contains(Namespace.CGROUP);
+        if (deferCgroupNs) {
+            cloneFlags &= ~Namespace.CGROUP.cloneFlag();
+        }
+        ops.add(Op.clone(cloneFlags, cgroups.cloneIntoFd()));
+        ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
+        ops.add(Op.of(OpCode.WAIT_GO));
+        for (CgroupPlacement.Join j : cgroups.joins()) {
+            ops.add(Op.writeFd(j.fd(), "0", j.path()));
+        }
+        if (deferCgroupNs) {
+            ops.add(Op.of(OpCode.UNSHARE, Namespace.CGROUP.cloneFlag()));
+        }
+        ops.add(Op.of(OpCode.UMASK, 0L));
+        rootfs(ops, spec, rootfs);
+        ops.add(Op.of(OpCode.PIVOT_ROOT, rootfs));
+        for (String p : spec.maskedPaths()) {
+            ops.add(Op.of(OpCode.MASK, p).optional());
+        }
+        for (String p : spec.readonlyPaths()) {
+            long extra = p.startsWith("/proc/") || p.startsWith("/sys/") ? MS_NOEXEC : 0;
+            ops.add(Op.mount(p, p, "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN).optional());
+            ops.add(Op.mount("", p, "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | extra, "",
+                    Op.RESOLVE_PLAIN).optional());
+        }
+        if (spec.namespaces().contains(Namespace.UTS)) {
+            ops.add(Op.of(OpCode.SETHOSTNAME, hostname));
+        }
+        if (spec.namespaces().contains(Namespace.NETWORK)) {
+            ops.add(Op.of(OpCode.LOOPBACK_UP));
+        }
+        for (Rlimit r : spec.rlimits()) {
+            ops.add(Op.setrlimit(r.type().resource(), r.soft(), r.hard(), "RLIMIT_" + r.type().name()));
+        }
+        ops.add(Op.of(OpCode.UMASK, 0022L));
+
+        int forkAt = ops.size();
+        ops.add(null); // FORK, patched below once the init's tail index is known
+        target(ops, spec, user, env);
+        int tail = ops.size();
+        ops.set(forkAt, Op.of(OpCode.FORK, (long) tail));
+        initTail(ops);
+        return new Plan(ops);
+    }
+
+    /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
+    private static void rootfs(List<Op> ops, ContainerSpec spec, String rootfs) {
+        long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
+        ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));
+        ops.add(Op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN));
+        ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
+        ops.add(Op.of(OpCode.MKDIR, "/proc", 0555L));
+        ops.add(Op.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        ops.add(Op.of(OpCode.MKDIR, "/sys", 0555L));
+        ops.add(Op.mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        ops.add(Op.of(OpCode.MKDIR, "/dev", 0755L));
+        ops.add(Op.mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", noSym));
+        for (Object[] d : DEVICES) {
+            ops.add(Op.of(OpCode.MKNOD, "/dev/" + d[0], S_IFCHR | 0666, d[1], d[2]));
+        }
+        ops.add(Op.of(OpCode.MKDIR, "/dev/pts", 0755L));
+        ops.add(Op.mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                "newinstance,ptmxmode=0666,mode=0620,gid=5", noSym));
+        ops.add(Op.of(OpCode.SYMLINK, "pts/ptmx", "/dev/ptmx"));
+        ops.add(Op.of(OpCode.SYMLINK, "/proc/self/fd", "/dev/fd"));
+        ops.add(Op.of(OpCode.SYMLINK, "/proc/self/fd/0", "/dev/stdin"));
+        ops.add(Op.of(OpCode.SYMLINK, "/proc/self/fd/1", "/dev/stdout"));
+        ops.add(Op.of(OpCode.SYMLINK, "/proc/self/fd/2", "/dev/stderr"));
+        ops.add(Op.of(OpCode.SYMLINK, "/proc/kcore", "/dev/core"));
+        ops.add(Op.of(OpCode.MKDIR, "/dev/shm", 01777L));
+        ops.add(Op.mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", noSym));
+        ops.add(Op.of(OpCode.MKDIR, "/dev/mqueue", 0755L));
+        ops.add(Op.mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        if (spec.readonlyRootfs()) {
+            ops.add(Op.mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_RDONLY, "", Op.RESOLVE_PLAIN));
+        }
+    }
+
+    /** The target's own steps between fork and exec: identity, capabilities, then exec. */
+    private static void target(List<Op> ops, ContainerSpec spec, ResolvedUser user, List<String> env) {
+        long caps = Capability.mask(spec.capabilities());
+        boolean root = user.uid() == 0;
+        ops.add(Op.of(OpCode.SETSID));
+        ops.add(Op.of(OpCode.CAP_BOUNDING, caps));
+        if (!root) {
+            ops.add(Op.of(OpCode.KEEPCAPS, 1L));
+        }
+        ops.add(Op.setgroups(user.additionalGids()));
+        ops.add(Op.of(OpCode.SETGID, user.gid()));
+        ops.add(Op.of(OpCode.SETUID, user.uid()));
+        if (!root) {
+            ops.add(Op.of(OpCode.KEEPCAPS, 0L));
+        }
+        // Docker semantics: root gets the set as effective and permitted; other users only
+        // keep it as their bounding set. Inheritable and ambient stay empty.
+        long active = root ? caps : 0;
+        ops.add(Op.of(OpCode.CAPSET, active, active, 0L));
+        ops.add(Op.of(OpCode.AMBIENT, 0L));
+        if (spec.noNewPrivileges()) {
+            ops.add(Op.of(OpCode.NO_NEW_PRIVS));
+        }
+        ops.add(Op.of(OpCode.CHDIR, spec.workingDir()));
+        ops.add(Op.exec(spec.command(), env));
+    }
+
+    /** PID 1 keeps only what forwarding signals needs, and cannot be ptraced or dumped. */
+    private static void initTail(List<Op> ops) {
+        long kill = Capability.mask(EnumSet.of(Capability.KILL));
+        ops.add(Op.of(OpCode.CAP_BOUNDING, kill));
+        ops.add(Op.of(OpCode.CAPSET, kill, kill, 0L));
+        ops.add(Op.of(OpCode.NO_NEW_PRIVS));
+        ops.add(Op.of(OpCode.DUMPABLE, 0L));
+        ops.add(Op.of(OpCode.REAP));
+    }
+}

@@ -1,0 +1,95 @@
+package dev.berth.core.internal.sys;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The kernel interface runtime-core needs from the JVM side: only calls that are
+ * safe in a multi-threaded process. Everything that must happen in a fresh,
+ * single-threaded process is done by the native init stage instead.
+ *
+ * <p>Failures throw {@link SyscallException} carrying the syscall, operand and errno.
+ * The JNA implementation lives in {@code dev.berth.core.internal.linux}; tests use a
+ * recording fake.
+ */
+public interface Syscalls {
+
+    int O_RDONLY = 0;
+    int O_WRONLY = 1;
+    int O_RDWR = 2;
+    int O_CREAT = 0100;
+    int O_TRUNC = 01000;
+    int O_APPEND = 02000;
+    int O_NONBLOCK = 04000;
+    int O_DIRECTORY = 0200000;
+    int O_NOFOLLOW = 0400000;
+    int O_CLOEXEC = 02000000;
+    int O_PATH = 010000000;
+
+    long RESOLVE_NO_MAGICLINKS = 0x02;
+    long RESOLVE_NO_SYMLINKS = 0x04;
+    long RESOLVE_IN_ROOT = 0x10;
+
+    int MFD_CLOEXEC = 1;
+    int MFD_ALLOW_SEALING = 2;
+    int F_SEAL_SEAL = 1;
+    int F_SEAL_SHRINK = 2;
+    int F_SEAL_GROW = 4;
+    int F_SEAL_WRITE = 8;
+
+    int SIGKILL = 9;
+    int SIGTERM = 15;
+
+    int memfdCreate(String name, int flags);
+
+    void addSeals(int fd, int seals);
+
+    int getSeals(int fd);
+
+    int open(String path, int flags, int mode);
+
+    /** openat2(2): resolves {@code path} below {@code dirfd} under the given RESOLVE_* rules. */
+    int openat2(int dirfd, String path, int flags, long resolve);
+
+    void close(int fd);
+
+    /** Returns the number of bytes read, 0 at end of file. */
+    int read(int fd, byte[] buf, int off, int len);
+
+    /** Returns the number of bytes written. */
+    int write(int fd, byte[] buf, int off, int len);
+
+    /** A connected AF_UNIX SOCK_SEQPACKET pair, both ends close-on-exec. */
+    int[] socketpair();
+
+    /** A pipe, both ends close-on-exec: [read, write]. */
+    int[] pipe();
+
+    /**
+     * posix_spawn(3) of {@code path} in a new session with default signal dispositions
+     * and an empty signal mask. {@code fds} maps each child fd number to the parent fd
+     * that is placed there; every other fd is the child's to close.
+     */
+    long spawn(String path, List<String> argv, List<String> env, Map<Integer, Integer> fds);
+
+    /** waitpid(2) for exactly this child; returns the raw wait status, or -1 with {@code noHang} if it still runs. */
+    int waitpid(long pid, boolean noHang);
+
+    int pidfdOpen(long pid);
+
+    /** pidfd_send_signal(2); returns false when the process has already exited (ESRCH). */
+    boolean pidfdSendSignal(int pidfd, int signal);
+
+    int epollCreate();
+
+    void epollAdd(int epfd, int fd, long token);
+
+    void epollDelete(int epfd, int fd);
+
+    /** Waits for events; fills {@code tokens} and returns how many are ready (0 on timeout or EINTR). */
+    int epollWait(int epfd, long[] tokens, int timeoutMillis);
+
+    String strerror(int errno);
+
+    long getpid();
+}

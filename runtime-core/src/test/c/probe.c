@@ -1,0 +1,173 @@
+/*
+ * probe: a static multi-call binary that reports from inside a container (the role
+ * of youki's runtimetest). Called as "true" it exits 0; otherwise "probe CMD ARGS".
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int is_pid(const char *s) { if (!*s) return 0; for (; *s; s++) if (*s < '0' || *s > '9') return 0; return 1; }
+
+static void cat(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { printf("%s: %s\n", path, strerror(errno)); return; }
+    char buf[4096]; ssize_t n;
+    fflush(stdout);
+    while ((n = read(fd, buf, sizeof buf)) > 0) if (write(1, buf, (size_t)n) < 0) break;
+    close(fd);
+}
+
+static int count_state(char want) {
+    DIR *d = opendir("/proc"); struct dirent *e; int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d))) {
+        if (!is_pid(e->d_name)) continue;
+        char p[300], buf[512]; snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
+        int fd = open(p, O_RDONLY); if (fd < 0) continue;
+        ssize_t k = read(fd, buf, sizeof buf - 1); close(fd);
+        if (k <= 0) continue;
+        buf[k] = 0;
+        char *rp = strrchr(buf, ')');
+        if (rp && rp[1] == ' ' && rp[2] == want) n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void ps(void) {
+    DIR *d = opendir("/proc"); struct dirent *e;
+    while (d && (e = readdir(d))) if (is_pid(e->d_name)) printf("%s\n", e->d_name);
+    if (d) closedir(d);
+}
+
+static void fds(void) {
+    DIR *d = opendir("/proc/self/fd"); struct dirent *e;
+    int self = d ? dirfd(d) : -1;
+    while (d && (e = readdir(d))) {
+        if (!is_pid(e->d_name) || atoi(e->d_name) == self) continue;
+        char p[300], t[512]; snprintf(p, sizeof p, "/proc/self/fd/%s", e->d_name);
+        ssize_t k = readlink(p, t, sizeof t - 1); t[k > 0 ? k : 0] = 0;
+        printf("%s %s\n", e->d_name, t);
+    }
+    if (d) closedir(d);
+}
+
+static volatile sig_atomic_t got;
+static void on_signal(int s) { got = s; }
+
+static void msleep(long ms) { struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 }; while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {} }
+
+int main(int argc, char **argv) {
+    const char *self = strrchr(argv[0], '/'); self = self ? self + 1 : argv[0];
+    if (!strcmp(self, "true")) return 0;
+    if (!strcmp(self, "false")) return 1;
+    if (argc < 2) { fprintf(stderr, "usage: probe CMD [ARGS]\n"); return 2; }
+    const char *cmd = argv[1];
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!strcmp(cmd, "hello")) {
+        char h[256] = ""; gethostname(h, sizeof h);
+        char cwd[512] = ""; if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "?");
+        int n = 0; DIR *d = opendir("/proc"); struct dirent *e;
+        while (d && (e = readdir(d))) if (is_pid(e->d_name)) n++;
+        if (d) closedir(d);
+        printf("hello from a berth container\n  hostname: %s\n  pid: %d (processes visible: %d)\n  uid/gid: %d/%d\n  cwd: %s\n",
+               h, getpid(), n, getuid(), getgid(), cwd);
+        return 0;
+    }
+    if (!strcmp(cmd, "hostname")) { char h[256] = ""; gethostname(h, sizeof h); printf("%s\n", h); return 0; }
+    if (!strcmp(cmd, "ps")) { ps(); return 0; }
+    if (!strcmp(cmd, "status")) { cat("/proc/self/status"); return 0; }
+    if (!strcmp(cmd, "cat") && argc > 2) { cat(argv[2]); return 0; }
+    if (!strcmp(cmd, "fds")) { fds(); return 0; }
+    if (!strcmp(cmd, "env")) { for (char **e = environ; *e; e++) printf("%s\n", *e); return 0; }
+    if (!strcmp(cmd, "pwd")) { char c[512]; printf("%s\n", getcwd(c, sizeof c) ? c : strerror(errno)); return 0; }
+    if (!strcmp(cmd, "id")) { printf("uid=%d gid=%d euid=%d egid=%d\n", getuid(), getgid(), geteuid(), getegid()); return 0; }
+    if (!strcmp(cmd, "exit") && argc > 2) return atoi(argv[2]);
+    if (!strcmp(cmd, "kill-self") && argc > 2) { kill(getpid(), atoi(argv[2])); msleep(5000); return 99; }
+    if (!strcmp(cmd, "sleep") && argc > 2) { msleep((long)(atof(argv[2]) * 1000)); return 0; }
+    if (!strcmp(cmd, "echo")) { for (int i = 2; i < argc; i++) printf("%s%s", argv[i], i + 1 < argc ? " " : "\n"); return 0; }
+    if (!strcmp(cmd, "stdin")) {                 /* copies stdin to stdout */
+        char b[4096]; ssize_t n;
+        while ((n = read(0, b, sizeof b)) > 0) if (write(1, b, (size_t)n) < 0) return 1;
+        return 0;
+    }
+    if (!strcmp(cmd, "write") && argc > 3) {
+        int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) { printf("%s: %s\n", argv[2], strerror(errno)); return 1; }
+        if (write(fd, argv[3], strlen(argv[3])) < 0) return 1;
+        close(fd); return 0;
+    }
+    if (!strcmp(cmd, "stat") && argc > 2) {
+        struct stat st;
+        if (lstat(argv[2], &st) < 0) { printf("%s: %s\n", argv[2], strerror(errno)); return 1; }
+        const char *t = S_ISCHR(st.st_mode) ? "char" : S_ISDIR(st.st_mode) ? "dir" : S_ISLNK(st.st_mode) ? "link"
+                      : S_ISREG(st.st_mode) ? "file" : "other";
+        printf("%s %o %u:%u\n", t, st.st_mode & 07777, major(st.st_rdev), minor(st.st_rdev));
+        return 0;
+    }
+    if (!strcmp(cmd, "lo")) {                    /* is the loopback interface up? */
+        int s = socket(AF_INET, SOCK_DGRAM, 0); struct ifreq ifr; memset(&ifr, 0, sizeof ifr);
+        strcpy(ifr.ifr_name, "lo");
+        if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) { printf("lo: %s\n", strerror(errno)); return 1; }
+        printf("lo %s\n", (ifr.ifr_flags & IFF_UP) ? "up" : "down");
+        return 0;
+    }
+    if (!strcmp(cmd, "orphans") && argc > 2) {   /* leaves N orphaned grandchildren for PID 1 to reap */
+        int n = atoi(argv[2]);
+        for (int i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p == 0) { if (fork() == 0) { msleep(50); _exit(0); } _exit(0); }
+            if (p > 0) waitpid(p, NULL, 0);
+        }
+        int z = 0;
+        for (int i = 0; i < 100; i++) {          /* wait until they ended and were reaped */
+            msleep(50);
+            z = count_state('Z');
+            int live = 0; DIR *d = opendir("/proc"); struct dirent *e;
+            while (d && (e = readdir(d))) if (is_pid(e->d_name)) live++;
+            if (d) closedir(d);
+            if (z == 0 && live <= 2) break;
+        }
+        printf("zombies=%d\n", z);
+        return 0;
+    }
+    if (!strcmp(cmd, "wait-signal")) {           /* prints the first signal it gets, exits 100+sig */
+        struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = on_signal;
+        for (int s = 1; s < 32; s++) if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD) sigaction(s, &sa, NULL);
+        printf("ready\n");
+        while (!got) pause();
+        printf("got %d\n", (int)got);
+        return 100 + got;
+    }
+    if (!strcmp(cmd, "spin")) { for (;;) {} }
+    if (!strcmp(cmd, "hog") && argc > 2) {       /* touches N MiB, one page at a time */
+        long mb = atol(argv[2]);
+        for (long i = 0; i < mb; i++) { char *p = malloc(1 << 20); if (!p) return 3; memset(p, 1, 1 << 20); }
+        printf("allocated %ld MiB\n", mb);
+        return 0;
+    }
+    if (!strcmp(cmd, "fork") && argc > 2) {      /* starts N sleeping children, prints how many started */
+        int n = atoi(argv[2]), ok = 0;
+        for (int i = 0; i < n; i++) { pid_t p = fork(); if (p == 0) { msleep(3000); _exit(0); } if (p > 0) ok++; }
+        printf("started=%d\n", ok);
+        while (wait(NULL) > 0) {}
+        return 0;
+    }
+    fprintf(stderr, "probe: unknown command %s\n", cmd);
+    return 2;
+}
