@@ -1,0 +1,689 @@
+package dev.berth.image.internal;
+
+import static dev.berth.image.internal.linux.LinuxFs.*;
+
+import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
+import com.sun.jna.Memory;
+import dev.berth.image.BlobVerificationException;
+import dev.berth.image.Digest;
+import dev.berth.image.ImageException;
+import dev.berth.image.LimitExceededException;
+import dev.berth.image.MediaTypes.Compression;
+import dev.berth.image.UnpackLimits;
+import dev.berth.image.UnsafeLayerException;
+import dev.berth.image.internal.linux.ErrnoException;
+import dev.berth.image.internal.linux.LinuxFs;
+import dev.berth.image.internal.linux.LinuxFs.Stat;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Unpacks one layer tar into an empty directory, producing an overlayfs-ready lower layer.
+ *
+ * <p>Safety rules, applied to every entry afresh (no resolution is cached across entries):
+ *
+ * <ul>
+ *   <li>names are cleaned lexically ({@code .} and empty components dropped, leading {@code /}
+ *       stripped); any {@code ..} component is refused;
+ *   <li>the parent directory is resolved with {@code openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+ *       RESOLVE_NO_XDEV)} from a directory fd of the layer root, so symlinks inside the layer are
+ *       followed as if the layer were {@code /} and can never leave it;
+ *   <li>the final component is created with an fd-relative call that never follows a symlink
+ *       ({@code O_CREAT|O_EXCL|O_NOFOLLOW}, {@code mkdirat}, {@code symlinkat}, {@code mknodat},
+ *       {@code linkat} without {@code AT_SYMLINK_FOLLOW}); metadata is applied through the fd
+ *       of the object just created, or with {@code AT_SYMLINK_NOFOLLOW};
+ *   <li>an entry whose name already exists in the layer is refused (duplicates, directory/symlink
+ *       swaps), except a directory entry over a directory;
+ *   <li>the root cannot change type; hardlink targets must already exist in this layer and are
+ *       never directories; hardlinks get no metadata of their own (CVE-2021-32760).
+ * </ul>
+ */
+public final class LayerUnpacker {
+  private static final Logger LOG = LoggerFactory.getLogger(LayerUnpacker.class);
+  private static final String WH = ".wh.";
+  private static final String OPAQUE = ".wh..wh..opq";
+  private static final String WH_META = ".wh..wh.";
+  private static final int BUF = 1 << 20;
+  private static final long MAX_ID = 0xfffffffeL;
+  private static final long RESOLVE =
+      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+
+  /** Outcome of an unpack. */
+  public record Result(Digest diffId, long bytesWritten, long entries) {}
+
+  private final String layer;
+  private final UnpackLimits limits;
+  private final boolean root = LinuxFs.isRoot();
+  private int rootFd = -1;
+  private String rootReal;
+  private long written;
+  private long entries;
+  private final Set<String> seen = new HashSet<>();
+  private final Set<String> opaqueDirs = new HashSet<>();
+  private final Map<String, List<String>> whiteouts = new HashMap<>();
+  private final List<DirTime> dirTimes = new ArrayList<>();
+  private final byte[] buf = new byte[BUF];
+  private final Memory mem = new Memory(BUF);
+  private boolean warnedXattr;
+
+  private record DirTime(String path, long sec, long nsec) {}
+
+  private LayerUnpacker(String layer, UnpackLimits limits) {
+    this.layer = layer;
+    this.limits = limits;
+  }
+
+  /** Opens a decompressing stream for a layer blob. */
+  public static InputStream decompress(InputStream raw, Compression c, String layer) throws IOException {
+    InputStream in = new BufferedInputStream(raw, 1 << 17);
+    try {
+      switch (c) {
+        case GZIP:
+          return new GZIPInputStream(in, 1 << 17);
+        case ZSTD:
+          ZstdInputStreamNoFinalizer z = new ZstdInputStreamNoFinalizer(in);
+          z.setContinuous(false);
+          return new BufferedInputStream(z, 1 << 17);
+        default:
+          return in;
+      }
+    } catch (IOException e) {
+      throw new ImageException("layer " + layer + " is not valid " + c.name().toLowerCase() + " data: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Unpacks {@code compressed} into the empty directory {@code dest}, drains the stream and verifies
+   * the DiffID. On failure {@code dest} holds a partial result that the caller must discard.
+   */
+  public static Result unpack(
+      InputStream compressed, Compression c, Digest expectedDiffId, Path dest, UnpackLimits limits, String layer)
+      throws IOException {
+    LayerUnpacker u = new LayerUnpacker(layer, limits);
+    return u.run(compressed, c, expectedDiffId, dest);
+  }
+
+  private Result run(InputStream compressed, Compression c, Digest expected, Path dest) throws IOException {
+    long cap = limits.maxTotalBytes() + (1L << 30);
+    CountingDigestInputStream tarBytes =
+        new CountingDigestInputStream(
+            decompress(compressed, c, layer), expected.newMessageDigest(), cap, "layer " + layer + " decompressed stream");
+    rootFd = openat(AT_FDCWD, dest.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    try {
+      rootReal = realPath(rootFd);
+      TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes, "UTF-8");
+      TarArchiveEntry e;
+      while (true) {
+        try {
+          e = tar.getNextEntry();
+        } catch (LimitExceededException ex) {
+          throw ex;
+        } catch (IOException | IllegalArgumentException ex) {
+          throw new UnsafeLayerException("layer " + layer + ": invalid tar header: " + ex.getMessage());
+        }
+        if (e == null) {
+          break;
+        }
+        if (++entries > limits.maxEntries()) {
+          throw new LimitExceededException(
+              "layer " + layer + ": more than " + limits.maxEntries() + " entries; entry budget exceeded");
+        }
+        try {
+          entry(tar, e);
+        } catch (ErrnoException ex) {
+          throw new ImageException("layer " + layer + ": entry `" + e.getName() + "`: " + ex.getMessage(), ex);
+        }
+      }
+      tarBytes.drain();
+      Digest actual = expected.sameAlgorithm(tarBytes.digest());
+      if (!actual.equals(expected)) {
+        throw new BlobVerificationException(
+            "layer " + layer + ": wrong DiffID: expected " + expected + ", got " + actual
+                + " after reading " + tarBytes.count() + " bytes");
+      }
+      for (int i = dirTimes.size() - 1; i >= 0; i--) {
+        DirTime d = dirTimes.get(i);
+        int fd = d.path.isEmpty() ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+            : openat2(rootFd, d.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE);
+        try {
+          futimens(fd, d.sec, d.nsec, d.path);
+        } finally {
+          close(fd);
+        }
+      }
+      int sfd = openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      try {
+        syncfs(sfd); // the layer's data is durable before the caller renames it into place
+      } finally {
+        close(sfd);
+      }
+      return new Result(actual, written, entries);
+    } finally {
+      close(rootFd);
+    }
+  }
+
+  // ---- names
+
+  /** Lexically cleans a tar name into components; refuses {@code ..}. Empty list means the root. */
+  static List<String> clean(String raw, String layer) throws UnsafeLayerException {
+    if (raw == null || raw.isEmpty()) {
+      throw new UnsafeLayerException("layer " + layer + ": entry with an empty name");
+    }
+    if (raw.indexOf('\0') >= 0) {
+      throw new UnsafeLayerException("layer " + layer + ": entry `" + raw + "` has a NUL in its name");
+    }
+    List<String> out = new ArrayList<>();
+    for (String p : raw.split("/")) {
+      if (p.isEmpty() || p.equals(".")) {
+        continue;
+      }
+      if (p.equals("..")) {
+        throw new UnsafeLayerException(
+            "layer " + layer + ": entry `" + raw + "` escapes the layer directory (`..` component)");
+      }
+      out.add(p);
+    }
+    return out;
+  }
+
+  private static String join(List<String> c, int n) {
+    return String.join("/", c.subList(0, n));
+  }
+
+  // ---- entries
+
+  private void entry(TarArchiveInputStream tar, TarArchiveEntry e) throws IOException {
+    String name = e.getName();
+    if (e.isGlobalPaxHeader()) {
+      return;
+    }
+    List<String> comps = clean(name, layer);
+    String key = String.join("/", comps);
+    if (!seen.add(key)) {
+      throw new UnsafeLayerException("layer " + layer + ": duplicate entry `" + name + "`");
+    }
+    if (e.isSparse()) {
+      throw new UnsafeLayerException("layer " + layer + ": entry `" + name + "`: sparse files are not supported");
+    }
+    for (int i = 0; i < comps.size() - 1; i++) {
+      if (comps.get(i).startsWith(WH)) {
+        throw new UnsafeLayerException(
+            "layer " + layer + ": entry `" + name + "`: whiteout name `" + comps.get(i) + "` used as a directory");
+      }
+    }
+    if (comps.isEmpty()) {
+      rootEntry(e);
+      return;
+    }
+    String base = comps.get(comps.size() - 1);
+    List<String> parent = comps.subList(0, comps.size() - 1);
+    if (base.startsWith(WH)) {
+      whiteout(e, parent, base);
+      return;
+    }
+    long uid = e.getLongUserId();
+    long gid = e.getLongGroupId();
+    if (uid < 0 || uid > MAX_ID || gid < 0 || gid > MAX_ID) {
+      throw new UnsafeLayerException("layer " + layer + ": entry `" + name + "` has an invalid uid/gid " + uid + "/" + gid);
+    }
+    int pfd = openParent(parent, true, name);
+    try {
+      switch (kind(e)) {
+        case DIR:
+          directory(e, pfd, base, key);
+          break;
+        case SYMLINK:
+          absent(pfd, base, name);
+          String target = e.getLinkName();
+          if (target == null || target.isEmpty()) {
+            throw new UnsafeLayerException("layer " + layer + ": symlink `" + name + "` has an empty target");
+          }
+          symlinkat(target, pfd, base);
+          if (root) {
+            lchownat(pfd, base, (int) uid, (int) gid);
+          }
+          FileTime t = e.getLastModifiedTime();
+          lutimensat(pfd, base, sec(t), nsec(t));
+          break;
+        case HARDLINK:
+          hardlink(e, pfd, base);
+          break;
+        case NODE:
+          node(e, pfd, base, uid, gid);
+          break;
+        case FILE:
+          file(tar, e, pfd, base, uid, gid);
+          break;
+        default:
+          throw new UnsafeLayerException(
+              "layer " + layer + ": entry `" + name + "` has unsupported type `" + (char) e.getLinkFlag() + "`");
+      }
+    } finally {
+      if (pfd != rootFd) {
+        close(pfd);
+      }
+    }
+  }
+
+  private enum Kind { DIR, FILE, SYMLINK, HARDLINK, NODE, OTHER }
+
+  /** Classifies by the type flag first (a symlink named {@code x/} is a symlink, not a directory). */
+  private static Kind kind(TarArchiveEntry e) {
+    switch (e.getLinkFlag()) {
+      case TarArchiveEntry.LF_SYMLINK:
+        return Kind.SYMLINK;
+      case TarArchiveEntry.LF_LINK:
+        return Kind.HARDLINK;
+      case TarArchiveEntry.LF_CHR:
+      case TarArchiveEntry.LF_BLK:
+      case TarArchiveEntry.LF_FIFO:
+        return Kind.NODE;
+      case TarArchiveEntry.LF_DIR:
+        return Kind.DIR;
+      case TarArchiveEntry.LF_NORMAL:
+      case TarArchiveEntry.LF_OLDNORM:
+      case TarArchiveEntry.LF_CONTIG:
+        return e.getName().endsWith("/") ? Kind.DIR : Kind.FILE;
+      default:
+        return Kind.OTHER;
+    }
+  }
+
+  private void rootEntry(TarArchiveEntry e) throws IOException {
+    if (kind(e) != Kind.DIR) {
+      throw new UnsafeLayerException(
+          "layer " + layer + ": entry `" + e.getName() + "`: refusing to change type of root directory (CVE-2021-29136)");
+    }
+    int fd = openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    try {
+      meta(fd, e, "/");
+    } finally {
+      close(fd);
+    }
+    FileTime t = e.getLastModifiedTime();
+    dirTimes.add(new DirTime("", sec(t), nsec(t)));
+  }
+
+  /** Resolves (and with create, makes) the parent directory inside the root; returns an O_PATH fd. */
+  private int openParent(List<String> parent, boolean create, String name) throws IOException {
+    if (parent.isEmpty()) {
+      return rootFd;
+    }
+    String path = join(parent, parent.size());
+    try {
+      return openat2(rootFd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE);
+    } catch (ErrnoException ex) {
+      if (ex.errno() == ENOTDIR) {
+        throw new UnsafeLayerException(
+            "layer " + layer + ": entry `" + name + "`: a parent is not a directory");
+      }
+      if (ex.errno() != ENOENT || !create) {
+        throw parentError(name, ex);
+      }
+    }
+    int prev = rootFd;
+    try {
+      for (int k = 1; k <= parent.size(); k++) {
+        String p = join(parent, k);
+        int fd;
+        try {
+          fd = openat2(rootFd, p, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE);
+        } catch (ErrnoException ex) {
+          if (ex.errno() != ENOENT) {
+            throw parentError(name, ex);
+          }
+          try {
+            mkdirat(prev, parent.get(k - 1), 0755);
+          } catch (ErrnoException mk) {
+            throw new UnsafeLayerException(
+                "layer " + layer + ": entry `" + name + "`: cannot create parent `" + p + "` (dangling symlink?): " + mk.getMessage());
+          }
+          fd = openat2(rootFd, p, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE);
+        }
+        if (prev != rootFd) {
+          close(prev);
+        }
+        prev = fd;
+      }
+      int r = prev;
+      prev = rootFd;
+      return r;
+    } finally {
+      if (prev != rootFd) {
+        close(prev);
+      }
+    }
+  }
+
+  private ImageException parentError(String name, ErrnoException ex) {
+    return new UnsafeLayerException("layer " + layer + ": entry `" + name + "`: cannot resolve parent: " + ex.getMessage());
+  }
+
+  private void absent(int pfd, String base, String name) throws IOException {
+    Stat st = lstatatOrNull(pfd, base);
+    if (st != null) {
+      throw new UnsafeLayerException(
+          "layer " + layer + ": entry `" + name + "` conflicts with an earlier entry of the same layer at that path");
+    }
+  }
+
+  private void directory(TarArchiveEntry e, int pfd, String base, String key) throws IOException {
+    Stat st = lstatatOrNull(pfd, base);
+    if (st == null) {
+      mkdirat(pfd, base, 0700);
+    } else if (!st.isDir()) {
+      throw new UnsafeLayerException(
+          "layer " + layer + ": directory entry `" + e.getName() + "` conflicts with an earlier non-directory entry");
+    }
+    int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    try {
+      meta(fd, e, e.getName());
+    } finally {
+      close(fd);
+    }
+    FileTime t = e.getLastModifiedTime();
+    dirTimes.add(new DirTime(key, sec(t), nsec(t)));
+  }
+
+  private void file(TarArchiveInputStream tar, TarArchiveEntry e, int pfd, String base, long uid, long gid)
+      throws IOException {
+    String name = e.getName();
+    long size = e.getSize();
+    if (size < 0) {
+      throw new UnsafeLayerException("layer " + layer + ": entry `" + name + "` has a negative size");
+    }
+    if (size > limits.maxEntryBytes()) {
+      throw new LimitExceededException(
+          "layer " + layer + ": entry `" + name + "` is " + size + " bytes, over the per-entry budget of "
+              + limits.maxEntryBytes() + " bytes");
+    }
+    if (written + size > limits.maxTotalBytes()) {
+      throw new LimitExceededException(
+          "layer " + layer + ": entry `" + name + "` would bring the bytes written to " + (written + size)
+              + ", over the budget of " + limits.maxTotalBytes() + " bytes (" + written + " written so far)");
+    }
+    absent(pfd, base, name);
+    int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    try {
+      long left = size;
+      while (left > 0) {
+        int n = tar.read(buf, 0, (int) Math.min(buf.length, left));
+        if (n < 0) {
+          throw new UnsafeLayerException("layer " + layer + ": entry `" + name + "` is truncated");
+        }
+        mem.write(0, buf, 0, n);
+        writeFully(fd, mem, n, name);
+        left -= n;
+        written += n;
+        if (written > limits.maxTotalBytes()) {
+          throw new LimitExceededException("layer " + layer + ": wrote " + written + " bytes, over the budget of "
+              + limits.maxTotalBytes() + " bytes");
+        }
+      }
+      meta(fd, e, name);
+      FileTime t = e.getLastModifiedTime();
+      futimens(fd, sec(t), nsec(t), name);
+    } finally {
+      close(fd);
+    }
+  }
+
+  private void hardlink(TarArchiveEntry e, int pfd, String base) throws IOException {
+    String name = e.getName();
+    absent(pfd, base, name);
+    List<String> target = clean(e.getLinkName(), layer);
+    if (target.isEmpty()) {
+      throw new UnsafeLayerException("layer " + layer + ": hardlink `" + name + "` points at the root directory");
+    }
+    int tfd;
+    try {
+      tfd = openParent(target.subList(0, target.size() - 1), false, name);
+    } catch (ImageException ex) {
+      throw new UnsafeLayerException(
+          "layer " + layer + ": hardlink `" + name + "` -> `" + e.getLinkName() + "`: target is not in this layer");
+    }
+    try {
+      String tbase = target.get(target.size() - 1);
+      Stat st = lstatatOrNull(tfd, tbase);
+      if (st == null) {
+        throw new UnsafeLayerException(
+            "layer " + layer + ": hardlink `" + name + "` -> `" + e.getLinkName() + "`: target is not in this layer");
+      }
+      if (st.isDir()) {
+        throw new UnsafeLayerException(
+            "layer " + layer + ": hardlink `" + name + "` -> `" + e.getLinkName() + "`: target is a directory");
+      }
+      linkat(tfd, tbase, pfd, base);
+      // no chmod/chown/utimes: the link shares the target's inode (CVE-2021-32760)
+    } finally {
+      if (tfd != rootFd) {
+        close(tfd);
+      }
+    }
+  }
+
+  private void node(TarArchiveEntry e, int pfd, String base, long uid, long gid) throws IOException {
+    String name = e.getName();
+    int type;
+    long dev = 0;
+    if (e.isFIFO()) {
+      type = S_IFIFO;
+    } else {
+      type = e.isCharacterDevice() ? S_IFCHR : S_IFBLK;
+      long major = e.getDevMajor();
+      long minor = e.getDevMinor();
+      if (major < 0 || minor < 0 || major > 0xfff || minor > 0xfffff) {
+        throw new UnsafeLayerException(
+            "layer " + layer + ": device `" + name + "` has out-of-range numbers " + major + ":" + minor);
+      }
+      if (!root) {
+        LOG.warn("layer {}: skipping device node `{}`: not privileged", layer, name);
+        return;
+      }
+      dev = makedev(major, minor);
+    }
+    absent(pfd, base, name);
+    mknodat(pfd, base, type | (e.getMode() & 0777), dev);
+    if (root) {
+      lchownat(pfd, base, (int) uid, (int) gid);
+    }
+    lchmodat(pfd, base, e.getMode() & 07777);
+    FileTime t = e.getLastModifiedTime();
+    lutimensat(pfd, base, sec(t), nsec(t));
+  }
+
+  private void whiteout(TarArchiveEntry e, List<String> parent, String base) throws IOException {
+    String name = e.getName();
+    if (base.equals(OPAQUE)) {
+      opaque(parent, name);
+      return;
+    }
+    if (base.startsWith(WH_META)) {
+      LOG.debug("layer {}: ignoring aufs metadata entry `{}`", layer, name);
+      return;
+    }
+    String target = base.substring(WH.length());
+    if (target.isEmpty() || target.equals(".") || target.equals("..")) {
+      throw new UnsafeLayerException("layer " + layer + ": invalid whiteout entry `" + name + "`");
+    }
+    if (!root) {
+      throw new ImageException(
+          "layer " + layer + ": whiteout `" + name + "` needs CAP_MKNOD to become an overlay whiteout (0:0 char device)");
+    }
+    int pfd = openParent(parent, true, name);
+    try {
+      String dir = relative(pfd);
+      if (underOpaque(dir)) {
+        LOG.debug("layer {}: dropping whiteout `{}` inside an opaque directory", layer, name);
+        return;
+      }
+      absent(pfd, target, name);
+      mknodat(pfd, target, S_IFCHR, 0);
+      lchownat(pfd, target, 0, 0);
+      whiteouts.computeIfAbsent(dir, k -> new ArrayList<>()).add(target);
+    } finally {
+      if (pfd != rootFd) {
+        close(pfd);
+      }
+    }
+  }
+
+  private boolean underOpaque(String dir) {
+    String d = dir;
+    while (true) {
+      if (opaqueDirs.contains(d)) {
+        return true;
+      }
+      if (d.isEmpty()) {
+        return false;
+      }
+      int i = d.lastIndexOf('/');
+      d = i < 0 ? "" : d.substring(0, i);
+    }
+  }
+
+  private void opaque(List<String> parent, String name) throws IOException {
+    int pfd = openParent(parent, true, name);
+    int fd = -1;
+    try {
+      fd = parent.isEmpty()
+          ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+          : openat2(rootFd, join(parent, parent.size()), O_RDONLY | O_DIRECTORY | O_CLOEXEC, RESOLVE);
+      try {
+        fsetxattr(fd, "trusted.overlay.opaque", new byte[] {'y'}, name);
+      } catch (ErrnoException ex) {
+        throw new ImageException(
+            "layer " + layer + ": opaque whiteout `" + name + "` needs trusted.* xattrs (CAP_SYS_ADMIN): " + ex.getMessage(), ex);
+      }
+      String dir = relative(fd);
+      opaqueDirs.add(dir);
+      // drop plain whiteouts this layer already wrote under the now opaque directory
+      for (var it = whiteouts.entrySet().iterator(); it.hasNext(); ) {
+        var w = it.next();
+        String wd = w.getKey();
+        if (!(wd.equals(dir) || dir.isEmpty() || wd.startsWith(dir + "/"))) {
+          continue;
+        }
+        int wfd = wd.isEmpty() ? rootFd : openat2(rootFd, wd, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE);
+        try {
+          for (String n : w.getValue()) {
+            Stat st = lstatatOrNull(wfd, n);
+            if (st != null && st.isWhiteout()) {
+              unlinkat(wfd, n, 0);
+            }
+          }
+        } finally {
+          if (wfd != rootFd) {
+            close(wfd);
+          }
+        }
+        it.remove();
+      }
+    } finally {
+      if (fd >= 0) {
+        close(fd);
+      }
+      if (pfd != rootFd) {
+        close(pfd);
+      }
+    }
+  }
+
+  /** The path of an fd relative to the layer root ("" for the root). */
+  private String relative(int fd) throws IOException {
+    String real = realPath(fd);
+    if (real.equals(rootReal)) {
+      return "";
+    }
+    if (!real.startsWith(rootReal + "/")) {
+      throw new UnsafeLayerException("layer " + layer + ": resolved outside the layer: " + real);
+    }
+    return real.substring(rootReal.length() + 1);
+  }
+
+  private static String realPath(int fd) throws IOException {
+    return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+  }
+
+  /** Owner, mode and xattrs on an fd of a regular file or directory (owner first: chown clears setuid). */
+  private void meta(int fd, TarArchiveEntry e, String name) throws IOException {
+    if (root) {
+      fchown(fd, (int) e.getLongUserId(), (int) e.getLongGroupId(), name);
+    }
+    fchmod(fd, e.getMode() & 07777, name);
+    for (Map.Entry<String, String> x : e.getExtraPaxHeaders().entrySet()) {
+      if (!x.getKey().startsWith("SCHILY.xattr.")) {
+        continue;
+      }
+      String attr = escapeXattr(x.getKey().substring("SCHILY.xattr.".length()));
+      if (attr == null) {
+        LOG.debug("layer {}: entry `{}`: dropping xattr {}", layer, name, x.getKey());
+        continue;
+      }
+      String v = x.getValue();
+      if (v.indexOf('\uFFFD') >= 0) {
+        LOG.warn("layer {}: entry `{}`: dropping xattr {} with a binary value", layer, name, attr);
+        continue;
+      }
+      try {
+        fsetxattr(fd, attr, v.getBytes(StandardCharsets.UTF_8), name);
+      } catch (ErrnoException ex) {
+        if (ex.errno() == EOPNOTSUPP || ex.errno() == EPERM) {
+          if (!warnedXattr) {
+            LOG.warn("layer {}: xattrs not supported here, dropping ({})", layer, ex.getMessage());
+            warnedXattr = true;
+          }
+        } else {
+          throw ex;
+        }
+      }
+    }
+  }
+
+  /**
+   * Overlay xattrs supplied by an image could steer overlayfs (opaque, redirect, metacopy); they are
+   * escaped as Linux 6.7 does ({@code trusted.overlay.X} becomes {@code trusted.overlay.overlay.X},
+   * likewise {@code user.overlay.}), so overlayfs shows them to the container unchanged and never
+   * acts on them. Only user.*, trusted.*, security.capability and POSIX ACLs are written; null means drop.
+   */
+  public static String escapeXattr(String attr) {
+    if (attr.startsWith("trusted.overlay.")) {
+      return "trusted.overlay.overlay." + attr.substring("trusted.overlay.".length());
+    }
+    if (attr.startsWith("user.overlay.")) {
+      return "user.overlay.overlay." + attr.substring("user.overlay.".length());
+    }
+    if (attr.startsWith("user.") || attr.startsWith("trusted.") || attr.equals("security.capability")
+        || attr.equals("system.posix_acl_access") || attr.equals("system.posix_acl_default")) {
+      return attr;
+    }
+    return null;
+  }
+
+  private static long sec(FileTime t) {
+    Instant i = t.toInstant();
+    return i.getEpochSecond();
+  }
+
+  private static long nsec(FileTime t) {
+    return t.toInstant().getNano();
+  }
+}

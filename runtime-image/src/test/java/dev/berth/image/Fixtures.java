@@ -1,0 +1,215 @@
+package dev.berth.image;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/** Test fixtures: layer tars built with commons-compress, and OCI image layouts around them. */
+public final class Fixtures {
+  private Fixtures() {}
+
+  public static final Instant T0 = Instant.parse("2020-01-02T03:04:05Z");
+
+  /** Builds a tar in memory. */
+  public static final class Tar {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final TarArchiveOutputStream out;
+
+    public Tar() {
+      this(new ByteArrayOutputStream());
+    }
+
+    private Tar(ByteArrayOutputStream ignored) {
+      out = new TarArchiveOutputStream(bytes, "UTF-8");
+      out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      out.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+      out.setAddPaxHeadersForNonAsciiNames(true);
+    }
+
+    private Tar put(TarArchiveEntry e, byte[] content) {
+      try {
+        e.setModTime(FileTime.from(T0));
+        out.putArchiveEntry(e);
+        if (content != null) {
+          out.write(content);
+        }
+        out.closeArchiveEntry();
+        return this;
+      } catch (IOException x) {
+        throw new UncheckedIOException(x);
+      }
+    }
+
+    public Tar dir(String name) {
+      return dir(name, 0755);
+    }
+
+    public Tar dir(String name, int mode) {
+      TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", TarArchiveEntry.LF_DIR);
+      e.setMode(mode);
+      return put(e, null);
+    }
+
+    public Tar entry(TarArchiveEntry e, byte[] content) {
+      return put(e, content);
+    }
+
+    public Tar file(String name, String content) {
+      return file(name, content, 0644);
+    }
+
+    public Tar file(String name, String content, int mode) {
+      byte[] b = content.getBytes(StandardCharsets.UTF_8);
+      TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_NORMAL, true);
+      e.setMode(mode);
+      e.setSize(b.length);
+      return put(e, b);
+    }
+
+    public Tar fileWithXattrs(String name, String content, Map<String, String> xattrs) {
+      byte[] b = content.getBytes(StandardCharsets.UTF_8);
+      TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_NORMAL, true);
+      e.setMode(0644);
+      e.setSize(b.length);
+      xattrs.forEach((k, v) -> e.addPaxHeader("SCHILY.xattr." + k, v));
+      return put(e, b);
+    }
+
+    public Tar dirWithXattrs(String name, Map<String, String> xattrs) {
+      TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", TarArchiveEntry.LF_DIR);
+      e.setMode(0755);
+      xattrs.forEach((k, v) -> e.addPaxHeader("SCHILY.xattr." + k, v));
+      return put(e, null);
+    }
+
+    public Tar symlink(String name, String target) {
+      TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK, true);
+      e.setLinkName(target);
+      e.setMode(0777);
+      return put(e, null);
+    }
+
+    public Tar hardlink(String name, String target) {
+      return hardlink(name, target, 0644);
+    }
+
+    public Tar hardlink(String name, String target, int mode) {
+      TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_LINK, true);
+      e.setLinkName(target);
+      e.setMode(mode);
+      return put(e, null);
+    }
+
+    public Tar chardev(String name, int major, int minor) {
+      TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_CHR, true);
+      e.setDevMajor(major);
+      e.setDevMinor(minor);
+      e.setMode(0666);
+      return put(e, null);
+    }
+
+    public Tar fifo(String name) {
+      TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_FIFO, true);
+      e.setMode(0640);
+      return put(e, null);
+    }
+
+    public byte[] bytes() {
+      try {
+        out.finish();
+        out.close();
+      } catch (IOException x) {
+        throw new UncheckedIOException(x);
+      }
+      return bytes.toByteArray();
+    }
+  }
+
+  public static byte[] gzip(byte[] b) {
+    try {
+      ByteArrayOutputStream o = new ByteArrayOutputStream();
+      try (OutputStream g = new GZIPOutputStream(o)) {
+        g.write(b);
+      }
+      return o.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static byte[] zstd(byte[] b) {
+    return com.github.luben.zstd.Zstd.compress(b);
+  }
+
+  /** A layer for a layout: its blob bytes, media type and uncompressed tar (for the DiffID). */
+  public record Layer(byte[] blob, String mediaType, byte[] tar) {
+    public static Layer gzip(byte[] tar) {
+      return new Layer(Fixtures.gzip(tar), MediaTypes.OCI_LAYER_GZIP, tar);
+    }
+
+    public static Layer zstd(byte[] tar) {
+      return new Layer(Fixtures.zstd(tar), MediaTypes.OCI_LAYER_ZSTD, tar);
+    }
+
+    public static Layer plain(byte[] tar) {
+      return new Layer(tar, MediaTypes.OCI_LAYER, tar);
+    }
+  }
+
+  public static String json(String s) {
+    return s.replace('\'', '"');
+  }
+
+  /**
+   * Writes an OCI image layout with one image tagged {@code tag}. Returns the manifest digest.
+   * {@code configOverride}, when non-null, replaces the generated config JSON.
+   */
+  public static Digest writeLayout(Path dir, String tag, List<Layer> layers, String configOverride) throws IOException {
+    Files.createDirectories(dir.resolve("blobs/sha256"));
+    Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+    List<String> diffIds = new ArrayList<>();
+    StringBuilder ls = new StringBuilder();
+    for (Layer l : layers) {
+      Digest d = blob(dir, l.blob());
+      diffIds.add("\"" + Digest.sha256Of(l.tar()) + "\"");
+      if (ls.length() > 0) {
+        ls.append(',');
+      }
+      ls.append("{\"mediaType\":\"").append(l.mediaType()).append("\",\"digest\":\"").append(d)
+          .append("\",\"size\":").append(l.blob().length).append('}');
+    }
+    String config = configOverride != null ? configOverride
+        : "{\"architecture\":\"" + Platform.host().architecture() + "\",\"os\":\"linux\","
+            + "\"config\":{\"Env\":[\"A=1\"],\"Entrypoint\":[\"/bin/sh\"],\"Cmd\":[\"-c\",\"true\"],\"WorkingDir\":\"/w\"},"
+            + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[" + String.join(",", diffIds) + "]}}";
+    byte[] cb = config.getBytes(StandardCharsets.UTF_8);
+    Digest cd = blob(dir, cb);
+    String manifest = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
+        + "\"config\":{\"mediaType\":\"" + MediaTypes.OCI_CONFIG + "\",\"digest\":\"" + cd + "\",\"size\":" + cb.length + "},"
+        + "\"layers\":[" + ls + "]}";
+    byte[] mb = manifest.getBytes(StandardCharsets.UTF_8);
+    Digest md = blob(dir, mb);
+    String index = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\""
+        + md + "\",\"size\":" + mb.length + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"" + tag + "\"}}]}";
+    Files.writeString(dir.resolve("index.json"), index);
+    return md;
+  }
+
+  public static Digest blob(Path layout, byte[] b) throws IOException {
+    Digest d = Digest.sha256Of(b);
+    Files.write(layout.resolve("blobs/sha256/" + d.hex()), b);
+    return d;
+  }
+}
