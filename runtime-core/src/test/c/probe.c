@@ -155,6 +155,11 @@ int main(int argc, char **argv) {
         return 100 + got;
     }
     if (!strcmp(cmd, "spin")) { for (;;) {} }
+    if (!strcmp(cmd, "ignore") && argc > 2) {    /* ignores a signal, says so, then sleeps */
+        signal(atoi(argv[2]), SIG_IGN);
+        printf("ignoring %d\n", atoi(argv[2]));
+        for (;;) pause();
+    }
     if (!strcmp(cmd, "hog") && argc > 2) {       /* touches N MiB, one page at a time */
         long mb = atol(argv[2]);
         for (long i = 0; i < mb; i++) { char *p = malloc(1 << 20); if (!p) return 3; memset(p, 1, 1 << 20); }

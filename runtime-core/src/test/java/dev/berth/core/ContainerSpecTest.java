@@ -1,0 +1,90 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class ContainerSpecTest {
+
+    private static ContainerSpec.Builder valid() {
+        return ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true");
+    }
+
+    private static void rejects(Consumer<ContainerSpec.Builder> change, String field) {
+        ContainerSpec.Builder b = valid();
+        change.accept(b);
+        assertThatThrownBy(b::build).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(field);
+    }
+
+    @Test
+    void defaults() {
+        ContainerSpec s = valid().build();
+        assertThat(s.workingDir()).isEqualTo("/");
+        assertThat(s.user()).isEqualTo("0:0");
+        assertThat(s.noNewPrivileges()).isTrue();
+        assertThat(Capability.mask(s.capabilities())).isEqualTo(0xa80425fbL);
+        assertThat(s.namespaces()).containsExactlyInAnyOrder(Namespace.values());
+        assertThat(s.stdin().kind()).isEqualTo(Stdio.Kind.NULL);
+        assertThat(s.maskedPaths()).contains("/proc/kcore", "/sys/firmware");
+        assertThat(s.readonlyPaths()).contains("/proc/sys", "/proc/sysrq-trigger");
+    }
+
+    @Test
+    void validationNamesTheField() {
+        rejects(b -> b.rootfs(null), "rootfs");
+        rejects(b -> b.command(java.util.List.of()), "command");
+        rejects(b -> b.command("a", "b\0c"), "command[1]");
+        rejects(b -> b.command(""), "command[0]");
+        rejects(b -> b.env("A=B", "x"), "env");
+        rejects(b -> b.env("A", "x\0"), "env.A");
+        rejects(b -> b.workingDir("relative"), "workingDir");
+        rejects(b -> b.workingDir("/a/../b"), "workingDir");
+        rejects(b -> b.user("a:b:c"), "user");
+        rejects(b -> b.user(""), "user");
+        rejects(b -> b.hostname("bad_host!"), "hostname");
+        rejects(b -> b.hostname("x".repeat(65)), "hostname");
+        rejects(b -> b.hostname("ok").shareNamespace(Namespace.UTS), "hostname");
+        rejects(b -> b.shareNamespace(Namespace.MOUNT), "namespaces");
+        rejects(b -> b.maskedPaths(java.util.List.of("proc/kcore")), "maskedPaths");
+        rejects(b -> b.stdin(Stdio.append(Path.of("/x"))), "stdin");
+    }
+
+    @Test
+    void rlimitsAreValidated() {
+        assertThatThrownBy(() -> Rlimit.of(Rlimit.Type.NOFILE, 10, 5)).hasMessageContaining("rlimit NOFILE");
+        assertThatThrownBy(() -> Rlimit.of(Rlimit.Type.NOFILE, -2, 5)).hasMessageContaining("rlimit NOFILE");
+        assertThat(Rlimit.Type.parse("RLIMIT_NOFILE").resource()).isEqualTo(7);
+        assertThatThrownBy(() -> Rlimit.Type.parse("nofiles")).hasMessageStartingWith("rlimit");
+    }
+
+    @Test
+    void capabilitiesParseAndMask() {
+        assertThat(Capability.parse("cap_net_raw")).isEqualTo(Capability.NET_RAW);
+        assertThat(Capability.parse("SYS_ADMIN").bit()).isEqualTo(21);
+        assertThat(Capability.CHECKPOINT_RESTORE.bit()).isEqualTo(40);
+        assertThatThrownBy(() -> Capability.parse("CAP_FLY")).hasMessageStartingWith("capability");
+        assertThat(Capability.fromMask(0xa80425fbL)).isEqualTo(Capability.dockerDefaults());
+    }
+
+    @Test
+    void toBuilderRoundTrips() {
+        ContainerSpec s = valid().env("A", "1").hostname("h").user("alice").rlimit(Rlimit.Type.CORE, 0, 0)
+                .dropCapabilities(Capability.NET_RAW).build();
+        ContainerSpec t = s.toBuilder().build();
+        assertThat(t.env()).isEqualTo(s.env());
+        assertThat(t.hostname()).isEqualTo(s.hostname());
+        assertThat(t.capabilities()).isEqualTo(s.capabilities()).doesNotContain(Capability.NET_RAW);
+        assertThat(t.rlimits()).isEqualTo(s.rlimits());
+    }
+
+    @Test
+    void exitStatusShellCode() {
+        assertThat(ExitStatus.exited(3).shellCode()).isEqualTo(3);
+        assertThat(ExitStatus.killed(9).shellCode()).isEqualTo(137);
+        assertThat(ExitStatus.killed(9).terminatingSignal()).hasValue(9);
+        assertThatThrownBy(() -> new ExitStatus(1, 9, false)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

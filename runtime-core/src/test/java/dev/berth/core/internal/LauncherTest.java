@@ -1,0 +1,134 @@
+package dev.berth.core.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.core.Container;
+import dev.berth.core.ContainerSpec;
+import dev.berth.core.ContainerStartException;
+import dev.berth.core.Stdio;
+import dev.berth.core.internal.plan.CgroupPlacement;
+import dev.berth.core.internal.plan.Plan;
+import dev.berth.core.internal.plan.PlanCompiler;
+import dev.berth.core.internal.user.ResolvedUser;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The start protocol against a recording fake kernel: no privileges, no processes. */
+class LauncherTest {
+    private RecordingSyscalls sys;
+    private Reactor reactor;
+    private Launcher launcher;
+    private Plan plan;
+
+    @BeforeEach
+    void setUp() {
+        sys = new RecordingSyscalls();
+        reactor = new Reactor(sys);
+        NativeInit init = NativeInit.load(sys);
+        launcher = new Launcher(sys, init, reactor);
+        ContainerSpec spec = ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true").build();
+        plan = PlanCompiler.compile(spec, "/r", "h", new ResolvedUser(0, 0, List.of(), "/"), List.of(),
+                CgroupPlacement.NONE);
+    }
+
+    @AfterEach
+    void tearDown() {
+        reactor.close();
+    }
+
+    @Test
+    void sealsTheInitBinaryInAMemfd() {
+        assertThat(sys.calls).contains("memfd_create berth-init");
+        assertThat(sys.calls).anyMatch(c -> c.startsWith("add_seals ") && c.endsWith(" 15"));
+    }
+
+    @Test
+    void happyPathSendsPlanThenGoAfterClone() throws Exception {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        List<Long> setupPids = new ArrayList<>();
+        Container c = launcher.launch("c1", plan, Stdio.discard(), Stdio.pipe(), Stdio.inherit(), List.of(12345),
+                setupPids::add, s -> s);
+        assertThat(c.pid()).isEqualTo(777);
+        assertThat(setupPids).containsExactly(777L);
+        // fds: stdin /dev/null, stdout a pipe's write end, stderr inherited, control socket at 3, extra at 4
+        Map<Integer, Integer> fds = sys.spawnedFds;
+        assertThat(fds.keySet()).containsExactly(0, 1, 2, 3, 4);
+        assertThat(fds.get(2)).isEqualTo(2);
+        assertThat(fds.get(4)).isEqualTo(12345);
+        assertThat(sys.spawnedArgv).containsExactly("berth-init", "4");
+        // the plan goes first, go only after the clone report and the host-side setup
+        assertThat(sys.written.get(sys.writtenFds.indexOf(sys.controlFd))).isEqualTo(plan.encode());
+        int pidfdOpen = indexOf("pidfd_open 777");
+        int go = indexOf("write " + sys.controlFd + " G");
+        assertThat(pidfdOpen).isPositive().isLessThan(go);
+        // the child's ends are closed in the JVM after the spawn
+        int spawn = indexOf("spawn ");
+        assertThat(sys.calls.subList(spawn, sys.calls.size()))
+                .contains("close " + fds.get(0), "close " + fds.get(1), "close " + fds.get(3));
+        assertThat(sys.calls).contains("epoll_add " + sys.controlFd);
+    }
+
+    @Test
+    void aFailedOpNamesTheStepAndCleansUp() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        int pivot = plan.indexOf(dev.berth.core.internal.plan.OpCode.PIVOT_ROOT);
+        sys.monitorReplies.add(RecordingSyscalls.error(pivot, 22, "/r"));
+        assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.pipe(), Stdio.pipe(), List.of(),
+                pid -> { }, s -> s))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("pivot_root(/r): Invalid argument")
+                .satisfies(e -> {
+                    ContainerStartException cse = (ContainerStartException) e;
+                    assertThat(cse.syscall()).isEqualTo("pivot_root");
+                    assertThat(cse.operand()).isEqualTo("/r");
+                    assertThat(cse.errno()).isEqualTo(22);
+                });
+        // the monitor is reaped, the control socket and every JVM-side pipe end closed
+        assertThat(sys.calls).contains("waitpid 4242", "close " + sys.controlFd);
+        for (String c : sys.calls.subList(indexOf("open /dev/null"), sys.calls.size())) {
+            if (c.startsWith("pipe -> ")) {
+                String[] ends = c.substring(8).split(",");
+                assertThat(sys.calls).contains("close " + ends[0], "close " + ends[1]);
+            }
+        }
+        assertThat(sys.calls).noneMatch(c -> c.startsWith("epoll_add " + sys.controlFd));
+    }
+
+    @Test
+    void aMonitorThatDiesDuringStartIsReported() {
+        // no replies: the control socket reads end-of-file
+        assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.discard(), Stdio.discard(),
+                List.of(), pid -> { }, s -> s))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessageContaining("monitor 4242 ended during start");
+        assertThat(sys.calls).contains("waitpid 4242");
+    }
+
+    @Test
+    void aFailingHostSetupKillsTheInitBeforeGo() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.discard(), Stdio.discard(),
+                List.of(), pid -> {
+                    throw new ContainerStartException("cgroup: nope");
+                }, s -> s)).hasMessage("cgroup: nope");
+        assertThat(sys.calls).noneMatch(c -> c.equals("write " + sys.controlFd + " G"));
+        assertThat(sys.calls).anyMatch(c -> c.startsWith("pidfd_send_signal ") && c.endsWith(" 9"));
+        assertThat(sys.calls).contains("waitpid 4242");
+    }
+
+    private int indexOf(String prefix) {
+        for (int i = 0; i < sys.calls.size(); i++) {
+            if (sys.calls.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.berth.core.internal;
+
+import dev.berth.core.internal.sys.SyscallException;
+import dev.berth.core.internal.sys.Syscalls;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A fake kernel for unit tests: records every call as a line ("spawn ...", "write 10 G")
+ * and answers reads on the control socket from a script of monitor messages.
+ */
+final class RecordingSyscalls implements Syscalls {
+    final List<String> calls = new ArrayList<>();
+    final Deque<byte[]> monitorReplies = new ArrayDeque<>();
+    final List<byte[]> written = new ArrayList<>();
+    final List<Integer> writtenFds = new ArrayList<>();
+    Map<Integer, Integer> spawnedFds;
+    List<String> spawnedArgv;
+    private int nextFd = 10;
+    int controlFd = -1;
+
+    private int fd() {
+        return nextFd++;
+    }
+
+    @Override
+    public int memfdCreate(String name, int flags) {
+        calls.add("memfd_create " + name);
+        return fd();
+    }
+
+    @Override
+    public void addSeals(int fd, int seals) {
+        calls.add("add_seals " + fd + " " + seals);
+    }
+
+    @Override
+    public int getSeals(int fd) {
+        return 15;
+    }
+
+    @Override
+    public int open(String path, int flags, int mode) {
+        int fd = fd();
+        calls.add("open " + path + " -> " + fd);
+        return fd;
+    }
+
+    @Override
+    public int openat2(int dirfd, String path, int flags, long resolve) {
+        throw new UnsupportedOperationException("openat2 is not scripted in this fake");
+    }
+
+    @Override
+    public void close(int fd) {
+        calls.add("close " + fd);
+    }
+
+    @Override
+    public int read(int fd, byte[] buf, int off, int len) {
+        calls.add("read " + fd);
+        if (fd != controlFd || monitorReplies.isEmpty()) {
+            return 0;
+        }
+        byte[] m = monitorReplies.poll();
+        System.arraycopy(m, 0, buf, off, m.length);
+        return m.length;
+    }
+
+    @Override
+    public int write(int fd, byte[] buf, int off, int len) {
+        byte[] copy = java.util.Arrays.copyOfRange(buf, off, off + len);
+        written.add(copy);
+        writtenFds.add(fd);
+        calls.add("write " + fd + (len == 1 ? " " + (char) copy[0] : " " + len + " bytes"));
+        return len;
+    }
+
+    @Override
+    public int[] socketpair() {
+        int[] p = {fd(), fd()};
+        controlFd = p[0];
+        calls.add("socketpair -> " + p[0] + "," + p[1]);
+        return p;
+    }
+
+    @Override
+    public int[] pipe() {
+        int[] p = {fd(), fd()};
+        calls.add("pipe -> " + p[0] + "," + p[1]);
+        return p;
+    }
+
+    @Override
+    public long spawn(String path, List<String> argv, List<String> env, Map<Integer, Integer> fds) {
+        spawnedFds = new TreeMap<>(fds);
+        spawnedArgv = argv;
+        calls.add("spawn " + path + " " + argv + " " + spawnedFds);
+        return 4242;
+    }
+
+    @Override
+    public int waitpid(long pid, boolean noHang) {
+        calls.add("waitpid " + pid);
+        return 0;
+    }
+
+    @Override
+    public int pidfdOpen(long pid) {
+        int fd = fd();
+        calls.add("pidfd_open " + pid + " -> " + fd);
+        return fd;
+    }
+
+    @Override
+    public boolean pidfdSendSignal(int pidfd, int signal) {
+        calls.add("pidfd_send_signal " + pidfd + " " + signal);
+        return true;
+    }
+
+    @Override
+    public int epollCreate() {
+        return fd();
+    }
+
+    @Override
+    public void epollAdd(int epfd, int fd, long token) {
+        calls.add("epoll_add " + fd);
+    }
+
+    @Override
+    public void epollDelete(int epfd, int fd) {
+        calls.add("epoll_del " + fd);
+    }
+
+    @Override
+    public int epollWait(int epfd, long[] tokens, int timeoutMillis) {
+        try {
+            Thread.sleep(Math.min(timeoutMillis, 20));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    @Override
+    public String strerror(int errno) {
+        return switch (errno) {
+            case 2 -> "No such file or directory";
+            case 22 -> "Invalid argument";
+            default -> "errno " + errno;
+        };
+    }
+
+    @Override
+    public long getpid() {
+        return 1;
+    }
+
+    static SyscallException enoent(String call, String operand) {
+        return new SyscallException(call, operand, 2, "No such file or directory");
+    }
+
+    static byte[] message(char type, int... ints) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1 + 4 * ints.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) type);
+        for (int i : ints) {
+            b.putInt(i);
+        }
+        return b.array();
+    }
+
+    static byte[] error(int op, int errno, String operand) {
+        byte[] head = message('E', op, errno);
+        byte[] s = operand.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] out = java.util.Arrays.copyOf(head, head.length + s.length);
+        System.arraycopy(s, 0, out, head.length, s.length);
+        return out;
+    }
+}

@@ -1,0 +1,18 @@
+package dev.berth.core.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The root filesystem the build makes from src/test/c (a static probe binary and /etc files). */
+public final class TestRootfs {
+    private TestRootfs() {}
+
+    public static Path path() {
+        String p = System.getProperty("berth.test.rootfs");
+        Path dir = p != null ? Path.of(p) : Path.of("target/test-rootfs").toAbsolutePath();
+        if (!Files.isRegularFile(dir.resolve("bin/probe"))) {
+            throw new IllegalStateException("test rootfs missing at " + dir + " (built in generate-test-resources)");
+        }
+        return dir;
+    }
+}
