@@ -1,0 +1,199 @@
+package dev.berth.cgroups;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.cgroups.testing.Workload;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Enforcement tests shared by the host (v1 hybrid) and the cgroup v2 VM suites. Subclasses create
+ * the driver; every test uses its own parent cgroup, which must be empty and is removed at the end.
+ */
+abstract class EnforcementScenarios {
+  static final long MIB = 1 << 20;
+
+  protected CgroupDriver driver;
+  protected final List<Cgroup> cgroups = new ArrayList<>();
+  protected final List<Workload> workloads = new ArrayList<>();
+
+  /** A driver whose parent is {@code parent} (relative to this process's own cgroup). */
+  protected abstract CgroupDriver newDriver(String parent);
+
+  @BeforeEach
+  void setUpDriver() {
+    driver = newDriver("berth-it-" + UUID.randomUUID().toString().substring(0, 8));
+  }
+
+  @AfterEach
+  void tearDownDriver() {
+    workloads.forEach(Workload::close);
+    for (Cgroup c : cgroups) {
+      try {
+        c.remove();
+      } catch (RuntimeException e) {
+        System.err.println("cleanup: " + e.getMessage());
+      }
+    }
+    List<Path> parents = driver.parentPaths();
+    driver.close();
+    for (Path p : parents) {
+      assertThat(p).as("parent removed by driver.close()").doesNotExist();
+    }
+  }
+
+  protected Cgroup create(String name, Resources r) {
+    Cgroup c = driver.create(name, r);
+    cgroups.add(c);
+    return c;
+  }
+
+  protected Workload start(Cgroup cg, String script) {
+    Workload w = Workload.startIn(cg, script);
+    workloads.add(w);
+    return w;
+  }
+
+  static void await(String what, long millis, java.util.function.BooleanSupplier cond) throws InterruptedException {
+    long end = System.currentTimeMillis() + millis;
+    while (!cond.getAsBoolean()) {
+      if (System.currentTimeMillis() > end) throw new AssertionError("timed out waiting for " + what);
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
+  void memoryHogAboveLimitIsOomKilledAndReportedOnce() throws Exception {
+    Cgroup cg = create("hog", Resources.builder().memoryMax(32 * MIB).memorySwap(32 * MIB).build());
+    List<OomEvent> events = new CopyOnWriteArrayList<>();
+    cg.onOom(events::add);
+    Workload w = start(cg, "head -c 200M /dev/zero | tail");
+    int code = w.waitFor(60);
+    assertThat(code).as("the pipeline's tail was SIGKILLed").isEqualTo(128 + 9);
+    assertThat(cg.oomKillCount()).isEqualTo(1);
+    await("one oom_kill event", 5000, () -> events.stream().anyMatch(e -> e.kind() == OomEvent.Kind.OOM_KILL));
+    Thread.sleep(500);
+    List<OomEvent> kills = events.stream().filter(e -> e.kind() == OomEvent.Kind.OOM_KILL).collect(Collectors.toList());
+    assertThat(kills).hasSize(1);
+    assertThat(kills.get(0).count()).isEqualTo(1);
+    assertThat(kills.get(0).cgroup()).isEqualTo("hog");
+    assertThat(cg.stats().memory().orElseThrow().peak().orElseThrow()).isBetween(16 * MIB, 33 * MIB);
+    cg.remove();
+    assertThat(events.stream().filter(e -> e.kind() == OomEvent.Kind.OOM_KILL)).hasSize(1);
+  }
+
+  @Test
+  void pidsLimitAllows32ButContainsForkBomb() throws Exception {
+    Cgroup ok = create("pids-ok", Resources.builder().pidsMax(64).build());
+    Workload w = start(ok, "i=0; while [ $i -lt 32 ]; do sleep 60 & i=$((i+1)); done; echo started; wait");
+    w.awaitLine("started", 30);
+    assertThat(ok.pids()).hasSize(33);
+    assertThat(ok.stats().pidsCurrent()).hasValue(33);
+    assertThat(w.err).isEmpty();
+    ok.killAll();
+
+    // A bounded "bomb": 200 forks against a limit of 64 (bounded so a broken limit cannot hurt the host).
+    Cgroup bomb = create("pids-bomb", Resources.builder().pidsMax(64).build());
+    Workload b = start(bomb, "i=0; while [ $i -lt 200 ]; do sleep 60 & i=$((i+1)); done; echo done; wait");
+    Thread.sleep(200);
+    await("fork failure reported", 30_000, () -> b.err.stream().anyMatch(l -> l.toLowerCase().contains("fork")));
+    assertThat(bomb.pids().size()).isLessThanOrEqualTo(64).isGreaterThanOrEqualTo(32);
+    assertThat(bomb.stats().pidsCurrent().orElseThrow()).isLessThanOrEqualTo(64);
+    bomb.killAll();
+    assertThat(bomb.pids()).isEmpty();
+  }
+
+  @Test
+  void halfCpuQuotaIsEnforced() throws Exception {
+    Cgroup cg = create("cpu", Resources.builder().cpus(0.5).build());
+    start(cg, "while :; do :; done");
+    Thread.sleep(500);
+    CgroupStats.Cpu before = cg.stats().cpu().orElseThrow();
+    long t0 = System.nanoTime();
+    Thread.sleep(2000);
+    CgroupStats.Cpu after = cg.stats().cpu().orElseThrow();
+    long wallUsec = (System.nanoTime() - t0) / 1000;
+    double share = (after.usageUsec() - before.usageUsec()) / (double) wallUsec;
+    assertThat(share).as("CPU share over 2 s").isBetween(0.35, 0.65);
+    assertThat(after.nrThrottled().orElseThrow()).isGreaterThan(0);
+    assertThat(after.nrPeriods().orElseThrow()).isGreaterThan(before.nrPeriods().orElseThrow());
+  }
+
+  @Test
+  void freezeStopsProgressAndThawResumes() throws Exception {
+    freezeScenario(create("freeze", Resources.none()));
+  }
+
+  void freezeScenario(Cgroup cg) throws Exception {
+    Workload w = start(cg, "i=0; while :; do i=$((i+1)); echo $i; done");
+    await("counter running", 10_000, () -> w.outLines.get() > 100);
+    cg.freeze();
+    assertThat(cg.frozen()).isTrue();
+    Thread.sleep(200);
+    long a = w.outLines.get();
+    Thread.sleep(700);
+    long b = w.outLines.get();
+    assertThat(b).as("no progress while frozen").isEqualTo(a);
+    cg.thaw();
+    assertThat(cg.frozen()).isFalse();
+    await("progress after thaw", 10_000, () -> w.outLines.get() > b + 100);
+  }
+
+  @Test
+  void killAllEmptiesTheCgroup() throws Exception {
+    Cgroup cg = create("kill", Resources.none());
+    Workload a = start(cg, "for i in 1 2 3 4 5; do sleep 60 & done; echo started; wait");
+    Workload b = start(cg, "exec sleep 60");
+    Workload c = start(cg, "sh -c 'sleep 60 & wait' & wait");
+    a.awaitLine("started", 30);
+    await("8+ processes", 10_000, () -> cg.pids().size() >= 8);
+    cg.killAll();
+    assertThat(cg.pids()).isEmpty();
+    assertThat(a.waitFor(10)).isEqualTo(137);
+    assertThat(b.waitFor(10)).isEqualTo(137);
+    assertThat(c.waitFor(10)).isEqualTo(137);
+  }
+
+  @Test
+  void hundredCreateRemoveCyclesLeaveNoDirectory() throws Exception {
+    Resources r = Resources.builder().memoryMax(64 * MIB).pidsMax(100).cpus(1).build();
+    for (int i = 0; i < 100; i++) {
+      Cgroup cg = driver.create("cycle-" + i, r);
+      if (i % 10 == 0) {
+        Workload w = Workload.startIn(cg, "exec sleep 60");
+        workloads.add(w);
+      }
+      cg.remove();
+      for (Path p : cg.paths()) assertThat(p).doesNotExist();
+    }
+    for (Path parent : driver.parentPaths()) {
+      try (var s = java.nio.file.Files.list(parent)) {
+        assertThat(s.filter(java.nio.file.Files::isDirectory)).as(parent.toString()).isEmpty();
+      }
+    }
+    assertThat(driver.list()).isEmpty();
+  }
+
+  @Test
+  void statsOfARunningWorkload() throws Exception {
+    Cgroup cg = create("stats", Resources.builder().memoryMax(64 * MIB).pidsMax(10).build());
+    Workload w = start(cg, "x=$(head -c 4000000 /dev/zero | tr '\\0' a); echo ready; while :; do :; done");
+    w.awaitLine("ready", 30);
+    Thread.sleep(300);
+    CgroupStats s = cg.stats();
+    assertThat(s.cpu().orElseThrow().usageUsec()).isGreaterThan(0);
+    assertThat(s.memory().orElseThrow().current().orElseThrow()).isGreaterThan(1_000_000);
+    assertThat(s.memory().orElseThrow().anon()).isPresent();
+    assertThat(s.pidsCurrent()).hasValue(1);
+    if (cg.unifiedPath().map(p -> p.resolve("cpu.pressure").toFile().exists()).orElse(false)) {
+      assertThat(s.cpuPressure()).isPresent();
+    }
+  }
+}
