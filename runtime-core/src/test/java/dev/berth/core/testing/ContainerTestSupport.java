@@ -1,0 +1,64 @@
+package dev.berth.core.testing;
+
+import dev.berth.core.Container;
+import dev.berth.core.ContainerException;
+import dev.berth.core.ContainerRuntime;
+import dev.berth.core.ContainerSpec;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.Stdio;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Shared plumbing for privileged tests: one runtime, a spec on the test rootfs, run-and-capture. */
+public abstract class ContainerTestSupport {
+    protected static ContainerRuntime runtime;
+    protected static Path stateRoot;
+
+    /** What a finished container printed, and how it ended. */
+    public record Result(ExitStatus status, String stdout) {}
+
+    protected static void openRuntime(Path tmp) {
+        stateRoot = tmp.resolve("state");
+        runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(tmp.resolve("storage")).build();
+    }
+
+    protected static void closeRuntime() {
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    protected static ContainerSpec.Builder probe(String... args) {
+        String[] argv = new String[args.length + 1];
+        argv[0] = "/bin/probe";
+        System.arraycopy(args, 0, argv, 1, args.length);
+        return ContainerSpec.builder().rootfs(TestRootfs.path()).command(argv)
+                .stdout(Stdio.pipe()).stderr(Stdio.inherit());
+    }
+
+    protected static Result run(ContainerSpec.Builder spec) throws ContainerException {
+        try (Container c = runtime.start(spec.build())) {
+            String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+            ExitStatus status = c.onExit().get(60, TimeUnit.SECONDS);
+            return new Result(status, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (Exception e) {
+            if (e instanceof ContainerException ce) {
+                throw ce;
+            }
+            throw new IllegalStateException(e);
+        }
+    }
+
+    protected static String output(String... args) throws ContainerException {
+        Result r = run(probe(args));
+        if (!r.status().exited() || r.status().exitCode() != 0) {
+            throw new AssertionError("probe " + String.join(" ", args) + " ended " + r.status() + ": " + r.stdout());
+        }
+        return r.stdout();
+    }
+}
