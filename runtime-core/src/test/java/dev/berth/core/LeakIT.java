@@ -1,0 +1,167 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.core.internal.linux.LinuxSyscalls;
+import dev.berth.core.internal.sys.Syscalls;
+import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.RequiresRoot;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Nothing leaks: fds, mounts, processes, state, whether a container ends or fails to start. */
+@RequiresRoot
+class LeakIT extends ContainerTestSupport {
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void open() {
+        openRuntime(tmp);
+    }
+
+    @AfterAll
+    static void close() {
+        closeRuntime();
+    }
+
+    private static Set<String> fds() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            Set<String> out = new TreeSet<>();
+            s.forEach(p -> {
+                try {
+                    out.add(p.getFileName() + " " + Files.readSymbolicLink(p));
+                } catch (IOException e) {
+                    // the fd of the listing itself is gone by now
+                }
+            });
+            return out;
+        }
+    }
+
+    private static String mounts() throws IOException {
+        return Files.readString(Path.of("/proc/self/mountinfo"));
+    }
+
+    /** Children of every thread of this JVM: the monitors Berth spawned, if any are left. */
+    private static List<String> children() throws IOException {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String c = Files.readString(t.resolve("children")).trim();
+                    if (!c.isEmpty()) {
+                        out.add(c);
+                    }
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void settle() throws InterruptedException {
+        Thread.sleep(100);
+    }
+
+    @Test
+    void nonCloexecFdsOfTheJvmNeverReachTheContainer() throws Exception {
+        Syscalls sys = new LinuxSyscalls();
+        List<Integer> leaky = new ArrayList<>();
+        try {
+            for (int i = 0; i < 50; i++) {
+                leaky.add(sys.open("/etc/hostname", Syscalls.O_RDONLY, 0)); // deliberately without O_CLOEXEC
+            }
+            String fds = output("fds");
+            assertThat(fds.lines().map(l -> l.split(" ")[0])).containsExactly("0", "1", "2");
+        } finally {
+            leaky.forEach(sys::close);
+        }
+    }
+
+    @Test
+    void twoHundredRunsLeaveFdsMountsAndProcessesUnchanged() throws Exception {
+        ContainerSpec spec = ContainerSpec.builder().rootfs(dev.berth.core.testing.TestRootfs.path())
+                .command("/bin/true").build();
+        try (Container c = runtime.start(spec)) {
+            c.onExit().join(); // warm up: the reactor and JNA are loaded before the baseline
+        }
+        settle();
+        Set<String> fdsBefore = fds();
+        String mountsBefore = mounts();
+        for (int i = 0; i < 200; i++) {
+            try (Container c = runtime.start(spec)) {
+                assertThat(c.onExit().join()).isEqualTo(ExitStatus.exited(0));
+            }
+        }
+        settle();
+        assertThat(fds()).isEqualTo(fdsBefore);
+        assertThat(mounts()).isEqualTo(mountsBefore);
+        assertThat(children()).isEmpty();
+        assertThat(runtime.containers()).isEmpty();
+        assertThat(Files.list(stateRoot).toList()).isEmpty();
+    }
+
+    @Test
+    void failedStartsNameTheStepAndLeaveNothingBehind() throws Exception {
+        Path rootfs = dev.berth.core.testing.TestRootfs.path();
+        try (Container c = runtime.start(probe("true").build())) {
+            c.onExit().join();
+        }
+        settle();
+        Set<String> fdsBefore = fds();
+        String mountsBefore = mounts();
+
+        assertThatThrownBy(() -> runtime.start(probe("true").workingDir("/no/such/dir").build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("chdir(/no/such/dir): No such file or directory");
+        assertThatThrownBy(() -> runtime.start(probe("true").user("mallory").build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessageContaining("user \"mallory\": no such user in /etc/passwd");
+        assertThatThrownBy(() -> runtime.start(probe("true").command("/bin/nope").build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("exec(/bin/nope): No such file or directory");
+        assertThatThrownBy(() -> runtime.start(probe("true").command("/etc/passwd").build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("exec(/etc/passwd): Permission denied");
+        assertThatThrownBy(() -> runtime.start(probe("true").rootfs(tmp.resolve("missing-root")).build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessageContaining(tmp.resolve("missing-root").toString());
+        // A plan op deep in the mount phase: /dev in the root is a regular file, so mounting on it fails.
+        Path bad = Files.createDirectories(tmp.resolve("bad-root"));
+        Files.createDirectories(bad.resolve("bin"));
+        Files.copy(rootfs.resolve("bin/probe"), bad.resolve("bin/probe"));
+        Files.writeString(bad.resolve("dev"), "not a directory");
+        assertThatThrownBy(() -> runtime.start(probe("true").rootfs(bad).build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessageMatching("(mount|mkdir)\\(/dev.*\\): Not a directory");
+        // A symlinked /proc in the image is refused, not followed.
+        Path sym = Files.createDirectories(tmp.resolve("symlinked-proc"));
+        Files.createDirectories(sym.resolve("bin"));
+        Files.copy(rootfs.resolve("bin/probe"), sym.resolve("bin/probe"));
+        Files.createDirectories(sym.resolve("elsewhere"));
+        Files.createSymbolicLink(sym.resolve("proc"), Path.of("elsewhere"));
+        assertThatThrownBy(() -> runtime.start(probe("true").rootfs(sym).build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessageStartingWith("mount(/proc): ");
+
+        settle();
+        assertThat(fds()).isEqualTo(fdsBefore);
+        assertThat(mounts()).isEqualTo(mountsBefore);
+        assertThat(children()).isEmpty();
+        assertThat(runtime.containers()).isEmpty();
+        assertThat(Files.list(stateRoot).toList()).isEmpty();
+    }
+}
