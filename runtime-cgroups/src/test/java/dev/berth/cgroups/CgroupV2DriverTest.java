@@ -169,6 +169,20 @@ class CgroupV2DriverTest {
   }
 
   @Test
+  void updateWritesOnlySetFieldsAndEnablesControllers() {
+    FakeCgroupTree t = FakeCgroupTree.v2(tmp, "/" + OWN, FakeCgroupTree.ALL_V2, FakeCgroupTree.ALL_V2);
+    try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t); Cgroup cg = d.create("c1", Resources.none())) {
+      assertThat(t.get(OWN + "/berth/cgroup.subtree_control")).doesNotContain("cpuset");
+      Resources r = Resources.builder().cpusetCpus("1").memoryMax(1 << 20).build();
+      cg.update(r);
+      assertThat(t.get(OWN + "/berth/cgroup.subtree_control")).contains("cpuset");
+      assertThat(t.get(LEAF + "/cpuset.cpus")).isEqualTo("1");
+      assertThat(t.writesUnder(LEAF)).containsExactly(LEAF + "/cpuset.cpus=1", LEAF + "/memory.max=1048576");
+      assertThat(cg.resources()).isEqualTo(r);
+    }
+  }
+
+  @Test
   void existingCgroupIsNotReused() {
     FakeCgroupTree t = tree();
     try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t); Cgroup cg = d.create("c1", Resources.none())) {

@@ -27,6 +27,7 @@ class CgroupV2UnifiedHostIT {
   static final Path UNIFIED = Paths.get("/sys/fs/cgroup/unified");
   CgroupDriver driver;
   final List<Workload> workloads = new ArrayList<>();
+  final List<Cgroup> cgroups = new ArrayList<>();
 
   @BeforeEach
   void setUp() {
@@ -44,6 +45,13 @@ class CgroupV2UnifiedHostIT {
   @AfterEach
   void tearDown() {
     workloads.forEach(Workload::close);
+    for (Cgroup c : cgroups) {
+      try {
+        c.remove();
+      } catch (RuntimeException e) {
+        System.err.println("cleanup: " + e.getMessage());
+      }
+    }
     if (driver != null) {
       List<Path> parents = driver.parentPaths();
       driver.close();
@@ -54,6 +62,7 @@ class CgroupV2UnifiedHostIT {
   @Test
   void trackingFreezeKillStatsAndCleanupWithoutControllers() throws Exception {
     Cgroup cg = driver.create("track", Resources.none());
+    cgroups.add(cg);
     Path dir = cg.unifiedPath().orElseThrow();
     assertThat(dir.getParent()).isEqualTo(driver.parentPaths().get(0));
     Workload w = Workload.startIn(cg, "i=0; while :; do i=$((i+1)); echo $i; done");
@@ -91,6 +100,7 @@ class CgroupV2UnifiedHostIT {
   void removeKillsAndCyclesLeaveNothing() throws Exception {
     for (int i = 0; i < 30; i++) {
       Cgroup cg = driver.create("c" + i, Resources.none());
+      cgroups.add(cg);
       if (i % 5 == 0) workloads.add(Workload.startIn(cg, "exec sleep 60"));
       cg.close();
       assertThat(cg.unifiedPath().orElseThrow()).doesNotExist();

@@ -72,6 +72,9 @@ abstract class BaseDriver implements CgroupDriver {
 
   abstract void applyLimits(CgroupImpl cg, Resources r);
 
+  /** Called by {@link Cgroup#update} before {@link #applyLimits}: v2 enables newly needed controllers. */
+  void beforeUpdate(Resources r) {}
+
   abstract CgroupStats readStats(CgroupImpl cg);
 
   /** The file holding the OOM counters (memory.events or memory.oom_control), if any. */

@@ -125,6 +125,7 @@ final class CgroupImpl implements Cgroup {
   @Override
   public void update(Resources r) {
     checkLive();
+    driver.beforeUpdate(r);
     driver.applyLimits(this, r);
     this.resources = r;
   }

@@ -84,6 +84,11 @@ public final class CgroupV2Driver extends BaseDriver {
   }
 
   @Override
+  synchronized void beforeUpdate(Resources r) {
+    enableControllers(requiredControllers(r));
+  }
+
+  @Override
   CgroupImpl handle(String name, boolean existingOnly) {
     Path leaf = parentDir.resolve(name);
     Optional<Path> u = existingOnly && !fs.exists(leaf) ? Optional.empty() : Optional.of(leaf);
