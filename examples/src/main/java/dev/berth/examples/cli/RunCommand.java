@@ -1,0 +1,180 @@
+package dev.berth.examples.cli;
+
+import dev.berth.core.Capability;
+import dev.berth.core.Container;
+import dev.berth.core.ContainerException;
+import dev.berth.core.ContainerRuntime;
+import dev.berth.core.ContainerSpec;
+import dev.berth.core.ContainerStartException;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.Namespace;
+import dev.berth.core.Rlimit;
+import dev.berth.core.Stdio;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code berth run}: starts one container with stdio attached and exits with its code. */
+@Command(name = "run", description = "Run a command in a new container.", sortOptions = false)
+final class RunCommand implements Callable<Integer> {
+    private static final int ENOENT = 2;
+    private static final int ENOEXEC = 8;
+    private static final int EACCES = 13;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--rootfs", required = true, paramLabel = "DIR", description = "Root directory of the container.")
+    Path rootfs;
+
+    @Option(names = "--name", paramLabel = "ID", description = "Container id (generated when absent).")
+    String name;
+
+    @Option(names = {"-h", "--hostname"}, paramLabel = "H", description = "Hostname (default: the container id).")
+    String hostname;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set an environment variable.")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = {"-u", "--user"}, paramLabel = "U[:G]", description = "User and group, by name or number.")
+    String user;
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "D", description = "Working directory inside the container.")
+    String workdir;
+
+    @Option(names = "--read-only", description = "Mount the root filesystem read-only.")
+    boolean readOnly;
+
+    @Option(names = "--cap-add", paramLabel = "CAP", description = "Add a capability (e.g. NET_ADMIN).")
+    List<String> capAdd = new ArrayList<>();
+
+    @Option(names = "--cap-drop", paramLabel = "CAP", description = "Drop a capability, or ALL.")
+    List<String> capDrop = new ArrayList<>();
+
+    @Option(names = "--ulimit", paramLabel = "TYPE=SOFT[:HARD]", description = "Set a resource limit (e.g. nofile=1024:2048).")
+    List<String> ulimits = new ArrayList<>();
+
+    @Option(names = "--network", paramLabel = "MODE", description = "none (own namespace, loopback only; default) or host.")
+    String network = "none";
+
+    @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
+    Path stateRoot = Path.of("/run/berth");
+
+    @Parameters(arity = "1..*", paramLabel = "CMD [ARG...]", description = "The command and its arguments.")
+    List<String> command;
+
+    @Override
+    public Integer call() throws Exception {
+        ContainerSpec containerSpec = toSpec();
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).build()) {
+            Container c;
+            try {
+                c = name == null ? runtime.start(containerSpec) : runtime.start(name, containerSpec);
+            } catch (ContainerStartException e) {
+                spec.commandLine().getErr().println("berth: " + e.getMessage());
+                return startFailureCode(e);
+            } catch (ContainerException e) {
+                spec.commandLine().getErr().println("berth: " + e.getMessage());
+                return BerthCli.EXIT_RUNTIME;
+            }
+            SignalForwarder.forward(c, "INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
+            ExitStatus status = c.onExit().join();
+            c.close();
+            return status.shellCode();
+        }
+    }
+
+    /** Docker's convention: 127 for a command not found, 126 for one that cannot run, 125 otherwise. */
+    static int startFailureCode(ContainerStartException e) {
+        if (e.syscall().equals("exec")) {
+            if (e.errno() == ENOENT) {
+                return BerthCli.EXIT_NOT_FOUND;
+            }
+            if (e.errno() == EACCES || e.errno() == ENOEXEC) {
+                return BerthCli.EXIT_NOT_EXECUTABLE;
+            }
+        }
+        return BerthCli.EXIT_RUNTIME;
+    }
+
+    ContainerSpec toSpec() {
+        ContainerSpec.Builder b = ContainerSpec.builder().rootfs(rootfs).command(command)
+                .stdin(Stdio.inherit()).stdout(Stdio.inherit()).stderr(Stdio.inherit());
+        for (String kv : env) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--env: expected K=V, got \"" + kv + "\"");
+            }
+            b.env(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        if (hostname != null) {
+            b.hostname(hostname);
+        }
+        if (user != null) {
+            b.user(user);
+        }
+        if (workdir != null) {
+            b.workingDir(workdir);
+        }
+        b.readonlyRootfs(readOnly);
+        for (String c : capDrop) {
+            if (c.equalsIgnoreCase("ALL")) {
+                b.capabilities(List.of());
+            } else {
+                b.dropCapabilities(parseCap("--cap-drop", c));
+            }
+        }
+        for (String c : capAdd) {
+            b.addCapabilities(parseCap("--cap-add", c));
+        }
+        for (String u : ulimits) {
+            b = ulimit(b, u);
+        }
+        switch (network) {
+            case "none" -> { }
+            case "host" -> b.shareNamespace(Namespace.NETWORK);
+            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--network: expected none or host, got \"" + network + "\"");
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private Capability parseCap(String option, String name) {
+        try {
+            return Capability.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), option + ": " + e.getMessage());
+        }
+    }
+
+    private ContainerSpec.Builder ulimit(ContainerSpec.Builder b, String value) {
+        try {
+            int eq = value.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("expected TYPE=SOFT[:HARD]");
+            }
+            Rlimit.Type type = Rlimit.Type.parse(value.substring(0, eq));
+            String[] limits = value.substring(eq + 1).split(":", 2);
+            long soft = parseLimit(limits[0]);
+            long hard = limits.length == 2 ? parseLimit(limits[1]) : soft;
+            return b.rlimit(type, soft, hard);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--ulimit " + value + ": " + e.getMessage());
+        }
+    }
+
+    private static long parseLimit(String s) {
+        return s.equals("unlimited") || s.equals("-1") ? Rlimit.UNLIMITED : Long.parseLong(s);
+    }
+}
