@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the build, the tests and the benchmarks need on a fresh Debian 12
+# machine, idempotently: JDK 17 and Maven, gcc with a static libc, the peer tools the
+# interop tests and benchmarks use (umoci, skopeo, runc, bubblewrap), and the qemu VM
+# for the cgroup v2 suite.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+need=()
+command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null || need+=(maven)
+command -v gcc >/dev/null || need+=(gcc)
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
+command -v umoci >/dev/null || need+=(umoci)
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v runc >/dev/null || need+=(runc)
+command -v bwrap >/dev/null || need+=(bubblewrap)
+command -v mkfifo >/dev/null || need+=(coreutils)
+if ((${#need[@]})); then
+  echo "[install-deps] apt-get install ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+bash "$here/vm/install-deps.sh"
