@@ -165,18 +165,18 @@ public final class LayerUnpacker {
         try {
           futimens(fd, d.sec, d.nsec, d.path);
         } finally {
-          close(fd);
+          closeFd(fd);
         }
       }
       int sfd = openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
       try {
-        syncfs(sfd); // the layer's data is durable before the caller renames it into place
+        syncFs(sfd); // the layer's data is durable before the caller renames it into place
       } finally {
-        close(sfd);
+        closeFd(sfd);
       }
       return new Result(actual, written, entries);
     } finally {
-      close(rootFd);
+      closeFd(rootFd);
     }
   }
 
@@ -251,12 +251,15 @@ public final class LayerUnpacker {
           directory(e, pfd, base, key);
           break;
         case SYMLINK:
-          absent(pfd, base, name);
           String target = e.getLinkName();
           if (target == null || target.isEmpty()) {
             throw new UnsafeLayerException("layer " + layer + ": symlink `" + name + "` has an empty target");
           }
-          symlinkat(target, pfd, base);
+          try {
+            symlinkat(target, pfd, base);
+          } catch (ErrnoException ex) {
+            throw conflictOr(ex, name);
+          }
           if (root) {
             lchownat(pfd, base, (int) uid, (int) gid);
           }
@@ -278,7 +281,7 @@ public final class LayerUnpacker {
       }
     } finally {
       if (pfd != rootFd) {
-        close(pfd);
+        closeFd(pfd);
       }
     }
   }
@@ -316,7 +319,7 @@ public final class LayerUnpacker {
     try {
       meta(fd, e, "/");
     } finally {
-      close(fd);
+      closeFd(fd);
     }
     FileTime t = e.getLastModifiedTime();
     dirTimes.add(new DirTime("", sec(t), nsec(t)));
@@ -359,7 +362,7 @@ public final class LayerUnpacker {
           fd = openat2(rootFd, p, O_PATH | O_DIRECTORY | O_CLOEXEC, RESOLVE);
         }
         if (prev != rootFd) {
-          close(prev);
+          closeFd(prev);
         }
         prev = fd;
       }
@@ -368,7 +371,7 @@ public final class LayerUnpacker {
       return r;
     } finally {
       if (prev != rootFd) {
-        close(prev);
+        closeFd(prev);
       }
     }
   }
@@ -377,27 +380,33 @@ public final class LayerUnpacker {
     return new UnsafeLayerException("layer " + layer + ": entry `" + name + "`: cannot resolve parent: " + ex.getMessage());
   }
 
-  private void absent(int pfd, String base, String name) throws IOException {
-    Stat st = lstatatOrNull(pfd, base);
-    if (st != null) {
-      throw new UnsafeLayerException(
+  /**
+   * Creation calls never replace anything (O_EXCL, mkdirat, symlinkat, mknodat, linkat all fail
+   * with EEXIST), so an existing name is detected by the create itself, with no separate lookup.
+   */
+  private IOException conflictOr(ErrnoException ex, String name) {
+    if (ex.errno() == EEXIST) {
+      return new UnsafeLayerException(
           "layer " + layer + ": entry `" + name + "` conflicts with an earlier entry of the same layer at that path");
     }
+    return ex;
   }
 
   private void directory(TarArchiveEntry e, int pfd, String base, String key) throws IOException {
-    Stat st = lstatatOrNull(pfd, base);
-    if (st == null) {
-      mkdirat(pfd, base, 0700);
-    } else if (!st.isDir()) {
+    int made = tryMkdirat(pfd, base, 0700);
+    if (made != 0 && made != EEXIST) {
+      throw new ImageException("layer " + layer + ": directory `" + e.getName() + "`: mkdirat failed, errno " + made);
+    }
+    int fd = tryOpenat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0) {
+      // an existing symlink (ELOOP) or non-directory (ENOTDIR) of this layer
       throw new UnsafeLayerException(
           "layer " + layer + ": directory entry `" + e.getName() + "` conflicts with an earlier non-directory entry");
     }
-    int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     try {
       meta(fd, e, e.getName());
     } finally {
-      close(fd);
+      closeFd(fd);
     }
     FileTime t = e.getLastModifiedTime();
     dirTimes.add(new DirTime(key, sec(t), nsec(t)));
@@ -420,8 +429,12 @@ public final class LayerUnpacker {
           "layer " + layer + ": entry `" + name + "` would bring the bytes written to " + (written + size)
               + ", over the budget of " + limits.maxTotalBytes() + " bytes (" + written + " written so far)");
     }
-    absent(pfd, base, name);
-    int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd;
+    try {
+      fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    } catch (ErrnoException ex) {
+      throw conflictOr(ex, name);
+    }
     try {
       long left = size;
       while (left > 0) {
@@ -442,13 +455,12 @@ public final class LayerUnpacker {
       FileTime t = e.getLastModifiedTime();
       futimens(fd, sec(t), nsec(t), name);
     } finally {
-      close(fd);
+      closeFd(fd);
     }
   }
 
   private void hardlink(TarArchiveEntry e, int pfd, String base) throws IOException {
     String name = e.getName();
-    absent(pfd, base, name);
     List<String> target = clean(e.getLinkName(), layer);
     if (target.isEmpty()) {
       throw new UnsafeLayerException("layer " + layer + ": hardlink `" + name + "` points at the root directory");
@@ -462,20 +474,23 @@ public final class LayerUnpacker {
     }
     try {
       String tbase = target.get(target.size() - 1);
-      Stat st = lstatatOrNull(tfd, tbase);
-      if (st == null) {
-        throw new UnsafeLayerException(
-            "layer " + layer + ": hardlink `" + name + "` -> `" + e.getLinkName() + "`: target is not in this layer");
+      try {
+        linkat(tfd, tbase, pfd, base);
+      } catch (ErrnoException ex) {
+        if (ex.errno() == ENOENT) {
+          throw new UnsafeLayerException(
+              "layer " + layer + ": hardlink `" + name + "` -> `" + e.getLinkName() + "`: target is not in this layer");
+        }
+        if (ex.errno() == EPERM) {
+          throw new UnsafeLayerException(
+              "layer " + layer + ": hardlink `" + name + "` -> `" + e.getLinkName() + "`: target is a directory");
+        }
+        throw conflictOr(ex, name);
       }
-      if (st.isDir()) {
-        throw new UnsafeLayerException(
-            "layer " + layer + ": hardlink `" + name + "` -> `" + e.getLinkName() + "`: target is a directory");
-      }
-      linkat(tfd, tbase, pfd, base);
       // no chmod/chown/utimes: the link shares the target's inode (CVE-2021-32760)
     } finally {
       if (tfd != rootFd) {
-        close(tfd);
+        closeFd(tfd);
       }
     }
   }
@@ -500,8 +515,11 @@ public final class LayerUnpacker {
       }
       dev = makedev(major, minor);
     }
-    absent(pfd, base, name);
-    mknodat(pfd, base, type | (e.getMode() & 0777), dev);
+    try {
+      mknodat(pfd, base, type | (e.getMode() & 0777), dev);
+    } catch (ErrnoException ex) {
+      throw conflictOr(ex, name);
+    }
     if (root) {
       lchownat(pfd, base, (int) uid, (int) gid);
     }
@@ -535,13 +553,16 @@ public final class LayerUnpacker {
         LOG.debug("layer {}: dropping whiteout `{}` inside an opaque directory", layer, name);
         return;
       }
-      absent(pfd, target, name);
-      mknodat(pfd, target, S_IFCHR, 0);
+      try {
+        mknodat(pfd, target, S_IFCHR, 0);
+      } catch (ErrnoException ex) {
+        throw conflictOr(ex, name);
+      }
       lchownat(pfd, target, 0, 0);
       whiteouts.computeIfAbsent(dir, k -> new ArrayList<>()).add(target);
     } finally {
       if (pfd != rootFd) {
-        close(pfd);
+        closeFd(pfd);
       }
     }
   }
@@ -592,17 +613,17 @@ public final class LayerUnpacker {
           }
         } finally {
           if (wfd != rootFd) {
-            close(wfd);
+            closeFd(wfd);
           }
         }
         it.remove();
       }
     } finally {
       if (fd >= 0) {
-        close(fd);
+        closeFd(fd);
       }
       if (pfd != rootFd) {
-        close(pfd);
+        closeFd(pfd);
       }
     }
   }

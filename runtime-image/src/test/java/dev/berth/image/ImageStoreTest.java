@@ -1,0 +1,351 @@
+package dev.berth.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.image.Fixtures.Layer;
+import dev.berth.image.Fixtures.Tar;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageStoreTest {
+  @TempDir Path tmp;
+  Path storeRoot;
+  ImageStore store;
+
+  static final byte[] BASE = new Tar().dir("etc").file("etc/hostname", "base").dir("bin").file("bin/sh", "#!", 0755).bytes();
+  static final byte[] MID = new Tar().dir("etc").file("etc/mid", "mid").bytes();
+  static final byte[] TOP = new Tar().dir("app").file("app/run", "top").bytes();
+
+  @BeforeEach
+  void open() throws IOException {
+    storeRoot = tmp.resolve("store");
+    store = ImageStore.open(storeRoot);
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  Path layout(String name, String tag, List<Layer> layers) throws IOException {
+    Path l = tmp.resolve(name);
+    Fixtures.writeLayout(l, tag, layers, null);
+    return l;
+  }
+
+  List<Layer> three() {
+    return List.of(Layer.gzip(BASE), Layer.zstd(MID), Layer.plain(TOP));
+  }
+
+  long count(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return 0;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.count();
+    }
+  }
+
+  @Test
+  void importLayoutAndPrepare() throws IOException {
+    Image img = store.importImage(layout("lay", "v1", three()), Optional.of("example.com/app:v1"), ImportProgress.NONE);
+    assertThat(img.name()).isEqualTo("example.com/app:v1");
+    assertThat(img.diffIds()).containsExactly(Digest.sha256Of(BASE), Digest.sha256Of(MID), Digest.sha256Of(TOP));
+    assertThat(img.config().config().entrypoint()).contains(List.of("/bin/sh"));
+    assertThat(store.images()).extracting(Image::name).containsExactly("example.com/app:v1");
+    try (PreparedImage p = store.prepare("example.com/app:v1")) {
+      assertThat(p.lowerDirs()).hasSize(3);
+      assertThat(p.lowerDirs().get(0).resolve("app/run")).hasContent("top");
+      assertThat(p.lowerDirs().get(1).resolve("etc/mid")).hasContent("mid");
+      assertThat(p.lowerDirs().get(2).resolve("etc/hostname")).hasContent("base");
+      for (int i = 0; i < 3; i++) {
+        assertThat(p.shortLowerDirs().get(i)).hasSize(26);
+        assertThat(p.linkDir().resolve(p.shortLowerDirs().get(i)).toRealPath()).isEqualTo(p.lowerDirs().get(i).toRealPath());
+      }
+      assertThat(p.config().config().workingDir()).isEqualTo("/w");
+    }
+    assertThat(store.stats().layersUnpacked()).isEqualTo(3);
+    try (PreparedImage p = store.prepare("example.com/app:v1")) {
+      assertThat(store.stats().layersUnpacked()).as("second prepare is warm").isEqualTo(3);
+    }
+    assertThat(count(storeRoot.resolve("tmp"))).isZero();
+  }
+
+  @Test
+  void nameDefaultsFromRefAnnotation() throws IOException {
+    Path l = tmp.resolve("lay2");
+    Fixtures.writeLayout(l, "registry.example/ns/app:2.0", three(), null);
+    assertThat(store.importImage(l, Optional.empty(), null).name()).isEqualTo("registry.example/ns/app:2.0");
+    Image short_ = store.importImage(layout("myimage", "1.5", three()), Optional.empty(), null);
+    assertThat(short_.name()).isEqualTo("myimage:1.5");
+    assertThatThrownBy(() -> store.importImage(l, Optional.of("Bad Name"), null))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Bad Name");
+  }
+
+  @Test
+  void wrongBlobDigestLeavesNothing() throws IOException {
+    Path l = layout("bad", "t", three());
+    Layer gz = three().get(0);
+    Digest d = Digest.sha256Of(gz.blob());
+    byte[] tampered = gz.blob().clone();
+    tampered[tampered.length / 2] ^= 1;
+    Files.write(l.resolve("blobs/sha256/" + d.hex()), tampered);
+    assertThatThrownBy(() -> store.importImage(l, Optional.of("bad:t"), null))
+        .isInstanceOf(BlobVerificationException.class)
+        .hasMessageContaining(d.toString())
+        .hasMessageContaining("size " + tampered.length);
+    assertThat(Files.exists(storeRoot.resolve("blobs/sha256/" + d.hex()))).isFalse();
+    assertThat(store.images()).isEmpty();
+    assertThat(count(storeRoot.resolve("tmp"))).isZero();
+  }
+
+  @Test
+  void wrongBlobSizeFailsAfterDraining() throws IOException {
+    Path l = layout("short", "t", three());
+    Layer gz = three().get(0);
+    Digest d = Digest.sha256Of(gz.blob());
+    byte[] longer = java.util.Arrays.copyOf(gz.blob(), gz.blob().length + 100);
+    Files.write(l.resolve("blobs/sha256/" + d.hex()), longer);
+    assertThatThrownBy(() -> store.importImage(l, Optional.of("short:t"), null))
+        .isInstanceOf(BlobVerificationException.class)
+        .hasMessageContaining(d.toString())
+        .hasMessageContaining("size " + longer.length);
+    assertThat(Files.exists(storeRoot.resolve("blobs/sha256/" + d.hex()))).isFalse();
+    assertThat(count(storeRoot.resolve("tmp"))).isZero();
+  }
+
+  @Test
+  void missingBlobNamed() throws IOException {
+    Path l = layout("missing", "t", three());
+    Digest d = Digest.sha256Of(three().get(1).blob());
+    Files.delete(l.resolve("blobs/sha256/" + d.hex()));
+    assertThatThrownBy(() -> store.importImage(l, Optional.of("m:t"), null))
+        .isInstanceOf(ImageException.class).hasMessageContaining(d.toString()).hasMessageContaining("missing");
+  }
+
+  @Test
+  void unknownLayerMediaTypeNamed() throws IOException {
+    Path l = tmp.resolve("unknown");
+    Fixtures.writeLayout(l, "t", List.of(new Layer(BASE, "application/x-weird", BASE)), null);
+    assertThatThrownBy(() -> store.importImage(l, Optional.of("u:t"), null))
+        .isInstanceOf(ImageException.class).hasMessageContaining("application/x-weird").hasMessageContaining("sha256:");
+  }
+
+  @Test
+  void wrongDiffIdDiscardsStaging() throws IOException {
+    Path l = tmp.resolve("diff");
+    String cfg = "{\"architecture\":\"" + Platform.host().architecture() + "\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\""
+        + Digest.sha256Of("not the tar") + "\"]}}";
+    Fixtures.writeLayout(l, "t", List.of(Layer.gzip(BASE)), cfg);
+    store.importImage(l, Optional.of("diff:t"), null);
+    assertThatThrownBy(() -> store.prepare("diff:t"))
+        .isInstanceOf(BlobVerificationException.class)
+        .hasMessageContaining("wrong DiffID")
+        .hasMessageContaining(Digest.sha256Of("not the tar").toString());
+    assertThat(count(storeRoot.resolve("layers/sha256"))).isZero();
+    try (Stream<Path> s = Files.list(storeRoot.resolve("layers"))) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("sha256");
+    }
+  }
+
+  @Test
+  void tooManyLayersRefused() throws IOException {
+    List<Layer> many = new ArrayList<>();
+    for (int i = 0; i < 129; i++) {
+      many.add(Layer.plain(new Tar().file("f" + i, "x").bytes()));
+    }
+    Path l = layout("many", "t", many);
+    assertThatThrownBy(() -> store.importImage(l, Optional.of("many:t"), null))
+        .isInstanceOf(LimitExceededException.class).hasMessageContaining("129 layers");
+    assertThat(store.images()).isEmpty();
+  }
+
+  @Test
+  void concurrentPrepareUnpacksEachLayerOnce() throws Exception {
+    store.importImage(layout("c", "t", three()), Optional.of("c:t"), null);
+    store.importImage(layout("c2", "t", List.of(Layer.gzip(BASE), Layer.gzip(TOP))), Optional.of("c2:t"), null);
+    ExecutorService ex = Executors.newFixedThreadPool(4);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<PreparedImage>> fs = new ArrayList<>();
+    for (String ref : List.of("c:t", "c:t", "c2:t", "c2:t")) {
+      fs.add(ex.submit(() -> {
+        go.await();
+        return store.prepare(ref);
+      }));
+    }
+    go.countDown();
+    for (Future<PreparedImage> f : fs) {
+      f.get().close();
+    }
+    ex.shutdown();
+    // BASE and TOP are shared (same DiffIDs) even though c2 compresses TOP differently
+    assertThat(store.stats().layersUnpacked()).isEqualTo(3);
+  }
+
+  @Test
+  void removeKeepsSharedAndPinnedLayers() throws IOException {
+    store.importImage(layout("a", "t", three()), Optional.of("a:t"), null);
+    store.importImage(layout("b", "t", List.of(Layer.gzip(BASE))), Optional.of("b:t"), null);
+    Path top = store.layerDir(Digest.sha256Of(TOP));
+    Path base = store.layerDir(Digest.sha256Of(BASE));
+    PreparedImage pa = store.prepare("a:t");
+    store.prepare("b:t").close();
+    assertThat(store.remove("a:t")).isTrue();
+    assertThat(top).as("pinned by an open PreparedImage").isDirectory();
+    store.pin("container-1", pa);
+    pa.close();
+    store.remove("b:t");
+    assertThat(top).as("pinned persistently").isDirectory();
+    assertThat(base).isDirectory();
+    store.unpin("container-1");
+    assertThat(top).doesNotExist();
+    assertThat(base).doesNotExist();
+    assertThat(count(storeRoot.resolve("blobs/sha256"))).isZero();
+    assertThat(count(storeRoot.resolve("l"))).isZero();
+    assertThat(store.remove("a:t")).isFalse();
+  }
+
+  @Test
+  void removeOneOfTwoSharingImages() throws IOException {
+    store.importImage(layout("a", "t", three()), Optional.of("a:t"), null);
+    store.importImage(layout("b", "t", List.of(Layer.gzip(BASE))), Optional.of("b:t"), null);
+    store.prepare("a:t").close();
+    store.remove("a:t");
+    assertThat(store.layerDir(Digest.sha256Of(BASE))).isDirectory();
+    assertThat(store.layerDir(Digest.sha256Of(TOP))).doesNotExist();
+    assertThat(store.images()).extracting(Image::name).containsExactly("b:t");
+    try (PreparedImage p = store.prepare("b:t")) {
+      assertThat(p.lowerDirs().get(0).resolve("etc/hostname")).hasContent("base");
+    }
+  }
+
+  static void tarDir(Path dir, Path out) throws IOException {
+    try (OutputStream o = Files.newOutputStream(out);
+        TarArchiveOutputStream t = new TarArchiveOutputStream(o)) {
+      t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      try (Stream<Path> s = Files.walk(dir)) {
+        for (Path p : s.sorted().toList()) {
+          if (p.equals(dir)) {
+            continue;
+          }
+          TarArchiveEntry e = new TarArchiveEntry(p.toFile(), dir.relativize(p).toString());
+          t.putArchiveEntry(e);
+          if (Files.isRegularFile(p)) {
+            Files.copy(p, t);
+          }
+          t.closeArchiveEntry();
+        }
+      }
+    }
+  }
+
+  @Test
+  void importOciArchive() throws IOException {
+    Path l = layout("arch", "v2", three());
+    Path tar = tmp.resolve("arch.tar");
+    tarDir(l, tar);
+    Image img = store.importImage(tar, Optional.empty(), null);
+    assertThat(img.name()).isEqualTo("arch:v2");
+    try (PreparedImage p = store.prepare("arch:v2")) {
+      assertThat(p.lowerDirs().get(0).resolve("app/run")).hasContent("top");
+    }
+    assertThat(count(storeRoot.resolve("tmp"))).isZero();
+  }
+
+  @Test
+  void importDockerArchive() throws IOException {
+    Path d = tmp.resolve("docker");
+    Files.createDirectories(d.resolve("aaa"));
+    Files.createDirectories(d.resolve("bbb"));
+    Files.write(d.resolve("aaa/layer.tar"), BASE);
+    Files.write(d.resolve("bbb/layer.tar"), Fixtures.gzip(TOP));
+    String cfg = "{\"architecture\":\"" + Platform.host().architecture() + "\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"sh\"]},"
+        + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + Digest.sha256Of(BASE) + "\",\"" + Digest.sha256Of(TOP) + "\"]}}";
+    Files.writeString(d.resolve("cfg.json"), cfg);
+    Files.writeString(d.resolve("manifest.json"),
+        "[{\"Config\":\"cfg.json\",\"RepoTags\":[\"docker.io/library/dk:1\"],\"Layers\":[\"aaa/layer.tar\",\"bbb/layer.tar\"]}]");
+    Path tar = tmp.resolve("dk.tar");
+    tarDir(d, tar);
+    Image img = store.importImage(tar, Optional.empty(), null);
+    assertThat(img.name()).isEqualTo("docker.io/library/dk:1");
+    assertThat(img.config().config().cmd()).contains(List.of("sh"));
+    try (PreparedImage p = store.prepare("docker.io/library/dk:1")) {
+      assertThat(p.lowerDirs().get(0).resolve("app/run")).hasContent("top");
+      assertThat(p.lowerDirs().get(1).resolve("etc/hostname")).hasContent("base");
+    }
+  }
+
+  @Test
+  void multiPlatformIndexPicksHost() throws IOException {
+    Path l = tmp.resolve("multi");
+    Digest hostManifest = Fixtures.writeLayout(l, "x", three(), null);
+    long hostSize = Files.size(l.resolve("blobs/sha256/" + hostManifest.hex()));
+    // a foreign-arch manifest that points at a missing config: choosing it would fail
+    String other = Platform.host().architecture().equals("amd64") ? "arm64" : "amd64";
+    String foreign = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\""
+        + MediaTypes.OCI_CONFIG + "\",\"digest\":\"" + Digest.sha256Of("nope") + "\",\"size\":4},\"layers\":[]}";
+    Digest fd = Fixtures.blob(l, foreign.getBytes(StandardCharsets.UTF_8));
+    String idx = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
+        + "{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\"" + fd + "\",\"size\":" + foreign.length()
+        + ",\"platform\":{\"os\":\"linux\",\"architecture\":\"" + other + "\"}},"
+        + "{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\"" + hostManifest + "\",\"size\":" + hostSize
+        + ",\"platform\":{\"os\":\"linux\",\"architecture\":\"" + Platform.host().architecture() + "\"}}]}";
+    Digest id = Fixtures.blob(l, idx.getBytes(StandardCharsets.UTF_8));
+    Files.writeString(l.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" + MediaTypes.OCI_INDEX
+        + "\",\"digest\":\"" + id + "\",\"size\":" + idx.length() + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"multi:1\"}}]}");
+    Image img = store.importImage(l, Optional.empty(), null);
+    assertThat(img.name()).isEqualTo("multi:1");
+    assertThat(img.manifestDigest()).isEqualTo(hostManifest);
+  }
+
+  @Test
+  void progressReported() throws IOException {
+    List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+    ImportProgress p = new ImportProgress() {
+      @Override
+      public void blobDone(Descriptor blob) {
+        events.add("blob " + blob.digest());
+      }
+
+      @Override
+      public void layerUnpacked(Digest diffId, long bytesWritten) {
+        events.add("layer " + diffId);
+      }
+    };
+    store.importImage(layout("p", "t", three()), Optional.of("p:t"), p);
+    store.prepare("p:t", p).close();
+    assertThat(events).hasSize(6);
+  }
+
+  @Test
+  void storeSurvivesReopen() throws IOException {
+    store.importImage(layout("r", "t", three()), Optional.of("r:t"), null);
+    store.prepare("r:t").close();
+    Files.createDirectories(storeRoot.resolve("layers/.tmp-crashed/x"));
+    store.close();
+    store = ImageStore.open(storeRoot);
+    assertThat(Files.exists(storeRoot.resolve("layers/.tmp-crashed"))).isFalse();
+    try (PreparedImage p = store.prepare("r:t")) {
+      assertThat(p.lowerDirs()).hasSize(3);
+    }
+    assertThat(store.stats().layersUnpacked()).isZero();
+  }
+}
