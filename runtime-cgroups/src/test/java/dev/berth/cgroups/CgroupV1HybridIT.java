@@ -72,6 +72,29 @@ class CgroupV1HybridIT extends EnforcementScenarios {
     }
   }
 
+  /** create (memory, pids, cpu limits) + remove latency on this host; figures quoted in docs/cgroups.md. */
+  @Test
+  void createConfigureRemoveLatency() {
+    Resources r = Resources.builder().memoryMax(256 << 20).memorySwap(256 << 20).pidsMax(1024).cpus(1).build();
+    int n = 200;
+    long[] create = new long[n];
+    long[] remove = new long[n];
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      Cgroup cg = driver.create("lat-" + i, r);
+      long t1 = System.nanoTime();
+      cg.remove();
+      long t2 = System.nanoTime();
+      create[i] = t1 - t0;
+      remove[i] = t2 - t1;
+    }
+    java.util.Arrays.sort(create);
+    java.util.Arrays.sort(remove);
+    System.out.printf("cgroup latency (%s, %d runs): create+configure median %.2f ms p90 %.2f ms; remove median %.2f ms p90 %.2f ms%n",
+        driver.mode(), n, create[n / 2] / 1e6, create[n * 9 / 10] / 1e6, remove[n / 2] / 1e6, remove[n * 9 / 10] / 1e6);
+    assertThat(create[n / 2] + remove[n / 2]).as("median create+remove").isLessThan(50_000_000L);
+  }
+
   @Test
   void v1CannotHonourIsReported() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> create("nope",

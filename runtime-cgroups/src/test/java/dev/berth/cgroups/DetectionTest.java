@@ -66,6 +66,18 @@ class DetectionTest {
   }
 
   @Test
+  void neverCreatesTheOwnCgroupWhenItIsNotVisible() {
+    FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, true);
+    t.put(t.procRoot.resolve("self/cgroup"), "4:memory:/elsewhere/x\n1:cpu:/\n0::/\n");
+    try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t)) {
+      assertThatThrownBy(() -> d.create("c1", Resources.none()))
+          .isInstanceOf(CgroupException.class)
+          .hasMessageContaining(t.path("memory/elsewhere/x") + " (from " + t.procRoot + "/self/cgroup) does not exist");
+      assertThat(t.path("memory/elsewhere")).doesNotExist();
+    }
+  }
+
+  @Test
   void unknownFilesystemIsReported() {
     FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, true);
     t.sys.statfs.put(t.cgroupRoot.toString(), 0xEF53L);

@@ -113,17 +113,27 @@ abstract class EnforcementScenarios {
   @Test
   void halfCpuQuotaIsEnforced() throws Exception {
     Cgroup cg = create("cpu", Resources.builder().cpus(0.5).build());
-    start(cg, "while :; do :; done");
+    // Two busy loops: demand of 2 CPUs against a quota of 0.5.
+    start(cg, "while :; do :; done & while :; do :; done");
     Thread.sleep(500);
-    CgroupStats.Cpu before = cg.stats().cpu().orElseThrow();
-    long t0 = System.nanoTime();
-    Thread.sleep(2000);
-    CgroupStats.Cpu after = cg.stats().cpu().orElseThrow();
-    long wallUsec = (System.nanoTime() - t0) / 1000;
-    double share = (after.usageUsec() - before.usageUsec()) / (double) wallUsec;
-    assertThat(share).as("CPU share over 2 s").isBetween(0.35, 0.65);
-    assertThat(after.nrThrottled().orElseThrow()).isGreaterThan(0);
-    assertThat(after.nrPeriods().orElseThrow()).isGreaterThan(before.nrPeriods().orElseThrow());
+    // The quota must never be exceeded. Reaching it needs the host to give us 0.5 CPU; on a
+    // machine shared with other builds a window can fall short, so up to 3 windows are measured.
+    List<String> windows = new ArrayList<>();
+    for (int attempt = 0; attempt < 3; attempt++) {
+      CgroupStats.Cpu before = cg.stats().cpu().orElseThrow();
+      long t0 = System.nanoTime();
+      Thread.sleep(2000);
+      CgroupStats.Cpu after = cg.stats().cpu().orElseThrow();
+      long wallUsec = (System.nanoTime() - t0) / 1000;
+      double share = (after.usageUsec() - before.usageUsec()) / (double) wallUsec;
+      long throttled = after.nrThrottled().orElseThrow() - before.nrThrottled().orElseThrow();
+      windows.add(String.format("share %.3f, throttled periods %d", share, throttled));
+      assertThat(share).as("CPU share over 2 s never above the quota + 15%%: %s", windows).isLessThanOrEqualTo(0.65);
+      assertThat(after.nrPeriods().orElseThrow()).isGreaterThan(before.nrPeriods().orElseThrow());
+      if (share >= 0.35 && throttled > 0) return;
+    }
+    throw new AssertionError("no 2 s window with a CPU share of 50% +- 15% and throttling: " + windows
+        + "; load average " + java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
   }
 
   @Test

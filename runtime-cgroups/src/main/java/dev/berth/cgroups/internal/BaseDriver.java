@@ -53,8 +53,28 @@ abstract class BaseDriver implements CgroupDriver {
     return ownPath.endsWith("/") ? ownPath + p : ownPath + "/" + p;
   }
 
-  /** mkdir -p of {@code dir}, recording what was created; the mount point itself must exist. */
-  void mkdirs(Path dir) {
+  /**
+   * The directory below which this driver may create parents: the own cgroup for a relative parent,
+   * the hierarchy's mount point for an absolute one.
+   */
+  Path floor(Path mount, String ownPath) {
+    return options.parent().startsWith("/") ? mount : HostLayout.resolve(mount, ownPath);
+  }
+
+  /**
+   * mkdir -p of {@code dir}, recording what was created. Never creates {@code floor} or anything
+   * outside it: if the own cgroup from /proc/self/cgroup is not visible here (e.g. another mount
+   * namespace without a cgroup namespace), that is an error, not a reason to create it.
+   */
+  void mkdirs(Path dir, Path floor) {
+    if (!fs.exists(floor)) {
+      throw new CgroupException("this process's cgroup directory " + floor + " (from " + options.procRoot()
+          + "/self/cgroup) does not exist in this mount namespace; refusing to create cgroups outside it."
+          + " Use an absolute CgroupDriver.Options.parent or run with a cgroup namespace.");
+    }
+    if (!dir.startsWith(floor)) {
+      throw new CgroupException("parent " + dir + " is not below " + floor);
+    }
     List<Path> missing = new ArrayList<>();
     for (Path p = dir; p != null && !fs.exists(p); p = p.getParent()) {
       missing.add(0, p);

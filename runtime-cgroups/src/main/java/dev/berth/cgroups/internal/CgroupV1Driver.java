@@ -107,7 +107,12 @@ public final class CgroupV1Driver extends BaseDriver {
     List<Path> made = new ArrayList<>();
     try {
       synchronized (this) {
-        for (Path parent : parentPaths()) mkdirs(parent);
+        for (int i = 0; i < hierarchies.size(); i++) {
+          mkdirs(parents.get(i), floor(hierarchies.get(i).mountPoint(), hierarchies.get(i).ownPath()));
+        }
+        if (unifiedParent.isPresent()) {
+          mkdirs(unifiedParent.get(), floor(layout.unifiedMount().orElseThrow(), layout.unifiedOwnPath()));
+        }
       }
       for (Path p : cg.paths()) {
         fs.mkdir(p);

@@ -65,7 +65,7 @@ public final class CgroupV2Driver extends BaseDriver {
       throw new CgroupException("mkdir " + leaf + ": File exists (a cgroup named " + name + " already exists)");
     }
     synchronized (this) {
-      mkdirs(parentDir);
+      mkdirs(parentDir, floor(mount, layout.unifiedOwnPath()));
       enableControllers(requiredControllers(r));
     }
     fs.mkdir(leaf);
