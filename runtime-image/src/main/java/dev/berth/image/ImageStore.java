@@ -517,8 +517,20 @@ public final class ImageStore implements AutoCloseable {
     SourceFile f = src.blob(d.digest()).orElseThrow(
         () -> new ImageException(src.description + ": layer blob " + d.digest() + " is missing"));
     listener.blobStarted(d, total);
-    try (InputStream in = Files.newInputStream(f.path())) {
-      putStream(in, d, listener);
+    if (f.sha256().isPresent() && d.digest().algorithm().equals("sha256")) {
+      // staged from an archive into this store's tmp/ and hashed in full while staging: verify and rename
+      Digest actual = f.sha256().get();
+      if (!actual.equals(d.digest()) || f.size() != d.size()) {
+        throw new BlobVerificationException(
+            "blob " + d.digest() + " (" + d.mediaType() + ") failed verification: expected size " + d.size()
+                + ", got digest " + actual + " and size " + f.size());
+      }
+      Files2.move(f.path(), blobPath(d.digest()));
+      listener.blobProgress(d, f.size());
+    } else {
+      try (InputStream in = Files.newInputStream(f.path())) {
+        putStream(in, d, listener);
+      }
     }
     listener.blobDone(d);
   }

@@ -271,6 +271,20 @@ class ImageStoreTest {
   }
 
   @Test
+  void tamperedBlobInOciArchiveRefused() throws IOException {
+    Path l = layout("tam", "v1", three());
+    Digest d = Digest.sha256Of(three().get(2).blob());
+    Files.write(l.resolve("blobs/sha256/" + d.hex()), new Tar().file("evil", "x").bytes());
+    Path tar = tmp.resolve("tam.tar");
+    tarDir(l, tar);
+    assertThatThrownBy(() -> store.importImage(tar, Optional.empty(), null))
+        .isInstanceOf(BlobVerificationException.class).hasMessageContaining(d.toString());
+    assertThat(Files.exists(storeRoot.resolve("blobs/sha256/" + d.hex()))).isFalse();
+    assertThat(store.images()).isEmpty();
+    assertThat(count(storeRoot.resolve("tmp"))).isZero();
+  }
+
+  @Test
   void importDockerArchive() throws IOException {
     Path d = tmp.resolve("docker");
     Files.createDirectories(d.resolve("aaa"));

@@ -3,7 +3,6 @@ package dev.berth.image.internal;
 import static dev.berth.image.internal.linux.LinuxFs.*;
 
 import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
-import com.sun.jna.Memory;
 import dev.berth.image.BlobVerificationException;
 import dev.berth.image.Digest;
 import dev.berth.image.ImageException;
@@ -80,7 +79,6 @@ public final class LayerUnpacker {
   private final Map<String, List<String>> whiteouts = new HashMap<>();
   private final List<DirTime> dirTimes = new ArrayList<>();
   private final byte[] buf = new byte[BUF];
-  private final Memory mem = new Memory(BUF);
   private boolean warnedXattr;
 
   private record DirTime(String path, long sec, long nsec) {}
@@ -442,8 +440,7 @@ public final class LayerUnpacker {
         if (n < 0) {
           throw new UnsafeLayerException("layer " + layer + ": entry `" + name + "` is truncated");
         }
-        mem.write(0, buf, 0, n);
-        writeFully(fd, mem, n, name);
+        writeFully(fd, buf, n, name);
         left -= n;
         written += n;
         if (written > limits.maxTotalBytes()) {

@@ -257,8 +257,23 @@ public final class LinuxFs {
     check(fsetxattr(fd, c(name), value, value.length, 0), "fsetxattr " + name, what);
   }
 
+  private static final int IO_CHUNK = 1 << 20;
+  private static final ThreadLocal<Memory> IO = ThreadLocal.withInitial(() -> new Memory(IO_CHUNK));
+
+  /** Writes {@code len} bytes of {@code buf} (through a per-thread native buffer, no per-call allocation). */
+  public static void writeFully(int fd, byte[] buf, int len, String what) throws ErrnoException {
+    Memory m = IO.get();
+    int off = 0;
+    while (off < len) {
+      int n = Math.min(IO_CHUNK, len - off);
+      m.write(0, buf, off, n);
+      writeFully(fd, m, n, what);
+      off += n;
+    }
+  }
+
   /** Writes all of {@code len} bytes from {@code buf}. */
-  public static void writeFully(int fd, Pointer buf, long len, String what) throws ErrnoException {
+  private static void writeFully(int fd, Pointer buf, long len, String what) throws ErrnoException {
     long off = 0;
     while (off < len) {
       long n = write(fd, off == 0 ? buf : buf.share(off), len - off);
