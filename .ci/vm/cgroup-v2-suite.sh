@@ -80,7 +80,7 @@ set +e
   java $JAVA_OPTS -Djava.io.tmpdir=/tmp -jar "$CONSOLE_JAR" execute \
     --disable-banner --disable-ansi-colors --details=tree \
     --class-path "$CLASSPATH_STR" --scan-class-path "$ROOTS_STR" \
-    --include-classname '.*V2IT' --fail-if-no-tests \
+    --include-engine junit-jupiter --include-classname '.*V2IT' --fail-if-no-tests \
     --reports-dir "$OUT/reports")
 RC=$?
 set -e

@@ -150,7 +150,8 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -virtfs "local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap" \
   -virtfs "local,path=$JOB,mount_tag=job,security_model=$SM,readonly=on" \
   -virtfs "local,path=$OUTDIR,mount_tag=out,security_model=$SM,multidevs=remap" \
-  </dev/null > >(tr -d '\r' | tee "$OUTDIR/vm-serial.log") 2>&1 &
+  </dev/null > >(sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' \
+                    | tee "$OUTDIR/vm-serial.log") 2>&1 &
 QPID=$!
 set +e
 wait "$QPID"; QRC=$?
