@@ -53,6 +53,8 @@ public final class LinuxFs {
 
   private static native long write(int fd, Pointer buf, long count);
 
+  private static native long read(int fd, Pointer buf, long count);
+
   private static native int statx(int dirfd, byte[] path, int flags, int mask, Pointer buf);
 
   private static native int syncfs(int fd);
@@ -255,6 +257,30 @@ public final class LinuxFs {
 
   public static void fsetxattr(int fd, String name, byte[] value, String what) throws ErrnoException {
     check(fsetxattr(fd, c(name), value, value.length, 0), "fsetxattr " + name, what);
+  }
+
+  /**
+   * Reads the whole file behind {@code fd} if it is at most {@code max} bytes; returns null when it
+   * is larger (the caller refuses it), never reading more than {@code max + 1} bytes.
+   */
+  public static byte[] readBounded(int fd, int max, String what) throws ErrnoException {
+    Memory m = new Memory(Math.max(1, max + 1L));
+    long off = 0;
+    while (off <= max) {
+      long n = read(fd, m.share(off), max + 1L - off);
+      if (n < 0) {
+        int errno = Native.getLastError();
+        if (errno == 4) {
+          continue;
+        }
+        throw err("read", what, errno);
+      }
+      if (n == 0) {
+        return m.getByteArray(0, (int) off);
+      }
+      off += n;
+    }
+    return null;
   }
 
   private static final int IO_CHUNK = 1 << 20;
