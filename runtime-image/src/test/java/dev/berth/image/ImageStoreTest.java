@@ -350,6 +350,30 @@ class ImageStoreTest {
   }
 
   @Test
+  void shortLowerdirFor128LayersFitsInAPage() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 128; i++) {
+      ids.add(ImageStore.shortId(Digest.sha256Of("layer " + i)));
+    }
+    assertThat(ids).allMatch(id -> id.matches("[A-Z2-7]{26}"));
+    assertThat(new java.util.HashSet<>(ids)).hasSize(128);
+    assertThat(String.join(":", ids).length()).isLessThanOrEqualTo(4096 - 512);
+  }
+
+  @Test
+  void findPinAndNameValidation() throws IOException {
+    assertThat(store.find("nothing:here")).isEmpty();
+    store.importImage(layout("f", "t", List.of(Layer.gzip(BASE))), Optional.of("f"), null);
+    assertThat(store.find("f:latest")).isPresent();
+    assertThat(store.find("f")).isPresent();
+    try (PreparedImage p = store.prepare("f")) {
+      assertThatThrownBy(() -> store.pin("../escape", p)).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.pin("", p)).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> store.prepare("absent:1")).isInstanceOf(ImageException.class).hasMessageContaining("absent:1");
+  }
+
+  @Test
   void storeSurvivesReopen() throws IOException {
     store.importImage(layout("r", "t", three()), Optional.of("r:t"), null);
     store.prepare("r:t").close();
