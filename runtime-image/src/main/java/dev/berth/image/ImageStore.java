@@ -195,8 +195,14 @@ public final class ImageStore implements AutoCloseable {
 
   private Image importOci(ImageSource src, Path source, Optional<ImageReference> wanted, ImportProgress listener)
       throws IOException {
-    Json.readOciLayout(Files.readAllBytes(src.file("oci-layout").orElseThrow().path()), src.description + " oci-layout");
-    SourceFile indexFile = src.file("index.json").orElseThrow();
+    SourceFile layoutFile = src.file("oci-layout").orElseThrow(
+        () -> new ImageException(src.description + " has no oci-layout file"));
+    if (layoutFile.size() > limits.maxJsonBytes()) {
+      throw new LimitExceededException(src.description + ": oci-layout is over " + limits.maxJsonBytes() + " bytes");
+    }
+    Json.readOciLayout(Files.readAllBytes(layoutFile.path()), src.description + " oci-layout");
+    SourceFile indexFile = src.file("index.json").orElseThrow(
+        () -> new ImageException(src.description + " has no index.json"));
     if (indexFile.size() > limits.maxJsonBytes()) {
       throw new LimitExceededException(src.description + ": index.json is over " + limits.maxJsonBytes() + " bytes");
     }

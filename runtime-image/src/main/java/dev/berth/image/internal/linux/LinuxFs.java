@@ -167,6 +167,9 @@ public final class LinuxFs {
         return (int) r;
       }
       int errno = Native.getLastError();
+      if (errno == ENOSYS) {
+        throw new ErrnoException("openat2", path, errno, "openat2 needs Linux 5.6 or later");
+      }
       if (errno != EAGAIN) { // RESOLVE_IN_ROOT may ask to retry after a concurrent rename
         throw err("openat2", path, errno);
       }
