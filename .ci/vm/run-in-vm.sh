@@ -112,13 +112,14 @@ fi
 q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 mkdir -p "$WORK/jobs"
 JOB=$(mktemp -d "$WORK/jobs/job.XXXXXX")
-QPID=
-cleanup() {
-  [[ -n $QPID ]] && kill "$QPID" 2>/dev/null || true
+cleanup() {  # stop the qemu this script started (if still running), drop the job dir
+  local pid
+  pid=$(cat "$JOB/qemu.pid" 2>/dev/null || true)
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
   rm -rf "$JOB"
 }
 trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+trap 'log "interrupted"; exit 130' INT TERM HUP
 {
   echo "OUTDIR=$(q "$OUTDIR")"
   echo "CWD=$(q "$CWD")"
@@ -144,7 +145,7 @@ log "booting kernel $KVER (timeout ${TIMEOUT}s, ${CPUS} cpus, ${MEM} MiB)"
 START=$(date +%s%N)
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -accel tcg,thread=multi -smp "$CPUS" -m "$MEM" -nographic -no-reboot \
-  -no-user-config -nic none \
+  -no-user-config -nic none -pidfile "$JOB/qemu.pid" \
   -kernel "$KERNEL" -initrd "$INITRD" \
   -append "console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off" \
   -virtfs "local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap" \
@@ -152,11 +153,9 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -virtfs "local,path=$OUTDIR,mount_tag=out,security_model=$SM,multidevs=remap" \
   </dev/null > >(sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' \
                     | tee "$OUTDIR/vm-serial.log") 2>&1 &
-QPID=$!
 set +e
-wait "$QPID"; QRC=$?
+wait $!; QRC=$?
 set -e
-QPID=
 sleep 0.2   # let tee flush
 ELAPSED=$(awk -v a="$START" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 
