@@ -35,7 +35,7 @@ CPUS=${BERTH_VM_CPUS:-2}
 VM_JAVA_HOME=${BERTH_VM_JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 PASS_ENV=${BERTH_VM_PASS_ENV:-CI}
 REQUIRED_MODULES=(virtio_pci 9pnet_virtio 9p)
-OPTIONAL_MODULES=(overlay loop ext4 ${BERTH_VM_EXTRA_MODULES:-})
+OPTIONAL_MODULES=(overlay loop ${BERTH_VM_EXTRA_MODULES:-})  # e.g. BERTH_VM_EXTRA_MODULES=ext4
 
 log() { echo "[run-in-vm] $*" >&2; }
 die() { log "ERROR: $*"; exit 125; }
