@@ -39,7 +39,21 @@ class DecompressionBombTest {
   /** A lazily produced compressed tar of {@code entries} zero-filled files of {@code size} bytes. */
   static InputStream bomb(Compression c, long entries, long size, AtomicLong produced) throws IOException {
     PipedInputStream in = new PipedInputStream(1 << 20);
-    PipedOutputStream po = new PipedOutputStream(in);
+    PipedOutputStream pipe = new PipedOutputStream(in);
+    // PipedInputStream only wakes a waiting reader on flush (else it polls once a second)
+    OutputStream po = new java.io.FilterOutputStream(pipe) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        pipe.write(b, off, len);
+        pipe.flush();
+      }
+
+      @Override
+      public void write(int b) throws IOException {
+        pipe.write(b);
+        pipe.flush();
+      }
+    };
     Thread t = new Thread(() -> {
       try (OutputStream comp = c == Compression.GZIP
               ? new GZIPOutputStream(po, 1 << 16) {
