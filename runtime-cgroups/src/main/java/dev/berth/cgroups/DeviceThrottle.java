@@ -1,5 +1,8 @@
 package dev.berth.cgroups;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.OptionalLong;
 
 /**
@@ -49,6 +52,49 @@ public record DeviceThrottle(
 
   public static DeviceThrottle writeIops(int major, int minor, long iops) {
     return new DeviceThrottle(major, minor, OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.of(iops));
+  }
+
+  /**
+   * {@code {major, minor}} of a block device node such as {@code /dev/sda} (docker's
+   * {@code --device-write-bps /dev/sda:1mb}); symlinks are followed.
+   *
+   * @throws IllegalArgumentException naming the path when it is missing or not a block device
+   */
+  public static int[] deviceNumbers(Path blockDevice) {
+    try {
+      int mode = (Integer) Files.getAttribute(blockDevice, "unix:mode");
+      if ((mode & 0170000) != 0060000) {
+        throw new IllegalArgumentException("io.max: " + blockDevice + " is not a block device");
+      }
+      long rdev = (Long) Files.getAttribute(blockDevice, "unix:rdev");
+      int major = (int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL));
+      int minor = (int) ((rdev & 0xff) | ((rdev >>> 12) & ~0xffL));
+      return new int[] {major, minor};
+    } catch (IOException e) {
+      throw new IllegalArgumentException("io.max: cannot stat " + blockDevice + ": " + e, e);
+    } catch (UnsupportedOperationException e) {
+      throw new IllegalArgumentException("io.max: device numbers need a unix file system view: " + e.getMessage(), e);
+    }
+  }
+
+  public static DeviceThrottle readBps(Path blockDevice, long bps) {
+    int[] d = deviceNumbers(blockDevice);
+    return readBps(d[0], d[1], bps);
+  }
+
+  public static DeviceThrottle writeBps(Path blockDevice, long bps) {
+    int[] d = deviceNumbers(blockDevice);
+    return writeBps(d[0], d[1], bps);
+  }
+
+  public static DeviceThrottle readIops(Path blockDevice, long iops) {
+    int[] d = deviceNumbers(blockDevice);
+    return readIops(d[0], d[1], iops);
+  }
+
+  public static DeviceThrottle writeIops(Path blockDevice, long iops) {
+    int[] d = deviceNumbers(blockDevice);
+    return writeIops(d[0], d[1], iops);
   }
 
   /** Combines the rates of two throttles for the same device; rates of {@code other} win. */

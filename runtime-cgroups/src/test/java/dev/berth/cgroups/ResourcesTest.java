@@ -28,6 +28,28 @@ class ResourcesTest {
   }
 
   @Test
+  void deviceNumbersFromPath() throws Exception {
+    assertThatThrownBy(() -> DeviceThrottle.writeBps(java.nio.file.Paths.get("/dev/null"), 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("io.max: /dev/null is not a block device");
+    assertThatThrownBy(() -> DeviceThrottle.readBps(java.nio.file.Paths.get("/nonexistent/dev"), 1))
+        .hasMessageStartingWith("io.max: cannot stat /nonexistent/dev");
+    // A block device when the machine has one: compare with sysfs.
+    java.nio.file.Path sysBlock = java.nio.file.Paths.get("/sys/class/block");
+    if (java.nio.file.Files.isDirectory(sysBlock)) {
+      try (var s = java.nio.file.Files.list(sysBlock)) {
+        for (java.nio.file.Path b : (Iterable<java.nio.file.Path>) s::iterator) {
+          java.nio.file.Path dev = java.nio.file.Paths.get("/dev", b.getFileName().toString());
+          if (!java.nio.file.Files.exists(dev)) continue;
+          String expect = java.nio.file.Files.readString(b.resolve("dev")).trim();
+          DeviceThrottle t = DeviceThrottle.writeIops(dev, 5);
+          assertThat(t.device()).isEqualTo(expect);
+          return;
+        }
+      }
+    }
+  }
+
+  @Test
   void cpusetListSyntax() {
     assertThat(Resources.builder().cpusetCpus("0-2,4").build().cpusetCpus()).contains("0-2,4");
     assertThat(Resources.builder().cpusetMems("0").build().cpusetMems()).contains("0");

@@ -20,9 +20,12 @@ import java.util.function.Consumer;
  * keeps the last counter values seen, so every increment is delivered exactly once, whoever
  * notices it first (watcher thread or the final check in remove()).
  */
-final class OomWatcher implements AutoCloseable {
+public final class OomWatcher implements AutoCloseable {
   private static final long V1_POLL_MS = 100;
-  private static final long V2_BACKSTOP_MS = 2000;
+  /** Name of the system property for the v2 backstop re-read interval (default 2000 ms). */
+  public static final String BACKSTOP_PROPERTY = "dev.berth.cgroups.oomBackstopMillis";
+
+  private final long v2BackstopMs = Math.max(100, Long.getLong(BACKSTOP_PROPERTY, 2000));
 
   private final Syscalls sys;
   private final CgroupFs fs;
@@ -172,7 +175,7 @@ final class OomWatcher implements AutoCloseable {
           Thread.sleep(V1_POLL_MS);
         }
         long now = System.currentTimeMillis();
-        boolean backstop = now - lastBackstop >= V2_BACKSTOP_MS || fd < 0;
+        boolean backstop = now - lastBackstop >= v2BackstopMs || fd < 0;
         if (backstop) lastBackstop = now;
         boolean v1Due = now - lastV1 >= V1_POLL_MS;
         if (v1Due) lastV1 = now;
