@@ -1,9 +1,12 @@
 package dev.berth.core;
 
+import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.OomEvent;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * A started container. Closing it kills it if it still runs and releases everything it
@@ -28,7 +31,10 @@ public interface Container extends AutoCloseable {
      */
     void signal(int signal);
 
-    /** SIGTERM, then SIGKILL when the target is still running after {@code grace}; returns how it ended. */
+    /**
+     * The stop signal (SIGTERM, or the image's StopSignal), then SIGKILL when the target is
+     * still running after {@code grace}; returns how it ended.
+     */
     ExitStatus stop(Duration grace) throws InterruptedException;
 
     /** Kills every process of the container (SIGKILL to its init). */
@@ -43,7 +49,25 @@ public interface Container extends AutoCloseable {
     /** The target's stderr when the spec asked for {@link Stdio#pipe()}. */
     InputStream stderr();
 
-    /** Kills the container if it runs, waits for it to end, and releases its resources. */
+    /** Resource usage from the container's cgroup: CPU, memory, IO, pids, pressure. */
+    CgroupStats stats();
+
+    /** Freezes every process of the container (cgroup freezer); it stays frozen until {@link #resume()}. */
+    void pause();
+
+    /** Thaws a paused container. */
+    void resume();
+
+    /**
+     * Registers a listener for OOM events of the container's cgroup; each event is delivered
+     * once. Close the returned handle to unregister.
+     */
+    AutoCloseable onOom(Consumer<OomEvent> listener);
+
+    /**
+     * Kills the container if it runs, waits for it to end, and releases its resources
+     * (its cgroup, its writable layer, its pin on the image).
+     */
     @Override
     void close();
 }

@@ -1,5 +1,6 @@
 package dev.berth.core;
 
+import dev.berth.cgroups.Resources;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -39,10 +40,12 @@ public final class ContainerSpec {
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_.@-]*(:[A-Za-z0-9_.][A-Za-z0-9_.@-]*)?");
 
     private final Path rootfs;
+    private final String image;
+    private final Optional<List<String>> entrypoint;
     private final List<String> command;
     private final Map<String, String> env;
-    private final String workingDir;
-    private final String user;
+    private final Optional<String> workingDir;
+    private final Optional<String> user;
     private final Optional<String> hostname;
     private final List<Rlimit> rlimits;
     private final Set<Capability> capabilities;
@@ -54,13 +57,16 @@ public final class ContainerSpec {
     private final Stdio stdin;
     private final Stdio stdout;
     private final Stdio stderr;
+    private final Resources resources;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
+        this.image = b.image;
+        this.entrypoint = Optional.ofNullable(b.entrypoint).map(List::copyOf);
         this.command = List.copyOf(b.command);
         this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
-        this.workingDir = b.workingDir;
-        this.user = b.user;
+        this.workingDir = Optional.ofNullable(b.workingDir);
+        this.user = Optional.ofNullable(b.user);
         this.hostname = Optional.ofNullable(b.hostname);
         this.rlimits = List.copyOf(b.rlimits.values());
         this.capabilities = Collections.unmodifiableSet(EnumSet.copyOf(b.capabilities.isEmpty()
@@ -73,6 +79,7 @@ public final class ContainerSpec {
         this.stdin = b.stdin;
         this.stdout = b.stdout;
         this.stderr = b.stderr;
+        this.resources = b.resources;
     }
 
     public static Builder builder() {
@@ -82,10 +89,12 @@ public final class ContainerSpec {
     public Builder toBuilder() {
         Builder b = new Builder();
         b.rootfs = rootfs;
+        b.image = image;
+        b.entrypoint = entrypoint.map(ArrayList::new).orElse(null);
         b.command = new ArrayList<>(command);
         b.env = new LinkedHashMap<>(env);
-        b.workingDir = workingDir;
-        b.user = user;
+        b.workingDir = workingDir.orElse(null);
+        b.user = user.orElse(null);
         b.hostname = hostname.orElse(null);
         rlimits.forEach(r -> b.rlimits.put(r.type(), r));
         b.capabilities = capabilities.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(capabilities);
@@ -97,15 +106,29 @@ public final class ContainerSpec {
         b.stdin = stdin;
         b.stdout = stdout;
         b.stderr = stderr;
+        b.resources = resources;
         return b;
     }
 
-    /** The container's root directory on the host. */
-    public Path rootfs() {
-        return rootfs;
+    /** The container's root directory on the host, when it runs on a directory rather than an image. */
+    public Optional<Path> rootfs() {
+        return Optional.ofNullable(rootfs);
     }
 
-    /** {@code process.args}: the target's argv; argv[0] is looked up in the container's PATH. */
+    /** The image reference ({@code name[:tag]}) whose layers make the root, when it runs an image. */
+    public Optional<String> image() {
+        return Optional.ofNullable(image);
+    }
+
+    /** Replaces the image's Entrypoint (Docker semantics: the image's Cmd is then dropped too). */
+    public Optional<List<String>> entrypoint() {
+        return entrypoint;
+    }
+
+    /**
+     * {@code process.args}: the target's argv after the entrypoint; argv[0] is looked up in the
+     * container's PATH. With an image, empty means the image's Cmd.
+     */
     public List<String> command() {
         return command;
     }
@@ -115,13 +138,16 @@ public final class ContainerSpec {
         return env;
     }
 
-    /** {@code process.cwd}: an absolute path inside the container; "/" by default. */
-    public String workingDir() {
+    /** {@code process.cwd}: an absolute path inside the container; the image's WorkingDir or "/" when empty. */
+    public Optional<String> workingDir() {
         return workingDir;
     }
 
-    /** {@code user[:group]}, by number or by name from the root's /etc/passwd and /etc/group; "0:0" by default. */
-    public String user() {
+    /**
+     * {@code user[:group]}, by number or by name from the root's /etc/passwd and /etc/group; the
+     * image's User or root when empty.
+     */
+    public Optional<String> user() {
         return user;
     }
 
@@ -171,18 +197,26 @@ public final class ContainerSpec {
         return stderr;
     }
 
+    /** cgroup limits ({@code linux.resources}); none by default. */
+    public Resources resources() {
+        return resources;
+    }
+
     @Override
     public String toString() {
-        return "ContainerSpec{rootfs=" + rootfs + ", command=" + command + ", user=" + user + ", cwd=" + workingDir + "}";
+        return "ContainerSpec{" + (image != null ? "image=" + image : "rootfs=" + rootfs) + ", command=" + command
+                + ", user=" + user.orElse("") + ", cwd=" + workingDir.orElse("") + "}";
     }
 
     /** Builds a {@link ContainerSpec}. Not thread-safe. */
     public static final class Builder {
         private Path rootfs;
+        private String image;
+        private List<String> entrypoint;
         private List<String> command = new ArrayList<>();
         private Map<String, String> env = new LinkedHashMap<>();
-        private String workingDir = "/";
-        private String user = "0:0";
+        private String workingDir;
+        private String user;
         private String hostname;
         private final Map<Rlimit.Type, Rlimit> rlimits = new LinkedHashMap<>();
         private Set<Capability> capabilities = Capability.dockerDefaults();
@@ -194,11 +228,33 @@ public final class ContainerSpec {
         private Stdio stdin = Stdio.discard();
         private Stdio stdout = Stdio.inherit();
         private Stdio stderr = Stdio.inherit();
+        private Resources resources = Resources.none();
 
         private Builder() {}
 
+        /** Runs on a root directory of the host (exclusive with {@link #image(String)}). */
         public Builder rootfs(Path rootfs) {
             this.rootfs = rootfs;
+            return this;
+        }
+
+        /** Runs an image from the runtime's image store on an overlay root (exclusive with {@link #rootfs(Path)}). */
+        public Builder image(String reference) {
+            this.image = reference;
+            return this;
+        }
+
+        public Builder entrypoint(List<String> entrypoint) {
+            this.entrypoint = entrypoint == null ? null : new ArrayList<>(entrypoint);
+            return this;
+        }
+
+        public Builder entrypoint(String... entrypoint) {
+            return entrypoint(List.of(entrypoint));
+        }
+
+        public Builder resources(Resources resources) {
+            this.resources = Objects.requireNonNull(resources, "resources");
             return this;
         }
 
@@ -304,23 +360,21 @@ public final class ContainerSpec {
         }
 
         public ContainerSpec build() {
-            if (rootfs == null) {
-                throw new IllegalArgumentException("rootfs: must be set");
+            if ((rootfs == null) == (image == null)) {
+                throw new IllegalArgumentException("rootfs: exactly one of rootfs and image must be set");
             }
-            if (!rootfs.isAbsolute()) {
+            if (rootfs != null && !rootfs.isAbsolute()) {
                 rootfs = rootfs.toAbsolutePath();
             }
-            if (command.isEmpty()) {
+            if (image != null && (image.isBlank() || image.indexOf('\0') >= 0)) {
+                throw new IllegalArgumentException("image: \"" + image + "\" is not an image reference");
+            }
+            if (rootfs != null && command.isEmpty() && (entrypoint == null || entrypoint.isEmpty())) {
                 throw new IllegalArgumentException("command: must not be empty");
             }
-            for (int i = 0; i < command.size(); i++) {
-                String a = command.get(i);
-                if (a == null || a.indexOf('\0') >= 0) {
-                    throw new IllegalArgumentException("command[" + i + "]: must be non-null without NUL bytes");
-                }
-            }
-            if (command.get(0).isEmpty()) {
-                throw new IllegalArgumentException("command[0]: must not be empty");
+            checkArgv("command", command);
+            if (entrypoint != null) {
+                checkArgv("entrypoint", entrypoint);
             }
             for (Map.Entry<String, String> e : env.entrySet()) {
                 if (e.getKey() == null || !ENV_KEY.matcher(e.getKey()).matches()) {
@@ -330,8 +384,10 @@ public final class ContainerSpec {
                     throw new IllegalArgumentException("env." + e.getKey() + ": value must be non-null without NUL bytes");
                 }
             }
-            requireAbsolute("workingDir", workingDir);
-            if (user == null || !USER.matcher(user).matches()) {
+            if (workingDir != null) {
+                requireAbsolute("workingDir", workingDir);
+            }
+            if (user != null && !USER.matcher(user).matches()) {
                 throw new IllegalArgumentException("user: expected user[:group] by name or number, got \"" + user + "\"");
             }
             if (hostname != null && !HOSTNAME.matcher(hostname).matches()) {
@@ -353,6 +409,18 @@ public final class ContainerSpec {
                 throw new IllegalArgumentException("stdin: cannot append to standard input");
             }
             return new ContainerSpec(this);
+        }
+
+        private static void checkArgv(String field, List<String> argv) {
+            for (int i = 0; i < argv.size(); i++) {
+                String a = argv.get(i);
+                if (a == null || a.indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException(field + "[" + i + "]: must be non-null without NUL bytes");
+                }
+            }
+            if (!argv.isEmpty() && argv.get(0).isEmpty()) {
+                throw new IllegalArgumentException(field + "[0]: must not be empty");
+            }
         }
 
         private static void requireAbsolute(String field, String path) {

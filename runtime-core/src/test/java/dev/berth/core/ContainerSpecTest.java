@@ -22,8 +22,10 @@ class ContainerSpecTest {
     @Test
     void defaults() {
         ContainerSpec s = valid().build();
-        assertThat(s.workingDir()).isEqualTo("/");
-        assertThat(s.user()).isEqualTo("0:0");
+        assertThat(s.workingDir()).isEmpty();
+        assertThat(s.user()).isEmpty();
+        assertThat(s.resources().isEmpty()).isTrue();
+        assertThat(s.image()).isEmpty();
         assertThat(s.noNewPrivileges()).isTrue();
         assertThat(Capability.mask(s.capabilities())).isEqualTo(0xa80425fbL);
         assertThat(s.namespaces()).containsExactlyInAnyOrder(Namespace.values());
@@ -35,6 +37,9 @@ class ContainerSpecTest {
     @Test
     void validationNamesTheField() {
         rejects(b -> b.rootfs(null), "rootfs");
+        rejects(b -> b.image("busybox:1"), "rootfs");          // both set
+        rejects(b -> b.rootfs(null).image(" "), "image");
+        rejects(b -> b.entrypoint("", "x"), "entrypoint[0]");
         rejects(b -> b.command(java.util.List.of()), "command");
         rejects(b -> b.command("a", "b\0c"), "command[1]");
         rejects(b -> b.command(""), "command[0]");
@@ -50,6 +55,15 @@ class ContainerSpecTest {
         rejects(b -> b.shareNamespace(Namespace.MOUNT), "namespaces");
         rejects(b -> b.maskedPaths(java.util.List.of("proc/kcore")), "maskedPaths");
         rejects(b -> b.stdin(Stdio.append(Path.of("/x"))), "stdin");
+    }
+
+    @Test
+    void anImageSpecMayLeaveTheCommandToTheImage() {
+        ContainerSpec s = ContainerSpec.builder().image("app:1").build();
+        assertThat(s.image()).hasValue("app:1");
+        assertThat(s.rootfs()).isEmpty();
+        assertThat(s.command()).isEmpty();
+        assertThat(s.toBuilder().build().image()).hasValue("app:1");
     }
 
     @Test

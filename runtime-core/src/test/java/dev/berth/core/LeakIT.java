@@ -129,7 +129,9 @@ class LeakIT extends ContainerTestSupport {
                 .hasMessage("chdir(/no/such/dir): No such file or directory");
         assertThatThrownBy(() -> runtime.start(probe("true").user("mallory").build()))
                 .isInstanceOf(ContainerStartException.class)
-                .hasMessageContaining("user \"mallory\": no such user in /etc/passwd");
+                .hasMessageStartingWith("user \"mallory\" (rootfs ")
+                .hasMessageContaining("unable to find user mallory: no matching entries in")
+                .hasMessageContaining("/etc/passwd");
         assertThatThrownBy(() -> runtime.start(probe("true").command("/bin/nope").build()))
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessage("exec(/bin/nope): No such file or directory");

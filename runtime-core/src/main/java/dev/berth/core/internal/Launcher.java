@@ -46,7 +46,8 @@ public final class Launcher {
      * @param extraFds fds the plan refers to, placed at 4, 5, ... in the monitor (the caller closes its copies)
      */
     public LinuxContainer launch(String id, Plan plan, Stdio in, Stdio out, Stdio err, List<Integer> extraFds,
-            HostSetup setup, Function<ExitStatus, ExitStatus> onEnded) throws ContainerStartException {
+            HostSetup setup, Function<ExitStatus, ExitStatus> onEnded, LinuxContainer.Resources resources)
+            throws ContainerStartException {
         List<Integer> childSide = new ArrayList<>();
         List<Integer> parentSide = new ArrayList<>();
         int ctl = -1;
@@ -90,7 +91,7 @@ public final class Launcher {
                     stdin[1] < 0 ? null : new FdOutputStream(sys, stdin[1]),
                     stdout[1] < 0 ? null : new FdInputStream(sys, stdout[1]),
                     stderr[1] < 0 ? null : new FdInputStream(sys, stderr[1]),
-                    onEnded);
+                    onEnded, resources);
             reactor.register(ctl, c);
             return c;
         } catch (ContainerStartException | RuntimeException e) {

@@ -1,5 +1,8 @@
 package dev.berth.core.internal;
 
+import dev.berth.cgroups.Cgroup;
+import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.OomEvent;
 import dev.berth.core.Container;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.internal.sys.SyscallException;
@@ -12,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,16 +34,30 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     private final InputStream stdout;
     private final InputStream stderr;
     private final Function<ExitStatus, ExitStatus> onEnded;
+    private final Resources resources;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private final Object lock = new Object();
     private int pidfd;
+
+    /**
+     * What a container holds beyond its processes.
+     *
+     * @param cgroup     its cgroup, or null when the runtime runs without cgroups
+     * @param stopSignal the first signal {@link #stop} sends
+     * @param onClosed   runs once from {@link #close()} after the container ended
+     */
+    public record Resources(Cgroup cgroup, int stopSignal, Runnable onClosed) {
+        public static final Resources NONE = new Resources(null, Syscalls.SIGTERM, () -> { });
+    }
 
     /**
      * @param onEnded runs once on the reactor thread after the container ended and before
      *                {@link #onExit()} completes: releases resources, may amend the status
      */
     public LinuxContainer(Syscalls sys, String id, long initPid, int pidfd, long monitorPid, int ctlFd,
-            OutputStream stdin, InputStream stdout, InputStream stderr, Function<ExitStatus, ExitStatus> onEnded) {
+            OutputStream stdin, InputStream stdout, InputStream stderr, Function<ExitStatus, ExitStatus> onEnded,
+            Resources resources) {
         this.sys = sys;
         this.id = id;
         this.initPid = initPid;
@@ -49,6 +68,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         this.stdout = stdout;
         this.stderr = stderr;
         this.onEnded = onEnded;
+        this.resources = resources;
     }
 
     @Override
@@ -128,7 +148,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
 
     @Override
     public ExitStatus stop(Duration grace) throws InterruptedException {
-        signal(Syscalls.SIGTERM);
+        signal(resources.stopSignal());
         try {
             return exit.get(Math.max(0, grace.toMillis()), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -150,6 +170,39 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
         }
+    }
+
+    private Cgroup cgroup() {
+        if (resources.cgroup() == null) {
+            throw new IllegalStateException("container " + id + ": runs without a cgroup (the runtime has no cgroup driver)");
+        }
+        return resources.cgroup();
+    }
+
+    @Override
+    public CgroupStats stats() {
+        return cgroup().stats();
+    }
+
+    @Override
+    public void pause() {
+        if (!isRunning()) {
+            throw new IllegalStateException("container " + id + ": not running");
+        }
+        cgroup().freeze();
+    }
+
+    @Override
+    public void resume() {
+        if (!isRunning()) {
+            throw new IllegalStateException("container " + id + ": not running");
+        }
+        cgroup().thaw();
+    }
+
+    @Override
+    public AutoCloseable onOom(Consumer<OomEvent> listener) {
+        return cgroup().onOom(listener);
     }
 
     @Override
@@ -180,6 +233,9 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     public void close() {
         boolean interrupted = false;
         if (isRunning()) {
+            if (resources.cgroup() != null && resources.cgroup().frozen()) {
+                resources.cgroup().thaw(); // a frozen init would take SIGKILL only once thawed
+            }
             kill();
         }
         while (true) {
@@ -193,6 +249,13 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         closeQuietly(stdin);
         closeQuietly(stdout);
         closeQuietly(stderr);
+        if (closed.compareAndSet(false, true)) {
+            try {
+                resources.onClosed().run();
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: releasing its resources failed: {}", id, e.getMessage(), e);
+            }
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

@@ -34,10 +34,10 @@ public final class StateStore {
         }
     }
 
-    public void write(String id, long pid, Path rootfs) {
+    public void write(String id, long pid, String containerRoot) {
         Path dir = root.resolve(id);
         String json = "{\"id\":\"" + id + "\",\"status\":\"running\",\"pid\":" + pid
-                + ",\"pidStartTime\":" + startTime(pid) + ",\"rootfs\":\"" + escape(rootfs.toString())
+                + ",\"pidStartTime\":" + startTime(pid) + ",\"root\":\"" + escape(containerRoot)
                 + "\",\"created\":\"" + Instant.now() + "\"}\n";
         Path tmp = dir.resolve("state.json.tmp");
         try {

@@ -10,6 +10,8 @@ import dev.berth.core.Stdio;
 import dev.berth.core.internal.plan.CgroupPlacement;
 import dev.berth.core.internal.plan.Plan;
 import dev.berth.core.internal.plan.PlanCompiler;
+import dev.berth.core.internal.plan.ProcessPlan;
+import dev.berth.core.internal.plan.RootSource;
 import dev.berth.core.internal.user.ResolvedUser;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +35,8 @@ class LauncherTest {
         NativeInit init = NativeInit.load(sys);
         launcher = new Launcher(sys, init, reactor);
         ContainerSpec spec = ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true").build();
-        plan = PlanCompiler.compile(spec, "/r", "h", new ResolvedUser(0, 0, List.of(), "/"), List.of(),
+        plan = PlanCompiler.compile(spec, new RootSource.Directory("/r"), "h",
+                new ProcessPlan(List.of("/bin/true"), List.of(), "/", new ResolvedUser(0, 0, List.of(), "/")),
                 CgroupPlacement.NONE);
     }
 
@@ -54,7 +57,7 @@ class LauncherTest {
         sys.monitorReplies.add(RecordingSyscalls.message('X'));
         List<Long> setupPids = new ArrayList<>();
         Container c = launcher.launch("c1", plan, Stdio.discard(), Stdio.pipe(), Stdio.inherit(), List.of(12345),
-                setupPids::add, s -> s);
+                setupPids::add, s -> s, LinuxContainer.Resources.NONE);
         assertThat(c.pid()).isEqualTo(777);
         assertThat(setupPids).containsExactly(777L);
         // fds: stdin /dev/null, stdout a pipe's write end, stderr inherited, control socket at 3, extra at 4
@@ -81,7 +84,7 @@ class LauncherTest {
         int pivot = plan.indexOf(dev.berth.core.internal.plan.OpCode.PIVOT_ROOT);
         sys.monitorReplies.add(RecordingSyscalls.error(pivot, 22, "/r"));
         assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.pipe(), Stdio.pipe(), List.of(),
-                pid -> { }, s -> s))
+                pid -> { }, s -> s, LinuxContainer.Resources.NONE))
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessage("pivot_root(/r): Invalid argument")
                 .satisfies(e -> {
@@ -105,7 +108,7 @@ class LauncherTest {
     void aMonitorThatDiesDuringStartIsReported() {
         // no replies: the control socket reads end-of-file
         assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.discard(), Stdio.discard(),
-                List.of(), pid -> { }, s -> s))
+                List.of(), pid -> { }, s -> s, LinuxContainer.Resources.NONE))
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessageContaining("monitor 4242 ended during start");
         assertThat(sys.calls).contains("waitpid 4242");
@@ -117,7 +120,7 @@ class LauncherTest {
         assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.discard(), Stdio.discard(),
                 List.of(), pid -> {
                     throw new ContainerStartException("cgroup: nope");
-                }, s -> s)).hasMessage("cgroup: nope");
+                }, s -> s, LinuxContainer.Resources.NONE)).hasMessage("cgroup: nope");
         assertThat(sys.calls).noneMatch(c -> c.equals("write " + sys.controlFd + " G"));
         assertThat(sys.calls).anyMatch(c -> c.startsWith("pidfd_send_signal ") && c.endsWith(" 9"));
         assertThat(sys.calls).contains("waitpid 4242");

@@ -35,13 +35,13 @@ public final class PlanCompiler {
     private PlanCompiler() {}
 
     /**
-     * @param rootfs   absolute host path of the root directory
+     * @param root     where the root filesystem comes from
      * @param hostname the UTS hostname (used when the spec has its own UTS namespace)
-     * @param user     the resolved identity
-     * @param env      the final environment, {@code KEY=value}
+     * @param process  the resolved target: argv, environment, working directory, identity
      */
-    public static Plan compile(ContainerSpec spec, String rootfs, String hostname, ResolvedUser user,
-            List<String> env, CgroupPlacement cgroups) {
+    public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
+            CgroupPlacement cgroups) {
+        String rootfs = root.mountpoint();
         List<Op> ops = new ArrayList<>();
         long cloneFlags = 0;
         for (Namespace ns : spec.namespaces()) {
@@ -63,7 +63,7 @@ public final class PlanCompiler {
             ops.add(Op.of(OpCode.UNSHARE, Namespace.CGROUP.cloneFlag()));
         }
         ops.add(Op.of(OpCode.UMASK, 0L));
-        rootfs(ops, spec, rootfs);
+        rootfs(ops, spec, root);
         ops.add(Op.of(OpCode.PIVOT_ROOT, rootfs));
         for (String p : spec.maskedPaths()) {
             ops.add(Op.of(OpCode.MASK, p).optional());
@@ -87,7 +87,7 @@ public final class PlanCompiler {
 
         int forkAt = ops.size();
         ops.add(null); // FORK, patched below once the init's tail index is known
-        target(ops, spec, user, env);
+        target(ops, spec, process);
         int tail = ops.size();
         ops.set(forkAt, Op.of(OpCode.FORK, (long) tail));
         initTail(ops);
@@ -95,10 +95,19 @@ public final class PlanCompiler {
     }
 
     /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
-    private static void rootfs(List<Op> ops, ContainerSpec spec, String rootfs) {
+    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root) {
         long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
+        String rootfs = root.mountpoint();
         ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));
-        ops.add(Op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN));
+        if (root instanceof RootSource.Overlay o) {
+            // relative lowerdir entries resolve against the working directory at mount time
+            ops.add(Op.of(OpCode.CHDIR, o.linkDir()));
+            ops.add(Op.mount("overlay", rootfs, "overlay", spec.readonlyRootfs() ? MS_RDONLY : 0, o.options(),
+                    Op.RESOLVE_PLAIN));
+            ops.add(Op.of(OpCode.CHDIR, "/"));
+        } else {
+            ops.add(Op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN));
+        }
         ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
         ops.add(Op.of(OpCode.MKDIR, "/proc", 0555L));
         ops.add(Op.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
@@ -122,13 +131,14 @@ public final class PlanCompiler {
         ops.add(Op.mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", noSym));
         ops.add(Op.of(OpCode.MKDIR, "/dev/mqueue", 0755L));
         ops.add(Op.mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
-        if (spec.readonlyRootfs()) {
+        if (spec.readonlyRootfs() && root instanceof RootSource.Directory) {
             ops.add(Op.mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_RDONLY, "", Op.RESOLVE_PLAIN));
         }
     }
 
     /** The target's own steps between fork and exec: identity, capabilities, then exec. */
-    private static void target(List<Op> ops, ContainerSpec spec, ResolvedUser user, List<String> env) {
+    private static void target(List<Op> ops, ContainerSpec spec, ProcessPlan process) {
+        ResolvedUser user = process.user();
         long caps = Capability.mask(spec.capabilities());
         boolean root = user.uid() == 0;
         ops.add(Op.of(OpCode.SETSID));
@@ -150,8 +160,8 @@ public final class PlanCompiler {
         if (spec.noNewPrivileges()) {
             ops.add(Op.of(OpCode.NO_NEW_PRIVS));
         }
-        ops.add(Op.of(OpCode.CHDIR, spec.workingDir()));
-        ops.add(Op.exec(spec.command(), env));
+        ops.add(Op.of(OpCode.CHDIR, process.cwd()));
+        ops.add(Op.exec(process.argv(), process.env()));
     }
 
     /** PID 1 keeps only what forwarding signals needs, and cannot be ptraced or dumped. */

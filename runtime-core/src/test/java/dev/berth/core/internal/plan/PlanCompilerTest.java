@@ -15,6 +15,12 @@ import org.junit.jupiter.api.Test;
 class PlanCompilerTest {
     private static final ResolvedUser ROOT = new ResolvedUser(0, 0, List.of(), "/root");
 
+    private static final RootSource DIR = new RootSource.Directory("/r");
+
+    private static ProcessPlan proc(ResolvedUser user, List<String> env) {
+        return new ProcessPlan(List.of("/bin/true"), env, "/", user);
+    }
+
     private static ContainerSpec.Builder spec() {
         return ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true");
     }
@@ -25,7 +31,7 @@ class PlanCompilerTest {
 
     @Test
     void defaultPlanOrder() {
-        Plan p = PlanCompiler.compile(spec().build(), "/r", "h", ROOT, List.of("PATH=/bin"), CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of("PATH=/bin")), CgroupPlacement.NONE);
         List<OpCode> c = codes(p);
         // clone → sync → mounts → pivot_root → masks → hostname → lo → fork → target ... exec | init tail ... reap
         assertThat(c.get(0)).isEqualTo(OpCode.CLONE);
@@ -50,7 +56,7 @@ class PlanCompilerTest {
 
     @Test
     void rootGetsDockerCapsAsEffectiveAndPermitted() {
-        Plan p = PlanCompiler.compile(spec().build(), "/r", "h", ROOT, List.of(), CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
         Op capset = p.ops().get(codes(p).indexOf(OpCode.CAPSET));
         assertThat(capset.args()).containsExactly(0xa80425fbL, 0xa80425fbL, 0L);
         Op bounding = p.ops().get(codes(p).indexOf(OpCode.CAP_BOUNDING));
@@ -62,8 +68,7 @@ class PlanCompilerTest {
     @Test
     void otherUsersKeepCapsOnlyAsBoundingSet() {
         ResolvedUser alice = new ResolvedUser(1000, 1000, List.of(50L), "/home/alice");
-        Plan p = PlanCompiler.compile(spec().addCapabilities(Capability.NET_ADMIN).build(), "/r", "h", alice,
-                List.of(), CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().addCapabilities(Capability.NET_ADMIN).build(), DIR, "h", proc(alice, List.of()), CgroupPlacement.NONE);
         List<OpCode> c = codes(p);
         assertThat(p.ops().get(c.indexOf(OpCode.CAPSET)).args()).containsExactly(0L, 0L, 0L);
         assertThat(p.ops().get(c.indexOf(OpCode.CAP_BOUNDING)).args())
@@ -76,7 +81,7 @@ class PlanCompilerTest {
 
     @Test
     void initTailKeepsOnlyKill() {
-        Plan p = PlanCompiler.compile(spec().build(), "/r", "h", ROOT, List.of(), CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
         List<Op> tail = p.ops().subList(codes(p).indexOf(OpCode.EXEC) + 1, p.ops().size());
         assertThat(tail).extracting(Op::code).containsExactly(OpCode.CAP_BOUNDING, OpCode.CAPSET,
                 OpCode.NO_NEW_PRIVS, OpCode.DUMPABLE, OpCode.REAP);
@@ -85,8 +90,7 @@ class PlanCompilerTest {
 
     @Test
     void sharedNamespacesAreNotCloned() {
-        Plan p = PlanCompiler.compile(spec().shareNamespace(Namespace.NETWORK).build(), "/r", "h", ROOT, List.of(),
-                CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().shareNamespace(Namespace.NETWORK).build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
         assertThat((Long) p.ops().get(0).args().get(0) & Namespace.NETWORK.cloneFlag()).isZero();
         assertThat(codes(p)).doesNotContain(OpCode.LOOPBACK_UP);
     }
@@ -94,7 +98,7 @@ class PlanCompilerTest {
     @Test
     void cgroupJoinsComeBeforeAnyMountAndDeferTheCgroupNamespace() {
         CgroupPlacement cg = new CgroupPlacement(7, List.of(new CgroupPlacement.Join(4, "/sys/fs/cgroup/memory/x/cgroup.procs")));
-        Plan p = PlanCompiler.compile(spec().build(), "/r", "h", ROOT, List.of(), cg);
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), cg);
         List<OpCode> c = codes(p);
         assertThat(p.ops().get(0).args()).element(1).isEqualTo(7L);
         assertThat((Long) p.ops().get(0).args().get(0) & Namespace.CGROUP.cloneFlag()).isZero();
@@ -106,7 +110,7 @@ class PlanCompilerTest {
 
     @Test
     void maskedAndReadonlyPathsAreOptional() {
-        Plan p = PlanCompiler.compile(spec().build(), "/r", "h", ROOT, List.of(), CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
         List<Op> masks = p.ops().stream().filter(o -> o.code() == OpCode.MASK).toList();
         assertThat(masks).extracting(o -> o.args().get(0)).containsExactlyElementsOf(ContainerSpec.DEFAULT_MASKED_PATHS);
         assertThat(masks).allMatch(o -> (o.flags() & Op.OPTIONAL) != 0);
@@ -116,9 +120,9 @@ class PlanCompilerTest {
 
     @Test
     void rlimitsAndReadonlyRootAndExec() {
-        ContainerSpec s = spec().rlimit(Rlimit.Type.NOFILE, 100, 200).readonlyRootfs(true)
-                .command("sh", "-c", "x").workingDir("/w").build();
-        Plan p = PlanCompiler.compile(s, "/r", "h", ROOT, List.of("A=1"), CgroupPlacement.NONE);
+        ContainerSpec s = spec().rlimit(Rlimit.Type.NOFILE, 100, 200).readonlyRootfs(true).build();
+        Plan p = PlanCompiler.compile(s, DIR, "h",
+                new ProcessPlan(List.of("sh", "-c", "x"), List.of("A=1"), "/w", ROOT), CgroupPlacement.NONE);
         assertThat(p.ops()).filteredOn(o -> o.code() == OpCode.SETRLIMIT).singleElement()
                 .extracting(Op::args).isEqualTo(List.of(7L, 100L, 200L, "RLIMIT_NOFILE"));
         assertThat(p.ops()).anyMatch(o -> o.code() == OpCode.MOUNT && o.args().get(1).equals("/r")
@@ -131,10 +135,36 @@ class PlanCompilerTest {
 
     @Test
     void noNewPrivilegesCanBeTurnedOffForTheTarget() {
-        Plan p = PlanCompiler.compile(spec().noNewPrivileges(false).build(), "/r", "h", ROOT, List.of(),
-                CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().noNewPrivileges(false).build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
         List<OpCode> c = codes(p);
         // only the init's own tail keeps it
         assertThat(c.indexOf(OpCode.NO_NEW_PRIVS)).isGreaterThan(c.indexOf(OpCode.EXEC));
+    }
+
+    @Test
+    void anImageRootIsAnOverlayMountedInsideTheContainer() {
+        RootSource.Overlay overlay = new RootSource.Overlay("/s/l", "AAA:BBB", "../containers/c/upper",
+                "../containers/c/work", "/s/containers/c/rootfs");
+        Plan p = PlanCompiler.compile(spec().build(), overlay, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
+        List<OpCode> c = codes(p);
+        int mount = p.ops().indexOf(Op.mount("overlay", "/s/containers/c/rootfs", "overlay", 0,
+                "lowerdir=AAA:BBB,upperdir=../containers/c/upper,workdir=../containers/c/work", Op.RESOLVE_PLAIN));
+        assertThat(mount).isPositive();
+        // relative lowerdirs: the init stands in the link directory while mounting
+        assertThat(p.ops().get(mount - 1)).isEqualTo(Op.of(OpCode.CHDIR, "/s/l"));
+        assertThat(p.ops().get(mount + 1)).isEqualTo(Op.of(OpCode.CHDIR, "/"));
+        assertThat(p.ops()).contains(Op.of(OpCode.OPEN_ROOT, "/s/containers/c/rootfs"),
+                Op.of(OpCode.PIVOT_ROOT, "/s/containers/c/rootfs"));
+        assertThat(c.indexOf(OpCode.MOUNT)).isLessThan(mount);    // made private before
+        assertThat(p.ops()).noneMatch(o -> o.code() == OpCode.MOUNT && "/s/containers/c/rootfs".equals(o.args().get(0)));
+    }
+
+    @Test
+    void aReadonlyImageRootMountsTheOverlayReadonly() {
+        RootSource.Overlay overlay = new RootSource.Overlay("/s/l", "A", "u", "w", "/m");
+        Plan p = PlanCompiler.compile(spec().readonlyRootfs(true).build(), overlay, "h", proc(ROOT, List.of()),
+                CgroupPlacement.NONE);
+        assertThat(p.ops()).filteredOn(o -> o.code() == OpCode.MOUNT && "overlay".equals(o.args().get(2)))
+                .singleElement().extracting(o -> o.args().get(3)).isEqualTo(PlanCompiler.MS_RDONLY);
     }
 }
