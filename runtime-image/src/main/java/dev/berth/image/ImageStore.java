@@ -5,6 +5,7 @@ import dev.berth.image.internal.Files2;
 import dev.berth.image.internal.ImageSource;
 import dev.berth.image.internal.ImageSource.SourceFile;
 import dev.berth.image.internal.LayerUnpacker;
+import dev.berth.image.internal.StoreLock;
 import dev.berth.image.internal.json.Dtos.DockerArchiveEntryJson;
 import dev.berth.image.internal.json.Json;
 import java.io.IOException;
@@ -41,7 +42,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -76,9 +76,11 @@ public final class ImageStore implements AutoCloseable {
   private final Path tmp;
   private final UnpackLimits limits;
   private final ExecutorService workers;
-  private final ReentrantReadWriteLock gcLock = new ReentrantReadWriteLock();
-  private final ConcurrentHashMap<Digest, CompletableFuture<Path>> unpacking = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<Digest, AtomicInteger> leases = new ConcurrentHashMap<>();
+  private final StoreLock lock;
+  private final ConcurrentHashMap<Digest, CompletableFuture<Path>> unpacking;
+  private final ConcurrentHashMap<Digest, AtomicInteger> leases;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  private final Set<CompletableFuture<Path>> ownUnpacks = ConcurrentHashMap.newKeySet();
   private final AtomicLong layersUnpacked = new AtomicLong();
   private final AtomicLong bytesUnpacked = new AtomicLong();
 
@@ -97,19 +99,25 @@ public final class ImageStore implements AutoCloseable {
     for (Path p : List.of(blobs.resolve("sha256"), layers.resolve("sha256"), links, refs, pins, tmp)) {
       Files.createDirectories(p);
     }
-    // leftovers of a crash: staging never becomes visible, so it is safe to drop
-    try (Stream<Path> s = Files.list(layers)) {
-      for (Path p : (Iterable<Path>) s::iterator) {
-        if (p.getFileName().toString().startsWith(".tmp-")) {
+    this.lock = StoreLock.acquire(this.root.resolve("store.lock"));
+    this.unpacking = lock.unpacking;
+    this.leases = lock.leases;
+    // leftovers of a crash: staging never becomes visible, so it is safe to drop, but only when
+    // nobody else (thread or process) uses the store, since their staging looks the same
+    lock.ifAlone(() -> {
+      try (Stream<Path> s = Files.list(layers)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          if (p.getFileName().toString().startsWith(".tmp-")) {
+            Files2.deleteTree(p);
+          }
+        }
+      }
+      try (Stream<Path> s = Files.list(tmp)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
           Files2.deleteTree(p);
         }
       }
-    }
-    try (Stream<Path> s = Files.list(tmp)) {
-      for (Path p : (Iterable<Path>) s::iterator) {
-        Files2.deleteTree(p);
-      }
-    }
+    });
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(
@@ -144,7 +152,18 @@ public final class ImageStore implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     workers.shutdownNow();
+    for (CompletableFuture<Path> f : List.copyOf(ownUnpacks)) {
+      f.completeExceptionally(new ImageException("image store " + root + " was closed during the unpack"));
+    }
+    try {
+      lock.close();
+    } catch (IOException e) {
+      LOG.debug("closing the store lock: {}", e.getMessage());
+    }
   }
 
   // =====================================================================================
@@ -159,7 +178,7 @@ public final class ImageStore implements AutoCloseable {
   public Image importImage(Path source, Optional<String> name, ImportProgress progress) throws IOException {
     ImportProgress listener = progress == null ? ImportProgress.NONE : progress;
     Optional<ImageReference> wanted = name.map(ImageReference::parse);
-    gcLock.readLock().lock();
+    lock.lockRead();
     try (ImageSource src = ImageSource.open(source, tmp, limits.maxTotalBytes())) {
       if (src.isOciLayout()) {
         return importOci(src, source, wanted, listener);
@@ -170,7 +189,7 @@ public final class ImageStore implements AutoCloseable {
       throw new ImageException(
           "import source " + source + " is neither an OCI image layout (oci-layout, index.json) nor a docker-archive (manifest.json)");
     } finally {
-      gcLock.readLock().unlock();
+      lock.unlockRead();
     }
   }
 
@@ -592,6 +611,15 @@ public final class ImageStore implements AutoCloseable {
 
   /** The image a {@code name[:tag]} points at, if any. */
   public Optional<Image> find(String nameTag) throws IOException {
+    lock.lockRead();
+    try {
+      return findUnlocked(nameTag);
+    } finally {
+      lock.unlockRead();
+    }
+  }
+
+  private Optional<Image> findUnlocked(String nameTag) throws IOException {
     ImageReference r = ImageReference.parse(nameTag);
     Path p = refPath(r);
     if (!Files.isRegularFile(p)) {
@@ -631,6 +659,15 @@ public final class ImageStore implements AutoCloseable {
 
   /** All images (one per name:tag), sorted by name. */
   public List<Image> images() throws IOException {
+    lock.lockRead();
+    try {
+      return imagesUnlocked();
+    } finally {
+      lock.unlockRead();
+    }
+  }
+
+  private List<Image> imagesUnlocked() throws IOException {
     List<Image> out = new ArrayList<>();
     try (Stream<Path> s = Files.list(refs)) {
       for (Path p : s.sorted().toList()) {
@@ -656,9 +693,9 @@ public final class ImageStore implements AutoCloseable {
   }
 
   public PreparedImage prepare(String nameTag, ImportProgress listener) throws IOException {
-    gcLock.readLock().lock();
+    lock.lockRead();
     try {
-      Image img = find(nameTag).orElseThrow(() -> new ImageException("no such image: " + nameTag));
+      Image img = findUnlocked(nameTag).orElseThrow(() -> new ImageException("no such image: " + nameTag));
       ImageManifest m = manifest(img.manifestDigest());
       if (m.layers().size() > limits.maxLayers()) {
         throw new LimitExceededException("image " + nameTag + " has " + m.layers().size()
@@ -682,7 +719,7 @@ public final class ImageStore implements AutoCloseable {
       }
       return new PreparedImage(this, img, lower, shortLower, links);
     } finally {
-      gcLock.readLock().unlock();
+      lock.unlockRead();
     }
   }
 
@@ -733,15 +770,22 @@ public final class ImageStore implements AutoCloseable {
     if (existing != null) {
       return existing;
     }
-    workers.execute(() -> {
-      try {
-        mine.complete(unpackLayer(blob, diffId, index, count, listener));
-      } catch (Throwable t) {
-        mine.completeExceptionally(t);
-      } finally {
-        unpacking.remove(diffId, mine);
-      }
+    ownUnpacks.add(mine);
+    mine.whenComplete((p, t) -> {
+      unpacking.remove(diffId, mine);
+      ownUnpacks.remove(mine);
     });
+    try {
+      workers.execute(() -> {
+        try {
+          mine.complete(unpackLayer(blob, diffId, index, count, listener));
+        } catch (Throwable t) {
+          mine.completeExceptionally(t);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      mine.completeExceptionally(new ImageException("image store " + root + " is closed"));
+    }
     return mine;
   }
 
@@ -799,12 +843,12 @@ public final class ImageStore implements AutoCloseable {
   /** Drops a persistent pin and collects layers nothing references any more. */
   public void unpin(String holder) throws IOException {
     checkHolder(holder);
-    gcLock.writeLock().lock();
+    java.nio.channels.FileLock exclusive = lock.lockWrite();
     try {
       Files.deleteIfExists(pins.resolve(holder));
       collect();
     } finally {
-      gcLock.writeLock().unlock();
+      lock.unlockWrite(exclusive);
     }
   }
 
@@ -822,7 +866,7 @@ public final class ImageStore implements AutoCloseable {
    */
   public boolean remove(String nameTag) throws IOException {
     ImageReference r = ImageReference.parse(nameTag);
-    gcLock.writeLock().lock();
+    java.nio.channels.FileLock exclusive = lock.lockWrite();
     try {
       if (!Files.deleteIfExists(refPath(r))) {
         return false;
@@ -831,7 +875,7 @@ public final class ImageStore implements AutoCloseable {
       collect();
       return true;
     } finally {
-      gcLock.writeLock().unlock();
+      lock.unlockWrite(exclusive);
     }
   }
 
@@ -839,7 +883,7 @@ public final class ImageStore implements AutoCloseable {
   private void collect() throws IOException {
     Set<Digest> liveBlobs = new HashSet<>();
     Set<Digest> liveLayers = new HashSet<>();
-    for (Image img : images()) {
+    for (Image img : imagesUnlocked()) {
       liveBlobs.add(img.manifestDigest());
       ImageManifest m = manifest(img.manifestDigest());
       liveBlobs.add(m.config().digest());

@@ -374,6 +374,23 @@ class ImageStoreTest {
   }
 
   @Test
+  void twoStoresOnOneRootShareLocksAndLeases() throws IOException {
+    store.importImage(layout("two", "t", three()), Optional.of("two:t"), null);
+    try (ImageStore other = ImageStore.open(storeRoot)) {
+      PreparedImage p = other.prepare("two:t");
+      assertThat(store.remove("two:t")).isTrue();
+      assertThat(p.lowerDirs()).allMatch(Files::isDirectory);
+      p.close();
+      assertThat(other.images()).isEmpty();
+    }
+    // the first store still works after the second closed
+    store.importImage(layout("two2", "t", List.of(Layer.gzip(BASE))), Optional.of("two:t"), null);
+    store.prepare("two:t").close();
+    store.remove("two:t");
+    assertThat(count(storeRoot.resolve("layers/sha256"))).isZero();
+  }
+
+  @Test
   void storeSurvivesReopen() throws IOException {
     store.importImage(layout("r", "t", three()), Optional.of("r:t"), null);
     store.prepare("r:t").close();
