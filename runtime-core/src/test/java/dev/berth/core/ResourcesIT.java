@@ -1,0 +1,162 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.OomEvent;
+import dev.berth.cgroups.Resources;
+import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.RequiresRoot;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * cgroup limits through the container API, on this host's cgroups (v1 controllers on a
+ * hybrid host, v2 where it is unified): the same runtime code the v2 VM suite runs.
+ */
+@RequiresRoot
+class ResourcesIT extends ContainerTestSupport {
+    private static final long MIB = 1024 * 1024;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void open() {
+        openRuntime(tmp);
+        org.junit.jupiter.api.Assumptions.assumeTrue(runtime.cgroupDriver().isPresent(),
+                "cgroups unavailable on this host");
+    }
+
+    @AfterAll
+    static void close() {
+        closeRuntime();
+    }
+
+    @Test
+    void aMemoryHogAboveTheLimitIsOomKilledAndReportedOnce() throws Exception {
+        List<OomEvent> events = new CopyOnWriteArrayList<>();
+        ContainerSpec spec = probe("hog", "200")
+                .resources(Resources.builder().memoryMax(32 * MIB).memorySwap(32 * MIB).build()).build();
+        ExitStatus status;
+        try (Container c = runtime.start(spec)) {
+            c.onOom(events::add);
+            status = c.onExit().get(60, TimeUnit.SECONDS);
+        }
+        assertThat(status.oomKilled()).isTrue();
+        assertThat(status.terminatingSignal()).hasValue(9);
+        assertThat(status.shellCode()).isEqualTo(137);
+        assertThat(events).filteredOn(e -> e.kind() == OomEvent.Kind.OOM_KILL).hasSize(1);
+    }
+
+    @Test
+    void withinTheLimitNothingIsOomKilled() throws Exception {
+        ContainerSpec spec = probe("hog", "8").resources(Resources.builder().memoryMax(64 * MIB).build()).build();
+        Result r = run(spec.toBuilder());
+        assertThat(r.status()).isEqualTo(ExitStatus.exited(0));
+        assertThat(r.stdout()).isEqualTo("allocated 8 MiB\n");
+    }
+
+    @Test
+    void aPidsLimitContainsAForkBombWhile32ProcessesStartFine() throws Exception {
+        Resources pids = Resources.builder().pidsMax(64).build();
+        assertThat(run(probe("fork", "32").resources(pids)).stdout()).isEqualTo("started=32\n");
+        String bomb = run(probe("fork", "1000").resources(pids)).stdout();
+        int started = Integer.parseInt(bomb.trim().substring("started=".length()));
+        // init, the probe itself and at most 62 children fit under 64
+        assertThat(started).isLessThanOrEqualTo(62).isGreaterThan(32);
+    }
+
+    @Test
+    void halfACpuMeasuresAsHalfACpu() throws Exception {
+        ContainerSpec spec = probe("spin").resources(Resources.builder().cpus(0.5).build()).build();
+        try (Container c = runtime.start(spec)) {
+            Thread.sleep(300);
+            CgroupStats.Cpu before = c.stats().cpu().orElseThrow();
+            long t0 = System.nanoTime();
+            Thread.sleep(2000);
+            CgroupStats.Cpu after = c.stats().cpu().orElseThrow();
+            double wallUs = (System.nanoTime() - t0) / 1000.0;
+            double share = (after.usageUsec() - before.usageUsec()) / wallUs;
+            assertThat(share).isBetween(0.35, 0.65);
+            assertThat(after.nrThrottled().orElseThrow()).isGreaterThan(before.nrThrottled().orElseThrow());
+        }
+    }
+
+    @Test
+    void pauseStopsProgressAndResumeContinuesIt() throws Exception {
+        try (Container c = runtime.start(probe("spin").build())) {
+            Thread.sleep(200);
+            c.pause();
+            long frozenAt = c.stats().cpu().orElseThrow().usageUsec();
+            Thread.sleep(500);
+            assertThat(c.stats().cpu().orElseThrow().usageUsec() - frozenAt).isLessThan(20_000);
+            c.resume();
+            Thread.sleep(500);
+            assertThat(c.stats().cpu().orElseThrow().usageUsec() - frozenAt).isGreaterThan(100_000);
+        }
+    }
+
+    @Test
+    void closingAPausedContainerKillsIt() throws Exception {
+        Container c = runtime.start(probe("sleep", "60").build());
+        c.pause();
+        c.close();
+        assertThat(c.onExit().join()).isEqualTo(ExitStatus.killed(9));
+    }
+
+    @Test
+    void statsReportMemoryAndPids() throws Exception {
+        try (Container c = runtime.start(probe("wait-signal").resources(Resources.builder().memoryMax(64 * MIB).build()).build())) {
+            BufferedReader out = new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("ready");
+            CgroupStats s = c.stats();
+            assertThat(s.pidsCurrent().orElseThrow()).isEqualTo(2); // init and target
+            assertThat(s.memory().orElseThrow().current().orElseThrow()).isPositive();
+            c.kill();
+        }
+    }
+
+    @Test
+    void theProcessesStartInsideTheirCgroup() throws Exception {
+        // the target's own view: its cgroup namespace is rooted at the container's cgroup
+        String cgroup = output("cat", "/proc/self/cgroup");
+        assertThat(cgroup.lines()).allMatch(l -> l.endsWith(":/"));
+        try (Container c = runtime.start(probe("sleep", "30").build())) {
+            String host = Files.readString(Path.of("/proc/" + c.pid() + "/cgroup"));
+            for (String line : host.strip().split("\n")) {
+                String[] f = line.split(":", 3);
+                if (f[1].contains("memory") || f[1].contains("pids") || f[0].equals("0")) {
+                    assertThat(f[2]).as(line).endsWith("/berth/" + c.id());
+                }
+            }
+            c.kill();
+        }
+    }
+
+    @Test
+    void noCgroupIsLeftAfterAHundredRuns() throws Exception {
+        Resources limits = Resources.builder().memoryMax(64 * MIB).pidsMax(32).build();
+        for (int i = 0; i < 100; i++) {
+            try (Container c = runtime.start(probe().command("/bin/true").resources(limits).build())) {
+                assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            }
+        }
+        for (Path parent : runtime.cgroupDriver().orElseThrow().parentPaths()) {
+            try (Stream<Path> s = Files.list(parent)) {
+                assertThat(s.filter(Files::isDirectory).toList()).as(parent.toString()).isEmpty();
+            }
+        }
+    }
+}
