@@ -124,6 +124,19 @@ class CgroupV1DriverTest {
   }
 
   @Test
+  void exitingTasksListedAsPidZeroAreIgnored() {
+    FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, false);
+    try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t); Cgroup cg = d.create("c1", Resources.none())) {
+      cg.addProcess(500);
+      t.put("pids/berth/c1/cgroup.procs", "0\n500\n");
+      assertThat(cg.pids()).containsExactly(500L);
+      t.put("pids/berth/c1/cgroup.procs", "500\n");
+      cg.killAll();
+      assertThat(t.sys.kills).extracting(k -> k[0]).containsExactly(500L);
+    }
+  }
+
+  @Test
   void killAllIsBounded() {
     FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, false);
     t.sys.onKill = pid -> {}; // an unkillable process

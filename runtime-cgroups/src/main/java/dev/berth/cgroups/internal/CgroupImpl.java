@@ -98,7 +98,9 @@ final class CgroupImpl implements Cgroup {
       driver.fs.readIfExists(f).ifPresent(s -> {
         for (String line : s.split("\n")) {
           String t = line.trim();
-          if (!t.isEmpty()) out.add(Long.parseLong(t));
+          // An exiting task whose pid is already detached is listed as 0: it is not killable and
+          // leaves by itself.
+          if (!t.isEmpty() && !t.equals("0")) out.add(Long.parseLong(t));
         }
       });
     }
@@ -110,7 +112,7 @@ final class CgroupImpl implements Cgroup {
     driver.fs.readIfExists(dir.resolve("cgroup.procs")).ifPresent(s -> {
       for (String line : s.split("\n")) {
         String t = line.trim();
-        if (!t.isEmpty()) out.add(Long.parseLong(t));
+        if (!t.isEmpty() && !t.equals("0")) out.add(Long.parseLong(t));
       }
     });
     return out;
