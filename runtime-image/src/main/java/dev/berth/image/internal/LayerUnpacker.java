@@ -124,9 +124,11 @@ public final class LayerUnpacker {
         new CountingDigestInputStream(
             decompress(compressed, c, layer), expected.newMessageDigest(), cap, "layer " + layer + " decompressed stream");
     rootFd = openat(AT_FDCWD, dest.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    // decompression and hashing run on their own thread, overlapping with the file-system work
+    PipelinedInputStream pipe = new PipelinedInputStream(tarBytes, layer);
     try {
       rootReal = realPath(rootFd);
-      TarArchiveInputStream tar = new TarArchiveInputStream(tarBytes, "UTF-8");
+      TarArchiveInputStream tar = new TarArchiveInputStream(pipe, "UTF-8");
       TarArchiveEntry e;
       while (true) {
         try {
@@ -149,7 +151,7 @@ public final class LayerUnpacker {
           throw new ImageException("layer " + layer + ": entry `" + e.getName() + "`: " + ex.getMessage(), ex);
         }
       }
-      tarBytes.drain();
+      pipe.drain(); // the producer reads the stream to its end: trailing bytes count
       Digest actual = expected.sameAlgorithm(tarBytes.digest());
       if (!actual.equals(expected)) {
         throw new BlobVerificationException(
@@ -174,6 +176,7 @@ public final class LayerUnpacker {
       }
       return new Result(actual, written, entries);
     } finally {
+      pipe.close();
       closeFd(rootFd);
     }
   }
