@@ -1,5 +1,7 @@
 package dev.berth.examples.cli;
 
+import dev.berth.cgroups.DeviceThrottle;
+import dev.berth.cgroups.Resources;
 import dev.berth.core.Capability;
 import dev.berth.core.Container;
 import dev.berth.core.ContainerException;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code berth run}: starts one container with stdio attached and exits with its code. */
-@Command(name = "run", description = "Run a command in a new container.", sortOptions = false)
+@Command(name = "run", description = "Run a command in a new container, from an image or a root directory.",
+        sortOptions = false)
 final class RunCommand implements Callable<Integer> {
     private static final int ENOENT = 2;
     private static final int ENOEXEC = 8;
@@ -29,8 +32,12 @@ final class RunCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--rootfs", required = true, paramLabel = "DIR", description = "Root directory of the container.")
+    @Option(names = "--rootfs", paramLabel = "DIR",
+            description = "Root directory of the container (instead of an IMAGE).")
     Path rootfs;
+
+    @Option(names = "--entrypoint", paramLabel = "CMD", description = "Replace the image's entrypoint.")
+    String entrypoint;
 
     @Option(names = "--name", paramLabel = "ID", description = "Container id (generated when absent).")
     String name;
@@ -62,16 +69,44 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--network", paramLabel = "MODE", description = "none (own namespace, loopback only; default) or host.")
     String network = "none";
 
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Memory limit (e.g. 32m, 1g).")
+    String memory;
+
+    @Option(names = "--memory-swap", paramLabel = "SIZE", description = "Memory plus swap limit; -1 for unlimited swap.")
+    String memorySwap;
+
+    @Option(names = "--cpus", paramLabel = "N", description = "CPUs the container may use (e.g. 0.5).")
+    Double cpus;
+
+    @Option(names = {"-c", "--cpu-shares"}, paramLabel = "N", description = "Relative CPU weight (cgroup v1 shares, 2..262144).")
+    Long cpuShares;
+
+    @Option(names = "--cpuset-cpus", paramLabel = "LIST", description = "CPUs to run on (e.g. 0-1,3).")
+    String cpusetCpus;
+
+    @Option(names = "--pids-limit", paramLabel = "N", description = "Maximum number of processes; -1 for unlimited.")
+    Long pidsLimit;
+
+    @Option(names = "--device-read-bps", paramLabel = "DEV:RATE", description = "Read rate limit of a block device (e.g. /dev/sda:1mb).")
+    List<String> deviceReadBps = new ArrayList<>();
+
+    @Option(names = "--device-write-bps", paramLabel = "DEV:RATE", description = "Write rate limit of a block device.")
+    List<String> deviceWriteBps = new ArrayList<>();
+
     @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
     Path stateRoot = Path.of("/run/berth");
 
-    @Parameters(arity = "1..*", paramLabel = "CMD [ARG...]", description = "The command and its arguments.")
-    List<String> command;
+    @Option(names = "--root", paramLabel = "DIR", description = "Storage root for images (default /var/lib/berth).")
+    Path storageRoot = Path.of("/var/lib/berth");
+
+    @Parameters(paramLabel = "IMAGE | CMD", arity = "0..*",
+            description = "IMAGE [CMD [ARG...]], or with --rootfs: CMD [ARG...].")
+    List<String> args = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
         ContainerSpec containerSpec = toSpec();
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).build()) {
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot).build()) {
             Container c;
             try {
                 c = name == null ? runtime.start(containerSpec) : runtime.start(name, containerSpec);
@@ -103,8 +138,22 @@ final class RunCommand implements Callable<Integer> {
     }
 
     ContainerSpec toSpec() {
-        ContainerSpec.Builder b = ContainerSpec.builder().rootfs(rootfs).command(command)
+        ContainerSpec.Builder b = ContainerSpec.builder()
                 .stdin(Stdio.inherit()).stdout(Stdio.inherit()).stderr(Stdio.inherit());
+        if (rootfs != null) {
+            if (args.isEmpty() && entrypoint == null) {
+                throw usage("Missing required parameter: 'CMD' (with --rootfs)");
+            }
+            b.rootfs(rootfs).command(args);
+        } else {
+            if (args.isEmpty()) {
+                throw usage("Missing required parameter: 'IMAGE' (or --rootfs DIR)");
+            }
+            b.image(args.get(0)).command(args.subList(1, args.size()));
+        }
+        if (entrypoint != null) {
+            b.entrypoint(entrypoint.isEmpty() ? List.of() : List.of(entrypoint));
+        }
         for (String kv : env) {
             int eq = kv.indexOf('=');
             if (eq <= 0) {
@@ -143,9 +192,58 @@ final class RunCommand implements Callable<Integer> {
                     "--network: expected none or host, got \"" + network + "\"");
         }
         try {
+            b.resources(resources());
             return b.build();
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw usage(e.getMessage());
+        }
+    }
+
+    private picocli.CommandLine.ParameterException usage(String message) {
+        return new picocli.CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    /** The podman/docker resource flags as cgroup limits. */
+    Resources resources() {
+        Resources.Builder r = Resources.builder();
+        try {
+            if (memory != null) {
+                r.memoryMax(Units.size(memory));
+            }
+            if (memorySwap != null) {
+                r.memorySwap(memorySwap.trim().equals("-1") ? -1 : Units.size(memorySwap));
+            }
+        } catch (IllegalArgumentException e) {
+            throw usage("--memory: " + e.getMessage());
+        }
+        if (cpus != null) {
+            r.cpus(cpus);
+        }
+        if (cpuShares != null) {
+            r.cpuShares(cpuShares);
+        }
+        if (cpusetCpus != null) {
+            r.cpusetCpus(cpusetCpus);
+        }
+        if (pidsLimit != null) {
+            r.pidsMax(pidsLimit);
+        }
+        for (String d : deviceReadBps) {
+            Units.DeviceRate dr = deviceRate("--device-read-bps", d);
+            r.deviceThrottle(DeviceThrottle.readBps(dr.major(), dr.minor(), dr.bytesPerSecond()));
+        }
+        for (String d : deviceWriteBps) {
+            Units.DeviceRate dr = deviceRate("--device-write-bps", d);
+            r.deviceThrottle(DeviceThrottle.writeBps(dr.major(), dr.minor(), dr.bytesPerSecond()));
+        }
+        return r.build();
+    }
+
+    private Units.DeviceRate deviceRate(String option, String value) {
+        try {
+            return Units.deviceRate(value);
+        } catch (IllegalArgumentException e) {
+            throw usage(option + ": " + e.getMessage());
         }
     }
 

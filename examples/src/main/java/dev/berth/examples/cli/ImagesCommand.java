@@ -1,0 +1,27 @@
+package dev.berth.examples.cli;
+
+import dev.berth.image.Image;
+import dev.berth.image.ImageStore;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code berth images}: the images in the store. */
+@Command(name = "images", description = "List the images in the store.")
+final class ImagesCommand implements Callable<Integer> {
+    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
+    Path storageRoot = Path.of("/var/lib/berth");
+
+    @Override
+    public Integer call() throws Exception {
+        try (ImageStore store = ImageStore.open(storageRoot)) {
+            System.out.printf("%-40s %-19s %s%n", "NAME", "DIGEST", "LAYERS");
+            for (Image i : store.images()) {
+                System.out.printf("%-40s %-19s %d%n", i.name(), i.manifestDigest().toString().substring(0, 19),
+                        i.diffIds().size());
+            }
+            return 0;
+        }
+    }
+}
