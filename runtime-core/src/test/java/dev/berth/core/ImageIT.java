@@ -1,0 +1,251 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.cloud.tools.jib.api.Containerizer;
+import com.google.cloud.tools.jib.api.Jib;
+import com.google.cloud.tools.jib.api.TarImage;
+import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
+import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
+import com.google.cloud.tools.jib.api.buildplan.FilePermissions;
+import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.RequiresRoot;
+import dev.berth.core.testing.TestRootfs;
+import dev.berth.image.Image;
+import dev.berth.image.ImageStore;
+import dev.berth.image.ImportProgress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Containers on overlay roots of images made by real producers: umoci (two layers, the
+ * second deletes a file and makes a directory opaque), skopeo (oci-archive and
+ * docker-archive of the same image) and Jib.
+ */
+@RequiresRoot
+class ImageIT extends ContainerTestSupport {
+    @TempDir
+    static Path tmp;
+    static Path work;
+
+    @BeforeAll
+    static void open() throws Exception {
+        openRuntime(tmp);
+        work = Files.createDirectories(tmp.resolve("work"));
+    }
+
+    @AfterAll
+    static void close() {
+        closeRuntime();
+    }
+
+    private static boolean onPath(String cmd) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, cmd))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void sh(Path dir, String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+        }
+    }
+
+    /** umoci layout L:t — layer 1 the test rootfs plus /etc/gone.txt and /data/{a,b}; layer 2 deletes and replaces. */
+    private static synchronized Path umociLayout() throws Exception {
+        assumeTrue(onPath("umoci"), "umoci is not installed (apt-get install umoci)");
+        Path w = work.resolve("umoci");
+        if (Files.exists(w.resolve("L"))) {
+            return w;
+        }
+        Files.createDirectories(w);
+        sh(w, "umoci", "init", "--layout", "L");
+        sh(w, "umoci", "new", "--image", "L:t");
+        sh(w, "umoci", "unpack", "--image", "L:t", "B");
+        sh(w, "cp", "-a", TestRootfs.path() + "/.", w.resolve("B/rootfs").toString());
+        Files.writeString(w.resolve("B/rootfs/etc/gone.txt"), "to be deleted");
+        Files.createDirectories(w.resolve("B/rootfs/data"));
+        Files.writeString(w.resolve("B/rootfs/data/a"), "a");
+        Files.writeString(w.resolve("B/rootfs/data/b"), "b");
+        sh(w, "umoci", "repack", "--image", "L:t", "B");
+        sh(w, "rm", "-rf", "B");
+        sh(w, "umoci", "unpack", "--image", "L:t", "B");
+        Files.delete(w.resolve("B/rootfs/etc/gone.txt"));
+        sh(w, "rm", "-rf", w.resolve("B/rootfs/data").toString());
+        Files.createDirectories(w.resolve("B/rootfs/data"));
+        Files.writeString(w.resolve("B/rootfs/data/c"), "only c");
+        sh(w, "umoci", "repack", "--image", "L:t", "B");
+        sh(w, "umoci", "config", "--image", "L:t", "--config.cmd", "/bin/probe", "--config.cmd", "hello");
+        return w;
+    }
+
+    private static void assertDeletionsTookEffect(String image) throws Exception {
+        assertThat(run(probe("stat", "/etc/gone.txt").rootfs(null).image(image)).stdout())
+                .contains("/etc/gone.txt: No such file or directory");
+        assertThat(run(probe("stat", "/data/a").rootfs(null).image(image)).stdout()).contains("No such file or directory");
+        assertThat(run(probe("cat", "/data/c").rootfs(null).image(image)).stdout()).isEqualTo("only c");
+        assertThat(run(probe("cat", "/etc/passwd").rootfs(null).image(image)).stdout()).contains("alice:x:1000");
+    }
+
+    @Test
+    void umociLayoutRunsWithItsDeletions() throws Exception {
+        Path w = umociLayout();
+        Image img = runtime.images().importImage(w.resolve("L"), Optional.of("it/umoci:t"), ImportProgress.NONE);
+        assertThat(img.diffIds()).hasSize(2);
+        assertDeletionsTookEffect("it/umoci:t");
+        // the image's Cmd runs when the spec gives none
+        try (Container c = runtime.start(ContainerSpec.builder().image("it/umoci:t").stdout(Stdio.pipe()).build())) {
+            assertThat(new String(c.stdout().readAllBytes())).startsWith("hello from a berth container");
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+        }
+    }
+
+    @Test
+    void skopeoArchivesRunWithTheirDeletions() throws Exception {
+        Path w = umociLayout();
+        assumeTrue(onPath("skopeo"), "skopeo is not installed (apt-get install skopeo)");
+        sh(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "oci-archive:X.tar:t");
+        sh(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "docker-archive:Y.tar:it/docker:t");
+        runtime.images().importImage(w.resolve("X.tar"), Optional.of("it/ociarchive:t"), ImportProgress.NONE);
+        Image docker = runtime.images().importImage(w.resolve("Y.tar"), Optional.empty(), ImportProgress.NONE);
+        assertDeletionsTookEffect("it/ociarchive:t");
+        assertDeletionsTookEffect(docker.name());
+    }
+
+    @Test
+    void aJibImageRuns() throws Exception {
+        Path tar = work.resolve("jib.tar");
+        Jib.fromScratch()
+                .addFileEntriesLayer(FileEntriesLayer.builder()
+                        .addEntry(TestRootfs.path().resolve("bin/probe"), AbsoluteUnixPath.get("/bin/probe"),
+                                FilePermissions.fromOctalString("755"))
+                        .build())
+                .setEntrypoint("/bin/probe", "echo")
+                .setProgramArguments("built", "by", "jib")
+                .containerize(Containerizer.to(TarImage.at(tar).named("it/jib:1"))
+                        .setBaseImageLayersCache(work.resolve("jib-cache"))
+                        .setApplicationLayersCache(work.resolve("jib-app-cache")));
+        Image img = runtime.images().importImage(tar, Optional.empty(), ImportProgress.NONE);
+        try (Container c = runtime.start(ContainerSpec.builder().image(img.name()).stdout(Stdio.pipe()).build())) {
+            assertThat(new String(c.stdout().readAllBytes())).isEqualTo("built by jib\n");
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+        }
+        // a cmd override keeps the entrypoint (Docker semantics)
+        assertThat(run(ContainerSpec.builder().image(img.name()).command("overridden").stdout(Stdio.pipe())).stdout())
+                .isEqualTo("overridden\n");
+    }
+
+    @Test
+    void writesLandOnlyInTheContainersUpperDirectoryAndContainersShareLowerLayers() throws Exception {
+        Path w = umociLayout();
+        runtime.images().importImage(w.resolve("L"), Optional.of("it/shared:t"), ImportProgress.NONE);
+        ImageStore store = runtime.images();
+        try (Container a = runtime.start(probe("sleep", "30").rootfs(null).image("it/shared:t").build());
+             Container b = runtime.start(probe("sleep", "30").rootfs(null).image("it/shared:t").build())) {
+            long unpacked = store.stats().layersUnpacked();
+            Path upperA = runtime.storageRoot().resolve("containers").resolve(a.id()).resolve("upper");
+            Path upperB = runtime.storageRoot().resolve("containers").resolve(b.id()).resolve("upper");
+            assertThat(upperA).isDirectory();
+            assertThat(upperB).isDirectory();
+            // both overlays use the same lower layers
+            String mountsA = Files.readString(Path.of("/proc/" + a.pid() + "/mountinfo"));
+            String mountsB = Files.readString(Path.of("/proc/" + b.pid() + "/mountinfo"));
+            String lowerA = mountsA.replaceAll("(?s).*lowerdir=([^,\\s]*).*", "$1");
+            String lowerB = mountsB.replaceAll("(?s).*lowerdir=([^,\\s]*).*", "$1");
+            assertThat(lowerA).isNotEmpty().isEqualTo(lowerB);
+            assertThat(store.stats().layersUnpacked()).isEqualTo(unpacked);
+            a.kill();
+            b.kill();
+        }
+        // a container writes; its write is in its upper dir, in no layer, and invisible to a sibling
+        try (Container writer = runtime.start(probe("write", "/etc/written-by-a", "A").rootfs(null).image("it/shared:t")
+                .build())) {
+            assertThat(writer.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            Path upper = runtime.storageRoot().resolve("containers").resolve(writer.id()).resolve("upper");
+            assertThat(upper.resolve("etc/written-by-a")).hasContent("A");
+            try (PreparedImageView v = new PreparedImageView(store, "it/shared:t")) {
+                for (Path layer : v.lowerDirs()) {
+                    assertThat(layer.resolve("etc/written-by-a")).doesNotExist();
+                }
+            }
+            assertThat(run(probe("stat", "/etc/written-by-a").rootfs(null).image("it/shared:t")).stdout())
+                    .contains("No such file or directory");
+        }
+    }
+
+    @Test
+    void closingAContainerRemovesItsUpperDirectory() throws Exception {
+        Path w = umociLayout();
+        runtime.images().importImage(w.resolve("L"), Optional.of("it/cleanup:t"), ImportProgress.NONE);
+        Container c = runtime.start(probe("true").rootfs(null).image("it/cleanup:t").command("/bin/true").build());
+        Path dir = runtime.storageRoot().resolve("containers").resolve(c.id());
+        c.onExit().get(30, TimeUnit.SECONDS);
+        assertThat(dir.resolve("upper")).isDirectory();
+        c.close();
+        assertThat(dir).doesNotExist();
+        assertThat(runtime.storageRoot().resolve("pins").resolve(c.id())).doesNotExist();
+    }
+
+    @Test
+    void removingAnImageInUseKeepsItsLayersUntilTheContainerIsClosed() throws Exception {
+        Path w = umociLayout();
+        Image img = runtime.images().importImage(w.resolve("L"), Optional.of("it/inuse:t"), ImportProgress.NONE);
+        // a second name for the same content would keep the layers anyway: use content of its own
+        Path own = work.resolve("own");
+        Files.createDirectories(own);
+        sh(own, "umoci", "init", "--layout", "L");
+        sh(own, "umoci", "new", "--image", "L:t");
+        sh(own, "umoci", "unpack", "--image", "L:t", "B");
+        sh(own, "cp", "-a", TestRootfs.path() + "/.", own.resolve("B/rootfs").toString());
+        Files.writeString(own.resolve("B/rootfs/etc/unique"), "unique " + System.nanoTime());
+        sh(own, "umoci", "repack", "--image", "L:t", "B");
+        Image unique = runtime.images().importImage(own.resolve("L"), Optional.of("it/unique:t"), ImportProgress.NONE);
+        Path layer = runtime.images().layerDir(unique.diffIds().get(0));
+        Container c = runtime.start(probe("sleep", "30").rootfs(null).image("it/unique:t").build());
+        assertThat(runtime.images().remove("it/unique:t")).isTrue();
+        assertThat(layer).isDirectory();                       // pinned by the running container
+        assertThat(run(probe("cat", "/etc/unique").rootfs(null).image("it/inuse:t")).stdout()).contains("No such file");
+        c.close();
+        assertThat(layer).doesNotExist();                      // collected once nothing uses it
+        assertThat(img.diffIds()).isNotEmpty();
+    }
+
+    @Test
+    void anUnknownImageIsAClearStartError() {
+        assertThatThrownBy(() -> runtime.start(ContainerSpec.builder().image("it/nope:1").build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessageStartingWith("image it/nope:1: ");
+        assertThat(runtime.storageRoot().resolve("containers").toFile().list()).isNullOrEmpty();
+    }
+
+    /** Lists the lower layer directories of an image, pinning them while open. */
+    private record PreparedImageView(dev.berth.image.PreparedImage p) implements AutoCloseable {
+        PreparedImageView(ImageStore store, String ref) throws IOException {
+            this(store.prepare(ref));
+        }
+
+        List<Path> lowerDirs() {
+            return p.lowerDirs();
+        }
+
+        @Override
+        public void close() {
+            p.close();
+        }
+    }
+}
