@@ -31,7 +31,14 @@ done < /modules.list
 
 P9="trans=virtio,version=9p2000.L,msize=262144"
 mount -t 9p -o "$P9,ro,cache=loose" host "$R" || die "cannot mount host root over 9p"
-mount -t 9p -o "$P9,ro" job /job || die "cannot mount job share"
+# The job (job.env, job.sh, cmdline) sits in a host dir named on the kernel
+# command line; copy it before the tmpfs mounts below can hide it.
+JOBDIR=
+for a in $(cat /proc/cmdline); do
+  case $a in berth.job=*) JOBDIR=${a#berth.job=} ;; esac
+done
+[ -n "$JOBDIR" ] || die "no berth.job= on the kernel command line"
+cp "$R$JOBDIR/job.env" "$R$JOBDIR/job.sh" "$R$JOBDIR/cmdline" /job/ || die "cannot read job files from $JOBDIR"
 . /job/job.env   # OUTDIR, CWD
 
 ip link set lo up || log "warning: cannot bring up lo"

@@ -146,6 +146,7 @@ fi
 
 # --- job ----------------------------------------------------------------------
 q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
+[[ $WORK != *[[:space:]]* ]] || die "BERTH_VM_WORKDIR must not contain whitespace: $WORK"
 mkdir -p "$WORK/jobs"
 JOB=$(mktemp -d "$WORK/jobs/job.XXXXXX")
 cleanup() {  # stop the qemu this script started (if still running), drop the job dir
@@ -188,7 +189,7 @@ BOGO=$(awk -F: '/^bogomips/ { gsub(/ /, "", $2); print $2; exit }' /proc/cpuinfo
 if [[ $HZ =~ ^[0-9]+$ && $BOGO =~ ^[0-9.]+$ ]]; then
   APPEND+=" lpj=$(awk -v b="$BOGO" -v hz="$HZ" 'BEGIN { printf "%d", b * 500000 / hz }')"
 fi
-APPEND+=" ${BERTH_VM_APPEND:-}"
+APPEND+=" berth.job=$JOB ${BERTH_VM_APPEND:-}"
 log "booting kernel $KVER (timeout ${TIMEOUT}s, ${CPUS} cpus, ${MEM} MiB)"
 START=$(date +%s%N)
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
@@ -197,7 +198,6 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
   -kernel "$BOOT_KERNEL" -initrd "$INITRD" \
   -append "$APPEND" \
   -virtfs "local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap" \
-  -virtfs "local,path=$JOB,mount_tag=job,security_model=$SM,readonly=on" \
   -virtfs "local,path=$OUTDIR,mount_tag=out,security_model=$SM,multidevs=remap" \
   </dev/null > >(sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' \
                     | tee "$OUTDIR/vm-serial.log") 2>&1 &
