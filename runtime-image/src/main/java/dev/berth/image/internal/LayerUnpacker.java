@@ -136,7 +136,7 @@ public final class LayerUnpacker {
         } catch (LimitExceededException ex) {
           throw ex;
         } catch (IOException | IllegalArgumentException ex) {
-          throw new UnsafeLayerException("layer " + layer + ": invalid tar header: " + ex.getMessage());
+          throw new UnsafeLayerException("layer " + layer + ": unreadable layer stream or tar header: " + ex.getMessage());
         }
         if (e == null) {
           break;
@@ -147,7 +147,10 @@ public final class LayerUnpacker {
         }
         try {
           entry(tar, e);
-        } catch (ErrnoException ex) {
+        } catch (ImageException ex) {
+          throw ex;
+        } catch (IOException ex) {
+          // a failed syscall, or the layer stream failing under the entry's content
           throw new ImageException("layer " + layer + ": entry `" + e.getName() + "`: " + ex.getMessage(), ex);
         }
       }

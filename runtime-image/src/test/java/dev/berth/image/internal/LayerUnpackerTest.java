@@ -532,6 +532,27 @@ class LayerUnpackerTest {
     baseListing.add("layer2/b");
   }
 
+  static TarArchiveEntry sized(String name, long size) {
+    TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_NORMAL, true);
+    e.setSize(size);
+    e.setMode(0644);
+    return e;
+  }
+
+  @Test
+  void truncatedGzipRefusedNamingTheLayer() {
+    java.util.Random r = new java.util.Random(1);
+    byte[] content = new byte[300000];
+    r.nextBytes(content);
+    byte[] tar = new Tar().entry(sized("a", content.length), content).bytes();
+    byte[] gz = Fixtures.gzip(tar);
+    byte[] cut = java.util.Arrays.copyOf(gz, gz.length / 2); // fails inside the entry's content
+    assertThatThrownBy(() -> LayerUnpacker.unpack(new ByteArrayInputStream(cut), Compression.GZIP, Digest.sha256Of(tar), layer,
+            UnpackLimits.DEFAULTS, "sha256:cut"))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("sha256:cut");
+  }
+
   @Test
   void entryCountBudget() {
     Tar t = new Tar();
