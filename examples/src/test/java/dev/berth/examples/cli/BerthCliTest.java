@@ -47,6 +47,34 @@ class BerthCliTest {
     }
 
     @Test
+    void sizesParseWithDockerUnits() {
+        assertThat(Units.size("512")).isEqualTo(512);
+        assertThat(Units.size("64k")).isEqualTo(64 * 1024);
+        assertThat(Units.size("32m")).isEqualTo(32L << 20);
+        assertThat(Units.size("32MB")).isEqualTo(32L << 20);
+        assertThat(Units.size("1g")).isEqualTo(1L << 30);
+        assertThat(Units.size("1.5g")).isEqualTo(3L << 29);
+        assertThat(Units.size("10b")).isEqualTo(10);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Units.size("lots")).hasMessageContaining("invalid size");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Units.size("-1m")).hasMessageContaining("invalid size");
+    }
+
+    @Test
+    void deviceRatesByNumberOrPath() {
+        assertThat(Units.deviceRate("8:0:10mb")).isEqualTo(new Units.DeviceRate(8, 0, 10L << 20));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Units.deviceRate("/dev/null:1m"))
+                .hasMessageContaining("not a block device");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Units.deviceRate("nocolon"))
+                .hasMessageContaining("DEVICE:RATE");
+    }
+
+    @Test
+    void progressBarRendersBytesBlobsAndLayers() {
+        assertThat(ProgressBar.render(5L << 20, 10L << 20, 1, 3, 1))
+                .isEqualTo("[===============               ] 5.0 MiB / 10.0 MiB  blobs 1/3  layers unpacked 1");
+    }
+
+    @Test
     void startFailuresMapToDockerExitCodes() {
         assertThat(RunCommand.startFailureCode(new ContainerStartException("x", "exec", "nope", 2, null))).isEqualTo(127);
         assertThat(RunCommand.startFailureCode(new ContainerStartException("x", "exec", "/etc", 13, null))).isEqualTo(126);

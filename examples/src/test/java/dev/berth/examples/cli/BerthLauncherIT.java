@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.examples.testing.RequiresRoot;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,6 +66,59 @@ class BerthLauncherIT {
         Outcome usage = berth("run", "--rootfs", ROOTFS, "--bogus", "true");
         assertThat(usage.code()).isEqualTo(2);
         assertThat(usage.err()).contains("Unknown option: '--bogus'").contains("Usage: berth run");
+    }
+
+    @Test
+    void resourceFlagsLimitTheContainer() throws Exception {
+        assertThat(berth("run", "--rootfs", ROOTFS, "--memory", "32m", "--memory-swap", "32m", "probe", "hog", "200").code())
+                .isEqualTo(137);
+        assertThat(berth("run", "--rootfs", ROOTFS, "--memory", "64m", "probe", "hog", "8").code()).isZero();
+        assertThat(berth("run", "--rootfs", ROOTFS, "--pids-limit", "16", "probe", "fork", "100").out())
+                .matches("started=1[0-4]\n");
+        Outcome bad = berth("run", "--rootfs", ROOTFS, "--memory", "lots", "true");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("--memory: invalid size \"lots\"");
+        Outcome badCpus = berth("run", "--rootfs", ROOTFS, "--cpus", "-1", "true");
+        assertThat(badCpus.code()).isEqualTo(2);
+        assertThat(badCpus.err()).contains("cpu");
+    }
+
+    @Test
+    void importListRunAndRemoveAnImage(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/umoci")),
+                "umoci is not installed (apt-get install umoci)");
+        Path layout = tmp.resolve("L");
+        sh(tmp, "umoci", "init", "--layout", "L");
+        sh(tmp, "umoci", "new", "--image", "L:t");
+        sh(tmp, "umoci", "unpack", "--image", "L:t", "B");
+        sh(tmp, "cp", "-a", ROOTFS + "/.", tmp.resolve("B/rootfs").toString());
+        sh(tmp, "umoci", "repack", "--image", "L:t", "B");
+        sh(tmp, "umoci", "config", "--image", "L:t", "--config.cmd", "/bin/probe", "--config.cmd", "hello",
+                "--config.workingdir", "/home/alice");
+        String store = tmp.resolve("store").toString();
+        Outcome imported = berth("import", layout.toString(), "--name", "cli/demo:1", "--root", store);
+        assertThat(imported.code()).as(imported.err()).isZero();
+        assertThat(imported.out()).startsWith("cli/demo:1 sha256:").contains("(1 layers)");
+        assertThat(berth("images", "--root", store).out()).contains("cli/demo:1");
+        Outcome ran = berth("run", "--root", store, "cli/demo:1");
+        assertThat(ran.code()).isZero();
+        assertThat(ran.out()).contains("hello from a berth container", "cwd: /home/alice");
+        assertThat(berth("run", "--root", store, "cli/demo:1", "probe", "echo", "overridden").out()).isEqualTo("overridden\n");
+        Outcome missing = berth("run", "--root", store, "cli/nope:1");
+        assertThat(missing.code()).isEqualTo(125);
+        assertThat(missing.err()).contains("image cli/nope:1");
+        assertThat(berth("rmi", "--root", store, "cli/demo:1").out()).isEqualTo("removed cli/demo:1\n");
+        assertThat(berth("rmi", "--root", store, "cli/demo:1").code()).isEqualTo(1);
+        assertThat(berth("images", "--root", store).out()).doesNotContain("cli/demo:1");
+        Outcome noFile = berth("import", tmp.resolve("nothing.tar").toString(), "--root", store);
+        assertThat(noFile.code()).isEqualTo(125);
+        assertThat(noFile.err()).contains("nothing.tar");
+    }
+
+    private static void sh(Path dir, String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
     }
 
     @Test
