@@ -135,8 +135,9 @@ abstract class EnforcementScenarios {
   @Test
   void halfCpuQuotaIsEnforced() throws Exception {
     Cgroup cg = create("cpu", Resources.builder().cpus(0.5).build());
-    // Two busy loops: demand of 2 CPUs against a quota of 0.5.
-    start(cg, "while :; do :; done & while :; do :; done");
+    // One busy loop (demand 1 CPU against a quota of 0.5). With several runnable threads on
+    // several CPUs, CFS bandwidth can overrun a period by a per-CPU slice (seen: 0.70 under qemu TCG).
+    start(cg, "while :; do :; done");
     Thread.sleep(500);
     // The quota must never be exceeded. Reaching it needs the host to give us 0.5 CPU; on a
     // machine shared with other builds a window can fall short, so up to 3 windows are measured.
