@@ -1,5 +1,8 @@
 package dev.berth.examples.bench;
 
+import dev.berth.cgroups.Cgroup;
+import dev.berth.cgroups.CgroupDriver;
+import dev.berth.cgroups.Resources;
 import dev.berth.core.Container;
 import dev.berth.core.ContainerRuntime;
 import dev.berth.core.ContainerSpec;
@@ -21,6 +24,10 @@ import java.util.Optional;
  * bubblewrap and runc over the same root filesystem (spawned through ProcessBuilder, whose
  * own cost is measured too, with /bin/true on the host).
  *
+ * <p>Also measured: the same runs with memory and pids limits on, a container of an image
+ * whose layers are already unpacked (the warm path: an overlay root instead of a bind
+ * mount), without any cgroup, and a cgroup create + configure + remove cycle alone.
+ *
  * <p>Usage: {@code StartLatencyBenchmark ROOTFS RUNS [REPORT.md]}
  */
 public final class StartLatencyBenchmark {
@@ -30,9 +37,27 @@ public final class StartLatencyBenchmark {
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         Path work = Files.createTempDirectory("berth-bench");
         Map<String, Optional<Stats>> results = new LinkedHashMap<>();
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(work.resolve("state")).build()) {
+        Resources limits = Resources.builder().memoryMax(64L << 20).pidsMax(64).build();
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(work.resolve("state"))
+                .storageRoot(work.resolve("storage")).build()) {
             ContainerSpec spec = ContainerSpec.builder().rootfs(rootfs).command("/bin/true").build();
             results.put("berth", Optional.of(timeBerth(runtime, spec, runs)));
+            results.put("berth, memory + pids limits",
+                    Optional.of(timeBerth(runtime, spec.toBuilder().resources(limits).build(), runs)));
+            Optional<String> image = importImage(runtime, rootfs, work);
+            if (image.isPresent()) {
+                results.put("berth, image (warm: overlay of unpacked layers)", Optional.of(timeBerth(runtime,
+                        ContainerSpec.builder().image(image.get()).command("/bin/true").build(), runs)));
+            } else {
+                results.put("berth, image (warm: overlay of unpacked layers)", Optional.empty());
+            }
+            runtime.cgroupDriver().ifPresent(d -> results.put("cgroup create + configure + remove (memory, pids)",
+                    Optional.of(timeCgroups(d, limits, runs))));
+        }
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(work.resolve("state-nocg"))
+                .cgroups(false).build()) {
+            results.put("berth, no cgroup", Optional.of(timeBerth(runtime,
+                    ContainerSpec.builder().rootfs(rootfs).command("/bin/true").build(), runs)));
         }
         results.put("bwrap", timeCommand(runs, List.of("bwrap", "--unshare-all", "--die-with-parent", "--ro-bind",
                 rootfs.toString(), "/", "--proc", "/proc", "--dev", "/dev", "/bin/true")));
@@ -54,6 +79,40 @@ public final class StartLatencyBenchmark {
             ms[i] = runOnce(runtime, spec);
         }
         return Stats.of(ms);
+    }
+
+    static Stats timeCgroups(CgroupDriver driver, Resources limits, int runs) {
+        double[] ms = new double[runs];
+        for (int i = 0; i < runs + 20; i++) {
+            long t0 = System.nanoTime();
+            Cgroup cg = driver.create("bench-" + i, limits);
+            cg.remove();
+            if (i >= 20) {
+                ms[i - 20] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        return Stats.of(ms);
+    }
+
+    /** Builds a one-layer OCI image of the root with umoci and imports it; empty when umoci is missing. */
+    static Optional<String> importImage(ContainerRuntime runtime, Path rootfs, Path work) throws Exception {
+        if (!onPath("umoci")) {
+            return Optional.empty();
+        }
+        Path dir = Files.createDirectories(work.resolve("image"));
+        for (List<String> cmd : List.of(List.of("umoci", "init", "--layout", "L"), List.of("umoci", "new", "--image", "L:t"),
+                List.of("umoci", "unpack", "--image", "L:t", "B"),
+                List.of("cp", "-a", rootfs + "/.", dir.resolve("B/rootfs").toString()),
+                List.of("umoci", "repack", "--image", "L:t", "B"))) {
+            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + " failed");
+            }
+        }
+        runtime.images().importImage(dir.resolve("L"), Optional.of("bench/rootfs:1"), dev.berth.image.ImportProgress.NONE);
+        runtime.images().prepare("bench/rootfs:1").close();
+        return Optional.of("bench/rootfs:1");
     }
 
     private static double runOnce(ContainerRuntime runtime, ContainerSpec spec) throws Exception {
@@ -142,11 +201,17 @@ public final class StartLatencyBenchmark {
                 name, x.p50(), x.p90(), x.p99(), x.min())).orElse("| " + name + " | missing | | | |\n")));
         Stats berth = results.get("berth").orElseThrow();
         b.append('\n');
-        results.forEach((name, s) -> {
-            if (!name.equals("berth") && !name.startsWith("spawn") && s.isPresent()) {
-                b.append(String.format(Locale.ROOT, "- berth p50 / %s p50 = %.2f%n", name, berth.p50() / s.get().p50()));
+        for (String peer : List.of("bwrap", "runc")) {
+            Optional<Stats> p = results.get(peer);
+            if (p.isPresent()) {
+                b.append(String.format(Locale.ROOT, "- berth p50 / %s p50 = %.2f; with limits %.2f%n", peer,
+                        berth.p50() / p.get().p50(),
+                        results.get("berth, memory + pids limits").orElseThrow().p50() / p.get().p50()));
             }
-        });
+        }
+        results.get("berth, image (warm: overlay of unpacked layers)").ifPresent(img -> b.append(String.format(Locale.ROOT,
+                "- image container p50 − rootfs container p50 = %.2f ms (the warm path's added start latency)%n",
+                img.p50() - berth.p50())));
         return b.toString();
     }
 }
