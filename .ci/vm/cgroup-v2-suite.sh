@@ -44,7 +44,7 @@ CONSOLE_JAR=$OUT/lib/junit-platform-console-standalone-$BERTH_JUNIT_CONSOLE_VERS
 CPFILE=target/cgroup-v2-suite.classpath
 rm -f "$OUT"/lib/*.jar
 log "resolving test class path with Maven"
-(cd "$REPO" && "$MVN" -q -B -pl "$PL" -am test-compile dependency:build-classpath dependency:copy \
+(cd "$REPO" && "$MVN" -q -B -Dstyle.color=never -pl "$PL" -am test-compile dependency:build-classpath dependency:copy \
     -Dmdep.outputFile="$CPFILE" -Dmdep.includeScope=test \
     -Dartifact="org.junit.platform:junit-platform-console-standalone:$BERTH_JUNIT_CONSOLE_VERSION" \
     -DoutputDirectory="$OUT/lib") || fail "Maven could not resolve the test class path"
