@@ -87,7 +87,7 @@ if [[ ${BERTH_VM_PVH:-1} != 0 ]] && grep -qx 'CONFIG_PVH=y' "/boot/config-$KVER"
     log "extracting uncompressed kernel for PVH boot ($VMLINUX)"
     if extract_vmlinux "$KERNEL" "$VMLINUX.tmp"; then
       mv "$VMLINUX.tmp" "$VMLINUX"
-      find "$WORK" -maxdepth 1 -name 'vmlinux-*' ! -name "${VMLINUX##*/}" -delete
+      find "$WORK" -maxdepth 1 -name 'vmlinux-*' ! -name "${VMLINUX##*/}" -mmin +1440 -delete
     else
       log "note: cannot extract vmlinux from $KERNEL; booting the bzImage"
     fi
@@ -141,7 +141,7 @@ if [[ ! -s $INITRD ]]; then
   (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$INITRD.tmp"
   mv "$INITRD.tmp" "$INITRD"
   rm -rf "$STAGE"; trap - EXIT
-  find "$WORK" -maxdepth 1 -name 'initramfs-*.cpio' ! -name "initramfs-$KEY.cpio" -delete
+  find "$WORK" -maxdepth 1 -name 'initramfs-*.cpio' ! -name "initramfs-$KEY.cpio" -mmin +1440 -delete
 fi
 
 # --- job ----------------------------------------------------------------------
