@@ -156,7 +156,7 @@ public final class ImageUsers {
     }
     int root;
     try {
-      root = LinuxFs.openat(LinuxFs.AT_FDCWD, f.layer.toString(), LinuxFs.O_PATH | LinuxFs.O_DIRECTORY | LinuxFs.O_CLOEXEC, 0);
+      root = LinuxFs.openat(LinuxFs.AT_FDCWD, f.layer, LinuxFs.O_PATH | LinuxFs.O_DIRECTORY | LinuxFs.O_CLOEXEC, 0);
     } catch (ErrnoException e) {
       throw new ImageException("image " + path + ": " + e.getMessage(), e);
     }
@@ -186,13 +186,17 @@ public final class ImageUsers {
   private static final int O_NONBLOCK = 04000;
   private static final int O_NOCTTY = 0400;
 
-  private record Found(Path layer, String rel) {}
+  private record Found(String layer, String rel) {}
 
   /** Overlay-style lookup across layers; null when absent. Refuses non-regular final files later. */
-  private static Found lookup(List<Path> layers, String path) throws ImageException {
+  private static Found lookup(List<Path> layerPaths, String path) throws ImageException {
+    List<String> layers = new ArrayList<>();
+    for (Path p : layerPaths) {
+      layers.add(p.toAbsolutePath().toString());
+    }
     List<String> todo = new ArrayList<>(split(path));
     List<String> done = new ArrayList<>();
-    List<Path> dirLayers = new ArrayList<>();
+    List<String> dirLayers = new ArrayList<>();
     resetToRoot(layers, dirLayers);
     int hops = 0;
     while (!todo.isEmpty()) {
@@ -210,11 +214,11 @@ public final class ImageUsers {
         continue;
       }
       String rel = done.isEmpty() ? c : String.join("/", done) + "/" + c;
-      Path hit = null;
+      String hit = null;
       LinuxFs.Stat hitStat = null;
       int hitIndex = -1;
       for (int i = 0; i < dirLayers.size(); i++) {
-        LinuxFs.Stat st = lstat(dirLayers.get(i).resolve(rel));
+        LinuxFs.Stat st = lstat(dirLayers.get(i) + "/" + rel);
         if (st != null) {
           hit = dirLayers.get(i);
           hitStat = st;
@@ -231,8 +235,8 @@ public final class ImageUsers {
         }
         String target;
         try {
-          target = java.nio.file.Files.readSymbolicLink(hit.resolve(rel)).toString();
-        } catch (java.io.IOException e) {
+          target = LinuxFs.readlink(hit + "/" + rel);
+        } catch (ErrnoException e) {
           throw new ImageException("image " + path + ": " + e.getMessage(), e);
         }
         List<String> again = new ArrayList<>();
@@ -252,10 +256,10 @@ public final class ImageUsers {
       if (!hitStat.isDir()) {
         return null;
       }
-      List<Path> next = new ArrayList<>();
+      List<String> next = new ArrayList<>();
       for (int i = hitIndex; i < dirLayers.size(); i++) {
-        Path l = dirLayers.get(i);
-        LinuxFs.Stat st = i == hitIndex ? hitStat : lstat(l.resolve(rel));
+        String l = dirLayers.get(i);
+        LinuxFs.Stat st = i == hitIndex ? hitStat : lstat(l + "/" + rel);
         if (st == null) {
           continue;
         }
@@ -263,7 +267,7 @@ public final class ImageUsers {
           break; // a whiteout or non-directory hides everything below
         }
         next.add(l);
-        if (opaque(l.resolve(rel))) {
+        if (opaque(l + "/" + rel)) {
           break;
         }
       }
@@ -274,9 +278,9 @@ public final class ImageUsers {
     return null; // the root itself is not a file
   }
 
-  private static void resetToRoot(List<Path> layers, List<Path> dirLayers) throws ImageException {
+  private static void resetToRoot(List<String> layers, List<String> dirLayers) throws ImageException {
     dirLayers.clear();
-    for (Path l : layers) {
+    for (String l : layers) {
       dirLayers.add(l);
       if (opaque(l)) {
         break;
@@ -294,9 +298,9 @@ public final class ImageUsers {
     return out;
   }
 
-  private static LinuxFs.Stat lstat(Path p) throws ImageException {
+  private static LinuxFs.Stat lstat(String p) throws ImageException {
     try {
-      return LinuxFs.lstatatOrNull(LinuxFs.AT_FDCWD, p.toString());
+      return LinuxFs.lstatatOrNull(LinuxFs.AT_FDCWD, p);
     } catch (ErrnoException e) {
       if (e.errno() == LinuxFs.ENOTDIR) {
         return null;
@@ -305,9 +309,9 @@ public final class ImageUsers {
     }
   }
 
-  private static boolean opaque(Path dir) throws ImageException {
+  private static boolean opaque(String dir) throws ImageException {
     try {
-      byte[] v = LinuxFs.lgetxattr(dir.toString(), "trusted.overlay.opaque");
+      byte[] v = LinuxFs.lgetxattr(dir, "trusted.overlay.opaque");
       return v != null && v.length == 1 && v[0] == 'y';
     } catch (ErrnoException e) {
       return false; // no xattr support: nothing can be opaque

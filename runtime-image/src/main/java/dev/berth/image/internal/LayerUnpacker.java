@@ -644,7 +644,7 @@ public final class LayerUnpacker {
   }
 
   private static String realPath(int fd) throws IOException {
-    return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+    return readlink("/proc/self/fd/" + fd);
   }
 
   /** Owner, mode and xattrs on an fd of a regular file or directory (owner first: chown clears setuid). */

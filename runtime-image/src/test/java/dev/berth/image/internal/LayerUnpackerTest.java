@@ -501,6 +501,24 @@ class LayerUnpackerTest {
   }
 
   @Test
+  void whiteoutIncludesParents() throws IOException {
+    assumeTrue(LinuxFs.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
+    unpack(new Tar().file("a/b/.wh.c", "").bytes());
+    assertThat(in("a/b")).isDirectory();
+    assertThat(lstat(in("a/b/c")).isWhiteout()).isTrue();
+  }
+
+  @Test
+  void longAndNonAsciiNames() throws IOException {
+    String deep = "d".repeat(90) + "/" + "e".repeat(90) + "/" + "f".repeat(120);
+    unpack(new Tar().file(deep, "deep").file("ünïcødé-名前", "u").symlink("l".repeat(150), "t".repeat(200)).bytes());
+    assertThat(in(deep)).hasContent("deep");
+    // checked through LinuxFs (UTF-8 bytes), independent of the JVM's sun.jnu.encoding
+    assertThat(LinuxFs.lstatat(LinuxFs.AT_FDCWD, layer + "/ünïcødé-名前").type()).isEqualTo(LinuxFs.S_IFREG);
+    assertThat(Files.readSymbolicLink(in("l".repeat(150))).toString()).isEqualTo("t".repeat(200));
+  }
+
+  @Test
   void fileUnderFileRefused() {
     rejected(new Tar().file("f", "1").file("f/g", "2").bytes(), "f/g", "not a directory");
   }

@@ -65,6 +65,8 @@ public final class LinuxFs {
 
   private static native Pointer strerror(int errnum);
 
+  private static native long readlink(byte[] path, byte[] buf, long size);
+
   private static native int geteuid();
 
   private static final ThreadLocal<Memory> SCRATCH = ThreadLocal.withInitial(() -> new Memory(256));
@@ -363,6 +365,19 @@ public final class LinuxFs {
       throw err("lgetxattr " + name, path, errno);
     }
     return java.util.Arrays.copyOf(buf, (int) n);
+  }
+
+  /** readlink(2), decoded as UTF-8 whatever the JVM's file-name encoding is. */
+  public static String readlink(String path) throws ErrnoException {
+    byte[] buf = new byte[4097];
+    long n = readlink(c(path), buf, buf.length);
+    if (n < 0) {
+      throw err("readlink", path, Native.getLastError());
+    }
+    if (n >= buf.length) {
+      throw new ErrnoException("readlink", path, 36, "link target too long");
+    }
+    return new String(buf, 0, (int) n, StandardCharsets.UTF_8);
   }
 
   public static void syncFs(int fd) throws ErrnoException {
