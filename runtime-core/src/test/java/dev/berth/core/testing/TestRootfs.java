@@ -10,6 +10,9 @@ public final class TestRootfs {
     public static Path path() {
         String p = System.getProperty("berth.test.rootfs");
         Path dir = p != null ? Path.of(p) : Path.of("target/test-rootfs").toAbsolutePath();
+        if (p == null && !Files.isDirectory(dir)) {
+            dir = Path.of("runtime-core/target/test-rootfs").toAbsolutePath(); // run from the repository root (the VM suite)
+        }
         if (!Files.isRegularFile(dir.resolve("bin/probe"))) {
             throw new IllegalStateException("test rootfs missing at " + dir + " (built in generate-test-resources)");
         }
