@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -27,14 +26,8 @@ class ContainerCgroupV2IT extends ContainerTestSupport {
     private static final long MIB = 1024 * 1024;
 
     @BeforeAll
-    static void open() throws Exception {
-        openRuntime(Files.createTempDirectory("berth-v2"));
+    static void unified() {
         assertThat(runtime.cgroupDriver().orElseThrow().mode()).isEqualTo(CgroupMode.UNIFIED);
-    }
-
-    @AfterAll
-    static void close() {
-        closeRuntime();
     }
 
     @Test

@@ -22,10 +22,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Containers on overlay roots of images made by real producers: umoci (two layers, the
@@ -34,19 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @RequiresRoot
 class ImageIT extends ContainerTestSupport {
-    @TempDir
-    static Path tmp;
     static Path work;
 
     @BeforeAll
-    static void open() throws Exception {
-        openRuntime(tmp);
+    static void setUp() throws Exception {
         work = Files.createDirectories(tmp.resolve("work"));
-    }
-
-    @AfterAll
-    static void close() {
-        closeRuntime();
     }
 
     private static boolean onPath(String cmd) {

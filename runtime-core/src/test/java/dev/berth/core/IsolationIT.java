@@ -10,26 +10,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What the target sees: namespaces, root, /dev, /proc, /sys, identity, capabilities. */
 @RequiresRoot
 class IsolationIT extends ContainerTestSupport {
-    @TempDir
-    static Path tmp;
-
-    @BeforeAll
-    static void open() {
-        openRuntime(tmp);
-    }
-
-    @AfterAll
-    static void close() {
-        closeRuntime();
-    }
 
     private static Map<String, String> status(ContainerSpec.Builder spec) throws Exception {
         Result r = run(spec);

@@ -15,26 +15,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Nothing leaks: fds, mounts, processes, state, whether a container ends or fails to start. */
 @RequiresRoot
 class LeakIT extends ContainerTestSupport {
-    @TempDir
-    static Path tmp;
-
-    @BeforeAll
-    static void open() {
-        openRuntime(tmp);
-    }
-
-    @AfterAll
-    static void close() {
-        closeRuntime();
-    }
 
     private static Set<String> fds() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
@@ -72,8 +57,24 @@ class LeakIT extends ContainerTestSupport {
         return out;
     }
 
-    private static void settle() throws InterruptedException {
-        Thread.sleep(100);
+    /** What a container could leave behind on the host: the JVM's fds and the mount table. */
+    private record HostSnapshot(Set<String> fds, String mounts) {
+        static HostSnapshot take() throws IOException, InterruptedException {
+            Thread.sleep(100); // let the reactor finish closing what the last container held
+            return new HostSnapshot(fds(), mounts());
+        }
+
+        /** Nothing changed, and no monitor, container or state of this runtime is left. */
+        void assertUnchanged() throws IOException, InterruptedException {
+            HostSnapshot now = take();
+            assertThat(now.fds()).isEqualTo(fds);
+            assertThat(now.mounts()).isEqualTo(mounts);
+            assertThat(children()).isEmpty();
+            assertThat(runtime.containers()).isEmpty();
+            try (Stream<Path> s = Files.list(stateRoot)) {
+                assertThat(s.toList()).isEmpty();
+            }
+        }
     }
 
     @Test
@@ -98,20 +99,13 @@ class LeakIT extends ContainerTestSupport {
         try (Container c = runtime.start(spec)) {
             c.onExit().join(); // warm up: the reactor and JNA are loaded before the baseline
         }
-        settle();
-        Set<String> fdsBefore = fds();
-        String mountsBefore = mounts();
+        HostSnapshot before = HostSnapshot.take();
         for (int i = 0; i < 200; i++) {
             try (Container c = runtime.start(spec)) {
                 assertThat(c.onExit().join()).isEqualTo(ExitStatus.exited(0));
             }
         }
-        settle();
-        assertThat(fds()).isEqualTo(fdsBefore);
-        assertThat(mounts()).isEqualTo(mountsBefore);
-        assertThat(children()).isEmpty();
-        assertThat(runtime.containers()).isEmpty();
-        assertThat(Files.list(stateRoot).toList()).isEmpty();
+        before.assertUnchanged();
     }
 
     @Test
@@ -120,9 +114,7 @@ class LeakIT extends ContainerTestSupport {
         try (Container c = runtime.start(probe("true").build())) {
             c.onExit().join();
         }
-        settle();
-        Set<String> fdsBefore = fds();
-        String mountsBefore = mounts();
+        HostSnapshot before = HostSnapshot.take();
 
         assertThatThrownBy(() -> runtime.start(probe("true").workingDir("/no/such/dir").build()))
                 .isInstanceOf(ContainerStartException.class)
@@ -159,11 +151,6 @@ class LeakIT extends ContainerTestSupport {
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessageStartingWith("mount(/proc): ");
 
-        settle();
-        assertThat(fds()).isEqualTo(fdsBefore);
-        assertThat(mounts()).isEqualTo(mountsBefore);
-        assertThat(children()).isEmpty();
-        assertThat(runtime.containers()).isEmpty();
-        assertThat(Files.list(stateRoot).toList()).isEmpty();
+        before.assertUnchanged();
     }
 }

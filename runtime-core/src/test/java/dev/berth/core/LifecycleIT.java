@@ -14,28 +14,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Exit codes, signals, PID 1 duties, stop/kill, stdio. */
 @RequiresRoot
 class LifecycleIT extends ContainerTestSupport {
-    @TempDir
-    static Path tmp;
-
-    @BeforeAll
-    static void open() {
-        openRuntime(tmp);
-    }
-
-    @AfterAll
-    static void close() {
-        closeRuntime();
-    }
 
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 7, 42, 255})

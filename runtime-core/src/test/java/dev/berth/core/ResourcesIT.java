@@ -16,10 +16,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * cgroup limits through the container API, on this host's cgroups (v1 controllers on a
@@ -29,19 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 class ResourcesIT extends ContainerTestSupport {
     private static final long MIB = 1024 * 1024;
 
-    @TempDir
-    static Path tmp;
-
     @BeforeAll
-    static void open() {
-        openRuntime(tmp);
+    static void setUp() {
         org.junit.jupiter.api.Assumptions.assumeTrue(runtime.cgroupDriver().isPresent(),
                 "cgroups unavailable on this host");
-    }
-
-    @AfterAll
-    static void close() {
-        closeRuntime();
     }
 
     @Test

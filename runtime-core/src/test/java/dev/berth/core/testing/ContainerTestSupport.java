@@ -11,21 +11,39 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 
-/** Shared plumbing for privileged tests: one runtime, a spec on the test rootfs, run-and-capture. */
+/**
+ * Shared plumbing for privileged tests: one runtime per test class on a fresh temporary
+ * state and storage root, a spec on the test rootfs, run-and-capture.
+ */
 public abstract class ContainerTestSupport {
+    @TempDir
+    protected static Path tmp;
     protected static ContainerRuntime runtime;
     protected static Path stateRoot;
+
+    @BeforeAll
+    static void openSharedRuntime() {
+        openRuntime(tmp);
+    }
+
+    @AfterAll
+    static void closeSharedRuntime() {
+        closeRuntime();
+    }
 
     /** What a finished container printed, and how it ended. */
     public record Result(ExitStatus status, String stdout) {}
 
-    protected static void openRuntime(Path tmp) {
-        stateRoot = tmp.resolve("state");
-        runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(tmp.resolve("storage")).build();
+    private static void openRuntime(Path dir) {
+        stateRoot = dir.resolve("state");
+        runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(dir.resolve("storage")).build();
     }
 
-    protected static void closeRuntime() {
+    private static void closeRuntime() {
         if (runtime != null) {
             runtime.close();
         }
