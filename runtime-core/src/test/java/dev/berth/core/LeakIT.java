@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 @RequiresRoot
 class LeakIT extends ContainerTestSupport {
 
-    private static Set<String> fds() throws IOException {
+    private static Set<String> openFds() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             Set<String> out = new TreeSet<>();
             s.forEach(p -> {
@@ -35,7 +35,7 @@ class LeakIT extends ContainerTestSupport {
         }
     }
 
-    private static String mounts() throws IOException {
+    private static String mountTable() throws IOException {
         return Files.readString(Path.of("/proc/self/mountinfo"));
     }
 
@@ -61,7 +61,7 @@ class LeakIT extends ContainerTestSupport {
     private record HostSnapshot(Set<String> fds, String mounts) {
         static HostSnapshot take() throws IOException, InterruptedException {
             Thread.sleep(100); // let the reactor finish closing what the last container held
-            return new HostSnapshot(fds(), mounts());
+            return new HostSnapshot(openFds(), mountTable());
         }
 
         /** Nothing changed, and no monitor, container or state of this runtime is left. */
