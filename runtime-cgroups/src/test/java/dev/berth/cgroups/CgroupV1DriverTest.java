@@ -40,10 +40,12 @@ class CgroupV1DriverTest {
       assertThat(t.get("pids/berth/c1/pids.max")).isEqualTo("1");
       assertThat(t.writesUnder("memory").indexOf(MEM + "/memory.limit_in_bytes=" + (32 << 20)))
           .isLessThan(t.writesUnder("memory").indexOf(MEM + "/memory.memsw.limit_in_bytes=" + (64 << 20)));
+      // joined: the hierarchies whose controllers carry a limit, plus v2 for tracking; not the freezer
       assertThat(cg.procsFiles()).containsExactly(
           t.path("cpu/berth/c1/cgroup.procs"), t.path("cpuacct/berth/c1/cgroup.procs"),
-          t.path("cpuset/berth/c1/cgroup.procs"), t.path(MEM + "/cgroup.procs"), t.path("freezer/berth/c1/cgroup.procs"),
+          t.path("cpuset/berth/c1/cgroup.procs"), t.path(MEM + "/cgroup.procs"),
           t.path("blkio/berth/c1/cgroup.procs"), t.path("pids/berth/c1/cgroup.procs"), t.path("unified/berth/c1/cgroup.procs"));
+      assertThat(t.path("freezer/berth/c1")).doesNotExist();
       assertThat(cg.unifiedPath()).contains(t.path("unified/berth/c1"));
       assertThat(t.writesUnder("unified/berth/c1")).as("no limits in the controller-less v2 tree").isEmpty();
       assertThat(t.writesUnder("devices")).isEmpty();
@@ -94,8 +96,12 @@ class CgroupV1DriverTest {
   void hybridUsesV2KillAndFreeze() {
     FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, true);
     try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t); Cgroup cg = d.create("c1", Resources.none())) {
+      // without limits a hybrid container lives in the v2 hierarchy alone: no v1 join to pay for
+      assertThat(cg.procsFiles()).containsExactly(t.path("unified/berth/c1/cgroup.procs"));
+      for (String h : List.of("cpu", "cpuacct", "cpuset", "freezer", "blkio", "pids")) {
+        assertThat(t.path(h + "/berth/c1")).doesNotExist();
+      }
       cg.addProcess(500);
-      assertThat(t.get("pids/berth/c1/cgroup.procs")).isEqualTo("500\n");
       assertThat(t.get("unified/berth/c1/cgroup.procs")).isEqualTo("500\n");
       cg.freeze();
       assertThat(t.writesUnder("unified/berth/c1/cgroup.freeze")).containsExactly("unified/berth/c1/cgroup.freeze=1");
@@ -154,7 +160,8 @@ class CgroupV1DriverTest {
   @Test
   void v1StatsMappedToCommonNames() {
     FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, true);
-    try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t); Cgroup cg = d.create("c1", Resources.none())) {
+    Resources limits = Resources.builder().cpus(2).memoryMax(1L << 30).pidsMax(1000).ioWeight(100).build();
+    try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t); Cgroup cg = d.create("c1", limits)) {
       t.put("cpuacct/berth/c1/cpuacct.usage", "2004052123\n");
       t.put("cpuacct/berth/c1/cpuacct.stat", "user 150\nsystem 50\n");
       t.put("cpu/berth/c1/cpu.stat", "nr_periods 20\nnr_throttled 19\nthrottled_time 949326000\nnr_bursts 0\nburst_time 0\n");
@@ -214,11 +221,12 @@ class CgroupV1DriverTest {
   void openAndListExisting() {
     FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, true);
     try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t)) {
-      d.create("a", Resources.none());
+      d.create("a", Resources.builder().memoryMax(64 << 20).pidsMax(10).build());
       d.create("b", Resources.none());
       assertThat(d.list()).containsExactly("a", "b");
       Cgroup a = d.open("a").orElseThrow();
-      assertThat(a.paths()).hasSize(8);
+      assertThat(a.paths()).hasSize(3);                       // memory, pids, unified
+      assertThat(d.open("b").orElseThrow().paths()).hasSize(1); // unified
       a.remove();
       d.open("b").orElseThrow().remove();
       assertThat(d.list()).isEmpty();

@@ -41,7 +41,7 @@ class CgroupV1HybridIT extends EnforcementScenarios {
       Path expected = Path.of("/sys/fs/cgroup/memory" + (f[2].equals("/") ? "" : f[2]));
       assertThat(driver.parentPaths()).anySatisfy(p -> assertThat(p.getParent()).isEqualTo(expected));
     }
-    Cgroup cg = create("where", Resources.none());
+    Cgroup cg = create("where", Resources.builder().memoryMax(64 << 20).build());
     if (driver.mode() == CgroupMode.HYBRID) {
       assertThat(cg.unifiedPath()).isPresent();
       assertThat(cg.procsFiles()).contains(cg.unifiedPath().get().resolve("cgroup.procs"));
@@ -105,8 +105,16 @@ class CgroupV1HybridIT extends EnforcementScenarios {
   }
 
   @Test
+  void updatingALimitOfAnUnjoinedHierarchyIsAClearError() {
+    Cgroup cg = create("unjoined", Resources.none());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> cg.update(Resources.builder().pidsMax(10).build()))
+        .isInstanceOf(CgroupException.class)
+        .hasMessageContaining("cgroup unjoined: cannot set a pids limit");
+  }
+
+  @Test
   void writeErrorFromTheKernelNamesFileValueAndErrno() {
-    Cgroup cg = create("err", Resources.none());
+    Cgroup cg = create("err", Resources.builder().cpusetCpus("0").build());
     // cpuset.cpus outside the machine's CPUs: the kernel answers EINVAL
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> cg.update(Resources.builder().cpusetCpus("4096").build()))
         .isInstanceOf(CgroupException.class)

@@ -107,7 +107,8 @@ class ResourcesIT extends ContainerTestSupport {
 
     @Test
     void statsReportMemoryAndPids() throws Exception {
-        try (Container c = runtime.start(probe("wait-signal").resources(Resources.builder().memoryMax(64 * MIB).build()).build())) {
+        Resources limits = Resources.builder().memoryMax(64 * MIB).pidsMax(100).build();
+        try (Container c = runtime.start(probe("wait-signal").resources(limits).build())) {
             BufferedReader out = new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
             assertThat(out.readLine()).isEqualTo("ready");
             CgroupStats s = c.stats();
@@ -119,17 +120,35 @@ class ResourcesIT extends ContainerTestSupport {
 
     @Test
     void theProcessesStartInsideTheirCgroup() throws Exception {
+        Resources limits = Resources.builder().memoryMax(64 * MIB).pidsMax(100).build();
         // the target's own view: its cgroup namespace is rooted at the container's cgroup
-        String cgroup = output("cat", "/proc/self/cgroup");
-        assertThat(cgroup.lines()).allMatch(l -> l.endsWith(":/"));
-        try (Container c = runtime.start(probe("sleep", "30").build())) {
+        String cgroup = run(probe("cat", "/proc/self/cgroup").resources(limits)).stdout();
+        assertThat(cgroup.lines()).filteredOn(l -> l.contains(":memory:") || l.contains(":pids:") || l.startsWith("0::"))
+                .hasSizeGreaterThanOrEqualTo(2).allMatch(l -> l.endsWith(":/"));
+        try (Container c = runtime.start(probe("sleep", "30").resources(limits).build())) {
             String host = Files.readString(Path.of("/proc/" + c.pid() + "/cgroup"));
+            int checked = 0;
             for (String line : host.strip().split("\n")) {
                 String[] f = line.split(":", 3);
-                if (f[1].contains("memory") || f[1].contains("pids") || f[0].equals("0")) {
+                if (f[1].equals("memory") || f[1].equals("pids") || f[0].equals("0")) {
                     assertThat(f[2]).as(line).endsWith("/berth/" + c.id());
+                    checked++;
                 }
             }
+            assertThat(checked).isGreaterThanOrEqualTo(2);
+            c.kill();
+        }
+    }
+
+    @Test
+    void withoutLimitsAContainerIsStillTrackedInItsOwnCgroup() throws Exception {
+        try (Container c = runtime.start(probe("spin").build())) {
+            String host = Files.readString(Path.of("/proc/" + c.pid() + "/cgroup"));
+            // v2 (on a hybrid host the unified hierarchy) tracks it; CPU usage comes from there
+            assertThat(host.lines()).filteredOn(l -> l.startsWith("0::")).singleElement().asString()
+                    .endsWith("/berth/" + c.id());
+            Thread.sleep(300);
+            assertThat(c.stats().cpu().orElseThrow().usageUsec()).isPositive();
             c.kill();
         }
     }

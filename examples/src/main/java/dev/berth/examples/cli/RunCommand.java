@@ -106,6 +106,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ContainerSpec containerSpec = toSpec();
+        SignalForwarder signals = new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
         try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot).build()) {
             Container c;
             try {
@@ -117,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("berth: " + e.getMessage());
                 return BerthCli.EXIT_RUNTIME;
             }
-            SignalForwarder.forward(c, "INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
+            signals.attach(c);
             ExitStatus status = c.onExit().join();
             c.close();
             return status.shellCode();

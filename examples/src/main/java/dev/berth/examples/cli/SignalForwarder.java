@@ -1,19 +1,41 @@
 package dev.berth.examples.cli;
 
 import dev.berth.core.Container;
+import java.util.ArrayList;
+import java.util.List;
 import sun.misc.Signal;
 
-/** Passes the launcher's own signals on to the container, the way docker run --sig-proxy does. */
+/**
+ * Passes the launcher's own signals on to the container, the way docker run --sig-proxy does.
+ * Installed before the container starts: a signal that arrives while it is starting is held
+ * and delivered as soon as it runs, never lost to the JVM's default handling.
+ */
 final class SignalForwarder {
-    private SignalForwarder() {}
+    private final List<Integer> pending = new ArrayList<>();
+    private Container container;
 
-    static void forward(Container c, String... names) {
+    SignalForwarder(String... names) {
         for (String name : names) {
             try {
-                Signal.handle(new Signal(name), s -> c.signal(s.getNumber()));
+                Signal.handle(new Signal(name), s -> deliver(s.getNumber()));
             } catch (IllegalArgumentException e) {
                 // the JVM reserves this signal (or the platform lacks it): leave it alone
             }
         }
+    }
+
+    private synchronized void deliver(int signal) {
+        if (container == null) {
+            pending.add(signal);
+        } else {
+            container.signal(signal);
+        }
+    }
+
+    /** From now on signals go to {@code c}; the ones that came during its start go first. */
+    synchronized void attach(Container c) {
+        container = c;
+        pending.forEach(c::signal);
+        pending.clear();
     }
 }

@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.OptionalLong;
 
 /**
@@ -98,7 +100,7 @@ public final class CgroupV1Driver extends BaseDriver {
       throw new CgroupException("cgroup v1 (" + layout.mode().name().toLowerCase() + " host) cannot honour: "
           + String.join("; ", bad));
     }
-    CgroupImpl cg = handle(name, false);
+    CgroupImpl cg = handle(name, false, joinedControllers(r));
     for (Path p : cg.paths()) {
       if (fs.exists(p)) {
         throw new CgroupException("mkdir " + p + ": File exists (a cgroup named " + name + " already exists)");
@@ -133,12 +135,51 @@ public final class CgroupV1Driver extends BaseDriver {
     return cg;
   }
 
+  /**
+   * The v1 controllers a new cgroup joins. On a hybrid host the v2 directory already tracks the
+   * container (cgroup.procs, cgroup.kill, cgroup.freeze, cpu.stat, PSI), so only the hierarchies
+   * whose controllers carry a limit are joined: each join is a cgroup.procs write, and the first
+   * such write waits for an RCU grace period (milliseconds per container start). On a legacy host
+   * every hierarchy is joined, since nothing else tracks the container. Null means all.
+   */
+  Set<String> joinedControllers(Resources r) {
+    if (unifiedParent.isEmpty()) {
+      return null;
+    }
+    Set<String> c = new HashSet<>();
+    if (r.cpus().isPresent() || r.effectiveCpuShares().isPresent()) {
+      c.add("cpu");
+      c.add("cpuacct");
+    }
+    if (r.cpusetCpus().isPresent() || r.cpusetMems().isPresent()) {
+      c.add("cpuset");
+    }
+    if (r.memoryMax().isPresent() || r.memoryReservation().isPresent() || r.memorySwap().isPresent()) {
+      c.add("memory");
+    }
+    if (r.ioWeight().isPresent() || !r.deviceThrottles().isEmpty()) {
+      c.add("blkio");
+    }
+    if (r.pidsMax().isPresent()) {
+      c.add("pids");
+    }
+    return c;
+  }
+
   @Override
   CgroupImpl handle(String name, boolean existingOnly) {
+    return handle(name, existingOnly, null);
+  }
+
+  private CgroupImpl handle(String name, boolean existingOnly, Set<String> controllers) {
     List<CgroupImpl.V1Dir> dirs = new ArrayList<>();
     for (int i = 0; i < hierarchies.size(); i++) {
+      V1Hierarchy h = hierarchies.get(i);
+      if (controllers != null && h.controllers().stream().noneMatch(controllers::contains)) {
+        continue;
+      }
       Path p = parents.get(i).resolve(name);
-      if (!existingOnly || fs.exists(p)) dirs.add(new CgroupImpl.V1Dir(hierarchies.get(i).controllers(), p));
+      if (!existingOnly || fs.exists(p)) dirs.add(new CgroupImpl.V1Dir(h.controllers(), p));
     }
     Optional<Path> u = unifiedParent.map(p -> p.resolve(name)).filter(p -> !existingOnly || fs.exists(p));
     return new CgroupImpl(this, name, dirs, u, Resources.none());
@@ -161,6 +202,16 @@ public final class CgroupV1Driver extends BaseDriver {
 
   @Override
   void applyLimits(CgroupImpl cg, Resources r) {
+    Set<String> needed = joinedControllers(r);
+    if (needed != null) {
+      for (String c : needed) {
+        if (cg.v1Dir(c).isEmpty() && layout.hierarchy(c).isPresent()) {
+          throw new CgroupException("cgroup " + cg.name() + ": cannot set a " + c + " limit: the cgroup was created"
+              + " without one, so it never joined the v1 '" + c + "' hierarchy (on a hybrid host a container joins"
+              + " only the hierarchies its initial limits need); give the limit when creating it");
+        }
+      }
+    }
     List<String> bad = unsupported(r);
     if (!bad.isEmpty()) {
       throw new CgroupException("cgroup v1 cannot honour: " + String.join("; ", bad));
