@@ -71,7 +71,7 @@ public final class StartLatencyBenchmark {
     }
 
     static Stats timeBerth(ContainerRuntime runtime, ContainerSpec spec, int runs) throws Exception {
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 50; i++) { // JIT, JNA and page cache warm, as a long-running embedding JVM is
             runOnce(runtime, spec);
         }
         double[] ms = new double[runs];

@@ -76,14 +76,14 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         byte[] buf = new byte[64];
         int n = sys.read(ctlFd, buf, 0, buf.length);
         ExitStatus status;
-        if (n > 0) {
+        boolean reported = n > 0;
+        if (reported) {
             MonitorMessage m = MonitorMessage.decode(buf, n);
             if (m.type() != 'W') {
                 LOG.warn("container {}: unexpected monitor message {}", id, m);
                 return false;
             }
             status = toExitStatus(m.value());
-            sys.waitpid(monitorPid, false);
         } else {
             // The monitor died without reporting; its death took the container with it (PDEATHSIG).
             int ms = sys.waitpid(monitorPid, false);
@@ -102,6 +102,10 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         }
         LOG.debug("container {} ended: {}", id, status);
         exit.complete(status);
+        if (reported) {
+            // The monitor exits right after its report: reaping it is off the exit path.
+            sys.waitpid(monitorPid, false);
+        }
         return true;
     }
 
