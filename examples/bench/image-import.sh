@@ -2,7 +2,8 @@
 # Cold import + unpack of a realistic two-layer image -- a debootstrap minbase Debian
 # layer plus a JDK layer, built here with umoci -- against `umoci unpack` and two
 # `tar -xzf` runs of the same gzip layers, in one run. Medians of RUNS runs each; the
-# store, bundle and target directory are fresh every run, the page cache is warm for all.
+# store, bundle and target directory are fresh every run, the page cache is warm for all,
+# and a sync before each timed run keeps one tool's writeback out of the next one's time.
 # Needs root, debootstrap, umoci and a build (mvn install -DskipTests).
 # Usage: examples/bench/image-import.sh [REPORT.md]     env: RUNS (3), BERTH_BENCH_DIR
 set -euo pipefail
@@ -36,11 +37,12 @@ now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 berth_in=(); berth_cli=(); umoci_t=(); tar_t=()
 for r in $(seq "$RUNS"); do
-  rm -rf "$W/store"; t0=$(now)
+  # each tool starts with no writeback of another tool's files in flight
+  rm -rf "$W/store"; sync; t0=$(now)
   ms=$(java -cp "$CP" dev.berth.examples.bench.ImageImportBenchmark "$W/layout" "$W/store")
   berth_cli+=($(( ($(now) - t0) / 1000000 ))); berth_in+=("$ms")
-  rm -rf "$W/bundle"; t0=$(now); umoci unpack --image "$W/layout:t" "$W/bundle" >/dev/null; umoci_t+=($(( ($(now) - t0) / 1000000 )))
-  rm -rf "$W/tar"; mkdir -p "$W/tar"; t0=$(now); tar -xzf "$L1" -C "$W/tar"; tar -xzf "$L2" -C "$W/tar"; tar_t+=($(( ($(now) - t0) / 1000000 )))
+  rm -rf "$W/bundle"; sync; t0=$(now); umoci unpack --image "$W/layout:t" "$W/bundle" >/dev/null; umoci_t+=($(( ($(now) - t0) / 1000000 )))
+  rm -rf "$W/tar"; mkdir -p "$W/tar"; sync; t0=$(now); tar -xzf "$L1" -C "$W/tar"; tar -xzf "$L2" -C "$W/tar"; tar_t+=($(( ($(now) - t0) / 1000000 )))
   echo "[bench] run $r: berth ${berth_in[-1]} ms in-JVM (${berth_cli[-1]} ms with JVM start), umoci ${umoci_t[-1]} ms, tar ${tar_t[-1]} ms" >&2
 done
 files=$(find "$W/tar" | wc -l); size=$(du -sm "$W/tar" | cut -f1)

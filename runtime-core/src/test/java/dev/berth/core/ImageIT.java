@@ -216,6 +216,16 @@ class ImageIT extends ContainerTestSupport {
     }
 
     @Test
+    void aReadonlyImageRootRefusesWrites() throws Exception {
+        Path w = umociLayout();
+        runtime.images().importImage(w.resolve("L"), Optional.of("it/ro:t"), ImportProgress.NONE);
+        Result r = run(probe("write", "/etc/x", "data").rootfs(null).image("it/ro:t").readonlyRootfs(true));
+        assertThat(r.stdout()).contains("/etc/x: Read-only file system");
+        assertThat(run(probe("cat", "/proc/self/mounts").rootfs(null).image("it/ro:t").readonlyRootfs(true)).stdout())
+                .containsPattern("(?m)^overlay / overlay ro,");
+    }
+
+    @Test
     void anUnknownImageIsAClearStartError() {
         assertThatThrownBy(() -> runtime.start(ContainerSpec.builder().image("it/nope:1").build()))
                 .isInstanceOf(ContainerStartException.class)

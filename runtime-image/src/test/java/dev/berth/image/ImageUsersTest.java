@@ -43,6 +43,28 @@ class ImageUsersTest {
   }
 
   @Test
+  void hostileFileContentsAreParsedSafely() throws IOException {
+    String passwd = "\0\0\0\n"
+        + "x".repeat(200_000) + ":x:0:0::/:/bin/sh\n"   // absurdly long line
+        + "evil:x:-1:0::/:/bin/sh\n"                    // negative id
+        + "evil2:x:99999999999:0::/:/bin/sh\n"           // out of range
+        + "evil3:x:4294967295:0::/:/bin/sh\n"            // (uid_t)-1 is reserved
+        + "short:x:5\n"                                  // missing fields
+        + "crlf:x:7:7::/crlf:/bin/sh\r\n"
+        + "#comment:x:8:8::/:/bin/sh\n"
+        + "ok:x:9:9::/ok:/bin/sh\n"
+        + "big:x:4294967294:9::/big:/bin/sh\n";          // the largest valid uid
+    String group = "g:x:notanumber:ok\nmembers:x:10:,,ok,,\n";
+    List<Path> l = layers(new Tar().dir("etc").file("etc/passwd", passwd).file("etc/group", group).bytes());
+    for (String bad : List.of("evil", "evil2", "evil3", "short", "#comment")) {
+      assertThatThrownBy(() -> ImageUsers.resolve(l, bad)).as(bad).hasMessageContaining("unable to find user " + bad);
+    }
+    assertThat(ImageUsers.resolve(l, "ok")).isEqualTo(new ImageUsers.User(9, 9, List.of(10), "/ok"));
+    assertThat(ImageUsers.resolve(l, "crlf").home()).isEqualTo("/crlf");
+    assertThat(Integer.toUnsignedLong(ImageUsers.resolve(l, "big").uid())).isEqualTo(4294967294L);
+  }
+
+  @Test
   void namesAndNumbers() throws IOException {
     List<Path> l = layers(base());
     assertThat(ImageUsers.resolve(l, "app")).isEqualTo(new ImageUsers.User(1000, 1001, List.of(2000), "/home/app"));
