@@ -60,7 +60,6 @@ import org.slf4j.LoggerFactory;
 public final class ContainerRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerRuntime.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
-    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path stateRoot;
@@ -225,7 +224,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 List<String> argv = new ArrayList<>(spec.entrypoint().orElse(List.of()));
                 argv.addAll(spec.command());
                 ResolvedUser user = resolveUser(List.of(rootfs), spec.user().orElse(""), "rootfs " + rootfs);
-                process = new ProcessPlan(argv, environment(List.of("PATH=" + DEFAULT_PATH), spec, user, hostname),
+                process = new ProcessPlan(argv, environment(List.of(ProcessDefaults.DEFAULT_PATH), spec, user, hostname),
                         spec.workingDir().orElse("/"), user);
                 root = new RootSource.Directory(rootfs.toString());
             }
@@ -241,6 +240,9 @@ public final class ContainerRuntime implements AutoCloseable {
             boolean pin = pinned;
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal, () -> {
                 open.remove(id);
+                if (cg != null) {
+                    cg.remove(); // idempotent: a second chance if the removal at exit failed
+                }
                 removeContainerStorage(id, dir, pin);
             });
             String rootDescription = spec.rootfs().map(Path::toString).orElse(spec.image().orElse(""));

@@ -237,9 +237,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     public void close() {
         boolean interrupted = false;
         if (isRunning()) {
-            if (resources.cgroup() != null && resources.cgroup().frozen()) {
-                resources.cgroup().thaw(); // a frozen init would take SIGKILL only once thawed
-            }
+            thawIfFrozen();
             kill();
         }
         while (true) {
@@ -262,6 +260,22 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A frozen init would take SIGKILL only once thawed (cgroup v1 freezer). */
+    private void thawIfFrozen() {
+        Cgroup cg = resources.cgroup();
+        if (cg == null) {
+            return;
+        }
+        try {
+            if (cg.frozen()) {
+                cg.thaw();
+            }
+        } catch (RuntimeException e) {
+            // the container ended meanwhile and its cgroup is already gone: nothing to thaw
+            LOG.debug("container {}: thaw before kill: {}", id, e.getMessage());
         }
     }
 
