@@ -1,6 +1,6 @@
 package dev.berth.examples.cli;
 
-import java.nio.file.Files;
+import dev.berth.cgroups.DeviceThrottle;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -61,19 +61,7 @@ final class Units {
             String[] mm = dev.split(":");
             return new DeviceRate(Integer.parseInt(mm[0]), Integer.parseInt(mm[1]), rate);
         }
-        try {
-            Object rdev = Files.getAttribute(Path.of(dev), "unix:rdev");
-            Object mode = Files.getAttribute(Path.of(dev), "unix:mode");
-            if (((Integer) mode & 0170000) != 0060000) {
-                throw new IllegalArgumentException(dev + ": not a block device");
-            }
-            long r = ((Number) rdev).longValue();
-            // Linux dev_t encoding (glibc gnu_dev_major/minor)
-            int major = (int) (((r >>> 32) & 0xfffff000L) | ((r >>> 8) & 0xfffL));
-            int minor = (int) (((r >>> 12) & 0xffffff00L) | (r & 0xffL));
-            return new DeviceRate(major, minor, rate);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException(dev + ": " + e.getMessage());
-        }
+        int[] mm = DeviceThrottle.deviceNumbers(Path.of(dev)); // "io.max: /dev/x is not a block device" ...
+        return new DeviceRate(mm[0], mm[1], rate);
     }
 }
