@@ -64,10 +64,6 @@ public final class NativeInit implements AutoCloseable {
         return "/proc/self/fd/" + fd;
     }
 
-    public int fd() {
-        return fd;
-    }
-
     @Override
     public void close() {
         sys.close(fd);

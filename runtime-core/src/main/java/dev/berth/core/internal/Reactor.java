@@ -26,12 +26,10 @@ public final class Reactor implements AutoCloseable {
     private final Syscalls sys;
     private final int epfd;
     private final int[] wake;
-    private final Map<Long, Registration> handlers = new ConcurrentHashMap<>();
+    private final Map<Long, Handler> handlers = new ConcurrentHashMap<>();
     private final AtomicLong tokens = new AtomicLong(1);
     private final Thread thread;
     private volatile boolean closed;
-
-    private record Registration(int fd, Handler handler) {}
 
     public Reactor(Syscalls sys) {
         this.sys = sys;
@@ -45,7 +43,7 @@ public final class Reactor implements AutoCloseable {
 
     public void register(int fd, Handler handler) {
         long token = tokens.getAndIncrement();
-        handlers.put(token, new Registration(fd, handler));
+        handlers.put(token, handler);
         sys.epollAdd(epfd, fd, token);
     }
 
@@ -57,13 +55,13 @@ public final class Reactor implements AutoCloseable {
                 if (ready[i] == 0) {
                     continue;
                 }
-                Registration r = handlers.get(ready[i]);
-                if (r == null) {
+                Handler h = handlers.get(ready[i]);
+                if (h == null) {
                     continue;
                 }
                 boolean done;
                 try {
-                    done = r.handler().onReadable();
+                    done = h.onReadable();
                 } catch (RuntimeException e) {
                     LOG.error("container event handler failed", e);
                     done = true;

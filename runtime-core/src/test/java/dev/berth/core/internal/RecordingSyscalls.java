@@ -39,11 +39,6 @@ final class RecordingSyscalls implements Syscalls {
     }
 
     @Override
-    public int getSeals(int fd) {
-        return 15;
-    }
-
-    @Override
     public int open(String path, int flags, int mode) {
         int fd = fd();
         calls.add("open " + path + " -> " + fd);
@@ -133,11 +128,6 @@ final class RecordingSyscalls implements Syscalls {
     }
 
     @Override
-    public void epollDelete(int epfd, int fd) {
-        calls.add("epoll_del " + fd);
-    }
-
-    @Override
     public int epollWait(int epfd, long[] tokens, int timeoutMillis) {
         try {
             Thread.sleep(Math.min(timeoutMillis, 20));
@@ -154,11 +144,6 @@ final class RecordingSyscalls implements Syscalls {
             case 22 -> "Invalid argument";
             default -> "errno " + errno;
         };
-    }
-
-    @Override
-    public long getpid() {
-        return 1;
     }
 
     static SyscallException enoent(String call, String operand) {

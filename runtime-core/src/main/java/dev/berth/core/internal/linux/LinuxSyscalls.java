@@ -19,16 +19,13 @@ public final class LinuxSyscalls implements Syscalls {
     private static final long SYS_PIDFD_OPEN = 434;
     private static final long SYS_OPENAT2 = 437;
     private static final int F_ADD_SEALS = 1033;
-    private static final int F_GET_SEALS = 1034;
     private static final int AF_UNIX = 1;
     private static final int SOCK_SEQPACKET = 5;
     private static final int SOCK_CLOEXEC = 02000000;
     private static final int EPOLL_CTL_ADD = 1;
-    private static final int EPOLL_CTL_DEL = 2;
     private static final int EPOLLIN = 0x1;
     private static final int EINTR = 4;
     private static final int ESRCH = 3;
-    private static final int ECHILD = 10;
     private static final int WNOHANG = 1;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -91,8 +88,6 @@ public final class LinuxSyscalls implements Syscalls {
         int epoll_wait(int epfd, Pointer events, int maxevents, int timeout) throws LastErrorException;
 
         String strerror(int errnum);
-
-        int getpid();
     }
 
     private static final LibC C = Native.load("c", LibC.class);
@@ -120,15 +115,6 @@ public final class LinuxSyscalls implements Syscalls {
             C.fcntl(fd, F_ADD_SEALS, seals);
         } catch (LastErrorException e) {
             throw error("fcntl(F_ADD_SEALS)", fd, e);
-        }
-    }
-
-    @Override
-    public int getSeals(int fd) {
-        try {
-            return C.fcntl(fd, F_GET_SEALS, 0);
-        } catch (LastErrorException e) {
-            throw error("fcntl(F_GET_SEALS)", fd, e);
         }
     }
 
@@ -321,15 +307,6 @@ public final class LinuxSyscalls implements Syscalls {
     }
 
     @Override
-    public void epollDelete(int epfd, int fd) {
-        try (Memory ev = new Memory(EPOLL_EVENT_SIZE)) {
-            C.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, ev);
-        } catch (LastErrorException e) {
-            throw error("epoll_ctl(EPOLL_CTL_DEL)", fd, e);
-        }
-    }
-
-    @Override
     public int epollWait(int epfd, long[] tokens, int timeoutMillis) {
         try (Memory evs = new Memory((long) EPOLL_EVENT_SIZE * tokens.length)) {
             int n = C.epoll_wait(epfd, evs, tokens.length, timeoutMillis);
@@ -348,15 +325,5 @@ public final class LinuxSyscalls implements Syscalls {
     @Override
     public String strerror(int errno) {
         return C.strerror(errno);
-    }
-
-    @Override
-    public long getpid() {
-        return C.getpid();
-    }
-
-    /** True when waitpid reports that the pid is not (or no longer) our child. */
-    static boolean isNoChild(SyscallException e) {
-        return e.errno() == ECHILD;
     }
 }

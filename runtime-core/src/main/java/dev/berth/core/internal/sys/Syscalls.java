@@ -44,8 +44,6 @@ public interface Syscalls {
 
     void addSeals(int fd, int seals);
 
-    int getSeals(int fd);
-
     int open(String path, int flags, int mode);
 
     /** openat2(2): resolves {@code path} below {@code dirfd} under the given RESOLVE_* rules. */
@@ -84,12 +82,8 @@ public interface Syscalls {
 
     void epollAdd(int epfd, int fd, long token);
 
-    void epollDelete(int epfd, int fd);
-
     /** Waits for events; fills {@code tokens} and returns how many are ready (0 on timeout or EINTR). */
     int epollWait(int epfd, long[] tokens, int timeoutMillis);
 
     String strerror(int errno);
-
-    long getpid();
 }

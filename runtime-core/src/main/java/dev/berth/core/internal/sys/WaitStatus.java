@@ -12,10 +12,6 @@ public final class WaitStatus {
         return (status >> 8) & 0xff;
     }
 
-    public static boolean signaled(int status) {
-        return ((byte) ((status & 0x7f) + 1) >> 1) > 0;
-    }
-
     public static int termSignal(int status) {
         return status & 0x7f;
     }
