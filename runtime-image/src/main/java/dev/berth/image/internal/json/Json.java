@@ -1,9 +1,5 @@
 package dev.berth.image.internal.json;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.berth.image.ContainerConfig;
 import dev.berth.image.Descriptor;
 import dev.berth.image.Digest;
@@ -13,108 +9,95 @@ import dev.berth.image.ImageException;
 import dev.berth.image.ImageIndex;
 import dev.berth.image.ImageManifest;
 import dev.berth.image.Platform;
-import dev.berth.image.internal.json.Dtos.ConfigJson;
-import dev.berth.image.internal.json.Dtos.ContainerConfigJson;
-import dev.berth.image.internal.json.Dtos.DescriptorJson;
 import dev.berth.image.internal.json.Dtos.DockerArchiveEntryJson;
-import dev.berth.image.internal.json.Dtos.HealthcheckJson;
-import dev.berth.image.internal.json.Dtos.IndexJson;
-import dev.berth.image.internal.json.Dtos.ManifestJson;
-import dev.berth.image.internal.json.Dtos.OciLayoutJson;
-import dev.berth.image.internal.json.Dtos.PlatformJson;
-import dev.berth.image.internal.json.Dtos.RootfsJson;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
-/** The single ObjectMapper and the translation between wire DTOs and domain records. */
+/**
+ * The translation between the OCI / Docker JSON documents and the domain records, on jackson-core
+ * alone: {@link JsonTree} parses, {@link JsonFields} reads typed fields, {@link JsonWriter} writes.
+ * Databind is not used because its cold start (about half a second) sat on every image import and
+ * every {@code berth run}.
+ *
+ * <p>Every error names the document ({@code what}) and, for a wrongly typed field, its path. Fields
+ * the OCI spec defines but the store does not use are still type-checked, as the DTOs did.
+ */
 public final class Json {
   private Json() {}
 
-  static final ObjectMapper MAPPER =
-      new ObjectMapper()
-          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-          .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
-
-  private static <T> T read(byte[] bytes, Class<T> type, String what) throws ImageException {
-    try {
-      T t = MAPPER.readValue(bytes, type);
-      if (t == null) {
-        throw new ImageException(what + " is empty");
-      }
-      return t;
-    } catch (IOException e) {
-      if (e instanceof ImageException ie) {
-        throw ie;
-      }
-      throw new ImageException(what + " is not valid JSON: " + orig(e), e);
-    }
-  }
-
-  private static String orig(IOException e) {
-    return e.getMessage();
-  }
-
-  public static byte[] write(Object dto) {
-    try {
-      return MAPPER.writeValueAsBytes(dto);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   // ---- descriptors
 
-  static Descriptor descriptor(DescriptorJson d, String where) throws ImageException {
+  /**
+   * A descriptor; errors start with {@code what + role} (role is "", " config" or " layer"), joined
+   * only on failure to keep string concatenation off the success path.
+   */
+  private static Descriptor descriptor(JsonFields d, String what, String role) throws ImageException {
     if (d == null) {
-      throw new ImageException(where + ": missing descriptor");
+      throw new ImageException(what + role + ": missing descriptor");
     }
+    String mediaType = d.string("mediaType");
+    String digestText = d.string("digest");
+    Long size = d.int64("size");
+    Map<String, String> annotations = d.stringMap("annotations");
+    Optional<Platform> platform = platform(d.object("platform"));
+    d.strings("urls");
+    d.string("artifactType");
     Digest digest;
     try {
-      digest = Digest.parse(d.digest);
+      digest = Digest.parse(digestText);
     } catch (IllegalArgumentException e) {
-      throw new ImageException(where + ": " + e.getMessage(), e);
+      throw new ImageException(what + role + ": " + e.getMessage(), e);
     }
-    if (d.mediaType == null || d.mediaType.isEmpty()) {
-      throw new ImageException(where + ": blob " + digest + " has no media type");
+    if (mediaType == null || mediaType.isEmpty()) {
+      throw new ImageException(what + role + ": blob " + digest + " has no media type");
     }
-    if (d.size == null) {
-      throw new ImageException(where + ": blob " + digest + " has no size");
+    if (size == null) {
+      throw new ImageException(what + role + ": blob " + digest + " has no size");
     }
     try {
-      return new Descriptor(
-          d.mediaType,
-          digest,
-          d.size,
-          d.annotations,
-          Optional.ofNullable(d.platform)
-              .map(p -> new Platform(nz(p.os), nz(p.architecture), p.variant)));
+      // Descriptor rejects a negative size.
+      return new Descriptor(mediaType, digest, size, annotations, platform);
     } catch (IllegalArgumentException e) {
-      throw new ImageException(where + ": " + e.getMessage(), e);
+      throw new ImageException(what + role + ": " + e.getMessage(), e);
     }
   }
 
-  static DescriptorJson toJson(Descriptor d) {
-    DescriptorJson j = new DescriptorJson();
-    j.mediaType = d.mediaType();
-    j.digest = d.digest().toString();
-    j.size = d.size();
-    j.annotations = d.annotations().isEmpty() ? null : new TreeMap<>(d.annotations());
-    d.platform()
-        .ifPresent(
-            p -> {
-              PlatformJson pj = new PlatformJson();
-              pj.os = p.os();
-              pj.architecture = p.architecture();
-              pj.variant = p.variant().isEmpty() ? null : p.variant();
-              j.platform = pj;
-            });
-    return j;
+  private static Optional<Platform> platform(JsonFields p) throws ImageException {
+    if (p == null) {
+      return Optional.empty();
+    }
+    String os = p.string("os");
+    String architecture = p.string("architecture");
+    String variant = p.string("variant");
+    p.string("os.version");
+    p.strings("os.features");
+    return Optional.of(new Platform(nz(os), nz(architecture), variant));
+  }
+
+  private static void descriptor(JsonWriter w, Descriptor d) throws IOException {
+    w.startObject();
+    descriptorFields(w, d);
+    w.endObject();
+  }
+
+  /** Fields: mediaType, digest, size, annotations (omitted when empty), platform (when present). */
+  private static void descriptorFields(JsonWriter w, Descriptor d) throws IOException {
+    w.string("mediaType", d.mediaType());
+    w.string("digest", d.digest().toString());
+    w.number("size", d.size());
+    w.stringMap("annotations", d.annotations().isEmpty() ? null : d.annotations());
+    if (d.platform().isPresent()) {
+      Platform p = d.platform().get();
+      w.startObject("platform");
+      w.string("os", p.os());
+      w.string("architecture", p.architecture());
+      w.string("variant", p.variant().isEmpty() ? null : p.variant());
+      w.endObject();
+    }
   }
 
   private static String nz(String s) {
@@ -124,76 +107,107 @@ public final class Json {
   // ---- index
 
   public static ImageIndex readIndex(byte[] bytes, String what) throws ImageException {
-    IndexJson j = read(bytes, IndexJson.class, what);
+    JsonFields j = JsonFields.document(JsonTree.parse(bytes, what), what);
+    Integer schemaVersion = j.int32("schemaVersion");
+    String mediaType = j.string("mediaType");
+    List<JsonFields> manifests = j.objects("manifests");
+    Map<String, String> annotations = j.stringMap("annotations");
     List<Descriptor> ms = new ArrayList<>();
-    if (j.manifests != null) {
-      for (DescriptorJson d : j.manifests) {
-        ms.add(descriptor(d, what));
+    if (manifests != null) {
+      for (JsonFields d : manifests) {
+        ms.add(descriptor(d, what, ""));
       }
     }
     try {
-      return new ImageIndex(j.schemaVersion == null ? 0 : j.schemaVersion, j.mediaType, ms, j.annotations);
+      return new ImageIndex(schemaVersion == null ? 0 : schemaVersion, mediaType, ms, annotations);
     } catch (IllegalArgumentException e) {
       throw new ImageException(what + ": " + e.getMessage(), e);
     }
   }
 
+  /** Fields: schemaVersion, mediaType, manifests, annotations (omitted when empty). */
   public static byte[] writeIndex(ImageIndex index) {
-    IndexJson j = new IndexJson();
-    j.schemaVersion = index.schemaVersion();
-    j.mediaType = index.mediaType();
-    j.manifests = new ArrayList<>();
-    for (Descriptor d : index.manifests()) {
-      j.manifests.add(toJson(d));
-    }
-    j.annotations = index.annotations().isEmpty() ? null : index.annotations();
-    return write(j);
+    return JsonWriter.document(
+        w -> {
+          w.startObject();
+          w.number("schemaVersion", index.schemaVersion());
+          w.string("mediaType", index.mediaType());
+          w.startArray("manifests");
+          for (Descriptor d : index.manifests()) {
+            descriptor(w, d);
+          }
+          w.endArray();
+          w.stringMap("annotations", index.annotations().isEmpty() ? null : index.annotations());
+          w.endObject();
+        });
   }
 
   // ---- manifest
 
   public static ImageManifest readManifest(byte[] bytes, String what) throws ImageException {
-    ManifestJson j = read(bytes, ManifestJson.class, what);
-    Descriptor config = descriptor(j.config, what + " config");
+    JsonFields j = JsonFields.document(JsonTree.parse(bytes, what), what);
+    Integer schemaVersion = j.int32("schemaVersion");
+    String mediaType = j.string("mediaType");
+    j.string("artifactType");
+    JsonFields configJson = j.object("config");
+    List<JsonFields> layersJson = j.objects("layers");
+    Map<String, String> annotations = j.stringMap("annotations");
+    Descriptor config = descriptor(configJson, what, " config");
     List<Descriptor> layers = new ArrayList<>();
-    if (j.layers != null) {
-      for (DescriptorJson d : j.layers) {
-        layers.add(descriptor(d, what + " layer"));
+    if (layersJson != null) {
+      for (JsonFields d : layersJson) {
+        layers.add(descriptor(d, what, " layer"));
       }
     }
     try {
-      return new ImageManifest(
-          j.schemaVersion == null ? 0 : j.schemaVersion, j.mediaType, config, layers, j.annotations);
+      return new ImageManifest(schemaVersion == null ? 0 : schemaVersion, mediaType, config, layers, annotations);
     } catch (IllegalArgumentException e) {
       throw new ImageException(what + ": " + e.getMessage(), e);
     }
   }
 
+  /** Fields: schemaVersion, mediaType, config, layers, annotations (omitted when empty). */
   public static byte[] writeManifest(ImageManifest m) {
-    ManifestJson j = new ManifestJson();
-    j.schemaVersion = m.schemaVersion();
-    j.mediaType = m.mediaType();
-    j.config = toJson(m.config());
-    j.layers = new ArrayList<>();
-    for (Descriptor d : m.layers()) {
-      j.layers.add(toJson(d));
-    }
-    j.annotations = m.annotations().isEmpty() ? null : m.annotations();
-    return write(j);
+    return JsonWriter.document(
+        w -> {
+          w.startObject();
+          w.number("schemaVersion", m.schemaVersion());
+          w.string("mediaType", m.mediaType());
+          w.startObject("config");
+          descriptorFields(w, m.config());
+          w.endObject();
+          w.startArray("layers");
+          for (Descriptor d : m.layers()) {
+            descriptor(w, d);
+          }
+          w.endArray();
+          w.stringMap("annotations", m.annotations().isEmpty() ? null : m.annotations());
+          w.endObject();
+        });
   }
 
   // ---- config
 
   public static ImageConfig readConfig(byte[] bytes, String what) throws ImageException {
-    ConfigJson j = read(bytes, ConfigJson.class, what);
-    if (j.architecture == null || j.os == null) {
+    JsonFields j = JsonFields.document(JsonTree.parse(bytes, what), what);
+    String created = j.string("created");
+    j.string("author");
+    String architecture = j.string("architecture");
+    String os = j.string("os");
+    String variant = j.string("variant");
+    JsonFields config = j.object("config");
+    JsonFields rootfs = j.object("rootfs");
+    String rootfsType = rootfs == null ? null : rootfs.string("type");
+    List<String> diffIdTexts = rootfs == null ? null : rootfs.strings("diff_ids");
+    // history is free-form (databind read it as a JsonNode): any JSON value is accepted.
+    if (architecture == null || os == null) {
       throw new ImageException(what + ": image config lacks architecture or os");
     }
-    if (j.rootfs == null || !"layers".equals(j.rootfs.type)) {
+    if (!"layers".equals(rootfsType)) {
       throw new ImageException(what + ": image config rootfs.type must be `layers`");
     }
     List<Digest> diffIds = new ArrayList<>();
-    for (String s : j.rootfs.diff_ids == null ? List.<String>of() : j.rootfs.diff_ids) {
+    for (String s : diffIdTexts == null ? List.<String>of() : diffIdTexts) {
       try {
         diffIds.add(Digest.parse(s));
       } catch (IllegalArgumentException e) {
@@ -202,108 +216,119 @@ public final class Json {
     }
     try {
       return new ImageConfig(
-          j.architecture, j.os, j.variant, Optional.ofNullable(j.created), containerConfig(j.config), diffIds);
+          architecture, os, variant, Optional.ofNullable(created), containerConfig(config), diffIds);
     } catch (IllegalArgumentException e) {
       throw new ImageException(what + ": " + e.getMessage(), e);
     }
   }
 
-  private static ContainerConfig containerConfig(ContainerConfigJson c) {
+  private static ContainerConfig containerConfig(JsonFields c) throws ImageException {
     if (c == null) {
       return ContainerConfig.EMPTY;
     }
     Optional<Healthcheck> hc = Optional.empty();
-    if (c.healthcheck != null) {
-      HealthcheckJson h = c.healthcheck;
+    JsonFields h = c.object("Healthcheck");
+    if (h != null) {
+      List<String> test = h.strings("Test");
+      Long interval = h.int64("Interval");
+      Long timeout = h.int64("Timeout");
+      Long startPeriod = h.int64("StartPeriod");
+      Integer retries = h.int32("Retries");
       hc =
           Optional.of(
               new Healthcheck(
-                  h.test,
-                  Duration.ofNanos(h.interval == null ? 0 : h.interval),
-                  Duration.ofNanos(h.timeout == null ? 0 : h.timeout),
-                  Duration.ofNanos(h.startPeriod == null ? 0 : h.startPeriod),
-                  h.retries == null ? 0 : h.retries));
+                  test,
+                  Duration.ofNanos(interval == null ? 0 : interval),
+                  Duration.ofNanos(timeout == null ? 0 : timeout),
+                  Duration.ofNanos(startPeriod == null ? 0 : startPeriod),
+                  retries == null ? 0 : retries));
     }
     return new ContainerConfig(
-        c.user,
-        c.exposedPorts == null ? null : c.exposedPorts.keySet(),
-        c.env,
-        Optional.ofNullable(c.entrypoint),
-        Optional.ofNullable(c.cmd),
-        c.volumes == null ? null : c.volumes.keySet(),
-        c.workingDir,
-        c.labels,
-        c.stopSignal,
+        c.string("User"),
+        c.keys("ExposedPorts"),
+        c.strings("Env"),
+        Optional.ofNullable(c.strings("Entrypoint")),
+        Optional.ofNullable(c.strings("Cmd")),
+        c.keys("Volumes"),
+        c.string("WorkingDir"),
+        c.stringMap("Labels"),
+        c.string("StopSignal"),
         hc);
   }
 
-  /** Serialises a config (used for round trips and for tests; imported configs keep their bytes). */
+  /**
+   * Serialises a config (used for round trips and for tests; imported configs keep their bytes).
+   * Fields: created, architecture, os, variant, config, rootfs; empty strings, lists and maps of the
+   * container config are omitted, but an empty {@code config} object and {@code diff_ids} are not.
+   */
   public static byte[] writeConfig(ImageConfig cfg) {
-    ConfigJson j = new ConfigJson();
-    j.architecture = cfg.architecture();
-    j.os = cfg.os();
-    j.variant = cfg.variant().isEmpty() ? null : cfg.variant();
-    j.created = cfg.created().orElse(null);
-    ContainerConfig c = cfg.config();
-    ContainerConfigJson cj = new ContainerConfigJson();
-    cj.user = c.user().isEmpty() ? null : c.user();
-    cj.exposedPorts = c.exposedPorts().isEmpty() ? null : emptyObjects(c.exposedPorts());
-    cj.env = c.env().isEmpty() ? null : c.env();
-    cj.entrypoint = c.entrypoint().orElse(null);
-    cj.cmd = c.cmd().orElse(null);
-    cj.volumes = c.volumes().isEmpty() ? null : emptyObjects(c.volumes());
-    cj.workingDir = c.workingDir().isEmpty() ? null : c.workingDir();
-    cj.labels = c.labels().isEmpty() ? null : new TreeMap<>(c.labels());
-    cj.stopSignal = c.stopSignal().isEmpty() ? null : c.stopSignal();
-    c.healthcheck()
-        .ifPresent(
-            h -> {
-              HealthcheckJson hj = new HealthcheckJson();
-              hj.test = h.test();
-              hj.interval = h.interval().toNanos();
-              hj.timeout = h.timeout().toNanos();
-              hj.startPeriod = h.startPeriod().toNanos();
-              hj.retries = h.retries();
-              cj.healthcheck = hj;
-            });
-    j.config = cj;
-    RootfsJson r = new RootfsJson();
-    r.type = "layers";
-    r.diff_ids = cfg.diffIds().stream().map(Digest::toString).toList();
-    j.rootfs = r;
-    return write(j);
-  }
-
-  private static Map<String, Object> emptyObjects(java.util.Set<String> keys) {
-    Map<String, Object> m = new TreeMap<>();
-    for (String k : keys) {
-      m.put(k, new LinkedHashMap<>());
-    }
-    return m;
+    return JsonWriter.document(
+        w -> {
+          w.startObject();
+          w.string("created", cfg.created().orElse(null));
+          w.string("architecture", cfg.architecture());
+          w.string("os", cfg.os());
+          w.string("variant", cfg.variant().isEmpty() ? null : cfg.variant());
+          ContainerConfig c = cfg.config();
+          w.startObject("config");
+          w.string("User", c.user().isEmpty() ? null : c.user());
+          w.keySet("ExposedPorts", c.exposedPorts().isEmpty() ? null : c.exposedPorts());
+          w.strings("Env", c.env().isEmpty() ? null : c.env());
+          w.strings("Entrypoint", c.entrypoint().orElse(null));
+          w.strings("Cmd", c.cmd().orElse(null));
+          w.keySet("Volumes", c.volumes().isEmpty() ? null : c.volumes());
+          w.string("WorkingDir", c.workingDir().isEmpty() ? null : c.workingDir());
+          w.stringMap("Labels", c.labels().isEmpty() ? null : c.labels());
+          w.string("StopSignal", c.stopSignal().isEmpty() ? null : c.stopSignal());
+          if (c.healthcheck().isPresent()) {
+            Healthcheck h = c.healthcheck().get();
+            w.startObject("Healthcheck");
+            w.strings("Test", h.test());
+            w.number("Interval", h.interval().toNanos());
+            w.number("Timeout", h.timeout().toNanos());
+            w.number("StartPeriod", h.startPeriod().toNanos());
+            w.number("Retries", h.retries());
+            w.endObject();
+          }
+          w.endObject();
+          w.startObject("rootfs");
+          w.string("type", "layers");
+          w.strings("diff_ids", cfg.diffIds().stream().map(Digest::toString).toList());
+          w.endObject();
+          w.endObject();
+        });
   }
 
   // ---- layout and docker archive
 
   public static void readOciLayout(byte[] bytes, String what) throws ImageException {
-    OciLayoutJson j = read(bytes, OciLayoutJson.class, what);
-    if (j.imageLayoutVersion == null || !j.imageLayoutVersion.startsWith("1.")) {
-      throw new ImageException(what + ": unsupported imageLayoutVersion `" + j.imageLayoutVersion + "`");
+    JsonFields j = JsonFields.document(JsonTree.parse(bytes, what), what);
+    String version = j.string("imageLayoutVersion");
+    if (version == null || !version.startsWith("1.")) {
+      throw new ImageException(what + ": unsupported imageLayoutVersion `" + version + "`");
     }
   }
 
+  /** The entries of a {@code docker save} manifest.json: an array of objects, at least one. */
   public static List<DockerArchiveEntryJson> readDockerArchiveManifest(byte[] bytes, String what)
       throws ImageException {
-    try {
-      List<DockerArchiveEntryJson> l =
-          MAPPER.readValue(bytes, new TypeReference<List<DockerArchiveEntryJson>>() {});
-      if (l == null || l.isEmpty()) {
-        throw new ImageException(what + " lists no image");
-      }
-      return l;
-    } catch (ImageException e) {
-      throw e;
-    } catch (IOException e) {
-      throw new ImageException(what + " is not valid JSON: " + e.getMessage(), e);
+    List<JsonFields> entries = JsonFields.arrayDocument(JsonTree.parse(bytes, what), what);
+    if (entries == null || entries.isEmpty()) {
+      throw new ImageException(what + " lists no image");
     }
+    List<DockerArchiveEntryJson> out = new ArrayList<>(entries.size());
+    for (int i = 0; i < entries.size(); i++) {
+      JsonFields e = entries.get(i);
+      if (e == null) {
+        // Databind let a null entry through, and the importer then failed on it with an NPE.
+        throw new ImageException(what + ": field `[" + i + "]` must be an object, not null");
+      }
+      DockerArchiveEntryJson d = new DockerArchiveEntryJson();
+      d.config = e.string("Config");
+      d.repoTags = e.strings("RepoTags");
+      d.layers = e.strings("Layers");
+      out.add(d);
+    }
+    return out;
   }
 }
