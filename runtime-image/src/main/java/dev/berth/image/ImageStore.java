@@ -1,11 +1,18 @@
 package dev.berth.image;
 
 import dev.berth.image.MediaTypes.Compression;
+import dev.berth.image.internal.CountingDigestInputStream;
+import dev.berth.image.internal.DeferredSync;
+import dev.berth.image.internal.DeferredSync.Action;
+import dev.berth.image.internal.DeferredSync.Intent;
+import dev.berth.image.internal.DirectFileOutputStream;
 import dev.berth.image.internal.Files2;
 import dev.berth.image.internal.ImageSource;
 import dev.berth.image.internal.ImageSource.SourceFile;
 import dev.berth.image.internal.LayerUnpacker;
 import dev.berth.image.internal.StoreLock;
+import dev.berth.image.internal.TeeInputStream;
+import dev.berth.image.internal.linux.LinuxFs;
 import dev.berth.image.internal.json.Dtos.DockerArchiveEntryJson;
 import dev.berth.image.internal.json.Json;
 import java.io.IOException;
@@ -17,8 +24,6 @@ import java.net.URLEncoder;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -57,8 +62,14 @@ import org.slf4j.LoggerFactory;
  * l/&lt;26-char id&gt;              short symlinks to layer dirs, for lowerdir strings
  * refs/&lt;url-encoded name:tag&gt;  manifest digest, written atomically
  * pins/&lt;holder&gt;               layers pinned by a holder (e.g. a created container)
+ * pending/&lt;random&gt;.intent     commits not yet known to be on disk (see DeferredSync)
  * tmp/                        import staging
  * </pre>
+ *
+ * <p>Importing a layout reads each layer blob once: the same read stores the blob, verifies its
+ * digest and feeds the unpacker, so an imported image is ready to run when {@link #importImage}
+ * returns. Commits are visible at once and durable shortly after ({@link #sync}); a crash never
+ * leaves a visible object whose data did not reach the disk.
  *
  * <p>Thread-safe. One store per root per JVM: cross-process coordination is limited to atomic renames
  * (two processes unpacking the same layer both succeed; one rename wins).
@@ -74,6 +85,8 @@ public final class ImageStore implements AutoCloseable {
   private final Path refs;
   private final Path pins;
   private final Path tmp;
+  private final Path pending;
+  private final DeferredSync durability;
   private final UnpackLimits limits;
   private final ExecutorService workers;
   private final StoreLock lock;
@@ -95,8 +108,9 @@ public final class ImageStore implements AutoCloseable {
     this.refs = this.root.resolve("refs");
     this.pins = this.root.resolve("pins");
     this.tmp = this.root.resolve("tmp");
+    this.pending = this.root.resolve("pending");
     this.limits = limits;
-    for (Path p : List.of(blobs.resolve("sha256"), layers.resolve("sha256"), links, refs, pins, tmp)) {
+    for (Path p : List.of(blobs.resolve("sha256"), layers.resolve("sha256"), links, refs, pins, tmp, pending)) {
       Files.createDirectories(p);
     }
     this.lock = StoreLock.acquire(this.root.resolve("store.lock"));
@@ -104,7 +118,12 @@ public final class ImageStore implements AutoCloseable {
     this.leases = lock.leases;
     // leftovers of a crash: staging never becomes visible, so it is safe to drop, but only when
     // nobody else (thread or process) uses the store, since their staging looks the same
+    String boot = DeferredSync.currentBootId();
     lock.ifAlone(() -> {
+      int undone = DeferredSync.recover(this.root, pending, boot);
+      if (undone > 0) {
+        LOG.warn("image store {}: undid {} commits that a crash may have left without their data", this.root, undone);
+      }
       try (Stream<Path> s = Files.list(layers)) {
         for (Path p : (Iterable<Path>) s::iterator) {
           if (p.getFileName().toString().startsWith(".tmp-")) {
@@ -118,6 +137,18 @@ public final class ImageStore implements AutoCloseable {
         }
       }
     });
+    this.durability = new DeferredSync(this.root, pending, boot);
+    // Binding libc through JNA takes ~0.1 s in a fresh JVM, and the first layer's unpack would
+    // wait for it after the JSON is read; done now, it overlaps with reading index and manifest.
+    Thread preload = new Thread(() -> {
+      try {
+        LinuxFs.isRoot();
+      } catch (Throwable e) {
+        LOG.debug("preloading the libc binding: {}", e.toString()); // the unpack reports it properly
+      }
+    }, "berth-image-preload");
+    preload.setDaemon(true);
+    preload.start();
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(
@@ -159,11 +190,20 @@ public final class ImageStore implements AutoCloseable {
     for (CompletableFuture<Path> f : List.copyOf(ownUnpacks)) {
       f.completeExceptionally(new ImageException("image store " + root + " was closed during the unpack"));
     }
+    durability.close();
     try {
       lock.close();
     } catch (IOException e) {
       LOG.debug("closing the store lock: {}", e.getMessage());
     }
+  }
+
+  /**
+   * Blocks until everything this store committed so far (blobs, layers, refs) is on stable
+   * storage. Imports do not wait for the disk; {@link #close} does.
+   */
+  public void sync() throws IOException {
+    durability.awaitDurable();
   }
 
   // =====================================================================================
@@ -178,6 +218,26 @@ public final class ImageStore implements AutoCloseable {
   public Image importImage(Path source, Optional<String> name, ImportProgress progress) throws IOException {
     ImportProgress listener = progress == null ? ImportProgress.NONE : progress;
     Optional<ImageReference> wanted = name.map(ImageReference::parse);
+    try (DeferredSync.Busy busy = durability.busy()) {
+      return importLocked(source, wanted, listener);
+    } catch (IOException | RuntimeException e) {
+      // a failed import leaves nothing behind: what it stored or unpacked has no ref, so it is garbage
+      java.nio.channels.FileLock exclusive = null;
+      try {
+        exclusive = lock.lockWrite();
+        collect();
+      } catch (IOException | RuntimeException also) {
+        e.addSuppressed(also);
+      } finally {
+        if (exclusive != null) {
+          lock.unlockWrite(exclusive);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private Image importLocked(Path source, Optional<ImageReference> wanted, ImportProgress listener) throws IOException {
     lock.lockRead();
     try (ImageSource src = ImageSource.open(source, tmp, limits.maxTotalBytes())) {
       if (src.isOciLayout()) {
@@ -327,20 +387,28 @@ public final class ImageStore implements AutoCloseable {
     jsonBlobs.put(manifest.config().digest(), cb);
     ImageConfig config = Json.readConfig(cb, "config " + manifest.config().digest());
     checkConfig(manifestDigest, manifest, config);
-    // layers: copy (verifying) in parallel, each distinct blob once
-    Map<Digest, Descriptor> distinct = new LinkedHashMap<>();
-    for (Descriptor l : manifest.layers()) {
-      distinct.putIfAbsent(l.digest(), l);
+    // layers, in parallel: each distinct blob read once, stored, verified and unpacked
+    Set<List<Digest>> distinct = new HashSet<>();
+    int count = manifest.layers().size();
+    int total = (int) manifest.layers().stream().map(Descriptor::digest).distinct().count() + jsonBlobs.size();
+    List<Future<?>> work = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        Descriptor l = manifest.layers().get(i);
+        Digest diffId = config.diffIds().get(i);
+        if (distinct.add(List.of(l.digest(), diffId))) {
+          work.addAll(importLayer(src, l, diffId, i, count, total, listener));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      try {
+        await(work); // let started layers finish before the import's cleanup runs
+      } catch (IOException | RuntimeException also) {
+        e.addSuppressed(also);
+      }
+      throw e;
     }
-    int total = distinct.size() + jsonBlobs.size();
-    List<Future<?>> copies = new ArrayList<>();
-    for (Descriptor l : distinct.values()) {
-      copies.add(workers.submit(() -> {
-        storeBlob(src, l, total, listener);
-        return null;
-      }));
-    }
-    await(copies);
+    await(work);
     for (Map.Entry<Digest, byte[]> j : jsonBlobs.entrySet()) {
       putBytes(j.getKey(), j.getValue());
     }
@@ -550,7 +618,12 @@ public final class ImageStore implements AutoCloseable {
             "blob " + d.digest() + " (" + d.mediaType() + ") failed verification: expected size " + d.size()
                 + ", got digest " + actual + " and size " + f.size());
       }
-      Files2.move(f.path(), blobPath(d.digest()));
+      Intent intent = durability.intent(List.of(Action.remove(root, blobPath(d.digest()))));
+      try {
+        Files2.move(f.path(), blobPath(d.digest()));
+      } finally {
+        durability.committed(intent);
+      }
       listener.blobProgress(d, f.size());
     } else {
       try (InputStream in = Files.newInputStream(f.path())) {
@@ -584,17 +657,24 @@ public final class ImageStore implements AutoCloseable {
           listener.blobProgress(d, r);
         }
         out.flush();
-        ch.force(true);
       }
-      Digest actual = d.digest().sameAlgorithm(md.digest());
-      if (!actual.equals(d.digest()) || n != d.size()) {
-        throw new BlobVerificationException(
-            "blob " + d.digest() + " (" + d.mediaType() + ") failed verification: expected size " + d.size()
-                + ", got digest " + actual + " and size " + n);
+      verifyBlob(d, d.digest().sameAlgorithm(md.digest()), n);
+      Intent intent = durability.intent(List.of(Action.remove(root, blobPath(d.digest()))));
+      try {
+        Files2.move(t, blobPath(d.digest()));
+      } finally {
+        durability.committed(intent);
       }
-      Files2.move(t, blobPath(d.digest()));
     } finally {
       Files.deleteIfExists(t);
+    }
+  }
+
+  private static void verifyBlob(Descriptor d, Digest actual, long size) throws BlobVerificationException {
+    if (!actual.equals(d.digest()) || size != d.size()) {
+      throw new BlobVerificationException(
+          "blob " + d.digest() + " (" + d.mediaType() + ") failed verification: expected size " + d.size()
+              + ", got digest " + actual + " and size " + size);
     }
   }
 
@@ -605,8 +685,23 @@ public final class ImageStore implements AutoCloseable {
     return refs.resolve(URLEncoder.encode(r.toString(), StandardCharsets.UTF_8));
   }
 
+  /** The ref is undone with the image's layers should they not survive a crash (DeferredSync). */
   private void writeRef(ImageReference r, Digest manifest) throws IOException {
-    Files2.writeAtomically(refPath(r), (manifest + "\n").getBytes(StandardCharsets.UTF_8));
+    Path p = refPath(r);
+    Optional<String> previous = Optional.empty();
+    if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+      String old = Files.readString(p).trim();
+      if (!old.isEmpty() && old.indexOf('\n') < 0) {
+        previous = Optional.of(old);
+      }
+    }
+    Intent intent = durability.intent(List.of(
+        previous.isPresent() ? Action.restore(root, p, previous.get()) : Action.remove(root, p)));
+    try {
+      Files2.writeAtomically(p, (manifest + "\n").getBytes(StandardCharsets.UTF_8));
+    } finally {
+      durability.committed(intent);
+    }
   }
 
   /** The image a {@code name[:tag]} points at, if any. */
@@ -694,7 +789,7 @@ public final class ImageStore implements AutoCloseable {
 
   public PreparedImage prepare(String nameTag, ImportProgress listener) throws IOException {
     lock.lockRead();
-    try {
+    try (DeferredSync.Busy busy = durability.busy()) {
       Image img = findUnlocked(nameTag).orElseThrow(() -> new ImageException("no such image: " + nameTag));
       ImageManifest m = manifest(img.manifestDigest());
       if (m.layers().size() > limits.maxLayers()) {
@@ -759,17 +854,32 @@ public final class ImageStore implements AutoCloseable {
     return sb.toString();
   }
 
+  private boolean layerReady(Digest diffId) {
+    return Files.isDirectory(layerDir(diffId), LinkOption.NOFOLLOW_LINKS)
+        && Files.exists(links.resolve(shortId(diffId)), LinkOption.NOFOLLOW_LINKS);
+  }
+
   private CompletableFuture<Path> ensureUnpacked(
       Descriptor blob, Digest diffId, int index, int count, ImportProgress listener) {
-    Path dir = layerDir(diffId);
-    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && Files.exists(links.resolve(shortId(diffId)), LinkOption.NOFOLLOW_LINKS)) {
-      return CompletableFuture.completedFuture(dir);
+    if (layerReady(diffId)) {
+      return CompletableFuture.completedFuture(layerDir(diffId));
     }
     CompletableFuture<Path> mine = new CompletableFuture<>();
     CompletableFuture<Path> existing = unpacking.putIfAbsent(diffId, mine);
     if (existing != null) {
       return existing;
     }
+    if (layerReady(diffId)) {
+      // committed by an unpack that finished between the first check and the registration
+      unpacking.remove(diffId, mine);
+      return CompletableFuture.completedFuture(layerDir(diffId));
+    }
+    return runOwned(diffId, mine, () -> unpackLayer(blob, diffId, index, count, listener));
+  }
+
+  /** Runs the unpack of {@code diffId} that {@code mine} (registered in {@link #unpacking}) stands for. */
+  private CompletableFuture<Path> runOwned(
+      Digest diffId, CompletableFuture<Path> mine, java.util.concurrent.Callable<Path> unpack) {
     ownUnpacks.add(mine);
     mine.whenComplete((p, t) -> {
       unpacking.remove(diffId, mine);
@@ -778,7 +888,7 @@ public final class ImageStore implements AutoCloseable {
     try {
       workers.execute(() -> {
         try {
-          mine.complete(unpackLayer(blob, diffId, index, count, listener));
+          mine.complete(unpack.call());
         } catch (Throwable t) {
           mine.completeExceptionally(t);
         }
@@ -789,42 +899,193 @@ public final class ImageStore implements AutoCloseable {
     return mine;
   }
 
+  /**
+   * The work that makes one layer of an import present: nothing, storing its blob, unpacking it
+   * from the stored blob, or (the usual case) one read of the source blob that does both.
+   */
+  private List<Future<?>> importLayer(
+      ImageSource src, Descriptor l, Digest diffId, int index, int count, int total, ImportProgress listener)
+      throws IOException {
+    boolean haveBlob = hasBlob(l);
+    if (layerReady(diffId)) {
+      if (haveBlob) {
+        listener.blobDone(l);
+        return List.of();
+      }
+      return List.of(workers.submit(() -> {
+        storeBlob(src, l, total, listener);
+        return null;
+      }));
+    }
+    if (haveBlob) {
+      listener.blobDone(l);
+      return List.of(ensureUnpacked(l, diffId, index, count, listener));
+    }
+    SourceFile f = src.blob(l.digest()).orElseThrow(
+        () -> new ImageException(src.description + ": layer blob " + l.digest() + " is missing"));
+    compression(l);
+    CompletableFuture<Path> mine = new CompletableFuture<>();
+    CompletableFuture<Path> existing = unpacking.putIfAbsent(diffId, mine);
+    if (existing != null || layerReady(diffId)) {
+      // this JVM unpacks (or just unpacked) the same DiffID, maybe from another blob: only store ours
+      if (existing == null) {
+        unpacking.remove(diffId, mine);
+      }
+      List<Future<?>> work = new ArrayList<>();
+      work.add(workers.submit(() -> {
+        storeBlob(src, l, total, listener);
+        return null;
+      }));
+      if (existing != null) {
+        work.add(existing);
+      }
+      return work;
+    }
+    return List.of(runOwned(diffId, mine, () -> {
+      if (f.sha256().isPresent()) {
+        // staged from an archive and hashed already: moving it in costs nothing
+        storeBlob(src, l, total, listener);
+        return unpackLayer(l, diffId, index, count, listener);
+      }
+      return streamLayer(f, l, diffId, total, listener);
+    }));
+  }
+
+  private static Compression compression(Descriptor blob) throws ImageException {
+    return MediaTypes.layerCompression(blob.mediaType()).orElseThrow(
+        () -> new ImageException("layer " + blob.digest() + " has unsupported media type `" + blob.mediaType() + "`"));
+  }
+
+  /**
+   * Stores, verifies and unpacks a layer in one read of the source blob. The blob's digest and size
+   * are checked after the whole blob was read (trailing bytes included); a blob that is not what the
+   * manifest says is reported as such even when the unpacker tripped over it first. Nothing becomes
+   * visible unless both the blob and the DiffID verify.
+   */
+  private Path streamLayer(SourceFile f, Descriptor l, Digest diffId, int total, ImportProgress listener)
+      throws IOException {
+    Compression c = compression(l);
+    listener.blobStarted(l, total);
+    Path blobTmp = tmp.resolve("blob-" + Files2.randomId());
+    Path staging = layers.resolve(".tmp-" + Files2.randomId());
+    Files.createDirectory(staging);
+    try {
+      LayerUnpacker.Result r;
+      try (DirectFileOutputStream out = DirectFileOutputStream.create(blobTmp);
+          InputStream in = Files.newInputStream(f.path())) {
+        CountingDigestInputStream raw = new CountingDigestInputStream(
+            new TeeInputStream(in, out, l.size(), n -> listener.blobProgress(l, n)),
+            l.digest().newMessageDigest(), limits.maxTotalBytes(), "blob " + l.digest());
+        try {
+          r = LayerUnpacker.unpack(raw, c, diffId, staging, limits, l.digest().toString());
+        } catch (IOException | RuntimeException e) {
+          try {
+            raw.drain();
+            verifyBlob(l, l.digest().sameAlgorithm(raw.digest()), raw.count());
+          } catch (BlobVerificationException notTheBlob) {
+            notTheBlob.addSuppressed(e);
+            throw notTheBlob;
+          } catch (IOException | RuntimeException secondary) {
+            e.addSuppressed(secondary);
+          }
+          throw e;
+        }
+        raw.drain(); // bytes after the end of the compressed stream are part of the blob too
+        verifyBlob(l, l.digest().sameAlgorithm(raw.digest()), raw.count());
+      }
+      Path blob = blobPath(l.digest());
+      Intent intent = durability.intent(List.of(
+          Action.remove(root, blob),
+          Action.remove(root, layerDir(diffId)),
+          Action.remove(root, links.resolve(shortId(diffId)))));
+      try {
+        Files.createDirectories(blob.getParent());
+        Files2.move(blobTmp, blob);
+        commitLayer(staging, diffId, r, listener);
+      } finally {
+        durability.committed(intent);
+      }
+      listener.blobDone(l);
+      return layerDir(diffId);
+    } catch (Throwable t) {
+      Files2.deleteTreeQuietly(staging, t);
+      throw t;
+    } finally {
+      Files.deleteIfExists(blobTmp);
+    }
+  }
+
   private Path unpackLayer(Descriptor blob, Digest diffId, int index, int count, ImportProgress listener)
       throws IOException {
     Path dir = layerDir(diffId);
-    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      Compression c = MediaTypes.layerCompression(blob.mediaType()).orElseThrow(
-          () -> new ImageException("layer " + blob.digest() + " has unsupported media type `" + blob.mediaType() + "`"));
-      Path p = blobPath(blob.digest());
-      if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-        throw new ImageException("layer blob " + blob.digest() + " (layer " + (index + 1) + " of " + count + ") is missing from the store");
-      }
-      Path staging = layers.resolve(".tmp-" + Files2.randomId());
-      Files.createDirectory(staging);
-      try (InputStream in = Files.newInputStream(p)) {
-        LayerUnpacker.Result r = LayerUnpacker.unpack(in, c, diffId, staging, limits, blob.digest().toString());
-        Files.createDirectories(dir.getParent());
-        try {
-          Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-          Files2.fsyncDir(dir.getParent());
-          layersUnpacked.incrementAndGet();
-          bytesUnpacked.addAndGet(r.bytesWritten());
-          listener.layerUnpacked(diffId, r.bytesWritten());
-        } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
-          Files2.deleteTree(staging); // another process won; its copy is equally verified
-        }
-      } catch (Throwable t) {
-        Files2.deleteTreeQuietly(staging, t);
-        throw t;
-      }
+    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      ensureLink(diffId);
+      return dir;
     }
+    Compression c = compression(blob);
+    Path p = blobPath(blob.digest());
+    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ImageException("layer blob " + blob.digest() + " (layer " + (index + 1) + " of " + count + ") is missing from the store");
+    }
+    Path staging = layers.resolve(".tmp-" + Files2.randomId());
+    Files.createDirectory(staging);
+    try (InputStream in = Files.newInputStream(p)) {
+      LayerUnpacker.Result r = LayerUnpacker.unpack(in, c, diffId, staging, limits, blob.digest().toString());
+      Intent intent = durability.intent(List.of(
+          Action.remove(root, dir), Action.remove(root, links.resolve(shortId(diffId)))));
+      try {
+        commitLayer(staging, diffId, r, listener);
+      } finally {
+        durability.committed(intent);
+      }
+    } catch (Throwable t) {
+      Files2.deleteTreeQuietly(staging, t);
+      throw t;
+    }
+    return dir;
+  }
+
+  /** Renames a verified staging directory into place (another process may have won) and links it. */
+  private void commitLayer(Path staging, Digest diffId, LayerUnpacker.Result r, ImportProgress listener)
+      throws IOException {
+    Path dir = layerDir(diffId);
+    Files.createDirectories(dir.getParent());
+    try {
+      Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      layersUnpacked.incrementAndGet();
+      bytesUnpacked.addAndGet(r.bytesWritten());
+      listener.layerUnpacked(diffId, r.bytesWritten());
+    } catch (java.nio.file.FileSystemException e) {
+      // rename(2) onto a non-empty directory fails with ENOTEMPTY, which Java reports only as a
+      // generic FileSystemException: another process (or thread) committed this layer first
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        throw e;
+      }
+      Files2.deleteTree(staging); // the winner's copy is equally verified
+    }
+    makeLink(diffId);
+  }
+
+  /** A layer directory without its short link (a crash between the two): link it, durably undoable. */
+  private void ensureLink(Digest diffId) throws IOException {
+    if (Files.exists(links.resolve(shortId(diffId)), LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Intent intent = durability.intent(List.of(Action.remove(root, links.resolve(shortId(diffId)))));
+    try {
+      makeLink(diffId);
+    } finally {
+      durability.committed(intent);
+    }
+  }
+
+  private void makeLink(Digest diffId) throws IOException {
     Path link = links.resolve(shortId(diffId));
     if (!Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
       Path tmpLink = links.resolve(".tmp-" + Files2.randomId());
       Files.createSymbolicLink(tmpLink, Path.of("..", "layers", diffId.algorithm(), diffId.hex()));
       Files2.move(tmpLink, link);
     }
-    return dir;
   }
 
   // =====================================================================================
@@ -866,6 +1127,8 @@ public final class ImageStore implements AutoCloseable {
    */
   public boolean remove(String nameTag) throws IOException {
     ImageReference r = ImageReference.parse(nameTag);
+    // pending intents could otherwise restore the ref after a crash, pointing at collected blobs
+    durability.awaitDurable();
     java.nio.channels.FileLock exclusive = lock.lockWrite();
     try {
       if (!Files.deleteIfExists(refPath(r))) {

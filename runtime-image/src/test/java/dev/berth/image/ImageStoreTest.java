@@ -155,12 +155,14 @@ class ImageStoreTest {
     String cfg = "{\"architecture\":\"" + Platform.host().architecture() + "\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\""
         + Digest.sha256Of("not the tar") + "\"]}}";
     Fixtures.writeLayout(l, "t", List.of(Layer.gzip(BASE)), cfg);
-    store.importImage(l, Optional.of("diff:t"), null);
-    assertThatThrownBy(() -> store.prepare("diff:t"))
+    assertThatThrownBy(() -> store.importImage(l, Optional.of("diff:t"), null))
         .isInstanceOf(BlobVerificationException.class)
         .hasMessageContaining("wrong DiffID")
         .hasMessageContaining(Digest.sha256Of("not the tar").toString());
+    assertThat(store.images()).isEmpty();
     assertThat(count(storeRoot.resolve("layers/sha256"))).isZero();
+    assertThat(count(storeRoot.resolve("blobs/sha256"))).as("a failed import leaves no blob").isZero();
+    assertThat(count(storeRoot.resolve("tmp"))).isZero();
     try (Stream<Path> s = Files.list(storeRoot.resolve("layers"))) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("sha256");
     }
@@ -179,16 +181,53 @@ class ImageStoreTest {
   }
 
   @Test
-  void concurrentPrepareUnpacksEachLayerOnce() throws Exception {
+  void importUnpacksSoPrepareIsWarm() throws IOException {
+    store.importImage(layout("w", "t", three()), Optional.of("w:t"), null);
+    assertThat(store.stats().layersUnpacked()).isEqualTo(3);
+    assertThat(count(storeRoot.resolve("blobs/sha256"))).as("3 layers, config, manifest").isEqualTo(5);
+    store.prepare("w:t").close();
+    assertThat(store.stats().layersUnpacked()).isEqualTo(3);
+  }
+
+  @Test
+  void concurrentImportsUnpackEachLayerOnce() throws Exception {
+    Path c = layout("c", "t", three());
+    // shares BASE and TOP by DiffID, but compresses TOP differently (another blob)
+    Path c2 = layout("c2", "t", List.of(Layer.gzip(BASE), Layer.gzip(TOP)));
+    ExecutorService ex = Executors.newFixedThreadPool(4);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Image>> fs = new ArrayList<>();
+    for (String ref : List.of("c:t", "c:u", "c2:t", "c2:u")) {
+      Path src = ref.startsWith("c2") ? c2 : c;
+      fs.add(ex.submit(() -> {
+        go.await();
+        return store.importImage(src, Optional.of(ref), null);
+      }));
+    }
+    go.countDown();
+    for (Future<Image> f : fs) {
+      f.get();
+    }
+    ex.shutdown();
+    assertThat(store.stats().layersUnpacked()).isEqualTo(3);
+    assertThat(count(storeRoot.resolve("blobs/sha256"))).as("4 layer blobs, 2 configs, 2 manifests").isEqualTo(8);
+    try (PreparedImage p = store.prepare("c2:u")) {
+      assertThat(p.lowerDirs().get(0).resolve("app/run")).hasContent("top");
+    }
+  }
+
+  @Test
+  void concurrentPreparesRepairALostLayerOnce() throws Exception {
     store.importImage(layout("c", "t", three()), Optional.of("c:t"), null);
-    store.importImage(layout("c2", "t", List.of(Layer.gzip(BASE), Layer.gzip(TOP))), Optional.of("c2:t"), null);
+    Path mid = store.layerDir(Digest.sha256Of(MID));
+    dev.berth.image.internal.Files2.deleteTree(mid);
     ExecutorService ex = Executors.newFixedThreadPool(4);
     CountDownLatch go = new CountDownLatch(1);
     List<Future<PreparedImage>> fs = new ArrayList<>();
-    for (String ref : List.of("c:t", "c:t", "c2:t", "c2:t")) {
+    for (int i = 0; i < 4; i++) {
       fs.add(ex.submit(() -> {
         go.await();
-        return store.prepare(ref);
+        return store.prepare("c:t");
       }));
     }
     go.countDown();
@@ -196,8 +235,51 @@ class ImageStoreTest {
       f.get().close();
     }
     ex.shutdown();
-    // BASE and TOP are shared (same DiffIDs) even though c2 compresses TOP differently
-    assertThat(store.stats().layersUnpacked()).isEqualTo(3);
+    assertThat(store.stats().layersUnpacked()).as("3 by the import, 1 repair").isEqualTo(4);
+    assertThat(mid.resolve("etc/mid")).hasContent("mid");
+  }
+
+  @Test
+  void syncLeavesNoPendingCommits() throws IOException {
+    store.importImage(layout("s", "t", three()), Optional.of("s:t"), null);
+    store.sync();
+    assertThat(count(storeRoot.resolve("pending"))).isZero();
+  }
+
+  @Test
+  void reopenAfterPowerLossUndoesUnsyncedCommits() throws IOException {
+    store.importImage(layout("old", "t", List.of(Layer.gzip(BASE))), Optional.of("app:1"), null);
+    Digest oldManifest = store.find("app:1").orElseThrow().manifestDigest();
+    store.importImage(layout("new", "t", three()), Optional.of("app:1"), null);
+    store.close();
+    // what a power loss before the background syncfs leaves: intents of an earlier boot
+    Digest top = Digest.sha256Of(TOP);
+    Files.writeString(storeRoot.resolve("pending/0001.intent"), "boot 00000000-dead-beef-0000-000000000000\n"
+        + "remove layers/sha256/" + top.hex() + "\n"
+        + "remove l/" + ImageStore.shortId(top) + "\n"
+        + "restore refs/app%3A1 " + oldManifest + "\n"
+        + "remove ../outside\n");
+    Files.writeString(tmp.resolve("outside"), "host file");
+    store = ImageStore.open(storeRoot);
+    assertThat(store.layerDir(top)).doesNotExist();
+    assertThat(storeRoot.resolve("l/" + ImageStore.shortId(top))).doesNotExist();
+    assertThat(store.find("app:1").orElseThrow().manifestDigest()).as("the replaced ref is back").isEqualTo(oldManifest);
+    assertThat(store.layerDir(Digest.sha256Of(BASE))).as("durable layers stay").isDirectory();
+    assertThat(tmp.resolve("outside")).hasContent("host file");
+    assertThat(count(storeRoot.resolve("pending"))).isZero();
+  }
+
+  @Test
+  void reopenAfterProcessCrashKeepsCommits() throws IOException {
+    store.importImage(layout("k", "t", three()), Optional.of("k:1"), null);
+    store.close();
+    Digest top = Digest.sha256Of(TOP);
+    String boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
+    Files.writeString(storeRoot.resolve("pending/0001.intent"),
+        "boot " + boot + "\nremove layers/sha256/" + top.hex() + "\n");
+    store = ImageStore.open(storeRoot);
+    assertThat(store.layerDir(top).resolve("app/run")).as("same boot: page cache intact, synced and kept").hasContent("top");
+    assertThat(count(storeRoot.resolve("pending"))).isZero();
   }
 
   @Test

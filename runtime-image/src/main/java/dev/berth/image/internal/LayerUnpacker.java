@@ -171,12 +171,7 @@ public final class LayerUnpacker {
           closeFd(fd);
         }
       }
-      int sfd = openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-      try {
-        syncFs(sfd); // the layer's data is durable before the caller renames it into place
-      } finally {
-        closeFd(sfd);
-      }
+      // not synced here: the store makes layers durable after committing them (DeferredSync)
       return new Result(actual, written, entries);
     } finally {
       pipe.close();
@@ -186,7 +181,11 @@ public final class LayerUnpacker {
 
   // ---- names
 
-  /** Lexically cleans a tar name into components; refuses {@code ..}. Empty list means the root. */
+  /**
+   * Lexically cleans a tar name into components; refuses {@code ..}. Empty list means the root.
+   * Scans by hand: this runs for every entry, and {@code String.split} with its regex fallback
+   * was among the costliest methods the JIT compiled during an import.
+   */
   static List<String> clean(String raw, String layer) throws UnsafeLayerException {
     if (raw == null || raw.isEmpty()) {
       throw new UnsafeLayerException("layer " + layer + ": entry with an empty name");
@@ -194,22 +193,41 @@ public final class LayerUnpacker {
     if (raw.indexOf('\0') >= 0) {
       throw new UnsafeLayerException("layer " + layer + ": entry `" + raw + "` has a NUL in its name");
     }
-    List<String> out = new ArrayList<>();
-    for (String p : raw.split("/")) {
-      if (p.isEmpty() || p.equals(".")) {
-        continue;
+    List<String> out = new ArrayList<>(8);
+    int n = raw.length();
+    int i = 0;
+    while (i < n) {
+      int j = raw.indexOf('/', i);
+      if (j < 0) {
+        j = n;
       }
-      if (p.equals("..")) {
+      int len = j - i;
+      boolean dot = len >= 1 && raw.charAt(i) == '.';
+      if (len == 2 && dot && raw.charAt(i + 1) == '.') {
         throw new UnsafeLayerException(
             "layer " + layer + ": entry `" + raw + "` escapes the layer directory (`..` component)");
       }
-      out.add(p);
+      if (len > 0 && !(len == 1 && dot)) {
+        out.add(raw.substring(i, j));
+      }
+      i = j + 1;
     }
     return out;
   }
 
+  /** The first {@code n} components joined with {@code /}. */
   private static String join(List<String> c, int n) {
-    return String.join("/", c.subList(0, n));
+    if (n == 1) {
+      return c.get(0);
+    }
+    StringBuilder sb = new StringBuilder(64);
+    for (int i = 0; i < n; i++) {
+      if (i > 0) {
+        sb.append('/');
+      }
+      sb.append(c.get(i));
+    }
+    return sb.toString();
   }
 
   // ---- entries
@@ -220,7 +238,7 @@ public final class LayerUnpacker {
       return;
     }
     List<String> comps = clean(name, layer);
-    String key = String.join("/", comps);
+    String key = join(comps, comps.size());
     if (!seen.add(key)) {
       throw new UnsafeLayerException("layer " + layer + ": duplicate entry `" + name + "`");
     }

@@ -380,8 +380,8 @@ public final class LinuxFs {
     return new String(buf, 0, (int) n, StandardCharsets.UTF_8);
   }
 
-  public static void syncFs(int fd) throws ErrnoException {
-    check(syncfs(fd), "syncfs", "fd " + fd);
+  public static void syncFs(int fd, String what) throws ErrnoException {
+    check(syncfs(fd), "syncfs", what);
   }
 
   public static void fsync(int fd, String what) throws ErrnoException {

@@ -1,0 +1,88 @@
+package dev.berth.image.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.image.internal.DeferredSync.Action;
+import dev.berth.image.internal.DeferredSync.Intent;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DeferredSyncTest {
+  @TempDir Path tmp;
+
+  long pendingCount(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.count();
+    }
+  }
+
+  @Test
+  void intentIsOnDiskBeforeTheCommitAndGoneOnceDurable() throws IOException {
+    Path root = tmp.resolve("store");
+    Path pending = root.resolve("pending");
+    try (DeferredSync sync = new DeferredSync(root, pending, "boot-a")) {
+      Path object = root.resolve("blobs/sha256/abc");
+      Intent i = sync.intent(List.of(Action.remove(root, object)));
+      try (Stream<Path> s = Files.list(pending)) {
+        Path f = s.findFirst().orElseThrow();
+        assertThat(Files.readAllLines(f)).containsExactly("boot boot-a", "remove blobs/sha256/abc");
+      }
+      sync.committed(i);
+      sync.awaitDurable();
+      assertThat(pendingCount(pending)).isZero();
+    }
+  }
+
+  @Test
+  void abandonedIntentIsDroppedWithoutASync() throws IOException {
+    Path root = tmp.resolve("store");
+    Path pending = root.resolve("pending");
+    try (DeferredSync sync = new DeferredSync(root, pending, "boot-a")) {
+      sync.abandoned(sync.intent(List.of(Action.remove(root, root.resolve("x")))));
+      assertThat(pendingCount(pending)).isZero();
+      sync.awaitDurable(); // nothing committed: returns at once
+    }
+  }
+
+  @Test
+  void actionsRefuseObjectsOutsideTheStore() {
+    Path root = tmp.resolve("store");
+    assertThatThrownBy(() -> Action.remove(root, tmp.resolve("elsewhere")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not inside the store");
+    assertThatThrownBy(() -> Action.restore(root, root.resolve("refs/x"), "two\nlines"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one line");
+  }
+
+  @Test
+  void recoveryUndoesEarlierBootsAndIgnoresWhatItCannotTrust() throws IOException {
+    Path root = tmp.resolve("store");
+    Path pending = root.resolve("pending");
+    Files.createDirectories(pending);
+    Files.createDirectories(root.resolve("layers/sha256/aaa/etc"));
+    Files.writeString(root.resolve("layers/sha256/aaa/etc/f"), "x");
+    Files.createDirectories(root.resolve("refs"));
+    Files.writeString(root.resolve("refs/app"), "sha256:new\n");
+    Files.writeString(tmp.resolve("sentinel"), "host");
+    Files.writeString(pending.resolve("1.intent"), "boot old\nremove layers/sha256/aaa\nrestore refs/app sha256:old\n"
+        + "remove ../sentinel\nremove /etc/passwd\nchmod refs/app\nremove layers/sha256/missing\n");
+    Files.writeString(pending.resolve("2.intent"), ""); // torn before its first line: nothing was renamed
+    Files.writeString(pending.resolve("3.intent"), "boot now\nremove refs/app\n"); // this boot: kept
+
+    assertThat(DeferredSync.recover(root, pending, "now")).isEqualTo(2);
+
+    assertThat(root.resolve("layers/sha256/aaa")).doesNotExist();
+    assertThat(root.resolve("refs/app")).hasContent("sha256:old");
+    assertThat(tmp.resolve("sentinel")).hasContent("host");
+    assertThat(Path.of("/etc/passwd")).exists();
+    assertThat(pendingCount(pending)).isZero();
+    try (Stream<Path> s = Files.list(root.resolve("layers/sha256"))) {
+      assertThat(s.toList()).as("no .tmp-rm leftovers").isEmpty();
+    }
+  }
+}
