@@ -57,13 +57,14 @@ public final class DirectFileOutputStream extends OutputStream {
   /** Creates {@code path} (which must not exist). */
   public static DirectFileOutputStream create(Path path) throws IOException {
     int block = (int) Math.max(512, Math.min(65536, Files.getFileStore(path.getParent()).getBlockSize()));
+    // claim the name first, so that the fallback below never touches a file that is not ours
+    FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
     try {
-      FileChannel ch = FileChannel.open(
-          path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+      FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
       return new DirectFileOutputStream(path, ch, aligned(block), aligned(block), block);
     } catch (IOException | UnsupportedOperationException e) {
-      Files.deleteIfExists(path); // O_DIRECT refused (EINVAL) after the create, or not offered
-      FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      // O_DIRECT refused (EINVAL on tmpfs and some overlays): ordinary writes
+      FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE);
       return new DirectFileOutputStream(path, ch, ByteBuffer.allocate(BUFFER), null, 1);
     }
   }
