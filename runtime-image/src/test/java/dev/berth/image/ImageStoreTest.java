@@ -258,7 +258,7 @@ class ImageStoreTest {
         + "remove layers/sha256/" + top.hex() + "\n"
         + "remove l/" + ImageStore.shortId(top) + "\n"
         + "restore refs/app%3A1 " + oldManifest + "\n"
-        + "remove ../outside\n");
+        + "remove ../outside\nend\n");
     Files.writeString(tmp.resolve("outside"), "host file");
     store = ImageStore.open(storeRoot);
     assertThat(store.layerDir(top)).doesNotExist();
@@ -276,7 +276,7 @@ class ImageStoreTest {
     Digest top = Digest.sha256Of(TOP);
     String boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
     Files.writeString(storeRoot.resolve("pending/0001.intent"),
-        "boot " + boot + "\nremove layers/sha256/" + top.hex() + "\n");
+        "boot " + boot + "\nremove layers/sha256/" + top.hex() + "\nend\n");
     store = ImageStore.open(storeRoot);
     assertThat(store.layerDir(top).resolve("app/run")).as("same boot: page cache intact, synced and kept").hasContent("top");
     assertThat(count(storeRoot.resolve("pending"))).isZero();

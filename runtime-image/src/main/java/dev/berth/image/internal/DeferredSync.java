@@ -42,11 +42,21 @@ import org.slf4j.LoggerFactory;
  * boot &lt;boot id&gt;
  * remove &lt;path relative to the store root&gt;
  * restore &lt;path&gt; &lt;previous content, one line&gt;
+ * end
  * </pre>
+ *
+ * <p>An intent without its {@code end} line was torn by the crash while being written, before
+ * its fsync and so before any rename: it is dropped, never acted on (a torn {@code remove
+ * layers/sha256/...} line could otherwise name the whole {@code layers} directory). Paths must
+ * also have the shape of a store object ({@code blobs|layers/<alg>/<hex>}, {@code l/<id>},
+ * {@code refs/<name>}).</p>
  */
 public final class DeferredSync implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DeferredSync.class);
   private static final String SUFFIX = ".intent";
+  private static final String END = "end";
+  private static final java.util.regex.Pattern OBJECT = java.util.regex.Pattern.compile(
+      "(blobs|layers)/sha(256|512)/[0-9a-f]{64,128}|l/[A-Z2-7]{26}|refs/[A-Za-z0-9%._+~-]+");
 
   /** One written intent; hand it back to {@link #committed} or {@link #abandoned}. */
   public static final class Intent {
@@ -121,6 +131,7 @@ public final class DeferredSync implements AutoCloseable {
     for (Action a : actions) {
       sb.append(a.line()).append('\n');
     }
+    sb.append(END).append('\n');
     Path f = pendingDir.resolve(Files2.randomId() + SUFFIX);
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
@@ -331,8 +342,9 @@ public final class DeferredSync implements AutoCloseable {
       } catch (NoSuchFileException e) {
         continue;
       }
-      if (lines.isEmpty() || !lines.get(0).startsWith("boot ")) {
-        // torn while being written: its renames never started
+      if (lines.size() < 2 || !lines.get(0).startsWith("boot ") || !lines.get(lines.size() - 1).equals(END)) {
+        // torn while being written, so before its fsync: its renames never started
+        LOG.debug("dropping incomplete intent {}", f);
         Files.deleteIfExists(f);
         continue;
       }
@@ -340,7 +352,7 @@ public final class DeferredSync implements AutoCloseable {
         sameBoot.add(f);
         continue;
       }
-      for (String line : lines.subList(1, lines.size())) {
+      for (String line : lines.subList(1, lines.size() - 1)) {
         undone += undo(root, line, f);
       }
       Files.deleteIfExists(f);
@@ -363,8 +375,8 @@ public final class DeferredSync implements AutoCloseable {
       return 0;
     }
     Path target = root.resolve(parts[1]).normalize();
-    if (!target.startsWith(root) || target.equals(root)) {
-      LOG.warn("{}: ignoring `{}`: not inside the store", intent, line);
+    if (!OBJECT.matcher(parts[1]).matches() || !target.startsWith(root) || target.equals(root)) {
+      LOG.warn("{}: ignoring `{}`: not a store object", intent, line);
       return 0;
     }
     switch (parts[0]) {

@@ -31,7 +31,7 @@ class DeferredSyncTest {
       Intent i = sync.intent(List.of(Action.remove(root, object)));
       try (Stream<Path> s = Files.list(pending)) {
         Path f = s.findFirst().orElseThrow();
-        assertThat(Files.readAllLines(f)).containsExactly("boot boot-a", "remove blobs/sha256/abc");
+        assertThat(Files.readAllLines(f)).containsExactly("boot boot-a", "remove blobs/sha256/abc", "end");
       }
       sync.committed(i);
       sync.awaitDurable();
@@ -64,25 +64,32 @@ class DeferredSyncTest {
     Path root = tmp.resolve("store");
     Path pending = root.resolve("pending");
     Files.createDirectories(pending);
-    Files.createDirectories(root.resolve("layers/sha256/aaa/etc"));
-    Files.writeString(root.resolve("layers/sha256/aaa/etc/f"), "x");
+    String aaa = "a".repeat(64);
+    String bbb = "b".repeat(64);
+    Files.createDirectories(root.resolve("layers/sha256/" + aaa + "/etc"));
+    Files.writeString(root.resolve("layers/sha256/" + aaa + "/etc/f"), "x");
+    Files.createDirectories(root.resolve("layers/sha256/" + bbb));
     Files.createDirectories(root.resolve("refs"));
     Files.writeString(root.resolve("refs/app"), "sha256:new\n");
     Files.writeString(tmp.resolve("sentinel"), "host");
-    Files.writeString(pending.resolve("1.intent"), "boot old\nremove layers/sha256/aaa\nrestore refs/app sha256:old\n"
-        + "remove ../sentinel\nremove /etc/passwd\nchmod refs/app\nremove layers/sha256/missing\n");
+    Files.writeString(pending.resolve("1.intent"), "boot old\nremove layers/sha256/" + aaa + "\nrestore refs/app sha256:old\n"
+        + "remove ../sentinel\nremove /etc/passwd\nchmod refs/app\nremove layers/sha256/" + "c".repeat(64) + "\n"
+        + "remove layers\nremove layers/sha256\nend\n");
     Files.writeString(pending.resolve("2.intent"), ""); // torn before its first line: nothing was renamed
-    Files.writeString(pending.resolve("3.intent"), "boot now\nremove refs/app\n"); // this boot: kept
+    // torn mid-line (no end line): must not be acted on, although it names an existing layer
+    Files.writeString(pending.resolve("4.intent"), "boot old\nremove layers/sha256/" + bbb + "\nremove lay");
+    Files.writeString(pending.resolve("3.intent"), "boot now\nremove refs/app\nend\n"); // this boot: kept
 
     assertThat(DeferredSync.recover(root, pending, "now")).isEqualTo(2);
 
-    assertThat(root.resolve("layers/sha256/aaa")).doesNotExist();
+    assertThat(root.resolve("layers/sha256/" + aaa)).doesNotExist();
+    assertThat(root.resolve("layers/sha256/" + bbb)).as("named only by a torn intent").isDirectory();
     assertThat(root.resolve("refs/app")).hasContent("sha256:old");
     assertThat(tmp.resolve("sentinel")).hasContent("host");
     assertThat(Path.of("/etc/passwd")).exists();
     assertThat(pendingCount(pending)).isZero();
     try (Stream<Path> s = Files.list(root.resolve("layers/sha256"))) {
-      assertThat(s.toList()).as("no .tmp-rm leftovers").isEmpty();
+      assertThat(s.map(p -> p.getFileName().toString()).toList()).as("no .tmp-rm leftovers").containsExactly(bbb);
     }
   }
 }
