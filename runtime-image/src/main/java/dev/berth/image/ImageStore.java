@@ -4,7 +4,6 @@ import dev.berth.image.MediaTypes.Compression;
 import dev.berth.image.internal.CountingDigestInputStream;
 import dev.berth.image.internal.DeferredSync;
 import dev.berth.image.internal.DeferredSync.Action;
-import dev.berth.image.internal.DeferredSync.Intent;
 import dev.berth.image.internal.DirectFileOutputStream;
 import dev.berth.image.internal.Files2;
 import dev.berth.image.internal.ImageSource;
@@ -618,12 +617,7 @@ public final class ImageStore implements AutoCloseable {
             "blob " + d.digest() + " (" + d.mediaType() + ") failed verification: expected size " + d.size()
                 + ", got digest " + actual + " and size " + f.size());
       }
-      Intent intent = durability.intent(List.of(Action.remove(root, blobPath(d.digest()))));
-      try {
-        Files2.move(f.path(), blobPath(d.digest()));
-      } finally {
-        durability.committed(intent);
-      }
+      commitBlob(f.path(), d.digest());
       listener.blobProgress(d, f.size());
     } else {
       try (InputStream in = Files.newInputStream(f.path())) {
@@ -659,15 +653,16 @@ public final class ImageStore implements AutoCloseable {
         out.flush();
       }
       verifyBlob(d, d.digest().sameAlgorithm(md.digest()), n);
-      Intent intent = durability.intent(List.of(Action.remove(root, blobPath(d.digest()))));
-      try {
-        Files2.move(t, blobPath(d.digest()));
-      } finally {
-        durability.committed(intent);
-      }
+      commitBlob(t, d.digest());
     } finally {
       Files.deleteIfExists(t);
     }
+  }
+
+  /** Renames a verified blob into place, undoable until it is on disk. */
+  private void commitBlob(Path verified, Digest d) throws IOException {
+    Path blob = blobPath(d);
+    durability.commit(List.of(Action.remove(root, blob)), () -> Files2.move(verified, blob));
   }
 
   private static void verifyBlob(Descriptor d, Digest actual, long size) throws BlobVerificationException {
@@ -695,13 +690,9 @@ public final class ImageStore implements AutoCloseable {
         previous = Optional.of(old);
       }
     }
-    Intent intent = durability.intent(List.of(
-        previous.isPresent() ? Action.restore(root, p, previous.get()) : Action.remove(root, p)));
-    try {
-      Files2.writeAtomically(p, (manifest + "\n").getBytes(StandardCharsets.UTF_8));
-    } finally {
-      durability.committed(intent);
-    }
+    durability.commit(
+        List.of(previous.isPresent() ? Action.restore(root, p, previous.get()) : Action.remove(root, p)),
+        () -> Files2.writeAtomically(p, (manifest + "\n").getBytes(StandardCharsets.UTF_8)));
   }
 
   /** The image a {@code name[:tag]} points at, if any. */
@@ -912,10 +903,7 @@ public final class ImageStore implements AutoCloseable {
         listener.blobDone(l);
         return List.of();
       }
-      return List.of(workers.submit(() -> {
-        storeBlob(src, l, total, listener);
-        return null;
-      }));
+      return List.of(storeBlobLater(src, l, total, listener));
     }
     if (haveBlob) {
       listener.blobDone(l);
@@ -923,7 +911,7 @@ public final class ImageStore implements AutoCloseable {
     }
     SourceFile f = src.blob(l.digest()).orElseThrow(
         () -> new ImageException(src.description + ": layer blob " + l.digest() + " is missing"));
-    compression(l);
+    compression(l); // an unknown media type is refused before any work starts
     CompletableFuture<Path> mine = new CompletableFuture<>();
     CompletableFuture<Path> existing = unpacking.putIfAbsent(diffId, mine);
     if (existing != null || layerReady(diffId)) {
@@ -932,10 +920,7 @@ public final class ImageStore implements AutoCloseable {
         unpacking.remove(diffId, mine);
       }
       List<Future<?>> work = new ArrayList<>();
-      work.add(workers.submit(() -> {
-        storeBlob(src, l, total, listener);
-        return null;
-      }));
+      work.add(storeBlobLater(src, l, total, listener));
       if (existing != null) {
         work.add(existing);
       }
@@ -949,6 +934,13 @@ public final class ImageStore implements AutoCloseable {
       }
       return streamLayer(f, l, diffId, total, listener);
     }));
+  }
+
+  private Future<?> storeBlobLater(ImageSource src, Descriptor l, int total, ImportProgress listener) {
+    return workers.submit(() -> {
+      storeBlob(src, l, total, listener);
+      return null;
+    });
   }
 
   private static Compression compression(Descriptor blob) throws ImageException {
@@ -994,17 +986,15 @@ public final class ImageStore implements AutoCloseable {
         verifyBlob(l, l.digest().sameAlgorithm(raw.digest()), raw.count());
       }
       Path blob = blobPath(l.digest());
-      Intent intent = durability.intent(List.of(
-          Action.remove(root, blob),
-          Action.remove(root, layerDir(diffId)),
-          Action.remove(root, links.resolve(shortId(diffId)))));
-      try {
-        Files.createDirectories(blob.getParent());
-        Files2.move(blobTmp, blob);
-        commitLayer(staging, diffId, r, listener);
-      } finally {
-        durability.committed(intent);
-      }
+      Files.createDirectories(blob.getParent()); // blobs/<alg>/ (only sha256 exists from the start)
+      LayerUnpacker.Result unpacked = r;
+      durability.commit(
+          List.of(Action.remove(root, blob), Action.remove(root, layerDir(diffId)),
+              Action.remove(root, links.resolve(shortId(diffId)))),
+          () -> {
+            Files2.move(blobTmp, blob);
+            commitLayer(staging, diffId, unpacked, listener);
+          });
       listener.blobDone(l);
       return layerDir(diffId);
     } catch (Throwable t) {
@@ -1031,13 +1021,9 @@ public final class ImageStore implements AutoCloseable {
     Files.createDirectory(staging);
     try (InputStream in = Files.newInputStream(p)) {
       LayerUnpacker.Result r = LayerUnpacker.unpack(in, c, diffId, staging, limits, blob.digest().toString());
-      Intent intent = durability.intent(List.of(
-          Action.remove(root, dir), Action.remove(root, links.resolve(shortId(diffId)))));
-      try {
-        commitLayer(staging, diffId, r, listener);
-      } finally {
-        durability.committed(intent);
-      }
+      durability.commit(
+          List.of(Action.remove(root, dir), Action.remove(root, links.resolve(shortId(diffId)))),
+          () -> commitLayer(staging, diffId, r, listener));
     } catch (Throwable t) {
       Files2.deleteTreeQuietly(staging, t);
       throw t;
@@ -1071,12 +1057,7 @@ public final class ImageStore implements AutoCloseable {
     if (Files.exists(links.resolve(shortId(diffId)), LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
-    Intent intent = durability.intent(List.of(Action.remove(root, links.resolve(shortId(diffId)))));
-    try {
-      makeLink(diffId);
-    } finally {
-      durability.committed(intent);
-    }
+    durability.commit(List.of(Action.remove(root, links.resolve(shortId(diffId)))), () -> makeLink(diffId));
   }
 
   private void makeLink(Digest diffId) throws IOException {

@@ -58,8 +58,8 @@ public final class DeferredSync implements AutoCloseable {
   private static final java.util.regex.Pattern OBJECT = java.util.regex.Pattern.compile(
       "(blobs|layers)/sha(256|512)/[0-9a-f]{64,128}|l/[A-Z2-7]{26}|refs/[A-Za-z0-9%._+~-]+");
 
-  /** One written intent; hand it back to {@link #committed} or {@link #abandoned}. */
-  public static final class Intent {
+  /** One intent written to {@code pending/}. */
+  private static final class Intent {
     private final Path file;
 
     private Intent(Path file) {
@@ -122,11 +122,28 @@ public final class DeferredSync implements AutoCloseable {
     }
   }
 
+  /** The renames (or writes) of one commit. */
+  @FunctionalInterface
+  public interface Commit {
+    void run() throws IOException;
+  }
+
   /**
-   * Durably records that the objects are about to be committed (call before the renames). Costs
-   * one small write, an fsync of it and of {@code pending/}.
+   * Runs {@code commit} crash-safely: the intent naming how to undo it ({@code undo}) is on disk
+   * before the commit starts, and whatever the commit renamed becomes durable with the next
+   * background syncfs, also when it failed half-way.
    */
-  public Intent intent(List<Action> actions) throws IOException {
+  public void commit(List<Action> undo, Commit commit) throws IOException {
+    Intent intent = intent(undo);
+    try {
+      commit.run();
+    } finally {
+      committed(intent);
+    }
+  }
+
+  /** Durably records an intent: one small write, an fsync of it and of {@code pending/}. */
+  private Intent intent(List<Action> actions) throws IOException {
     StringBuilder sb = new StringBuilder("boot ").append(bootId).append('\n');
     for (Action a : actions) {
       sb.append(a.line()).append('\n');
@@ -147,17 +164,8 @@ public final class DeferredSync implements AutoCloseable {
     return new Intent(f);
   }
 
-  /** The commit did not happen (nothing was renamed): the intent goes, no sync needed. */
-  public void abandoned(Intent intent) {
-    try {
-      Files.deleteIfExists(intent.file);
-    } catch (IOException e) {
-      LOG.warn("dropping intent {}: {}", intent.file, e.getMessage());
-    }
-  }
-
   /** The renames happened: the objects become durable with the next background syncfs. */
-  public void committed(Intent intent) {
+  private void committed(Intent intent) {
     synchronized (monitor) {
       queued.add(intent);
       committedSeq++;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.image.internal.DeferredSync.Action;
-import dev.berth.image.internal.DeferredSync.Intent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,26 +26,32 @@ class DeferredSyncTest {
     Path root = tmp.resolve("store");
     Path pending = root.resolve("pending");
     try (DeferredSync sync = new DeferredSync(root, pending, "boot-a")) {
+      sync.awaitDurable(); // nothing committed: returns at once
       Path object = root.resolve("blobs/sha256/abc");
-      Intent i = sync.intent(List.of(Action.remove(root, object)));
-      try (Stream<Path> s = Files.list(pending)) {
-        Path f = s.findFirst().orElseThrow();
-        assertThat(Files.readAllLines(f)).containsExactly("boot boot-a", "remove blobs/sha256/abc", "end");
-      }
-      sync.committed(i);
+      List<List<String>> seenDuringCommit = new java.util.ArrayList<>();
+      sync.commit(List.of(Action.remove(root, object)), () -> {
+        try (Stream<Path> s = Files.list(pending)) {
+          for (Path f : s.toList()) {
+            seenDuringCommit.add(Files.readAllLines(f));
+          }
+        }
+      });
+      assertThat(seenDuringCommit).containsExactly(List.of("boot boot-a", "remove blobs/sha256/abc", "end"));
       sync.awaitDurable();
       assertThat(pendingCount(pending)).isZero();
     }
   }
 
   @Test
-  void abandonedIntentIsDroppedWithoutASync() throws IOException {
+  void aFailedCommitIsStillSyncedAndItsErrorKept() throws IOException {
     Path root = tmp.resolve("store");
     Path pending = root.resolve("pending");
     try (DeferredSync sync = new DeferredSync(root, pending, "boot-a")) {
-      sync.abandoned(sync.intent(List.of(Action.remove(root, root.resolve("x")))));
-      assertThat(pendingCount(pending)).isZero();
-      sync.awaitDurable(); // nothing committed: returns at once
+      assertThatThrownBy(() -> sync.commit(List.of(Action.remove(root, root.resolve("refs/x"))), () -> {
+        throw new IOException("rename failed half-way");
+      })).hasMessage("rename failed half-way");
+      sync.awaitDurable();
+      assertThat(pendingCount(pending)).as("what it renamed before failing is on disk now").isZero();
     }
   }
 
