@@ -42,10 +42,21 @@ public final class CountingDigestInputStream extends FilterInputStream {
 
   @Override
   public long skip(long n) throws IOException {
+    return skipByReading(this, n);
+  }
+
+  /**
+   * Skips by reading through {@code in}, for filter streams that must see every byte (to hash it,
+   * count it or copy it): the default {@code skip} of a filter would pass the skip down unseen.
+   */
+  static long skipByReading(InputStream in, long n) throws IOException {
+    if (n <= 0) {
+      return 0;
+    }
     byte[] buf = new byte[(int) Math.min(n, 65536)];
     long done = 0;
     while (done < n) {
-      int r = read(buf, 0, (int) Math.min(buf.length, n - done));
+      int r = in.read(buf, 0, (int) Math.min(buf.length, n - done));
       if (r < 0) {
         break;
       }
