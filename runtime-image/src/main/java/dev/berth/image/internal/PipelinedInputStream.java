@@ -22,7 +22,7 @@ final class PipelinedInputStream extends InputStream {
   private static final int CHUNK = 256 * 1024;
   private static final int CHUNKS = 8;
 
-  /** A buffer and how much of it holds data; a length of -1 marks the end of the stream. */
+  /** A buffer and how much of it holds data; the {@link #EOF} instance marks the end of the stream. */
   private static final class Chunk {
     final byte[] data;
     int length;
