@@ -42,6 +42,12 @@ public interface CgroupDriver extends AutoCloseable {
   /** Re-attaches to an existing cgroup (e.g. left by a crashed JVM), if it exists in any hierarchy. */
   Optional<Cgroup> open(String name);
 
+  /**
+   * Whether cgroups of this driver can hold a device policy ({@link Resources#devices()}): the v1
+   * {@code devices} controller, or a BPF device program on a cgroup v2 directory.
+   */
+  boolean devicePolicySupported();
+
   /** Names of the existing cgroups below the parent. */
   List<String> list();
 

@@ -1,5 +1,6 @@
 package dev.berth.cgroups;
 
+import dev.berth.cgroups.internal.DevicePolicy;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -49,6 +50,7 @@ public final class Resources {
   private final Integer ioWeight;
   private final List<DeviceThrottle> deviceThrottles;
   private final Long pidsMax;
+  private final List<DeviceRule> devices;
   private final Map<String, String> unified;
 
   private Resources(Builder b) {
@@ -65,6 +67,7 @@ public final class Resources {
     this.ioWeight = b.ioWeight;
     this.deviceThrottles = List.copyOf(b.throttles.values());
     this.pidsMax = b.pidsMax;
+    this.devices = List.copyOf(b.devices);
     this.unified = Collections.unmodifiableMap(new TreeMap<>(b.unified));
   }
 
@@ -94,6 +97,7 @@ public final class Resources {
       b.throttles.put(t.device(), t);
     }
     b.pidsMax = pidsMax;
+    b.devices.addAll(devices);
     b.unified.putAll(unified);
     return b;
   }
@@ -113,6 +117,11 @@ public final class Resources {
   public List<DeviceThrottle> deviceThrottles() { return deviceThrottles; }
   /** pids limit; -1 = unlimited ({@code max}). */
   public OptionalLong pidsMax() { return opt(pidsMax); }
+  /**
+   * The device policy ({@code linux.resources.devices}): empty leaves the cgroup's devices as
+   * inherited; otherwise a default-deny policy the rules amend in order (see {@link DeviceRule}).
+   */
+  public List<DeviceRule> devices() { return devices; }
   /** Raw cgroup v2 keys (e.g. {@code memory.oom.group -> 1}), written after the modelled limits. */
   public Map<String, String> unified() { return unified; }
 
@@ -149,13 +158,13 @@ public final class Resources {
         && Objects.equals(memoryReservation, r.memoryReservation)
         && Objects.equals(memorySwap, r.memorySwap) && Objects.equals(ioWeight, r.ioWeight)
         && deviceThrottles.equals(r.deviceThrottles) && Objects.equals(pidsMax, r.pidsMax)
-        && unified.equals(r.unified);
+        && devices.equals(r.devices) && unified.equals(r.unified);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(cpus, cpuPeriodUs, cpuShares, cpuWeight, cpusetCpus, cpusetMems, memoryMax,
-        memoryHigh, memoryReservation, memorySwap, ioWeight, deviceThrottles, pidsMax, unified);
+        memoryHigh, memoryReservation, memorySwap, ioWeight, deviceThrottles, pidsMax, devices, unified);
   }
 
   @Override
@@ -173,6 +182,7 @@ public final class Resources {
     if (ioWeight != null) parts.add("ioWeight=" + ioWeight);
     if (!deviceThrottles.isEmpty()) parts.add("deviceThrottles=" + deviceThrottles);
     if (pidsMax != null) parts.add("pidsMax=" + pidsMax);
+    if (!devices.isEmpty()) parts.add("devices=" + devices);
     if (!unified.isEmpty()) parts.add("unified=" + unified);
     return "Resources" + parts;
   }
@@ -212,6 +222,7 @@ public final class Resources {
     private Integer ioWeight;
     private final Map<String, DeviceThrottle> throttles = new LinkedHashMap<>();
     private Long pidsMax;
+    private final List<DeviceRule> devices = new ArrayList<>();
     private final Map<String, String> unified = new LinkedHashMap<>();
 
     private Builder() {}
@@ -322,6 +333,23 @@ public final class Resources {
       return this;
     }
 
+    /** Appends a device rule; the first one turns the default-deny device policy on. */
+    public Builder deviceRule(DeviceRule rule) {
+      devices.add(Objects.requireNonNull(rule, "devices"));
+      return this;
+    }
+
+    /** Appends device rules in order. */
+    public Builder deviceRules(List<DeviceRule> rules) {
+      rules.forEach(this::deviceRule);
+      return this;
+    }
+
+    public Builder clearDeviceRules() {
+      devices.clear();
+      return this;
+    }
+
     /** Raw cgroup v2 key, e.g. {@code unified("memory.oom.group", "1")}. */
     public Builder unified(String key, String value) {
       Objects.requireNonNull(key, "unified key");
@@ -383,6 +411,7 @@ public final class Resources {
       if (memoryHigh != null && memoryMax != null && memoryHigh > memoryMax) {
         throw new IllegalArgumentException("memory.high: must be <= memory.max (" + memoryMax + "), got " + memoryHigh);
       }
+      DevicePolicy.of(devices); // refuses a rule list neither cgroup version can express
       return new Resources(this);
     }
   }

@@ -29,7 +29,7 @@ class DetectionTest {
       assertThat(d.mode()).isEqualTo(CgroupMode.HYBRID);
       assertThat(d.parentPaths()).containsExactly(
           t.path("cpu/berth"), t.path("cpuacct/berth"), t.path("cpuset/berth"),
-          t.path("memory/process_api/7bbfb7adfb4b799025eb6cabaffe632f/berth"),
+          t.path("memory/process_api/7bbfb7adfb4b799025eb6cabaffe632f/berth"), t.path("devices/berth"),
           t.path("freezer/berth"), t.path("blkio/berth"), t.path("pids/berth"), t.path("unified/berth"));
     }
   }
@@ -38,7 +38,7 @@ class DetectionTest {
   void hybridWithoutUsingUnified() {
     FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, true);
     try (CgroupDriver d = Drivers.create(t.options().useUnifiedOnHybrid(false).parent("/abs/p").build(), t.sys, t)) {
-      assertThat(d.parentPaths()).hasSize(7).contains(t.path("memory/abs/p")).doesNotContain(t.path("unified/abs/p"));
+      assertThat(d.parentPaths()).hasSize(8).contains(t.path("memory/abs/p")).doesNotContain(t.path("unified/abs/p"));
     }
   }
 
@@ -47,7 +47,7 @@ class DetectionTest {
     FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, false);
     try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t)) {
       assertThat(d.mode()).isEqualTo(CgroupMode.LEGACY);
-      assertThat(d.parentPaths()).hasSize(7).noneMatch(p -> p.toString().contains("unified"));
+      assertThat(d.parentPaths()).hasSize(8).noneMatch(p -> p.toString().contains("unified"));
     }
   }
 

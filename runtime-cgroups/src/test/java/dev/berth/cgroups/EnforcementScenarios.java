@@ -69,6 +69,33 @@ abstract class EnforcementScenarios {
     }
   }
 
+  /**
+   * The policy the kernel enforces is the one asked for: /dev/null read-write, /dev/zero read-only,
+   * everything else refused (v1: the devices controller; v2: the BPF device program).
+   */
+  @Test
+  void devicePolicyGrantsExactlyItsRules() throws Exception {
+    Cgroup cg = create("dev", Resources.builder()
+        .deviceRule(DeviceRule.parse("c 1:3 rwm"))
+        .deviceRule(DeviceRule.parse("c 1:5 r"))
+        .build());
+    Workload w = start(cg, "head -c1 /dev/zero >/dev/null && echo zero-read; "
+        + "(echo x >/dev/zero) 2>/dev/null && echo zero-write; "
+        + "(head -c1 /dev/urandom >/dev/null) 2>/dev/null && echo urandom-read; "
+        + "echo x >/dev/null && echo null-write; echo done");
+    w.awaitLine("done", 20);
+    assertThat(w.waitFor(20)).isZero();
+    assertThat(w.out).containsExactly("zero-read", "null-write", "done");
+    // widened while it runs: the update adds before it removes, nothing granted in both is refused
+    cg.update(Resources.builder().deviceRule(DeviceRule.parse("c 1:3 rwm")).deviceRule(DeviceRule.parse("c 1:5 rw"))
+        .deviceRule(DeviceRule.parse("c 1:9 r")).build());
+    Workload w2 = start(cg, "(echo x >/dev/zero) 2>/dev/null && echo zero-write; "
+        + "head -c1 /dev/urandom >/dev/null && echo urandom-read; echo done");
+    w2.awaitLine("done", 20);
+    assertThat(w2.waitFor(20)).isZero();
+    assertThat(w2.out).containsExactly("zero-write", "urandom-read", "done");
+  }
+
   @Test
   void memoryHogAboveLimitIsOomKilledAndReportedOnce() throws Exception {
     // With the v2 backstop re-read pushed out of reach, the event can only come from inotify.

@@ -5,7 +5,9 @@ import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.DeviceRule;
 import dev.berth.cgroups.Resources;
+import dev.berth.cgroups.internal.linux.SyscallException;
 import dev.berth.cgroups.internal.linux.Syscalls;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,6 +86,41 @@ abstract class BaseDriver implements CgroupDriver {
         createdParents.add(p);
         onParentCreated(p);
       }
+    }
+  }
+
+  /**
+   * Puts the cgroup directory {@code dir} (of the v2 hierarchy) under the device policy: loads the
+   * compiled program, attaches it next to whatever a parent runs (BPF_F_ALLOW_MULTI, as systemd
+   * does), then detaches the programs this directory had before, so an update never leaves a gap
+   * in which no policy applies.
+   */
+  void attachDeviceProgram(String cgroupName, Path dir, List<DeviceRule> rules) {
+    byte[] program = DeviceFilterProgram.compile(DevicePolicy.of(rules));
+    int dirFd = -1;
+    try {
+      dirFd = sys.openDirectory(dir.toString());
+      int[] before = sys.bpfProgQuery(dirFd, Syscalls.BPF_CGROUP_DEVICE);
+      int prog = sys.bpfProgLoad(Syscalls.BPF_PROG_TYPE_CGROUP_DEVICE, program, "Apache-2.0");
+      try {
+        sys.bpfProgAttach(dirFd, prog, Syscalls.BPF_CGROUP_DEVICE, Syscalls.BPF_F_ALLOW_MULTI);
+      } finally {
+        sys.close(prog); // the attachment holds the program
+      }
+      for (int id : before) {
+        int old = sys.bpfProgGetFdById(id);
+        try {
+          sys.bpfProgDetach(dirFd, old, Syscalls.BPF_CGROUP_DEVICE);
+        } finally {
+          sys.close(old);
+        }
+      }
+      LOG.debug("cgroup {}: device program of {} instructions attached to {}", cgroupName,
+          program.length / DeviceFilterProgram.INSN_SIZE, dir);
+    } catch (SyscallException e) {
+      throw new CgroupException("cgroup " + cgroupName + ": device policy on " + dir + ": " + e.getMessage(), e);
+    } finally {
+      if (dirFd >= 0) sys.close(dirFd);
     }
   }
 

@@ -1,9 +1,9 @@
 package dev.berth.cgroups.internal;
 
 import dev.berth.cgroups.CgroupException;
+import dev.berth.cgroups.internal.linux.SyscallException;
+import dev.berth.cgroups.internal.linux.Syscalls;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -13,26 +13,33 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * File operations on cgroupfs. Every error names the path, the value written and the kernel's error
- * text. Writes are a single {@code write(2)} on a file opened {@code O_WRONLY|O_TRUNC} (like runc),
- * never creating files. Subclassed by tests to emulate kernfs on a temp dir.
+ * text, and carries the errno, which callers match on (never the text: strerror is localised). Writes
+ * are a single {@code write(2)} on a file opened {@code O_WRONLY|O_TRUNC} (like runc), never creating
+ * files. Subclassed by tests to emulate kernfs on a temp dir.
  */
 public class CgroupFs {
 
-  /** Thrown for a failed filesystem operation; {@link #errorText()} is the strerror text. */
+  /** Thrown for a failed filesystem operation; {@link #errno()} says why. */
   public static final class FsException extends CgroupException {
     private static final long serialVersionUID = 1L;
+    private final int errno;
     private final String errorText;
 
-    public FsException(String message, String errorText, Throwable cause) {
+    public FsException(String message, int errno, String errorText, Throwable cause) {
       super(message, cause);
+      this.errno = errno;
       this.errorText = errorText;
+    }
+
+    /** The errno of the failed call, 0 when unknown. */
+    public int errno() {
+      return errno;
     }
 
     public String errorText() {
@@ -40,12 +47,18 @@ public class CgroupFs {
     }
 
     public boolean isBusy() {
-      return "Device or resource busy".equals(errorText);
+      return errno == Syscalls.EBUSY;
     }
 
     public boolean isNotFound() {
-      return "No such file or directory".equals(errorText);
+      return errno == Syscalls.ENOENT;
     }
+  }
+
+  private final Syscalls sys;
+
+  public CgroupFs(Syscalls sys) {
+    this.sys = sys;
   }
 
   /** strerror-like text of an I/O exception from NIO. */
@@ -61,17 +74,20 @@ public class CgroupFs {
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
+  /** The errno NIO's exception type stands for, 0 where the type does not say. */
+  public static int errno(IOException e) {
+    if (e instanceof NoSuchFileException) return Syscalls.ENOENT;
+    if (e instanceof AccessDeniedException) return Syscalls.EACCES;
+    if (e instanceof FileAlreadyExistsException) return Syscalls.EEXIST;
+    if (e instanceof DirectoryNotEmptyException) return Syscalls.ENOTEMPTY;
+    return 0;
+  }
+
   public void write(Path file, String value) {
-    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      int n = ch.write(buf);
-      if (n != bytes.length) {
-        throw new FsException("write " + file + " \"" + value + "\": short write (" + n + " of " + bytes.length + " bytes)", "short write", null);
-      }
-    } catch (IOException e) {
-      String t = errorText(e);
-      throw new FsException("write " + file + " \"" + value + "\": " + t, t, e);
+    try {
+      sys.writeFile(file.toString(), value.getBytes(StandardCharsets.UTF_8));
+    } catch (SyscallException e) {
+      throw new FsException("write " + file + " \"" + value + "\": " + e.errorText(), e.errno(), e.errorText(), e);
     }
   }
 
@@ -80,7 +96,7 @@ public class CgroupFs {
       return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
     } catch (IOException e) {
       String t = errorText(e);
-      throw new FsException("read " + file + ": " + t, t, e);
+      throw new FsException("read " + file + ": " + t, errno(e), t, e);
     }
   }
 
@@ -102,23 +118,19 @@ public class CgroupFs {
   /** mkdir; returns false when it already existed as a directory. */
   public boolean mkdir(Path dir) {
     try {
-      Files.createDirectory(dir);
+      sys.mkdir(dir.toString(), 0755);
       return true;
-    } catch (FileAlreadyExistsException e) {
-      if (Files.isDirectory(dir)) return false;
-      throw new FsException("mkdir " + dir + ": File exists", "File exists", e);
-    } catch (IOException e) {
-      String t = errorText(e);
-      throw new FsException("mkdir " + dir + ": " + t, t, e);
+    } catch (SyscallException e) {
+      if (e.errno() == Syscalls.EEXIST && Files.isDirectory(dir)) return false;
+      throw new FsException("mkdir " + dir + ": " + e.errorText(), e.errno(), e.errorText(), e);
     }
   }
 
   public void rmdir(Path dir) {
     try {
-      Files.delete(dir);
-    } catch (IOException e) {
-      String t = errorText(e);
-      throw new FsException("rmdir " + dir + ": " + t, t, e);
+      sys.rmdir(dir.toString());
+    } catch (SyscallException e) {
+      throw new FsException("rmdir " + dir + ": " + e.errorText(), e.errno(), e.errorText(), e);
     }
   }
 
@@ -131,7 +143,7 @@ public class CgroupFs {
       }
     } catch (IOException e) {
       String t = errorText(e);
-      throw new FsException("list " + dir + ": " + t, t, e);
+      throw new FsException("list " + dir + ": " + t, errno(e), t, e);
     }
     out.sort(null);
     return out;

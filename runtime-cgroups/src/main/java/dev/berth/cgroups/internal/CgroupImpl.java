@@ -28,6 +28,7 @@ final class CgroupImpl implements Cgroup {
   private final Optional<Path> unified;
   private volatile Resources resources;
   private volatile boolean removed;
+  private boolean oomUnregistered;
   private final OomWatcher.Entry oomEntry;
 
   CgroupImpl(BaseDriver driver, String name, List<V1Dir> v1, Optional<Path> unified, Resources resources) {
@@ -56,6 +57,11 @@ final class CgroupImpl implements Cgroup {
   @Override
   public Resources resources() {
     return resources;
+  }
+
+  /** Records the limits a driver applied at creation. */
+  void applied(Resources r) {
+    this.resources = r;
   }
 
   @Override
@@ -201,12 +207,16 @@ final class CgroupImpl implements Cgroup {
     return v1Freezer().flatMap(driver.fs::readIfExists).map(s -> s.trim().equals("FROZEN")).orElse(false);
   }
 
+  /**
+   * Kills every process without ever signalling a pid that is not the cgroup's: {@code cgroup.kill}
+   * where the kernel has it (5.14), which kills by cgroup membership; otherwise the cgroup is frozen
+   * first, so that no member can exit (and its pid be reused) or fork between reading
+   * {@code cgroup.procs} and the kill, then thawed so the frozen members can die.
+   */
   @Override
   public void killAll() {
     if (removed) return;
     long deadline = System.currentTimeMillis() + driver.timeoutMillis();
-    Optional<Path> kill = unified.map(d -> d.resolve("cgroup.kill")).filter(driver.fs::exists);
-    boolean first = true;
     long sleep = 1;
     while (true) {
       Set<Long> pids = pids();
@@ -215,25 +225,40 @@ final class CgroupImpl implements Cgroup {
         throw new CgroupException("kill cgroup " + name + ": processes " + pids + " still present after "
             + driver.timeoutMillis() + " ms");
       }
-      if (kill.isPresent() && first) {
-        driver.fs.write(kill.get(), "1");
-      } else {
-        for (long pid : pids) {
-          try {
-            driver.sys.kill(pid, Syscalls.SIGKILL);
-          } catch (SyscallException e) {
-            throw new CgroupException("kill " + pid + " of cgroup " + name + ": " + e.getMessage(), e);
-          }
-        }
-        // A v1-frozen task only dies once thawed.
-        v1Freezer().ifPresent(f -> {
-          String st = driver.fs.readIfExists(f).orElse("THAWED").trim();
-          if (!st.equals("THAWED")) driver.fs.write(f, "THAWED");
-        });
-      }
-      first = false;
+      killOnce();
       BaseDriver.sleep(sleep);
       sleep = Math.min(50, sleep * 2);
+    }
+  }
+
+  /** One round of killing every member. */
+  private void killOnce() {
+    Optional<Path> kill = unified.map(d -> d.resolve("cgroup.kill")).filter(driver.fs::exists);
+    if (kill.isPresent()) {
+      driver.fs.write(kill.get(), "1");
+    } else {
+      killFrozen();
+    }
+  }
+
+  private void killFrozen() {
+    boolean canFreeze = v2Freeze().isPresent() || v1Freezer().isPresent();
+    if (canFreeze) {
+      setFrozen(true);
+    }
+    try {
+      // Frozen, the members cannot exit, so every pid read here is still theirs.
+      for (long pid : pids()) {
+        try {
+          driver.sys.kill(pid, Syscalls.SIGKILL);
+        } catch (SyscallException e) {
+          throw new CgroupException("kill " + pid + " of cgroup " + name + ": " + e.getMessage(), e);
+        }
+      }
+    } finally {
+      if (canFreeze) {
+        setFrozen(false); // a frozen task only dies once thawed
+      }
     }
   }
 
@@ -252,6 +277,12 @@ final class CgroupImpl implements Cgroup {
     return driver.watcher.addListener(oomEntry, listener);
   }
 
+  /**
+   * Kills what is left, then removes every directory, leaf first. Each directory gone is gone for
+   * good; when the kernel refuses one (EBUSY past the deadline, or another error) the exception
+   * names it and what is in it, and a later call tries again. Only a complete removal marks the
+   * cgroup removed.
+   */
   @Override
   public void remove() {
     if (removed) return;
@@ -265,13 +296,14 @@ final class CgroupImpl implements Cgroup {
           BaseDriver.LOG.warn("{}", e.getMessage());
         }
       }
-      if (oomEntry != null) {
+      if (oomEntry != null && !oomUnregistered) {
         try {
           oomEntry.check();
         } catch (RuntimeException e) {
           BaseDriver.LOG.debug("final OOM check of {}: {}", name, e.toString());
         }
         driver.watcher.unregister(oomEntry);
+        oomUnregistered = true;
       }
       List<String> failures = new ArrayList<>();
       for (Path dir : paths()) {
@@ -288,10 +320,10 @@ final class CgroupImpl implements Cgroup {
               failures.add(e.getMessage() + " (after " + attempts + " attempts; processes: " + pidsIn(dir) + ")");
               break;
             }
-            for (long pid : pidsIn(dir)) {
+            if (!pidsIn(dir).isEmpty()) {
               try {
-                driver.sys.kill(pid, Syscalls.SIGKILL);
-              } catch (SyscallException ignored) {
+                killOnce();
+              } catch (CgroupException ignored) {
                 // reported through the failure below if it persists
               }
             }
@@ -300,10 +332,10 @@ final class CgroupImpl implements Cgroup {
           }
         }
       }
-      removed = true;
       if (!failures.isEmpty()) {
         throw new CgroupException("remove cgroup " + name + ": " + String.join("; ", failures));
       }
+      removed = true;
     }
   }
 

@@ -6,6 +6,7 @@ import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.DeviceRule;
 import dev.berth.cgroups.DeviceThrottle;
 import dev.berth.cgroups.Resources;
 import dev.berth.cgroups.internal.CgroupFs.FsException;
@@ -53,6 +54,11 @@ public final class CgroupV1Driver extends BaseDriver {
     return out;
   }
 
+  @Override
+  public boolean devicePolicySupported() {
+    return layout.hierarchy("devices").isPresent() || unifiedParent.isPresent();
+  }
+
   private Optional<Path> ownDir(String controller) {
     return layout.hierarchy(controller).map(V1Hierarchy::ownDir);
   }
@@ -73,6 +79,9 @@ public final class CgroupV1Driver extends BaseDriver {
         "memory limits");
     need(out, r.ioWeight().isPresent() || !r.deviceThrottles().isEmpty(), "blkio", "io.weight/io.max");
     need(out, r.pidsMax().isPresent(), "pids", "pids.max");
+    if (!r.devices().isEmpty() && layout.hierarchy("devices").isEmpty() && unifiedParent.isEmpty()) {
+      out.add("devices (neither the v1 'devices' controller nor a cgroup v2 hierarchy for a device program is mounted)");
+    }
     if (r.memorySwap().isPresent()) {
       ownDir("memory").filter(d -> !fs.exists(d.resolve("memory.memsw.limit_in_bytes"))).ifPresent(d -> out.add(
           "memory.swap (" + d + "/memory.memsw.limit_in_bytes does not exist: swap accounting is off;"
@@ -101,11 +110,6 @@ public final class CgroupV1Driver extends BaseDriver {
           + String.join("; ", bad));
     }
     CgroupImpl cg = handle(name, false, joinedControllers(r));
-    for (Path p : cg.paths()) {
-      if (fs.exists(p)) {
-        throw new CgroupException("mkdir " + p + ": File exists (a cgroup named " + name + " already exists)");
-      }
-    }
     List<Path> made = new ArrayList<>();
     try {
       synchronized (this) {
@@ -117,11 +121,15 @@ public final class CgroupV1Driver extends BaseDriver {
         }
       }
       for (Path p : cg.paths()) {
-        fs.mkdir(p);
+        if (!fs.mkdir(p)) {
+          // mkdir is the claim: whoever created the directory owns it, a second creator must not proceed
+          throw new CgroupException("mkdir " + p + ": File exists (a cgroup named " + name + " already exists)");
+        }
         made.add(p);
         onParentCreated(p);
       }
       applyLimits(cg, r);
+      cg.applied(r);
     } catch (RuntimeException e) {
       for (int i = made.size() - 1; i >= 0; i--) {
         try {
@@ -162,6 +170,9 @@ public final class CgroupV1Driver extends BaseDriver {
     }
     if (r.pidsMax().isPresent()) {
       c.add("pids");
+    }
+    if (!r.devices().isEmpty()) {
+      c.add("devices");
     }
     return c;
   }
@@ -261,6 +272,18 @@ public final class CgroupV1Driver extends BaseDriver {
       t.writeIops().ifPresent(v -> fs.write(d.resolve("blkio.throttle.write_iops_device"), dev + v));
     }
     r.pidsMax().ifPresent(v -> fs.write(cg.v1Dir("pids").orElseThrow().resolve("pids.max"), CgroupConversions.pidsMax(v)));
+    if (!r.devices().isEmpty()) {
+      Optional<Path> devices = cg.v1Dir("devices");
+      if (devices.isPresent()) {
+        List<DeviceRule> before = cg.resources().devices();
+        DevicePolicy from = before.isEmpty() ? null : DevicePolicy.of(before);
+        for (String[] w : DevicePolicy.of(r.devices()).v1Writes(from)) {
+          fs.write(devices.get().resolve(w[0]), w[1]);
+        }
+      } else {
+        attachDeviceProgram(cg.name(), cg.unifiedPath().orElseThrow(), r.devices());
+      }
+    }
   }
 
   @Override

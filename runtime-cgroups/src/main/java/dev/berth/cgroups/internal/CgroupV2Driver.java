@@ -41,6 +41,11 @@ public final class CgroupV2Driver extends BaseDriver {
     return List.of(parentDir);
   }
 
+  @Override
+  public boolean devicePolicySupported() {
+    return true; // a BPF_PROG_TYPE_CGROUP_DEVICE program on the container's directory
+  }
+
   /** Controllers the limits need (v2 names), in a stable order. */
   static Set<String> requiredControllers(Resources r) {
     Set<String> c = new LinkedHashSet<>();
@@ -61,14 +66,14 @@ public final class CgroupV2Driver extends BaseDriver {
   public Cgroup create(String name, Resources r) {
     Drivers.checkName("name", name);
     Path leaf = parentDir.resolve(name);
-    if (fs.exists(leaf)) {
-      throw new CgroupException("mkdir " + leaf + ": File exists (a cgroup named " + name + " already exists)");
-    }
     synchronized (this) {
       mkdirs(parentDir, floor(mount, layout.unifiedOwnPath()));
       enableControllers(requiredControllers(r));
     }
-    fs.mkdir(leaf);
+    if (!fs.mkdir(leaf)) {
+      // mkdir is the claim: whoever created the directory owns it, a second creator must not proceed
+      throw new CgroupException("mkdir " + leaf + ": File exists (a cgroup named " + name + " already exists)");
+    }
     CgroupImpl cg = new CgroupImpl(this, name, List.of(), Optional.of(leaf), r);
     try {
       applyLimits(cg, r);
@@ -169,7 +174,7 @@ public final class CgroupV2Driver extends BaseDriver {
         try {
           fs.write(leaf.resolve("cgroup.procs"), pid);
         } catch (FsException e) {
-          if (!e.errorText().equals("No such process")) throw e;
+          if (e.errno() != Syscalls.ESRCH) throw e;
         }
       }
     }
@@ -240,6 +245,7 @@ public final class CgroupV2Driver extends BaseDriver {
     for (DeviceThrottle t : r.deviceThrottles()) write(d, "io.max", CgroupConversions.ioMaxLine(t));
     r.pidsMax().ifPresent(v -> write(d, "pids.max", CgroupConversions.pidsMax(v)));
     for (Map.Entry<String, String> e : r.unified().entrySet()) write(d, e.getKey(), e.getValue());
+    if (!r.devices().isEmpty()) attachDeviceProgram(cg.name(), d, r.devices());
   }
 
   @Override

@@ -17,7 +17,7 @@ public final class Drivers {
   private Drivers() {}
 
   public static CgroupDriver detect(CgroupDriver.Options options) {
-    return create(options, LinuxSyscalls.get(), new CgroupFs());
+    return create(options, LinuxSyscalls.get(), new CgroupFs(LinuxSyscalls.get()));
   }
 
   public static CgroupDriver create(CgroupDriver.Options options, Syscalls sys, CgroupFs fs) {

@@ -25,9 +25,9 @@ import java.util.Set;
  */
 public record HostLayout(CgroupMode mode, Optional<Path> unifiedMount, String unifiedOwnPath, List<V1Hierarchy> v1) {
 
-  /** The v1 controllers Berth uses (devices is the core's business, name=systemd is left alone). */
+  /** The v1 controllers Berth uses (name=systemd is left alone). */
   public static final List<String> V1_CONTROLLERS =
-      List.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "freezer");
+      List.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "freezer", "devices");
 
   private static final String HOST_CGROUP_ROOT = "/sys/fs/cgroup";
 

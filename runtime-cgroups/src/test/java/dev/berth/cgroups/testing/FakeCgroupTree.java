@@ -33,7 +33,7 @@ public final class FakeCgroupTree extends CgroupFs {
   public final Path root;
   public final Path cgroupRoot;
   public final Path procRoot;
-  public final FakeSyscalls sys = new FakeSyscalls();
+  public final FakeSyscalls sys;
   /** "path=value" for every write, relative to the cgroup root. */
   public final List<String> writes = Collections.synchronizedList(new ArrayList<>());
   /** file (relative to cgroup root) → error text: the next writes to it fail. */
@@ -41,6 +41,12 @@ public final class FakeCgroupTree extends CgroupFs {
   private final Set<Path> v2Roots = new LinkedHashSet<>();
 
   private FakeCgroupTree(Path root) {
+    this(root, new FakeSyscalls());
+  }
+
+  private FakeCgroupTree(Path root, FakeSyscalls sys) {
+    super(sys);
+    this.sys = sys;
     this.root = root;
     this.cgroupRoot = root.resolve("sys/fs/cgroup");
     this.procRoot = root.resolve("proc");
@@ -258,6 +264,11 @@ public final class FakeCgroupTree extends CgroupFs {
         case "freezer":
           f.put("freezer.state", "THAWED\n");
           break;
+        case "devices":
+          f.put("devices.allow", "");
+          f.put("devices.deny", "");
+          f.put("devices.list", "a *:* rwm\n");
+          break;
         default:
           break;
       }
@@ -282,7 +293,20 @@ public final class FakeCgroupTree extends CgroupFs {
   }
 
   private FsException fail(Path file, String value, String errorText) {
-    return new FsException("write " + file + " \"" + value + "\": " + errorText, errorText, null);
+    return new FsException("write " + file + " \"" + value + "\": " + errorText, errnoOf(errorText), errorText, null);
+  }
+
+  /** The errno a test's error text stands for (tests script failures by the kernel's English text). */
+  private static int errnoOf(String errorText) {
+    switch (errorText) {
+      case "Device or resource busy": return Syscalls.EBUSY;
+      case "No such file or directory": return Syscalls.ENOENT;
+      case "No such process": return Syscalls.ESRCH;
+      case "Permission denied": return Syscalls.EACCES;
+      case "Invalid argument": return Syscalls.EINVAL;
+      case "Operation not permitted": return Syscalls.EPERM;
+      default: return 0;
+    }
   }
 
   /** Removes a pid from every cgroup.procs of the tree (the process died). */
@@ -350,7 +374,10 @@ public final class FakeCgroupTree extends CgroupFs {
         return;
       }
       case "cgroup.kill":
-        put(dir.resolve("cgroup.procs"), "");
+        // the members die, so they leave every hierarchy
+        for (String pid : slurp(dir.resolve("cgroup.procs")).split("\n")) {
+          if (!pid.isBlank()) dropPid(Long.parseLong(pid.trim()));
+        }
         return;
       case "cgroup.freeze":
         put(file, value.trim() + "\n");
@@ -375,20 +402,24 @@ public final class FakeCgroupTree extends CgroupFs {
     return created;
   }
 
+  /** Runs before every rmdir; may throw to script a kernel refusal. */
+  public volatile java.util.function.Consumer<Path> rmdirHook = dir -> {};
+
   @Override
   public synchronized void rmdir(Path dir) {
+    rmdirHook.accept(dir);
     if (!Files.isDirectory(dir)) {
       super.rmdir(dir); // ENOENT
       return;
     }
     Path procs = dir.resolve("cgroup.procs");
     if (Files.exists(procs) && !slurp(procs).isBlank()) {
-      throw new FsException("rmdir " + dir + ": Device or resource busy", "Device or resource busy", null);
+      throw new FsException("rmdir " + dir + ": Device or resource busy", Syscalls.EBUSY, "Device or resource busy", null);
     }
     try (Stream<Path> s = Files.list(dir)) {
       for (Path p : s.collect(Collectors.toList())) {
         if (Files.isDirectory(p)) {
-          throw new FsException("rmdir " + dir + ": Device or resource busy", "Device or resource busy", null);
+          throw new FsException("rmdir " + dir + ": Device or resource busy", Syscalls.EBUSY, "Device or resource busy", null);
         }
       }
     } catch (IOException e) {

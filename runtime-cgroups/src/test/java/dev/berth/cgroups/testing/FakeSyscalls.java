@@ -1,9 +1,15 @@
 package dev.berth.cgroups.testing;
 
+import dev.berth.cgroups.internal.CgroupFs;
 import dev.berth.cgroups.internal.linux.SyscallException;
 import dev.berth.cgroups.internal.linux.Syscalls;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -100,5 +106,98 @@ public final class FakeSyscalls implements Syscalls {
   @Override
   public void close(int fd) {
     calls.add("close " + fd);
+  }
+
+  // File operations act on the fake tree's temp dir, with NIO's exception types mapped to errno.
+
+  @Override
+  public void mkdir(String path, int mode) {
+    try {
+      Files.createDirectory(Path.of(path));
+    } catch (IOException e) {
+      throw errno("mkdir(" + path + ")", e);
+    }
+  }
+
+  @Override
+  public void rmdir(String path) {
+    try {
+      Files.delete(Path.of(path));
+    } catch (IOException e) {
+      throw errno("rmdir(" + path + ")", e);
+    }
+  }
+
+  @Override
+  public void writeFile(String path, byte[] data) {
+    Path p = Path.of(path);
+    try {
+      if (!Files.isRegularFile(p)) throw new NoSuchFileException(path); // cgroupfs never creates files
+      Files.write(p, data, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw errno("write(" + path + ")", e);
+    }
+  }
+
+  private static SyscallException errno(String call, IOException e) {
+    return new SyscallException(call, CgroupFs.errno(e), CgroupFs.errorText(e));
+  }
+
+  /** Device programs attached per cgroup directory fd's path, newest last. */
+  public final Map<String, List<byte[]>> devicePrograms = Collections.synchronizedMap(new HashMap<>());
+  private final Map<Integer, String> dirFds = new HashMap<>();
+  private final Map<Integer, byte[]> progFds = new HashMap<>();
+  private int nextFd = 100;
+
+  @Override
+  public synchronized int openDirectory(String path) {
+    calls.add("open " + path);
+    int fd = nextFd++;
+    dirFds.put(fd, path);
+    return fd;
+  }
+
+  @Override
+  public synchronized int bpfProgLoad(int progType, byte[] insns, String license) {
+    calls.add("bpf_prog_load " + progType + " " + insns.length / 8);
+    int fd = nextFd++;
+    progFds.put(fd, insns);
+    return fd;
+  }
+
+  @Override
+  public synchronized void bpfProgAttach(int targetFd, int progFd, int attachType, int flags) {
+    calls.add("bpf_prog_attach " + dirFds.get(targetFd) + " " + attachType + " " + flags);
+    devicePrograms.computeIfAbsent(dirFds.get(targetFd), k -> new ArrayList<>()).add(progFds.get(progFd));
+  }
+
+  @Override
+  public synchronized void bpfProgDetach(int targetFd, int progFd, int attachType) {
+    calls.add("bpf_prog_detach " + dirFds.get(targetFd));
+    devicePrograms.get(dirFds.get(targetFd)).remove(progFds.get(progFd));
+  }
+
+  @Override
+  public synchronized int[] bpfProgQuery(int targetFd, int attachType) {
+    List<byte[]> attached = devicePrograms.getOrDefault(dirFds.get(targetFd), List.of());
+    int[] ids = new int[attached.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = System.identityHashCode(attached.get(i));
+    }
+    return ids;
+  }
+
+  @Override
+  public synchronized int bpfProgGetFdById(int id) {
+    for (List<byte[]> progs : devicePrograms.values()) {
+      for (byte[] p : progs) {
+        if (System.identityHashCode(p) == id) {
+          int fd = nextFd++;
+          progFds.put(fd, p);
+          return fd;
+        }
+      }
+    }
+    throw new SyscallException("bpf(BPF_PROG_GET_FD_BY_ID, " + id + ")", ENOENT, "No such file or directory");
   }
 }

@@ -13,6 +13,21 @@ public final class LinuxSyscalls implements Syscalls {
   private static final int IN_NONBLOCK = 0x800;
   private static final int IN_CLOEXEC = 0x80000;
   private static final short POLLIN = 1;
+  private static final int O_WRONLY = 1;
+  private static final int O_TRUNC = 01000;
+  private static final int O_CLOEXEC = 02000000;
+  /** O_DIRECTORY differs between architectures (040000 means O_DIRECT on x86_64). */
+  private static final int O_DIRECTORY = isAarch64() ? 040000 : 0200000;
+  /** bpf(2): 321 on x86_64, 280 on aarch64 (asm-generic). */
+  private static final long SYS_BPF = isAarch64() ? 280 : 321;
+  private static final int BPF_PROG_LOAD = 5;
+  private static final int BPF_PROG_ATTACH = 8;
+  private static final int BPF_PROG_DETACH = 9;
+  private static final int BPF_PROG_GET_FD_BY_ID = 13;
+  private static final int BPF_PROG_QUERY = 16;
+  /** Bytes of union bpf_attr passed: more than any command here uses; the kernel wants the tail zero. */
+  private static final int BPF_ATTR_SIZE = 128;
+  private static final int VERIFIER_LOG_SIZE = 64 * 1024;
 
   interface LibC extends Library {
     int statfs(String path, Pointer buf);
@@ -23,6 +38,11 @@ public final class LinuxSyscalls implements Syscalls {
     int poll(Pointer fds, NativeLong nfds, int timeout);
     NativeLong read(int fd, byte[] buf, NativeLong count);
     int close(int fd);
+    int open(String path, int flags);
+    NativeLong write(int fd, byte[] buf, NativeLong count);
+    int mkdir(String path, int mode);
+    int rmdir(String path);
+    NativeLong syscall(NativeLong number, int cmd, Pointer attr, int size);
     String strerror(int errnum);
   }
 
@@ -121,5 +141,126 @@ public final class LinuxSyscalls implements Syscalls {
   @Override
   public void close(int fd) {
     libc.close(fd);
+  }
+
+  @Override
+  public void mkdir(String path, int mode) {
+    if (libc.mkdir(path, mode) != 0) throw fail("mkdir(" + path + ")");
+  }
+
+  @Override
+  public void rmdir(String path) {
+    if (libc.rmdir(path) != 0) throw fail("rmdir(" + path + ")");
+  }
+
+  @Override
+  public void writeFile(String path, byte[] data) {
+    int fd = libc.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) throw fail("open(" + path + ")");
+    try {
+      long n;
+      do {
+        n = libc.write(fd, data, new NativeLong(data.length)).longValue();
+      } while (n < 0 && Native.getLastError() == EINTR);
+      if (n < 0) throw fail("write(" + path + ")");
+      if (n != data.length) {
+        // cgroupfs takes a value in one write or not at all: a short write means it was refused
+        throw new SyscallException("write(" + path + ")", 0, "short write (" + n + " of " + data.length + " bytes)");
+      }
+    } finally {
+      libc.close(fd);
+    }
+  }
+
+  @Override
+  public int openDirectory(String path) {
+    int fd = libc.open(path, O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw fail("open(" + path + ")");
+    return fd;
+  }
+
+  private long bpf(int cmd, Memory attr) {
+    return libc.syscall(new NativeLong(SYS_BPF), cmd, attr, BPF_ATTR_SIZE).longValue();
+  }
+
+  @Override
+  public int bpfProgLoad(int progType, byte[] insns, String license) {
+    try (Memory attr = new Memory(BPF_ATTR_SIZE); Memory code = new Memory(insns.length);
+        Memory lic = new Memory(license.length() + 1); Memory log = new Memory(VERIFIER_LOG_SIZE)) {
+      attr.clear();
+      code.write(0, insns, 0, insns.length);
+      lic.setString(0, license, "US-ASCII");
+      log.clear();
+      attr.setInt(0, progType);
+      attr.setInt(4, insns.length / 8);
+      attr.setLong(8, Pointer.nativeValue(code));
+      attr.setLong(16, Pointer.nativeValue(lic));
+      // Without a log the first try, as loaders do: asking for one costs the verifier time.
+      long fd = bpf(BPF_PROG_LOAD, attr);
+      if (fd >= 0) return (int) fd;
+      attr.setInt(24, 1); // log_level
+      attr.setInt(28, VERIFIER_LOG_SIZE);
+      attr.setLong(32, Pointer.nativeValue(log));
+      fd = bpf(BPF_PROG_LOAD, attr);
+      if (fd >= 0) return (int) fd;
+      String call = "bpf(BPF_PROG_LOAD, " + insns.length / 8 + " instructions)";
+      SyscallException e = fail(call);
+      String verifier = log.getString(0, "US-ASCII").trim();
+      if (verifier.isEmpty()) throw e;
+      throw new SyscallException(call, e.errno(), e.errorText() + "; verifier: " + verifier.replace('\n', ' '));
+    }
+  }
+
+  @Override
+  public void bpfProgAttach(int targetFd, int progFd, int attachType, int flags) {
+    try (Memory attr = new Memory(BPF_ATTR_SIZE)) {
+      attr.clear();
+      attr.setInt(0, targetFd);
+      attr.setInt(4, progFd);
+      attr.setInt(8, attachType);
+      attr.setInt(12, flags);
+      if (bpf(BPF_PROG_ATTACH, attr) < 0) throw fail("bpf(BPF_PROG_ATTACH, cgroup fd " + targetFd + ")");
+    }
+  }
+
+  @Override
+  public void bpfProgDetach(int targetFd, int progFd, int attachType) {
+    try (Memory attr = new Memory(BPF_ATTR_SIZE)) {
+      attr.clear();
+      attr.setInt(0, targetFd);
+      attr.setInt(4, progFd);
+      attr.setInt(8, attachType);
+      if (bpf(BPF_PROG_DETACH, attr) < 0) throw fail("bpf(BPF_PROG_DETACH, cgroup fd " + targetFd + ")");
+    }
+  }
+
+  @Override
+  public int[] bpfProgQuery(int targetFd, int attachType) {
+    int capacity = 64; // BPF_CGROUP_MAX_PROGS
+    try (Memory attr = new Memory(BPF_ATTR_SIZE); Memory ids = new Memory(4L * capacity)) {
+      attr.clear();
+      attr.setInt(0, targetFd);
+      attr.setInt(4, attachType);
+      attr.setLong(16, Pointer.nativeValue(ids));
+      attr.setInt(24, capacity);
+      if (bpf(BPF_PROG_QUERY, attr) < 0) throw fail("bpf(BPF_PROG_QUERY, cgroup fd " + targetFd + ")");
+      return ids.getIntArray(0, attr.getInt(24));
+    }
+  }
+
+  @Override
+  public int bpfProgGetFdById(int id) {
+    try (Memory attr = new Memory(BPF_ATTR_SIZE)) {
+      attr.clear();
+      attr.setInt(0, id);
+      long fd = bpf(BPF_PROG_GET_FD_BY_ID, attr);
+      if (fd < 0) throw fail("bpf(BPF_PROG_GET_FD_BY_ID, " + id + ")");
+      return (int) fd;
+    }
+  }
+
+  private static boolean isAarch64() {
+    String arch = System.getProperty("os.arch");
+    return arch.equals("aarch64") || arch.equals("arm64");
   }
 }

@@ -10,7 +10,21 @@ public interface Syscalls {
   long TMPFS_MAGIC = 0x01021994L;
 
   int SIGKILL = 9;
+  int EPERM = 1;
+  int ENOENT = 2;
   int ESRCH = 3;
+  int EACCES = 13;
+  int EBUSY = 16;
+  int EEXIST = 17;
+  int EINVAL = 22;
+  int ENOTEMPTY = 39;
+
+  /** {@code BPF_PROG_TYPE_CGROUP_DEVICE}. */
+  int BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+  /** {@code BPF_CGROUP_DEVICE} attach type. */
+  int BPF_CGROUP_DEVICE = 6;
+  /** Several programs may run for one cgroup (a parent's and ours; systemd attaches this way too). */
+  int BPF_F_ALLOW_MULTI = 2;
   int IN_MODIFY = 0x00000002;
   int IN_IGNORED = 0x00008000;
 
@@ -34,4 +48,34 @@ public interface Syscalls {
   int read(int fd, byte[] buf);
 
   void close(int fd);
+
+  /** {@code mkdir(path, mode)}. */
+  void mkdir(String path, int mode);
+
+  /** {@code rmdir(path)}. */
+  void rmdir(String path);
+
+  /** One {@code write(2)} of all of {@code data} to an existing file opened {@code O_WRONLY|O_TRUNC}. */
+  void writeFile(String path, byte[] data);
+
+  /** {@code open(path, O_RDONLY|O_DIRECTORY|O_CLOEXEC)}: a cgroup directory as a BPF attach target. */
+  int openDirectory(String path);
+
+  /**
+   * {@code bpf(BPF_PROG_LOAD)}: returns the program's fd. A verifier rejection throws with the
+   * verifier's log in the message.
+   */
+  int bpfProgLoad(int progType, byte[] insns, String license);
+
+  /** {@code bpf(BPF_PROG_ATTACH)} of a program to the cgroup directory {@code targetFd}. */
+  void bpfProgAttach(int targetFd, int progFd, int attachType, int flags);
+
+  /** {@code bpf(BPF_PROG_DETACH)}. */
+  void bpfProgDetach(int targetFd, int progFd, int attachType);
+
+  /** {@code bpf(BPF_PROG_QUERY)}: ids of the programs attached to the cgroup itself (not inherited). */
+  int[] bpfProgQuery(int targetFd, int attachType);
+
+  /** {@code bpf(BPF_PROG_GET_FD_BY_ID)}. */
+  int bpfProgGetFdById(int id);
 }
