@@ -8,11 +8,16 @@
  *   argv[1]    N, the highest fd to keep; everything above is closed first
  *
  * Protocol (one packet per message; see docs/architecture.md for the diagram):
- *   JVM -> monitor  plan            "BRT1" u32 version u32 nops, ops...
+ *   JVM -> monitor  u32 length, then the plan "BRT1" u32 version u32 nops, ops...,
+ *                   split over packets of at most PLAN_CHUNK bytes (a plan may exceed
+ *                   what one socket packet holds: large argv and environments)
  *   monitor -> JVM  'C' u32 pid     container init cloned (host pid)
  *   JVM -> monitor  'G'             host-side setup done, go
- *   monitor -> JVM  'X'             target exec'd (CLOEXEC error pipe closed)
+ *   monitor -> JVM  'X'             target exec'd: it announced the exec and the CLOEXEC
+ *                                   error pipe closed without an error after it
  *              or   'E' u32 op i32 errno operand    first failing op
+ *              or   'K' i32 status  the container ended during setup, before the exec
+ *                                   (killed: by the OOM killer, a signal, ...)
  *   monitor -> JVM  'W' i32 status  target's wait status (after it ended)
  *
  * Op 0 (CLONE) runs in the monitor; every later op runs in the container init.
@@ -39,6 +44,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -97,8 +103,12 @@ enum {
     OP_SETSID = 28,      /* - */
     OP_UMASK = 29,       /* u64 mask */
     OP_PDEATHSIG = 30,   /* u64 signal sent to init when the monitor dies */
+    OP_CHOWN = 31,       /* str path (in root), u64 uid, u64 gid: the node itself, never a symlink's target */
 };
-enum { F_OPTIONAL = 1 }; /* op flag: ENOENT is not an error */
+enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
+       F_KEEP_FLAGS = 2  /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */ };
+enum { EXEC_NEXT = 0xffffffffu };  /* error-pipe record index: the target is about to exec */
+enum { PLAN_CHUNK = 65536, PLAN_MAX = 64 << 20 };
 enum { RESOLVE_PLAIN = 0, RESOLVE_ROOT = 1, RESOLVE_ROOT_NOSYMLINKS = 2 };
 
 struct arg { uint32_t len; const char *p; };
@@ -226,6 +236,13 @@ static int do_mount(const struct op *o) {
     const char *src = S(o, 0), *dst = S(o, 1), *fs = S(o, 2), *data = S(o, 4);
     unsigned long flags = (unsigned long)U(o, 3);
     uint64_t resolve = U(o, 5);
+    if (o->flags & F_KEEP_FLAGS) {
+        struct statvfs sv;
+        if (statvfs(dst, &sv) < 0) return -1;
+        /* glibc's ST_* equal the MS_* values for these */
+        flags |= sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_SYNCHRONOUS | ST_MANDLOCK
+                              | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+    }
     if (resolve == RESOLVE_PLAIN)
         return mount(*src ? src : NULL, dst, *fs ? fs : NULL, flags, *data ? data : NULL);
     int fd = open_in_root(dst, O_PATH, resolve == RESOLVE_ROOT_NOSYMLINKS);
@@ -329,6 +346,9 @@ static int do_exec(const struct op *o) {
     for (uint64_t i = 0; i < argc; i++) argv[i] = (char *)S(o, (uint32_t)(1 + i));
     for (uint32_t i = (uint32_t)(1 + argc), j = 0; i < o->nargs; i++, j++) envp[j] = (char *)S(o, i);
     environ = envp;                        /* execvp searches the container's PATH */
+    char rec[12];                          /* "exec next": EOF after this, with no error, means exec'd */
+    put32(rec, EXEC_NEXT); put32(rec + 4, 0); put32(rec + 8, 0);
+    if (write(errfd, rec, sizeof rec) != (ssize_t)sizeof rec) return -1;
     execvp(argv[0], argv);
     return -1;
 }
@@ -356,6 +376,12 @@ _Noreturn static void run(uint32_t i) {
             char leaf[NAME_MAX + 1];
             int dfd = open_parent(S(o, 0), leaf, sizeof leaf);
             r = dfd < 0 ? -1 : mknodat(dfd, leaf, (mode_t)U(o, 1), makedev(U(o, 2), U(o, 3)));
+            if (dfd >= 0) { int e = errno; close(dfd); errno = e; }
+            break; }
+        case OP_CHOWN: {
+            char leaf[NAME_MAX + 1];
+            int dfd = open_parent(S(o, 0), leaf, sizeof leaf);
+            r = dfd < 0 ? -1 : fchownat(dfd, leaf, (uid_t)U(o, 1), (gid_t)U(o, 2), AT_SYMLINK_NOFOLLOW);
             if (dfd >= 0) { int e = errno; close(dfd); errno = e; }
             break; }
         case OP_SYMLINK: {
@@ -427,16 +453,67 @@ static int send_error(uint32_t index, int err, const char *operand, size_t n) {
 
 struct clone_args_ { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
 
+/* Closes every fd above keep: fds the JVM holds without CLOEXEC must never reach the container.
+ * close_range (5.9) does it in one call; older kernels list /proc/self/fd, which names every open
+ * fd however high, and only without /proc is every number below the fd limit tried. */
+static void close_fds_above(int keep) {
+#ifndef BERTH_INIT_NO_CLOSE_RANGE            /* test build: exercises the fallback on any kernel */
+    if (syscall(SYS_close_range, keep + 1, ~0U, 0) == 0) return;
+#endif
+    for (;;) {
+        int d = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d < 0) break;
+        int closed = 0;
+        char buf[4096]; long n;
+        while ((n = syscall(SYS_getdents64, d, buf, sizeof buf)) > 0) {
+            for (long off = 0; off < n;) {
+                struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *e =
+                    (void *)(buf + off);
+                off += e->reclen;
+                int fd = atoi(e->name);            /* "." and ".." give 0 */
+                if (fd > keep && fd != d) { close(fd); closed++; }
+            }
+        }
+        close(d);
+        if (!closed) return;                   /* a second pass confirms nothing is left */
+    }
+    struct rlimit rl;
+    rlim_t limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (rl.rlim_max > rl.rlim_cur ? rl.rlim_max : rl.rlim_cur) : 65536;
+    if (limit > (1 << 20)) limit = 1 << 20;    /* the kernel's default nr_open */
+    for (rlim_t fd = (rlim_t)keep + 1; fd < limit; fd++) close((int)fd);
+}
+
+/* Receives the plan: a u32 length, then the bytes, over as many packets as it takes. */
+static char *receive_plan(size_t *len) {
+    static char pkt[PLAN_CHUNK];
+    ssize_t n = recv(3, pkt, sizeof pkt, MSG_TRUNC);
+    if (n < 4 || n > (ssize_t)sizeof pkt) return NULL;
+    uint32_t total; memcpy(&total, pkt, 4);
+    if (total > PLAN_MAX || (size_t)n - 4 > total) return NULL;
+    char *plan = malloc(total ? total : 1);
+    if (!plan) return NULL;
+    size_t got = (size_t)n - 4;
+    memcpy(plan, pkt + 4, got);
+    while (got < total) {
+        n = recv(3, plan + got, total - got < PLAN_CHUNK ? total - got : PLAN_CHUNK, MSG_TRUNC);
+        if (n <= 0 || (size_t)n > total - got) { free(plan); return NULL; }
+        got += (size_t)n;
+    }
+    *len = total;
+    return plan;
+}
+
 int main(int argc, char **argv) {
     int keep = argc > 1 ? atoi(argv[1]) : 3;
     if (keep < 3) keep = 3;
-    /* Fds the JVM holds without CLOEXEC must never reach the container. */
-    if (syscall(SYS_close_range, keep + 1, ~0U, 0) < 0)
-        for (int fd = keep + 1; fd < 65536; fd++) close(fd);
+    close_fds_above(keep);
+    /* A write to a pipe whose reader is gone (an init killed before go) must fail with EPIPE,
+     * not kill the monitor. Ignored dispositions survive exec: the target resets every signal. */
+    signal(SIGPIPE, SIG_IGN);
 
-    static char buf[1 << 20];
-    ssize_t n = recv(3, buf, sizeof buf, MSG_TRUNC);
-    if (n <= 0 || (size_t)n > sizeof buf || parse_plan(buf, (size_t)n) < 0 || ops[0].code != OP_CLONE) {
+    size_t planlen = 0;
+    char *buf = receive_plan(&planlen);
+    if (!buf || parse_plan(buf, planlen) < 0 || ops[0].code != OP_CLONE) {
         send_error(0, EINVAL, "plan", 4);
         return 1;
     }
@@ -473,17 +550,32 @@ int main(int argc, char **argv) {
     }
     close(gop[1]);
 
-    /* The error pipe reaches EOF when the target exec'd and init entered REAP. */
+    /* The error pipe reaches EOF when the target exec'd and init entered REAP, or when both died.
+     * Records: the target's "exec next" announcement, or an error (first one wins). */
     char rec[3072]; size_t got = 0; ssize_t r;
     while ((r = read(errp[0], rec + got, sizeof rec - got)) > 0) got += (size_t)r;
     close(errp[0]);
-    if (got >= 12) {
+    int announced = 0;
+    for (size_t at = 0; at + 12 <= got;) {
         uint32_t idx, err, len;
-        memcpy(&idx, rec, 4); memcpy(&err, rec + 4, 4); memcpy(&len, rec + 8, 4);
-        if (len > got - 12) len = (uint32_t)(got - 12);
+        memcpy(&idx, rec + at, 4); memcpy(&err, rec + at + 4, 4); memcpy(&len, rec + at + 8, 4);
+        if (len > got - at - 12) len = (uint32_t)(got - at - 12);
+        if (idx == EXEC_NEXT) { announced = 1; at += 12; continue; }
         syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
         waitpid((pid_t)pid, NULL, 0);
-        send_error(idx, (int)err, rec + 12, len);
+        send_error(idx, (int)err, rec + at + 12, len);
+        return 1;
+    }
+    if (!announced) {                          /* killed before it could exec: no error, no exec */
+        /* The init reaps a dead target and exits with its status; give it the time to, so
+         * that the report names what killed the container rather than this cleanup. */
+        int st = 0, tst;
+        struct pollfd done = { pidfd, POLLIN, 0 };
+        if (poll(&done, 1, 5000) != 1) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        waitpid((pid_t)pid, &st, 0);
+        if (read(stp[0], &tst, sizeof tst) == sizeof tst) st = tst; /* the target died first */
+        m[0] = 'K'; put32(m + 1, (uint32_t)st);
+        send_msg(m, 5);
         return 1;
     }
     m[0] = 'X';

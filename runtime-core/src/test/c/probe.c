@@ -72,13 +72,8 @@ static void on_signal(int s) { got = s; }
 
 static void msleep(long ms) { struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 }; while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {} }
 
-int main(int argc, char **argv) {
-    const char *self = strrchr(argv[0], '/'); self = self ? self + 1 : argv[0];
-    if (!strcmp(self, "true")) return 0;
-    if (!strcmp(self, "false")) return 1;
-    if (argc < 2) { fprintf(stderr, "usage: probe CMD [ARGS]\n"); return 2; }
+static int run(int argc, char **argv) {
     const char *cmd = argv[1];
-    setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(cmd, "hello")) {
         char h[256] = ""; gethostname(h, sizeof h);
         char cwd[512] = ""; if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "?");
@@ -154,6 +149,39 @@ int main(int argc, char **argv) {
         printf("got %d\n", (int)got);
         return 100 + got;
     }
+    if (!strcmp(cmd, "mknod") && argc > 5) {    /* mknod PATH b|c MAJOR MINOR */
+        mode_t kind = argv[3][0] == 'b' ? S_IFBLK : S_IFCHR;
+        if (mknod(argv[2], kind | 0666, makedev(atoi(argv[4]), atoi(argv[5]))) < 0) {
+            printf("mknod %s: %s\n", argv[2], strerror(errno)); return 1;
+        }
+        printf("mknod %s: ok\n", argv[2]);
+        return 0;
+    }
+    if (!strcmp(cmd, "read") && argc > 3) {      /* read PATH N: the first N bytes, as text */
+        int fd = open(argv[2], O_RDONLY);
+        if (fd < 0) { printf("open %s: %s\n", argv[2], strerror(errno)); return 1; }
+        char b[4096]; size_t want = (size_t)atoi(argv[3]); if (want > sizeof b - 1) want = sizeof b - 1;
+        ssize_t n = read(fd, b, want);
+        if (n < 0) { printf("read %s: %s\n", argv[2], strerror(errno)); return 1; }
+        b[n] = 0;
+        printf("read %s: %s\n", argv[2], b);
+        return 0;
+    }
+    if (!strcmp(cmd, "overwrite") && argc > 3) { /* overwrite PATH TEXT: at offset 0, no create, no truncate */
+        int fd = open(argv[2], O_WRONLY);
+        if (fd < 0) { printf("open %s: %s\n", argv[2], strerror(errno)); return 1; }
+        ssize_t n = write(fd, argv[3], strlen(argv[3]));
+        if (n < 0) { printf("write %s: %s\n", argv[2], strerror(errno)); return 1; }
+        fsync(fd);
+        printf("wrote %s: %zd\n", argv[2], n);
+        return 0;
+    }
+    if (!strcmp(cmd, "family") && argc > 2) {    /* family N: N children that sleep, pids printed, then sleeps */
+        int n = atoi(argv[2]);
+        for (int i = 0; i < n; i++) { pid_t p = fork(); if (p == 0) { setsid(); for (;;) pause(); } if (p > 0) printf("child %d\n", p); }
+        printf("ready\n");
+        for (;;) pause();
+    }
     if (!strcmp(cmd, "spin")) { for (;;) {} }
     if (!strcmp(cmd, "ignore") && argc > 2) {    /* ignores a signal, says so, then sleeps */
         signal(atoi(argv[2]), SIG_IGN);
@@ -173,6 +201,36 @@ int main(int argc, char **argv) {
         while (wait(NULL) > 0) {}
         return 0;
     }
+    if (!strcmp(cmd, "install") && argc > 4) {   /* install SRC DST MODE: a copy with octal MODE (setuid too) */
+        int in = open(argv[2], O_RDONLY), out = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0) { printf("install %s %s: %s\n", argv[2], argv[3], strerror(errno)); return 1; }
+        char b[65536]; ssize_t n;
+        while ((n = read(in, b, sizeof b)) > 0) if (write(out, b, (size_t)n) != n) return 1;
+        close(in); close(out);
+        if (chmod(argv[3], (mode_t)strtol(argv[4], NULL, 8)) < 0) { printf("chmod %s: %s\n", argv[3], strerror(errno)); return 1; }
+        printf("installed %s\n", argv[3]);
+        return 0;
+    }
     fprintf(stderr, "probe: unknown command %s\n", cmd);
     return 2;
+}
+
+/* "probe CMD ARGS [-- CMD ARGS]...": runs each command in turn; the status is the last one's. */
+int main(int argc, char **argv) {
+    const char *self = strrchr(argv[0], '/'); self = self ? self + 1 : argv[0];
+    if (!strcmp(self, "true")) return 0;
+    if (!strcmp(self, "false")) return 1;
+    if (argc < 2) { fprintf(stderr, "usage: probe CMD [ARGS] [-- CMD [ARGS]]...\n"); return 2; }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int status = 0, start = 1;
+    for (int i = 1; i <= argc; i++) {
+        if (i < argc && strcmp(argv[i], "--")) continue;
+        char *sub[256]; int n = 0;
+        sub[n++] = argv[0];
+        for (int k = start; k < i && n < 255; k++) sub[n++] = argv[k];
+        sub[n] = NULL;
+        if (n > 1) status = run(n, sub);
+        start = i + 1;
+    }
+    return status;
 }

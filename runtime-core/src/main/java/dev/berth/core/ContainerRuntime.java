@@ -3,12 +3,15 @@ package dev.berth.core;
 import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
+import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.Launcher;
 import dev.berth.core.internal.LinuxContainer;
 import dev.berth.core.internal.NativeInit;
+import dev.berth.core.internal.PrivateDirectories;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StateStore;
+import dev.berth.core.internal.Supervision;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.plan.CgroupPlacement;
 import dev.berth.core.internal.plan.Plan;
@@ -25,18 +28,26 @@ import dev.berth.image.PreparedImage;
 import dev.berth.image.ProcessDefaults;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -44,8 +55,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The entry point: starts and tracks containers. One instance per state root; it owns
- * a single reactor thread however many containers run. Closing it kills the
- * containers it started.
+ * two threads however many containers run (the reactor, which reads the monitors'
+ * reports, and the cleanup thread, which tears ended containers down). Closing it kills
+ * the containers it started.
  *
  * <pre>{@code
  * try (ContainerRuntime runtime = ContainerRuntime.builder().build();
@@ -61,12 +73,19 @@ public final class ContainerRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerRuntime.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** The pids limit of a container whose spec sets none (podman's default); {@code -1} in the spec: none. */
+    public static final long DEFAULT_PIDS_LIMIT = 2048;
+    /** The kernel's own ceiling on argv + envp, whatever the stack limit (fs/exec.c: 3/4 of 8 MiB). */
+    static final long KERNEL_ARG_CEILING = 6L << 20;
+    /** MAX_ARG_STRLEN: the longest single argument or environment string, with its NUL. */
+    static final long MAX_ARG_STRLEN = 32 * 4096;
 
     private final Path stateRoot;
     private final Path storageRoot;
     private final Syscalls sys;
     private final NativeInit init;
     private final Reactor reactor;
+    private final ExecutorService cleanup;
     private final Launcher launcher;
     private final StateStore state;
     private final long hostBoundingSet;
@@ -75,7 +94,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final boolean ownsCgroupDriver;
     private final boolean cloneIntoCgroup;
     private volatile ImageStore images;
-    private final Map<String, Container> open = new ConcurrentHashMap<>();
+    /** Ids started here and not closed yet (claimed first, so two starts of one id never both run). */
+    private final Map<String, Optional<Container>> open = new ConcurrentHashMap<>();
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -83,7 +103,14 @@ public final class ContainerRuntime implements AutoCloseable {
         this.sys = new LinuxSyscalls();
         this.init = NativeInit.load(sys);
         this.reactor = new Reactor(sys);
-        this.launcher = new Launcher(sys, init, reactor);
+        this.cleanup = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "berth-cleanup");
+            t.setDaemon(true);
+            return t;
+        });
+        Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor
+                : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
+        this.launcher = new Launcher(sys, init, new Supervision(reactor, cleanup, callbacks), b.startTimeout);
         this.state = new StateStore(stateRoot);
         this.hostBoundingSet = readBoundingSet();
         CgroupDriver driver = b.cgroupDriver;
@@ -104,6 +131,10 @@ public final class ContainerRuntime implements AutoCloseable {
         this.cgroupsUnavailable = unavailable;
         this.ownsCgroupDriver = owns;
         this.cloneIntoCgroup = kernelAtLeast(System.getProperty("os.version"), 5, 7);
+        if (driver == null || !driver.devicePolicySupported()) {
+            LOG.info("no device cgroup on this runtime ({}): containers run without CAP_MKNOD, so that no node"
+                    + " they make can be opened", driver == null ? unavailable : "the host's cgroups cannot hold one");
+        }
     }
 
     public static Builder builder() {
@@ -144,30 +175,54 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /** Starts a container with a generated id. */
     public Container start(ContainerSpec spec) throws ContainerException {
-        String id;
-        do {
+        while (true) {
             byte[] b = new byte[6];
             RANDOM.nextBytes(b);
-            id = HexFormat.of().formatHex(b);
-        } while (open.containsKey(id) || state.exists(id));
-        return start(id, spec);
+            String id = HexFormat.of().formatHex(b);
+            if (claim(id)) {
+                return startClaimed(id, spec);
+            }
+        }
     }
 
     /**
      * Starts a container; returns once its target has been exec'd.
      *
      * @throws ContainerStartException naming the step that failed; nothing of the container remains
+     * @throws ContainerException      when {@code id} is taken (by a container of this runtime, or one
+     *                                 of another runtime on the same state root)
      */
     public Container start(String id, ContainerSpec spec) throws ContainerException {
         if (id == null || !ID.matcher(id).matches()) {
             throw new IllegalArgumentException("id: \"" + id + "\" must match " + ID.pattern());
         }
-        if (open.containsKey(id) || state.exists(id)) {
+        if (!claim(id)) {
             throw new ContainerException("container " + id + ": already exists");
         }
-        checkCapabilities(spec.capabilities());
+        return startClaimed(id, spec);
+    }
+
+    /** Claims the id in this runtime, then under the state root (atomic mkdir): the first step of a start. */
+    private boolean claim(String id) {
+        if (open.putIfAbsent(id, Optional.empty()) != null) {
+            return false;
+        }
+        try {
+            if (state.claim(id)) {
+                return true;
+            }
+        } catch (RuntimeException e) {
+            open.remove(id);
+            throw e;
+        }
+        open.remove(id);
+        return false;
+    }
+
+    private Container startClaimed(String id, ContainerSpec spec) throws ContainerException {
         Starting s = new Starting(id);
         try {
+            checkCapabilities(spec.capabilities());
             return s.start(spec);
         } catch (ContainerException | RuntimeException e) {
             s.release(e);
@@ -183,7 +238,6 @@ public final class ContainerRuntime implements AutoCloseable {
         Path containerDir;
         Cgroup cgroup;
         final List<Integer> fds = new ArrayList<>();
-        boolean stateCreated;
 
         Starting(String id) {
             this.id = id;
@@ -228,67 +282,62 @@ public final class ContainerRuntime implements AutoCloseable {
                         spec.workingDir().orElse("/"), user);
                 root = new RootSource.Directory(rootfs.toString());
             }
+            checkArgumentList(process, spec);
             CgroupPlacement placement = placeInCgroup(spec);
             Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement);
-            state.create(id);
-            stateCreated = true;
-            // The exit handler may run on the reactor as soon as launch returns: it waits
-            // until this thread has recorded the container.
-            CompletableFuture<Void> recorded = new CompletableFuture<>();
             Cgroup cg = cgroup;
             Path dir = containerDir;
             boolean pin = pinned;
-            LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal, () -> {
-                open.remove(id);
-                if (cg != null) {
-                    cg.remove(); // idempotent: a second chance if the removal at exit failed
-                }
-                removeContainerStorage(id, dir, pin);
-            });
+            LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
+                    spec.namespaces().contains(Namespace.PID), () -> closed(id, cg, dir, pin));
             String rootDescription = spec.rootfs().map(Path::toString).orElse(spec.image().orElse(""));
+            LinuxContainer c;
             try {
-                LinuxContainer c = launcher.launch(id, plan, spec.stdin(), spec.stdout(), spec.stderr(), fds,
-                        initPid -> state.write(id, initPid, rootDescription), status -> {
-                            recorded.join();
-                            ExitStatus st = status;
-                            if (cg != null) {
-                                st = st.withOomKilled(cg.oomKillCount() > 0);
-                                cg.remove();
-                            }
-                            state.remove(id);
-                            return st;
-                        }, held);
-                open.put(id, c);
-                // everything below belongs to the running container now
-                cgroup = null;
-                containerDir = null;
-                pinned = false;
-                stateCreated = false;
-                return c;
+                c = launcher.launch(id, plan, spec.stdin(), spec.stdout(), spec.stderr(), fds,
+                        (initPid, monitorPid) -> state.running(id, initPid, monitorPid, rootDescription), status -> ended(id, cg, status), held);
+            } catch (ContainerStartException e) {
+                if (cg != null && cg.oomKillCount() > 0) {
+                    throw new ContainerStartException(e.getMessage() + " (the OOM killer struck in the container's"
+                            + " cgroup: its memory limit is too small for the setup)", e.syscall(), e.operand(),
+                            e.errno(), e);
+                }
+                throw e;
             } finally {
-                recorded.complete(null);
                 closeFds();
                 if (prepared != null) {
                     prepared.close();
                     prepared = null;
                 }
             }
+            open.put(id, Optional.of(c));
+            // everything below belongs to the running container now
+            cgroup = null;
+            containerDir = null;
+            pinned = false;
+            return c;
         }
 
         private RootSource overlay(PreparedImage p) throws ContainerStartException {
-            containerDir = storageRoot.resolve("containers").resolve(id);
+            Path containers = storageRoot.resolve("containers");
+            Path dir = containers.resolve(id);
             try {
-                Files.createDirectories(containerDir.resolve("upper"));
-                Files.createDirectories(containerDir.resolve("work"));
-                Files.createDirectories(containerDir.resolve("rootfs"));
+                PrivateDirectories.create(containers, true);
+                Files.createDirectory(dir);
+                containerDir = dir; // ours from here: a failed start removes it
+                Files.createDirectory(dir.resolve("upper"));
+                Files.createDirectory(dir.resolve("work"));
+                Files.createDirectory(dir.resolve("rootfs"));
+            } catch (FileAlreadyExistsException e) {
+                throw new ContainerStartException("container directory " + dir + " already exists: another runtime"
+                        + " with this storage root (and another state root) uses the id " + id, e);
             } catch (IOException e) {
-                throw new ContainerStartException("container directory " + containerDir + ": " + e.getMessage(), e);
+                throw new ContainerStartException("container directory " + dir + ": " + e.getMessage(), e);
             }
             Path link = p.linkDir();
             return new RootSource.Overlay(link.toString(), p.shortLowerDirOption(),
-                    link.relativize(containerDir.resolve("upper")).toString(),
-                    link.relativize(containerDir.resolve("work")).toString(),
-                    containerDir.resolve("rootfs").toString());
+                    link.relativize(dir.resolve("upper")).toString(),
+                    link.relativize(dir.resolve("work")).toString(),
+                    dir.resolve("rootfs").toString());
         }
 
         /**
@@ -303,8 +352,9 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
                 return CgroupPlacement.NONE;
             }
+            boolean devicePolicy = cgroups.devicePolicySupported();
             try {
-                cgroup = cgroups.create(id, spec.resources());
+                cgroup = cgroups.create(id, cgroupResources(spec, devicePolicy));
             } catch (CgroupException | IllegalArgumentException e) {
                 throw new ContainerStartException("cgroup " + id + ": " + e.getMessage(), e);
             }
@@ -325,7 +375,7 @@ public final class ContainerRuntime implements AutoCloseable {
             } catch (SyscallException e) {
                 throw new ContainerStartException(e.getMessage(), e.syscall(), e.operand(), e.errno(), e);
             }
-            return new CgroupPlacement(cloneFd, joins);
+            return new CgroupPlacement(cloneFd, joins, devicePolicy);
         }
 
         private void closeFds() {
@@ -335,7 +385,7 @@ public final class ContainerRuntime implements AutoCloseable {
             fds.clear();
         }
 
-        /** Takes back whatever this start made; cleanup failures ride along as suppressed. */
+        /** Takes back whatever this start made, and releases the id; cleanup failures ride along as suppressed. */
         void release(Exception failure) {
             try {
                 closeFds();
@@ -357,13 +407,109 @@ public final class ContainerRuntime implements AutoCloseable {
             } catch (RuntimeException e) {
                 failure.addSuppressed(e);
             }
-            if (stateCreated) {
-                try {
-                    state.remove(id);
-                } catch (RuntimeException e) {
-                    failure.addSuppressed(e);
-                }
+            try {
+                state.remove(id);
+            } catch (RuntimeException e) {
+                failure.addSuppressed(e);
             }
+            open.remove(id);
+        }
+    }
+
+    /**
+     * The cgroup's limits: the spec's, with the default pids limit where it sets none, and the
+     * device policy where the cgroup can hold it.
+     */
+    static Resources cgroupResources(ContainerSpec spec, boolean devicePolicy) {
+        Resources.Builder r = spec.resources().toBuilder();
+        if (spec.resources().pidsMax().isEmpty()) {
+            r.pidsMax(DEFAULT_PIDS_LIMIT);
+        }
+        r.clearDeviceRules();
+        if (devicePolicy) {
+            r.deviceRules(PlanCompiler.deviceRules(spec));
+        } else if (!spec.resources().devices().isEmpty()) {
+            throw new IllegalArgumentException("resources.devices: this host's cgroups cannot hold a device policy");
+        }
+        return r.build();
+    }
+
+    /**
+     * execve refuses (E2BIG) an argument list and environment beyond ARG_MAX or a single string
+     * beyond MAX_ARG_STRLEN: refused here with the numbers, rather than as an exec error.
+     */
+    private void checkArgumentList(ProcessPlan p, ContainerSpec spec) throws ContainerStartException {
+        long stackLimit = spec.rlimits().stream().filter(r -> r.type() == Rlimit.Type.STACK).findFirst()
+                .map(r -> r.soft() < 0 ? Long.MAX_VALUE : r.soft() / 4).orElse(sys.argMax());
+        long limit = Math.min(KERNEL_ARG_CEILING, Math.max(stackLimit, 32 * 4096));
+        long total = 8L * (p.argv().size() + p.env().size()); // the pointers count too
+        for (List<String> strings : List.of(p.argv(), p.env())) {
+            for (int i = 0; i < strings.size(); i++) {
+                long n = strings.get(i).getBytes(StandardCharsets.UTF_8).length + 1L;
+                if (n > MAX_ARG_STRLEN) {
+                    throw new ContainerStartException((strings == p.argv() ? "process.args[" + i + "]" : "process.env[" + i
+                            + "]") + ": " + n + " bytes, more than the kernel's MAX_ARG_STRLEN of " + MAX_ARG_STRLEN
+                            + " for one string (execve would fail with E2BIG)");
+                }
+                total += n;
+            }
+        }
+        if (total > limit) {
+            throw new ContainerStartException("process.args: the argument list and environment take " + total
+                    + " bytes, more than the " + limit + " bytes execve accepts (ARG_MAX: a quarter of the stack"
+                    + " limit, at most " + KERNEL_ARG_CEILING + "); execve would fail with E2BIG");
+        }
+    }
+
+    /** Cleanup thread, when a container's processes are gone: OOM verdict, cgroup, state. */
+    private ExitStatus ended(String id, Cgroup cg, ExitStatus status) {
+        ExitStatus st = status;
+        List<String> left = new ArrayList<>();
+        if (cg != null) {
+            try {
+                st = st.withOomKilled(cg.oomKillCount() > 0);
+                cg.remove();
+            } catch (RuntimeException e) {
+                left.add(e.getMessage()); // close() tries again
+            }
+        }
+        try {
+            state.exited(id, st);
+        } catch (RuntimeException e) {
+            left.add(e.getMessage());
+        }
+        if (!left.isEmpty()) {
+            LOG.warn("container {}: teardown after exit incomplete, retried on close: {}", id, String.join("; ", left));
+        }
+        return st;
+    }
+
+    /** {@link Container#close()}, after the container ended: every step runs, whatever fails before it. */
+    private void closed(String id, Cgroup cg, Path dir, boolean pinned) {
+        List<String> left = new ArrayList<>();
+        if (cg != null) {
+            try {
+                cg.remove(); // idempotent: a second chance if the removal at exit failed
+            } catch (RuntimeException e) {
+                left.add(e.getMessage());
+            }
+        }
+        try {
+            removeContainerStorage(id, dir, pinned);
+        } catch (RuntimeException e) {
+            left.add(e.getMessage());
+        }
+        if (left.isEmpty()) {
+            try {
+                state.remove(id);
+                open.remove(id);
+            } catch (RuntimeException e) {
+                left.add(e.getMessage());
+            }
+        }
+        if (!left.isEmpty()) {
+            // The id stays claimed (state kept) so that nothing reuses what is left.
+            throw new IllegalStateException("container " + id + ": left behind after close: " + String.join("; ", left));
         }
     }
 
@@ -473,16 +619,24 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /** The containers started by this runtime and not closed yet (running or ended). */
     public List<Container> containers() {
-        return List.copyOf(open.values());
+        return open.values().stream().flatMap(Optional::stream).toList();
     }
 
-    /** Kills every container this runtime started, releases them, and stops the reactor. */
+    /** Kills every container this runtime started, releases them, and stops its threads. */
     @Override
     public void close() {
-        for (Container c : List.copyOf(open.values())) {
+        for (Container c : containers()) {
             c.close();
         }
         reactor.close();
+        cleanup.shutdown();
+        try {
+            if (!cleanup.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("container teardown still running after 30 s; leaving it to the cleanup thread");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         init.close();
         if (ownsCgroupDriver) {
             cgroups.close();
@@ -498,8 +652,33 @@ public final class ContainerRuntime implements AutoCloseable {
         private Path storageRoot = Path.of("/var/lib/berth");
         private boolean cgroups = true;
         private CgroupDriver cgroupDriver;
+        private Duration startTimeout = Duration.ofSeconds(60);
+        private Executor callbackExecutor;
 
         private Builder() {}
+
+        /**
+         * How long {@code start()} waits for the init to report each step (clone, then exec) before
+         * it kills the container and fails; 60 s by default (a mount on a hung network file
+         * system, or an init stuck in the kernel, would otherwise hang the caller).
+         */
+        public Builder startTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "startTimeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("startTimeout: must be > 0, got " + timeout);
+            }
+            this.startTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Where {@link Container#onExit()} futures complete, and so where their dependants run; by
+         * default the JDK's asynchronous pool, as for {@link Process#onExit()}.
+         */
+        public Builder callbackExecutor(Executor executor) {
+            this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");
+            return this;
+        }
 
         /** Where container state lives ({@code /run/berth} by default). */
         public Builder stateRoot(Path dir) {

@@ -58,6 +58,7 @@ public final class ContainerSpec {
     private final Stdio stdout;
     private final Stdio stderr;
     private final Resources resources;
+    private final List<Device> devices;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
@@ -80,6 +81,7 @@ public final class ContainerSpec {
         this.stdout = b.stdout;
         this.stderr = b.stderr;
         this.resources = b.resources;
+        this.devices = List.copyOf(b.devices.values());
     }
 
     public static Builder builder() {
@@ -107,6 +109,7 @@ public final class ContainerSpec {
         b.stdout = stdout;
         b.stderr = stderr;
         b.resources = resources;
+        devices.forEach(d -> b.devices.put(d.path(), d));
         return b;
     }
 
@@ -197,9 +200,23 @@ public final class ContainerSpec {
         return stderr;
     }
 
-    /** cgroup limits ({@code linux.resources}); none by default. */
+    /**
+     * cgroup limits ({@code linux.resources}). None by default, except that the runtime applies a
+     * pids limit of {@link ContainerRuntime#DEFAULT_PIDS_LIMIT} unless this sets one ({@code -1}:
+     * none), and a device policy (see {@link #devices()}) that {@link Resources#devices()} rules amend.
+     */
     public Resources resources() {
         return resources;
+    }
+
+    /**
+     * Device nodes granted beyond the defaults ({@code /dev/null}, {@code zero}, {@code full},
+     * {@code random}, {@code urandom}, {@code tty}, and the container's own pseudo-terminals): OCI
+     * {@code linux.devices}. Every other device stays closed, whether the container makes its node
+     * or the image ships it.
+     */
+    public List<Device> devices() {
+        return devices;
     }
 
     @Override
@@ -229,6 +246,7 @@ public final class ContainerSpec {
         private Stdio stdout = Stdio.inherit();
         private Stdio stderr = Stdio.inherit();
         private Resources resources = Resources.none();
+        private final Map<String, Device> devices = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -255,6 +273,19 @@ public final class ContainerSpec {
 
         public Builder resources(Resources resources) {
             this.resources = Objects.requireNonNull(resources, "resources");
+            return this;
+        }
+
+        /** Grants a device; a later one at the same path replaces the earlier. */
+        public Builder device(Device device) {
+            devices.put(Objects.requireNonNull(device, "devices").path(), device);
+            return this;
+        }
+
+        /** Replaces every granted device. */
+        public Builder devices(List<Device> list) {
+            devices.clear();
+            list.forEach(this::device);
             return this;
         }
 

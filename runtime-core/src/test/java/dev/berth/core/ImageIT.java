@@ -11,6 +11,7 @@ import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 import com.google.cloud.tools.jib.api.buildplan.FilePermissions;
 import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.LoopDevice;
 import dev.berth.core.testing.RequiresRoot;
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.image.Image;
@@ -138,6 +139,97 @@ class ImageIT extends ContainerTestSupport {
         // a cmd override keeps the entrypoint (Docker semantics)
         assertThat(run(ContainerSpec.builder().image(img.name()).command("overridden").stdout(Stdio.pipe())).stdout())
                 .isEqualTo("overridden\n");
+    }
+
+    /** A one-file Jib image (no /proc, /sys, /dev, /tmp in it), as distroless and scratch images are. */
+    private static synchronized String minimalJibImage() throws Exception {
+        Path tar = work.resolve("jib-minimal.tar");
+        if (!Files.exists(tar)) {
+            Jib.fromScratch()
+                    .addFileEntriesLayer(FileEntriesLayer.builder()
+                            .addEntry(TestRootfs.path().resolve("bin/probe"), AbsoluteUnixPath.get("/probe"),
+                                    FilePermissions.fromOctalString("755"))
+                            .build())
+                    .setEntrypoint("/probe")
+                    .containerize(Containerizer.to(TarImage.at(tar).named("it/minimal:1"))
+                            .setBaseImageLayersCache(work.resolve("jib-cache"))
+                            .setApplicationLayersCache(work.resolve("jib-app-cache")));
+        }
+        return runtime.images().importImage(tar, Optional.empty(), ImportProgress.NONE).name();
+    }
+
+    @Test
+    void aMinimalImageRunsWithAReadOnlyRoot() throws Exception {
+        String image = minimalJibImage();
+        Result r = run(ContainerSpec.builder().image(image).readonlyRootfs(true).stdout(Stdio.pipe())
+                .command("write", "/new-file", "x", "--", "stat", "/proc", "--", "cat", "/proc/self/mountinfo"));
+        assertThat(r.stdout()).contains("/new-file: Read-only file system", "dir 555");
+        String rootLine = r.stdout().lines().map(l -> l.split(" ")).filter(f -> f.length > 6 && f[4].equals("/"))
+                .map(f -> String.join(" ", f)).findFirst().orElseThrow();
+        assertThat(rootLine.split(" ")[5]).as("root mount options").contains("ro").contains("nodev");
+        // and writable without --read-only, still nodev
+        Result rw = run(ContainerSpec.builder().image(image).stdout(Stdio.pipe())
+                .command("write", "/new-file", "x", "--", "cat", "/new-file"));
+        assertThat(rw.stdout()).isEqualTo("x");
+    }
+
+    @Test
+    void aDeviceNodeShippedInAnImageDoesNotOpen() throws Exception {
+        assumeTrue(onPath("umoci"), "umoci is not installed (apt-get install umoci)");
+        try (LoopDevice loop = LoopDevice.attach(work)) {
+            Path w = work.resolve("umoci-dev");
+            Files.createDirectories(w);
+            sh(w, "umoci", "init", "--layout", "L");
+            sh(w, "umoci", "new", "--image", "L:t");
+            sh(w, "umoci", "unpack", "--image", "L:t", "B");
+            sh(w, "cp", "-a", TestRootfs.path() + "/.", w.resolve("B/rootfs").toString());
+            sh(w, "mknod", "-m", "666", w.resolve("B/rootfs/disk").toString(), "b", Long.toString(loop.major),
+                    Long.toString(loop.minor));
+            sh(w, "umoci", "repack", "--image", "L:t", "B");
+            runtime.images().importImage(w.resolve("L"), Optional.of("it/devnode:t"), ImportProgress.NONE);
+            Result r = run(probe("stat", "/disk", "--", "read", "/disk", "22", "--", "overwrite", "/disk", "OWNED")
+                    .rootfs(null).image("it/devnode:t")
+                    .device(Device.fromHost(loop.node, "/dev/granted", "rw"))); // the cgroup would allow it
+            assertThat(r.stdout()).contains("open /disk: Permission denied").doesNotContain(LoopDevice.SECRET, "wrote");
+            assertThat(loop.content(LoopDevice.SECRET.length())).isEqualTo(LoopDevice.SECRET);
+        }
+    }
+
+    @Test
+    void noOtherHostUserReachesTheStoreOrAContainersWritableLayer() throws Exception {
+        Path w = umociLayout();
+        runtime.images().importImage(w.resolve("L"), Optional.of("it/private:t"), ImportProgress.NONE);
+        // the test's directory and both roots are opened up, as a root a user chose might be: only the
+        // modes of what Berth makes below them stand in the way
+        for (Path p : List.of(tmp, runtime.storageRoot(), runtime.stateRoot())) {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        try (Container c = runtime.start(probe("install", "/bin/probe", "/suid-probe", "4755", "--", "sleep", "30")
+                .rootfs(null).image("it/private:t").build())) {
+            Path upper = runtime.storageRoot().resolve("containers").resolve(c.id()).resolve("upper");
+            for (int i = 0; i < 200 && !Files.exists(upper.resolve("suid-probe")); i++) {
+                Thread.sleep(25);
+            }
+            assertThat(Files.getPosixFilePermissions(upper.resolve("suid-probe")))
+                    .contains(java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE);
+            assertThat(((Integer) Files.getAttribute(upper.resolve("suid-probe"), "unix:mode")) & 04000).isNotZero();
+            String asNobody = asNobody("ls " + runtime.storageRoot().resolve("containers") + "; "
+                    + upper.resolve("suid-probe") + " id; ls " + runtime.stateRoot().resolve(c.id()));
+            assertThat(asNobody).doesNotContain(c.id() + "\n", "euid=0", "state.json")
+                    .contains("Permission denied");
+            assertThat(Files.getPosixFilePermissions(runtime.storageRoot().resolve("containers")))
+                    .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            c.kill();
+        }
+    }
+
+    /** Runs a shell command as the unprivileged host user nobody; returns what it printed. */
+    private static String asNobody(String script) throws Exception {
+        Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c",
+                script).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor(30, TimeUnit.SECONDS);
+        return out;
     }
 
     @Test

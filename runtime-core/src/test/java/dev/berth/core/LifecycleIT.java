@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,17 +153,28 @@ class LifecycleIT extends ContainerTestSupport {
     }
 
     @Test
-    void stateFileExistsWhileRunningAndGoesAway() throws Exception {
+    void stateFileFollowsTheContainerAndGoesAwayOnClose() throws Exception {
+        Path state = stateRoot.resolve("stateful/state.json");
         try (Container c = runtime.start("stateful", probe("sleep", "30").build())) {
-            Path state = stateRoot.resolve("stateful/state.json");
             String json = Files.readString(state);
-            assertThat(json).contains("\"id\":\"stateful\"", "\"pid\":" + c.pid(), "\"pidStartTime\":");
-            assertThat(json).doesNotContain("\"pidStartTime\":-1");
+            assertThat(json).contains("\"id\":\"stateful\"", "\"status\":\"running\"", "\"pid\":" + c.pid(),
+                    "\"pidStartTime\":", "\"monitorPid\":");
+            assertThat(json).doesNotContain("\"pidStartTime\":-1", "\"monitorPid\":0");
+            assertThat(Files.getPosixFilePermissions(state.getParent()))
+                    .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                            PosixFilePermission.OWNER_EXECUTE);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> runtime.start("stateful", probe("true").build()))
                     .isInstanceOf(ContainerException.class).hasMessageContaining("already exists");
             c.kill();
             c.onExit().get(10, TimeUnit.SECONDS);
-            assertThat(Files.exists(stateRoot.resolve("stateful"))).isFalse();
+            // ended but not closed: the id stays taken, the state says how it ended
+            assertThat(Files.readString(state)).contains("\"status\":\"exited\"", "\"signal\":9", "\"finished\":");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> runtime.start("stateful", probe("true").build()))
+                    .isInstanceOf(ContainerException.class).hasMessageContaining("already exists");
+        }
+        assertThat(Files.exists(stateRoot.resolve("stateful"))).isFalse();
+        try (Container again = runtime.start("stateful", probe("exit", "0").build())) {
+            assertThat(again.onExit().get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
         }
     }
 

@@ -4,17 +4,15 @@ import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.concurrent.atomic.AtomicBoolean;
 
-/** The JVM's end of a pipe from the container. */
+/** The JVM's end of a pipe from the container; safe to close while another thread reads. */
 public final class FdInputStream extends InputStream {
     private final Syscalls sys;
-    private final int fd;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final SharedFd fd;
 
     public FdInputStream(Syscalls sys, int fd) {
         this.sys = sys;
-        this.fd = fd;
+        this.fd = new SharedFd(sys, fd);
     }
 
     @Override
@@ -28,21 +26,19 @@ public final class FdInputStream extends InputStream {
         if (len == 0) {
             return 0;
         }
-        if (closed.get()) {
-            throw new IOException("stream closed");
-        }
+        int f = fd.acquire();
         try {
-            int n = sys.read(fd, b, off, len);
+            int n = sys.read(f, b, off, len);
             return n == 0 ? -1 : n;
         } catch (SyscallException e) {
             throw new IOException(e.getMessage(), e);
+        } finally {
+            fd.release();
         }
     }
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            sys.close(fd);
-        }
+        fd.close();
     }
 }

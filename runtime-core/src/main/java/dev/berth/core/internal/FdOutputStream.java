@@ -4,17 +4,15 @@ import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.concurrent.atomic.AtomicBoolean;
 
-/** The JVM's end of a pipe into the container. */
+/** The JVM's end of a pipe into the container; safe to close while another thread writes. */
 public final class FdOutputStream extends OutputStream {
     private final Syscalls sys;
-    private final int fd;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final SharedFd fd;
 
     public FdOutputStream(Syscalls sys, int fd) {
         this.sys = sys;
-        this.fd = fd;
+        this.fd = new SharedFd(sys, fd);
     }
 
     @Override
@@ -24,24 +22,22 @@ public final class FdOutputStream extends OutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        if (closed.get()) {
-            throw new IOException("stream closed");
-        }
+        int f = fd.acquire();
         try {
             while (len > 0) {
-                int n = sys.write(fd, b, off, len);
+                int n = sys.write(f, b, off, len);
                 off += n;
                 len -= n;
             }
         } catch (SyscallException e) {
             throw new IOException(e.getMessage(), e);
+        } finally {
+            fd.release();
         }
     }
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            sys.close(fd);
-        }
+        fd.close();
     }
 }

@@ -7,8 +7,7 @@ import dev.berth.core.internal.plan.Op;
 import dev.berth.core.internal.plan.Plan;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,26 +19,34 @@ import org.slf4j.LoggerFactory;
 /**
  * The JVM side of the start protocol (docs/architecture.md has the sequence diagram):
  * spawn the monitor with the stdio and control fds in place, send the plan, receive
- * the init's pid, do host-side setup, send go, and wait for exec'd or the failing op.
+ * the init's pid, do host-side setup, send go, and wait for exec'd or the failing op,
+ * each wait bounded by the start timeout.
  */
 public final class Launcher {
     private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
     /** The monitor finds its control socket here and the plan's extra fds above it. */
     public static final int CONTROL_FD = 3;
+    /** Largest plan packet; matches PLAN_CHUNK in berth-init.c (well below the socket's send buffer). */
+    static final int PLAN_CHUNK = 65536;
 
     private final Syscalls sys;
     private final NativeInit init;
-    private final Reactor reactor;
+    private final Supervision supervision;
+    private final Duration startTimeout;
 
-    public Launcher(Syscalls sys, NativeInit init, Reactor reactor) {
+    public Launcher(Syscalls sys, NativeInit init, Supervision supervision, Duration startTimeout) {
         this.sys = sys;
         this.init = init;
-        this.reactor = reactor;
+        this.supervision = supervision;
+        this.startTimeout = startTimeout;
     }
 
-    /** Host-side setup between clone and go (cgroup joins of v1 hierarchies, later uid maps, network). */
+    /**
+     * Host-side setup between clone and go: the init exists (its pid is known) but runs nothing
+     * yet. Today the state file; later uid maps and network setup.
+     */
     public interface HostSetup {
-        void afterClone(long initPid) throws ContainerStartException;
+        void afterClone(long initPid, long monitorPid) throws ContainerStartException;
     }
 
     /**
@@ -53,6 +60,7 @@ public final class Launcher {
         int ctl = -1;
         long monitor = -1;
         int pidfd = -1;
+        long deadline = System.nanoTime() + startTimeout.toNanos();
         try {
             int[] stdin = stdio(in, 0, childSide, parentSide);
             int[] stdout = stdio(out, 1, childSide, parentSide);
@@ -73,17 +81,16 @@ public final class Launcher {
             LOG.debug("container {}: monitor pid {}", id, monitor);
             closeAll(childSide);
 
-            byte[] planBytes = plan.encode();
-            sys.write(ctl, planBytes, 0, planBytes.length);
-            MonitorMessage m = receive(ctl, plan, monitor);
+            sendPlan(ctl, plan.encode());
+            MonitorMessage m = receive(ctl, plan, monitor, deadline, "the clone of the container init");
             if (m.type() != 'C') {
                 throw protocolError(m, monitor);
             }
             long initPid = m.value() & 0xffffffffL;
             pidfd = sys.pidfdOpen(initPid);
-            setup.afterClone(initPid);
+            setup.afterClone(initPid, monitor);
             sys.write(ctl, new byte[] {'G'}, 0, 1);
-            m = receive(ctl, plan, monitor);
+            m = receive(ctl, plan, monitor, deadline, "the exec of the target");
             if (m.type() != 'X') {
                 throw protocolError(m, monitor);
             }
@@ -91,8 +98,8 @@ public final class Launcher {
                     stdin[1] < 0 ? null : new FdOutputStream(sys, stdin[1]),
                     stdout[1] < 0 ? null : new FdInputStream(sys, stdout[1]),
                     stderr[1] < 0 ? null : new FdInputStream(sys, stderr[1]),
-                    onEnded, resources);
-            reactor.register(ctl, c);
+                    onEnded, resources, supervision);
+            supervision.reactor().register(ctl, c);
             return c;
         } catch (ContainerStartException | RuntimeException e) {
             closeAll(childSide);
@@ -105,12 +112,32 @@ public final class Launcher {
                 sys.close(ctl); // the monitor kills its init when the JVM side goes away
             }
             if (monitor > 0) {
+                // Not reaped yet, so the pid is still the monitor's. A monitor stuck on an init
+                // that ignores SIGKILL for now (uninterruptible sleep) must not hang this thread.
+                sys.killChild(monitor, Syscalls.SIGKILL);
                 sys.waitpid(monitor, false);
             }
             if (e instanceof SyscallException se) {
                 throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
             }
             throw e;
+        }
+    }
+
+    /**
+     * The plan as a u32 length followed by its bytes, in packets of at most {@link #PLAN_CHUNK}: a
+     * plan with a large argument list or environment exceeds what one packet may hold.
+     */
+    void sendPlan(int ctl, byte[] plan) {
+        byte[] first = new byte[Math.min(PLAN_CHUNK, plan.length + 4)];
+        first[0] = (byte) plan.length;
+        first[1] = (byte) (plan.length >>> 8);
+        first[2] = (byte) (plan.length >>> 16);
+        first[3] = (byte) (plan.length >>> 24);
+        System.arraycopy(plan, 0, first, 4, first.length - 4);
+        sys.write(ctl, first, 0, first.length);
+        for (int off = first.length - 4; off < plan.length; off += PLAN_CHUNK) {
+            sys.write(ctl, plan, off, Math.min(PLAN_CHUNK, plan.length - off));
         }
     }
 
@@ -146,7 +173,14 @@ public final class Launcher {
         }
     }
 
-    private MonitorMessage receive(int ctl, Plan plan, long monitor) throws ContainerStartException {
+    private MonitorMessage receive(int ctl, Plan plan, long monitor, long deadline, String awaiting)
+            throws ContainerStartException {
+        long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
+        if (!sys.pollIn(ctl, (int) Math.min(Integer.MAX_VALUE, left))) {
+            throw new ContainerStartException("start: berth-init monitor " + monitor + " did not report "
+                    + awaiting + " within " + startTimeout.toMillis() + " ms (ContainerRuntime.Builder.startTimeout);"
+                    + " the container was killed");
+        }
         byte[] buf = new byte[8192];
         int n = sys.read(ctl, buf, 0, buf.length);
         if (n == 0) {
@@ -157,6 +191,10 @@ public final class Launcher {
         MonitorMessage m = MonitorMessage.decode(buf, n);
         if (m.type() == 'E') {
             throw startError(plan, m);
+        }
+        if (m.type() == 'K') {
+            throw new ContainerStartException("container ended during setup, before its target was exec'd: "
+                    + LinuxContainer.toExitStatus(m.value()));
         }
         return m;
     }

@@ -35,29 +35,33 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     private final InputStream stderr;
     private final Function<ExitStatus, ExitStatus> onEnded;
     private final Resources resources;
+    private final Supervision supervision;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Completed on the cleanup thread; users see it through {@link #onExit()} on the callback executor. */
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private final Object lock = new Object();
     private int pidfd;
+    private boolean ctlClosed;
 
     /**
      * What a container holds beyond its processes.
      *
-     * @param cgroup     its cgroup, or null when the runtime runs without cgroups
-     * @param stopSignal the first signal {@link #stop} sends
-     * @param onClosed   runs once from {@link #close()} after the container ended
+     * @param cgroup          its cgroup, or null when the runtime runs without cgroups
+     * @param stopSignal      the first signal {@link #stop} sends
+     * @param ownPidNamespace whether killing the init ends every process (PID 1 of its namespace)
+     * @param onClosed        runs once from {@link #close()} after the container ended
      */
-    public record Resources(Cgroup cgroup, int stopSignal, Runnable onClosed) {
-        public static final Resources NONE = new Resources(null, Syscalls.SIGTERM, () -> { });
+    public record Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed) {
+        public static final Resources NONE = new Resources(null, Syscalls.SIGTERM, true, () -> { });
     }
 
     /**
-     * @param onEnded runs once on the reactor thread after the container ended and before
+     * @param onEnded runs once on the cleanup thread after the container ended and before
      *                {@link #onExit()} completes: releases resources, may amend the status
      */
     public LinuxContainer(Syscalls sys, String id, long initPid, int pidfd, long monitorPid, int ctlFd,
             OutputStream stdin, InputStream stdout, InputStream stderr, Function<ExitStatus, ExitStatus> onEnded,
-            Resources resources) {
+            Resources resources, Supervision supervision) {
         this.sys = sys;
         this.id = id;
         this.initPid = initPid;
@@ -69,8 +73,10 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         this.stderr = stderr;
         this.onEnded = onEnded;
         this.resources = resources;
+        this.supervision = supervision;
     }
 
+    /** Reactor thread: reads the monitor's report and hands the rest to the cleanup thread. */
     @Override
     public boolean onReadable() {
         byte[] buf = new byte[64];
@@ -86,27 +92,62 @@ public final class LinuxContainer implements Container, Reactor.Handler {
             status = toExitStatus(m.value());
         } else {
             // The monitor died without reporting; its death took the container with it (PDEATHSIG).
-            int ms = sys.waitpid(monitorPid, false);
-            LOG.warn("container {}: monitor {} ended without a report ({})", id, monitorPid, toExitStatus(ms));
             status = ExitStatus.killed(Syscalls.SIGKILL);
         }
-        sys.close(ctlFd);
+        releaseProcessHandles();
+        ExitStatus raw = status;
+        supervision.cleanup().execute(() -> ended(raw, reported));
+        return true;
+    }
+
+    /** The reactor could not read the report: the container is killed and released all the same. */
+    @Override
+    public void onFailure(RuntimeException e) {
         synchronized (lock) {
-            sys.close(pidfd);
-            pidfd = -1;
+            if (pidfd >= 0) {
+                sys.pidfdSendSignal(pidfd, Syscalls.SIGKILL);
+            }
         }
+        releaseProcessHandles();
+        supervision.cleanup().execute(() -> {
+            try {
+                onEnded.apply(ExitStatus.killed(Syscalls.SIGKILL));
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            sys.waitpid(monitorPid, false);
+            exit.completeExceptionally(new IllegalStateException("container " + id + ": supervision failed: "
+                    + e.getMessage(), e));
+        });
+    }
+
+    private void releaseProcessHandles() {
+        synchronized (lock) {
+            if (!ctlClosed) {
+                sys.close(ctlFd); // also takes it out of the reactor's epoll set
+                ctlClosed = true;
+            }
+            if (pidfd >= 0) {
+                sys.close(pidfd);
+                pidfd = -1;
+            }
+        }
+    }
+
+    /** Cleanup thread: teardown, then the exit status; a teardown failure never loses the status. */
+    private void ended(ExitStatus raw, boolean reported) {
+        ExitStatus status = raw;
         try {
-            status = onEnded.apply(status);
+            status = onEnded.apply(raw);
         } catch (RuntimeException e) {
-            LOG.error("container {}: cleanup failed", id, e);
+            LOG.error("container {}: cleanup after exit failed: {}", id, e.getMessage(), e);
         }
         LOG.debug("container {} ended: {}", id, status);
         exit.complete(status);
-        if (reported) {
-            // The monitor exits right after its report: reaping it is off the exit path.
-            sys.waitpid(monitorPid, false);
+        int ms = sys.waitpid(monitorPid, false); // the monitor exits right after its report
+        if (!reported) {
+            LOG.warn("container {}: monitor {} ended without a report ({})", id, monitorPid, toExitStatus(ms));
         }
-        return true;
     }
 
     static ExitStatus toExitStatus(int raw) {
@@ -123,9 +164,15 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         return initPid;
     }
 
+    /**
+     * Completes on the runtime's callback executor, so that dependants (user code) never run on
+     * the reactor or cleanup thread, however long they take or whatever they wait for. Once the
+     * container has ended, the future is complete when returned (dependants then run on the
+     * thread that adds them).
+     */
     @Override
     public CompletableFuture<ExitStatus> onExit() {
-        return exit.copy();
+        return exit.isDone() ? exit.copy() : exit.whenCompleteAsync((s, e) -> { }, supervision.callbacks());
     }
 
     @Override
@@ -163,9 +210,21 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         }
     }
 
+    /**
+     * SIGKILL to the init: as PID 1 of the container's namespace its death ends every process.
+     * Without a PID namespace of its own, the target dies with it (its parent-death signal), and the
+     * cgroup takes whatever the target started.
+     */
     @Override
     public void kill() {
         signal(Syscalls.SIGKILL);
+        if (!resources.ownPidNamespace() && resources.cgroup() != null && isRunning()) {
+            try {
+                resources.cgroup().killAll();
+            } catch (RuntimeException e) {
+                LOG.debug("container {}: killing its cgroup: {}", id, e.getMessage());
+            }
+        }
     }
 
     private ExitStatus awaitExit() throws InterruptedException {

@@ -41,22 +41,36 @@ public final class NativeInit implements AutoCloseable {
                 throw new IllegalStateException("berth-init for this architecture is not in the jar: " + name
                         + " (the build compiles it with gcc -static for the build machine's architecture)");
             }
-            byte[] bin = in.readAllBytes();
-            int fd = sys.memfdCreate("berth-init", Syscalls.MFD_CLOEXEC | Syscalls.MFD_ALLOW_SEALING);
-            try {
-                int off = 0;
-                while (off < bin.length) {
-                    off += sys.write(fd, bin, off, bin.length - off);
-                }
-                sys.addSeals(fd, ALL_SEALS);
-            } catch (RuntimeException e) {
-                sys.close(fd);
-                throw e;
-            }
-            return new NativeInit(sys, fd);
+            return fromBytes(sys, in.readAllBytes());
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + name, e);
         }
+    }
+
+    /** A sealed memfd holding {@code binary}; the seals are read back, not assumed. */
+    public static NativeInit fromBytes(Syscalls sys, byte[] binary) {
+        int fd = sys.memfdCreate("berth-init", Syscalls.MFD_CLOEXEC | Syscalls.MFD_ALLOW_SEALING);
+        try {
+            int off = 0;
+            while (off < binary.length) {
+                off += sys.write(fd, binary, off, binary.length - off);
+            }
+            sys.addSeals(fd, ALL_SEALS);
+            int seals = sys.getSeals(fd);
+            if ((seals & ALL_SEALS) != ALL_SEALS) {
+                throw new IllegalStateException("berth-init memfd: seals 0x" + Integer.toHexString(seals)
+                        + " after adding 0x" + Integer.toHexString(ALL_SEALS) + "; refusing to run an unsealed init");
+            }
+        } catch (RuntimeException e) {
+            sys.close(fd);
+            throw e;
+        }
+        return new NativeInit(sys, fd);
+    }
+
+    /** The seals the kernel holds on the init's memfd. */
+    public int seals() {
+        return sys.getSeals(fd);
     }
 
     /** The path posix_spawn executes. */

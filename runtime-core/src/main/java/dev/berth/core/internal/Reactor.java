@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One thread, one epoll set: wakes the handler of a control socket when its monitor
- * reports. The thread count stays O(1) in the number of containers.
+ * reports. The thread count stays O(1) in the number of containers. Handlers only read
+ * and hand off: nothing that blocks, and no user code, runs on this thread.
  */
 public final class Reactor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Reactor.class);
@@ -21,6 +22,9 @@ public final class Reactor implements AutoCloseable {
          * also takes the fd out of the epoll set.
          */
         boolean onReadable();
+
+        /** {@link #onReadable()} threw: the handler is dropped and must release what it holds. */
+        void onFailure(RuntimeException e);
     }
 
     private final Syscalls sys;
@@ -65,6 +69,11 @@ public final class Reactor implements AutoCloseable {
                 } catch (RuntimeException e) {
                     LOG.error("container event handler failed", e);
                     done = true;
+                    try {
+                        h.onFailure(e);
+                    } catch (RuntimeException e2) {
+                        LOG.error("container event handler failed to release after a failure", e2);
+                    }
                 }
                 if (done) {
                     handlers.remove(ready[i]);

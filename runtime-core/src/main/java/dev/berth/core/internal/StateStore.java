@@ -1,57 +1,101 @@
 package dev.berth.core.internal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.core.ExitStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.Set;
 
 /**
- * {@code <stateRoot>/<id>/state.json}: written atomically (temp file + rename), removed
- * when the container ends. The pid is recorded with its start time, so a later reader
- * can tell the process from a successor that reused its pid.
+ * {@code <stateRoot>/<id>/state.json}. Creating {@code <stateRoot>/<id>} claims the id: mkdir is
+ * atomic, so of two starts with one id (in this JVM or another) exactly one proceeds. The file is
+ * written atomically (temp file + rename) on each transition and removed with the container. The
+ * pid is recorded with its start time, so a later reader can tell the process from a successor
+ * that reused its pid. The root and every entry are private to root: the state names host pids and
+ * paths of containers' writable layers.
  */
 public final class StateStore {
+    static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final Path root;
+
+    /** What state.json holds. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record State(String id, String status, long pid, long pidStartTime, long monitorPid, String root,
+            String created, Integer exitCode, Integer signal, Boolean oomKilled, String finished) {}
 
     public StateStore(Path root) {
         this.root = root;
     }
 
-    public boolean exists(String id) {
-        return Files.exists(root.resolve(id));
+    public Path root() {
+        return root;
     }
 
-    public void create(String id) {
+    /**
+     * Claims {@code id}.
+     *
+     * @return false when it is taken
+     */
+    public boolean claim(String id) {
         try {
-            Files.createDirectories(root);
-            Files.createDirectory(root.resolve(id));
+            PrivateDirectories.create(root, false); // each id's own directory below is 0700 in any case
+            Files.createDirectory(root.resolve(id), PosixFilePermissions.asFileAttribute(PRIVATE));
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
         } catch (IOException e) {
             throw new UncheckedIOException("state directory " + root.resolve(id) + ": " + e.getMessage(), e);
         }
     }
 
-    public void write(String id, long pid, String containerRoot) {
+    public void running(String id, long pid, long monitorPid, String containerRoot) {
+        write(id, new State(id, "running", pid, startTime(pid), monitorPid, containerRoot, Instant.now().toString(),
+                null, null, null, null));
+    }
+
+    public void exited(String id, ExitStatus status) {
+        State s = read(id);
+        write(id, new State(id, "exited", s.pid(), s.pidStartTime(), s.monitorPid(), s.root(), s.created(),
+                status.exited() ? status.exitCode() : null, status.exited() ? null : status.signal(),
+                status.oomKilled() ? Boolean.TRUE : null, Instant.now().toString()));
+    }
+
+    public State read(String id) {
+        Path f = root.resolve(id).resolve("state.json");
+        try {
+            return JSON.readValue(f.toFile(), State.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void write(String id, State state) {
         Path dir = root.resolve(id);
-        String json = "{\"id\":\"" + id + "\",\"status\":\"running\",\"pid\":" + pid
-                + ",\"pidStartTime\":" + startTime(pid) + ",\"root\":\"" + escape(containerRoot)
-                + "\",\"created\":\"" + Instant.now() + "\"}\n";
         Path tmp = dir.resolve("state.json.tmp");
         try {
-            Files.writeString(tmp, json, StandardCharsets.UTF_8);
+            Files.write(tmp, JSON.writeValueAsBytes(state));
             try {
                 Files.move(tmp, dir.resolve("state.json"), StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, dir.resolve("state.json"), StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("writing " + dir.resolve("state.json"), e);
+            throw new UncheckedIOException("writing " + dir.resolve("state.json") + ": " + e.getMessage(), e);
         }
     }
 
+    /** Removes the state and releases the id. */
     public void remove(String id) {
         Path dir = root.resolve(id);
         try {
@@ -59,7 +103,7 @@ public final class StateStore {
             Files.deleteIfExists(dir.resolve("state.json"));
             Files.deleteIfExists(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("removing " + dir, e);
+            throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -72,9 +116,5 @@ public final class StateStore {
         } catch (IOException | RuntimeException e) {
             return -1;
         }
-    }
-
-    private static String escape(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 }

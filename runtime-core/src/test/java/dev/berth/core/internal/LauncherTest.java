@@ -12,8 +12,12 @@ import dev.berth.core.internal.plan.Plan;
 import dev.berth.core.internal.plan.PlanCompiler;
 import dev.berth.core.internal.plan.ProcessPlan;
 import dev.berth.core.internal.plan.RootSource;
+import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.internal.user.ResolvedUser;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +37,7 @@ class LauncherTest {
         sys = new RecordingSyscalls();
         reactor = new Reactor(sys);
         NativeInit init = NativeInit.load(sys);
-        launcher = new Launcher(sys, init, reactor);
+        launcher = new Launcher(sys, init, new Supervision(reactor, Runnable::run, Runnable::run), Duration.ofSeconds(5));
         ContainerSpec spec = ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true").build();
         plan = PlanCompiler.compile(spec, new RootSource.Directory("/r"), "h",
                 new ProcessPlan(List.of("/bin/true"), List.of(), "/", new ResolvedUser(0, 0, List.of(), "/")),
@@ -49,6 +53,78 @@ class LauncherTest {
     void sealsTheInitBinaryInAMemfd() {
         assertThat(sys.calls).contains("memfd_create berth-init");
         assertThat(sys.calls).anyMatch(c -> c.startsWith("add_seals ") && c.endsWith(" 15"));
+        assertThat(sys.calls).anyMatch(c -> c.startsWith("get_seals "));
+    }
+
+    @Test
+    void anInitMemfdThatDidNotKeepItsSealsIsRefused() {
+        RecordingSyscalls unsealed = new RecordingSyscalls();
+        unsealed.sealsOverride = NativeInit.ALL_SEALS & ~Syscalls.F_SEAL_WRITE;
+        assertThatThrownBy(() -> NativeInit.fromBytes(unsealed, new byte[] {0x7f, 'E', 'L', 'F'}))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("berth-init memfd: seals 0x7 after adding 0xf; refusing to run an unsealed init");
+        assertThat(unsealed.calls).contains("close 10");
+    }
+
+    /** The plan packets written before go, reassembled: a u32 length, then the bytes. */
+    private byte[] sentPlan() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < sys.written.size(); i++) {
+            byte[] w = sys.written.get(i);
+            if (sys.writtenFds.get(i) != sys.controlFd || (w.length == 1 && w[0] == 'G')) {
+                continue;
+            }
+            assertThat(w.length).as("packet size").isLessThanOrEqualTo(Launcher.PLAN_CHUNK);
+            out.writeBytes(w);
+        }
+        byte[] all = out.toByteArray();
+        int len = ByteBuffer.wrap(all, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        assertThat(all.length).isEqualTo(len + 4);
+        return java.util.Arrays.copyOfRange(all, 4, all.length);
+    }
+
+    @Test
+    void aPlanLargerThanOnePacketGoesInChunks() throws Exception {
+        List<String> env = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            env.add("VARIABLE_" + i + "=" + "x".repeat(100));
+        }
+        ContainerSpec spec = ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true").build();
+        Plan big = PlanCompiler.compile(spec, new RootSource.Directory("/r"), "h",
+                new ProcessPlan(List.of("/bin/true"), env, "/", new ResolvedUser(0, 0, List.of(), "/")),
+                CgroupPlacement.NONE);
+        assertThat(big.encode().length).isGreaterThan(4 * Launcher.PLAN_CHUNK);
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        launcher.launch("c1", big, Stdio.discard(), Stdio.discard(), Stdio.discard(), List.of(), (p, m) -> { },
+                s -> s, LinuxContainer.Resources.NONE);
+        assertThat(sentPlan()).isEqualTo(big.encode());
+        assertThat(sys.calls.stream().filter(c -> c.startsWith("write " + sys.controlFd + " ")).count())
+                .as("packets: the plan's, then go").isGreaterThan(5);
+    }
+
+    @Test
+    void aMonitorThatNeverAnswersIsKilledAfterTheStartTimeout() {
+        sys.monitorSilent = true;
+        assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.discard(), Stdio.discard(),
+                List.of(), (p, m) -> { }, s -> s, LinuxContainer.Resources.NONE))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("start: berth-init monitor 4242 did not report the clone of the container init within"
+                        + " 5000 ms (ContainerRuntime.Builder.startTimeout); the container was killed");
+        assertThat(sys.calls).containsSubsequence("kill 4242 9", "waitpid 4242");
+        assertThat(sys.calls).contains("close " + sys.controlFd);
+    }
+
+    @Test
+    void aContainerKilledDuringSetupIsAFailedStartNotAnExec() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(RecordingSyscalls.message('K', 9)); // wait status: killed by SIGKILL
+        assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.discard(), Stdio.discard(),
+                List.of(), (p, m) -> { }, s -> s, LinuxContainer.Resources.NONE))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("container ended during setup, before its target was exec'd: killed by signal 9");
+        assertThat(sys.calls).noneMatch(c -> c.startsWith("epoll_add " + sys.controlFd));
+        assertThat(sys.calls).contains("waitpid 4242");
     }
 
     @Test
@@ -57,7 +133,7 @@ class LauncherTest {
         sys.monitorReplies.add(RecordingSyscalls.message('X'));
         List<Long> setupPids = new ArrayList<>();
         Container c = launcher.launch("c1", plan, Stdio.discard(), Stdio.pipe(), Stdio.inherit(), List.of(12345),
-                setupPids::add, s -> s, LinuxContainer.Resources.NONE);
+                (pid, monitor) -> setupPids.add(pid), s -> s, LinuxContainer.Resources.NONE);
         assertThat(c.pid()).isEqualTo(777);
         assertThat(setupPids).containsExactly(777L);
         // fds: stdin /dev/null, stdout a pipe's write end, stderr inherited, control socket at 3, extra at 4
@@ -67,7 +143,7 @@ class LauncherTest {
         assertThat(fds.get(4)).isEqualTo(12345);
         assertThat(sys.spawnedArgv).containsExactly("berth-init", "4");
         // the plan goes first, go only after the clone report and the host-side setup
-        assertThat(sys.written.get(sys.writtenFds.indexOf(sys.controlFd))).isEqualTo(plan.encode());
+        assertThat(sentPlan()).isEqualTo(plan.encode());
         int pidfdOpen = indexOf("pidfd_open 777");
         int go = indexOf("write " + sys.controlFd + " G");
         assertThat(pidfdOpen).isPositive().isLessThan(go);
@@ -84,7 +160,7 @@ class LauncherTest {
         int pivot = plan.indexOf(dev.berth.core.internal.plan.OpCode.PIVOT_ROOT);
         sys.monitorReplies.add(RecordingSyscalls.error(pivot, 22, "/r"));
         assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.pipe(), Stdio.pipe(), List.of(),
-                pid -> { }, s -> s, LinuxContainer.Resources.NONE))
+                (pid, monitor) -> { }, s -> s, LinuxContainer.Resources.NONE))
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessage("pivot_root(/r): Invalid argument")
                 .satisfies(e -> {
@@ -108,7 +184,7 @@ class LauncherTest {
     void aMonitorThatDiesDuringStartIsReported() {
         // no replies: the control socket reads end-of-file
         assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.discard(), Stdio.discard(),
-                List.of(), pid -> { }, s -> s, LinuxContainer.Resources.NONE))
+                List.of(), (pid, monitor) -> { }, s -> s, LinuxContainer.Resources.NONE))
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessageContaining("monitor 4242 ended during start");
         assertThat(sys.calls).contains("waitpid 4242");
@@ -118,7 +194,7 @@ class LauncherTest {
     void aFailingHostSetupKillsTheInitBeforeGo() {
         sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
         assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.discard(), Stdio.discard(),
-                List.of(), pid -> {
+                List.of(), (pid, monitor) -> {
                     throw new ContainerStartException("cgroup: nope");
                 }, s -> s, LinuxContainer.Resources.NONE)).hasMessage("cgroup: nope");
         assertThat(sys.calls).noneMatch(c -> c.equals("write " + sys.controlFd + " G"));

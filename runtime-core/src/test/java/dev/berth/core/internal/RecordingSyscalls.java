@@ -22,6 +22,11 @@ final class RecordingSyscalls implements Syscalls {
     List<String> spawnedArgv;
     private int nextFd = 10;
     int controlFd = -1;
+    /** What F_GET_SEALS answers; null: the seals added so far. */
+    Integer sealsOverride;
+    private int seals;
+    /** When true, the control socket never becomes readable (a monitor that hangs). */
+    boolean monitorSilent;
 
     private int fd() {
         return nextFd++;
@@ -36,6 +41,30 @@ final class RecordingSyscalls implements Syscalls {
     @Override
     public void addSeals(int fd, int seals) {
         calls.add("add_seals " + fd + " " + seals);
+        this.seals |= seals;
+    }
+
+    @Override
+    public int getSeals(int fd) {
+        calls.add("get_seals " + fd);
+        return sealsOverride != null ? sealsOverride : seals;
+    }
+
+    @Override
+    public boolean killChild(long pid, int signal) {
+        calls.add("kill " + pid + " " + signal);
+        return true;
+    }
+
+    @Override
+    public boolean pollIn(int fd, int timeoutMillis) {
+        calls.add("poll " + fd);
+        return !(fd == controlFd && monitorSilent);
+    }
+
+    @Override
+    public long argMax() {
+        return 2 << 20;
     }
 
     @Override

@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,13 +59,25 @@ public abstract class ContainerTestSupport {
                 .stdout(Stdio.pipe()).stderr(Stdio.inherit());
     }
 
+    /** Runs the container to its end (at most 60 s: a hung container fails the test, it is not waited for). */
     protected static Result run(ContainerSpec.Builder spec) throws ContainerException {
         try (Container c = runtime.start(spec.build())) {
-            String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
-            ExitStatus status = c.onExit().get(60, TimeUnit.SECONDS);
-            return new Result(status, out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            ExitStatus status;
+            try {
+                status = c.onExit().get(60, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                c.kill();
+                throw new AssertionError("container still running after 60 s; it printed: "
+                        + out.get(10, TimeUnit.SECONDS), e);
+            }
+            return new Result(status, out.get(10, TimeUnit.SECONDS));
         } catch (Exception e) {
             if (e instanceof ContainerException ce) {
                 throw ce;

@@ -19,6 +19,9 @@ public final class LinuxSyscalls implements Syscalls {
     private static final long SYS_PIDFD_OPEN = 434;
     private static final long SYS_OPENAT2 = 437;
     private static final int F_ADD_SEALS = 1033;
+    private static final int F_GET_SEALS = 1034;
+    private static final int SC_ARG_MAX = 0;
+    private static final short POLLIN = 1;
     private static final int AF_UNIX = 1;
     private static final int SOCK_SEQPACKET = 5;
     private static final int SOCK_CLOEXEC = 02000000;
@@ -87,6 +90,12 @@ public final class LinuxSyscalls implements Syscalls {
 
         int epoll_wait(int epfd, Pointer events, int maxevents, int timeout) throws LastErrorException;
 
+        int kill(int pid, int sig) throws LastErrorException;
+
+        int poll(Pointer fds, int nfds, int timeout) throws LastErrorException;
+
+        long sysconf(int name);
+
         String strerror(int errnum);
     }
 
@@ -116,6 +125,53 @@ public final class LinuxSyscalls implements Syscalls {
         } catch (LastErrorException e) {
             throw error("fcntl(F_ADD_SEALS)", fd, e);
         }
+    }
+
+    @Override
+    public int getSeals(int fd) {
+        try {
+            return C.fcntl(fd, F_GET_SEALS, 0);
+        } catch (LastErrorException e) {
+            throw error("fcntl(F_GET_SEALS)", fd, e);
+        }
+    }
+
+    @Override
+    public boolean killChild(long pid, int signal) {
+        try {
+            C.kill((int) pid, signal);
+            return true;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == ESRCH) {
+                return false;
+            }
+            throw error("kill", pid + ", signal " + signal, e);
+        }
+    }
+
+    @Override
+    public boolean pollIn(int fd, int timeoutMillis) {
+        try (Memory pfd = new Memory(8)) {
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            while (true) {
+                pfd.setInt(0, fd);
+                pfd.setShort(4, POLLIN);
+                pfd.setShort(6, (short) 0);
+                int left = (int) Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
+                try {
+                    return C.poll(pfd, 1, left) > 0; // POLLIN, POLLHUP or POLLERR: a read will not block
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() != EINTR) {
+                        throw error("poll", fd, e);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public long argMax() {
+        return C.sysconf(SC_ARG_MAX);
     }
 
     @Override

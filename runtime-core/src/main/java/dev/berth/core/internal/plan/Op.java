@@ -12,6 +12,11 @@ public record Op(OpCode code, int flags, List<Object> args) {
 
     /** Op flag: a missing path (ENOENT) is not an error. */
     public static final int OPTIONAL = 1;
+    /**
+     * Op flag of a remount: the init adds the target mount's current flags (statvfs), so that
+     * making a mount read-only or nodev never clears a nosuid or noexec it had from the host.
+     */
+    public static final int KEEP_FLAGS = 2;
 
     /** Mount target resolution: a plain path. */
     public static final long RESOLVE_PLAIN = 0;
@@ -36,6 +41,11 @@ public record Op(OpCode code, int flags, List<Object> args) {
 
     public Op optional() {
         return new Op(code, flags | OPTIONAL, args);
+    }
+
+    /** A remount that keeps the flags the mount already has (see {@link #KEEP_FLAGS}). */
+    public Op keepingFlags() {
+        return new Op(code, flags | KEEP_FLAGS, args);
     }
 
     public static Op clone(long flags, long cgroupFd) {
@@ -82,6 +92,9 @@ public record Op(OpCode code, int flags, List<Object> args) {
         StringBuilder b = new StringBuilder(code.name());
         if ((flags & OPTIONAL) != 0) {
             b.append('?');
+        }
+        if ((flags & KEEP_FLAGS) != 0) {
+            b.append('+');
         }
         b.append(args);
         return b.toString();

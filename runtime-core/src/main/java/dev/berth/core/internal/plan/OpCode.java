@@ -34,7 +34,8 @@ public enum OpCode {
     DUMPABLE(27, "prctl(PR_SET_DUMPABLE)"),
     SETSID(28, "setsid"),
     UMASK(29, "umask"),
-    PDEATHSIG(30, "prctl(PR_SET_PDEATHSIG)");
+    PDEATHSIG(30, "prctl(PR_SET_PDEATHSIG)"),
+    CHOWN(31, "chown");
 
     private final int code;
     private final String syscall;

@@ -1,13 +1,18 @@
 package dev.berth.core.internal.plan;
 
+import dev.berth.cgroups.DeviceRule;
 import dev.berth.core.Capability;
 import dev.berth.core.ContainerSpec;
+import dev.berth.core.Device;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.internal.user.ResolvedUser;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Turns a validated {@link ContainerSpec} into the plan the native stage executes.
@@ -25,12 +30,52 @@ public final class PlanCompiler {
     static final long MS_PRIVATE = 1 << 18;
     static final long MS_STRICTATIME = 1 << 24;
     static final long S_IFCHR = 0020000;
+    static final long S_IFBLK = 0060000;
     static final long SIGKILL = 9;
 
-    /** The devices every container gets in its /dev: name, major, minor. */
-    private static final Object[][] DEVICES = {
-        {"null", 1L, 3L}, {"zero", 1L, 5L}, {"full", 1L, 7L}, {"random", 1L, 8L}, {"urandom", 1L, 9L}, {"tty", 5L, 0L},
-    };
+    /** The device nodes every container gets in its /dev (docker's and runc's set). */
+    public static final List<Device> DEFAULT_DEVICES = List.of(
+            Device.character("/dev/null", 1, 3), Device.character("/dev/zero", 1, 5),
+            Device.character("/dev/full", 1, 7), Device.character("/dev/random", 1, 8),
+            Device.character("/dev/urandom", 1, 9), Device.character("/dev/tty", 5, 0));
+
+    /**
+     * The device policy of every container, before the devices its spec grants: mknod of any node
+     * (as docker allows: opening is what matters), the default nodes, ptmx and the container's own
+     * pseudo-terminals (its devpts instance numbers them 136:N). Not the host's console (5:1),
+     * which docker and runc allow: a container's console is one of its own ptys.
+     */
+    public static final List<DeviceRule> DEFAULT_DEVICE_RULES = defaultDeviceRules();
+
+    private static List<DeviceRule> defaultDeviceRules() {
+        List<DeviceRule> r = new ArrayList<>();
+        r.add(DeviceRule.allow(DeviceRule.Type.CHAR, DeviceRule.ANY, DeviceRule.ANY, "m"));
+        r.add(DeviceRule.allow(DeviceRule.Type.BLOCK, DeviceRule.ANY, DeviceRule.ANY, "m"));
+        DEFAULT_DEVICES.forEach(d -> r.add(d.rule()));
+        r.add(DeviceRule.allow(DeviceRule.Type.CHAR, 5, 2, "rwm"));             // /dev/pts/ptmx
+        r.add(DeviceRule.allow(DeviceRule.Type.CHAR, 136, DeviceRule.ANY, "rwm")); // /dev/pts/N
+        return List.copyOf(r);
+    }
+
+    /**
+     * The whole device policy of a container with this spec: the defaults, then a rule per device
+     * the spec grants, then the spec's own rules ({@code resources.devices}), which thus have the
+     * last word.
+     */
+    public static List<DeviceRule> deviceRules(ContainerSpec spec) {
+        List<DeviceRule> r = new ArrayList<>(DEFAULT_DEVICE_RULES);
+        spec.devices().forEach(d -> r.add(d.rule()));
+        r.addAll(spec.resources().devices());
+        return r;
+    }
+
+    /** The nodes made in /dev: the defaults, each replaced by a spec device of the same path, then the rest. */
+    static List<Device> deviceNodes(ContainerSpec spec) {
+        Map<String, Device> nodes = new LinkedHashMap<>();
+        DEFAULT_DEVICES.forEach(d -> nodes.put(d.path(), d));
+        spec.devices().forEach(d -> nodes.put(d.path(), d));
+        return new ArrayList<>(nodes.values());
+    }
 
     private PlanCompiler() {}
 
@@ -72,7 +117,7 @@ public final class PlanCompiler {
             long extra = p.startsWith("/proc/") || p.startsWith("/sys/") ? MS_NOEXEC : 0;
             ops.add(Op.mount(p, p, "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN).optional());
             ops.add(Op.mount("", p, "", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | extra, "",
-                    Op.RESOLVE_PLAIN).optional());
+                    Op.RESOLVE_PLAIN).optional().keepingFlags());
         }
         if (spec.namespaces().contains(Namespace.UTS)) {
             ops.add(Op.of(OpCode.SETHOSTNAME, hostname));
@@ -87,7 +132,7 @@ public final class PlanCompiler {
 
         int forkAt = ops.size();
         ops.add(null); // FORK, patched below once the init's tail index is known
-        target(ops, spec, process);
+        target(ops, spec, process, cgroups.devicePolicy());
         int tail = ops.size();
         ops.set(forkAt, Op.of(OpCode.FORK, (long) tail));
         initTail(ops);
@@ -100,10 +145,10 @@ public final class PlanCompiler {
         String rootfs = root.mountpoint();
         ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));
         if (root instanceof RootSource.Overlay o) {
-            // relative lowerdir entries resolve against the working directory at mount time
+            // relative lowerdir entries resolve against the working directory at mount time;
+            // writable until the mount points below exist (a minimal image has no /proc)
             ops.add(Op.of(OpCode.CHDIR, o.linkDir()));
-            ops.add(Op.mount("overlay", rootfs, "overlay", spec.readonlyRootfs() ? MS_RDONLY : 0, o.options(),
-                    Op.RESOLVE_PLAIN));
+            ops.add(Op.mount("overlay", rootfs, "overlay", MS_NODEV, o.options(), Op.RESOLVE_PLAIN));
             ops.add(Op.of(OpCode.CHDIR, "/"));
         } else {
             ops.add(Op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN));
@@ -114,9 +159,18 @@ public final class PlanCompiler {
         ops.add(Op.of(OpCode.MKDIR, "/sys", 0555L));
         ops.add(Op.mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
         ops.add(Op.of(OpCode.MKDIR, "/dev", 0755L));
+        // the one writable mount where device nodes work: it holds only the nodes made here
         ops.add(Op.mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", noSym));
-        for (Object[] d : DEVICES) {
-            ops.add(Op.of(OpCode.MKNOD, "/dev/" + d[0], S_IFCHR | 0666, d[1], d[2]));
+        for (Device d : deviceNodes(spec)) {
+            String parent = d.path().substring(0, d.path().lastIndexOf('/'));
+            if (!parent.equals("/dev")) {
+                ops.add(Op.of(OpCode.MKDIR, parent, 0755L));
+            }
+            long kind = d.type() == DeviceRule.Type.BLOCK ? S_IFBLK : S_IFCHR;
+            ops.add(Op.of(OpCode.MKNOD, d.path(), kind | d.fileMode(), d.major(), d.minor()));
+            if (d.uid() != 0 || d.gid() != 0) {
+                ops.add(Op.of(OpCode.CHOWN, d.path(), d.uid(), d.gid()));
+            }
         }
         ops.add(Op.of(OpCode.MKDIR, "/dev/pts", 0755L));
         ops.add(Op.mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -131,15 +185,21 @@ public final class PlanCompiler {
         ops.add(Op.mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", noSym));
         ops.add(Op.of(OpCode.MKDIR, "/dev/mqueue", 0755L));
         ops.add(Op.mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
-        if (spec.readonlyRootfs() && root instanceof RootSource.Directory) {
-            ops.add(Op.mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_RDONLY, "", Op.RESOLVE_PLAIN));
-        }
+        // nodev: a node the image shipped or the container made on its root never opens;
+        // read-only last, once every mount point exists
+        ops.add(Op.mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_NODEV | (spec.readonlyRootfs() ? MS_RDONLY : 0), "",
+                Op.RESOLVE_PLAIN).keepingFlags());
     }
 
     /** The target's own steps between fork and exec: identity, capabilities, then exec. */
-    private static void target(List<Op> ops, ContainerSpec spec, ProcessPlan process) {
+    private static void target(List<Op> ops, ContainerSpec spec, ProcessPlan process, boolean devicePolicy) {
         ResolvedUser user = process.user();
-        long caps = Capability.mask(spec.capabilities());
+        Set<Capability> granted = EnumSet.noneOf(Capability.class);
+        granted.addAll(spec.capabilities());
+        if (!devicePolicy) {
+            granted.remove(Capability.MKNOD); // with no device cgroup, a node made in /dev would open
+        }
+        long caps = Capability.mask(granted);
         boolean root = user.uid() == 0;
         ops.add(Op.of(OpCode.SETSID));
         ops.add(Op.of(OpCode.CAP_BOUNDING, caps));
@@ -159,6 +219,11 @@ public final class PlanCompiler {
         ops.add(Op.of(OpCode.AMBIENT, 0L));
         if (spec.noNewPrivileges()) {
             ops.add(Op.of(OpCode.NO_NEW_PRIVS));
+        }
+        if (!spec.namespaces().contains(Namespace.PID)) {
+            // Without a PID namespace of its own, killing the init does not take the target with it.
+            // Set after the uid change, which clears the parent-death signal.
+            ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
         }
         ops.add(Op.of(OpCode.CHDIR, process.cwd()));
         ops.add(Op.exec(process.argv(), process.env()));

@@ -44,6 +44,9 @@ public interface Syscalls {
 
     void addSeals(int fd, int seals);
 
+    /** fcntl(F_GET_SEALS). */
+    int getSeals(int fd);
+
     int open(String path, int flags, int mode);
 
     /** openat2(2): resolves {@code path} below {@code dirfd} under the given RESOLVE_* rules. */
@@ -77,6 +80,18 @@ public interface Syscalls {
 
     /** pidfd_send_signal(2); returns false when the process has already exited (ESRCH). */
     boolean pidfdSendSignal(int pidfd, int signal);
+
+    /**
+     * kill(2) of a child of this process that has not been reaped yet (its pid cannot have been
+     * reused); returns false when it has already exited.
+     */
+    boolean killChild(long pid, int signal);
+
+    /** poll(2) for input (or hang-up) on one fd; false when {@code timeoutMillis} passed first. */
+    boolean pollIn(int fd, int timeoutMillis);
+
+    /** sysconf(_SC_ARG_MAX): how many bytes of arguments and environment execve accepts. */
+    long argMax();
 
     int epollCreate();
 

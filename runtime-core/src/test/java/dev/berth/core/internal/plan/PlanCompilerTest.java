@@ -2,8 +2,10 @@ package dev.berth.core.internal.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.cgroups.DeviceRule;
 import dev.berth.core.Capability;
 import dev.berth.core.ContainerSpec;
+import dev.berth.core.Device;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.internal.user.ResolvedUser;
@@ -16,6 +18,8 @@ class PlanCompilerTest {
     private static final ResolvedUser ROOT = new ResolvedUser(0, 0, List.of(), "/root");
 
     private static final RootSource DIR = new RootSource.Directory("/r");
+    /** A placement whose cgroup holds the device policy. */
+    private static final CgroupPlacement DEVICE_CGROUP = new CgroupPlacement(-1, List.of(), true);
 
     private static ProcessPlan proc(ResolvedUser user, List<String> env) {
         return new ProcessPlan(List.of("/bin/true"), env, "/", user);
@@ -56,7 +60,7 @@ class PlanCompilerTest {
 
     @Test
     void rootGetsDockerCapsAsEffectiveAndPermitted() {
-        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP);
         Op capset = p.ops().get(codes(p).indexOf(OpCode.CAPSET));
         assertThat(capset.args()).containsExactly(0xa80425fbL, 0xa80425fbL, 0L);
         Op bounding = p.ops().get(codes(p).indexOf(OpCode.CAP_BOUNDING));
@@ -68,7 +72,7 @@ class PlanCompilerTest {
     @Test
     void otherUsersKeepCapsOnlyAsBoundingSet() {
         ResolvedUser alice = new ResolvedUser(1000, 1000, List.of(50L), "/home/alice");
-        Plan p = PlanCompiler.compile(spec().addCapabilities(Capability.NET_ADMIN).build(), DIR, "h", proc(alice, List.of()), CgroupPlacement.NONE);
+        Plan p = PlanCompiler.compile(spec().addCapabilities(Capability.NET_ADMIN).build(), DIR, "h", proc(alice, List.of()), DEVICE_CGROUP);
         List<OpCode> c = codes(p);
         assertThat(p.ops().get(c.indexOf(OpCode.CAPSET)).args()).containsExactly(0L, 0L, 0L);
         assertThat(p.ops().get(c.indexOf(OpCode.CAP_BOUNDING)).args())
@@ -97,7 +101,7 @@ class PlanCompilerTest {
 
     @Test
     void cgroupJoinsComeBeforeAnyMountAndDeferTheCgroupNamespace() {
-        CgroupPlacement cg = new CgroupPlacement(7, List.of(new CgroupPlacement.Join(4, "/sys/fs/cgroup/memory/x/cgroup.procs")));
+        CgroupPlacement cg = new CgroupPlacement(7, List.of(new CgroupPlacement.Join(4, "/sys/fs/cgroup/memory/x/cgroup.procs")), true);
         Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), cg);
         List<OpCode> c = codes(p);
         assertThat(p.ops().get(0).args()).element(1).isEqualTo(7L);
@@ -147,7 +151,7 @@ class PlanCompilerTest {
                 "../containers/c/work", "/s/containers/c/rootfs");
         Plan p = PlanCompiler.compile(spec().build(), overlay, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
         List<OpCode> c = codes(p);
-        int mount = p.ops().indexOf(Op.mount("overlay", "/s/containers/c/rootfs", "overlay", 0,
+        int mount = p.ops().indexOf(Op.mount("overlay", "/s/containers/c/rootfs", "overlay", PlanCompiler.MS_NODEV,
                 "lowerdir=AAA:BBB,upperdir=../containers/c/upper,workdir=../containers/c/work", Op.RESOLVE_PLAIN));
         assertThat(mount).isPositive();
         // relative lowerdirs: the init stands in the link directory while mounting
@@ -160,11 +164,90 @@ class PlanCompilerTest {
     }
 
     @Test
-    void aReadonlyImageRootMountsTheOverlayReadonly() {
+    void theRootIsRemountedNodevAndReadonlyOnceTheMountPointsExist() {
         RootSource.Overlay overlay = new RootSource.Overlay("/s/l", "A", "u", "w", "/m");
-        Plan p = PlanCompiler.compile(spec().readonlyRootfs(true).build(), overlay, "h", proc(ROOT, List.of()),
+        for (RootSource root : List.of(overlay, DIR)) {
+            for (boolean ro : List.of(true, false)) {
+                Plan p = PlanCompiler.compile(spec().readonlyRootfs(ro).build(), root, "h", proc(ROOT, List.of()),
+                        CgroupPlacement.NONE);
+                List<OpCode> c = codes(p);
+                long want = PlanCompiler.MS_BIND | PlanCompiler.MS_REMOUNT | PlanCompiler.MS_NODEV
+                        | (ro ? PlanCompiler.MS_RDONLY : 0);
+                Op remount = Op.mount("", root.mountpoint(), "", want, "", Op.RESOLVE_PLAIN).keepingFlags();
+                int at = p.ops().indexOf(remount);
+                assertThat(at).as("%s read-only=%s", root, ro).isPositive();
+                assertThat(at).isGreaterThan(c.lastIndexOf(OpCode.MKDIR)).isGreaterThan(c.lastIndexOf(OpCode.MKNOD))
+                        .isLessThan(c.indexOf(OpCode.PIVOT_ROOT));
+                // a minimal image has no /proc: the overlay itself is mounted writable, never read-only
+                assertThat(p.ops()).filteredOn(o -> o.code() == OpCode.MOUNT && "overlay".equals(o.args().get(2)))
+                        .allSatisfy(o -> assertThat(o.args().get(3)).isEqualTo(PlanCompiler.MS_NODEV));
+            }
+        }
+    }
+
+    @Test
+    void readonlyPathRemountsKeepTheFlagsTheyHad() {
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
+        assertThat(p.ops()).filteredOn(o -> o.code() == OpCode.MOUNT && "/proc/sys".equals(o.args().get(1))
+                && ((Long) o.args().get(3) & PlanCompiler.MS_REMOUNT) != 0)
+                .singleElement().satisfies(o -> assertThat(o.flags() & Op.KEEP_FLAGS).isNotZero());
+    }
+
+    @Test
+    void devNodesAreTheDefaultsPlusTheGrantedOnes() {
+        ContainerSpec s = spec()
+                .device(Device.block("/dev/loop7", 7, 7).withOwner(0, 6))
+                .device(new Device("/dev/null", DeviceRule.Type.CHAR, 1, 3, 0600, 0, 0, "rw"))
+                .device(Device.character("/dev/net/tun", 10, 200))
+                .build();
+        Plan p = PlanCompiler.compile(s, DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP);
+        List<Op> nodes = p.ops().stream().filter(o -> o.code() == OpCode.MKNOD).toList();
+        assertThat(nodes).extracting(o -> o.args().get(0)).containsExactly("/dev/null", "/dev/zero", "/dev/full",
+                "/dev/random", "/dev/urandom", "/dev/tty", "/dev/loop7", "/dev/net/tun");
+        assertThat(nodes.get(0).args()).containsExactly("/dev/null", PlanCompiler.S_IFCHR | 0600, 1L, 3L);
+        assertThat(nodes.get(6).args()).containsExactly("/dev/loop7", PlanCompiler.S_IFBLK | 0660, 7L, 7L);
+        assertThat(p.ops()).contains(Op.of(OpCode.CHOWN, "/dev/loop7", 0L, 6L), Op.of(OpCode.MKDIR, "/dev/net", 0755L));
+        assertThat(p.ops()).filteredOn(o -> o.code() == OpCode.CHOWN).hasSize(1);
+        // the nodes go into the /dev tmpfs, after it is mounted
+        List<OpCode> c = codes(p);
+        int devMount = p.ops().indexOf(p.ops().stream().filter(o -> o.code() == OpCode.MOUNT
+                && "/dev".equals(o.args().get(1))).findFirst().orElseThrow());
+        assertThat(c.indexOf(OpCode.MKNOD)).isGreaterThan(devMount);
+    }
+
+    @Test
+    void theDevicePolicyIsTheDefaultsThenGrantsThenTheSpecsOwnRules() {
+        ContainerSpec s = spec().device(Device.block("/dev/loop7", 7, 7))
+                .resources(dev.berth.cgroups.Resources.builder().deviceRule(DeviceRule.parse("c 10:200 rw")).build())
+                .build();
+        List<DeviceRule> rules = PlanCompiler.deviceRules(s);
+        assertThat(rules.subList(0, PlanCompiler.DEFAULT_DEVICE_RULES.size())).isEqualTo(PlanCompiler.DEFAULT_DEVICE_RULES);
+        assertThat(rules.subList(PlanCompiler.DEFAULT_DEVICE_RULES.size(), rules.size()))
+                .containsExactly(DeviceRule.parse("b 7:7 rwm"), DeviceRule.parse("c 10:200 rw"));
+        assertThat(PlanCompiler.DEFAULT_DEVICE_RULES).contains(DeviceRule.parse("c 136:* rwm"), DeviceRule.parse("c 5:2 rwm"))
+                .noneMatch(r -> r.type() == DeviceRule.Type.BLOCK && !r.access().equals("m"));
+    }
+
+    @Test
+    void withoutADeviceCgroupTheTargetGetsNoMknod() {
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
+        long bounding = (Long) p.ops().get(codes(p).indexOf(OpCode.CAP_BOUNDING)).args().get(0);
+        assertThat(bounding & (1L << Capability.MKNOD.bit())).isZero();
+        assertThat(bounding).isEqualTo(0xa80425fbL & ~(1L << Capability.MKNOD.bit()));
+    }
+
+    @Test
+    void aTargetSharingTheHostsPidNamespaceDiesWithItsInit() {
+        Plan shared = PlanCompiler.compile(spec().shareNamespace(Namespace.PID).build(), DIR, "h", proc(ROOT, List.of()),
                 CgroupPlacement.NONE);
-        assertThat(p.ops()).filteredOn(o -> o.code() == OpCode.MOUNT && "overlay".equals(o.args().get(2)))
-                .singleElement().extracting(o -> o.args().get(3)).isEqualTo(PlanCompiler.MS_RDONLY);
+        List<OpCode> c = codes(shared);
+        int fork = c.indexOf(OpCode.FORK);
+        int deathSignal = c.subList(fork, c.size()).indexOf(OpCode.PDEATHSIG) + fork;
+        assertThat(deathSignal).as("set in the target").isGreaterThan(fork);
+        assertThat(deathSignal).as("after the uid change, which clears it").isGreaterThan(c.indexOf(OpCode.SETUID))
+                .isLessThan(c.indexOf(OpCode.EXEC));
+        Plan own = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
+        List<OpCode> oc = codes(own);
+        assertThat(oc.subList(oc.indexOf(OpCode.FORK), oc.size())).doesNotContain(OpCode.PDEATHSIG);
     }
 }

@@ -1,0 +1,11 @@
+package dev.berth.core.internal;
+
+import java.util.concurrent.Executor;
+
+/**
+ * The threads that look after running containers, O(1) in their number: the reactor thread
+ * only reads monitor reports; teardown (cgroup removal with its bounded retries, state
+ * updates) runs on one cleanup thread; {@code onExit()} dependants run on the callback
+ * executor, never on either of those, so user code can neither stall nor deadlock them.
+ */
+public record Supervision(Reactor reactor, Executor cleanup, Executor callbacks) {}
