@@ -543,9 +543,17 @@ int main(int argc, char **argv) {
     char m[16];
     m[0] = 'C'; put32(m + 1, (uint32_t)pid);
     int ok = send_msg(m, 5) == 0 && recv(3, m, sizeof m, 0) == 1 && m[0] == 'G';
-    if (!ok || write(gop[1], "G", 1) != 1) {  /* the JVM went away or refused: nothing may run */
+    if (!ok) {                                 /* the JVM went away or refused: nothing may run */
         syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
         waitpid((pid_t)pid, NULL, 0);
+        return 1;
+    }
+    if (write(gop[1], "G", 1) != 1) {          /* EPIPE: the init died before go (SIGPIPE is ignored) */
+        int st = 0;
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        waitpid((pid_t)pid, &st, 0);
+        m[0] = 'K'; put32(m + 1, (uint32_t)st);
+        send_msg(m, 5);
         return 1;
     }
     close(gop[1]);
