@@ -221,16 +221,15 @@ public final class ImageStore implements AutoCloseable {
       return importLocked(source, wanted, listener);
     } catch (IOException | RuntimeException e) {
       // a failed import leaves nothing behind: what it stored or unpacked has no ref, so it is garbage
-      java.nio.channels.FileLock exclusive = null;
       try {
-        exclusive = lock.lockWrite();
-        collect();
+        lock.lockWrite();
+        try {
+          collect();
+        } finally {
+          lock.unlockWrite();
+        }
       } catch (IOException | RuntimeException also) {
         e.addSuppressed(also);
-      } finally {
-        if (exclusive != null) {
-          lock.unlockWrite(exclusive);
-        }
       }
       throw e;
     }
@@ -1085,12 +1084,12 @@ public final class ImageStore implements AutoCloseable {
   /** Drops a persistent pin and collects layers nothing references any more. */
   public void unpin(String holder) throws IOException {
     checkHolder(holder);
-    java.nio.channels.FileLock exclusive = lock.lockWrite();
+    lock.lockWrite();
     try {
       Files.deleteIfExists(pins.resolve(holder));
       collect();
     } finally {
-      lock.unlockWrite(exclusive);
+      lock.unlockWrite();
     }
   }
 
@@ -1110,7 +1109,7 @@ public final class ImageStore implements AutoCloseable {
     ImageReference r = ImageReference.parse(nameTag);
     // pending intents could otherwise restore the ref after a crash, pointing at collected blobs
     durability.awaitDurable();
-    java.nio.channels.FileLock exclusive = lock.lockWrite();
+    lock.lockWrite();
     try {
       if (!Files.deleteIfExists(refPath(r))) {
         return false;
@@ -1119,7 +1118,7 @@ public final class ImageStore implements AutoCloseable {
       collect();
       return true;
     } finally {
-      lock.unlockWrite(exclusive);
+      lock.unlockWrite();
     }
   }
 

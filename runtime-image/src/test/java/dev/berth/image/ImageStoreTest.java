@@ -473,6 +473,26 @@ class ImageStoreTest {
   }
 
   @Test
+  void interruptedCallersLeaveTheStoreWorking() throws Exception {
+    store.importImage(layout("i", "t", List.of(Layer.gzip(BASE))), Optional.of("i:t"), null);
+    store.sync(); // so remove() has no syncfs to wait for: an interrupted wait ends with InterruptedIOException
+    // an interrupt pending when the store lock is taken, shared (find, images) and exclusive (remove)
+    assertThat(InterruptProbe.withInterruptPending(() -> {
+      assertThat(store.find("i:t")).isPresent();
+      assertThat(store.images()).hasSize(1);
+      assertThat(store.remove("absent:1")).isFalse();
+    })).as("interrupt flag kept").isTrue();
+    // an interrupt arriving while the caller waits for the lock another process holds
+    assertThat(InterruptProbe.interruptedWhileWaiting(storeRoot.resolve("store.lock"), () -> store.images()))
+        .as("interrupt flag kept").isTrue();
+    // the store works for everyone else: import, list, prepare, remove
+    store.importImage(layout("j", "t", List.of(Layer.zstd(MID))), Optional.of("j:t"), null);
+    assertThat(store.images()).extracting(Image::name).containsExactly("i:t", "j:t");
+    store.prepare("j:t").close();
+    assertThat(store.remove("i:t")).isTrue();
+  }
+
+  @Test
   void storeSurvivesReopen() throws IOException {
     store.importImage(layout("r", "t", three()), Optional.of("r:t"), null);
     store.prepare("r:t").close();
