@@ -63,15 +63,20 @@ import org.slf4j.LoggerFactory;
  * pins/&lt;holder&gt;               layers pinned by a holder (e.g. a created container)
  * pending/&lt;random&gt;.intent     commits not yet known to be on disk (see DeferredSync)
  * tmp/                        import staging
+ * store.lock                  shared/exclusive lock across threads and processes (StoreLock)
  * </pre>
+ *
+ * <p>Only the owner can enter the areas (0700): unpacked layers hold setuid files and device
+ * nodes an image shipped.
  *
  * <p>Importing a layout reads each layer blob once: the same read stores the blob, verifies its
  * digest and feeds the unpacker, so an imported image is ready to run when {@link #importImage}
  * returns. Commits are visible at once and durable shortly after ({@link #sync}); a crash never
  * leaves a visible object whose data did not reach the disk.
  *
- * <p>Thread-safe. One store per root per JVM: cross-process coordination is limited to atomic renames
- * (two processes unpacking the same layer both succeed; one rename wins).
+ * <p>Thread-safe. Stores opened on one root in one JVM share their lock and in-memory state; across
+ * processes the store lock orders removal against imports, and atomic renames settle the rest (two
+ * processes unpacking the same layer both succeed; one rename wins).
  */
 public final class ImageStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ImageStore.class);
@@ -109,8 +114,12 @@ public final class ImageStore implements AutoCloseable {
     this.tmp = this.root.resolve("tmp");
     this.pending = this.root.resolve("pending");
     this.limits = limits;
-    for (Path p : List.of(blobs.resolve("sha256"), layers.resolve("sha256"), links, refs, pins, tmp, pending)) {
-      Files.createDirectories(p);
+    // Unpacked layers hold setuid files and device nodes an image shipped: no other user may reach
+    // them. The root is made 0700 when created here; every area below it is made (or tightened
+    // to) 0700 on each open, so the protection does not depend on the mode of an existing root.
+    Files2.createPrivateIfMissing(this.root);
+    for (Path p : List.of(blobs, blobs.resolve("sha256"), layers, layers.resolve("sha256"), links, refs, pins, tmp, pending)) {
+      Files2.privateDirectory(p);
     }
     this.lock = StoreLock.acquire(this.root.resolve("store.lock"));
     this.unpacking = lock.unpacking;
@@ -582,6 +591,14 @@ public final class ImageStore implements AutoCloseable {
     return blobs.resolve(d.algorithm()).resolve(d.hex());
   }
 
+  /** Makes the {@code blobs/<alg>/} or {@code layers/<alg>/} directory of {@code object} (only sha256 exists from the start). */
+  private static void algorithmDir(Path object) throws IOException {
+    Path dir = object.getParent();
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      Files2.privateDirectory(dir);
+    }
+  }
+
   private boolean hasBlob(Descriptor d) throws IOException {
     Path p = blobPath(d.digest());
     return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == d.size();
@@ -592,7 +609,7 @@ public final class ImageStore implements AutoCloseable {
     if (Files.isRegularFile(p) && Files.size(p) == b.length) {
       return;
     }
-    Files.createDirectories(p.getParent());
+    algorithmDir(p);
     Files2.writeAtomically(p, b);
   }
 
@@ -628,8 +645,7 @@ public final class ImageStore implements AutoCloseable {
 
   /** Verified streaming write of one blob (package-private for tests). */
   void putStream(InputStream in, Descriptor d, ImportProgress listener) throws IOException {
-    Path dir = blobs.resolve(d.digest().algorithm());
-    Files.createDirectories(dir);
+    algorithmDir(blobPath(d.digest()));
     Path t = tmp.resolve("blob-" + Files2.randomId());
     MessageDigest md = d.digest().newMessageDigest();
     long n = 0;
@@ -985,7 +1001,7 @@ public final class ImageStore implements AutoCloseable {
         verifyBlob(l, l.digest().sameAlgorithm(raw.digest()), raw.count());
       }
       Path blob = blobPath(l.digest());
-      Files.createDirectories(blob.getParent()); // blobs/<alg>/ (only sha256 exists from the start)
+      algorithmDir(blob);
       LayerUnpacker.Result unpacked = r;
       durability.commit(
           List.of(Action.remove(root, blob), Action.remove(root, layerDir(diffId)),
@@ -1034,7 +1050,7 @@ public final class ImageStore implements AutoCloseable {
   private void commitLayer(Path staging, Digest diffId, LayerUnpacker.Result r, ImportProgress listener)
       throws IOException {
     Path dir = layerDir(diffId);
-    Files.createDirectories(dir.getParent());
+    algorithmDir(dir);
     try {
       Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       layersUnpacked.incrementAndGet();
