@@ -14,6 +14,7 @@ import dev.berth.image.internal.linux.ErrnoException;
 import dev.berth.image.internal.linux.LinuxFs;
 import dev.berth.image.internal.linux.LinuxFs.Stat;
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -88,9 +89,19 @@ public final class LayerUnpacker {
     this.limits = limits;
   }
 
-  /** Opens a decompressing stream for a layer blob. */
-  public static InputStream decompress(InputStream raw, Compression c, String layer) throws IOException {
-    InputStream in = new BufferedInputStream(raw, 1 << 17);
+  /**
+   * A decompressing stream over {@code raw}. Closing it frees the decompressor, whose native
+   * state (a zstd decoder's context and window buffer, about the window size of the layer) has no
+   * cleaner and would otherwise stay allocated for the life of the process; {@code raw} stays open,
+   * as its owner reads the rest of the blob after the unpack.
+   */
+  private static InputStream decompress(InputStream raw, Compression c, String layer) throws IOException {
+    InputStream in = new BufferedInputStream(new FilterInputStream(raw) {
+      @Override
+      public void close() {
+        // raw belongs to the caller
+      }
+    }, 1 << 17);
     try {
       switch (c) {
         case GZIP:
@@ -110,6 +121,7 @@ public final class LayerUnpacker {
   /**
    * Unpacks {@code compressed} into the empty directory {@code dest}, drains the stream and verifies
    * the DiffID. On failure {@code dest} holds a partial result that the caller must discard.
+   * {@code compressed} is read but not closed.
    */
   public static Result unpack(
       InputStream compressed, Compression c, Digest expectedDiffId, Path dest, UnpackLimits limits, String layer)
@@ -120,63 +132,70 @@ public final class LayerUnpacker {
 
   private Result run(InputStream compressed, Compression c, Digest expected, Path dest) throws IOException {
     long cap = limits.maxTotalBytes() + (1L << 30);
-    CountingDigestInputStream tarBytes =
-        new CountingDigestInputStream(
-            decompress(compressed, c, layer), expected.newMessageDigest(), cap, "layer " + layer + " decompressed stream");
     rootFd = openat(AT_FDCWD, dest.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    // decompression and hashing run on their own thread, overlapping with the file-system work
-    PipelinedInputStream pipe = new PipelinedInputStream(tarBytes, layer);
-    try {
-      rootReal = realPath(rootFd);
-      TarArchiveInputStream tar = new TarArchiveInputStream(pipe, "UTF-8");
-      TarArchiveEntry e;
-      while (true) {
-        try {
-          e = tar.getNextEntry();
-        } catch (LimitExceededException ex) {
-          throw ex;
-        } catch (IOException | IllegalArgumentException ex) {
-          throw new UnsafeLayerException("layer " + layer + ": unreadable layer stream or tar header: " + ex.getMessage());
-        }
-        if (e == null) {
-          break;
-        }
-        if (++entries > limits.maxEntries()) {
-          throw new LimitExceededException(
-              "layer " + layer + ": more than " + limits.maxEntries() + " entries; entry budget exceeded");
-        }
-        try {
-          entry(tar, e);
-        } catch (ImageException ex) {
-          throw ex;
-        } catch (IOException ex) {
-          // a failed syscall, or the layer stream failing under the entry's content
-          throw new ImageException("layer " + layer + ": entry `" + e.getName() + "`: " + ex.getMessage(), ex);
-        }
+    try (InputStream decompressed = decompress(compressed, c, layer)) {
+      CountingDigestInputStream tarBytes = new CountingDigestInputStream(
+          decompressed, expected.newMessageDigest(), cap, "layer " + layer + " decompressed stream");
+      // decompression and hashing run on their own thread, overlapping with the file-system work
+      PipelinedInputStream pipe = new PipelinedInputStream(tarBytes, layer);
+      try {
+        return unpackEntries(pipe, tarBytes, expected);
+      } finally {
+        pipe.close(); // stops the producer before the decompressor it reads is freed
       }
-      pipe.drain(); // the producer reads the stream to its end: trailing bytes count
-      Digest actual = expected.sameAlgorithm(tarBytes.digest());
-      if (!actual.equals(expected)) {
-        throw new BlobVerificationException(
-            "layer " + layer + ": wrong DiffID: expected " + expected + ", got " + actual
-                + " after reading " + tarBytes.count() + " bytes");
-      }
-      for (int i = dirTimes.size() - 1; i >= 0; i--) {
-        DirTime d = dirTimes.get(i);
-        int fd = d.path.isEmpty() ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
-            : openat2(rootFd, d.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE);
-        try {
-          futimens(fd, d.sec, d.nsec, d.path);
-        } finally {
-          closeFd(fd);
-        }
-      }
-      // not synced here: the store makes layers durable after committing them (DeferredSync)
-      return new Result(actual, written, entries);
     } finally {
-      pipe.close();
       closeFd(rootFd);
     }
+  }
+
+  private Result unpackEntries(PipelinedInputStream pipe, CountingDigestInputStream tarBytes, Digest expected)
+      throws IOException {
+    rootReal = realPath(rootFd);
+    TarArchiveInputStream tar = new TarArchiveInputStream(pipe, "UTF-8");
+    TarArchiveEntry e;
+    while (true) {
+      try {
+        e = tar.getNextEntry();
+      } catch (LimitExceededException ex) {
+        throw ex;
+      } catch (IOException | IllegalArgumentException ex) {
+        throw new UnsafeLayerException("layer " + layer + ": unreadable layer stream or tar header: " + ex.getMessage());
+      }
+      if (e == null) {
+        break;
+      }
+      if (++entries > limits.maxEntries()) {
+        throw new LimitExceededException(
+            "layer " + layer + ": more than " + limits.maxEntries() + " entries; entry budget exceeded");
+      }
+      try {
+        entry(tar, e);
+      } catch (ImageException ex) {
+        throw ex;
+      } catch (IOException ex) {
+        // a failed syscall, or the layer stream failing under the entry's content
+        throw new ImageException("layer " + layer + ": entry `" + e.getName() + "`: " + ex.getMessage(), ex);
+      }
+    }
+    pipe.drain(); // the producer reads the stream to its end: trailing bytes count
+    Digest actual = expected.sameAlgorithm(tarBytes.digest());
+    if (!actual.equals(expected)) {
+      throw new BlobVerificationException(
+          "layer " + layer + ": wrong DiffID: expected " + expected + ", got " + actual
+              + " after reading " + tarBytes.count() + " bytes");
+    }
+    for (int i = dirTimes.size() - 1; i >= 0; i--) {
+      DirTime d = dirTimes.get(i);
+      int fd = d.path.isEmpty() ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+          : openat2(rootFd, d.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE);
+      try {
+        futimens(fd, d.sec, d.nsec, d.path);
+      } finally {
+        closeFd(fd);
+      }
+    }
+    // not synced here: the store makes layers durable after committing them (DeferredSync)
+    return new Result(actual, written, entries);
   }
 
   // ---- names
