@@ -17,7 +17,6 @@ import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -30,7 +29,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -151,13 +149,13 @@ public final class LayerUnpacker {
   private Result unpackEntries(PipelinedInputStream pipe, CountingDigestInputStream tarBytes, Digest expected)
       throws IOException {
     rootReal = realPath(rootFd);
-    TarArchiveInputStream tar = new TarArchiveInputStream(pipe, "UTF-8");
+    XattrTarInputStream tar = new XattrTarInputStream(pipe, layer);
     TarArchiveEntry e;
     while (true) {
       try {
         e = tar.getNextEntry();
-      } catch (LimitExceededException ex) {
-        throw ex;
+      } catch (ImageException ex) {
+        throw ex; // a budget, or pax records refused: the message says which
       } catch (IOException | IllegalArgumentException ex) {
         throw new UnsafeLayerException("layer " + layer + ": unreadable layer stream or tar header: " + ex.getMessage());
       }
@@ -251,7 +249,7 @@ public final class LayerUnpacker {
 
   // ---- entries
 
-  private void entry(TarArchiveInputStream tar, TarArchiveEntry e) throws IOException {
+  private void entry(XattrTarInputStream tar, TarArchiveEntry e) throws IOException {
     String name = e.getName();
     if (e.isGlobalPaxHeader()) {
       return;
@@ -271,7 +269,7 @@ public final class LayerUnpacker {
       }
     }
     if (comps.isEmpty()) {
-      rootEntry(e);
+      rootEntry(e, tar.xattrs());
       return;
     }
     String base = comps.get(comps.size() - 1);
@@ -289,7 +287,7 @@ public final class LayerUnpacker {
     try {
       switch (kind(e)) {
         case DIR:
-          directory(e, pfd, base, key);
+          directory(e, pfd, base, key, tar.xattrs());
           break;
         case SYMLINK:
           String target = e.getLinkName();
@@ -351,14 +349,14 @@ public final class LayerUnpacker {
     }
   }
 
-  private void rootEntry(TarArchiveEntry e) throws IOException {
+  private void rootEntry(TarArchiveEntry e, Map<String, byte[]> xattrs) throws IOException {
     if (kind(e) != Kind.DIR) {
       throw new UnsafeLayerException(
           "layer " + layer + ": entry `" + e.getName() + "`: refusing to change type of root directory (CVE-2021-29136)");
     }
     int fd = openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     try {
-      meta(fd, e, "/");
+      meta(fd, e, "/", xattrs);
     } finally {
       closeFd(fd);
     }
@@ -433,7 +431,8 @@ public final class LayerUnpacker {
     return ex;
   }
 
-  private void directory(TarArchiveEntry e, int pfd, String base, String key) throws IOException {
+  private void directory(TarArchiveEntry e, int pfd, String base, String key, Map<String, byte[]> xattrs)
+      throws IOException {
     int made = tryMkdirat(pfd, base, 0700);
     if (made != 0 && made != EEXIST) {
       throw new ImageException("layer " + layer + ": directory `" + e.getName() + "`: mkdirat failed, errno " + made);
@@ -445,7 +444,7 @@ public final class LayerUnpacker {
           "layer " + layer + ": directory entry `" + e.getName() + "` conflicts with an earlier non-directory entry");
     }
     try {
-      meta(fd, e, e.getName());
+      meta(fd, e, e.getName(), xattrs);
     } finally {
       closeFd(fd);
     }
@@ -453,7 +452,7 @@ public final class LayerUnpacker {
     dirTimes.add(new DirTime(key, sec(t), nsec(t)));
   }
 
-  private void file(TarArchiveInputStream tar, TarArchiveEntry e, int pfd, String base, long uid, long gid)
+  private void file(XattrTarInputStream tar, TarArchiveEntry e, int pfd, String base, long uid, long gid)
       throws IOException {
     String name = e.getName();
     long size = e.getSize();
@@ -491,7 +490,7 @@ public final class LayerUnpacker {
               + limits.maxTotalBytes() + " bytes");
         }
       }
-      meta(fd, e, name);
+      meta(fd, e, name, tar.xattrs());
       FileTime t = e.getLastModifiedTime();
       futimens(fd, sec(t), nsec(t), name);
     } finally {
@@ -684,28 +683,24 @@ public final class LayerUnpacker {
     return readlink("/proc/self/fd/" + fd);
   }
 
-  /** Owner, mode and xattrs on an fd of a regular file or directory (owner first: chown clears setuid). */
-  private void meta(int fd, TarArchiveEntry e, String name) throws IOException {
+  /**
+   * Owner, mode and xattrs on an fd of a regular file or directory (owner first: chown clears
+   * setuid and security.capability; xattrs last: a POSIX ACL sets the group bits to its mask, as
+   * the tar's mode already says). Xattr values are the bytes the pax records hold.
+   */
+  private void meta(int fd, TarArchiveEntry e, String name, Map<String, byte[]> xattrs) throws IOException {
     if (root) {
       fchown(fd, (int) e.getLongUserId(), (int) e.getLongGroupId(), name);
     }
     fchmod(fd, e.getMode() & 07777, name);
-    for (Map.Entry<String, String> x : e.getExtraPaxHeaders().entrySet()) {
-      if (!x.getKey().startsWith("SCHILY.xattr.")) {
-        continue;
-      }
-      String attr = escapeXattr(x.getKey().substring("SCHILY.xattr.".length()));
+    for (Map.Entry<String, byte[]> x : xattrs.entrySet()) {
+      String attr = escapeXattr(x.getKey());
       if (attr == null) {
         LOG.debug("layer {}: entry `{}`: dropping xattr {}", layer, name, x.getKey());
         continue;
       }
-      String v = x.getValue();
-      if (v.indexOf('\uFFFD') >= 0) {
-        LOG.warn("layer {}: entry `{}`: dropping xattr {} with a binary value", layer, name, attr);
-        continue;
-      }
       try {
-        fsetxattr(fd, attr, v.getBytes(StandardCharsets.UTF_8), name);
+        fsetxattr(fd, attr, x.getValue(), name);
       } catch (ErrnoException ex) {
         if (ex.errno() == EOPNOTSUPP || ex.errno() == EPERM) {
           if (!warnedXattr) {
