@@ -124,28 +124,16 @@ public final class ImageStore implements AutoCloseable {
     this.lock = StoreLock.acquire(this.root.resolve("store.lock"));
     this.unpacking = lock.unpacking;
     this.leases = lock.leases;
-    // leftovers of a crash: staging never becomes visible, so it is safe to drop, but only when
-    // nobody else (thread or process) uses the store, since their staging looks the same
-    String boot = DeferredSync.currentBootId();
-    lock.ifAlone(() -> {
-      int undone = DeferredSync.recover(this.root, pending, boot);
-      if (undone > 0) {
-        LOG.warn("image store {}: undid {} commits that a crash may have left without their data", this.root, undone);
+    try {
+      this.durability = recover();
+    } catch (IOException | RuntimeException e) {
+      try {
+        lock.close(); // else its channel stays open, and the root registered, for the JVM's life
+      } catch (IOException also) {
+        e.addSuppressed(also);
       }
-      try (Stream<Path> s = Files.list(layers)) {
-        for (Path p : (Iterable<Path>) s::iterator) {
-          if (p.getFileName().toString().startsWith(".tmp-")) {
-            Files2.deleteTree(p);
-          }
-        }
-      }
-      try (Stream<Path> s = Files.list(tmp)) {
-        for (Path p : (Iterable<Path>) s::iterator) {
-          Files2.deleteTree(p);
-        }
-      }
-    });
-    this.durability = new DeferredSync(this.root, pending, boot);
+      throw e;
+    }
     // Binding libc through JNA takes ~0.1 s in a fresh JVM, and the first layer's unpack would
     // wait for it after the JSON is read; done now, it overlaps with reading index and manifest.
     Thread preload = new Thread(() -> {
@@ -166,6 +154,34 @@ public final class ImageStore implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /**
+   * Settles what a crash left (intents, staging) and starts tracking durability. Staging never
+   * becomes visible, so it is safe to drop, but only when nobody else (thread or process) uses the
+   * store, since their staging looks the same.
+   */
+  private DeferredSync recover() throws IOException {
+    String boot = DeferredSync.currentBootId();
+    lock.ifAlone(() -> {
+      int undone = DeferredSync.recover(root, pending, boot);
+      if (undone > 0) {
+        LOG.warn("image store {}: undid {} commits that a crash may have left without their data", root, undone);
+      }
+      try (Stream<Path> s = Files.list(layers)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          if (p.getFileName().toString().startsWith(".tmp-")) {
+            Files2.deleteTree(p);
+          }
+        }
+      }
+      try (Stream<Path> s = Files.list(tmp)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          Files2.deleteTree(p);
+        }
+      }
+    });
+    return new DeferredSync(root, pending, boot);
   }
 
   /** Opens (creating if needed) a store with default limits. */
