@@ -34,16 +34,19 @@ class StoreLockTest {
     lock.close();
   }
 
-  /** Another thread, not interrupted, can still take both kinds of lock, and the kernel sees them. */
+  /** Takes and releases both kinds of lock on the calling thread, checking what the kernel holds meanwhile. */
+  void takeBothKinds() throws IOException {
+    lock.lockRead();
+    assertThat(heldByThisProcess(file)).isEqualTo("READ");
+    lock.unlockRead();
+    lock.lockWrite();
+    assertThat(heldByThisProcess(file)).isEqualTo("WRITE");
+    lock.unlockWrite();
+  }
+
+  /** Another thread, not interrupted, can still take both kinds of lock, and releases them. */
   void assertStillWorks() throws Exception {
-    InterruptProbe.uninterrupted(() -> {
-      lock.lockWrite();
-      assertThat(heldByThisProcess(file)).isEqualTo("WRITE");
-      lock.unlockWrite();
-      lock.lockRead();
-      assertThat(heldByThisProcess(file)).isEqualTo("READ");
-      lock.unlockRead();
-    });
+    InterruptProbe.uninterrupted(this::takeBothKinds);
     assertThat(heldByThisProcess(file)).as("released").isEqualTo("none");
   }
 
@@ -51,12 +54,7 @@ class StoreLockTest {
   void pendingInterruptNeitherFailsNorIsCleared() throws Exception {
     AtomicBoolean ranAlone = new AtomicBoolean();
     assertThat(InterruptProbe.withInterruptPending(() -> {
-      lock.lockRead();
-      assertThat(heldByThisProcess(file)).isEqualTo("READ");
-      lock.unlockRead();
-      lock.lockWrite();
-      assertThat(heldByThisProcess(file)).isEqualTo("WRITE");
-      lock.unlockWrite();
+      takeBothKinds();
       ranAlone.set(lock.ifAlone(() -> assertThat(heldByThisProcess(file)).isEqualTo("WRITE")));
     })).as("interrupt flag kept").isTrue();
     assertThat(ranAlone).isTrue();
