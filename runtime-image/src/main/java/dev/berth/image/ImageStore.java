@@ -607,7 +607,7 @@ public final class ImageStore implements AutoCloseable {
     return blobs.resolve(d.algorithm()).resolve(d.hex());
   }
 
-  /** Makes the {@code blobs/<alg>/} or {@code layers/<alg>/} directory of {@code object} (only sha256 exists from the start). */
+  /** Makes the private {@code blobs/<alg>/} or {@code layers/<alg>/} of {@code object}; only sha256 exists from the start. */
   private static void algorithmDir(Path object) throws IOException {
     Path dir = object.getParent();
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
