@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build, the tests and the benchmarks need on a fresh Debian 12
 # machine, idempotently: JDK 17 and Maven, gcc with a static libc, the peer tools the
-# interop tests and benchmarks use (umoci, skopeo, runc, bubblewrap), and the qemu VM
+# interop tests and benchmarks use (umoci, skopeo, runc, bubblewrap), setfacl and setcap
+# for the xattr interop test, setpriv for the store permission test, and the qemu VM
 # for the cgroup v2 suite.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,6 +16,9 @@ command -v skopeo >/dev/null || need+=(skopeo)
 command -v runc >/dev/null || need+=(runc)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v mkfifo >/dev/null || need+=(coreutils)
+command -v setfacl >/dev/null || need+=(acl)
+command -v setcap >/dev/null || need+=(libcap2-bin)
+command -v setpriv >/dev/null || need+=(util-linux)
 if ((${#need[@]})); then
   echo "[install-deps] apt-get install ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -63,15 +63,20 @@ import org.slf4j.LoggerFactory;
  * pins/&lt;holder&gt;               layers pinned by a holder (e.g. a created container)
  * pending/&lt;random&gt;.intent     commits not yet known to be on disk (see DeferredSync)
  * tmp/                        import staging
+ * store.lock                  shared/exclusive lock across threads and processes (StoreLock)
  * </pre>
+ *
+ * <p>Only the owner can enter the areas (0700): unpacked layers hold setuid files and device
+ * nodes an image shipped.
  *
  * <p>Importing a layout reads each layer blob once: the same read stores the blob, verifies its
  * digest and feeds the unpacker, so an imported image is ready to run when {@link #importImage}
  * returns. Commits are visible at once and durable shortly after ({@link #sync}); a crash never
  * leaves a visible object whose data did not reach the disk.
  *
- * <p>Thread-safe. One store per root per JVM: cross-process coordination is limited to atomic renames
- * (two processes unpacking the same layer both succeed; one rename wins).
+ * <p>Thread-safe. Stores opened on one root in one JVM share their lock and in-memory state; across
+ * processes the store lock orders removal against imports, and atomic renames settle the rest (two
+ * processes unpacking the same layer both succeed; one rename wins).
  */
 public final class ImageStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ImageStore.class);
@@ -109,34 +114,26 @@ public final class ImageStore implements AutoCloseable {
     this.tmp = this.root.resolve("tmp");
     this.pending = this.root.resolve("pending");
     this.limits = limits;
-    for (Path p : List.of(blobs.resolve("sha256"), layers.resolve("sha256"), links, refs, pins, tmp, pending)) {
-      Files.createDirectories(p);
+    // Unpacked layers hold setuid files and device nodes an image shipped: no other user may reach
+    // them. The root is made 0700 when created here; every area below it is made (or tightened
+    // to) 0700 on each open, so the protection does not depend on the mode of an existing root.
+    Files2.createPrivateIfMissing(this.root);
+    for (Path p : List.of(blobs, blobs.resolve("sha256"), layers, layers.resolve("sha256"), links, refs, pins, tmp, pending)) {
+      Files2.privateDirectory(p);
     }
     this.lock = StoreLock.acquire(this.root.resolve("store.lock"));
     this.unpacking = lock.unpacking;
     this.leases = lock.leases;
-    // leftovers of a crash: staging never becomes visible, so it is safe to drop, but only when
-    // nobody else (thread or process) uses the store, since their staging looks the same
-    String boot = DeferredSync.currentBootId();
-    lock.ifAlone(() -> {
-      int undone = DeferredSync.recover(this.root, pending, boot);
-      if (undone > 0) {
-        LOG.warn("image store {}: undid {} commits that a crash may have left without their data", this.root, undone);
+    try {
+      this.durability = recover();
+    } catch (IOException | RuntimeException e) {
+      try {
+        lock.close(); // else its channel stays open, and the root registered, for the JVM's life
+      } catch (IOException also) {
+        e.addSuppressed(also);
       }
-      try (Stream<Path> s = Files.list(layers)) {
-        for (Path p : (Iterable<Path>) s::iterator) {
-          if (p.getFileName().toString().startsWith(".tmp-")) {
-            Files2.deleteTree(p);
-          }
-        }
-      }
-      try (Stream<Path> s = Files.list(tmp)) {
-        for (Path p : (Iterable<Path>) s::iterator) {
-          Files2.deleteTree(p);
-        }
-      }
-    });
-    this.durability = new DeferredSync(this.root, pending, boot);
+      throw e;
+    }
     // Binding libc through JNA takes ~0.1 s in a fresh JVM, and the first layer's unpack would
     // wait for it after the JSON is read; done now, it overlaps with reading index and manifest.
     Thread preload = new Thread(() -> {
@@ -157,6 +154,34 @@ public final class ImageStore implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /**
+   * Settles what a crash left (intents, staging) and starts tracking durability. Staging never
+   * becomes visible, so it is safe to drop, but only when nobody else (thread or process) uses the
+   * store, since their staging looks the same.
+   */
+  private DeferredSync recover() throws IOException {
+    String boot = DeferredSync.currentBootId();
+    lock.ifAlone(() -> {
+      int undone = DeferredSync.recover(root, pending, boot);
+      if (undone > 0) {
+        LOG.warn("image store {}: undid {} commits that a crash may have left without their data", root, undone);
+      }
+      try (Stream<Path> s = Files.list(layers)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          if (p.getFileName().toString().startsWith(".tmp-")) {
+            Files2.deleteTree(p);
+          }
+        }
+      }
+      try (Stream<Path> s = Files.list(tmp)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          Files2.deleteTree(p);
+        }
+      }
+    });
+    return new DeferredSync(root, pending, boot);
   }
 
   /** Opens (creating if needed) a store with default limits. */
@@ -221,16 +246,15 @@ public final class ImageStore implements AutoCloseable {
       return importLocked(source, wanted, listener);
     } catch (IOException | RuntimeException e) {
       // a failed import leaves nothing behind: what it stored or unpacked has no ref, so it is garbage
-      java.nio.channels.FileLock exclusive = null;
       try {
-        exclusive = lock.lockWrite();
-        collect();
+        lock.lockWrite();
+        try {
+          collect();
+        } finally {
+          lock.unlockWrite();
+        }
       } catch (IOException | RuntimeException also) {
         e.addSuppressed(also);
-      } finally {
-        if (exclusive != null) {
-          lock.unlockWrite(exclusive);
-        }
       }
       throw e;
     }
@@ -583,6 +607,14 @@ public final class ImageStore implements AutoCloseable {
     return blobs.resolve(d.algorithm()).resolve(d.hex());
   }
 
+  /** Makes the private {@code blobs/<alg>/} or {@code layers/<alg>/} of {@code object}; only sha256 exists from the start. */
+  private static void algorithmDir(Path object) throws IOException {
+    Path dir = object.getParent();
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      Files2.privateDirectory(dir);
+    }
+  }
+
   private boolean hasBlob(Descriptor d) throws IOException {
     Path p = blobPath(d.digest());
     return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == d.size();
@@ -593,7 +625,7 @@ public final class ImageStore implements AutoCloseable {
     if (Files.isRegularFile(p) && Files.size(p) == b.length) {
       return;
     }
-    Files.createDirectories(p.getParent());
+    algorithmDir(p);
     Files2.writeAtomically(p, b);
   }
 
@@ -629,8 +661,7 @@ public final class ImageStore implements AutoCloseable {
 
   /** Verified streaming write of one blob (package-private for tests). */
   void putStream(InputStream in, Descriptor d, ImportProgress listener) throws IOException {
-    Path dir = blobs.resolve(d.digest().algorithm());
-    Files.createDirectories(dir);
+    algorithmDir(blobPath(d.digest()));
     Path t = tmp.resolve("blob-" + Files2.randomId());
     MessageDigest md = d.digest().newMessageDigest();
     long n = 0;
@@ -986,7 +1017,7 @@ public final class ImageStore implements AutoCloseable {
         verifyBlob(l, l.digest().sameAlgorithm(raw.digest()), raw.count());
       }
       Path blob = blobPath(l.digest());
-      Files.createDirectories(blob.getParent()); // blobs/<alg>/ (only sha256 exists from the start)
+      algorithmDir(blob);
       LayerUnpacker.Result unpacked = r;
       durability.commit(
           List.of(Action.remove(root, blob), Action.remove(root, layerDir(diffId)),
@@ -1035,7 +1066,7 @@ public final class ImageStore implements AutoCloseable {
   private void commitLayer(Path staging, Digest diffId, LayerUnpacker.Result r, ImportProgress listener)
       throws IOException {
     Path dir = layerDir(diffId);
-    Files.createDirectories(dir.getParent());
+    algorithmDir(dir);
     try {
       Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       layersUnpacked.incrementAndGet();
@@ -1085,12 +1116,12 @@ public final class ImageStore implements AutoCloseable {
   /** Drops a persistent pin and collects layers nothing references any more. */
   public void unpin(String holder) throws IOException {
     checkHolder(holder);
-    java.nio.channels.FileLock exclusive = lock.lockWrite();
+    lock.lockWrite();
     try {
       Files.deleteIfExists(pins.resolve(holder));
       collect();
     } finally {
-      lock.unlockWrite(exclusive);
+      lock.unlockWrite();
     }
   }
 
@@ -1110,7 +1141,7 @@ public final class ImageStore implements AutoCloseable {
     ImageReference r = ImageReference.parse(nameTag);
     // pending intents could otherwise restore the ref after a crash, pointing at collected blobs
     durability.awaitDurable();
-    java.nio.channels.FileLock exclusive = lock.lockWrite();
+    lock.lockWrite();
     try {
       if (!Files.deleteIfExists(refPath(r))) {
         return false;
@@ -1119,7 +1150,7 @@ public final class ImageStore implements AutoCloseable {
       collect();
       return true;
     } finally {
-      lock.unlockWrite(exclusive);
+      lock.unlockWrite();
     }
   }
 

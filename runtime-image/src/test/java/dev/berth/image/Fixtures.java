@@ -10,17 +10,25 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /** Test fixtures: layer tars built with commons-compress, and OCI image layouts around them. */
 public final class Fixtures {
   private Fixtures() {}
 
   public static final Instant T0 = Instant.parse("2020-01-02T03:04:05Z");
+
+  /** {@code setfacl -m u:65534:r-x} as the {@code system.posix_acl_access} xattr holds it (0xff bytes: not UTF-8). */
+  public static final byte[] ACL_NOBODY_RX =
+      HexFormat.of().parseHex("0200000001000600ffffffff02000500feff000004000400ffffffff10000500ffffffff20000400ffffffff");
+  /** {@code setcap cap_setuid,cap_net_raw+ep} as {@code security.capability} holds it: bit 7 makes the first byte 0x80. */
+  public static final byte[] CAP_SETUID_NET_RAW = HexFormat.of().parseHex("0100000280200000000000000000000000000000");
 
   /** Builds a tar in memory. */
   public static final class Tar {
@@ -135,6 +143,70 @@ public final class Fixtures {
       }
       return bytes.toByteArray();
     }
+  }
+
+  /**
+   * Builds a tar block by block, with pax headers holding exactly the given bytes: commons-compress
+   * (and so {@link Tar}) writes pax values only from Strings, as UTF-8.
+   */
+  public static final class RawTar {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+    /** A pax extended header ('x') for the next entry, its data being {@code records}. */
+    public RawTar pax(byte[] records) {
+      return put(new TarArchiveEntry("PaxHeaders/x", TarConstants.LF_PAX_EXTENDED_HEADER_LC), records);
+    }
+
+    /** A global pax header ('g'), applying to every later entry. */
+    public RawTar globalPax(byte[] records) {
+      return put(new TarArchiveEntry("GlobalHead.0", TarConstants.LF_PAX_GLOBAL_EXTENDED_HEADER), records);
+    }
+
+    public RawTar file(String name, byte[] content) {
+      TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_NORMAL, true);
+      e.setMode(0644);
+      return put(e, content);
+    }
+
+    private RawTar put(TarArchiveEntry e, byte[] data) {
+      e.setSize(data.length);
+      e.setModTime(FileTime.from(T0));
+      byte[] header = new byte[512];
+      e.writeEntryHeader(header);
+      bytes.writeBytes(header);
+      bytes.writeBytes(data);
+      bytes.writeBytes(new byte[(512 - data.length % 512) % 512]);
+      return this;
+    }
+
+    public byte[] bytes() {
+      bytes.writeBytes(new byte[1024]);
+      return bytes.toByteArray();
+    }
+  }
+
+  /** One pax record {@code "<length> <keyword>=<value>\n"}, its length counting itself. */
+  public static byte[] paxRecord(String keyword, byte[] value) {
+    byte[] k = keyword.getBytes(StandardCharsets.UTF_8);
+    int rest = 1 + k.length + 1 + value.length + 1;
+    int length = rest + 1;
+    while (Integer.toString(length).length() + rest != length) {
+      length = Integer.toString(length).length() + rest;
+    }
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    b.writeBytes((length + " " + keyword + "=").getBytes(StandardCharsets.UTF_8));
+    b.writeBytes(value);
+    b.write('\n');
+    return b.toByteArray();
+  }
+
+  /** Concatenated records. */
+  public static byte[] paxRecords(byte[]... records) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (byte[] r : records) {
+      b.writeBytes(r);
+    }
+    return b.toByteArray();
   }
 
   public static byte[] gzip(byte[] b) {

@@ -1,6 +1,8 @@
 package dev.berth.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.berth.image.HostTools.onPath;
+import static dev.berth.image.HostTools.run;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.cloud.tools.jib.api.Containerizer;
@@ -9,7 +11,6 @@ import com.google.cloud.tools.jib.api.TarImage;
 import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.ImageFormat;
 import dev.berth.image.internal.linux.LinuxFs;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,22 +45,6 @@ class ImageInteropIT {
   @AfterEach
   void close() {
     store.close();
-  }
-
-  static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, tool))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  static void run(Path cwd, String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).start();
-    byte[] out = p.getInputStream().readAllBytes();
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(String.join(" ", cmd) + ": " + new String(out, StandardCharsets.UTF_8)).isZero();
   }
 
   /** Builds the umoci layout {@code L} tagged {@code t}; returns the work dir. */

@@ -473,6 +473,63 @@ class ImageStoreTest {
   }
 
   @Test
+  void interruptedCallersLeaveTheStoreWorking() throws Exception {
+    store.importImage(layout("i", "t", List.of(Layer.gzip(BASE))), Optional.of("i:t"), null);
+    store.sync(); // so remove() has no syncfs to wait for: an interrupted wait ends with InterruptedIOException
+    // an interrupt pending when the store lock is taken, shared (find, images) and exclusive (remove)
+    assertThat(InterruptProbe.withInterruptPending(() -> {
+      assertThat(store.find("i:t")).isPresent();
+      assertThat(store.images()).hasSize(1);
+      assertThat(store.remove("absent:1")).isFalse();
+    })).as("interrupt flag kept").isTrue();
+    // an interrupt arriving while the caller waits for the lock another process holds
+    assertThat(InterruptProbe.interruptedWhileWaiting(storeRoot.resolve("store.lock"), () -> store.images()))
+        .as("interrupt flag kept").isTrue();
+    // the store works for everyone else: import, list, prepare, remove
+    store.importImage(layout("j", "t", List.of(Layer.zstd(MID))), Optional.of("j:t"), null);
+    assertThat(store.images()).extracting(Image::name).containsExactly("i:t", "j:t");
+    store.prepare("j:t").close();
+    assertThat(store.remove("i:t")).isTrue();
+  }
+
+  long fdsOpenOn(Path file) throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(fd -> {
+        try {
+          return Files.readSymbolicLink(fd).equals(file);
+        } catch (IOException gone) {
+          return false; // the fd of the listing itself, closed meanwhile
+        }
+      }).count();
+    }
+  }
+
+  @Test
+  void failedOpenLeavesNoFdOfTheLockFile() throws IOException {
+    store.close();
+    Path lockFile = storeRoot.resolve("store.lock");
+    assertThat(fdsOpenOn(lockFile)).isZero();
+    // an intent of an earlier boot whose undo cannot be done: the ref to restore is a directory
+    Files.createDirectories(storeRoot.resolve("refs/x/occupied"));
+    Files.writeString(storeRoot.resolve("pending/0001.intent"),
+        "boot 00000000-dead-beef-0000-000000000000\nrestore refs/x sha256:old\nend\n");
+    assertThatThrownBy(() -> ImageStore.open(storeRoot)).isInstanceOf(IOException.class);
+    assertThat(fdsOpenOn(lockFile)).isZero();
+    dev.berth.image.internal.Files2.deleteTree(storeRoot.resolve("refs/x"));
+    Files.delete(storeRoot.resolve("pending/0001.intent"));
+    store = ImageStore.open(storeRoot); // and the root is usable again in this JVM
+  }
+
+  @Test
+  void unreadableArchiveLeavesNoFdOfIt() throws IOException {
+    Path archive = tmp.resolve("broken.tar.gz");
+    Files.write(archive, new byte[] {0x1f, (byte) 0x8b, 8}); // gzip magic, then the header ends
+    assertThatThrownBy(() -> store.importImage(archive, Optional.of("broken:1"), null))
+        .isInstanceOf(ImageException.class).hasMessageContaining(archive.toString()).hasMessageContaining("not a readable tar archive");
+    assertThat(fdsOpenOn(archive)).isZero();
+  }
+
+  @Test
   void storeSurvivesReopen() throws IOException {
     store.importImage(layout("r", "t", three()), Optional.of("r:t"), null);
     store.prepare("r:t").close();

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -12,14 +14,66 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Set;
 
-/** Small file helpers: atomic writes, recursive delete that never follows symlinks, random names. */
+/**
+ * Small file helpers: private directories, atomic writes, recursive delete that never follows
+ * symlinks, random names.
+ */
 public final class Files2 {
   private Files2() {}
 
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+  private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_ATTR =
+      PosixFilePermissions.asFileAttribute(OWNER_ONLY);
+
+  /**
+   * Makes {@code dir} (its parent must exist) a directory only its owner can enter: created 0700,
+   * or, when it exists with any other mode, changed to 0700. An unpacked layer holds setuid files
+   * and device nodes an image shipped; the modes of the directories above it are the only thing
+   * keeping other local users from running or opening them (CVE-2021-41091), so an area found
+   * looser (made by an older version, or by hand) is tightened instead of trusted.
+   */
+  public static void privateDirectory(Path dir) throws IOException {
+    try {
+      // mkdir(2) applies the umask on top; the check below settles whatever it left
+      Files.createDirectory(dir, OWNER_ONLY_ATTR);
+    } catch (FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dir)) {
+        throw new IOException("mkdir(" + dir + "): exists and is not a directory", e);
+      }
+    }
+    if (!Files.getPosixFilePermissions(dir).equals(OWNER_ONLY)) {
+      try {
+        Files.setPosixFilePermissions(dir, OWNER_ONLY);
+      } catch (FileSystemException e) {
+        String reason = e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
+        throw new IOException("chmod(" + dir + ", 0700): " + reason, e);
+      }
+    }
+  }
+
+  /**
+   * Creates {@code dir} (and missing parents) with mode 0700 for itself unless it exists; an
+   * existing directory keeps its mode (it may be shared with other software, as {@code /var/lib}
+   * is). Missing parents get the usual umask modes.
+   */
+  public static void createPrivateIfMissing(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    Path parent = dir.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    privateDirectory(dir);
+  }
 
   public static String randomId() {
     byte[] b = new byte[8];

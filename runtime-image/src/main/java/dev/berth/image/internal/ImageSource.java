@@ -133,16 +133,22 @@ public abstract class ImageSource implements Closeable {
     }
 
     private void read(Path source, long maxBytes) throws IOException {
-      InputStream raw = new BufferedInputStream(Files.newInputStream(source), 1 << 17);
+      // raw is closed on every path, also when the gzip header or the first read fails
+      try (InputStream raw = new BufferedInputStream(Files.newInputStream(source), 1 << 17)) {
+        read(source, raw, maxBytes);
+      }
+    }
+
+    private void read(Path source, InputStream raw, long maxBytes) throws IOException {
       raw.mark(4);
       int b0 = raw.read();
       int b1 = raw.read();
       raw.reset();
-      InputStream in = (b0 == 0x1f && b1 == 0x8b) ? new GZIPInputStream(raw, 1 << 17) : raw;
       long total = 0;
       int n = 0;
       byte[] buf = new byte[1 << 20];
-      try (TarArchiveInputStream tar = new TarArchiveInputStream(in, "UTF-8")) {
+      try (InputStream in = (b0 == 0x1f && b1 == 0x8b) ? new GZIPInputStream(raw, 1 << 17) : raw;
+          TarArchiveInputStream tar = new TarArchiveInputStream(in, "UTF-8")) {
         TarArchiveEntry e;
         while ((e = tar.getNextEntry()) != null) {
           String name = normalise(e.getName());

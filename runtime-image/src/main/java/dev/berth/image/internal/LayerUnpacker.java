@@ -14,9 +14,9 @@ import dev.berth.image.internal.linux.ErrnoException;
 import dev.berth.image.internal.linux.LinuxFs;
 import dev.berth.image.internal.linux.LinuxFs.Stat;
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -29,7 +29,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,9 +87,19 @@ public final class LayerUnpacker {
     this.limits = limits;
   }
 
-  /** Opens a decompressing stream for a layer blob. */
-  public static InputStream decompress(InputStream raw, Compression c, String layer) throws IOException {
-    InputStream in = new BufferedInputStream(raw, 1 << 17);
+  /**
+   * A decompressing stream over {@code raw}. Closing it frees the decompressor, whose native
+   * state (a zstd decoder's context and window buffer, about the window size of the layer) has no
+   * cleaner and would otherwise stay allocated for the life of the process; {@code raw} stays open,
+   * as its owner reads the rest of the blob after the unpack.
+   */
+  private static InputStream decompress(InputStream raw, Compression c, String layer) throws IOException {
+    InputStream in = new BufferedInputStream(new FilterInputStream(raw) {
+      @Override
+      public void close() {
+        // raw belongs to the caller
+      }
+    }, 1 << 17);
     try {
       switch (c) {
         case GZIP:
@@ -110,6 +119,7 @@ public final class LayerUnpacker {
   /**
    * Unpacks {@code compressed} into the empty directory {@code dest}, drains the stream and verifies
    * the DiffID. On failure {@code dest} holds a partial result that the caller must discard.
+   * {@code compressed} is read but not closed.
    */
   public static Result unpack(
       InputStream compressed, Compression c, Digest expectedDiffId, Path dest, UnpackLimits limits, String layer)
@@ -120,63 +130,70 @@ public final class LayerUnpacker {
 
   private Result run(InputStream compressed, Compression c, Digest expected, Path dest) throws IOException {
     long cap = limits.maxTotalBytes() + (1L << 30);
-    CountingDigestInputStream tarBytes =
-        new CountingDigestInputStream(
-            decompress(compressed, c, layer), expected.newMessageDigest(), cap, "layer " + layer + " decompressed stream");
     rootFd = openat(AT_FDCWD, dest.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    // decompression and hashing run on their own thread, overlapping with the file-system work
-    PipelinedInputStream pipe = new PipelinedInputStream(tarBytes, layer);
-    try {
-      rootReal = realPath(rootFd);
-      TarArchiveInputStream tar = new TarArchiveInputStream(pipe, "UTF-8");
-      TarArchiveEntry e;
-      while (true) {
-        try {
-          e = tar.getNextEntry();
-        } catch (LimitExceededException ex) {
-          throw ex;
-        } catch (IOException | IllegalArgumentException ex) {
-          throw new UnsafeLayerException("layer " + layer + ": unreadable layer stream or tar header: " + ex.getMessage());
-        }
-        if (e == null) {
-          break;
-        }
-        if (++entries > limits.maxEntries()) {
-          throw new LimitExceededException(
-              "layer " + layer + ": more than " + limits.maxEntries() + " entries; entry budget exceeded");
-        }
-        try {
-          entry(tar, e);
-        } catch (ImageException ex) {
-          throw ex;
-        } catch (IOException ex) {
-          // a failed syscall, or the layer stream failing under the entry's content
-          throw new ImageException("layer " + layer + ": entry `" + e.getName() + "`: " + ex.getMessage(), ex);
-        }
+    try (InputStream decompressed = decompress(compressed, c, layer)) {
+      CountingDigestInputStream tarBytes = new CountingDigestInputStream(
+          decompressed, expected.newMessageDigest(), cap, "layer " + layer + " decompressed stream");
+      // decompression and hashing run on their own thread, overlapping with the file-system work
+      PipelinedInputStream pipe = new PipelinedInputStream(tarBytes, layer);
+      try {
+        return unpackEntries(pipe, tarBytes, expected);
+      } finally {
+        pipe.close(); // stops the producer before the decompressor it reads is freed
       }
-      pipe.drain(); // the producer reads the stream to its end: trailing bytes count
-      Digest actual = expected.sameAlgorithm(tarBytes.digest());
-      if (!actual.equals(expected)) {
-        throw new BlobVerificationException(
-            "layer " + layer + ": wrong DiffID: expected " + expected + ", got " + actual
-                + " after reading " + tarBytes.count() + " bytes");
-      }
-      for (int i = dirTimes.size() - 1; i >= 0; i--) {
-        DirTime d = dirTimes.get(i);
-        int fd = d.path.isEmpty() ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
-            : openat2(rootFd, d.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE);
-        try {
-          futimens(fd, d.sec, d.nsec, d.path);
-        } finally {
-          closeFd(fd);
-        }
-      }
-      // not synced here: the store makes layers durable after committing them (DeferredSync)
-      return new Result(actual, written, entries);
     } finally {
-      pipe.close();
       closeFd(rootFd);
     }
+  }
+
+  private Result unpackEntries(PipelinedInputStream pipe, CountingDigestInputStream tarBytes, Digest expected)
+      throws IOException {
+    rootReal = realPath(rootFd);
+    XattrTarInputStream tar = new XattrTarInputStream(pipe, layer);
+    TarArchiveEntry e;
+    while (true) {
+      try {
+        e = tar.getNextEntry();
+      } catch (ImageException ex) {
+        throw ex; // a budget, or pax records refused: the message says which
+      } catch (IOException | IllegalArgumentException ex) {
+        throw new UnsafeLayerException("layer " + layer + ": unreadable layer stream or tar header: " + ex.getMessage());
+      }
+      if (e == null) {
+        break;
+      }
+      if (++entries > limits.maxEntries()) {
+        throw new LimitExceededException(
+            "layer " + layer + ": more than " + limits.maxEntries() + " entries; entry budget exceeded");
+      }
+      try {
+        entry(tar, e);
+      } catch (ImageException ex) {
+        throw ex;
+      } catch (IOException ex) {
+        // a failed syscall, or the layer stream failing under the entry's content
+        throw new ImageException("layer " + layer + ": entry `" + e.getName() + "`: " + ex.getMessage(), ex);
+      }
+    }
+    pipe.drain(); // the producer reads the stream to its end: trailing bytes count
+    Digest actual = expected.sameAlgorithm(tarBytes.digest());
+    if (!actual.equals(expected)) {
+      throw new BlobVerificationException(
+          "layer " + layer + ": wrong DiffID: expected " + expected + ", got " + actual
+              + " after reading " + tarBytes.count() + " bytes");
+    }
+    for (int i = dirTimes.size() - 1; i >= 0; i--) {
+      DirTime d = dirTimes.get(i);
+      int fd = d.path.isEmpty() ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+          : openat2(rootFd, d.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE);
+      try {
+        futimens(fd, d.sec, d.nsec, d.path);
+      } finally {
+        closeFd(fd);
+      }
+    }
+    // not synced here: the store makes layers durable after committing them (DeferredSync)
+    return new Result(actual, written, entries);
   }
 
   // ---- names
@@ -232,7 +249,7 @@ public final class LayerUnpacker {
 
   // ---- entries
 
-  private void entry(TarArchiveInputStream tar, TarArchiveEntry e) throws IOException {
+  private void entry(XattrTarInputStream tar, TarArchiveEntry e) throws IOException {
     String name = e.getName();
     if (e.isGlobalPaxHeader()) {
       return;
@@ -252,7 +269,7 @@ public final class LayerUnpacker {
       }
     }
     if (comps.isEmpty()) {
-      rootEntry(e);
+      rootEntry(e, tar.xattrs());
       return;
     }
     String base = comps.get(comps.size() - 1);
@@ -270,7 +287,7 @@ public final class LayerUnpacker {
     try {
       switch (kind(e)) {
         case DIR:
-          directory(e, pfd, base, key);
+          directory(e, pfd, base, key, tar.xattrs());
           break;
         case SYMLINK:
           String target = e.getLinkName();
@@ -332,14 +349,14 @@ public final class LayerUnpacker {
     }
   }
 
-  private void rootEntry(TarArchiveEntry e) throws IOException {
+  private void rootEntry(TarArchiveEntry e, Map<String, byte[]> xattrs) throws IOException {
     if (kind(e) != Kind.DIR) {
       throw new UnsafeLayerException(
           "layer " + layer + ": entry `" + e.getName() + "`: refusing to change type of root directory (CVE-2021-29136)");
     }
     int fd = openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     try {
-      meta(fd, e, "/");
+      meta(fd, e, "/", xattrs);
     } finally {
       closeFd(fd);
     }
@@ -414,7 +431,8 @@ public final class LayerUnpacker {
     return ex;
   }
 
-  private void directory(TarArchiveEntry e, int pfd, String base, String key) throws IOException {
+  private void directory(TarArchiveEntry e, int pfd, String base, String key, Map<String, byte[]> xattrs)
+      throws IOException {
     int made = tryMkdirat(pfd, base, 0700);
     if (made != 0 && made != EEXIST) {
       throw new ImageException("layer " + layer + ": directory `" + e.getName() + "`: mkdirat failed, errno " + made);
@@ -426,7 +444,7 @@ public final class LayerUnpacker {
           "layer " + layer + ": directory entry `" + e.getName() + "` conflicts with an earlier non-directory entry");
     }
     try {
-      meta(fd, e, e.getName());
+      meta(fd, e, e.getName(), xattrs);
     } finally {
       closeFd(fd);
     }
@@ -434,7 +452,7 @@ public final class LayerUnpacker {
     dirTimes.add(new DirTime(key, sec(t), nsec(t)));
   }
 
-  private void file(TarArchiveInputStream tar, TarArchiveEntry e, int pfd, String base, long uid, long gid)
+  private void file(XattrTarInputStream tar, TarArchiveEntry e, int pfd, String base, long uid, long gid)
       throws IOException {
     String name = e.getName();
     long size = e.getSize();
@@ -472,7 +490,7 @@ public final class LayerUnpacker {
               + limits.maxTotalBytes() + " bytes");
         }
       }
-      meta(fd, e, name);
+      meta(fd, e, name, tar.xattrs());
       FileTime t = e.getLastModifiedTime();
       futimens(fd, sec(t), nsec(t), name);
     } finally {
@@ -665,28 +683,24 @@ public final class LayerUnpacker {
     return readlink("/proc/self/fd/" + fd);
   }
 
-  /** Owner, mode and xattrs on an fd of a regular file or directory (owner first: chown clears setuid). */
-  private void meta(int fd, TarArchiveEntry e, String name) throws IOException {
+  /**
+   * Owner, mode and xattrs on an fd of a regular file or directory (owner first: chown clears
+   * setuid and security.capability; xattrs last: a POSIX ACL sets the group bits to its mask, as
+   * the tar's mode already says). Xattr values are the bytes the pax records hold.
+   */
+  private void meta(int fd, TarArchiveEntry e, String name, Map<String, byte[]> xattrs) throws IOException {
     if (root) {
       fchown(fd, (int) e.getLongUserId(), (int) e.getLongGroupId(), name);
     }
     fchmod(fd, e.getMode() & 07777, name);
-    for (Map.Entry<String, String> x : e.getExtraPaxHeaders().entrySet()) {
-      if (!x.getKey().startsWith("SCHILY.xattr.")) {
-        continue;
-      }
-      String attr = escapeXattr(x.getKey().substring("SCHILY.xattr.".length()));
+    for (Map.Entry<String, byte[]> x : xattrs.entrySet()) {
+      String attr = escapeXattr(x.getKey());
       if (attr == null) {
         LOG.debug("layer {}: entry `{}`: dropping xattr {}", layer, name, x.getKey());
         continue;
       }
-      String v = x.getValue();
-      if (v.indexOf('\uFFFD') >= 0) {
-        LOG.warn("layer {}: entry `{}`: dropping xattr {} with a binary value", layer, name, attr);
-        continue;
-      }
       try {
-        fsetxattr(fd, attr, v.getBytes(StandardCharsets.UTF_8), name);
+        fsetxattr(fd, attr, x.getValue(), name);
       } catch (ErrnoException ex) {
         if (ex.errno() == EOPNOTSUPP || ex.errno() == EPERM) {
           if (!warnedXattr) {

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * chunks to the consumer through a small bounded queue, so that decompression overlaps with the
  * file-system work of the consumer. The producer always reads the source to EOF (it drains), so a
  * digest computed inside {@code source} covers every byte; failures of the source surface at the
- * consumer's next read. {@link #close()} stops the producer.
+ * consumer's next read. {@link #close()} stops the producer and waits for it (up to 5 s) but does
+ * not close {@code source}: its owner frees it after that.
  *
  * <p>The chunks circulate between the two threads instead of being allocated per read: a layer
  * streams hundreds of megabytes, and fresh arrays for each chunk cost a page fault and zeroing per

@@ -428,6 +428,31 @@ class LayerUnpackerTest {
   }
 
   @Test
+  void binaryXattrValuesWrittenByteForByte() throws IOException {
+    byte[] binary = {(byte) 0xff, (byte) 0xfe, 0, (byte) 0x80, 'a'};
+    byte[] tar = new Fixtures.RawTar()
+        .pax(Fixtures.paxRecord("SCHILY.xattr.user.bin", binary))
+        .file("f", "x".getBytes(StandardCharsets.UTF_8))
+        .bytes();
+    unpack(tar);
+    assertThat(LinuxFs.lgetxattr(in("f").toString(), "user.bin")).isEqualTo(binary);
+  }
+
+  @Test
+  void binaryCapabilityAndAclWrittenByteForByte() throws IOException {
+    assumeTrue(LinuxFs.isRoot(), "security.capability needs CAP_SETFCAP");
+    byte[] tar = new Fixtures.RawTar()
+        .pax(Fixtures.paxRecords(
+            Fixtures.paxRecord("SCHILY.xattr.security.capability", Fixtures.CAP_SETUID_NET_RAW),
+            Fixtures.paxRecord("SCHILY.xattr.system.posix_acl_access", Fixtures.ACL_NOBODY_RX)))
+        .file("ping", "x".getBytes(StandardCharsets.UTF_8))
+        .bytes();
+    unpack(tar);
+    assertThat(LinuxFs.lgetxattr(in("ping").toString(), "security.capability")).isEqualTo(Fixtures.CAP_SETUID_NET_RAW);
+    assertThat(LinuxFs.lgetxattr(in("ping").toString(), "system.posix_acl_access")).isEqualTo(Fixtures.ACL_NOBODY_RX);
+  }
+
+  @Test
   void escapeRules() {
     assertThat(LayerUnpacker.escapeXattr("trusted.overlay.opaque")).isEqualTo("trusted.overlay.overlay.opaque");
     assertThat(LayerUnpacker.escapeXattr("user.overlay.redirect")).isEqualTo("user.overlay.overlay.redirect");
