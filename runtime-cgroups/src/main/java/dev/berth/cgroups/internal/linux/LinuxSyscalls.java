@@ -5,14 +5,15 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import dev.berth.linux.internal.LinuxConstants;
 
 /** {@link Syscalls} through JNA on glibc/musl. */
 public final class LinuxSyscalls implements Syscalls {
-  private static final int EAGAIN = 11;
-  private static final int EINTR = 4;
-  private static final int IN_NONBLOCK = 0x800;
-  private static final int IN_CLOEXEC = 0x80000;
-  private static final short POLLIN = 1;
+  private static final int EAGAIN = LinuxConstants.EAGAIN;
+  private static final int EINTR = LinuxConstants.EINTR;
+  private static final int IN_NONBLOCK = LinuxConstants.IN_NONBLOCK;
+  private static final int IN_CLOEXEC = LinuxConstants.IN_CLOEXEC;
+  private static final short POLLIN = (short) LinuxConstants.POLLIN;
 
   interface LibC extends Library {
     int statfs(String path, Pointer buf);

@@ -1,18 +1,21 @@
 package dev.berth.cgroups.internal.linux;
 
+import dev.berth.linux.internal.LinuxConstants;
+
 /**
  * The system calls the cgroups module needs that the JDK does not offer. Real implementation:
- * {@link LinuxSyscalls} (JNA); tests use a recording fake.
+ * {@link LinuxSyscalls} (JNA); tests use a recording fake. The constants' values come from
+ * {@link LinuxConstants}, per architecture and checked against the C headers in the build.
  */
 public interface Syscalls {
-  long CGROUP2_SUPER_MAGIC = 0x63677270L;
-  long CGROUP_SUPER_MAGIC = 0x27e0ebL;
-  long TMPFS_MAGIC = 0x01021994L;
+  long CGROUP2_SUPER_MAGIC = LinuxConstants.CGROUP2_SUPER_MAGIC;
+  long CGROUP_SUPER_MAGIC = LinuxConstants.CGROUP_SUPER_MAGIC;
+  long TMPFS_MAGIC = LinuxConstants.TMPFS_MAGIC;
 
-  int SIGKILL = 9;
-  int ESRCH = 3;
-  int IN_MODIFY = 0x00000002;
-  int IN_IGNORED = 0x00008000;
+  int SIGKILL = LinuxConstants.SIGKILL;
+  int ESRCH = LinuxConstants.ESRCH;
+  int IN_MODIFY = LinuxConstants.IN_MODIFY;
+  int IN_IGNORED = LinuxConstants.IN_IGNORED;
 
   /** {@code statfs(path).f_type}. */
   long statfsType(String path);

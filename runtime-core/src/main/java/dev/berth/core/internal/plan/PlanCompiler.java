@@ -5,6 +5,7 @@ import dev.berth.core.ContainerSpec;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.internal.user.ResolvedUser;
+import dev.berth.linux.internal.LinuxConstants;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -15,17 +16,17 @@ import java.util.List;
  */
 public final class PlanCompiler {
 
-    static final long MS_RDONLY = 1;
-    static final long MS_NOSUID = 2;
-    static final long MS_NODEV = 4;
-    static final long MS_NOEXEC = 8;
-    static final long MS_REMOUNT = 32;
-    static final long MS_BIND = 4096;
-    static final long MS_REC = 16384;
-    static final long MS_PRIVATE = 1 << 18;
-    static final long MS_STRICTATIME = 1 << 24;
-    static final long S_IFCHR = 0020000;
-    static final long SIGKILL = 9;
+    static final long MS_RDONLY = LinuxConstants.MS_RDONLY;
+    static final long MS_NOSUID = LinuxConstants.MS_NOSUID;
+    static final long MS_NODEV = LinuxConstants.MS_NODEV;
+    static final long MS_NOEXEC = LinuxConstants.MS_NOEXEC;
+    static final long MS_REMOUNT = LinuxConstants.MS_REMOUNT;
+    static final long MS_BIND = LinuxConstants.MS_BIND;
+    static final long MS_REC = LinuxConstants.MS_REC;
+    static final long MS_PRIVATE = LinuxConstants.MS_PRIVATE;
+    static final long MS_STRICTATIME = LinuxConstants.MS_STRICTATIME;
+    static final long S_IFCHR = LinuxConstants.S_IFCHR;
+    static final long SIGKILL = LinuxConstants.SIGKILL;
 
     /** The devices every container gets in its /dev: name, major, minor. */
     private static final Object[][] DEVICES = {
