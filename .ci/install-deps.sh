@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build, the tests and the benchmarks need on a fresh Debian 12
-# machine, idempotently: JDK 17 and Maven, gcc with a static libc, the peer tools the
-# interop tests and benchmarks use (umoci, skopeo, runc, bubblewrap), setfacl and setcap
-# for the xattr interop test, setpriv for the store permission test, and the qemu VM
+# machine, idempotently: JDK 17 and Maven, gcc with a static libc (and a cross gcc plus
+# qemu-user for the other architecture's init stage), the peer tools the interop tests and
+# benchmarks use (umoci, skopeo, runc, bubblewrap), setfacl and setcap for the xattr interop
+# test, setpriv for the store permission test, and the qemu VM
 # for the cgroup v2 suite.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -11,6 +12,19 @@ command -v javac >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need+=(maven)
 command -v gcc >/dev/null || need+=(gcc)
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
+# The jar ships berth-init for x86_64 and aarch64: a cross gcc with a static libc builds the
+# other architecture's (and checks LinuxConstants against its headers); qemu-user runs it in
+# BerthInitProtocolTest.
+case $(uname -m) in
+  x86_64)
+    command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu)
+    [ -f /usr/aarch64-linux-gnu/lib/libc.a ] || need+=(libc6-dev-arm64-cross)
+    command -v qemu-aarch64-static >/dev/null || need+=(qemu-user-static) ;;
+  aarch64)
+    command -v x86_64-linux-gnu-gcc >/dev/null || need+=(gcc-x86-64-linux-gnu)
+    [ -f /usr/x86_64-linux-gnu/lib/libc.a ] || need+=(libc6-dev-amd64-cross)
+    command -v qemu-x86_64-static >/dev/null || need+=(qemu-user-static) ;;
+esac
 command -v umoci >/dev/null || need+=(umoci)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v runc >/dev/null || need+=(runc)

@@ -1,13 +1,15 @@
 package dev.berth.core;
 
+import dev.berth.linux.internal.LinuxConstants;
+
 /** Linux namespaces a container can get of its own. */
 public enum Namespace {
-    MOUNT(0x00020000L),
-    PID(0x20000000L),
-    UTS(0x04000000L),
-    IPC(0x08000000L),
-    NETWORK(0x40000000L),
-    CGROUP(0x02000000L);
+    MOUNT(LinuxConstants.CLONE_NEWNS),
+    PID(LinuxConstants.CLONE_NEWPID),
+    UTS(LinuxConstants.CLONE_NEWUTS),
+    IPC(LinuxConstants.CLONE_NEWIPC),
+    NETWORK(LinuxConstants.CLONE_NEWNET),
+    CGROUP(LinuxConstants.CLONE_NEWCGROUP);
 
     private final long cloneFlag;
 

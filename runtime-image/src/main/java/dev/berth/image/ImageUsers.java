@@ -161,7 +161,7 @@ public final class ImageUsers {
       throw new ImageException("image " + path + ": " + e.getMessage(), e);
     }
     try {
-      int fd = LinuxFs.openat2(root, f.rel, LinuxFs.O_RDONLY | LinuxFs.O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+      int fd = LinuxFs.openat2(root, f.rel, LinuxFs.O_RDONLY | LinuxFs.O_CLOEXEC | LinuxFs.O_NONBLOCK | LinuxFs.O_NOCTTY,
           LinuxFs.RESOLVE_BENEATH | LinuxFs.RESOLVE_NO_SYMLINKS | LinuxFs.RESOLVE_NO_MAGICLINKS | LinuxFs.RESOLVE_NO_XDEV);
       try {
         LinuxFs.Stat st = LinuxFs.lstatat(fd, "");
@@ -182,9 +182,6 @@ public final class ImageUsers {
       LinuxFs.closeFd(root);
     }
   }
-
-  private static final int O_NONBLOCK = 04000;
-  private static final int O_NOCTTY = 0400;
 
   private record Found(String layer, String rel) {}
 

@@ -1,6 +1,7 @@
 package dev.berth.cgroups.internal;
 
 import dev.berth.cgroups.DeviceRule;
+import dev.berth.linux.internal.LinuxConstants;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -27,21 +28,20 @@ public final class DeviceFilterProgram {
   /** Size of one instruction: {@code struct bpf_insn}. */
   public static final int INSN_SIZE = 8;
 
-  static final int BPF_DEVCG_DEV_BLOCK = 1;
-  static final int BPF_DEVCG_DEV_CHAR = 2;
-  static final int BPF_DEVCG_ACC_MKNOD = 1;
-  static final int BPF_DEVCG_ACC_READ = 2;
-  static final int BPF_DEVCG_ACC_WRITE = 4;
+  static final int BPF_DEVCG_DEV_BLOCK = LinuxConstants.BPF_DEVCG_DEV_BLOCK;
+  static final int BPF_DEVCG_DEV_CHAR = LinuxConstants.BPF_DEVCG_DEV_CHAR;
+  static final int BPF_DEVCG_ACC_MKNOD = LinuxConstants.BPF_DEVCG_ACC_MKNOD;
+  static final int BPF_DEVCG_ACC_READ = LinuxConstants.BPF_DEVCG_ACC_READ;
+  static final int BPF_DEVCG_ACC_WRITE = LinuxConstants.BPF_DEVCG_ACC_WRITE;
 
-  // Opcodes (linux/bpf.h, linux/bpf_common.h): class | op | source.
-  static final int LDX_MEM_W = 0x61;
-  static final int ALU64_MOV_X = 0xbf;
-  static final int ALU64_MOV_K = 0xb7;
-  static final int ALU64_AND_K = 0x57;
-  static final int ALU64_RSH_K = 0x77;
-  static final int JMP_JEQ_K = 0x15;
-  static final int JMP_JNE_K = 0x55;
-  static final int JMP_EXIT = 0x95;
+  static final int LDX_MEM_W = LinuxConstants.BPF_OP_LDX_MEM_W;
+  static final int ALU64_MOV_X = LinuxConstants.BPF_OP_ALU64_MOV_X;
+  static final int ALU64_MOV_K = LinuxConstants.BPF_OP_ALU64_MOV_K;
+  static final int ALU64_AND_K = LinuxConstants.BPF_OP_ALU64_AND_K;
+  static final int ALU64_RSH_K = LinuxConstants.BPF_OP_ALU64_RSH_K;
+  static final int JMP_JEQ_K = LinuxConstants.BPF_OP_JMP_JEQ_K;
+  static final int JMP_JNE_K = LinuxConstants.BPF_OP_JMP_JNE_K;
+  static final int JMP_EXIT = LinuxConstants.BPF_OP_JMP_EXIT;
 
   private DeviceFilterProgram() {}
 

@@ -37,21 +37,25 @@ class DeviceFilterProgramTest {
       short off = code.getShort(pc * 8 + 2);
       long imm = code.getInt(pc * 8 + 4); // sign-extended, as the kernel does
       pc++;
-      switch (op) {
-        case DeviceFilterProgram.LDX_MEM_W -> {
-          assertThat(src).as("loads from the context").isEqualTo(1);
-          reg[dst] = ctx[off / 4] & 0xffffffffL;
-        }
-        case DeviceFilterProgram.ALU64_MOV_X -> reg[dst] = reg[src];
-        case DeviceFilterProgram.ALU64_MOV_K -> reg[dst] = imm;
-        case DeviceFilterProgram.ALU64_AND_K -> reg[dst] &= imm;
-        case DeviceFilterProgram.ALU64_RSH_K -> reg[dst] >>>= imm;
-        case DeviceFilterProgram.JMP_JEQ_K -> pc += reg[dst] == imm ? off : 0;
-        case DeviceFilterProgram.JMP_JNE_K -> pc += reg[dst] != imm ? off : 0;
-        case DeviceFilterProgram.JMP_EXIT -> {
-          return reg[0];
-        }
-        default -> throw new AssertionError("unexpected opcode 0x" + Integer.toHexString(op));
+      if (op == DeviceFilterProgram.LDX_MEM_W) {
+        assertThat(src).as("loads from the context").isEqualTo(1);
+        reg[dst] = ctx[off / 4] & 0xffffffffL;
+      } else if (op == DeviceFilterProgram.ALU64_MOV_X) {
+        reg[dst] = reg[src];
+      } else if (op == DeviceFilterProgram.ALU64_MOV_K) {
+        reg[dst] = imm;
+      } else if (op == DeviceFilterProgram.ALU64_AND_K) {
+        reg[dst] &= imm;
+      } else if (op == DeviceFilterProgram.ALU64_RSH_K) {
+        reg[dst] >>>= imm;
+      } else if (op == DeviceFilterProgram.JMP_JEQ_K) {
+        pc += reg[dst] == imm ? off : 0;
+      } else if (op == DeviceFilterProgram.JMP_JNE_K) {
+        pc += reg[dst] != imm ? off : 0;
+      } else if (op == DeviceFilterProgram.JMP_EXIT) {
+        return reg[0];
+      } else {
+        throw new AssertionError("unexpected opcode 0x" + Integer.toHexString(op));
       }
     }
     throw new AssertionError("no exit");

@@ -1,10 +1,10 @@
 package dev.berth.core.internal;
 
 import dev.berth.core.internal.sys.Syscalls;
+import dev.berth.linux.internal.Arch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.Locale;
 
 /**
  * The berth-init binary, copied once from the jar into a sealed memfd. The monitor is
@@ -25,13 +25,12 @@ public final class NativeInit implements AutoCloseable {
 
     /** The classpath resource for this machine's architecture. */
     public static String resourceName() {
-        String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
-        String dir = switch (arch) {
-            case "amd64", "x86_64" -> "linux-x86_64";
-            case "aarch64", "arm64" -> "linux-aarch64";
-            default -> "linux-" + arch;
-        };
-        return "/dev/berth/core/native/" + dir + "/berth-init";
+        return resourceName(Arch.current());
+    }
+
+    /** The classpath resource for {@code arch}: the build puts one there for every {@link Arch}. */
+    public static String resourceName(Arch arch) {
+        return "/dev/berth/core/native/linux-" + arch.linuxName() + "/berth-init";
     }
 
     public static NativeInit load(Syscalls sys) {
@@ -39,7 +38,8 @@ public final class NativeInit implements AutoCloseable {
         try (InputStream in = NativeInit.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException("berth-init for this architecture is not in the jar: " + name
-                        + " (the build compiles it with gcc -static for the build machine's architecture)");
+                        + " (the build compiles it with gcc -static for every supported architecture; its warnings name a "
+                        + "missing cross compiler)");
             }
             return fromBytes(sys, in.readAllBytes());
         } catch (IOException e) {

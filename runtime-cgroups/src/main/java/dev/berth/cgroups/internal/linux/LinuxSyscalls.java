@@ -5,26 +5,25 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import dev.berth.linux.internal.LinuxConstants;
 
 /** {@link Syscalls} through JNA on glibc/musl. */
 public final class LinuxSyscalls implements Syscalls {
-  private static final int EAGAIN = 11;
-  private static final int EINTR = 4;
-  private static final int IN_NONBLOCK = 0x800;
-  private static final int IN_CLOEXEC = 0x80000;
-  private static final short POLLIN = 1;
-  private static final int O_WRONLY = 1;
-  private static final int O_TRUNC = 01000;
-  private static final int O_CLOEXEC = 02000000;
-  /** O_DIRECTORY differs between architectures (040000 means O_DIRECT on x86_64). */
-  private static final int O_DIRECTORY = isAarch64() ? 040000 : 0200000;
-  /** bpf(2): 321 on x86_64, 280 on aarch64 (asm-generic). */
-  private static final long SYS_BPF = isAarch64() ? 280 : 321;
-  private static final int BPF_PROG_LOAD = 5;
-  private static final int BPF_PROG_ATTACH = 8;
-  private static final int BPF_PROG_DETACH = 9;
-  private static final int BPF_PROG_GET_FD_BY_ID = 13;
-  private static final int BPF_PROG_QUERY = 16;
+  private static final int EAGAIN = LinuxConstants.EAGAIN;
+  private static final int EINTR = LinuxConstants.EINTR;
+  private static final int IN_NONBLOCK = LinuxConstants.IN_NONBLOCK;
+  private static final int IN_CLOEXEC = LinuxConstants.IN_CLOEXEC;
+  private static final short POLLIN = (short) LinuxConstants.POLLIN;
+  private static final int O_WRONLY = LinuxConstants.O_WRONLY;
+  private static final int O_TRUNC = LinuxConstants.O_TRUNC;
+  private static final int O_CLOEXEC = LinuxConstants.O_CLOEXEC;
+  private static final int O_DIRECTORY = LinuxConstants.O_DIRECTORY;
+  private static final long SYS_BPF = LinuxConstants.SYS_BPF;
+  private static final int BPF_PROG_LOAD = LinuxConstants.BPF_PROG_LOAD;
+  private static final int BPF_PROG_ATTACH = LinuxConstants.BPF_PROG_ATTACH;
+  private static final int BPF_PROG_DETACH = LinuxConstants.BPF_PROG_DETACH;
+  private static final int BPF_PROG_GET_FD_BY_ID = LinuxConstants.BPF_PROG_GET_FD_BY_ID;
+  private static final int BPF_PROG_QUERY = LinuxConstants.BPF_PROG_QUERY;
   /** Bytes of union bpf_attr passed: more than any command here uses; the kernel wants the tail zero. */
   private static final int BPF_ATTR_SIZE = 128;
   private static final int VERIFIER_LOG_SIZE = 64 * 1024;
@@ -257,10 +256,5 @@ public final class LinuxSyscalls implements Syscalls {
       if (fd < 0) throw fail("bpf(BPF_PROG_GET_FD_BY_ID, " + id + ")");
       return (int) fd;
     }
-  }
-
-  private static boolean isAarch64() {
-    String arch = System.getProperty("os.arch");
-    return arch.equals("aarch64") || arch.equals("arm64");
   }
 }

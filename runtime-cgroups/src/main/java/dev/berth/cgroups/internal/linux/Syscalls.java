@@ -1,32 +1,33 @@
 package dev.berth.cgroups.internal.linux;
 
+import dev.berth.linux.internal.LinuxConstants;
+
 /**
  * The system calls the cgroups module needs that the JDK does not offer. Real implementation:
- * {@link LinuxSyscalls} (JNA); tests use a recording fake.
+ * {@link LinuxSyscalls} (JNA); tests use a recording fake. The constants' values come from
+ * {@link LinuxConstants}, per architecture and checked against the C headers in the build.
  */
 public interface Syscalls {
-  long CGROUP2_SUPER_MAGIC = 0x63677270L;
-  long CGROUP_SUPER_MAGIC = 0x27e0ebL;
-  long TMPFS_MAGIC = 0x01021994L;
+  long CGROUP2_SUPER_MAGIC = LinuxConstants.CGROUP2_SUPER_MAGIC;
+  long CGROUP_SUPER_MAGIC = LinuxConstants.CGROUP_SUPER_MAGIC;
+  long TMPFS_MAGIC = LinuxConstants.TMPFS_MAGIC;
 
-  int SIGKILL = 9;
-  int EPERM = 1;
-  int ENOENT = 2;
-  int ESRCH = 3;
-  int EACCES = 13;
-  int EBUSY = 16;
-  int EEXIST = 17;
-  int EINVAL = 22;
-  int ENOTEMPTY = 39;
+  int SIGKILL = LinuxConstants.SIGKILL;
+  int EPERM = LinuxConstants.EPERM;
+  int ENOENT = LinuxConstants.ENOENT;
+  int ESRCH = LinuxConstants.ESRCH;
+  int EACCES = LinuxConstants.EACCES;
+  int EBUSY = LinuxConstants.EBUSY;
+  int EEXIST = LinuxConstants.EEXIST;
+  int EINVAL = LinuxConstants.EINVAL;
+  int ENOTEMPTY = LinuxConstants.ENOTEMPTY;
 
-  /** {@code BPF_PROG_TYPE_CGROUP_DEVICE}. */
-  int BPF_PROG_TYPE_CGROUP_DEVICE = 15;
-  /** {@code BPF_CGROUP_DEVICE} attach type. */
-  int BPF_CGROUP_DEVICE = 6;
+  int BPF_PROG_TYPE_CGROUP_DEVICE = LinuxConstants.BPF_PROG_TYPE_CGROUP_DEVICE;
+  int BPF_CGROUP_DEVICE = LinuxConstants.BPF_CGROUP_DEVICE;
   /** Several programs may run for one cgroup (a parent's and ours; systemd attaches this way too). */
-  int BPF_F_ALLOW_MULTI = 2;
-  int IN_MODIFY = 0x00000002;
-  int IN_IGNORED = 0x00008000;
+  int BPF_F_ALLOW_MULTI = LinuxConstants.BPF_F_ALLOW_MULTI;
+  int IN_MODIFY = LinuxConstants.IN_MODIFY;
+  int IN_IGNORED = LinuxConstants.IN_IGNORED;
 
   /** {@code statfs(path).f_type}. */
   long statfsType(String path);

@@ -4,38 +4,38 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
-import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
+import dev.berth.linux.internal.LinuxConstants;
 import java.util.List;
 import java.util.Map;
 
 /** {@link Syscalls} over glibc through JNA. The only class of runtime-core that touches JNA. */
 public final class LinuxSyscalls implements Syscalls {
 
-    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
-    private static final long SYS_PIDFD_OPEN = 434;
-    private static final long SYS_OPENAT2 = 437;
-    private static final int F_ADD_SEALS = 1033;
-    private static final int F_GET_SEALS = 1034;
-    private static final int SC_ARG_MAX = 0;
-    private static final short POLLIN = 1;
-    private static final int AF_UNIX = 1;
-    private static final int SOCK_SEQPACKET = 5;
-    private static final int SOCK_CLOEXEC = 02000000;
-    private static final int EPOLL_CTL_ADD = 1;
-    private static final int EPOLLIN = 0x1;
-    private static final int EINTR = 4;
-    private static final int ESRCH = 3;
-    private static final int WNOHANG = 1;
-    private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
-    private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
-    private static final short POSIX_SPAWN_SETSID = 0x80;
-    /** epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16 bytes). */
-    private static final int EPOLL_EVENT_SIZE = Platform.isIntel() ? 12 : 16;
-    private static final int EPOLL_DATA_OFFSET = Platform.isIntel() ? 4 : 8;
+    private static final long SYS_PIDFD_SEND_SIGNAL = LinuxConstants.SYS_PIDFD_SEND_SIGNAL;
+    private static final long SYS_PIDFD_OPEN = LinuxConstants.SYS_PIDFD_OPEN;
+    private static final long SYS_OPENAT2 = LinuxConstants.SYS_OPENAT2;
+    private static final int F_ADD_SEALS = LinuxConstants.F_ADD_SEALS;
+    private static final int F_GET_SEALS = LinuxConstants.F_GET_SEALS;
+    private static final int SC_ARG_MAX = LinuxConstants.SC_ARG_MAX;
+    private static final short POLLIN = (short) LinuxConstants.POLLIN;
+    private static final int AF_UNIX = LinuxConstants.AF_UNIX;
+    private static final int SOCK_SEQPACKET = LinuxConstants.SOCK_SEQPACKET;
+    private static final int SOCK_CLOEXEC = LinuxConstants.SOCK_CLOEXEC;
+    private static final int EPOLL_CTL_ADD = LinuxConstants.EPOLL_CTL_ADD;
+    private static final int EPOLLIN = LinuxConstants.EPOLLIN;
+    private static final int EINTR = LinuxConstants.EINTR;
+    private static final int ESRCH = LinuxConstants.ESRCH;
+    private static final int WNOHANG = LinuxConstants.WNOHANG;
+    private static final short POSIX_SPAWN_SETSIGDEF = (short) LinuxConstants.POSIX_SPAWN_SETSIGDEF;
+    private static final short POSIX_SPAWN_SETSIGMASK = (short) LinuxConstants.POSIX_SPAWN_SETSIGMASK;
+    private static final short POSIX_SPAWN_SETSID = (short) LinuxConstants.POSIX_SPAWN_SETSID;
+    /** epoll_event is packed on x86_64 (12 bytes), naturally aligned on aarch64 (16 bytes). */
+    private static final int EPOLL_EVENT_SIZE = LinuxConstants.EPOLL_EVENT_SIZE;
+    private static final int EPOLL_DATA_OFFSET = LinuxConstants.EPOLL_DATA_OFFSET;
 
     interface LibC extends Library {
         int memfd_create(String name, int flags) throws LastErrorException;

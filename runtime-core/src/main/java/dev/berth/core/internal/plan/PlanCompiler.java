@@ -7,6 +7,7 @@ import dev.berth.core.Device;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.internal.user.ResolvedUser;
+import dev.berth.linux.internal.LinuxConstants;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -20,18 +21,18 @@ import java.util.Set;
  */
 public final class PlanCompiler {
 
-    static final long MS_RDONLY = 1;
-    static final long MS_NOSUID = 2;
-    static final long MS_NODEV = 4;
-    static final long MS_NOEXEC = 8;
-    static final long MS_REMOUNT = 32;
-    static final long MS_BIND = 4096;
-    static final long MS_REC = 16384;
-    static final long MS_PRIVATE = 1 << 18;
-    static final long MS_STRICTATIME = 1 << 24;
-    static final long S_IFCHR = 0020000;
-    static final long S_IFBLK = 0060000;
-    static final long SIGKILL = 9;
+    static final long MS_RDONLY = LinuxConstants.MS_RDONLY;
+    static final long MS_NOSUID = LinuxConstants.MS_NOSUID;
+    static final long MS_NODEV = LinuxConstants.MS_NODEV;
+    static final long MS_NOEXEC = LinuxConstants.MS_NOEXEC;
+    static final long MS_REMOUNT = LinuxConstants.MS_REMOUNT;
+    static final long MS_BIND = LinuxConstants.MS_BIND;
+    static final long MS_REC = LinuxConstants.MS_REC;
+    static final long MS_PRIVATE = LinuxConstants.MS_PRIVATE;
+    static final long MS_STRICTATIME = LinuxConstants.MS_STRICTATIME;
+    static final long S_IFCHR = LinuxConstants.S_IFCHR;
+    static final long S_IFBLK = LinuxConstants.S_IFBLK;
+    static final long SIGKILL = LinuxConstants.SIGKILL;
 
     /** The device nodes every container gets in its /dev (docker's and runc's set). */
     public static final List<Device> DEFAULT_DEVICES = List.of(

@@ -1,5 +1,6 @@
 package dev.berth.core.internal.sys;
 
+import dev.berth.linux.internal.LinuxConstants;
 import java.util.List;
 import java.util.Map;
 
@@ -10,35 +11,36 @@ import java.util.Map;
  *
  * <p>Failures throw {@link SyscallException} carrying the syscall, operand and errno.
  * The JNA implementation lives in {@code dev.berth.core.internal.linux}; tests use a
- * recording fake.
+ * recording fake. The constants' values come from {@link LinuxConstants}, per architecture
+ * and checked against the C headers in the build.
  */
 public interface Syscalls {
 
-    int O_RDONLY = 0;
-    int O_WRONLY = 1;
-    int O_RDWR = 2;
-    int O_CREAT = 0100;
-    int O_TRUNC = 01000;
-    int O_APPEND = 02000;
-    int O_NONBLOCK = 04000;
-    int O_DIRECTORY = 0200000;
-    int O_NOFOLLOW = 0400000;
-    int O_CLOEXEC = 02000000;
-    int O_PATH = 010000000;
+    int O_RDONLY = LinuxConstants.O_RDONLY;
+    int O_WRONLY = LinuxConstants.O_WRONLY;
+    int O_RDWR = LinuxConstants.O_RDWR;
+    int O_CREAT = LinuxConstants.O_CREAT;
+    int O_TRUNC = LinuxConstants.O_TRUNC;
+    int O_APPEND = LinuxConstants.O_APPEND;
+    int O_NONBLOCK = LinuxConstants.O_NONBLOCK;
+    int O_DIRECTORY = LinuxConstants.O_DIRECTORY;
+    int O_NOFOLLOW = LinuxConstants.O_NOFOLLOW;
+    int O_CLOEXEC = LinuxConstants.O_CLOEXEC;
+    int O_PATH = LinuxConstants.O_PATH;
 
-    long RESOLVE_NO_MAGICLINKS = 0x02;
-    long RESOLVE_NO_SYMLINKS = 0x04;
-    long RESOLVE_IN_ROOT = 0x10;
+    long RESOLVE_NO_MAGICLINKS = LinuxConstants.RESOLVE_NO_MAGICLINKS;
+    long RESOLVE_NO_SYMLINKS = LinuxConstants.RESOLVE_NO_SYMLINKS;
+    long RESOLVE_IN_ROOT = LinuxConstants.RESOLVE_IN_ROOT;
 
-    int MFD_CLOEXEC = 1;
-    int MFD_ALLOW_SEALING = 2;
-    int F_SEAL_SEAL = 1;
-    int F_SEAL_SHRINK = 2;
-    int F_SEAL_GROW = 4;
-    int F_SEAL_WRITE = 8;
+    int MFD_CLOEXEC = LinuxConstants.MFD_CLOEXEC;
+    int MFD_ALLOW_SEALING = LinuxConstants.MFD_ALLOW_SEALING;
+    int F_SEAL_SEAL = LinuxConstants.F_SEAL_SEAL;
+    int F_SEAL_SHRINK = LinuxConstants.F_SEAL_SHRINK;
+    int F_SEAL_GROW = LinuxConstants.F_SEAL_GROW;
+    int F_SEAL_WRITE = LinuxConstants.F_SEAL_WRITE;
 
-    int SIGKILL = 9;
-    int SIGTERM = 15;
+    int SIGKILL = LinuxConstants.SIGKILL;
+    int SIGTERM = LinuxConstants.SIGTERM;
 
     int memfdCreate(String name, int flags);
 

@@ -4,13 +4,14 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import dev.berth.linux.internal.LinuxConstants;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
  * The fd-relative file system calls the layer unpacker needs, bound with JNA. This is the only
  * class of the module that touches JNA. Paths are passed as NUL-terminated UTF-8 byte arrays so the
- * JVM's locale cannot mangle them.
+ * JVM's locale cannot mangle them. The constants' values come from {@link LinuxConstants}, per
+ * architecture and checked against the C headers in the build.
  */
 public final class LinuxFs {
   private LinuxFs() {}
@@ -73,44 +74,48 @@ public final class LinuxFs {
 
   private static final ThreadLocal<Memory> TIMES = ThreadLocal.withInitial(() -> new Memory(32));
 
-  private static final boolean AARCH64 =
-      System.getProperty("os.arch").toLowerCase(Locale.ROOT).matches("aarch64|arm64");
+  public static final int AT_FDCWD = LinuxConstants.AT_FDCWD;
+  public static final int O_RDONLY = LinuxConstants.O_RDONLY;
+  public static final int O_WRONLY = LinuxConstants.O_WRONLY;
+  public static final int O_CREAT = LinuxConstants.O_CREAT;
+  public static final int O_EXCL = LinuxConstants.O_EXCL;
+  public static final int O_DIRECTORY = LinuxConstants.O_DIRECTORY;
+  public static final int O_NOFOLLOW = LinuxConstants.O_NOFOLLOW;
+  public static final int O_CLOEXEC = LinuxConstants.O_CLOEXEC;
+  public static final int O_PATH = LinuxConstants.O_PATH;
+  public static final int AT_SYMLINK_NOFOLLOW = LinuxConstants.AT_SYMLINK_NOFOLLOW;
+  public static final int AT_REMOVEDIR = LinuxConstants.AT_REMOVEDIR;
+  public static final long RESOLVE_NO_XDEV = LinuxConstants.RESOLVE_NO_XDEV;
+  public static final long RESOLVE_NO_MAGICLINKS = LinuxConstants.RESOLVE_NO_MAGICLINKS;
+  public static final long RESOLVE_NO_SYMLINKS = LinuxConstants.RESOLVE_NO_SYMLINKS;
+  public static final long RESOLVE_BENEATH = LinuxConstants.RESOLVE_BENEATH;
+  public static final long RESOLVE_IN_ROOT = LinuxConstants.RESOLVE_IN_ROOT;
+  public static final int O_NONBLOCK = LinuxConstants.O_NONBLOCK;
+  public static final int O_NOCTTY = LinuxConstants.O_NOCTTY;
+  private static final long SYS_OPENAT2 = LinuxConstants.SYS_OPENAT2;
+  private static final int AT_EMPTY_PATH = LinuxConstants.AT_EMPTY_PATH;
+  private static final int STATX_BASIC_STATS = LinuxConstants.STATX_BASIC_STATS;
 
-  public static final int AT_FDCWD = -100;
-  public static final int O_RDONLY = 0;
-  public static final int O_WRONLY = 1;
-  public static final int O_CREAT = 0100;
-  public static final int O_EXCL = 0200;
-  public static final int O_DIRECTORY = AARCH64 ? 040000 : 0200000;
-  public static final int O_NOFOLLOW = AARCH64 ? 0100000 : 0400000;
-  public static final int O_CLOEXEC = 02000000;
-  public static final int O_PATH = 010000000;
-  public static final int AT_SYMLINK_NOFOLLOW = 0x100;
-  public static final int AT_REMOVEDIR = 0x200;
-  public static final long RESOLVE_NO_XDEV = 0x01;
-  public static final long RESOLVE_NO_MAGICLINKS = 0x02;
-  public static final long RESOLVE_NO_SYMLINKS = 0x04;
-  public static final long RESOLVE_BENEATH = 0x08;
-  public static final long RESOLVE_IN_ROOT = 0x10;
-  private static final long SYS_OPENAT2 = 437; // same number on every architecture
+  public static final int S_IFMT = LinuxConstants.S_IFMT;
+  public static final int S_IFDIR = LinuxConstants.S_IFDIR;
+  public static final int S_IFREG = LinuxConstants.S_IFREG;
+  public static final int S_IFLNK = LinuxConstants.S_IFLNK;
+  public static final int S_IFCHR = LinuxConstants.S_IFCHR;
+  public static final int S_IFBLK = LinuxConstants.S_IFBLK;
+  public static final int S_IFIFO = LinuxConstants.S_IFIFO;
 
-  public static final int S_IFMT = 0170000;
-  public static final int S_IFDIR = 0040000;
-  public static final int S_IFREG = 0100000;
-  public static final int S_IFLNK = 0120000;
-  public static final int S_IFCHR = 0020000;
-  public static final int S_IFBLK = 0060000;
-  public static final int S_IFIFO = 0010000;
-
-  public static final int ENOENT = 2;
-  public static final int EEXIST = 17;
-  public static final int ENOTDIR = 20;
-  public static final int EXDEV = 18;
-  public static final int ELOOP = 40;
-  public static final int EAGAIN = 11;
-  public static final int ENOSYS = 38;
-  public static final int EOPNOTSUPP = 95;
-  public static final int EPERM = 1;
+  public static final int ENOENT = LinuxConstants.ENOENT;
+  public static final int EEXIST = LinuxConstants.EEXIST;
+  public static final int ENOTDIR = LinuxConstants.ENOTDIR;
+  public static final int EXDEV = LinuxConstants.EXDEV;
+  public static final int ELOOP = LinuxConstants.ELOOP;
+  public static final int EAGAIN = LinuxConstants.EAGAIN;
+  public static final int ENOSYS = LinuxConstants.ENOSYS;
+  public static final int EOPNOTSUPP = LinuxConstants.EOPNOTSUPP;
+  public static final int EPERM = LinuxConstants.EPERM;
+  private static final int EINTR = LinuxConstants.EINTR;
+  private static final int ENODATA = LinuxConstants.ENODATA;
+  private static final int ENAMETOOLONG = LinuxConstants.ENAMETOOLONG;
 
   /** The result of statx (the fields we use). */
   public record Stat(int mode, long ino, int uid, int gid, int rdevMajor, int rdevMinor, int devMajor, int devMinor) {
@@ -275,7 +280,7 @@ public final class LinuxFs {
       long n = read(fd, m.share(off), max + 1L - off);
       if (n < 0) {
         int errno = Native.getLastError();
-        if (errno == 4) {
+        if (errno == EINTR) {
           continue;
         }
         throw err("read", what, errno);
@@ -310,7 +315,7 @@ public final class LinuxFs {
       long n = write(fd, off == 0 ? buf : buf.share(off), len - off);
       if (n < 0) {
         int errno = Native.getLastError();
-        if (errno == 4) { // EINTR
+        if (errno == EINTR) {
           continue;
         }
         throw err("write", what, errno);
@@ -321,29 +326,29 @@ public final class LinuxFs {
 
   private static Stat readStat(Memory buf) {
     return new Stat(
-        buf.getShort(28) & 0xffff,
-        buf.getLong(32),
-        buf.getInt(20),
-        buf.getInt(24),
-        buf.getInt(128),
-        buf.getInt(132),
-        buf.getInt(136),
-        buf.getInt(140));
+        buf.getShort(LinuxConstants.STATX_MODE_OFFSET) & 0xffff,
+        buf.getLong(LinuxConstants.STATX_INO_OFFSET),
+        buf.getInt(LinuxConstants.STATX_UID_OFFSET),
+        buf.getInt(LinuxConstants.STATX_GID_OFFSET),
+        buf.getInt(LinuxConstants.STATX_RDEV_MAJOR_OFFSET),
+        buf.getInt(LinuxConstants.STATX_RDEV_MINOR_OFFSET),
+        buf.getInt(LinuxConstants.STATX_DEV_MAJOR_OFFSET),
+        buf.getInt(LinuxConstants.STATX_DEV_MINOR_OFFSET));
   }
 
   /** statx(dirfd, name, AT_SYMLINK_NOFOLLOW); empty name with AT_EMPTY_PATH stats dirfd itself. */
   public static Stat lstatat(int dirfd, String name) throws ErrnoException {
     Memory buf = SCRATCH.get();
-    int flags = AT_SYMLINK_NOFOLLOW | (name.isEmpty() ? 0x1000 : 0);
-    check(statx(dirfd, c(name), flags, 0x7ff, buf), "statx", name);
+    int flags = AT_SYMLINK_NOFOLLOW | (name.isEmpty() ? AT_EMPTY_PATH : 0);
+    check(statx(dirfd, c(name), flags, STATX_BASIC_STATS, buf), "statx", name);
     return readStat(buf);
   }
 
   /** Like {@link #lstatat} but returns null when the name does not exist. */
   public static Stat lstatatOrNull(int dirfd, String name) throws ErrnoException {
     Memory buf = SCRATCH.get();
-    int flags = AT_SYMLINK_NOFOLLOW | (name.isEmpty() ? 0x1000 : 0);
-    if (statx(dirfd, c(name), flags, 0x7ff, buf) < 0) {
+    int flags = AT_SYMLINK_NOFOLLOW | (name.isEmpty() ? AT_EMPTY_PATH : 0);
+    if (statx(dirfd, c(name), flags, STATX_BASIC_STATS, buf) < 0) {
       int errno = Native.getLastError();
       if (errno == ENOENT) {
         return null;
@@ -359,7 +364,7 @@ public final class LinuxFs {
     long n = lgetxattr(c(path), c(name), buf, buf.length);
     if (n < 0) {
       int errno = Native.getLastError();
-      if (errno == 61) { // ENODATA
+      if (errno == ENODATA) {
         return null;
       }
       throw err("lgetxattr " + name, path, errno);
@@ -375,7 +380,7 @@ public final class LinuxFs {
       throw err("readlink", path, Native.getLastError());
     }
     if (n >= buf.length) {
-      throw new ErrnoException("readlink", path, 36, "link target too long");
+      throw new ErrnoException("readlink", path, ENAMETOOLONG, "link target too long");
     }
     return new String(buf, 0, (int) n, StandardCharsets.UTF_8);
   }

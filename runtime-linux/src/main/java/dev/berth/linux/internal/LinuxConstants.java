@@ -1,0 +1,248 @@
+package dev.berth.linux.internal;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The one source of truth for every kernel and libc constant Berth's modules pass to or read
+ * from Linux: flags, errno values, syscall numbers, struct sizes and offsets. Each value is
+ * given for every {@link Arch}; the class picks the running JVM's at initialisation.
+ *
+ * <p>Each module keeps the constants it uses behind its own {@code Syscalls} interface (or
+ * {@code LinuxFs}), defined as these fields, so its tests can use fakes and this class stays
+ * free of JNA.
+ *
+ * <p>The build checks every entry of {@link #table()} against the C headers of both
+ * architectures: {@link HeaderCheck} writes one {@code _Static_assert} per entry and
+ * {@code src/build/check-constants.sh} compiles that with gcc and aarch64-linux-gnu-gcc, so a
+ * value copied from the wrong architecture (as {@code O_DIRECTORY} once was: x86_64's 0200000
+ * is {@code O_DIRECT} on aarch64) fails the build. Add a constant with {@link #common} when
+ * the headers agree on every architecture, {@link #perArch} when they differ; the C name is
+ * the field name unless given.
+ */
+public final class LinuxConstants {
+
+    /** One entry: the Java field, the C expression the headers define, and its value per architecture. */
+    public record Constant(String name, String cExpression, long x86_64, long aarch64) {
+        public long value(Arch arch) {
+            return switch (arch) {
+                case X86_64 -> x86_64;
+                case AARCH64 -> aarch64;
+            };
+        }
+    }
+
+    // Both are initialised before the first constant below (textual order): every helper needs them.
+    private static final Arch ARCH = Arch.current();
+    private static final List<Constant> TABLE = new ArrayList<>();
+
+    // <fcntl.h>: open(2) flags. O_DIRECTORY and O_NOFOLLOW are the asm-generic values on aarch64.
+    public static final int O_RDONLY = common("O_RDONLY", 0);
+    public static final int O_WRONLY = common("O_WRONLY", 1);
+    public static final int O_RDWR = common("O_RDWR", 2);
+    public static final int O_CREAT = common("O_CREAT", 0100);
+    public static final int O_EXCL = common("O_EXCL", 0200);
+    public static final int O_NOCTTY = common("O_NOCTTY", 0400);
+    public static final int O_TRUNC = common("O_TRUNC", 01000);
+    public static final int O_APPEND = common("O_APPEND", 02000);
+    public static final int O_NONBLOCK = common("O_NONBLOCK", 04000);
+    public static final int O_DIRECTORY = perArch("O_DIRECTORY", 0200000, 040000);
+    public static final int O_NOFOLLOW = perArch("O_NOFOLLOW", 0400000, 0100000);
+    public static final int O_CLOEXEC = common("O_CLOEXEC", 02000000);
+    public static final int O_PATH = common("O_PATH", 010000000);
+
+    // <fcntl.h>: the *at() calls.
+    public static final int AT_FDCWD = common("AT_FDCWD", -100);
+    public static final int AT_SYMLINK_NOFOLLOW = common("AT_SYMLINK_NOFOLLOW", 0x100);
+    public static final int AT_REMOVEDIR = common("AT_REMOVEDIR", 0x200);
+    public static final int AT_EMPTY_PATH = common("AT_EMPTY_PATH", 0x1000);
+
+    // <linux/openat2.h>: struct open_how.resolve.
+    public static final long RESOLVE_NO_XDEV = common("RESOLVE_NO_XDEV", 0x01L);
+    public static final long RESOLVE_NO_MAGICLINKS = common("RESOLVE_NO_MAGICLINKS", 0x02L);
+    public static final long RESOLVE_NO_SYMLINKS = common("RESOLVE_NO_SYMLINKS", 0x04L);
+    public static final long RESOLVE_BENEATH = common("RESOLVE_BENEATH", 0x08L);
+    public static final long RESOLVE_IN_ROOT = common("RESOLVE_IN_ROOT", 0x10L);
+
+    // <sys/syscall.h>: calls glibc 2.36 has no wrapper for. Numbers from 424 on are shared by
+    // every architecture; older calls (bpf: 321 on x86_64, 280 on aarch64) are not.
+    public static final long SYS_PIDFD_SEND_SIGNAL = common("SYS_PIDFD_SEND_SIGNAL", "SYS_pidfd_send_signal", 424L);
+    public static final long SYS_PIDFD_OPEN = common("SYS_PIDFD_OPEN", "SYS_pidfd_open", 434L);
+    public static final long SYS_OPENAT2 = common("SYS_OPENAT2", "SYS_openat2", 437L);
+    public static final long SYS_BPF = perArch("SYS_BPF", "SYS_bpf", 321L, 280L);
+
+    // <linux/bpf.h>: the cgroup device program (commands, program and attach types, flags).
+    public static final int BPF_PROG_LOAD = common("BPF_PROG_LOAD", 5);
+    public static final int BPF_PROG_ATTACH = common("BPF_PROG_ATTACH", 8);
+    public static final int BPF_PROG_DETACH = common("BPF_PROG_DETACH", 9);
+    public static final int BPF_PROG_GET_FD_BY_ID = common("BPF_PROG_GET_FD_BY_ID", 13);
+    public static final int BPF_PROG_QUERY = common("BPF_PROG_QUERY", 16);
+    public static final int BPF_PROG_TYPE_CGROUP_DEVICE = common("BPF_PROG_TYPE_CGROUP_DEVICE", 15);
+    public static final int BPF_CGROUP_DEVICE = common("BPF_CGROUP_DEVICE", 6);
+    public static final int BPF_F_ALLOW_MULTI = common("BPF_F_ALLOW_MULTI", 2);
+    // struct bpf_cgroup_dev_ctx: device type (low 16 bits of access_type) and access (high 16 bits)
+    public static final int BPF_DEVCG_DEV_BLOCK = common("BPF_DEVCG_DEV_BLOCK", 1);
+    public static final int BPF_DEVCG_DEV_CHAR = common("BPF_DEVCG_DEV_CHAR", 2);
+    public static final int BPF_DEVCG_ACC_MKNOD = common("BPF_DEVCG_ACC_MKNOD", 1);
+    public static final int BPF_DEVCG_ACC_READ = common("BPF_DEVCG_ACC_READ", 2);
+    public static final int BPF_DEVCG_ACC_WRITE = common("BPF_DEVCG_ACC_WRITE", 4);
+    // the eBPF opcodes the device program uses: class | operation | source
+    public static final int BPF_OP_LDX_MEM_W = common("BPF_OP_LDX_MEM_W", "(BPF_LDX | BPF_MEM | BPF_W)", 0x61);
+    public static final int BPF_OP_ALU64_MOV_X = common("BPF_OP_ALU64_MOV_X", "(BPF_ALU64 | BPF_MOV | BPF_X)", 0xbf);
+    public static final int BPF_OP_ALU64_MOV_K = common("BPF_OP_ALU64_MOV_K", "(BPF_ALU64 | BPF_MOV | BPF_K)", 0xb7);
+    public static final int BPF_OP_ALU64_AND_K = common("BPF_OP_ALU64_AND_K", "(BPF_ALU64 | BPF_AND | BPF_K)", 0x57);
+    public static final int BPF_OP_ALU64_RSH_K = common("BPF_OP_ALU64_RSH_K", "(BPF_ALU64 | BPF_RSH | BPF_K)", 0x77);
+    public static final int BPF_OP_JMP_JEQ_K = common("BPF_OP_JMP_JEQ_K", "(BPF_JMP | BPF_JEQ | BPF_K)", 0x15);
+    public static final int BPF_OP_JMP_JNE_K = common("BPF_OP_JMP_JNE_K", "(BPF_JMP | BPF_JNE | BPF_K)", 0x55);
+    public static final int BPF_OP_JMP_EXIT = common("BPF_OP_JMP_EXIT", "(BPF_JMP | BPF_EXIT)", 0x95);
+
+    // <unistd.h>: sysconf names.
+    public static final int SC_ARG_MAX = common("SC_ARG_MAX", "_SC_ARG_MAX", 0);
+
+    // <sys/mman.h>, <fcntl.h>: sealed memfds.
+    public static final int MFD_CLOEXEC = common("MFD_CLOEXEC", 1);
+    public static final int MFD_ALLOW_SEALING = common("MFD_ALLOW_SEALING", 2);
+    public static final int F_ADD_SEALS = common("F_ADD_SEALS", 1033);
+    public static final int F_SEAL_SEAL = common("F_SEAL_SEAL", 1);
+    public static final int F_SEAL_SHRINK = common("F_SEAL_SHRINK", 2);
+    public static final int F_SEAL_GROW = common("F_SEAL_GROW", 4);
+    public static final int F_SEAL_WRITE = common("F_SEAL_WRITE", 8);
+    public static final int F_GET_SEALS = common("F_GET_SEALS", 1034);
+
+    // <sys/socket.h>
+    public static final int AF_UNIX = common("AF_UNIX", 1);
+    public static final int SOCK_SEQPACKET = common("SOCK_SEQPACKET", 5);
+    public static final int SOCK_CLOEXEC = common("SOCK_CLOEXEC", 02000000);
+
+    // <sys/epoll.h>: struct epoll_event is packed on x86_64 only.
+    public static final int EPOLL_CTL_ADD = common("EPOLL_CTL_ADD", 1);
+    public static final int EPOLLIN = common("EPOLLIN", 0x1);
+    public static final int EPOLL_EVENT_SIZE = perArch("EPOLL_EVENT_SIZE", "sizeof(struct epoll_event)", 12, 16);
+    public static final int EPOLL_DATA_OFFSET =
+            perArch("EPOLL_DATA_OFFSET", "offsetof(struct epoll_event, data)", 4, 8);
+
+    // <poll.h>
+    public static final int POLLIN = common("POLLIN", 1);
+
+    // <sys/wait.h>, <spawn.h> (glibc), <signal.h>
+    public static final int WNOHANG = common("WNOHANG", 1);
+    public static final int POSIX_SPAWN_SETSIGDEF = common("POSIX_SPAWN_SETSIGDEF", 0x04);
+    public static final int POSIX_SPAWN_SETSIGMASK = common("POSIX_SPAWN_SETSIGMASK", 0x08);
+    public static final int POSIX_SPAWN_SETSID = common("POSIX_SPAWN_SETSID", 0x80);
+    public static final int SIGKILL = common("SIGKILL", 9);
+    public static final int SIGTERM = common("SIGTERM", 15);
+
+    // <errno.h>
+    public static final int EPERM = common("EPERM", 1);
+    public static final int ENOENT = common("ENOENT", 2);
+    public static final int ESRCH = common("ESRCH", 3);
+    public static final int EINTR = common("EINTR", 4);
+    public static final int EAGAIN = common("EAGAIN", 11);
+    public static final int EACCES = common("EACCES", 13);
+    public static final int EBUSY = common("EBUSY", 16);
+    public static final int EEXIST = common("EEXIST", 17);
+    public static final int EXDEV = common("EXDEV", 18);
+    public static final int ENOTDIR = common("ENOTDIR", 20);
+    public static final int EINVAL = common("EINVAL", 22);
+    public static final int ENAMETOOLONG = common("ENAMETOOLONG", 36);
+    public static final int ENOSYS = common("ENOSYS", 38);
+    public static final int ENOTEMPTY = common("ENOTEMPTY", 39);
+    public static final int ELOOP = common("ELOOP", 40);
+    public static final int ENODATA = common("ENODATA", 61);
+    public static final int EOPNOTSUPP = common("EOPNOTSUPP", 95);
+
+    // <sys/stat.h>: file types, and struct statx (the fields the layer unpacker reads).
+    public static final int S_IFMT = common("S_IFMT", 0170000);
+    public static final int S_IFDIR = common("S_IFDIR", 0040000);
+    public static final int S_IFREG = common("S_IFREG", 0100000);
+    public static final int S_IFLNK = common("S_IFLNK", 0120000);
+    public static final int S_IFCHR = common("S_IFCHR", 0020000);
+    public static final int S_IFBLK = common("S_IFBLK", 0060000);
+    public static final int S_IFIFO = common("S_IFIFO", 0010000);
+    public static final int STATX_BASIC_STATS = common("STATX_BASIC_STATS", 0x7ff);
+    public static final int STATX_UID_OFFSET = common("STATX_UID_OFFSET", "offsetof(struct statx, stx_uid)", 20);
+    public static final int STATX_GID_OFFSET = common("STATX_GID_OFFSET", "offsetof(struct statx, stx_gid)", 24);
+    public static final int STATX_MODE_OFFSET = common("STATX_MODE_OFFSET", "offsetof(struct statx, stx_mode)", 28);
+    public static final int STATX_INO_OFFSET = common("STATX_INO_OFFSET", "offsetof(struct statx, stx_ino)", 32);
+    public static final int STATX_RDEV_MAJOR_OFFSET =
+            common("STATX_RDEV_MAJOR_OFFSET", "offsetof(struct statx, stx_rdev_major)", 128);
+    public static final int STATX_RDEV_MINOR_OFFSET =
+            common("STATX_RDEV_MINOR_OFFSET", "offsetof(struct statx, stx_rdev_minor)", 132);
+    public static final int STATX_DEV_MAJOR_OFFSET =
+            common("STATX_DEV_MAJOR_OFFSET", "offsetof(struct statx, stx_dev_major)", 136);
+    public static final int STATX_DEV_MINOR_OFFSET =
+            common("STATX_DEV_MINOR_OFFSET", "offsetof(struct statx, stx_dev_minor)", 140);
+
+    // <sys/mount.h>: mount(2) flags the plan compiler sets.
+    public static final long MS_RDONLY = common("MS_RDONLY", 1L);
+    public static final long MS_NOSUID = common("MS_NOSUID", 2L);
+    public static final long MS_NODEV = common("MS_NODEV", 4L);
+    public static final long MS_NOEXEC = common("MS_NOEXEC", 8L);
+    public static final long MS_REMOUNT = common("MS_REMOUNT", 32L);
+    public static final long MS_BIND = common("MS_BIND", 4096L);
+    public static final long MS_REC = common("MS_REC", 16384L);
+    public static final long MS_PRIVATE = common("MS_PRIVATE", 1L << 18);
+    public static final long MS_STRICTATIME = common("MS_STRICTATIME", 1L << 24);
+
+    // <sched.h>: the namespaces clone3 creates.
+    public static final long CLONE_NEWNS = common("CLONE_NEWNS", 0x00020000L);
+    public static final long CLONE_NEWCGROUP = common("CLONE_NEWCGROUP", 0x02000000L);
+    public static final long CLONE_NEWUTS = common("CLONE_NEWUTS", 0x04000000L);
+    public static final long CLONE_NEWIPC = common("CLONE_NEWIPC", 0x08000000L);
+    public static final long CLONE_NEWPID = common("CLONE_NEWPID", 0x20000000L);
+    public static final long CLONE_NEWNET = common("CLONE_NEWNET", 0x40000000L);
+
+    // <linux/magic.h>: statfs f_type of the cgroup mounts.
+    public static final long CGROUP2_SUPER_MAGIC = common("CGROUP2_SUPER_MAGIC", 0x63677270L);
+    public static final long CGROUP_SUPER_MAGIC = common("CGROUP_SUPER_MAGIC", 0x27e0ebL);
+    public static final long TMPFS_MAGIC = common("TMPFS_MAGIC", 0x01021994L);
+
+    // <sys/inotify.h>
+    public static final int IN_MODIFY = common("IN_MODIFY", 0x00000002);
+    public static final int IN_IGNORED = common("IN_IGNORED", 0x00008000);
+    public static final int IN_NONBLOCK = common("IN_NONBLOCK", 0x800);
+    public static final int IN_CLOEXEC = common("IN_CLOEXEC", 0x80000);
+
+    private LinuxConstants() {}
+
+    /** The architecture whose values the fields hold. */
+    public static Arch arch() {
+        return ARCH;
+    }
+
+    /** Every constant with its values for every architecture, in declaration order. */
+    public static List<Constant> table() {
+        return Collections.unmodifiableList(TABLE);
+    }
+
+    private static int common(String name, int value) {
+        return perArch(name, name, value, value);
+    }
+
+    private static int common(String name, String cExpression, int value) {
+        return perArch(name, cExpression, value, value);
+    }
+
+    private static long common(String name, long value) {
+        return perArch(name, name, value, value);
+    }
+
+    private static long common(String name, String cExpression, long value) {
+        return perArch(name, cExpression, value, value);
+    }
+
+    private static int perArch(String name, int x86_64, int aarch64) {
+        return perArch(name, name, x86_64, aarch64);
+    }
+
+    private static int perArch(String name, String cExpression, int x86_64, int aarch64) {
+        return (int) perArch(name, cExpression, (long) x86_64, (long) aarch64);
+    }
+
+    private static long perArch(String name, String cExpression, long x86_64, long aarch64) {
+        Constant c = new Constant(name, cExpression, x86_64, aarch64);
+        TABLE.add(c);
+        return c.value(ARCH);
+    }
+}
