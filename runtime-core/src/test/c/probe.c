@@ -89,6 +89,12 @@ static int run(int argc, char **argv) {
     if (!strcmp(cmd, "status")) { cat("/proc/self/status"); return 0; }
     if (!strcmp(cmd, "cat") && argc > 2) { cat(argv[2]); return 0; }
     if (!strcmp(cmd, "fds")) { fds(); return 0; }
+    if (!strcmp(cmd, "envsize")) {               /* how many variables, and their bytes with NULs */
+        long n = 0, bytes = 0;
+        for (char **e = environ; *e; e++) { n++; bytes += (long)strlen(*e) + 1; }
+        printf("vars=%ld bytes=%ld\n", n, bytes);
+        return 0;
+    }
     if (!strcmp(cmd, "env")) { for (char **e = environ; *e; e++) printf("%s\n", *e); return 0; }
     if (!strcmp(cmd, "pwd")) { char c[512]; printf("%s\n", getcwd(c, sizeof c) ? c : strerror(errno)); return 0; }
     if (!strcmp(cmd, "id")) { printf("uid=%d gid=%d euid=%d egid=%d\n", getuid(), getgid(), geteuid(), getegid()); return 0; }

@@ -203,4 +203,34 @@ class IsolationIT extends ContainerTestSupport {
             }
         }
     }
+
+    /**
+     * An environment of 1.5 MiB (more than one control-socket packet, within the 2 MiB ARG_MAX
+     * of an 8 MiB stack) starts; beyond what execve takes, the start fails naming the argument
+     * list, before anything runs.
+     */
+    @Test
+    void largeEnvironmentsStartAndTooLargeOnesFailNamingTheArgumentList() throws Exception {
+        java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 3000; i++) {
+            env.put("V" + i, "x".repeat(500));
+        }
+        String out = run(probe("envsize").env(env)).stdout();
+        long bytes = Long.parseLong(out.trim().replaceAll(".*bytes=", ""));
+        assertThat(bytes).isGreaterThan(1_500_000);
+        assertThat(out).startsWith("vars=300");
+
+        java.util.Map<String, String> huge = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 8000; i++) {
+            huge.put("V" + i, "x".repeat(1000));
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> runtime.start(probe("envsize").env(huge).build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessageStartingWith("process.args: the argument list and environment take ")
+                .hasMessageContaining("execve would fail with E2BIG");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> runtime.start(probe("envsize")
+                        .env("LONG", "y".repeat(200_000)).build()))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessageMatching("process\\.env\\[\\d+\\]: 200006 bytes, more than the kernel's MAX_ARG_STRLEN of 131072.*");
+    }
 }

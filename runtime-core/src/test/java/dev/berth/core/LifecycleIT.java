@@ -2,6 +2,8 @@ package dev.berth.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.core.internal.linux.LinuxSyscalls;
+import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.testing.ContainerTestSupport;
 import dev.berth.core.testing.RequiresRoot;
 import java.io.BufferedReader;
@@ -14,6 +16,14 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -135,21 +145,78 @@ class LifecycleIT extends ContainerTestSupport {
         }
     }
 
+    /** Sixteen containers started from sixteen threads at once, all running at the same time. */
     @Test
-    void manyContainersRunAtOnce() throws Exception {
+    void manyContainersStartAndRunAtOnce() throws Exception {
+        int n = 16;
+        CyclicBarrier ready = new CyclicBarrier(n);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        List<Future<Container>> started = new ArrayList<>();
         List<Container> all = new ArrayList<>();
         try {
-            for (int i = 0; i < 16; i++) {
-                all.add(runtime.start(probe("sleep", "0.3").build()));
+            for (int i = 0; i < n; i++) {
+                started.add(pool.submit(() -> {
+                    ready.await(30, TimeUnit.SECONDS);
+                    return runtime.start(probe("stdin").stdin(Stdio.pipe()).build());
+                }));
             }
-            assertThat(runtime.containers()).hasSizeGreaterThanOrEqualTo(1);
+            for (Future<Container> f : started) {
+                all.add(f.get(60, TimeUnit.SECONDS));
+            }
+            // each waits on its stdin: every one of them is running now
+            assertThat(runtime.containers()).containsAll(all);
+            assertThat(all).allMatch(Container::isRunning);
+            assertThat(all.stream().map(Container::id).distinct()).hasSize(n);
+            assertThat(all.stream().map(Container::pid).distinct()).hasSize(n);
+            for (Container c : all) {
+                c.stdin().close();
+            }
             for (Container c : all) {
                 assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
             }
         } finally {
+            pool.shutdownNow();
             all.forEach(Container::close);
         }
-        assertThat(all.stream().map(Container::id).distinct()).hasSize(16);
+    }
+
+    /**
+     * Two starts of one id at the same moment: exactly one runs, the other fails saying why, and
+     * the loser's cleanup leaves the winner's cgroup and processes alone.
+     */
+    @Test
+    void twoStartsOfOneIdAtOnceStartOneAndHarmNothing() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            String id = "twin-" + round;
+            CyclicBarrier ready = new CyclicBarrier(2);
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            List<Future<Container>> starts = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                starts.add(pool.submit(() -> {
+                    ready.await(30, TimeUnit.SECONDS);
+                    return runtime.start(id, probe("sleep", "30").build());
+                }));
+            }
+            List<Container> won = new ArrayList<>();
+            List<Throwable> lost = new ArrayList<>();
+            for (Future<Container> f : starts) {
+                try {
+                    won.add(f.get(60, TimeUnit.SECONDS));
+                } catch (ExecutionException e) {
+                    lost.add(e.getCause());
+                }
+            }
+            pool.shutdown();
+            assertThat(won).hasSize(1);
+            assertThat(lost).singleElement().isInstanceOf(ContainerException.class)
+                    .extracting(Throwable::getMessage).isEqualTo("container " + id + ": already exists");
+            try (Container c = won.get(0)) {
+                assertThat(c.isRunning()).isTrue();
+                assertThat(Files.exists(Path.of("/proc/" + c.pid()))).isTrue();
+                runtime.cgroupDriver().ifPresent(d -> assertThat(d.list()).contains(id));
+                c.kill();
+            }
+        }
     }
 
     @Test
@@ -180,14 +247,74 @@ class LifecycleIT extends ContainerTestSupport {
 
     @Test
     void theInitIsASealedMemfdTheContainerCannotRewrite() throws Exception {
+        Syscalls sys = new LinuxSyscalls();
         try (Container c = runtime.start(probe("sleep", "30").build())) {
-            String link = Files.readSymbolicLink(Path.of("/proc/" + c.pid() + "/exe")).toString();
-            assertThat(link).startsWith("/memfd:berth-init");
+            Path exe = Path.of("/proc/" + c.pid() + "/exe");
+            assertThat(Files.readSymbolicLink(exe).toString()).startsWith("/memfd:berth-init");
+            int fd = sys.open(exe.toString(), Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
+            try {
+                assertThat(sys.getSeals(fd)).as("seals on the init's own binary").isEqualTo(
+                        Syscalls.F_SEAL_SEAL | Syscalls.F_SEAL_SHRINK | Syscalls.F_SEAL_GROW | Syscalls.F_SEAL_WRITE);
+            } finally {
+                sys.close(fd);
+            }
             c.kill();
         }
         Result r = run(probe("write", "/proc/1/exe", "x"));
         assertThat(r.stdout()).startsWith("/proc/1/exe: ");
         assertThat(r.status()).isEqualTo(ExitStatus.exited(1));
+    }
+
+    /**
+     * User code in an onExit() dependant runs off the runtime's threads: one that never returns,
+     * and one that waits for another container's exit, stall neither that other container's exit
+     * nor later starts.
+     */
+    @Test
+    void onExitDependantsNeverStallTheRuntime() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        // the dependants are added while their containers still run (sleep 1 s), so that they run
+        // where the runtime completes the futures, not on this thread
+        try (Container blocker = runtime.start(probe("sleep", "1").build());
+                Container waiter = runtime.start(probe("sleep", "1").build());
+                Container other = runtime.start(probe("sleep", "1.5").build())) {
+            CompletableFuture<Void> stuck = blocker.onExit().thenRun(() -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            CompletableFuture<ExitStatus> chained = waiter.onExit().thenApply(s -> other.onExit().join());
+            assertThat(blocker.isRunning()).as("dependants added before the exit").isTrue();
+            assertThat(other.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            assertThat(chained.get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            assertThat(run(probe("exit", "7")).status()).isEqualTo(ExitStatus.exited(7));
+            assertThat(stuck).isNotDone();
+            release.countDown();
+            stuck.get(30, TimeUnit.SECONDS);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    /** A container sharing the host's PID namespace: kill() ends its processes too, not only its init. */
+    @Test
+    void killEndsEveryProcessOfAContainerInTheHostsPidNamespace() throws Exception {
+        try (Container c = runtime.start(probe("family", "3").shareNamespace(Namespace.PID).build())) {
+            BufferedReader out = new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
+            List<Long> pids = new ArrayList<>();
+            for (String line = out.readLine(); line != null && !line.equals("ready"); line = out.readLine()) {
+                pids.add(Long.parseLong(line.substring("child ".length())));
+            }
+            assertThat(pids).hasSize(3).allMatch(p -> ProcessHandle.of(p).isPresent());
+            c.kill();
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS).signal()).isEqualTo(9);
+            for (long p : pids) {
+                ProcessHandle.of(p).ifPresent(h -> h.onExit().orTimeout(30, TimeUnit.SECONDS).join());
+                assertThat(ProcessHandle.of(p).map(ProcessHandle::isAlive)).as("pid " + p).isNotEqualTo(Optional.of(true));
+            }
+        }
     }
 
     @Test

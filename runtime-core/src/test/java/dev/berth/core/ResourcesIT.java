@@ -57,6 +57,32 @@ class ResourcesIT extends ContainerTestSupport {
         assertThat(r.stdout()).isEqualTo("allocated 8 MiB\n");
     }
 
+    /** The pids.max the kernel holds for the container's cgroup. */
+    private static String pidsMaxOf(Container c) throws Exception {
+        for (Path dir : runtime.cgroupDriver().orElseThrow().open(c.id()).orElseThrow().paths()) {
+            if (Files.exists(dir.resolve("pids.max"))) {
+                return Files.readString(dir.resolve("pids.max")).trim();
+            }
+        }
+        throw new AssertionError("no pids.max in the cgroup of " + c.id());
+    }
+
+    @Test
+    void aDefaultPidsLimitAppliesUnlessTheSpecSetsOne() throws Exception {
+        try (Container c = runtime.start(probe("sleep", "30").build())) {
+            assertThat(pidsMaxOf(c)).isEqualTo(Long.toString(ContainerRuntime.DEFAULT_PIDS_LIMIT));
+            c.kill();
+        }
+        try (Container c = runtime.start(probe("sleep", "30").resources(Resources.builder().pidsMax(100).build()).build())) {
+            assertThat(pidsMaxOf(c)).isEqualTo("100");
+            c.kill();
+        }
+        try (Container c = runtime.start(probe("sleep", "30").resources(Resources.builder().pidsMax(-1).build()).build())) {
+            assertThat(pidsMaxOf(c)).isEqualTo("max");
+            c.kill();
+        }
+    }
+
     @Test
     void aPidsLimitContainsAForkBombWhile32ProcessesStartFine() throws Exception {
         Resources pids = Resources.builder().pidsMax(64).build();

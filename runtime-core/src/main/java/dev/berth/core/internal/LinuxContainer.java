@@ -39,6 +39,8 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Completed on the cleanup thread; users see it through {@link #onExit()} on the callback executor. */
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    /** Completed once the monitor is reaped too: {@link #close()} returns only after it. */
+    private final CompletableFuture<Void> reaped = new CompletableFuture<>();
     private final Object lock = new Object();
     private int pidfd;
     private boolean ctlClosed;
@@ -118,6 +120,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
             sys.waitpid(monitorPid, false);
             exit.completeExceptionally(new IllegalStateException("container " + id + ": supervision failed: "
                     + e.getMessage(), e));
+            reaped.complete(null);
         });
     }
 
@@ -144,9 +147,13 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         }
         LOG.debug("container {} ended: {}", id, status);
         exit.complete(status);
-        int ms = sys.waitpid(monitorPid, false); // the monitor exits right after its report
-        if (!reported) {
-            LOG.warn("container {}: monitor {} ended without a report ({})", id, monitorPid, toExitStatus(ms));
+        try {
+            int ms = sys.waitpid(monitorPid, false); // the monitor exits right after its report
+            if (!reported) {
+                LOG.warn("container {}: monitor {} ended without a report ({})", id, monitorPid, toExitStatus(ms));
+            }
+        } finally {
+            reaped.complete(null);
         }
     }
 
@@ -305,8 +312,11 @@ public final class LinuxContainer implements Container, Reactor.Handler {
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;
+            } catch (IllegalStateException e) {
+                break; // supervision failed; the container was killed and released all the same
             }
         }
+        reaped.join(); // nothing of the container, not even its monitor's zombie, outlives close()
         closeQuietly(stdin);
         closeQuietly(stdout);
         closeQuietly(stderr);

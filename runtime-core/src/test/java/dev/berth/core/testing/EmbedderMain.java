@@ -1,0 +1,26 @@
+package dev.berth.core.testing;
+
+import dev.berth.core.Container;
+import dev.berth.core.ContainerRuntime;
+import dev.berth.core.ContainerSpec;
+import dev.berth.core.Stdio;
+import java.nio.file.Path;
+
+/**
+ * An embedding application in a JVM of its own, for tests that kill it: starts one container
+ * ({@code probe sleep 600}) and prints {@code id ID init PID}, then waits to be killed.
+ * Usage: EmbedderMain STATE_ROOT STORAGE_ROOT ROOTFS
+ */
+public final class EmbedderMain {
+    private EmbedderMain() {}
+
+    public static void main(String[] args) throws Exception {
+        ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(Path.of(args[0]))
+                .storageRoot(Path.of(args[1])).build();
+        Container c = runtime.start(ContainerSpec.builder().rootfs(Path.of(args[2]))
+                .command("/bin/probe", "sleep", "600").stdout(Stdio.discard()).build());
+        System.out.println("id " + c.id() + " init " + c.pid());
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+    }
+}
