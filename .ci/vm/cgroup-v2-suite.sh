@@ -77,7 +77,7 @@ WORKDIR=$REPO; ((${#MODULES[@]} == 1)) && WORKDIR=${MODULES[0]}  # like surefire
 set +e
 # shellcheck disable=SC2086  # JAVA_OPTS is a list of options
 (cd "$WORKDIR" && "$SCRIPT_DIR/run-in-vm.sh" "$OUT" -- \
-  java $JAVA_OPTS -Djava.io.tmpdir=/tmp -jar "$CONSOLE_JAR" execute \
+  java $JAVA_OPTS -Djava.io.tmpdir=/tmp -Dberth.test.strict=true -jar "$CONSOLE_JAR" execute \
     --disable-banner --disable-ansi-colors --details=tree \
     --class-path "$CLASSPATH_STR" --scan-class-path "$ROOTS_STR" \
     --include-engine junit-jupiter --include-classname '.*V2IT' --fail-if-no-tests \
@@ -96,4 +96,5 @@ SUMMARY="cgroup-v2-suite: $TESTS tests, $((TESTS - SKIPPED - FAILURES - ERRORS))
 echo "$SUMMARY" | tee "$OUT/summary.txt"
 ((RC == 0)) || fail "tests failed or the VM failed (exit $RC); see $OUT/console.log and $OUT/reports"
 ((RAN > 0)) || fail "no test ran (all skipped or none found)"
+((SKIPPED == 0)) || fail "$SKIPPED tests skipped in the VM, which promises cgroup v2 and root (see $OUT/reports)"
 log "OK"

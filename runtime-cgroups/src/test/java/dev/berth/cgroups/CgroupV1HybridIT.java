@@ -3,7 +3,7 @@ package dev.berth.cgroups;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.berth.cgroups.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import dev.berth.cgroups.testing.Workload;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,18 +73,19 @@ class CgroupV1HybridIT extends EnforcementScenarios {
   }
 
   /**
-   * The cgroup v2 device program on this host's own v2 hierarchy (no controllers there, but cgroup
-   * BPF works), driven by the v2 driver: the BPF path is exercised on every CI run, not only in the
-   * VM. The workload's v1 devices cgroup is the root's (all allowed), so the program alone decides.
+   * The v1 devices controller, as a legacy host (no v2 hierarchy) uses it: the shared scenario
+   * above runs the BPF program that hybrid hosts put on the v2 directory. The workload's v2 cgroup
+   * has no program here, so the controller alone decides.
    */
   @Test
-  void deviceProgramOnTheV2HierarchyOfAHybridHost() throws Exception {
-    assumeTrue(driver.mode() == CgroupMode.HYBRID, "requires a hybrid host, found " + driver.mode());
-    try (CgroupDriver v2 = CgroupDriver.detect(CgroupDriver.Options.builder()
-        .cgroupRoot(Path.of("/sys/fs/cgroup/unified")).forceMode(CgroupMode.UNIFIED)
-        .parent("berth-it-bpf-" + UUID.randomUUID().toString().substring(0, 8)).build())) {
-      Cgroup cg = v2.create("bpf", Resources.builder().deviceRule(DeviceRule.parse("c 1:3 rw")).build());
+  void devicesControllerOfALegacyHost() throws Exception {
+    try (CgroupDriver v1 = CgroupDriver.detect(CgroupDriver.Options.builder()
+        .parent("berth-it-v1dev-" + UUID.randomUUID().toString().substring(0, 8)).useUnifiedOnHybrid(false).build())) {
+      Cgroup cg = v1.create("dev", Resources.builder().deviceRule(DeviceRule.parse("c 1:3 rw")).build());
       try {
+        assertThat(cg.unifiedPath()).isEmpty();
+        Path devices = cg.paths().stream().filter(p -> p.toString().contains("/devices/")).findFirst().orElseThrow();
+        assertThat(Files.readString(devices.resolve("devices.list"))).isEqualTo("c 1:3 rw\n");
         Workload w = start(cg, "echo x >/dev/null && echo null-write; "
             + "(head -c1 /dev/zero >/dev/null) 2>/dev/null && echo zero-read; echo done");
         w.awaitLine("done", 20);

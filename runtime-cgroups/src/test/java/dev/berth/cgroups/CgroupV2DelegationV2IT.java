@@ -3,7 +3,7 @@ package dev.berth.cgroups;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.berth.cgroups.testing.RequiresCgroupV2;
+import dev.berth.testing.RequiresCgroupV2;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.berth.cgroups;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.berth.cgroups.testing.RequiresCgroupV2;
+import dev.berth.testing.Preconditions;
+import dev.berth.testing.RequiresCgroupV2;
 import dev.berth.cgroups.testing.Workload;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -59,7 +59,7 @@ class CgroupV2EnforcementV2IT extends EnforcementScenarios {
   void writeBpsLimitOnLoopDevice() throws Exception {
     String losetup = List.of("/usr/sbin/losetup", "/sbin/losetup", "/usr/bin/losetup").stream()
         .filter(p -> Files.isExecutable(Paths.get(p))).findFirst().orElse(null);
-    assumeTrue(losetup != null, "no block device for the IO test: losetup not found");
+    Preconditions.require(losetup != null, "no block device for the IO test: losetup not found");
     Path img = Files.createTempFile(Paths.get("/tmp"), "berth-io", ".img");
     String dev = null;
     try {
@@ -67,7 +67,7 @@ class CgroupV2EnforcementV2IT extends EnforcementScenarios {
       try {
         dev = run(losetup, "-f", "--show", img.toString());
       } catch (IOException e) {
-        assumeTrue(false, "no block device for the IO test: " + e.getMessage()
+        Preconditions.require(false, "no block device for the IO test: " + e.getMessage()
             + (Files.exists(Paths.get("/dev/loop-control")) ? "" : " (/dev/loop-control missing: loop module not loaded)"));
       }
       String majMin = read(Paths.get("/sys/class/block", Paths.get(dev).getFileName().toString(), "dev"));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.cgroups.internal.linux.LinuxSyscalls;
 import dev.berth.cgroups.internal.linux.Syscalls;
-import dev.berth.cgroups.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import dev.berth.cgroups.testing.Workload;
 import java.nio.file.Files;
 import java.nio.file.Path;

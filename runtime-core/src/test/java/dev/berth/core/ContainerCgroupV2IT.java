@@ -6,7 +6,7 @@ import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.OomEvent;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.testing.ContainerTestSupport;
-import dev.berth.core.testing.RequiresCgroupV2;
+import dev.berth.testing.RequiresCgroupV2;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.cgroups.DeviceRule;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.HostCommand;
 import dev.berth.core.testing.LoopDevice;
-import dev.berth.core.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import dev.berth.core.testing.TestRootfs;
+import dev.berth.testing.Preconditions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -17,8 +19,10 @@ import org.junit.jupiter.api.Test;
 /**
  * A container opens no device node but the ones it is granted, whether it makes the node itself
  * (CAP_MKNOD is in the default set) or the root ships it. Proven with a loop device over a file
- * holding a secret: the device cgroup (v1 here) refuses nodes made in /dev, and the root's nodev
- * refuses shipped ones even where the cgroup would allow them.
+ * holding a secret: the device cgroup refuses nodes made in /dev (the BPF device program on the
+ * container's v2 directory, on this hybrid host and in {@link DevicePolicyV2IT}'s VM), and the
+ * root's nodev refuses shipped ones
+ * even where the cgroup would allow them.
  */
 @RequiresRoot
 class DevicePolicyIT extends ContainerTestSupport {
@@ -26,6 +30,7 @@ class DevicePolicyIT extends ContainerTestSupport {
 
     @BeforeAll
     static void attachLoop() throws Exception {
+        Preconditions.requireTool("losetup", "mount");
         loop = LoopDevice.attach(tmp);
     }
 
@@ -78,7 +83,7 @@ class DevicePolicyIT extends ContainerTestSupport {
         assertThat(rw.stdout()).contains("read /dev/xvdc: " + LoopDevice.SECRET, "wrote /dev/xvdc: 20");
         assertThat(loop.content(20)).isEqualTo("WRITTEN-BY-CONTAINER");
         Files.write(loop.file, LoopDevice.SECRET.getBytes(), java.nio.file.StandardOpenOption.WRITE);
-        LoopDevice.sh("blockdev", "--flushbufs", loop.node.toString());
+        HostCommand.run("blockdev", "--flushbufs", loop.node.toString());
 
         Result ro = run(probe("read", "/dev/ro", "3", "--", "overwrite", "/dev/ro", "NO")
                 .device(Device.fromHost(loop.node, "/dev/ro", "r")));
@@ -96,9 +101,9 @@ class DevicePolicyIT extends ContainerTestSupport {
     @Test
     void aNodeShippedInTheRootDoesNotOpenEvenWhereTheCgroupAllowsIt() throws Exception {
         Path root = tmp.resolve("root-with-node");
-        LoopDevice.sh("cp", "-a", TestRootfs.path() + "/.", Files.createDirectories(root).toString());
+        HostCommand.run("cp", "-a", TestRootfs.path() + "/.", Files.createDirectories(root).toString());
         String[] mm = loopNumbers().split(" ");
-        LoopDevice.sh("mknod", "-m", "666", root.resolve("x").toString(), "b", mm[0], mm[1]);
+        HostCommand.run("mknod", "-m", "666", root.resolve("x").toString(), "b", mm[0], mm[1]);
         Result r = run(probe("read", "/x", "22", "--", "overwrite", "/x", "OWNED").rootfs(root)
                 .device(Device.fromHost(loop.node, "/dev/granted", "rwm")));
         assertThat(r.stdout()).contains("open /x: Permission denied").doesNotContain(LoopDevice.SECRET, "wrote");

@@ -2,8 +2,8 @@ package dev.berth.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.berth.testing.Preconditions;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.TarImage;
@@ -11,8 +11,9 @@ import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 import com.google.cloud.tools.jib.api.buildplan.FilePermissions;
 import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.HostCommand;
 import dev.berth.core.testing.LoopDevice;
-import dev.berth.core.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.image.Image;
 import dev.berth.image.ImageStore;
@@ -40,48 +41,33 @@ class ImageIT extends ContainerTestSupport {
         work = Files.createDirectories(tmp.resolve("work"));
     }
 
-    private static boolean onPath(String cmd) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, cmd))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
-    private static void sh(Path dir, String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
-        }
-    }
 
     /** umoci layout L:t — layer 1 the test rootfs plus /etc/gone.txt and /data/{a,b}; layer 2 deletes and replaces. */
     private static synchronized Path umociLayout() throws Exception {
-        assumeTrue(onPath("umoci"), "umoci is not installed (apt-get install umoci)");
+        Preconditions.requireTool("umoci", "umoci");
         Path w = work.resolve("umoci");
         if (Files.exists(w.resolve("L"))) {
             return w;
         }
         Files.createDirectories(w);
-        sh(w, "umoci", "init", "--layout", "L");
-        sh(w, "umoci", "new", "--image", "L:t");
-        sh(w, "umoci", "unpack", "--image", "L:t", "B");
-        sh(w, "cp", "-a", TestRootfs.path() + "/.", w.resolve("B/rootfs").toString());
+        HostCommand.run(w, "umoci", "init", "--layout", "L");
+        HostCommand.run(w, "umoci", "new", "--image", "L:t");
+        HostCommand.run(w, "umoci", "unpack", "--image", "L:t", "B");
+        HostCommand.run(w, "cp", "-a", TestRootfs.path() + "/.", w.resolve("B/rootfs").toString());
         Files.writeString(w.resolve("B/rootfs/etc/gone.txt"), "to be deleted");
         Files.createDirectories(w.resolve("B/rootfs/data"));
         Files.writeString(w.resolve("B/rootfs/data/a"), "a");
         Files.writeString(w.resolve("B/rootfs/data/b"), "b");
-        sh(w, "umoci", "repack", "--image", "L:t", "B");
-        sh(w, "rm", "-rf", "B");
-        sh(w, "umoci", "unpack", "--image", "L:t", "B");
+        HostCommand.run(w, "umoci", "repack", "--image", "L:t", "B");
+        HostCommand.run(w, "rm", "-rf", "B");
+        HostCommand.run(w, "umoci", "unpack", "--image", "L:t", "B");
         Files.delete(w.resolve("B/rootfs/etc/gone.txt"));
-        sh(w, "rm", "-rf", w.resolve("B/rootfs/data").toString());
+        HostCommand.run(w, "rm", "-rf", w.resolve("B/rootfs/data").toString());
         Files.createDirectories(w.resolve("B/rootfs/data"));
         Files.writeString(w.resolve("B/rootfs/data/c"), "only c");
-        sh(w, "umoci", "repack", "--image", "L:t", "B");
-        sh(w, "umoci", "config", "--image", "L:t", "--config.cmd", "/bin/probe", "--config.cmd", "hello");
+        HostCommand.run(w, "umoci", "repack", "--image", "L:t", "B");
+        HostCommand.run(w, "umoci", "config", "--image", "L:t", "--config.cmd", "/bin/probe", "--config.cmd", "hello");
         return w;
     }
 
@@ -109,9 +95,9 @@ class ImageIT extends ContainerTestSupport {
     @Test
     void skopeoArchivesRunWithTheirDeletions() throws Exception {
         Path w = umociLayout();
-        assumeTrue(onPath("skopeo"), "skopeo is not installed (apt-get install skopeo)");
-        sh(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "oci-archive:X.tar:t");
-        sh(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "docker-archive:Y.tar:it/docker:t");
+        Preconditions.requireTool("skopeo", "skopeo");
+        HostCommand.run(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "oci-archive:X.tar:t");
+        HostCommand.run(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "docker-archive:Y.tar:it/docker:t");
         runtime.images().importImage(w.resolve("X.tar"), Optional.of("it/ociarchive:t"), ImportProgress.NONE);
         Image docker = runtime.images().importImage(w.resolve("Y.tar"), Optional.empty(), ImportProgress.NONE);
         assertDeletionsTookEffect("it/ociarchive:t");
@@ -175,18 +161,10 @@ class ImageIT extends ContainerTestSupport {
 
     @Test
     void aDeviceNodeShippedInAnImageDoesNotOpen() throws Exception {
-        assumeTrue(onPath("umoci"), "umoci is not installed (apt-get install umoci)");
         try (LoopDevice loop = LoopDevice.attach(work)) {
-            Path w = work.resolve("umoci-dev");
-            Files.createDirectories(w);
-            sh(w, "umoci", "init", "--layout", "L");
-            sh(w, "umoci", "new", "--image", "L:t");
-            sh(w, "umoci", "unpack", "--image", "L:t", "B");
-            sh(w, "cp", "-a", TestRootfs.path() + "/.", w.resolve("B/rootfs").toString());
-            sh(w, "mknod", "-m", "666", w.resolve("B/rootfs/disk").toString(), "b", Long.toString(loop.major),
-                    Long.toString(loop.minor));
-            sh(w, "umoci", "repack", "--image", "L:t", "B");
-            runtime.images().importImage(w.resolve("L"), Optional.of("it/devnode:t"), ImportProgress.NONE);
+            Path layout = HostCommand.umociImage(work.resolve("umoci-dev"), rootfs -> HostCommand.run("mknod", "-m",
+                    "666", rootfs.resolve("disk").toString(), "b", Long.toString(loop.major), Long.toString(loop.minor)));
+            runtime.images().importImage(layout, Optional.of("it/devnode:t"), ImportProgress.NONE);
             Result r = run(probe("stat", "/disk", "--", "read", "/disk", "22", "--", "overwrite", "/disk", "OWNED")
                     .rootfs(null).image("it/devnode:t")
                     .device(Device.fromHost(loop.node, "/dev/granted", "rw"))); // the cgroup would allow it
@@ -288,15 +266,9 @@ class ImageIT extends ContainerTestSupport {
         Path w = umociLayout();
         Image img = runtime.images().importImage(w.resolve("L"), Optional.of("it/inuse:t"), ImportProgress.NONE);
         // a second name for the same content would keep the layers anyway: use content of its own
-        Path own = work.resolve("own");
-        Files.createDirectories(own);
-        sh(own, "umoci", "init", "--layout", "L");
-        sh(own, "umoci", "new", "--image", "L:t");
-        sh(own, "umoci", "unpack", "--image", "L:t", "B");
-        sh(own, "cp", "-a", TestRootfs.path() + "/.", own.resolve("B/rootfs").toString());
-        Files.writeString(own.resolve("B/rootfs/etc/unique"), "unique " + System.nanoTime());
-        sh(own, "umoci", "repack", "--image", "L:t", "B");
-        Image unique = runtime.images().importImage(own.resolve("L"), Optional.of("it/unique:t"), ImportProgress.NONE);
+        Path own = HostCommand.umociImage(work.resolve("own"),
+                rootfs -> Files.writeString(rootfs.resolve("etc/unique"), "unique " + System.nanoTime()));
+        Image unique = runtime.images().importImage(own, Optional.of("it/unique:t"), ImportProgress.NONE);
         Path layer = runtime.images().layerDir(unique.diffIds().get(0));
         Container c = runtime.start(probe("sleep", "30").rootfs(null).image("it/unique:t").build());
         assertThat(runtime.images().remove("it/unique:t")).isTrue();

@@ -3,7 +3,8 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.testing.ContainerTestSupport;
-import dev.berth.core.testing.RequiresRoot;
+import dev.berth.core.testing.HostCommand;
+import dev.berth.testing.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -232,5 +233,27 @@ class IsolationIT extends ContainerTestSupport {
                         .env("LONG", "y".repeat(200_000)).build()))
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessageMatching("process\\.env\\[\\d+\\]: 200006 bytes, more than the kernel's MAX_ARG_STRLEN of 131072.*");
+    }
+
+    /**
+     * Making the root nodev (and read-only) is a remount; it must not clear what the host's mount
+     * had: a root directory on a nosuid mount stays nosuid inside the container.
+     */
+    @Test
+    void theRootKeepsTheNosuidOfTheHostMountItLivesOn() throws Exception {
+        Path mnt = java.nio.file.Files.createDirectories(tmp.resolve("nosuid-mount"));
+        HostCommand.run("mount", "-t", "tmpfs", "-o", "nosuid,size=64m", "tmpfs", mnt.toString());
+        try {
+            HostCommand.run("cp", "-a", dev.berth.core.testing.TestRootfs.path() + "/.", mnt.toString());
+            for (boolean readOnly : new boolean[] {false, true}) {
+                String mountinfo = run(probe("cat", "/proc/self/mountinfo").rootfs(mnt).readonlyRootfs(readOnly)).stdout();
+                String options = mountinfo.lines().map(l -> l.split(" ")).filter(f -> f.length > 6 && f[4].equals("/"))
+                        .map(f -> f[5]).findFirst().orElseThrow();
+                assertThat(options.split(",")).as("root mount options, read-only=" + readOnly)
+                        .contains("nosuid", "nodev", readOnly ? "ro" : "rw");
+            }
+        } finally {
+            HostCommand.run("umount", mnt.toString());
+        }
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.cgroups.CgroupDriver;
 import dev.berth.core.testing.EmbedderMain;
-import dev.berth.core.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import dev.berth.core.testing.TestRootfs;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

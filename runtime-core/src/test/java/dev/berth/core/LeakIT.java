@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.testing.ContainerTestSupport;
-import dev.berth.core.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

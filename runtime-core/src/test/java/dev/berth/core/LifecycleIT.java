@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.testing.ContainerTestSupport;
-import dev.berth.core.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;

@@ -2,11 +2,12 @@ package dev.berth.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.testing.Preconditions;
 import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.OomEvent;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.testing.ContainerTestSupport;
-import dev.berth.core.testing.RequiresRoot;
+import dev.berth.testing.RequiresCgroups;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -23,14 +24,14 @@ import org.junit.jupiter.api.Test;
  * cgroup limits through the container API, on this host's cgroups (v1 controllers on a
  * hybrid host, v2 where it is unified): the same runtime code the v2 VM suite runs.
  */
-@RequiresRoot
+@RequiresCgroups
 class ResourcesIT extends ContainerTestSupport {
     private static final long MIB = 1024 * 1024;
 
     @BeforeAll
     static void setUp() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(runtime.cgroupDriver().isPresent(),
-                "cgroups unavailable on this host");
+        Preconditions.require(runtime.cgroupDriver().isPresent(),
+                "the runtime found no cgroup driver on a host with cgroups mounted");
     }
 
     @Test

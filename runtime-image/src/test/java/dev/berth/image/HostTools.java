@@ -2,7 +2,6 @@ package dev.berth.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,14 +17,6 @@ public final class HostTools {
   /** What a program printed (stdout and stderr together) and its exit status. */
   public record Outcome(int exit, String output) {}
 
-  public static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, tool))) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   /** Runs {@code cmd} in {@code cwd}; returns its outcome, whatever the exit status. */
   public static Outcome outcome(Path cwd, String... cmd) throws IOException, InterruptedException {

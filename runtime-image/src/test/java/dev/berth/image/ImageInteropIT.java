@@ -1,10 +1,9 @@
 package dev.berth.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static dev.berth.image.HostTools.onPath;
 import static dev.berth.image.HostTools.run;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.berth.testing.Preconditions;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.TarImage;
@@ -49,7 +48,7 @@ class ImageInteropIT {
 
   /** Builds the umoci layout {@code L} tagged {@code t}; returns the work dir. */
   Path umociLayout() throws Exception {
-    assumeTrue(onPath("umoci"), "umoci is not installed (apt-get install umoci)");
+    Preconditions.requireTool("umoci", "umoci");
     Path w = tmp.resolve("work");
     Files.createDirectories(w);
     run(w, "umoci", "init", "--layout", "L");
@@ -127,7 +126,7 @@ class ImageInteropIT {
 
   @Test
   void umociLayoutImports() throws Exception {
-    assumeTrue(LinuxFs.isRoot(), "overlay whiteouts (mknod 0:0) need root");
+    Preconditions.require(LinuxFs.isRoot(), "overlay whiteouts (mknod 0:0) need root");
     Path w = umociLayout();
     Image img = store.importImage(w.resolve("L"), Optional.of("berth/umoci:t"), ImportProgress.NONE);
     assertThat(img.diffIds()).hasSize(2);
@@ -138,9 +137,9 @@ class ImageInteropIT {
 
   @Test
   void skopeoOciArchiveAndDockerArchiveImport() throws Exception {
-    assumeTrue(LinuxFs.isRoot(), "overlay whiteouts (mknod 0:0) need root");
+    Preconditions.require(LinuxFs.isRoot(), "overlay whiteouts (mknod 0:0) need root");
     Path w = umociLayout();
-    assumeTrue(onPath("skopeo"), "skopeo is not installed (apt-get install skopeo)");
+    Preconditions.requireTool("skopeo", "skopeo");
     run(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "oci-archive:X.tar:t");
     run(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "docker-archive:Y.tar:berth/docker:t");
     Image x = store.importImage(w.resolve("X.tar"), Optional.of("berth/ociarchive:t"), null);

@@ -2,8 +2,8 @@ package dev.berth.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.berth.testing.Preconditions;
 import dev.berth.image.Fixtures.Tar;
 import dev.berth.image.MediaTypes.Compression;
 import dev.berth.image.internal.LayerUnpacker;
@@ -79,7 +79,7 @@ class ImageUsersTest {
 
   @Test
   void upperLayerWinsAndWhiteoutHides() throws IOException {
-    assumeTrue(LinuxFs.isRoot(), "whiteouts need root");
+    Preconditions.require(LinuxFs.isRoot(), "whiteouts need root");
     List<Path> replaced = layers(base(), new Tar().dir("etc").file("etc/passwd", "app:x:7:8::/:/bin/sh\n").bytes());
     assertThat(ImageUsers.resolve(replaced, "app").uid()).isEqualTo(7);
     List<Path> deleted = layers(base(), new Tar().dir("etc").file("etc/.wh.passwd", "").bytes());

@@ -1,10 +1,9 @@
 package dev.berth.image;
 
 import static dev.berth.image.HostTools.asNobody;
-import static dev.berth.image.HostTools.onPath;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.berth.testing.Preconditions;
 import dev.berth.image.Fixtures.Layer;
 import dev.berth.image.Fixtures.Tar;
 import dev.berth.image.HostTools.Outcome;
@@ -34,8 +33,8 @@ class StorePermissionsIT {
 
   @BeforeEach
   void traversableParent() throws IOException {
-    assumeTrue(LinuxFs.isRoot(), "setuid-root files and device nodes are unpacked as root only");
-    assumeTrue(onPath("setpriv"), "setpriv is not installed (util-linux)");
+    Preconditions.require(LinuxFs.isRoot(), "setuid-root files and device nodes are unpacked as root only");
+    Preconditions.requireTool("setpriv", "util-linux");
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 

@@ -1,10 +1,9 @@
 package dev.berth.image;
 
-import static dev.berth.image.HostTools.onPath;
 import static dev.berth.image.HostTools.run;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.berth.testing.Preconditions;
 import dev.berth.image.Fixtures.Layer;
 import dev.berth.image.internal.linux.LinuxFs;
 import java.nio.file.Files;
@@ -27,10 +26,10 @@ class TarXattrInteropIT {
 
   @Test
   void gnuTarAclsAndCapabilitiesSurviveByteForByte() throws Exception {
-    assumeTrue(LinuxFs.isRoot(), "security.capability and ACLs of other users need root");
-    assumeTrue(onPath("setfacl"), "setfacl is not installed (apt-get install acl)");
-    assumeTrue(onPath("setcap"), "setcap is not installed (apt-get install libcap2-bin)");
-    assumeTrue(run(tmp, "tar", "--version").contains("GNU tar"), "tar is not GNU tar");
+    Preconditions.require(LinuxFs.isRoot(), "security.capability and ACLs of other users need root");
+    Preconditions.requireTool("setfacl", "acl");
+    Preconditions.requireTool("setcap", "libcap2-bin");
+    Preconditions.require(run(tmp, "tar", "--version").contains("GNU tar"), "tar is not GNU tar");
     Path src = Files.createDirectory(tmp.resolve("src"));
     Files.writeString(src.resolve("acl.txt"), "acl");
     Files.copy(Path.of("/usr/bin/id"), src.resolve("ping"));

@@ -25,10 +25,12 @@ public final class BerthCli {
 
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new BerthCli());
+        // As docker's: options end at the first positional (IMAGE, or CMD with --rootfs), so
+        // "berth run IMAGE sh -c '...'" passes -c (and any later --) to the command.
+        cl.getSubcommands().get("run").setStopAtPositional(true);
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("berth: " + ex.getMessage());
-            c.usage(c.getErr());
+            c.getErr().println("berth: " + ex.getMessage() + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {

@@ -1,5 +1,6 @@
 package dev.berth.examples.cli;
 
+import dev.berth.cgroups.DeviceRule;
 import dev.berth.cgroups.DeviceThrottle;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.Capability;
@@ -8,6 +9,7 @@ import dev.berth.core.ContainerException;
 import dev.berth.core.ContainerRuntime;
 import dev.berth.core.ContainerSpec;
 import dev.berth.core.ContainerStartException;
+import dev.berth.core.Device;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
@@ -92,6 +94,14 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--device-write-bps", paramLabel = "DEV:RATE", description = "Write rate limit of a block device.")
     List<String> deviceWriteBps = new ArrayList<>();
+
+    @Option(names = "--device", paramLabel = "HOST[:CTR[:PERMS]]",
+            description = "Give the container a host device (e.g. /dev/loop0:/dev/xvdc:rw); no other device opens.")
+    List<String> devices = new ArrayList<>();
+
+    @Option(names = "--device-cgroup-rule", paramLabel = "RULE",
+            description = "Allow a device in the container's device cgroup (e.g. 'c 1:3 rwm').")
+    List<String> deviceCgroupRules = new ArrayList<>();
 
     @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
     Path stateRoot = Path.of("/run/berth");
@@ -192,11 +202,29 @@ final class RunCommand implements Callable<Integer> {
             default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--network: expected none or host, got \"" + network + "\"");
         }
+        for (String d : devices) {
+            b.device(device(d));
+        }
         try {
             b.resources(resources());
             return b.build();
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
+        }
+    }
+
+    /** docker's {@code --device HOST[:CONTAINER[:PERMISSIONS]]}; the container path defaults to the host's. */
+    private Device device(String value) {
+        String[] p = value.split(":", -1);
+        if (p.length > 3 || p[0].isEmpty()) {
+            throw usage("--device: expected HOST[:CONTAINER[:PERMISSIONS]], got \"" + value + "\"");
+        }
+        String container = p.length > 1 && !p[1].isEmpty() ? p[1] : p[0];
+        String perms = p.length > 2 ? p[2] : "rwm";
+        try {
+            return Device.fromHost(Path.of(p[0]), container, perms);
+        } catch (IllegalArgumentException e) {
+            throw usage("--device " + value + ": " + e.getMessage());
         }
     }
 
@@ -236,6 +264,13 @@ final class RunCommand implements Callable<Integer> {
         for (String d : deviceWriteBps) {
             Units.DeviceRate dr = deviceRate("--device-write-bps", d);
             r.deviceThrottle(DeviceThrottle.writeBps(dr.major(), dr.minor(), dr.bytesPerSecond()));
+        }
+        for (String rule : deviceCgroupRules) {
+            try {
+                r.deviceRule(DeviceRule.parse(rule));
+            } catch (IllegalArgumentException e) {
+                throw usage("--device-cgroup-rule: " + e.getMessage());
+            }
         }
         return r.build();
     }

@@ -23,11 +23,14 @@ class BerthCliTest {
     }
 
     @Test
-    void badArgumentsPrintOneLineAndUsageAndExit2() {
+    void badArgumentsPrintOneLineWithAHintAndExit2() {
         String[] r = run("run", "--rootfs", "/r", "--ulimit", "nofiles=1", "true");
         assertThat(r[0]).isEqualTo("2");
-        assertThat(r[1].lines().findFirst().orElseThrow()).startsWith("berth: --ulimit nofiles=1: rlimit: unknown resource");
-        assertThat(r[1]).contains("Usage: berth run");
+        assertThat(r[1].lines()).singleElement().asString()
+                .startsWith("berth: --ulimit nofiles=1: rlimit: unknown resource").endsWith("(see 'berth run --help')");
+        String[] device = run("run", "--rootfs", "/r", "--device", "a:b:c:d", "true");
+        assertThat(device[1]).isEqualTo("berth: --device: expected HOST[:CONTAINER[:PERMISSIONS]], got \"a:b:c:d\""
+                + " (see 'berth run --help')\n");
     }
 
     @Test

@@ -2,7 +2,8 @@ package dev.berth.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.berth.examples.testing.RequiresRoot;
+import dev.berth.testing.Preconditions;
+import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -65,7 +66,34 @@ class BerthLauncherIT {
         assertThat(badWorkdir.err()).contains("chdir(/missing): No such file or directory");
         Outcome usage = berth("run", "--rootfs", ROOTFS, "--bogus", "true");
         assertThat(usage.code()).isEqualTo(2);
-        assertThat(usage.err()).contains("Unknown option: '--bogus'").contains("Usage: berth run");
+        assertThat(usage.err()).isEqualTo("berth: Unknown option: '--bogus' (see 'berth run --help')\n");
+        // options end at the first positional, as docker's: -c and -- belong to the command
+        Outcome shell = berth("run", "--rootfs", ROOTFS, "probe", "echo", "-c", "x", "--", "echo", "--memory", "y");
+        assertThat(shell.code()).isZero();
+        assertThat(shell.out()).isEqualTo("-c x\n--memory y\n");
+    }
+
+    @Test
+    void deviceFlagsGrantWhatTheySayAndNothingElse() throws Exception {
+        // /dev/loop-control (10:237) is no default device: granted for reading only, it opens for
+        // reading (its read then fails, as loop-control reads do) and not for writing
+        Outcome granted = berth("run", "--rootfs", ROOTFS, "--device", "/dev/loop-control:/dev/lc:r",
+                "probe", "read", "/dev/lc", "1", "--", "overwrite", "/dev/lc", "x");
+        assertThat(granted.out().lines()).containsExactly("read /dev/lc: Invalid argument",
+                "open /dev/lc: Operation not permitted");
+        // a node the container makes itself (loop-control's numbers) opens only under a rule for it
+        Outcome made = berth("run", "--rootfs", ROOTFS, "probe", "mknod", "/dev/z", "c", "10", "237", "--",
+                "read", "/dev/z", "1");
+        assertThat(made.out().lines()).containsExactly("mknod /dev/z: ok", "open /dev/z: Operation not permitted");
+        Outcome ruled = berth("run", "--rootfs", ROOTFS, "--device-cgroup-rule", "c 10:237 r",
+                "probe", "mknod", "/dev/z", "c", "10", "237", "--", "read", "/dev/z", "1");
+        assertThat(ruled.out().lines()).containsExactly("mknod /dev/z: ok", "read /dev/z: Invalid argument");
+        Outcome notADevice = berth("run", "--rootfs", ROOTFS, "--device", "/etc/passwd", "true");
+        assertThat(notADevice.code()).isEqualTo(2);
+        assertThat(notADevice.err()).contains("--device /etc/passwd: devices: /etc/passwd is not a character or block device");
+        Outcome badRule = berth("run", "--rootfs", ROOTFS, "--device-cgroup-rule", "x 1:3 rwm", "true");
+        assertThat(badRule.code()).isEqualTo(2);
+        assertThat(badRule.err()).contains("--device-cgroup-rule: devices: \"x 1:3 rwm\" is not a rule like");
     }
 
     @Test
@@ -85,8 +113,7 @@ class BerthLauncherIT {
 
     @Test
     void importListRunAndRemoveAnImage(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/umoci")),
-                "umoci is not installed (apt-get install umoci)");
+        Preconditions.requireTool("umoci", "umoci");
         Path layout = tmp.resolve("L");
         sh(tmp, "umoci", "init", "--layout", "L");
         sh(tmp, "umoci", "new", "--image", "L:t");

@@ -2,7 +2,7 @@ package dev.berth.examples.embed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.berth.examples.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

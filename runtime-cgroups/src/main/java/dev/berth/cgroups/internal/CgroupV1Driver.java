@@ -171,9 +171,7 @@ public final class CgroupV1Driver extends BaseDriver {
     if (r.pidsMax().isPresent()) {
       c.add("pids");
     }
-    if (!r.devices().isEmpty()) {
-      c.add("devices");
-    }
+    // the device policy goes on the v2 directory as a BPF program: no v1 join to pay for
     return c;
   }
 
@@ -273,15 +271,17 @@ public final class CgroupV1Driver extends BaseDriver {
     }
     r.pidsMax().ifPresent(v -> fs.write(cg.v1Dir("pids").orElseThrow().resolve("pids.max"), CgroupConversions.pidsMax(v)));
     if (!r.devices().isEmpty()) {
-      Optional<Path> devices = cg.v1Dir("devices");
-      if (devices.isPresent()) {
+      Optional<Path> unified = cg.unifiedPath();
+      if (unified.isPresent()) {
+        // The kernel runs a v2 device program for every device access, v1 devices controller or not.
+        attachDeviceProgram(cg.name(), unified.get(), r.devices());
+      } else {
+        Path devices = cg.v1Dir("devices").orElseThrow();
         List<DeviceRule> before = cg.resources().devices();
         DevicePolicy from = before.isEmpty() ? null : DevicePolicy.of(before);
         for (String[] w : DevicePolicy.of(r.devices()).v1Writes(from)) {
-          fs.write(devices.get().resolve(w[0]), w[1]);
+          fs.write(devices.resolve(w[0]), w[1]);
         }
-      } else {
-        attachDeviceProgram(cg.name(), cg.unifiedPath().orElseThrow(), r.devices());
       }
     }
   }

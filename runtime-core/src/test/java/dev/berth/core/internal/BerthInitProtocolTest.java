@@ -2,6 +2,7 @@ package dev.berth.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.testing.Preconditions;
 import dev.berth.core.ContainerStartException;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.plan.Op;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -119,7 +119,7 @@ class BerthInitProtocolTest {
             List<String> argv;
             if (emulated) {
                 Optional<Path> qemu = qemu(arch);
-                Assumptions.assumeTrue(qemu.isPresent(), "qemu-" + arch.linuxName() + "-static is not installed "
+                Preconditions.require(qemu.isPresent(), "qemu-" + arch.linuxName() + "-static is not installed "
                         + "(Debian: qemu-user-static; .ci/install-deps.sh installs it): the " + arch.linuxName()
                         + " berth-init cannot run on this " + Arch.current().linuxName() + " machine");
                 path = qemu.get().toString();

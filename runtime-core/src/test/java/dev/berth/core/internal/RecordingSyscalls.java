@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * A fake kernel for unit tests: records every call as a line ("spawn ...", "write 10 G")
  * and answers reads on the control socket from a script of monitor messages.
  */
-final class RecordingSyscalls implements Syscalls {
+class RecordingSyscalls implements Syscalls {
     final List<String> calls = new ArrayList<>();
     final Deque<byte[]> monitorReplies = new ArrayDeque<>();
     final List<byte[]> written = new ArrayList<>();

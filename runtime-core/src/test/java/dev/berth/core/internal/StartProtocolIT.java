@@ -19,7 +19,7 @@ import dev.berth.core.internal.plan.ProcessPlan;
 import dev.berth.core.internal.plan.RootSource;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.internal.user.ResolvedUser;
-import dev.berth.core.testing.RequiresRoot;
+import dev.berth.testing.RequiresRoot;
 import dev.berth.core.testing.TestRootfs;
 import java.nio.file.Files;
 import java.nio.file.Path;

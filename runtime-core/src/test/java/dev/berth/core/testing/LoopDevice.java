@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A loop device over a small file holding a known secret ({@code losetup -f --show FILE}): a real
@@ -32,7 +31,7 @@ public final class LoopDevice implements AutoCloseable {
         byte[] secret = SECRET.getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(secret, 0, content, 0, secret.length);
         Files.write(file, content);
-        String dev = sh("losetup", "-f", "--show", file.toString()).trim();
+        String dev = HostCommand.run("losetup", "-f", "--show", file.toString()).trim();
         long rdev = (Long) Files.getAttribute(Path.of(dev), "unix:rdev");
         return new LoopDevice(file, Path.of(dev), (rdev >>> 8) & 0xfff, (rdev & 0xff) | ((rdev >>> 12) & 0xfff00));
     }
@@ -43,18 +42,9 @@ public final class LoopDevice implements AutoCloseable {
         return new String(all, 0, length, StandardCharsets.US_ASCII);
     }
 
-    public static String sh(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed: " + out);
-        }
-        return out;
-    }
-
     @Override
     public void close() throws IOException, InterruptedException {
-        sh("losetup", "-d", node.toString());
+        HostCommand.run("losetup", "-d", node.toString());
         Files.deleteIfExists(file);
     }
 }

@@ -1,0 +1,30 @@
+package dev.berth.testing;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Runs the test only as root on Linux (real namespaces, mounts, cgroups); otherwise it is skipped
+ * with the reason, or fails in a strict run (see {@link Preconditions}).
+ */
+@Target({ElementType.TYPE, ElementType.METHOD})
+@Retention(RetentionPolicy.RUNTIME)
+@Tag("privileged")
+@ExtendWith(RequiresRoot.Condition.class)
+public @interface RequiresRoot {
+
+    /** The condition. */
+    final class Condition implements ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            return Preconditions.evaluate(Preconditions.notRoot(), "running as root", true);
+        }
+    }
+}
