@@ -560,7 +560,7 @@ int main(int argc, char **argv) {
 
     /* The error pipe reaches EOF when the target exec'd and init entered REAP, or when both died.
      * Records: the target's "exec next" announcement, or an error (first one wins). */
-    char rec[3072]; size_t got = 0; ssize_t r;
+    char rec[12 + 3072]; size_t got = 0; ssize_t r;   /* the announcement, then at most one error record */
     while ((r = read(errp[0], rec + got, sizeof rec - got)) > 0) got += (size_t)r;
     close(errp[0]);
     int announced = 0;

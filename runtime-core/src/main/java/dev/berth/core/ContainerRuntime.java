@@ -4,6 +4,7 @@ import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.Resources;
+import dev.berth.core.internal.ExitHandler;
 import dev.berth.core.internal.Launcher;
 import dev.berth.core.internal.LinuxContainer;
 import dev.berth.core.internal.NativeInit;
@@ -294,7 +295,20 @@ public final class ContainerRuntime implements AutoCloseable {
             LinuxContainer c;
             try {
                 c = launcher.launch(id, plan, spec.stdin(), spec.stdout(), spec.stderr(), fds,
-                        (initPid, monitorPid) -> state.running(id, initPid, monitorPid, rootDescription), status -> ended(id, cg, status), held);
+                        (initPid, monitorPid) -> state.running(id, initPid, monitorPid, rootDescription),
+                        new ExitHandler() {
+                            @Override
+                            public ExitStatus verdict(ExitStatus raw) {
+                                ExitStatus status = cg == null ? raw : raw.withOomKilled(cg.oomKillCount() > 0);
+                                state.exited(id, status); // before onExit(): who sees the exit sees the state
+                                return status;
+                            }
+
+                            @Override
+                            public void teardown(ExitStatus status) {
+                                removeCgroupAfterExit(id, cg);
+                            }
+                        }, held);
             } catch (ContainerStartException e) {
                 if (cg != null && cg.oomKillCount() > 0) {
                     throw new ContainerStartException(e.getMessage() + " (the OOM killer struck in the container's"
@@ -461,27 +475,15 @@ public final class ContainerRuntime implements AutoCloseable {
         }
     }
 
-    /** Cleanup thread, when a container's processes are gone: OOM verdict, cgroup, state. */
-    private ExitStatus ended(String id, Cgroup cg, ExitStatus status) {
-        ExitStatus st = status;
-        List<String> left = new ArrayList<>();
+    /** Cleanup thread, once {@code onExit()} has its status; close() waits for it, and retries what failed. */
+    private static void removeCgroupAfterExit(String id, Cgroup cg) {
         if (cg != null) {
             try {
-                st = st.withOomKilled(cg.oomKillCount() > 0);
                 cg.remove();
             } catch (RuntimeException e) {
-                left.add(e.getMessage()); // close() tries again
+                LOG.warn("container {}: cgroup removal after exit incomplete, retried on close: {}", id, e.getMessage());
             }
         }
-        try {
-            state.exited(id, st);
-        } catch (RuntimeException e) {
-            left.add(e.getMessage());
-        }
-        if (!left.isEmpty()) {
-            LOG.warn("container {}: teardown after exit incomplete, retried on close: {}", id, String.join("; ", left));
-        }
-        return st;
     }
 
     /** {@link Container#close()}, after the container ended: every step runs, whatever fails before it. */

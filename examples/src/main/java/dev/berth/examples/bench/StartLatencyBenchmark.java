@@ -22,7 +22,8 @@ import java.util.Optional;
  * Start latency: N sequential runs of a static {@code true} from one warm JVM, timed from
  * {@code start()} to {@code onExit()} complete; in the same run, the same harness times
  * bubblewrap and runc over the same root filesystem (spawned through ProcessBuilder, whose
- * own cost is measured too, with /bin/true on the host).
+ * own cost is measured too, with /bin/true on the host). Every contender runs once per round,
+ * round-robin, so that the drift of a shared machine falls on all of them alike.
  *
  * <p>Also measured: the same runs with memory and pids limits on, a container of an image
  * whose layers are already unpacked (the warm path: an overlay root instead of a bind
@@ -32,6 +33,14 @@ import java.util.Optional;
  */
 public final class StartLatencyBenchmark {
 
+    /** One contender: a name and one timed start-to-exit, in milliseconds. */
+    private record Contender(String name, Run run) {}
+
+    @FunctionalInterface
+    private interface Run {
+        double once() throws Exception;
+    }
+
     public static void main(String[] args) throws Exception {
         Path rootfs = Path.of(args.length > 0 ? args[0] : "examples/target/rootfs").toAbsolutePath();
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 200;
@@ -39,30 +48,50 @@ public final class StartLatencyBenchmark {
         Map<String, Optional<Stats>> results = new LinkedHashMap<>();
         Resources limits = Resources.builder().memoryMax(64L << 20).pidsMax(64).build();
         try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(work.resolve("state"))
-                .storageRoot(work.resolve("storage")).build()) {
+                .storageRoot(work.resolve("storage")).build();
+             ContainerRuntime bare = ContainerRuntime.builder().stateRoot(work.resolve("state-nocg"))
+                .storageRoot(work.resolve("storage-nocg")).cgroups(false).build()) {
             ContainerSpec spec = ContainerSpec.builder().rootfs(rootfs).command("/bin/true").build();
-            results.put("berth", Optional.of(timeBerth(runtime, spec, runs)));
-            results.put("berth, memory + pids limits",
-                    Optional.of(timeBerth(runtime, spec.toBuilder().resources(limits).build(), runs)));
+            List<Contender> contenders = new ArrayList<>();
+            contenders.add(new Contender("berth", () -> runOnce(runtime, spec)));
+            ContainerSpec limited = spec.toBuilder().resources(limits).build();
+            contenders.add(new Contender("berth, memory + pids limits", () -> runOnce(runtime, limited)));
             Optional<String> image = importImage(runtime, rootfs, work);
             if (image.isPresent()) {
-                results.put("berth, image (warm: overlay of unpacked layers)", Optional.of(timeBerth(runtime,
-                        ContainerSpec.builder().image(image.get()).command("/bin/true").build(), runs)));
-            } else {
-                results.put("berth, image (warm: overlay of unpacked layers)", Optional.empty());
+                ContainerSpec fromImage = ContainerSpec.builder().image(image.get()).command("/bin/true").build();
+                contenders.add(new Contender(IMAGE, () -> runOnce(runtime, fromImage)));
             }
+            contenders.add(new Contender("berth, no cgroup", () -> runOnce(bare, spec)));
+            List<String> bwrap = List.of("bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", rootfs.toString(), "/",
+                    "--proc", "/proc", "--dev", "/dev", "/bin/true");
+            if (onPath("bwrap")) {
+                contenders.add(new Contender("bwrap", () -> exec(bwrap)));
+            }
+            if (onPath("runc")) {
+                Path bundle = runcBundle(rootfs, work);
+                int[] n = {0};
+                contenders.add(new Contender("runc", () -> exec(List.of("runc", "--root", work.resolve("runc-state").toString(),
+                        "run", "--bundle", bundle.toString(), "bench-" + n[0]++))));
+            }
+            contenders.add(new Contender(SPAWN, () -> exec(List.of("/bin/true"))));
+            // Round-robin: every contender once per round, so that the drift of a shared machine
+            // (other work, thermal, page cache) falls on all of them alike, not on whichever ran last.
+            double[][] ms = new double[contenders.size()][runs];
+            for (int round = -50; round < runs; round++) { // 50 rounds warm the JIT, JNA and the page cache
+                for (int k = 0; k < contenders.size(); k++) {
+                    double t = contenders.get(k).run().once();
+                    if (round >= 0) {
+                        ms[k][round] = t;
+                    }
+                }
+            }
+            for (int k = 0; k < contenders.size(); k++) {
+                results.put(contenders.get(k).name(), Optional.of(Stats.of(ms[k])));
+            }
+            results.putIfAbsent(IMAGE, Optional.empty());
             runtime.cgroupDriver().ifPresent(d -> results.put("cgroup create + configure + remove (memory, pids)",
                     Optional.of(timeCgroups(d, limits, runs))));
         }
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(work.resolve("state-nocg"))
-                .cgroups(false).build()) {
-            results.put("berth, no cgroup", Optional.of(timeBerth(runtime,
-                    ContainerSpec.builder().rootfs(rootfs).command("/bin/true").build(), runs)));
-        }
-        results.put("bwrap", timeCommand(runs, List.of("bwrap", "--unshare-all", "--die-with-parent", "--ro-bind",
-                rootfs.toString(), "/", "--proc", "/proc", "--dev", "/dev", "/bin/true")));
-        results.put("runc", timeRunc(rootfs, work, runs));
-        results.put("spawn overhead (host /bin/true via ProcessBuilder)", timeCommand(runs, List.of("/bin/true")));
         String report = report(results, runs);
         System.out.print(report);
         if (args.length > 2) {
@@ -70,16 +99,8 @@ public final class StartLatencyBenchmark {
         }
     }
 
-    static Stats timeBerth(ContainerRuntime runtime, ContainerSpec spec, int runs) throws Exception {
-        for (int i = 0; i < 50; i++) { // JIT, JNA and page cache warm, as a long-running embedding JVM is
-            runOnce(runtime, spec);
-        }
-        double[] ms = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            ms[i] = runOnce(runtime, spec);
-        }
-        return Stats.of(ms);
-    }
+    private static final String IMAGE = "berth, image (warm: overlay of unpacked layers)";
+    private static final String SPAWN = "spawn overhead (host /bin/true via ProcessBuilder)";
 
     static Stats timeCgroups(CgroupDriver driver, Resources limits, int runs) {
         double[] ms = new double[runs];
@@ -127,20 +148,6 @@ public final class StartLatencyBenchmark {
         }
     }
 
-    static Optional<Stats> timeCommand(int runs, List<String> cmd) throws IOException, InterruptedException {
-        if (!onPath(cmd.get(0))) {
-            return Optional.empty();
-        }
-        for (int i = 0; i < 10; i++) {
-            exec(cmd);
-        }
-        double[] ms = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            ms[i] = exec(cmd);
-        }
-        return Optional.of(Stats.of(ms));
-    }
-
     private static double exec(List<String> cmd) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -154,10 +161,7 @@ public final class StartLatencyBenchmark {
     }
 
     /** A runc bundle over the same root: {@code runc spec}, then root path, args and no terminal. */
-    static Optional<Stats> timeRunc(Path rootfs, Path work, int runs) throws IOException, InterruptedException {
-        if (!onPath("runc")) {
-            return Optional.empty();
-        }
+    static Path runcBundle(Path rootfs, Path work) throws IOException, InterruptedException {
         Path bundle = Files.createDirectories(work.resolve("bundle"));
         Process spec = new ProcessBuilder("runc", "spec").directory(bundle.toFile()).inheritIO().start();
         if (spec.waitFor() != 0) {
@@ -169,15 +173,7 @@ public final class StartLatencyBenchmark {
                 .replace("\"path\": \"rootfs\"", "\"path\": \"" + rootfs + "\"")
                 .replaceFirst("\"args\": \\[\\s*\"sh\"\\s*\\]", "\"args\": [\"/bin/true\"]");
         Files.writeString(config, json);
-        List<Double> ms = new ArrayList<>();
-        for (int i = 0; i < runs + 10; i++) {
-            double t = exec(List.of("runc", "--root", work.resolve("runc-state").toString(), "run", "--bundle",
-                    bundle.toString(), "bench-" + i));
-            if (i >= 10) {
-                ms.add(t);
-            }
-        }
-        return Optional.of(Stats.of(ms.stream().mapToDouble(Double::doubleValue).toArray()));
+        return bundle;
     }
 
     private static boolean onPath(String cmd) {
@@ -194,7 +190,7 @@ public final class StartLatencyBenchmark {
 
     static String report(Map<String, Optional<Stats>> results, int runs) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "Start latency, %d sequential runs of a static `true` (%s, %d cores)%n%n",
+        b.append(String.format(Locale.ROOT, "Start latency, %d sequential runs of a static `true`, contenders round-robin (%s, %d cores)%n%n",
                 runs, LocalDate.now(), Runtime.getRuntime().availableProcessors()));
         b.append("| runtime | p50 ms | p90 ms | p99 ms | min ms |\n|---|---:|---:|---:|---:|\n");
         results.forEach((name, s) -> b.append(s.map(x -> String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %.2f |%n",

@@ -1,7 +1,6 @@
 package dev.berth.core.internal;
 
 import dev.berth.core.ContainerStartException;
-import dev.berth.core.ExitStatus;
 import dev.berth.core.Stdio;
 import dev.berth.core.internal.plan.Op;
 import dev.berth.core.internal.plan.Plan;
@@ -12,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +51,7 @@ public final class Launcher {
      * @param extraFds fds the plan refers to, placed at 4, 5, ... in the monitor (the caller closes its copies)
      */
     public LinuxContainer launch(String id, Plan plan, Stdio in, Stdio out, Stdio err, List<Integer> extraFds,
-            HostSetup setup, Function<ExitStatus, ExitStatus> onEnded, LinuxContainer.Resources resources)
+            HostSetup setup, ExitHandler onEnded, LinuxContainer.Resources resources)
             throws ContainerStartException {
         List<Integer> childSide = new ArrayList<>();
         List<Integer> parentSide = new ArrayList<>();

@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +32,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     private final OutputStream stdin;
     private final InputStream stdout;
     private final InputStream stderr;
-    private final Function<ExitStatus, ExitStatus> onEnded;
+    private final ExitHandler onEnded;
     private final Resources resources;
     private final Supervision supervision;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -58,11 +57,11 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     }
 
     /**
-     * @param onEnded runs once on the cleanup thread after the container ended and before
-     *                {@link #onExit()} completes: releases resources, may amend the status
+     * @param onEnded runs once on the cleanup thread after the container ended: its verdict
+     *                before {@link #onExit()} completes, its teardown after
      */
     public LinuxContainer(Syscalls sys, String id, long initPid, int pidfd, long monitorPid, int ctlFd,
-            OutputStream stdin, InputStream stdout, InputStream stderr, Function<ExitStatus, ExitStatus> onEnded,
+            OutputStream stdin, InputStream stdout, InputStream stderr, ExitHandler onEnded,
             Resources resources, Supervision supervision) {
         this.sys = sys;
         this.id = id;
@@ -113,7 +112,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         releaseProcessHandles();
         supervision.cleanup().execute(() -> {
             try {
-                onEnded.apply(ExitStatus.killed(Syscalls.SIGKILL));
+                onEnded.teardown(onEnded.verdict(ExitStatus.killed(Syscalls.SIGKILL)));
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
@@ -137,16 +136,24 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         }
     }
 
-    /** Cleanup thread: teardown, then the exit status; a teardown failure never loses the status. */
+    /**
+     * Cleanup thread: the verdict completes the exit status, then the teardown runs, off the exit
+     * path; a failure of either never loses the status.
+     */
     private void ended(ExitStatus raw, boolean reported) {
         ExitStatus status = raw;
         try {
-            status = onEnded.apply(raw);
+            status = onEnded.verdict(raw);
         } catch (RuntimeException e) {
-            LOG.error("container {}: cleanup after exit failed: {}", id, e.getMessage(), e);
+            LOG.error("container {}: exit verdict failed: {}", id, e.getMessage(), e);
         }
         LOG.debug("container {} ended: {}", id, status);
         exit.complete(status);
+        try {
+            onEnded.teardown(status);
+        } catch (RuntimeException e) {
+            LOG.error("container {}: cleanup after exit failed: {}", id, e.getMessage(), e);
+        }
         try {
             int ms = sys.waitpid(monitorPid, false); // the monitor exits right after its report
             if (!reported) {
