@@ -10,6 +10,10 @@ import picocli.CommandLine.Option;
 /** {@code berth images}: the images in the store. */
 @Command(name = "images", description = "List the images in the store.")
 final class ImagesCommand implements Callable<Integer> {
+    // --help only: -h is --hostname in run, as in docker
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
     @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
     Path storageRoot = Path.of("/var/lib/berth");
 

@@ -15,6 +15,10 @@ import picocli.CommandLine.Spec;
 /** {@code berth import}: an OCI layout directory, an oci-archive or a docker-archive into the store. */
 @Command(name = "import", description = "Import an image: OCI layout directory, oci-archive or docker-archive tar.")
 final class ImportCommand implements Callable<Integer> {
+    // --help only: -h is --hostname in run, as in docker
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 

@@ -12,6 +12,10 @@ import picocli.CommandLine.Spec;
 /** {@code berth rmi}: removes images; layers still used by another image or a container stay. */
 @Command(name = "rmi", description = "Remove images (layers other images or containers use stay).")
 final class RmiCommand implements Callable<Integer> {
+    // --help only: -h is --hostname in run, as in docker
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 

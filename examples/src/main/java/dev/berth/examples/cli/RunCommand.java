@@ -27,6 +27,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", description = "Run a command in a new container, from an image or a root directory.",
         sortOptions = false)
 final class RunCommand implements Callable<Integer> {
+    // --help only: -h is --hostname in run, as in docker
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
     private static final int ENOENT = 2;
     private static final int ENOEXEC = 8;
     private static final int EACCES = 13;

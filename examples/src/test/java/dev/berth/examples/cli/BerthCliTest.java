@@ -34,6 +34,22 @@ class BerthCliTest {
     }
 
     @Test
+    void everyCommandHasHelp() {
+        for (String cmd : new String[] {"run", "import", "images", "rmi"}) {
+            java.io.PrintStream saved = System.out;
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            try {
+                assertThat(BerthCli.execute(cmd, "--help")).as(cmd + " --help").isZero();
+            } finally {
+                System.setOut(saved);
+            }
+            assertThat(out.toString(StandardCharsets.UTF_8)).as(cmd).startsWith("Usage: berth " + cmd);
+        }
+        assertThat(BerthCli.execute("--help")).isZero();
+    }
+
+    @Test
     void missingCommandIsAUsageError() {
         String[] r = run("run", "--rootfs", "/r");
         assertThat(r[0]).isEqualTo("2");
