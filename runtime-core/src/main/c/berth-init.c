@@ -104,6 +104,7 @@ enum {
     OP_UMASK = 29,       /* u64 mask */
     OP_PDEATHSIG = 30,   /* u64 signal sent to init when the monitor dies */
     OP_CHOWN = 31,       /* str path (in root), u64 uid, u64 gid: the node itself, never a symlink's target */
+    OP_MKFILE = 32,      /* str path (in root), u64 mode: a mount point for a file; parents made, an existing entry kept */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
        F_KEEP_FLAGS = 2  /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */ };
@@ -377,6 +378,20 @@ _Noreturn static void run(uint32_t i) {
             int dfd = open_parent(S(o, 0), leaf, sizeof leaf);
             r = dfd < 0 ? -1 : mknodat(dfd, leaf, (mode_t)U(o, 1), makedev(U(o, 2), U(o, 3)));
             if (dfd >= 0) { int e = errno; close(dfd); errno = e; }
+            break; }
+        case OP_MKFILE: {
+            const char *path = S(o, 0);
+            char leaf[NAME_MAX + 1], parent[PATH_MAX];
+            const char *slash = strrchr(path, '/');
+            size_t pl = slash ? (size_t)(slash - path) : 0;
+            if (pl >= sizeof parent) { errno = ENAMETOOLONG; r = -1; break; }
+            memcpy(parent, path, pl); parent[pl] = 0;
+            r = pl ? mkdirs_in_root(parent, 0755) : 0;
+            int dfd = r < 0 ? -1 : open_parent(path, leaf, sizeof leaf);
+            if (dfd < 0) { r = -1; break; }
+            int fd = openat(dfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)U(o, 1));
+            r = fd < 0 && errno != EEXIST ? -1 : 0;
+            int e = errno; if (fd >= 0) close(fd); close(dfd); errno = e;
             break; }
         case OP_CHOWN: {
             char leaf[NAME_MAX + 1];

@@ -35,7 +35,8 @@ public enum OpCode {
     SETSID(28, "setsid"),
     UMASK(29, "umask"),
     PDEATHSIG(30, "prctl(PR_SET_PDEATHSIG)"),
-    CHOWN(31, "chown");
+    CHOWN(31, "chown"),
+    MKFILE(32, "open");
 
     private final int code;
     private final String syscall;
