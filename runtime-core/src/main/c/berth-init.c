@@ -563,14 +563,9 @@ int main(int argc, char **argv) {
         waitpid((pid_t)pid, NULL, 0);
         return 1;
     }
-    if (write(gop[1], "G", 1) != 1) {          /* EPIPE: the init died before go (SIGPIPE is ignored) */
-        int st = 0;
-        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-        waitpid((pid_t)pid, &st, 0);
-        m[0] = 'K'; put32(m + 1, (uint32_t)st);
-        send_msg(m, 5);
-        return 1;
-    }
+    /* EPIPE (SIGPIPE is ignored) when the init died before go: its error record, if it failed an
+     * op, or else its end, is then reported from the error pipe below like any other. */
+    if (write(gop[1], "G", 1) != 1) { /* reported below */ }
     close(gop[1]);
 
     /* The error pipe reaches EOF when the target exec'd and init entered REAP, or when both died.

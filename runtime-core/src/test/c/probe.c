@@ -163,6 +163,14 @@ static int run(int argc, char **argv) {
         printf("mknod %s: ok\n", argv[2]);
         return 0;
     }
+    if (!strcmp(cmd, "symlink") && argc > 3) {   /* symlink TARGET LINK */
+        if (symlink(argv[2], argv[3]) < 0) { printf("symlink %s: %s\n", argv[3], strerror(errno)); return 1; }
+        return 0;
+    }
+    if (!strcmp(cmd, "mkdir") && argc > 2) {
+        if (mkdir(argv[2], 0755) < 0) { printf("mkdir %s: %s\n", argv[2], strerror(errno)); return 1; }
+        return 0;
+    }
     if (!strcmp(cmd, "read") && argc > 3) {      /* read PATH N: the first N bytes, as text */
         int fd = open(argv[2], O_RDONLY);
         if (fd < 0) { printf("open %s: %s\n", argv[2], strerror(errno)); return 1; }

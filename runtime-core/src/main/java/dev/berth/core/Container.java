@@ -2,8 +2,10 @@ package dev.berth.core;
 
 import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.OomEvent;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -39,6 +41,24 @@ public interface Container extends AutoCloseable {
 
     /** Kills every process of the container (SIGKILL to its init). */
     void kill();
+
+    /**
+     * Files into and out of the container, as it sees them, while it runs and after it ended
+     * (until it is closed).
+     *
+     * @throws IllegalStateException once the container is closed
+     */
+    ContainerFiles files();
+
+    /** {@link ContainerFiles#copyTo}: extracts a tar into the existing directory {@code containerDir}. */
+    default void copyTo(Path containerDir, InputStream tar) throws IOException {
+        files().copyTo(containerDir.toString(), tar);
+    }
+
+    /** {@link ContainerFiles#copyFrom}: a tar of {@code containerPath}. */
+    default InputStream copyFrom(String containerPath) throws IOException {
+        return files().copyFrom(containerPath);
+    }
 
     /** The target's stdin when the spec asked for {@link Stdio#pipe()}. */
     OutputStream stdin();

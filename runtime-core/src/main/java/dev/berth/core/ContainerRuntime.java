@@ -9,10 +9,14 @@ import dev.berth.core.internal.Launcher;
 import dev.berth.core.internal.LinuxContainer;
 import dev.berth.core.internal.NativeInit;
 import dev.berth.core.internal.PrivateDirectories;
+import dev.berth.core.internal.RootHold;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StateStore;
 import dev.berth.core.internal.Supervision;
+import dev.berth.core.internal.files.ContainerFilesImpl;
+import dev.berth.core.internal.files.FsRoot;
+import dev.berth.core.internal.files.TreeAccess;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.plan.CgroupPlacement;
 import dev.berth.core.internal.plan.Plan;
@@ -289,8 +293,9 @@ public final class ContainerRuntime implements AutoCloseable {
             Cgroup cg = cgroup;
             Path dir = containerDir;
             boolean pin = pinned;
+            RootSource heldRoot = root;
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
-                    spec.namespaces().contains(Namespace.PID), () -> closed(id, cg, dir, pin));
+                    spec.namespaces().contains(Namespace.PID), () -> closed(id, cg, dir, pin), () -> holdRoot(id, heldRoot));
             String rootDescription = spec.rootfs().map(Path::toString).orElse(spec.image().orElse(""));
             LinuxContainer c;
             try {
@@ -473,6 +478,69 @@ public final class ContainerRuntime implements AutoCloseable {
                     + " bytes, more than the " + limit + " bytes execve accepts (ARG_MAX: a quarter of the stack"
                     + " limit, at most " + KERNEL_ARG_CEILING + "); execve would fail with E2BIG");
         }
+    }
+
+    /** An ended container's root, mounted again by a holder for as long as a copy needs it. */
+    private TreeAccess.Opened holdRoot(String id, RootSource root) throws IOException {
+        RootHold hold;
+        try {
+            hold = launcher.holdRoot(id, root);
+        } catch (ContainerStartException e) {
+            throw new IOException("container " + id + ": mounting its root for a copy: " + e.getMessage(), e);
+        }
+        try {
+            return new TreeAccess.Opened(FsRoot.open(sys, hold.root(), "container " + id), hold);
+        } catch (RuntimeException e) {
+            hold.close();
+            throw new IOException("container " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Files of the container {@code id}: one this runtime started (running or ended, until it is
+     * closed), or a running one of another runtime on the same state root, found by its state
+     * and identified by its init's pid and start time (a reused pid is never taken for it).
+     *
+     * @throws ContainerException when there is no such container, or it is another runtime's and
+     *                            not running
+     */
+    public ContainerFiles files(String id) throws ContainerException {
+        Optional<Container> own = open.getOrDefault(id, Optional.empty());
+        if (own.isPresent()) {
+            return own.get().files();
+        }
+        if (id == null || !ID.matcher(id).matches() || !Files.isRegularFile(stateRoot.resolve(id).resolve("state.json"))) {
+            throw new ContainerException("no such container: " + id);
+        }
+        StateStore.State st = state.read(id);
+        if (!"running".equals(st.status())) {
+            throw new ContainerException("container " + id + ": not running (status " + st.status()
+                    + "); the files of an ended container are reachable through the runtime that started it");
+        }
+        return new ContainerFilesImpl(sys, id, () -> {
+            String gone = "container " + id + ": its init (pid " + st.pid() + ") is gone";
+            int pidfd;
+            try {
+                pidfd = sys.pidfdOpen(st.pid());
+            } catch (SyscallException e) {
+                throw new IOException(gone, e);
+            }
+            try {
+                // the pidfd names one process: if it has the recorded start time, it is the container's init
+                if (StateStore.startTime(st.pid()) != st.pidStartTime()) {
+                    throw new IOException(gone + " (the pid now belongs to another process)");
+                }
+                FsRoot root = FsRoot.open(sys, Path.of("/proc/" + st.pid() + "/root"), "container " + id);
+                if (!sys.pidfdSendSignal(pidfd, 0)) {
+                    root.close();
+                    throw new IOException(gone);
+                }
+                return new TreeAccess.Opened(root, () -> sys.close(pidfd));
+            } catch (IOException | RuntimeException e) {
+                sys.close(pidfd);
+                throw e;
+            }
+        });
     }
 
     /** Cleanup thread, once {@code onExit()} has its status; close() waits for it, and retries what failed. */

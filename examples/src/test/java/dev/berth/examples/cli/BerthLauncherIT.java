@@ -96,6 +96,45 @@ class BerthLauncherIT {
         assertThat(badRule.err()).contains("--device-cgroup-rule: devices: \"x 1:3 rwm\" is not a rule like");
     }
 
+    /** berth cp against a container another berth process runs, found by its name under the state root. */
+    @Test
+    void cpCopiesBetweenTheHostAndARunningContainer(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        String state = tmp.resolve("state").toString();
+        Process run = new ProcessBuilder(System.getProperty("berth.launcher"), "run", "--state-root", state, "--name",
+                "cpit", "--rootfs", ROOTFS, "probe", "mkdir", "/tmp/cpit", "--", "sleep", "60")
+                .redirectErrorStream(true).start();
+        try {
+            Path stateFile = tmp.resolve("state/cpit/state.json");
+            for (int i = 0; i < 500 && !Files.exists(stateFile); i++) {
+                Thread.sleep(20);
+            }
+            assertThat(stateFile).exists();
+            Path host = Files.writeString(tmp.resolve("in.txt"), "from the host");
+            Outcome in = berth("cp", "--state-root", state, host.toString(), "cpit:/tmp/cpit/");
+            assertThat(in.code()).as(in.err()).isZero();
+            Outcome out = berth("cp", "--state-root", state, "cpit:/tmp/cpit/in.txt", tmp.resolve("back.txt").toString());
+            assertThat(out.code()).as(out.err()).isZero();
+            assertThat(tmp.resolve("back.txt")).hasContent("from the host");
+            Outcome tar = berth("cp", "--state-root", state, "cpit:/etc/passwd", "-");
+            assertThat(tar.code()).isZero();
+            assertThat(tar.out()).startsWith("passwd").contains("alice:x:1000");
+            Outcome missing = berth("cp", "--state-root", state, "cpit:/no/such", tmp.resolve("x").toString());
+            assertThat(missing.code()).isEqualTo(1);
+            assertThat(missing.err()).isEqualTo("berth: cp: /no/such: no such file or directory in container cpit\n");
+            Outcome noContainer = berth("cp", "--state-root", state, "nope:/etc", tmp.resolve("x").toString());
+            assertThat(noContainer.code()).isEqualTo(1);
+            assertThat(noContainer.err()).isEqualTo("berth: cp: no such container: nope\n");
+            Outcome usage = berth("cp", "--state-root", state, host.toString(), tmp.resolve("y").toString());
+            assertThat(usage.code()).isEqualTo(2);
+            assertThat(usage.err()).contains("one of SRC and DEST must be CONTAINER:PATH").contains("berth cp --help");
+        } finally {
+            run.destroy(); // SIGTERM: the launcher forwards it and the container ends
+            run.waitFor(30, TimeUnit.SECONDS);
+            Files.deleteIfExists(Path.of(ROOTFS, "tmp/cpit/in.txt"));
+            Files.deleteIfExists(Path.of(ROOTFS, "tmp/cpit"));
+        }
+    }
+
     @Test
     void resourceFlagsLimitTheContainer() throws Exception {
         assertThat(berth("run", "--rootfs", ROOTFS, "--memory", "32m", "--memory-swap", "32m", "probe", "hog", "200").code())

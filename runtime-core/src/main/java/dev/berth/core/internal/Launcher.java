@@ -4,6 +4,8 @@ import dev.berth.core.ContainerStartException;
 import dev.berth.core.Stdio;
 import dev.berth.core.internal.plan.Op;
 import dev.berth.core.internal.plan.Plan;
+import dev.berth.core.internal.plan.PlanCompiler;
+import dev.berth.core.internal.plan.RootSource;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import java.time.Duration;
@@ -119,6 +121,58 @@ public final class Launcher {
                 throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Mounts an ended container's root again, in a fresh mount namespace held by an init that
+     * does nothing else ({@link PlanCompiler#holdRoot}), and returns once it is mounted. The root
+     * is then reachable as {@link RootHold#root()} until the hold is closed.
+     */
+    public RootHold holdRoot(String id, RootSource root) throws ContainerStartException {
+        int[] ready = sys.pipe();
+        int ctl = -1;
+        long monitor = -1;
+        Plan plan = PlanCompiler.holdRoot(root, CONTROL_FD + 1);
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        try {
+            int[] pair = sys.socketpair();
+            ctl = pair[0];
+            try {
+                monitor = sys.spawn(init.path(), List.of("berth-init", Integer.toString(CONTROL_FD + 1)), List.of(),
+                        Map.of(CONTROL_FD, pair[1], CONTROL_FD + 1, ready[1]));
+            } finally {
+                sys.close(pair[1]);
+                sys.close(ready[1]);
+                ready[1] = -1;
+            }
+            sendPlan(ctl, plan.encode());
+            MonitorMessage m = receive(ctl, plan, monitor, deadline, "the clone of the root's holder");
+            if (m.type() != 'C') {
+                throw protocolError(m, monitor);
+            }
+            long pid = m.value() & 0xffffffffL;
+            long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
+            boolean readable = sys.pollIn(ready[0], (int) Math.min(Integer.MAX_VALUE, left));
+            if (!readable || sys.read(ready[0], new byte[1], 0, 1) != 1) {
+                // The holder died mounting the root (or hangs): the go makes the monitor report why.
+                sys.write(ctl, new byte[] {'G'}, 0, 1);
+                m = receive(ctl, plan, monitor, deadline, "the root's holder");
+                throw protocolError(m, monitor);
+            }
+            RootHold hold = new RootHold(sys, pid, monitor, ctl, root.mountpoint());
+            ctl = -1;
+            monitor = -1;
+            LOG.debug("container {}: root held by {} for file access", id, pid);
+            return hold;
+        } catch (ContainerStartException | RuntimeException e) {
+            RootHold.release(sys, monitor, ctl);
+            if (e instanceof SyscallException se) {
+                throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
+            }
+            throw e;
+        } finally {
+            sys.close(ready[0]);
         }
     }
 

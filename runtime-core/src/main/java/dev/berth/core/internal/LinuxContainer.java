@@ -4,12 +4,18 @@ import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.OomEvent;
 import dev.berth.core.Container;
+import dev.berth.core.ContainerFiles;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.internal.files.ContainerFilesImpl;
+import dev.berth.core.internal.files.FsRoot;
+import dev.berth.core.internal.files.TreeAccess;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.internal.sys.WaitStatus;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -51,9 +57,13 @@ public final class LinuxContainer implements Container, Reactor.Handler {
      * @param stopSignal      the first signal {@link #stop} sends
      * @param ownPidNamespace whether killing the init ends every process (PID 1 of its namespace)
      * @param onClosed        runs once from {@link #close()} after the container ended
+     * @param endedRoot       reaches the root once the container ended (mounted again by a holder)
      */
-    public record Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed) {
-        public static final Resources NONE = new Resources(null, Syscalls.SIGTERM, true, () -> { });
+    public record Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed,
+            TreeAccess endedRoot) {
+        public static final Resources NONE = new Resources(null, Syscalls.SIGTERM, true, () -> { }, () -> {
+            throw new IOException("no root to reach");
+        });
     }
 
     /**
@@ -229,6 +239,39 @@ public final class LinuxContainer implements Container, Reactor.Handler {
      * Without a PID namespace of its own, the target dies with it (its parent-death signal), and the
      * cgroup takes whatever the target started.
      */
+    @Override
+    public ContainerFiles files() {
+        if (closed.get()) {
+            throw new IllegalStateException("container " + id + ": closed; its files are gone");
+        }
+        return new ContainerFilesImpl(sys, id, this::openRoot);
+    }
+
+    /**
+     * While the container runs: its init's root, checked to be still that process's after it was
+     * opened (the pidfd names the process, a pid could have been reused). After it ended: the
+     * root mounted again by a holder.
+     */
+    private TreeAccess.Opened openRoot() throws IOException {
+        synchronized (lock) {
+            if (pidfd >= 0) {
+                try {
+                    FsRoot root = FsRoot.open(sys, Path.of("/proc/" + initPid + "/root"), "container " + id);
+                    if (sys.pidfdSendSignal(pidfd, 0)) {
+                        return new TreeAccess.Opened(root, null);
+                    }
+                    root.close();
+                } catch (SyscallException e) {
+                    LOG.debug("container {}: its init's root is gone ({}): reaching the ended root", id, e.getMessage());
+                }
+            }
+        }
+        if (closed.get()) {
+            throw new IOException("container " + id + ": closed; its files are gone");
+        }
+        return resources.endedRoot().open();
+    }
+
     @Override
     public void kill() {
         signal(Syscalls.SIGKILL);

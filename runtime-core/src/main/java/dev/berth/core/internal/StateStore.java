@@ -108,7 +108,7 @@ public final class StateStore {
     }
 
     /** Field 22 of /proc/PID/stat (clock ticks since boot), or -1. */
-    static long startTime(long pid) {
+    public static long startTime(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");

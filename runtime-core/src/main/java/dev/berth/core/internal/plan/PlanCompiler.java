@@ -140,9 +140,8 @@ public final class PlanCompiler {
         return new Plan(ops);
     }
 
-    /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
-    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root) {
-        long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
+    /** Makes the mount namespace private, then mounts the root (overlay or bind) at its mount point. */
+    private static void mountRoot(List<Op> ops, RootSource root) {
         String rootfs = root.mountpoint();
         ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));
         if (root instanceof RootSource.Overlay o) {
@@ -154,6 +153,30 @@ public final class PlanCompiler {
         } else {
             ops.add(Op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN));
         }
+    }
+
+    /**
+     * The plan of a process that only holds an ended container's root mounted, in a mount
+     * namespace of its own, so that its files can be read and written (through
+     * {@code /proc/PID/root}) as the container saw them: the overlay of its writable layer
+     * over the image's. It writes to {@code readyFd} once the root is mounted, then waits for a
+     * go that never comes; closing the control socket ends it, and its mounts with it.
+     */
+    public static Plan holdRoot(RootSource root, int readyFd) {
+        List<Op> ops = new ArrayList<>();
+        ops.add(Op.clone(Namespace.MOUNT.cloneFlag(), -1));
+        ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
+        mountRoot(ops, root);
+        ops.add(Op.writeFd(readyFd, "1", "ready"));
+        ops.add(Op.of(OpCode.WAIT_GO));
+        return new Plan(ops);
+    }
+
+    /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
+    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root) {
+        long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
+        String rootfs = root.mountpoint();
+        mountRoot(ops, root);
         ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
         ops.add(Op.of(OpCode.MKDIR, "/proc", 0555L));
         ops.add(Op.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));

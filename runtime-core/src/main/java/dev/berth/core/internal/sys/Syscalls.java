@@ -25,12 +25,22 @@ public interface Syscalls {
     int O_NONBLOCK = LinuxConstants.O_NONBLOCK;
     int O_DIRECTORY = LinuxConstants.O_DIRECTORY;
     int O_NOFOLLOW = LinuxConstants.O_NOFOLLOW;
+    int O_EXCL = LinuxConstants.O_EXCL;
+
+    int S_IFMT = LinuxConstants.S_IFMT;
+    int S_IFDIR = LinuxConstants.S_IFDIR;
+    int S_IFREG = LinuxConstants.S_IFREG;
+    int S_IFLNK = LinuxConstants.S_IFLNK;
+    int S_IFCHR = LinuxConstants.S_IFCHR;
+    int S_IFBLK = LinuxConstants.S_IFBLK;
+    int S_IFIFO = LinuxConstants.S_IFIFO;
     int O_CLOEXEC = LinuxConstants.O_CLOEXEC;
     int O_PATH = LinuxConstants.O_PATH;
 
     long RESOLVE_NO_MAGICLINKS = LinuxConstants.RESOLVE_NO_MAGICLINKS;
     long RESOLVE_NO_SYMLINKS = LinuxConstants.RESOLVE_NO_SYMLINKS;
     long RESOLVE_IN_ROOT = LinuxConstants.RESOLVE_IN_ROOT;
+    long RESOLVE_BENEATH = LinuxConstants.RESOLVE_BENEATH;
 
     int MFD_CLOEXEC = LinuxConstants.MFD_CLOEXEC;
     int MFD_ALLOW_SEALING = LinuxConstants.MFD_ALLOW_SEALING;

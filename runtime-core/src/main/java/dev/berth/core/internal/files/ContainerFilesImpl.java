@@ -1,0 +1,200 @@
+package dev.berth.core.internal.files;
+
+import dev.berth.core.ContainerFiles;
+import dev.berth.core.internal.sys.SyscallException;
+import dev.berth.core.internal.sys.Syscalls;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * {@link ContainerFiles} on a container's tree ({@link TreeAccess}) and the host's: a copy is an
+ * archive of one tree extracted into the other, both confined as {@link FsRoot} confines them.
+ * The docker {@code cp} rules decide which directory receives the archive and what its top entry
+ * is called.
+ */
+public final class ContainerFilesImpl implements ContainerFiles {
+    private final Syscalls sys;
+    private final String id;
+    private final TreeAccess container;
+
+    public ContainerFilesImpl(Syscalls sys, String id, TreeAccess container) {
+        this.sys = sys;
+        this.id = id;
+        this.container = container;
+    }
+
+    @Override
+    public void copyTo(String containerDir, InputStream tar) throws IOException {
+        try (TreeAccess.Opened t = container.open()) {
+            TreeExtractor.extract(t.root(), CopyPaths.normalize(containerDir), tar, true);
+        }
+    }
+
+    @Override
+    public InputStream copyFrom(String containerPath) throws IOException {
+        String name = CopyPaths.contentsOnly(containerPath) ? "" : topName(containerPath);
+        return archive(container, containerPath, name);
+    }
+
+    /** The archive's top name: the last component of the path (the root: "."). */
+    private static String topName(String path) {
+        String n = CopyPaths.parentAndName(path)[1];
+        return n.equals(".") ? "." : n;
+    }
+
+    /** Archives on a thread of its own into a pipe; the tree stays open until the archive is written. */
+    private InputStream archive(TreeAccess access, String path, String name) throws IOException {
+        TreeAccess.Opened t = access.open();
+        try {
+            if (kindOf(t.root(), path) == Kind.MISSING) { // fails now, naming the path, rather than in the stream
+                throw new NoSuchFileException(path, null, "no such file or directory in container " + id);
+            }
+        } catch (IOException | RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        TarPipe pipe = new TarPipe();
+        Thread writer = new Thread(() -> {
+            try (t; OutputStream out = pipe.output()) {
+                TreeArchiver.archive(t.root(), CopyPaths.normalize(path), name, out);
+            } catch (IOException e) {
+                pipe.fail(e);
+            } catch (RuntimeException e) {
+                pipe.fail(new IOException(e.getMessage(), e));
+            }
+        }, "berth-copy-" + id);
+        writer.setDaemon(true);
+        writer.start();
+        return pipe.input();
+    }
+
+    @Override
+    public void copyIn(Path hostSource, String containerDest) throws IOException {
+        Path source = hostSource.toAbsolutePath();
+        try (FsRoot host = FsRoot.open(sys, Path.of("/"), "host");
+                TreeAccess.Opened t = container.open()) {
+            Kind src = kindOf(host, source.toString());
+            Target target = target(t.root(), containerDest, "in container " + id, src, hostSource.toString(), "on the host");
+            copy(host, source.toString(), target.topName, t.root(), target.directory, false);
+        }
+    }
+
+    @Override
+    public void copyOut(String containerSource, Path hostDest) throws IOException {
+        try (FsRoot host = FsRoot.open(sys, Path.of("/"), "host");
+                TreeAccess.Opened t = container.open()) {
+            Kind src = kindOf(t.root(), containerSource);
+            Target target = target(host, hostDest.toAbsolutePath().toString(), "on the host", src, containerSource,
+                    "in container " + id);
+            copy(t.root(), containerSource, target.topName, host, target.directory, false);
+        }
+    }
+
+    /** Archives {@code path} of {@code from} and extracts it into {@code dir} of {@code to}, streaming. */
+    private void copy(FsRoot from, String path, String topName, FsRoot to, String dir, boolean keepOwners)
+            throws IOException {
+        TarPipe pipe = new TarPipe();
+        Thread writer = new Thread(() -> {
+            try (OutputStream out = pipe.output()) {
+                TreeArchiver.archive(from, CopyPaths.normalize(path), topName, out);
+            } catch (IOException e) {
+                pipe.fail(e);
+            } catch (RuntimeException e) {
+                pipe.fail(new IOException(e.getMessage(), e));
+            }
+        }, "berth-copy-" + id);
+        writer.setDaemon(true);
+        writer.start();
+        try (InputStream in = pipe.input()) {
+            TreeExtractor.extract(to, dir, in, keepOwners);
+        } finally {
+            try {
+                writer.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** What a copy's source or destination is. */
+    enum Kind { MISSING, FILE, DIRECTORY }
+
+    /** Where an archive is extracted, and the name of its top entry there ("" for contents only). */
+    record Target(String directory, String topName) {}
+
+    /**
+     * docker's cp rules. A source directory: into an existing destination directory under its
+     * own name (its contents, for a source ending in /.); as the destination, when that does not
+     * exist. A source file: into an existing destination directory under its own name; as the
+     * destination otherwise (replacing a file), whose parent must exist.
+     */
+    static Target rules(Kind src, String source, Kind dest, String destination, Kind destParent) throws IOException {
+        String[] d = CopyPaths.parentAndName(destination);
+        String srcName = CopyPaths.parentAndName(source)[1];
+        if (src == Kind.MISSING) {
+            throw new NoSuchFileException(source, null, "no such file or directory");
+        }
+        if (src == Kind.DIRECTORY) {
+            if (dest == Kind.FILE) {
+                throw new IOException("cannot copy a directory to a file: " + source + " to " + destination);
+            }
+            if (dest == Kind.MISSING) { // made, as a copy of the source named like the destination
+                return parentMustExist(destParent, destination, new Target(d[0], d[1]));
+            }
+            return new Target(CopyPaths.normalize(destination), CopyPaths.contentsOnly(source) ? "" : srcName);
+        }
+        if (dest == Kind.DIRECTORY) {
+            return new Target(CopyPaths.normalize(destination), srcName);
+        }
+        if (dest == Kind.MISSING && destination.endsWith("/")) {
+            throw new NoSuchFileException(destination, null, "the destination directory must exist");
+        }
+        return parentMustExist(destParent, destination, new Target(d[0], d[1]));
+    }
+
+    private static Target parentMustExist(Kind parent, String destination, Target t) throws IOException {
+        if (parent != Kind.DIRECTORY) {
+            throw new NoSuchFileException(destination, null, "its directory " + t.directory() + " does not exist");
+        }
+        return t;
+    }
+
+    private Target target(FsRoot dest, String destination, String destWhere, Kind src, String source, String srcWhere)
+            throws IOException {
+        Kind d = kindOf(dest, destination);
+        Kind parent = kindOf(dest, CopyPaths.parentAndName(destination)[0]);
+        try {
+            return rules(src, source, d, destination, parent);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(e.getFile(), null, e.getReason() + " "
+                    + (e.getFile().equals(source) ? srcWhere : destWhere));
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + " (source " + srcWhere + ", destination " + destWhere + ")", e);
+        }
+    }
+
+    /** What {@code path} is in the tree; a symlink as the last component counts as a file (not followed). */
+    static Kind kindOf(FsRoot root, String path) throws IOException {
+        String[] pn = CopyPaths.parentAndName(path);
+        int parent;
+        try {
+            parent = root.openDirectory(pn[0]);
+        } catch (SyscallException e) {
+            return Kind.MISSING;
+        }
+        try {
+            Path p = pn[1].equals(".") ? FsRoot.self(parent) : FsRoot.child(parent, pn[1]);
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                return Kind.DIRECTORY;
+            }
+            return Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? Kind.FILE : Kind.MISSING;
+        } finally {
+            root.close(parent);
+        }
+    }
+}
