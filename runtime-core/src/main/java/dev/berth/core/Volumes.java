@@ -3,6 +3,7 @@ package dev.berth.core;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.internal.PrivateDirectories;
 import dev.berth.core.internal.TreeCopy;
+import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
@@ -46,6 +47,11 @@ public final class Volumes {
     Volumes(Path root, Syscalls sys) {
         this.root = root;
         this.sys = sys;
+    }
+
+    /** The volumes of the storage root {@code storageRoot}, without a runtime (the launcher's {@code volume} commands). */
+    public static Volumes at(Path storageRoot) {
+        return new Volumes(storageRoot.toAbsolutePath().resolve("volumes"), new LinuxSyscalls());
     }
 
     /** {@code <storageRoot>/volumes}. */
