@@ -82,8 +82,8 @@ final class VolumeCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "inspect", description = "Show volumes as JSON.")
-    static final class Inspect implements Callable<Integer> {
+    /** A command over one or more volume names: runs {@link #one} for each, exits 1 if any failed. */
+    abstract static class EachName implements Callable<Integer> {
         @Mixin
         Common common;
 
@@ -93,58 +93,67 @@ final class VolumeCommand implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "NAME")
         List<String> names;
 
+        /** Does the command for {@code name}; false when it failed (and said so). */
+        abstract boolean one(String name) throws Exception;
+
+        void done() throws Exception {}
+
         @Override
         public Integer call() throws Exception {
-            List<Map<String, String>> out = new ArrayList<>();
             int code = 0;
             for (String n : names) {
-                Optional<Volume> v = common.volumes().inspect(n);
-                if (v.isEmpty()) {
-                    spec.commandLine().getErr().println("berth: volume inspect " + n + ": no such volume");
+                if (!one(n)) {
                     code = 1;
-                    continue;
                 }
-                Map<String, String> m = new LinkedHashMap<>();
-                m.put("Name", v.get().name());
-                m.put("Driver", "local");
-                m.put("Mountpoint", v.get().mountpoint().toString());
-                m.put("CreatedAt", v.get().createdAt().toString());
-                out.add(m);
             }
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+            done();
             return code;
+        }
+
+        boolean failed(String name, String why) {
+            spec.commandLine().getErr().println("berth: volume " + spec.name() + " " + name + ": " + why);
+            return false;
+        }
+    }
+
+    @Command(name = "inspect", description = "Show volumes as JSON.")
+    static final class Inspect extends EachName {
+        private final List<Map<String, String>> out = new ArrayList<>();
+
+        @Override
+        boolean one(String name) throws Exception {
+            Optional<Volume> v = common.volumes().inspect(name);
+            if (v.isEmpty()) {
+                return failed(name, "no such volume");
+            }
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("Name", v.get().name());
+            m.put("Driver", "local");
+            m.put("Mountpoint", v.get().mountpoint().toString());
+            m.put("CreatedAt", v.get().createdAt().toString());
+            out.add(m);
+            return true;
+        }
+
+        @Override
+        void done() throws Exception {
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
         }
     }
 
     @Command(name = "rm", description = "Remove volumes (not one a container uses).")
-    static final class Rm implements Callable<Integer> {
-        @Mixin
-        Common common;
-
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
-        @Parameters(arity = "1..*", paramLabel = "NAME")
-        List<String> names;
-
+    static final class Rm extends EachName {
         @Override
-        public Integer call() throws Exception {
-            int code = 0;
-            for (String n : names) {
-                try {
-                    if (common.volumes().remove(n)) {
-                        System.out.println(n);
-                    } else {
-                        spec.commandLine().getErr().println("berth: volume rm " + n + ": no such volume");
-                        code = 1;
-                    }
-                } catch (IllegalStateException e) {
-                    spec.commandLine().getErr().println("berth: volume rm " + n + ": " + e.getMessage()
-                            + " (close it first)");
-                    code = 1;
+        boolean one(String name) throws Exception {
+            try {
+                if (!common.volumes().remove(name)) {
+                    return failed(name, "no such volume");
                 }
+            } catch (IllegalStateException e) {
+                return failed(name, e.getMessage() + " (close it first)");
             }
-            return code;
+            System.out.println(name);
+            return true;
         }
     }
 }
