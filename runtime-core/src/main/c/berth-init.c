@@ -13,6 +13,8 @@
  *                   what one socket packet holds: large argv and environments)
  *   monitor -> JVM  'C' u32 pid     container init cloned (host pid)
  *   JVM -> monitor  'G'             host-side setup done, go
+ *   monitor -> JVM  'S' u32 op      the init reached a SYNC op and waits (e.g. new volumes are
+ *   JVM -> monitor  'G'             filled from the image), then go again; any number of times
  *   monitor -> JVM  'X'             target exec'd: it announced the exec and the CLOEXEC
  *                                   error pipe closed without an error after it
  *              or   'E' u32 op i32 errno operand    first failing op
@@ -58,6 +60,13 @@
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x04
+#define MOVE_MOUNT_T_EMPTY_PATH 0x40
 #endif
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x1000
@@ -105,10 +114,13 @@ enum {
     OP_PDEATHSIG = 30,   /* u64 signal sent to init when the monitor dies */
     OP_CHOWN = 31,       /* str path (in root), u64 uid, u64 gid: the node itself, never a symlink's target */
     OP_MKFILE = 32,      /* str path (in root), u64 mode: a mount point for a file; parents made, an existing entry kept */
+    OP_MOVE_MOUNT = 33,  /* i64 fd of a detached tree (open_tree by the JVM), str target (in root); closes fd */
+    OP_SYNC = 34,        /* - : reports the index to the JVM (through the monitor) and waits for its go */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
        F_KEEP_FLAGS = 2  /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */ };
-enum { EXEC_NEXT = 0xffffffffu };  /* error-pipe record index: the target is about to exec */
+enum { EXEC_NEXT = 0xffffffffu,   /* error-pipe record index: the target is about to exec */
+       SYNC_AT = 0xfffffffeu };    /* error-pipe record index: the init waits at op <errno field> */
 enum { PLAN_CHUNK = 65536, PLAN_MAX = 64 << 20 };
 enum { RESOLVE_PLAIN = 0, RESOLVE_ROOT = 1, RESOLVE_ROOT_NOSYMLINKS = 2 };
 
@@ -231,6 +243,17 @@ static int mkdirs_in_root(const char *path, mode_t mode) {
 
 static void fd_path(int fd, char *buf, size_t n) { snprintf(buf, n, "/proc/self/fd/%d", fd); }
 
+/* Opens a mount target below the root; the root itself (a symlink to "/" or "../..") is refused:
+ * mounted over, it would become the container's root at pivot_root. */
+static int open_target(const char *path, int nosymlinks) {
+    int fd = open_in_root(path, O_PATH, nosymlinks);
+    struct stat a, b;
+    if (fd >= 0 && fstat(fd, &a) == 0 && fstat(rootfd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        close(fd); errno = EBUSY; return -1;
+    }
+    return fd;
+}
+
 /* ---- ops ---------------------------------------------------------------- */
 
 static int do_mount(const struct op *o) {
@@ -246,7 +269,7 @@ static int do_mount(const struct op *o) {
     }
     if (resolve == RESOLVE_PLAIN)
         return mount(*src ? src : NULL, dst, *fs ? fs : NULL, flags, *data ? data : NULL);
-    int fd = open_in_root(dst, O_PATH, resolve == RESOLVE_ROOT_NOSYMLINKS);
+    int fd = open_target(dst, resolve == RESOLVE_ROOT_NOSYMLINKS);
     if (fd < 0) return -1;
     char p[64]; fd_path(fd, p, sizeof p);
     int r = mount(*src ? src : NULL, p, *fs ? fs : NULL, flags, *data ? data : NULL);
@@ -362,7 +385,21 @@ _Noreturn static void run(uint32_t i) {
         const char *operand = o->nargs ? S(o, 0) : "";
         int r = 0;
         switch (o->code) {
-        case OP_WAIT_GO: { char c; r = read(gofd, &c, 1) == 1 ? 0 : -1; if (r) errno = EPIPE; close(gofd); break; }
+        case OP_WAIT_GO: { char c; r = read(gofd, &c, 1) == 1 ? 0 : -1; if (r) errno = EPIPE; break; }
+        case OP_SYNC: {                        /* gofd stays open for these; CLOEXEC keeps it from the target */
+            char rec[12], c;
+            put32(rec, SYNC_AT); put32(rec + 4, i); put32(rec + 8, 0);
+            r = write(errfd, rec, sizeof rec) == (ssize_t)sizeof rec && read(gofd, &c, 1) == 1 ? 0 : -1;
+            if (r) errno = EPIPE;
+            operand = "go";
+            break; }
+        case OP_MOVE_MOUNT: {
+            int fd = (int)U(o, 0);
+            operand = S(o, 1);
+            int t = open_target(S(o, 1), 0);
+            r = t < 0 ? -1 : (int)syscall(SYS_move_mount, fd, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+            int e = errno; if (t >= 0) close(t); close(fd); errno = e;
+            break; }
         case OP_WRITE_FD: {
             int fd = (int)U(o, 0);
             r = write(fd, o->args[1].p, o->args[1].len) == (ssize_t)o->args[1].len ? 0 : -1;
@@ -566,13 +603,27 @@ int main(int argc, char **argv) {
     /* EPIPE (SIGPIPE is ignored) when the init died before go: its error record, if it failed an
      * op, or else its end, is then reported from the error pipe below like any other. */
     if (write(gop[1], "G", 1) != 1) { /* reported below */ }
-    close(gop[1]);
 
     /* The error pipe reaches EOF when the target exec'd and init entered REAP, or when both died.
-     * Records: the target's "exec next" announcement, or an error (first one wins). */
+     * Records: sync points (relayed to the JVM as they come), the target's "exec next"
+     * announcement, or an error (first one wins). */
     char rec[12 + 3072]; size_t got = 0; ssize_t r;   /* the announcement, then at most one error record */
-    while ((r = read(errp[0], rec + got, sizeof rec - got)) > 0) got += (size_t)r;
+    while ((r = read(errp[0], rec + got, sizeof rec - got)) > 0) {
+        got += (size_t)r;
+        uint32_t idx, at;
+        while (got >= 12 && (memcpy(&idx, rec, 4), idx == SYNC_AT)) {
+            memcpy(&at, rec + 4, 4);
+            m[0] = 'S'; put32(m + 1, at);
+            if (send_msg(m, 5) != 0 || recv(3, m, sizeof m, 0) != 1 || m[0] != 'G' || write(gop[1], "G", 1) != 1) {
+                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);   /* the JVM refused or went away */
+                waitpid((pid_t)pid, NULL, 0);
+                return 1;
+            }
+            got -= 12; memmove(rec, rec + 12, got);
+        }
+    }
     close(errp[0]);
+    close(gop[1]);
     int announced = 0;
     for (size_t at = 0; at + 12 <= got;) {
         uint32_t idx, err, len;

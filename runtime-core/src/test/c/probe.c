@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -224,6 +225,19 @@ static int run(int argc, char **argv) {
         if (chmod(argv[3], (mode_t)strtol(argv[4], NULL, 8)) < 0) { printf("chmod %s: %s\n", argv[3], strerror(errno)); return 1; }
         printf("installed %s\n", argv[3]);
         return 0;
+    }
+    if (!strcmp(cmd, "statvfs") && argc > 2) {  /* statvfs PATH: a mount's flags and size */
+        struct statvfs sv;
+        if (statvfs(argv[2], &sv) < 0) { printf("%s: %s\n", argv[2], strerror(errno)); return 1; }
+        printf("%s%s%s%s size=%llu\n", (sv.f_flag & ST_RDONLY) ? "ro" : "rw", (sv.f_flag & ST_NOSUID) ? " nosuid" : "",
+               (sv.f_flag & ST_NODEV) ? " nodev" : "", (sv.f_flag & ST_NOEXEC) ? " noexec" : "",
+               (unsigned long long)sv.f_blocks * sv.f_frsize);
+        return 0;
+    }
+    if (!strcmp(cmd, "exec") && argc > 2) {     /* exec PATH [ARGS]: replaces the probe, or says why not */
+        execv(argv[2], argv + 2);
+        printf("exec %s: %s\n", argv[2], strerror(errno));
+        return 1;
     }
     fprintf(stderr, "probe: unknown command %s\n", cmd);
     return 2;

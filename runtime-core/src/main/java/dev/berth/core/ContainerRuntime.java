@@ -19,6 +19,8 @@ import dev.berth.core.internal.files.FsRoot;
 import dev.berth.core.internal.files.TreeAccess;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.plan.CgroupPlacement;
+import dev.berth.core.internal.plan.MountOptions;
+import dev.berth.core.internal.plan.MountSources;
 import dev.berth.core.internal.plan.Plan;
 import dev.berth.core.internal.plan.PlanCompiler;
 import dev.berth.core.internal.plan.ProcessPlan;
@@ -35,6 +37,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -99,6 +102,7 @@ public final class ContainerRuntime implements AutoCloseable {
     private final boolean ownsCgroupDriver;
     private final boolean cloneIntoCgroup;
     private volatile ImageStore images;
+    private final Volumes volumes;
     /** Ids started here and not closed yet (claimed first, so two starts of one id never both run). */
     private final Map<String, Optional<Container>> open = new ConcurrentHashMap<>();
 
@@ -117,6 +121,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
         this.launcher = new Launcher(sys, init, new Supervision(reactor, cleanup, callbacks), b.startTimeout);
         this.state = new StateStore(stateRoot);
+        this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
         CgroupDriver driver = b.cgroupDriver;
         String unavailable = null;
@@ -171,6 +176,11 @@ public final class ContainerRuntime implements AutoCloseable {
             }
         }
         return s;
+    }
+
+    /** The named volumes under the storage root ({@code <storageRoot>/volumes}). */
+    public Volumes volumes() {
+        return volumes;
     }
 
     /** The cgroup driver containers are placed with, when this host gives one. */
@@ -243,6 +253,9 @@ public final class ContainerRuntime implements AutoCloseable {
         Path containerDir;
         Cgroup cgroup;
         final List<Integer> fds = new ArrayList<>();
+        /** Volumes this start mounts, and those it fills from the image at the plan's sync point. */
+        final List<Volumes.Lease> leases = new ArrayList<>();
+        final List<Map.Entry<Volumes.Lease, String>> toPopulate = new ArrayList<>();
 
         Starting(String id) {
             this.id = id;
@@ -289,18 +302,37 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             checkArgumentList(process, spec);
             CgroupPlacement placement = placeInCgroup(spec);
-            Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement);
+            MountSources mounts = openMounts(spec);
+            Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts);
             Cgroup cg = cgroup;
             Path dir = containerDir;
             boolean pin = pinned;
             RootSource heldRoot = root;
+            List<Volumes.Lease> used = List.copyOf(leases);
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
-                    spec.namespaces().contains(Namespace.PID), () -> closed(id, cg, dir, pin), () -> holdRoot(id, heldRoot));
+                    spec.namespaces().contains(Namespace.PID), () -> {
+                        try {
+                            closed(id, cg, dir, pin);
+                        } finally {
+                            used.forEach(Volumes.Lease::close); // the volumes are no longer in use
+                        }
+                    }, () -> holdRoot(id, heldRoot));
+            String rootMountpoint = root.mountpoint();
             String rootDescription = spec.rootfs().map(Path::toString).orElse(spec.image().orElse(""));
             LinuxContainer c;
             try {
                 c = launcher.launch(id, plan, spec.stdin(), spec.stdout(), spec.stderr(), fds,
-                        (initPid, monitorPid) -> state.running(id, initPid, monitorPid, rootDescription),
+                        new Launcher.HostSetup() {
+                            @Override
+                            public void afterClone(long initPid, long monitorPid) {
+                                state.running(id, initPid, monitorPid, rootDescription);
+                            }
+
+                            @Override
+                            public void atSync(long initPid) throws ContainerStartException {
+                                populateVolumes(initPid, rootMountpoint);
+                            }
+                        },
                         new ExitHandler() {
                             @Override
                             public ExitStatus verdict(ExitStatus raw) {
@@ -330,6 +362,7 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             open.put(id, Optional.of(c));
             // everything below belongs to the running container now
+            leases.clear();
             cgroup = null;
             containerDir = null;
             pinned = false;
@@ -397,6 +430,108 @@ public final class ContainerRuntime implements AutoCloseable {
             return new CgroupPlacement(cloneFd, joins, devicePolicy);
         }
 
+        /**
+         * Opens the source of every bind mount and volume once, in the host's mount namespace, as a
+         * detached tree ({@code open_tree}) with its attributes set ({@code mount_setattr}); the
+         * init moves each onto its target by fd, so nothing swapped in after this (a symlink) can
+         * redirect it. Sources under Berth's own storage and state roots are refused.
+         */
+        private MountSources openMounts(ContainerSpec spec) throws ContainerStartException {
+            List<MountSources.Source> sources = new ArrayList<>();
+            for (int i = 0; i < spec.mounts().size(); i++) {
+                Mount m = spec.mounts().get(i);
+                MountOptions o = MountOptions.parse(m.type(), m.options());
+                try {
+                    switch (m.type()) {
+                        case TMPFS -> sources.add(MountSources.Source.NONE);
+                        case BIND -> sources.add(openTree(bindSource(i, m.source()), m.source(), o));
+                        case VOLUME -> {
+                            Volumes.Lease lease = volumes.acquire(m.source());
+                            leases.add(lease);
+                            sources.add(openTree(lease.volume.mountpoint(), m.source(), o));
+                            if (o.copyUp() && volumes.isEmpty(lease)) {
+                                toPopulate.add(Map.entry(lease, m.destination()));
+                            }
+                        }
+                        default -> throw new IllegalStateException(m.type().name());
+                    }
+                } catch (IOException | IllegalStateException | SyscallException e) {
+                    throw new ContainerStartException("mounts[" + i + "]: " + e.getMessage(), e);
+                }
+            }
+            return new MountSources(sources, !toPopulate.isEmpty());
+        }
+
+        /** The source's real path, refused when it is Berth's own storage or state (or below them). */
+        private Path bindSource(int i, String source) throws ContainerStartException {
+            Path real;
+            try {
+                real = Path.of(source).toRealPath();
+            } catch (NoSuchFileException e) {
+                throw new ContainerStartException("open_tree(" + source + "): No such file or directory (mounts[" + i
+                        + "].source)", "open_tree", source, Syscalls.ENOENT, e);
+            } catch (IOException e) {
+                throw new ContainerStartException("mounts[" + i + "].source: " + source + ": " + e.getMessage(), e);
+            }
+            for (Path own : List.of(storageRoot, stateRoot)) {
+                Path ownReal = own;
+                try {
+                    ownReal = own.toRealPath();
+                } catch (IOException e) {
+                    // not made yet: its path as given
+                }
+                if (real.startsWith(ownReal) || real.startsWith(own)) {
+                    throw new ContainerStartException("mounts[" + i + "].source: " + source + " is inside Berth's own "
+                            + (own == storageRoot ? "storage" : "state") + " root " + own
+                            + "; a container never gets its content (use a volume)");
+                }
+            }
+            return real;
+        }
+
+        /**
+         * The detached tree of {@code path}, opened without following any symlink (the path is
+         * real), with its attributes and propagation set; its fd goes to the monitor.
+         */
+        private MountSources.Source openTree(Path path, String operand, MountOptions o) throws ContainerStartException {
+            try {
+                int at = sys.openat2(Syscalls.AT_FDCWD, path.toString(), Syscalls.O_PATH | Syscalls.O_CLOEXEC,
+                        Syscalls.RESOLVE_NO_SYMLINKS | Syscalls.RESOLVE_NO_MAGICLINKS);
+                int tree;
+                try {
+                    tree = sys.openTree(at, "", Syscalls.OPEN_TREE_CLONE | Syscalls.OPEN_TREE_CLOEXEC
+                            | Syscalls.AT_EMPTY_PATH | (o.recursive() ? Syscalls.AT_RECURSIVE : 0), operand);
+                } finally {
+                    sys.close(at);
+                }
+                fds.add(tree); // from here a failed start closes it, which unmounts the detached copy
+                int recursive = o.recursive() ? Syscalls.AT_RECURSIVE : 0;
+                if (o.attributes() != 0) {
+                    sys.mountSetattr(tree, recursive, o.attributes(), 0, operand);
+                }
+                sys.mountSetattr(tree, o.propagationRecursive() ? recursive : 0, 0, o.propagation(), operand);
+                boolean file = !Files.isDirectory(Path.of("/proc/self/fd/" + tree));
+                return new MountSources.Source(Launcher.CONTROL_FD + fds.size(), file);
+            } catch (SyscallException e) {
+                String hint = e.errno() == Syscalls.ENOSYS ? " (bind mounts and volumes need open_tree, move_mount and"
+                        + " mount_setattr: Linux 5.12)" : "";
+                throw new ContainerStartException(e.getMessage() + hint, e.syscall(), e.operand(), e.errno(), e);
+            }
+        }
+
+        /** At the plan's sync point: fills each new volume from the root's content at its destination. */
+        private void populateVolumes(long initPid, String rootMountpoint) throws ContainerStartException {
+            Path root = Path.of("/proc/" + initPid + "/root" + rootMountpoint);
+            for (Map.Entry<Volumes.Lease, String> p : toPopulate) {
+                try {
+                    volumes.populate(p.getKey(), root, p.getValue());
+                } catch (IOException | RuntimeException e) {
+                    throw new ContainerStartException("volume " + p.getKey().volume.name() + ": filling it from "
+                            + p.getValue() + " of the image: " + e.getMessage(), e);
+                }
+            }
+        }
+
         private void closeFds() {
             for (int fd : fds) {
                 sys.close(fd);
@@ -421,6 +556,17 @@ public final class ContainerRuntime implements AutoCloseable {
             if (prepared != null) {
                 prepared.close();
             }
+            for (Volumes.Lease lease : leases) {
+                lease.close();
+                if (lease.created) {
+                    try {
+                        volumes.remove(lease.volume.name()); // made for this start: nothing of it stays
+                    } catch (IOException | RuntimeException e) {
+                        failure.addSuppressed(e);
+                    }
+                }
+            }
+            leases.clear();
             try {
                 removeContainerStorage(id, containerDir, pinned);
             } catch (RuntimeException e) {

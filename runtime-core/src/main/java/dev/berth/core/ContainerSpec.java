@@ -1,11 +1,13 @@
 package dev.berth.core;
 
 import dev.berth.cgroups.Resources;
+import dev.berth.core.internal.plan.MountOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +61,7 @@ public final class ContainerSpec {
     private final Stdio stderr;
     private final Resources resources;
     private final List<Device> devices;
+    private final List<Mount> mounts;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
@@ -82,6 +85,7 @@ public final class ContainerSpec {
         this.stderr = b.stderr;
         this.resources = b.resources;
         this.devices = List.copyOf(b.devices.values());
+        this.mounts = List.copyOf(b.mounts);
     }
 
     public static Builder builder() {
@@ -110,6 +114,7 @@ public final class ContainerSpec {
         b.stderr = stderr;
         b.resources = resources;
         devices.forEach(d -> b.devices.put(d.path(), d));
+        b.mounts.addAll(mounts);
         return b;
     }
 
@@ -219,6 +224,14 @@ public final class ContainerSpec {
         return devices;
     }
 
+    /**
+     * OCI {@code mounts}: bind mounts, named volumes and tmpfs mounts, mounted after the container's
+     * own {@code /proc}, {@code /sys} and {@code /dev}, parents before children.
+     */
+    public List<Mount> mounts() {
+        return mounts;
+    }
+
     @Override
     public String toString() {
         return "ContainerSpec{" + (image != null ? "image=" + image : "rootfs=" + rootfs) + ", command=" + command
@@ -247,8 +260,22 @@ public final class ContainerSpec {
         private Stdio stderr = Stdio.inherit();
         private Resources resources = Resources.none();
         private final Map<String, Device> devices = new LinkedHashMap<>();
+        private final List<Mount> mounts = new ArrayList<>();
 
         private Builder() {}
+
+        /** Adds a mount (see {@link Mount}). */
+        public Builder mount(Mount mount) {
+            mounts.add(Objects.requireNonNull(mount, "mounts"));
+            return this;
+        }
+
+        /** Replaces every mount. */
+        public Builder mounts(List<Mount> list) {
+            mounts.clear();
+            list.forEach(this::mount);
+            return this;
+        }
 
         /** Runs on a root directory of the host (exclusive with {@link #image(String)}). */
         public Builder rootfs(Path rootfs) {
@@ -439,7 +466,56 @@ public final class ContainerSpec {
             if (stdin.kind() == Stdio.Kind.APPEND) {
                 throw new IllegalArgumentException("stdin: cannot append to standard input");
             }
+            checkMounts(mounts);
             return new ContainerSpec(this);
+        }
+
+        /** Destinations absolute and normalised, none twice, none the root or its own mounts; sources and options valid. */
+        private static void checkMounts(List<Mount> mounts) {
+            Map<String, Integer> seen = new HashMap<>();
+            for (int i = 0; i < mounts.size(); i++) {
+                Mount m = mounts.get(i);
+                String f = "mounts[" + i + "]";
+                String d = m.destination();
+                if (!d.startsWith("/") || d.indexOf('\0') >= 0 || (d.length() > 1 && d.endsWith("/")) || d.contains("//")
+                        || d.contains("/./") || d.endsWith("/.") || d.contains("/../") || d.endsWith("/..")) {
+                    throw new IllegalArgumentException(f + ".destination: \"" + d
+                            + "\" must be an absolute, normalised path (no \".\", \"..\", \"//\" or trailing \"/\")");
+                }
+                if (List.of("/", "/proc", "/sys", "/dev").contains(d)) {
+                    throw new IllegalArgumentException(f + ".destination: cannot mount over " + d
+                            + " itself (the container's own root and system mounts)");
+                }
+                Integer earlier = seen.putIfAbsent(d, i);
+                if (earlier != null) {
+                    throw new IllegalArgumentException(f + ".destination: " + d + " is mounts[" + earlier + "]'s too");
+                }
+                String src = m.source();
+                switch (m.type()) {
+                    case BIND -> {
+                        if (!src.startsWith("/") || src.indexOf('\0') >= 0) {
+                            throw new IllegalArgumentException(f + ".source: \"" + src + "\" must be an absolute host path");
+                        }
+                    }
+                    case VOLUME -> {
+                        if (!Volumes.NAME.matcher(src).matches()) {
+                            throw new IllegalArgumentException(f + ".source: \"" + src + "\" is not a volume name ("
+                                    + Volumes.NAME.pattern() + ")");
+                        }
+                    }
+                    case TMPFS -> {
+                        if (!src.isEmpty() && !src.equals("tmpfs")) {
+                            throw new IllegalArgumentException(f + ".source: a tmpfs has no source, got \"" + src + "\"");
+                        }
+                    }
+                    default -> throw new IllegalArgumentException(f + ".type: " + m.type());
+                }
+                try {
+                    MountOptions.parse(m.type(), m.options());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(f + ".options: " + e.getMessage(), e);
+                }
+            }
         }
 
         private static void checkArgv(String field, List<String> argv) {

@@ -101,4 +101,25 @@ class ContainerSpecTest {
         assertThat(ExitStatus.killed(9).terminatingSignal()).hasValue(9);
         assertThatThrownBy(() -> new ExitStatus(1, 9, false)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void mountsAreValidatedNamingTheirIndexAndField() {
+        Path src = Path.of("/srv/data");
+        rejects(b -> b.mount(Mount.tmpfs("/ok")).mount(Mount.bind(src, "data")), "mounts[1].destination");
+        for (String d : new String[] {"/", "/proc", "/sys", "/dev", "/a/../b", "/a//b", "/a/", "/a/.", "/a\0b"}) {
+            rejects(b -> b.mount(Mount.bind(src, d)), "mounts[0].destination");
+        }
+        rejects(b -> b.mount(Mount.tmpfs("/x")).mount(Mount.bind(src, "/x")), "mounts[1].destination: /x is mounts[0]'s");
+        rejects(b -> b.mount(Mount.bind(Path.of("relative"), "/x")), "mounts[0].source");
+        rejects(b -> b.mount(Mount.volume("-bad", "/x")), "mounts[0].source");
+        rejects(b -> b.mount(Mount.volume("a/b", "/x")), "mounts[0].source");
+        rejects(b -> b.mount(new Mount("/x", Mount.Type.TMPFS, "/host", java.util.List.of())), "mounts[0].source");
+        rejects(b -> b.mount(Mount.bind(src, "/x", "nocopy")), "mounts[0].options: \"nocopy\" is not an option of a bind");
+        rejects(b -> b.mount(Mount.tmpfs("/x", "size=big")), "mounts[0].options");
+        ContainerSpec ok = valid().mount(Mount.bind(src, "/proc2", "ro")).mount(Mount.volume("my_vol.1", "/dev/shm"))
+                .mount(Mount.tmpfs("/run", "size=64m")).build();
+        assertThat(ok.mounts()).hasSize(3);
+        assertThat(ok.toBuilder().build().mounts()).isEqualTo(ok.mounts());
+        assertThat(ok.mounts().get(1).type().ociName()).isEqualTo("volume");
+    }
 }

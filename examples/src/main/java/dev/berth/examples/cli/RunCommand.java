@@ -107,6 +107,21 @@ final class RunCommand implements Callable<Integer> {
             description = "Allow a device in the container's device cgroup (e.g. 'c 1:3 rwm').")
     List<String> deviceCgroupRules = new ArrayList<>();
 
+    @Option(names = {"-v", "--volume"}, paramLabel = "SRC:CTR[:OPTS]",
+            description = "Bind a host path (absolute SRC) or mount a named volume (created when missing), e.g."
+                    + " /srv/data:/data:ro or cache:/cache.")
+    List<String> volumes = new ArrayList<>();
+
+    @Option(names = "--mount", paramLabel = "type=T,source=S,target=D[,...]",
+            description = "Mount a bind, volume or tmpfs, in docker's long form.")
+    List<String> mounts = new ArrayList<>();
+
+    @Option(names = "--tmpfs", paramLabel = "CTR[:OPTS]", description = "Mount a tmpfs, e.g. /run:size=64m.")
+    List<String> tmpfs = new ArrayList<>();
+
+    @Option(names = "--rm", description = "Remove the container when it ends (always done; named volumes stay).")
+    boolean rm;
+
     @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
     Path stateRoot = Path.of("/run/berth");
 
@@ -209,6 +224,7 @@ final class RunCommand implements Callable<Integer> {
         for (String d : devices) {
             b.device(device(d));
         }
+        mountArgs(b);
         try {
             b.resources(resources());
             return b.build();
@@ -229,6 +245,27 @@ final class RunCommand implements Callable<Integer> {
             return Device.fromHost(Path.of(p[0]), container, perms);
         } catch (IllegalArgumentException e) {
             throw usage("--device " + value + ": " + e.getMessage());
+        }
+    }
+
+    /** {@code -v}, {@code --mount} and {@code --tmpfs}, in that order. */
+    private void mountArgs(ContainerSpec.Builder b) {
+        for (String v : volumes) {
+            b.mount(mountArg("-v " + v, () -> MountArgs.volume(v)));
+        }
+        for (String m : mounts) {
+            b.mount(mountArg("--mount " + m, () -> MountArgs.mount(m)));
+        }
+        for (String t : tmpfs) {
+            b.mount(mountArg("--tmpfs " + t, () -> MountArgs.tmpfs(t)));
+        }
+    }
+
+    private dev.berth.core.Mount mountArg(String option, java.util.function.Supplier<dev.berth.core.Mount> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw usage(option + ": " + e.getMessage());
         }
     }
 

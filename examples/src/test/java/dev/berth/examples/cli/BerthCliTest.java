@@ -3,9 +3,11 @@ package dev.berth.examples.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.ContainerStartException;
+import dev.berth.core.Mount;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 class BerthCliTest {
@@ -35,12 +37,14 @@ class BerthCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String cmd : new String[] {"run", "import", "images", "rmi"}) {
+        for (String cmd : new String[] {"run", "import", "images", "rmi", "volume", "volume create", "volume ls",
+                "volume inspect", "volume rm"}) {
             java.io.PrintStream saved = System.out;
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             try {
-                assertThat(BerthCli.execute(cmd, "--help")).as(cmd + " --help").isZero();
+                String[] argv = (cmd + " --help").split(" ");
+                assertThat(BerthCli.execute(argv)).as(cmd + " --help").isZero();
             } finally {
                 System.setOut(saved);
             }
@@ -100,5 +104,42 @@ class BerthCliTest {
         assertThat(RunCommand.startFailureCode(new ContainerStartException("x", "exec", "/x", 8, null))).isEqualTo(126);
         assertThat(RunCommand.startFailureCode(new ContainerStartException("x", "chdir", "/x", 2, null))).isEqualTo(125);
         assertThat(RunCommand.startFailureCode(new ContainerStartException("rootfs missing"))).isEqualTo(125);
+    }
+
+    @Test
+    void volumeFlagsFollowDockersSyntax() {
+        assertThat(MountArgs.volume("/srv/data:/data:ro,z")).isEqualTo(Mount.bind(Path.of("/srv/data"), "/data", "ro", "z"));
+        assertThat(MountArgs.volume("cache:/cache")).isEqualTo(Mount.volume("cache", "/cache"));
+        assertThat(MountArgs.volume("cache:/cache:nocopy")).isEqualTo(Mount.volume("cache", "/cache", "nocopy"));
+        assertThat(MountArgs.tmpfs("/run")).isEqualTo(Mount.tmpfs("/run"));
+        assertThat(MountArgs.tmpfs("/run:size=64m,mode=1777")).isEqualTo(Mount.tmpfs("/run", "size=64m", "mode=1777"));
+        assertThat(MountArgs.mount("type=bind,source=/srv,target=/srv,readonly,bind-propagation=rslave,bind-recursive=disabled"))
+                .isEqualTo(Mount.bind(Path.of("/srv"), "/srv", "ro", "rslave", "bind"));
+        assertThat(MountArgs.mount("src=data,dst=/data,volume-nocopy,ro=false"))
+                .isEqualTo(Mount.volume("data", "/data", "nocopy"));
+        assertThat(MountArgs.mount("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=700"))
+                .isEqualTo(Mount.tmpfs("/t", "size=1048576", "mode=700"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MountArgs.volume("/data"))
+                .hasMessageStartingWith("anonymous volumes are not supported");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MountArgs.mount("type=bind,target=/x"))
+                .hasMessage("source is required for a bind mount");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MountArgs.mount("type=npipe,src=a,target=/x"))
+                .hasMessageContaining("expected bind, volume or tmpfs");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MountArgs.mount("src=a,target=/x,colour=red"))
+                .hasMessage("unknown field \"colour\"");
+    }
+
+    @Test
+    void badMountFlagsAreOneLineUsageErrors() {
+        String[] r = run("run", "--rootfs", "/r", "-v", "/srv:relative", "true");
+        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[1]).isEqualTo("berth: mounts[0].destination: \"relative\" must be an absolute, normalised path"
+                + " (no \".\", \"..\", \"//\" or trailing \"/\") (see 'berth run --help')\n");
+        String[] opt = run("run", "--rootfs", "/r", "--mount", "type=bind,src=/a,target=/b,bind-recursive=maybe", "true");
+        assertThat(opt[1]).startsWith("berth: --mount type=bind,src=/a,target=/b,bind-recursive=maybe: bind-recursive:");
+        assertThat(run("run", "--rootfs", "/r", "--tmpfs", "/t:size=lots", "true")[1])
+                .startsWith("berth: mounts[0].options: \"size=lots\"");
+        assertThat(run("run", "--rootfs", "/r", "-v", "/x", "true")[1])
+                .startsWith("berth: -v /x: anonymous volumes are not supported");
     }
 }

@@ -181,6 +181,49 @@ class BerthLauncherIT {
         assertThat(noFile.err()).contains("nothing.tar");
     }
 
+    @Test
+    void bindVolumeAndTmpfsFlagsAndTheVolumeCommands(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        String store = tmp.resolve("store").toString();
+        Path host = Files.createDirectories(tmp.resolve("host"));
+        Files.writeString(host.resolve("in"), "from the host\n");
+        Path root = tmp.resolve("root");
+        sh(tmp, "cp", "-a", ROOTFS, root.toString()); // mount points are made in a directory root
+        String r = root.toString();
+        Outcome bind = berth("run", "--rm", "--root", store, "--rootfs", r, "-v", host + ":/data:ro", "probe", "cat",
+                "/data/in", "--", "write", "/data/x", "1");
+        assertThat(bind.out()).isEqualTo("from the host\n/data/x: Read-only file system\n");
+        Outcome rw = berth("run", "--root", store, "--rootfs", r, "--mount", "type=bind,source=" + host + ",target=/data",
+                "probe", "write", "/data/out", "written");
+        assertThat(rw.code()).as(rw.err()).isZero();
+        assertThat(Files.readString(host.resolve("out"))).isEqualTo("written");
+        Outcome tmpfs = berth("run", "--root", store, "--rootfs", r, "--tmpfs", "/scratch:size=1m,mode=700",
+                "probe", "statvfs", "/scratch", "--", "stat", "/scratch");
+        assertThat(tmpfs.out()).isEqualTo("rw nosuid nodev noexec size=1048576\ndir 700 0:0\n");
+        // a named volume is made by its first use, outlives --rm, and is seen by the next container
+        Outcome first = berth("run", "--rm", "--root", store, "--rootfs", r, "-v", "cli-data:/v", "probe", "write",
+                "/v/kept", "across containers");
+        assertThat(first.code()).as(first.err()).isZero();
+        assertThat(berth("run", "--root", store, "--rootfs", r, "--mount", "source=cli-data,target=/v", "probe", "cat",
+                "/v/kept").out()).isEqualTo("across containers");
+        assertThat(berth("volume", "ls", "--root", store).out()).isEqualTo("DRIVER   VOLUME NAME\nlocal    cli-data\n");
+        assertThat(berth("volume", "create", "--root", store, "cli-other").out()).isEqualTo("cli-other\n");
+        Outcome inspect = berth("volume", "inspect", "--root", store, "cli-data");
+        assertThat(inspect.out()).contains("\"Name\" : \"cli-data\"", "\"Mountpoint\" : \"" + store + "/volumes/cli-data/_data\"");
+        assertThat(Files.readString(Path.of(store, "volumes/cli-data/_data/kept"))).isEqualTo("across containers");
+        Outcome missing = berth("volume", "inspect", "--root", store, "nope");
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).isEqualTo("berth: volume inspect nope: no such volume\n");
+        assertThat(berth("volume", "rm", "--root", store, "cli-data", "cli-other").out()).isEqualTo("cli-data\ncli-other\n");
+        assertThat(berth("volume", "rm", "--root", store, "cli-data").code()).isEqualTo(1);
+        Outcome bad = berth("run", "--root", store, "--rootfs", r, "-v", "/srv:/proc", "true");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("berth: mounts[0].destination: cannot mount over /proc itself (the container's"
+                + " own root and system mounts) (see 'berth run --help')\n");
+        Outcome noSource = berth("run", "--root", store, "--rootfs", r, "-v", tmp.resolve("none") + ":/x", "true");
+        assertThat(noSource.code()).isEqualTo(125);
+        assertThat(noSource.err()).startsWith("berth: open_tree(" + tmp.resolve("none") + "): No such file or directory");
+    }
+
     private static void sh(Path dir, String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -47,6 +47,12 @@ public final class Launcher {
      */
     public interface HostSetup {
         void afterClone(long initPid, long monitorPid) throws ContainerStartException;
+
+        /**
+         * At a {@code SYNC} op of the plan, the init waits until this returns: today to fill new
+         * volumes from the image's content, which the init has mounted by then.
+         */
+        default void atSync(long initPid) throws ContainerStartException {}
     }
 
     /**
@@ -91,6 +97,11 @@ public final class Launcher {
             setup.afterClone(initPid, monitor);
             sys.write(ctl, new byte[] {'G'}, 0, 1);
             m = receive(ctl, plan, monitor, deadline, "the exec of the target");
+            while (m.type() == 'S') {
+                setup.atSync(initPid);
+                sys.write(ctl, new byte[] {'G'}, 0, 1);
+                m = receive(ctl, plan, monitor, deadline, "the exec of the target");
+            }
             if (m.type() != 'X') {
                 throw protocolError(m, monitor);
             }

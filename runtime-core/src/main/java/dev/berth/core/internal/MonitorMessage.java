@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * A packet from the monitor on the control socket: {@code C} cloned(pid), {@code X}
  * exec'd, {@code E} error(op, errno, operand), {@code K} ended during setup (wait status),
- * {@code W} wait status.
+ * {@code W} wait status, {@code S} the init waits at a sync op (its index).
  */
 public record MonitorMessage(char type, int value, int errno, String operand) {
 
@@ -18,7 +18,7 @@ public record MonitorMessage(char type, int value, int errno, String operand) {
         ByteBuffer b = ByteBuffer.wrap(buf, 0, len).order(ByteOrder.LITTLE_ENDIAN);
         char type = (char) b.get();
         return switch (type) {
-            case 'C', 'W', 'K' -> {
+            case 'C', 'W', 'K', 'S' -> {
                 requireLength(type, len, 5);
                 yield new MonitorMessage(type, b.getInt(), 0, "");
             }

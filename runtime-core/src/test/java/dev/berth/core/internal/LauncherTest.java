@@ -155,6 +155,49 @@ class LauncherTest {
     }
 
     @Test
+    void aSyncPointRunsTheHostStepThenSendsGoAgain() throws Exception {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(RecordingSyscalls.message('S', 12));
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        List<String> steps = new ArrayList<>();
+        launcher.launch("c1", plan, Stdio.discard(), Stdio.inherit(), Stdio.inherit(), List.of(),
+                new Launcher.HostSetup() {
+                    @Override
+                    public void afterClone(long initPid, long monitorPid) {
+                        steps.add("clone " + initPid + " " + sys.calls.stream().filter(c -> c.endsWith(" G")).count());
+                    }
+
+                    @Override
+                    public void atSync(long initPid) {
+                        steps.add("sync " + initPid + " " + sys.calls.stream().filter(c -> c.endsWith(" G")).count());
+                    }
+                }, s -> s, LinuxContainer.Resources.NONE);
+        // one go after the clone's setup, the sync step after it, a second go after that
+        assertThat(steps).containsExactly("clone 777 0", "sync 777 1");
+        assertThat(sys.calls.stream().filter(c -> c.equals("write " + sys.controlFd + " G"))).hasSize(2);
+    }
+
+    @Test
+    void aFailingSyncStepKillsTheContainer() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(RecordingSyscalls.message('S', 12));
+        assertThatThrownBy(() -> launcher.launch("c1", plan, Stdio.discard(), Stdio.inherit(), Stdio.inherit(), List.of(),
+                new Launcher.HostSetup() {
+                    @Override
+                    public void afterClone(long initPid, long monitorPid) {}
+
+                    @Override
+                    public void atSync(long initPid) throws ContainerStartException {
+                        throw new ContainerStartException("volume v: filling it failed");
+                    }
+                }, s -> s, LinuxContainer.Resources.NONE))
+                .isInstanceOf(ContainerStartException.class).hasMessage("volume v: filling it failed");
+        assertThat(sys.calls).anyMatch(c -> c.startsWith("pidfd_send_signal ") && c.endsWith(" 9"));
+        assertThat(sys.calls).contains("kill 4242 9", "waitpid 4242");
+        assertThat(sys.calls.stream().filter(c -> c.equals("write " + sys.controlFd + " G"))).hasSize(1);
+    }
+
+    @Test
     void aFailedOpNamesTheStepAndCleansUp() {
         sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
         int pivot = plan.indexOf(dev.berth.core.internal.plan.OpCode.PIVOT_ROOT);

@@ -175,6 +175,31 @@ class RecordingSyscalls implements Syscalls {
         };
     }
 
+    /** Paths open_tree refuses, with the errno it fails with. */
+    final Map<String, Integer> openTreeErrors = new TreeMap<>();
+
+    @Override
+    public int openTree(int dirfd, String path, int flags, String operand) {
+        Integer errno = openTreeErrors.get(operand);
+        if (errno != null) {
+            throw new SyscallException("open_tree", operand, errno, strerror(errno));
+        }
+        int fd = fd();
+        calls.add("open_tree " + operand + " " + flags + " -> " + fd);
+        return fd;
+    }
+
+    @Override
+    public void mountSetattr(int fd, int flags, long attrSet, long propagation, String operand) {
+        calls.add("mount_setattr " + fd + " " + flags + " " + attrSet + " " + propagation);
+    }
+
+    @Override
+    public boolean flock(int fd, int operation, String operand) {
+        calls.add("flock " + fd + " " + operation);
+        return true;
+    }
+
     static SyscallException enoent(String call, String operand) {
         return new SyscallException(call, operand, 2, "No such file or directory");
     }

@@ -204,6 +204,28 @@ public final class LinuxConstants {
     public static final int IN_NONBLOCK = common("IN_NONBLOCK", 0x800);
     public static final int IN_CLOEXEC = common("IN_CLOEXEC", 0x80000);
 
+    // <sys/mount.h>, <fcntl.h>, <sys/syscall.h>: the new mount API (open_tree and move_mount 5.2,
+    // mount_setattr 5.12); the syscall numbers are the asm-generic ones on every architecture.
+    public static final long SYS_OPEN_TREE = common("SYS_OPEN_TREE", "SYS_open_tree", 428L);
+    public static final long SYS_MOVE_MOUNT = common("SYS_MOVE_MOUNT", "SYS_move_mount", 429L);
+    public static final long SYS_MOUNT_SETATTR = common("SYS_MOUNT_SETATTR", "SYS_mount_setattr", 442L);
+    public static final int OPEN_TREE_CLONE = common("OPEN_TREE_CLONE", 1);
+    public static final int OPEN_TREE_CLOEXEC = common("OPEN_TREE_CLOEXEC", 02000000);
+    public static final int AT_RECURSIVE = common("AT_RECURSIVE", 0x8000);
+    public static final long MOUNT_ATTR_RDONLY = common("MOUNT_ATTR_RDONLY", 0x1L);
+    public static final long MOUNT_ATTR_NOSUID = common("MOUNT_ATTR_NOSUID", 0x2L);
+    public static final long MOUNT_ATTR_NODEV = common("MOUNT_ATTR_NODEV", 0x4L);
+    public static final long MOUNT_ATTR_NOEXEC = common("MOUNT_ATTR_NOEXEC", 0x8L);
+    public static final int MOUNT_ATTR_SIZE_VER0 = common("MOUNT_ATTR_SIZE_VER0", 32);
+    public static final long MS_SLAVE = common("MS_SLAVE", 1L << 19);
+    public static final long MS_SHARED = common("MS_SHARED", 1L << 20);
+
+    // <sys/file.h>: flock(2), the volumes' in-use locks.
+    public static final int LOCK_SH = common("LOCK_SH", 1);
+    public static final int LOCK_EX = common("LOCK_EX", 2);
+    public static final int LOCK_NB = common("LOCK_NB", 4);
+    public static final int EWOULDBLOCK = common("EWOULDBLOCK", 11);
+
     private LinuxConstants() {}
 
     /** The architecture whose values the fields hold. */

@@ -18,6 +18,10 @@ public final class LinuxSyscalls implements Syscalls {
     private static final long SYS_PIDFD_SEND_SIGNAL = LinuxConstants.SYS_PIDFD_SEND_SIGNAL;
     private static final long SYS_PIDFD_OPEN = LinuxConstants.SYS_PIDFD_OPEN;
     private static final long SYS_OPENAT2 = LinuxConstants.SYS_OPENAT2;
+    private static final long SYS_OPEN_TREE = LinuxConstants.SYS_OPEN_TREE;
+    private static final long SYS_MOUNT_SETATTR = LinuxConstants.SYS_MOUNT_SETATTR;
+    private static final int MOUNT_ATTR_SIZE_VER0 = LinuxConstants.MOUNT_ATTR_SIZE_VER0;
+    private static final int EWOULDBLOCK = LinuxConstants.EWOULDBLOCK;
     private static final int F_ADD_SEALS = LinuxConstants.F_ADD_SEALS;
     private static final int F_GET_SEALS = LinuxConstants.F_GET_SEALS;
     private static final int SC_ARG_MAX = LinuxConstants.SC_ARG_MAX;
@@ -83,6 +87,12 @@ public final class LinuxSyscalls implements Syscalls {
         long syscall(long number, int a, int b, Pointer c, int d) throws LastErrorException;
 
         long syscall(long number, int dirfd, String path, Pointer how, long size) throws LastErrorException;
+
+        long syscall(long number, int dirfd, String path, int flags) throws LastErrorException;
+
+        long syscall(long number, int dirfd, String path, int flags, Pointer attr, long size) throws LastErrorException;
+
+        int flock(int fd, int operation) throws LastErrorException;
 
         int epoll_create1(int flags) throws LastErrorException;
 
@@ -381,5 +391,44 @@ public final class LinuxSyscalls implements Syscalls {
     @Override
     public String strerror(int errno) {
         return C.strerror(errno);
+    }
+
+    @Override
+    public int openTree(int dirfd, String path, int flags, String operand) {
+        try {
+            return (int) C.syscall(SYS_OPEN_TREE, dirfd, path, flags);
+        } catch (LastErrorException e) {
+            throw error("open_tree", operand, e);
+        }
+    }
+
+    @Override
+    public void mountSetattr(int fd, int flags, long attrSet, long propagation, String operand) {
+        // struct mount_attr { u64 attr_set; u64 attr_clr; u64 propagation; u64 userns_fd; }
+        try (Memory attr = new Memory(MOUNT_ATTR_SIZE_VER0)) {
+            attr.clear();
+            attr.setLong(0, attrSet);
+            attr.setLong(16, propagation);
+            C.syscall(SYS_MOUNT_SETATTR, fd, "", flags | AT_EMPTY_PATH, attr, MOUNT_ATTR_SIZE_VER0);
+        } catch (LastErrorException e) {
+            throw error("mount_setattr", operand, e);
+        }
+    }
+
+    @Override
+    public boolean flock(int fd, int operation, String operand) {
+        while (true) {
+            try {
+                C.flock(fd, operation);
+                return true;
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == EWOULDBLOCK && (operation & LOCK_NB) != 0) {
+                    return false;
+                }
+                if (e.getErrorCode() != EINTR) {
+                    throw error("flock", operand, e);
+                }
+            }
+        }
     }
 }

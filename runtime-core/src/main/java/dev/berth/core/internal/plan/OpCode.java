@@ -36,7 +36,9 @@ public enum OpCode {
     UMASK(29, "umask"),
     PDEATHSIG(30, "prctl(PR_SET_PDEATHSIG)"),
     CHOWN(31, "chown"),
-    MKFILE(32, "open");
+    MKFILE(32, "open"),
+    MOVE_MOUNT(33, "move_mount"),
+    SYNC(34, "sync");
 
     private final int code;
     private final String syscall;

@@ -4,11 +4,13 @@ import dev.berth.cgroups.DeviceRule;
 import dev.berth.core.Capability;
 import dev.berth.core.ContainerSpec;
 import dev.berth.core.Device;
+import dev.berth.core.Mount;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.internal.user.ResolvedUser;
 import dev.berth.linux.internal.LinuxConstants;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,6 +89,12 @@ public final class PlanCompiler {
      */
     public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
             CgroupPlacement cgroups) {
+        return compile(spec, root, hostname, process, cgroups, MountSources.NONE);
+    }
+
+    /** As above, with the detached trees of the spec's bind mounts and volumes. */
+    public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
+            CgroupPlacement cgroups, MountSources mounts) {
         String rootfs = root.mountpoint();
         List<Op> ops = new ArrayList<>();
         long cloneFlags = 0;
@@ -109,7 +117,7 @@ public final class PlanCompiler {
             ops.add(Op.of(OpCode.UNSHARE, Namespace.CGROUP.cloneFlag()));
         }
         ops.add(Op.of(OpCode.UMASK, 0L));
-        rootfs(ops, spec, root);
+        rootfs(ops, spec, root, mounts);
         ops.add(Op.of(OpCode.PIVOT_ROOT, rootfs));
         for (String p : spec.maskedPaths()) {
             ops.add(Op.of(OpCode.MASK, p).optional());
@@ -173,11 +181,14 @@ public final class PlanCompiler {
     }
 
     /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
-    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root) {
+    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root, MountSources mounts) {
         long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
         String rootfs = root.mountpoint();
         mountRoot(ops, root);
         ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
+        if (mounts.populateFirst()) {
+            ops.add(Op.of(OpCode.SYNC)); // the JVM fills new volumes from the image's content, untouched yet
+        }
         ops.add(Op.of(OpCode.MKDIR, "/proc", 0555L));
         ops.add(Op.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
         ops.add(Op.of(OpCode.MKDIR, "/sys", 0555L));
@@ -209,10 +220,42 @@ public final class PlanCompiler {
         ops.add(Op.mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", noSym));
         ops.add(Op.of(OpCode.MKDIR, "/dev/mqueue", 0755L));
         ops.add(Op.mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        userMounts(ops, spec, mounts);
         // nodev: a node the image shipped or the container made on its root never opens;
         // read-only last, once every mount point exists
         ops.add(Op.mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_NODEV | (spec.readonlyRootfs() ? MS_RDONLY : 0), "",
                 Op.RESOLVE_PLAIN).keepingFlags());
+    }
+
+    /**
+     * The spec's mounts, parents before children (docker's order: fewer path components first),
+     * after the container's own: each mount point made in the root (a file for a file's bind),
+     * then the detached tree moved onto it or the tmpfs mounted, the target resolved inside the
+     * root so that a symlink of the image cannot send it out.
+     */
+    private static void userMounts(List<Op> ops, ContainerSpec spec, MountSources sources) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < spec.mounts().size(); i++) {
+            order.add(i);
+        }
+        order.sort(Comparator.comparingInt(i -> spec.mounts().get(i).destination().split("/").length));
+        for (int i : order) {
+            Mount m = spec.mounts().get(i);
+            String dst = m.destination();
+            if (m.type() == Mount.Type.TMPFS) {
+                MountOptions o = MountOptions.parse(m.type(), m.options());
+                ops.add(Op.of(OpCode.MKDIR, dst, 0755L));
+                ops.add(Op.mount("tmpfs", dst, "tmpfs", o.tmpfsFlags(), o.tmpfsData(), Op.RESOLVE_IN_ROOT));
+                continue;
+            }
+            if (i >= sources.sources().size() || sources.sources().get(i).fd() < 0) {
+                throw new IllegalArgumentException("mounts[" + i + "]: a " + m.type().ociName()
+                        + " mount needs its detached tree's fd");
+            }
+            MountSources.Source s = sources.sources().get(i);
+            ops.add(s.file() ? Op.of(OpCode.MKFILE, dst, 0644L) : Op.of(OpCode.MKDIR, dst, 0755L));
+            ops.add(Op.of(OpCode.MOVE_MOUNT, (long) s.fd(), dst));
+        }
     }
 
     /** The target's own steps between fork and exec: identity, capabilities, then exec. */

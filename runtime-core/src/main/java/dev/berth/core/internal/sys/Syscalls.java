@@ -52,6 +52,26 @@ public interface Syscalls {
     int SIGKILL = LinuxConstants.SIGKILL;
     int SIGTERM = LinuxConstants.SIGTERM;
 
+    // The new mount API (bind mounts and volumes) and flock (volumes in use).
+    int AT_FDCWD = LinuxConstants.AT_FDCWD;
+    int AT_EMPTY_PATH = LinuxConstants.AT_EMPTY_PATH;
+    int AT_RECURSIVE = LinuxConstants.AT_RECURSIVE;
+    int OPEN_TREE_CLONE = LinuxConstants.OPEN_TREE_CLONE;
+    int OPEN_TREE_CLOEXEC = LinuxConstants.OPEN_TREE_CLOEXEC;
+    long MOUNT_ATTR_RDONLY = LinuxConstants.MOUNT_ATTR_RDONLY;
+    long MOUNT_ATTR_NOSUID = LinuxConstants.MOUNT_ATTR_NOSUID;
+    long MOUNT_ATTR_NODEV = LinuxConstants.MOUNT_ATTR_NODEV;
+    long MOUNT_ATTR_NOEXEC = LinuxConstants.MOUNT_ATTR_NOEXEC;
+    long MS_PRIVATE = LinuxConstants.MS_PRIVATE;
+    long MS_SLAVE = LinuxConstants.MS_SLAVE;
+    long MS_SHARED = LinuxConstants.MS_SHARED;
+    int LOCK_SH = LinuxConstants.LOCK_SH;
+    int LOCK_EX = LinuxConstants.LOCK_EX;
+    int LOCK_NB = LinuxConstants.LOCK_NB;
+    int ENOENT = LinuxConstants.ENOENT;
+    int ENOTDIR = LinuxConstants.ENOTDIR;
+    int ENOSYS = LinuxConstants.ENOSYS;
+
     int memfdCreate(String name, int flags);
 
     void addSeals(int fd, int seals);
@@ -113,4 +133,21 @@ public interface Syscalls {
     int epollWait(int epfd, long[] tokens, int timeoutMillis);
 
     String strerror(int errno);
+
+    /**
+     * open_tree(2): a detached copy of the mount (tree, with {@link #AT_RECURSIVE}) at {@code path}
+     * below {@code dirfd} ({@code ""} with {@link #AT_EMPTY_PATH}: {@code dirfd} itself), as an fd that
+     * {@code move_mount} attaches elsewhere; closing it unmounts the copy. Errors name {@code operand}.
+     */
+    int openTree(int dirfd, String path, int flags, String operand);
+
+    /**
+     * mount_setattr(2) on the detached or attached mount {@code fd} refers to: sets {@code attrSet}
+     * (MOUNT_ATTR_*) and, unless 0, the propagation (MS_PRIVATE, MS_SLAVE, MS_SHARED); with
+     * {@link #AT_RECURSIVE} on every mount of the tree. Errors name {@code operand}.
+     */
+    void mountSetattr(int fd, int flags, long attrSet, long propagation, String operand);
+
+    /** flock(2); false when {@link #LOCK_NB} was given and another holds a conflicting lock. */
+    boolean flock(int fd, int operation, String operand);
 }

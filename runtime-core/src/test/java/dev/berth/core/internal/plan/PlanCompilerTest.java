@@ -1,5 +1,10 @@
 package dev.berth.core.internal.plan;
 
+import static dev.berth.core.internal.plan.PlanCompiler.MS_NODEV;
+import static dev.berth.core.internal.plan.PlanCompiler.MS_NOSUID;
+import static dev.berth.core.internal.plan.PlanCompiler.MS_PRIVATE;
+import static dev.berth.core.internal.plan.PlanCompiler.MS_RDONLY;
+import static dev.berth.core.internal.plan.PlanCompiler.MS_REMOUNT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.cgroups.DeviceRule;
@@ -249,5 +254,84 @@ class PlanCompilerTest {
         Plan own = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
         List<OpCode> oc = codes(own);
         assertThat(oc.subList(oc.indexOf(OpCode.FORK), oc.size())).doesNotContain(OpCode.PDEATHSIG);
+    }
+
+    @Test
+    void mountsComeAfterTheContainersOwnParentsFirstByFdAndBeforeTheRootIsSealed() {
+        ContainerSpec spec = spec()
+                .mount(dev.berth.core.Mount.bind(Path.of("/srv/a"), "/data/sub"))
+                .mount(dev.berth.core.Mount.tmpfs("/run", "size=64m"))
+                .mount(dev.berth.core.Mount.volume("v", "/data"))
+                .mount(dev.berth.core.Mount.bind(Path.of("/srv/motd"), "/etc/motd", "ro")).build();
+        MountSources sources = new MountSources(List.of(new MountSources.Source(5, false), MountSources.Source.NONE,
+                new MountSources.Source(6, false), new MountSources.Source(7, true)), false);
+        Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE, sources);
+        List<OpCode> c = codes(p);
+        int first = c.indexOf(OpCode.MOVE_MOUNT);
+        List<String> all = p.ops().stream().map(Op::toString).toList();
+        List<String> user = all.subList(all.indexOf("MKDIR[/run, 493]"), c.lastIndexOf(OpCode.MOVE_MOUNT) + 1);
+        // fewer components first (docker's order), each mount point made before its mount; the fd
+        // stands for the source: no host path reaches the plan
+        assertThat(user).containsExactly(
+                "MKDIR[/run, 493]", "MOUNT[tmpfs, /run, tmpfs, 14, mode=1777,size=64m, 1]",
+                "MKDIR[/data, 493]", "MOVE_MOUNT[6, /data]",
+                "MKDIR[/data/sub, 493]", "MOVE_MOUNT[5, /data/sub]",
+                "MKFILE[/etc/motd, 420]", "MOVE_MOUNT[7, /etc/motd]");
+        assertThat(p.ops()).noneMatch(o -> o.args().contains("/srv/a") || o.args().contains("/srv/motd"));
+        // after /dev and its mounts, before the root's remount (nodev, read-only) and pivot_root
+        assertThat(c.lastIndexOf(OpCode.MKNOD)).isLessThan(all.indexOf("MKDIR[/run, 493]"));
+        int remount = -1;
+        for (int i = 0; i < p.ops().size(); i++) {
+            if (p.ops().get(i).code() == OpCode.MOUNT && p.ops().get(i).args().get(1).equals("/r")
+                    && ((Long) p.ops().get(i).args().get(3) & MS_REMOUNT) != 0) {
+                remount = i;
+            }
+        }
+        assertThat(remount).isGreaterThan(c.lastIndexOf(OpCode.MOVE_MOUNT)).isLessThan(c.indexOf(OpCode.PIVOT_ROOT));
+        assertThat(c).doesNotContain(OpCode.SYNC);
+    }
+
+    @Test
+    void newVolumesToFillStopTheInitRightAfterTheRootIsOpened() {
+        ContainerSpec spec = spec().mount(dev.berth.core.Mount.volume("v", "/data")).build();
+        Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE,
+                new MountSources(List.of(new MountSources.Source(4, false)), true));
+        List<OpCode> c = codes(p);
+        assertThat(c.indexOf(OpCode.SYNC)).isEqualTo(c.indexOf(OpCode.OPEN_ROOT) + 1);
+        assertThat(c.indexOf(OpCode.SYNC)).isLessThan(c.indexOf(OpCode.MOVE_MOUNT));
+    }
+
+    @Test
+    void aBindMountWithoutItsTreeIsAPlanningError() {
+        ContainerSpec spec = spec().mount(dev.berth.core.Mount.bind(Path.of("/srv"), "/srv")).build();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlanCompiler.compile(spec, DIR, "h",
+                proc(ROOT, List.of()), CgroupPlacement.NONE)).hasMessageStartingWith("mounts[0]: a bind mount needs");
+    }
+
+    @Test
+    void mountOptionsBecomeAttributesPropagationAndTmpfsFlags() {
+        MountOptions bind = MountOptions.parse(dev.berth.core.Mount.Type.BIND, List.of());
+        assertThat(bind).isEqualTo(new MountOptions(true, 0, MS_PRIVATE, true, false, 0, ""));
+        MountOptions ro = MountOptions.parse(dev.berth.core.Mount.Type.BIND,
+                List.of("ro", "bind", "nosuid", "noexec", "rslave", "z"));
+        assertThat(ro.recursive()).isFalse();
+        assertThat(ro.attributes()).isEqualTo(MountOptions.ATTR_RDONLY | MountOptions.ATTR_NOSUID | MountOptions.ATTR_NOEXEC);
+        assertThat(ro.propagation()).isEqualTo(1L << 19);
+        assertThat(ro.propagationRecursive()).isTrue();
+        assertThat(MountOptions.parse(dev.berth.core.Mount.Type.BIND, List.of("shared")).propagation()).isEqualTo(1L << 20);
+        MountOptions vol = MountOptions.parse(dev.berth.core.Mount.Type.VOLUME, List.of());
+        assertThat(vol.copyUp()).isTrue();
+        assertThat(vol.attributes()).as("volumes are nodev").isEqualTo(MountOptions.ATTR_NODEV);
+        assertThat(MountOptions.parse(dev.berth.core.Mount.Type.VOLUME, List.of("nocopy", "dev")))
+                .extracting(MountOptions::copyUp, MountOptions::attributes).containsExactly(false, 0L);
+        MountOptions t = MountOptions.parse(dev.berth.core.Mount.Type.TMPFS, List.of("exec", "ro", "mode=0700", "size=10%"));
+        assertThat(t.tmpfsFlags()).isEqualTo(MS_RDONLY | MS_NOSUID | MS_NODEV);
+        assertThat(t.tmpfsData()).isEqualTo("mode=0700,size=10%");
+        assertThat(t.readOnly()).isTrue();
+        for (String[] bad : new String[][] {{"BIND", "nocopy"}, {"VOLUME", "rslave"}, {"TMPFS", "size=lots"},
+                {"TMPFS", "mode=999"}, {"TMPFS", "bind"}, {"BIND", "size=1m"}}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> MountOptions.parse(
+                    dev.berth.core.Mount.Type.valueOf(bad[0]), List.of(bad[1]))).hasMessageContaining(bad[1].split("=")[0]);
+        }
     }
 }

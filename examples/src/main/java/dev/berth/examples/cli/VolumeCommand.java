@@ -1,0 +1,159 @@
+package dev.berth.examples.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.berth.core.Volume;
+import dev.berth.core.Volumes;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code berth volume create|ls|inspect|rm}: the named volumes under the storage root. */
+@Command(name = "volume", description = "Manage named volumes.",
+        subcommands = {VolumeCommand.Create.class, VolumeCommand.Ls.class, VolumeCommand.Inspect.class,
+                VolumeCommand.Rm.class})
+final class VolumeCommand implements Callable<Integer> {
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return BerthCli.EXIT_USAGE;
+    }
+
+    /** The options every volume command takes. */
+    static final class Common {
+        @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+
+        @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
+        Path storageRoot = Path.of("/var/lib/berth");
+
+        Volumes volumes() {
+            return Volumes.at(storageRoot);
+        }
+    }
+
+    @Command(name = "create", description = "Create a volume (an existing one is kept as it is).")
+    static final class Create implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() throws Exception {
+            System.out.println(common.volumes().create(name).name());
+            return 0;
+        }
+    }
+
+    @Command(name = "ls", description = "List the volumes.")
+    static final class Ls implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Option(names = {"-q", "--quiet"}, description = "Only the names.")
+        boolean quiet;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!quiet) {
+                System.out.printf("%-8s %s%n", "DRIVER", "VOLUME NAME");
+            }
+            for (Volume v : common.volumes().list()) {
+                System.out.println(quiet ? v.name() : String.format("%-8s %s", "local", v.name()));
+            }
+            return 0;
+        }
+    }
+
+    /** A command over one or more volume names: runs {@link #one} for each, exits 1 if any failed. */
+    abstract static class EachName implements Callable<Integer> {
+        @Mixin
+        Common common;
+
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Parameters(arity = "1..*", paramLabel = "NAME")
+        List<String> names;
+
+        /** Does the command for {@code name}; false when it failed (and said so). */
+        abstract boolean one(String name) throws Exception;
+
+        void done() throws Exception {}
+
+        @Override
+        public Integer call() throws Exception {
+            int code = 0;
+            for (String n : names) {
+                if (!one(n)) {
+                    code = 1;
+                }
+            }
+            done();
+            return code;
+        }
+
+        boolean failed(String name, String why) {
+            spec.commandLine().getErr().println("berth: volume " + spec.name() + " " + name + ": " + why);
+            return false;
+        }
+    }
+
+    @Command(name = "inspect", description = "Show volumes as JSON.")
+    static final class Inspect extends EachName {
+        private final List<Map<String, String>> out = new ArrayList<>();
+
+        @Override
+        boolean one(String name) throws Exception {
+            Optional<Volume> v = common.volumes().inspect(name);
+            if (v.isEmpty()) {
+                return failed(name, "no such volume");
+            }
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("Name", v.get().name());
+            m.put("Driver", "local");
+            m.put("Mountpoint", v.get().mountpoint().toString());
+            m.put("CreatedAt", v.get().createdAt().toString());
+            out.add(m);
+            return true;
+        }
+
+        @Override
+        void done() throws Exception {
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+        }
+    }
+
+    @Command(name = "rm", description = "Remove volumes (not one a container uses).")
+    static final class Rm extends EachName {
+        @Override
+        boolean one(String name) throws Exception {
+            try {
+                if (!common.volumes().remove(name)) {
+                    return failed(name, "no such volume");
+                }
+            } catch (IllegalStateException e) {
+                return failed(name, e.getMessage() + " (close it first)");
+            }
+            System.out.println(name);
+            return true;
+        }
+    }
+}

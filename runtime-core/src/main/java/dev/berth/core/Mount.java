@@ -1,0 +1,75 @@
+package dev.berth.core;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A filesystem mounted into the container, in OCI terms ({@code mounts[]}: destination, type,
+ * source, options). Validated by {@link ContainerSpec.Builder#build()}, which names the field
+ * ({@code mounts[2].destination: ...}).
+ *
+ * <ul>
+ *   <li>{@link Type#BIND}: a host file or directory. Options: {@code ro}/{@code rw}, {@code rbind}
+ *       (with its submounts, the default) or {@code bind}, {@code nosuid}, {@code nodev},
+ *       {@code noexec}, propagation {@code rprivate} (default), {@code private}, {@code rslave},
+ *       {@code slave}, {@code rshared}, {@code shared}. {@code ro} on an {@code rbind} makes every
+ *       submount read-only too.</li>
+ *   <li>{@link Type#VOLUME}: a named volume of the runtime ({@link ContainerRuntime#volumes()}),
+ *       created when missing. A volume that is empty when mounted over a directory of the image is
+ *       first filled with that directory's content, as docker does, unless {@code nocopy}. Options:
+ *       {@code ro}/{@code rw}, {@code nocopy}, {@code nosuid}, {@code noexec}, {@code dev}.</li>
+ *   <li>{@link Type#TMPFS}: options {@code size=64m} (bytes, {@code k}, {@code m}, {@code g} or
+ *       {@code %} of memory), {@code mode=1777} (the default), {@code ro}, {@code exec},
+ *       {@code suid}, {@code dev}; {@code nosuid,nodev,noexec} otherwise.</li>
+ * </ul>
+ *
+ * <p>Volumes and tmpfs mounts are {@code nodev} unless {@code dev} is given; {@code z} and
+ * {@code Z} (SELinux relabelling in docker) are accepted and change nothing.
+ *
+ * @param destination absolute, normalised path in the container; resolved inside its root, so a
+ *                    symlink in the image cannot send the mount out of it
+ * @param type        what is mounted
+ * @param source      the host path (bind), the volume name (volume), or empty (tmpfs)
+ * @param options     the mount's options, as above
+ */
+public record Mount(String destination, Type type, String source, List<String> options) {
+
+    /** The kinds of mount, with their OCI names. */
+    public enum Type {
+        BIND("bind"), VOLUME("volume"), TMPFS("tmpfs");
+
+        private final String ociName;
+
+        Type(String ociName) {
+            this.ociName = ociName;
+        }
+
+        /** {@code bind}, {@code volume} or {@code tmpfs}. */
+        public String ociName() {
+            return ociName;
+        }
+    }
+
+    public Mount {
+        Objects.requireNonNull(destination, "mounts: destination");
+        Objects.requireNonNull(type, "mounts: type");
+        source = source == null ? "" : source;
+        options = List.copyOf(Objects.requireNonNull(options, "mounts: options"));
+    }
+
+    /** A host file or directory at {@code destination} (docker {@code -v /srv/data:/data:ro}). */
+    public static Mount bind(Path source, String destination, String... options) {
+        return new Mount(destination, Type.BIND, source.toString(), List.of(options));
+    }
+
+    /** The named volume {@code name} at {@code destination}, created when missing (docker {@code -v data:/data}). */
+    public static Mount volume(String name, String destination, String... options) {
+        return new Mount(destination, Type.VOLUME, name, List.of(options));
+    }
+
+    /** A tmpfs at {@code destination} (docker {@code --tmpfs /run:size=64m}). */
+    public static Mount tmpfs(String destination, String... options) {
+        return new Mount(destination, Type.TMPFS, "", List.of(options));
+    }
+}

@@ -1,0 +1,24 @@
+package dev.berth.core.internal.plan;
+
+import java.util.List;
+
+/**
+ * What the plan's mounts refer to beyond the spec: for each of {@code spec.mounts()}, in order,
+ * the fd of its detached tree in the monitor (bind mounts and volumes, opened by the JVM with
+ * {@code open_tree}; -1 for a tmpfs) and whether that tree's root is a file; and whether the init
+ * stops before the mounts ({@link OpCode#SYNC}) for the JVM to fill new volumes from the image.
+ */
+public record MountSources(List<Source> sources, boolean populateFirst) {
+
+    /** One mount's detached tree. */
+    public record Source(int fd, boolean file) {
+        /** A mount with no tree (a tmpfs). */
+        public static final Source NONE = new Source(-1, false);
+    }
+
+    public static final MountSources NONE = new MountSources(List.of(), false);
+
+    public MountSources {
+        sources = List.copyOf(sources);
+    }
+}
