@@ -36,7 +36,11 @@ public enum OpCode {
     UMASK(29, "umask"),
     PDEATHSIG(30, "prctl(PR_SET_PDEATHSIG)"),
     CHOWN(31, "chown"),
-    MKFILE(32, "open");
+    MKFILE(32, "open"),
+    /** rows, columns, console path: a pty of the container's devpts; the master goes to the JVM ('T'). */
+    TTY_OPEN(45, "openpty"),
+    /** uid: after SETSID, the pty becomes the target's stdio and controlling terminal, owned by uid. */
+    TTY_ATTACH(46, "ioctl(TIOCSCTTY)");
 
     private final int code;
     private final String syscall;
