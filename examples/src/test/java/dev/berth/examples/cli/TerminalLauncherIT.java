@@ -163,26 +163,26 @@ class TerminalLauncherIT {
         }
     }
 
-    @Test
-    void theCallersTerminalIsRestoredWhenTheContainerIsKilled() throws Exception {
+    /** {@code -it} on a container that waits, ended by {@code signal} to the process {@code target} picks. */
+    private static void endedBy(String signal, java.util.function.ToLongFunction<Session> target, int exitCode)
+            throws Exception {
         try (Session s = new Session(80, 24, "run", "-it", "--rootfs", ROOTFS, "probe", "wait-int")) {
             s.await("ready");
-            assertThat(s.settings()).isNotEqualTo(s.before);
-            kill("KILL", s.containerInit());
-            assertThat(s.exitCode()).isEqualTo(137);
+            assertThat(s.settings()).as("raw mode while attached").isNotEqualTo(s.before);
+            kill(signal, target.applyAsLong(s));
+            assertThat(s.exitCode()).isEqualTo(exitCode);
             assertThat(s.settings()).isEqualTo(s.before);
         }
     }
 
     @Test
+    void theCallersTerminalIsRestoredWhenTheContainerIsKilled() throws Exception {
+        endedBy("KILL", Session::containerInit, 137);
+    }
+
+    @Test
     void theCallersTerminalIsRestoredWhenTheLauncherIsTerminated() throws Exception {
-        try (Session s = new Session(80, 24, "run", "-it", "--rootfs", ROOTFS, "probe", "wait-int")) {
-            s.await("ready");
-            assertThat(s.settings()).isNotEqualTo(s.before);
-            kill("TERM", s.launcher.pid()); // forwarded: the container ends, then the launcher
-            assertThat(s.exitCode()).isEqualTo(143);
-            assertThat(s.settings()).isEqualTo(s.before);
-        }
+        endedBy("TERM", s -> s.launcher.pid(), 143); // forwarded: the container ends, then the launcher
     }
 
     @Test
