@@ -3,8 +3,8 @@
 # machine, idempotently: JDK 17 and Maven, gcc with a static libc (and a cross gcc plus
 # qemu-user for the other architecture's init stage), the peer tools the interop tests and
 # benchmarks use (umoci, skopeo, runc, bubblewrap), setfacl and setcap for the xattr interop
-# test, setpriv for the store permission test, setsid and stty for the terminal test, and the qemu VM
-# for the cgroup v2 suite.
+# test, setpriv for the store permission test, setsid and stty for the terminal test, and the
+# qemu VM for the cgroup v2 suite.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 need=()
