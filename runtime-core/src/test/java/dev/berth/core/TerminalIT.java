@@ -89,6 +89,15 @@ class TerminalIT extends ContainerTestSupport {
     }
 
     @Test
+    void aReadOnlyRootAndTheHostsPidNamespaceKeepTheirTerminal() throws Exception {
+        // /dev/console's mount point is made in the plan's /dev tmpfs, not on the (read-only) root
+        assertThat(run(tty("tty", "--", "stat", "/dev/console").readonlyRootfs(true)).stdout().lines())
+                .containsExactly("/dev/pts/0", "char 620 136:0");
+        assertThat(run(tty("tty", "--", "ctty").shareNamespace(Namespace.PID)).stdout().lines())
+                .containsExactly("/dev/pts/0", "ctty: this session's, foreground");
+    }
+
+    @Test
     void aNonRootUserOwnsItsTerminal() throws Exception {
         Result r = run(tty("owner", "/dev/pts/0", "--", "id").user("alice"));
         assertThat(r.stdout().lines()).containsExactly("1000:5", "uid=1000 gid=1000 euid=1000 egid=1000");
