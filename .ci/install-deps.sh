@@ -3,8 +3,8 @@
 # machine, idempotently: JDK 17 and Maven, gcc with a static libc (and a cross gcc plus
 # qemu-user for the other architecture's init stage), the peer tools the interop tests and
 # benchmarks use (umoci, skopeo, runc, bubblewrap), setfacl and setcap for the xattr interop
-# test, setpriv for the store permission test, and the qemu VM
-# for the cgroup v2 suite.
+# test, setpriv for the store permission test, setsid and stty for the terminal test, and the
+# qemu VM for the cgroup v2 suite.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 need=()
@@ -33,6 +33,9 @@ command -v mkfifo >/dev/null || need+=(coreutils)
 command -v setfacl >/dev/null || need+=(acl)
 command -v setcap >/dev/null || need+=(libcap2-bin)
 command -v setpriv >/dev/null || need+=(util-linux)
+# TerminalLauncherIT: the launcher on a pty as its controlling terminal (setsid --ctty), its settings (stty -g)
+command -v setsid >/dev/null || need+=(util-linux)
+command -v stty >/dev/null || need+=(coreutils)
 if ((${#need[@]})); then
   echo "[install-deps] apt-get install ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

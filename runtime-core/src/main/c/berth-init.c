@@ -15,6 +15,8 @@
  *   JVM -> monitor  'G'             host-side setup done, go
  *   monitor -> JVM  'S' u32 op      the init reached a SYNC op and waits (e.g. new volumes are
  *   JVM -> monitor  'G'             filled from the image), then go again; any number of times
+ *   monitor -> JVM  'T' + fd        with a TTY_OPEN op, before 'X': the pty master the init opened in the
+ *                                   container's devpts, passed on as SCM_RIGHTS (init -> monitor -> JVM)
  *   monitor -> JVM  'X'             target exec'd: it announced the exec and the CLOEXEC
  *                                   error pipe closed without an error after it
  *              or   'E' u32 op i32 errno operand    first failing op
@@ -74,6 +76,9 @@
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
@@ -116,6 +121,9 @@ enum {
     OP_MKFILE = 32,      /* str path (in root), u64 mode: a mount point for a file; parents made, an existing entry kept */
     OP_MOVE_MOUNT = 33,  /* i64 fd of a detached tree (open_tree by the JVM), str target (in root); closes fd */
     OP_SYNC = 34,        /* - : reports the index to the JVM (through the monitor) and waits for its go */
+    OP_TTY_OPEN = 45,    /* u64 rows, u64 cols, str console: a pty from /dev/pts/ptmx; its slave bound on console
+                            (unless empty) and kept for the target, its master sent to the monitor */
+    OP_TTY_ATTACH = 46,  /* u64 uid: the slave becomes the owner's, stdio 0-2 and the controlling terminal */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
        F_KEEP_FLAGS = 2  /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */ };
@@ -134,6 +142,8 @@ static int gofd = -1;       /* read end of the go pipe (init) */
 static int statusfd = -1;   /* write end of the status pipe (init) */
 static int rootfd = -1;
 static pid_t target = -1;
+static int ttyfd = -1;      /* the pty slave: init from TTY_OPEN to FORK, target until TTY_ATTACH */
+static int ttysock = -1;    /* socket of the pty master: the init's end sends, the monitor's receives */
 
 /* ---- reporting -------------------------------------------------------- */
 
@@ -320,6 +330,60 @@ static int ambient(uint64_t mask) {
     return 0;
 }
 
+/* One packet: a tag byte and an fd as SCM_RIGHTS. */
+static int send_fd(int sock, char tag, int fd) {
+    char c[CMSG_SPACE(sizeof(int))];
+    memset(c, 0, sizeof c);
+    struct iovec iov = { &tag, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c, .msg_controllen = sizeof c };
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET; h->cmsg_type = SCM_RIGHTS; h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &fd, sizeof fd);
+    return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/* The fd of a packet send_fd queued, without waiting: -1 when there is none. */
+static int recv_fd(int sock) {
+    char tag, c[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = { &tag, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c, .msg_controllen = sizeof c };
+    if (recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1) return -1;
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int))) {
+        errno = EPROTO; return -1;
+    }
+    int fd; memcpy(&fd, CMSG_DATA(h), sizeof fd);
+    return fd;
+}
+
+/* A pty of the container's own devpts (the root is pivoted: /dev/pts is the plan's instance), sized,
+ * unlocked; the slave is bound on the console path and kept for TTY_ATTACH, the master goes to the
+ * monitor. The init keeps no end of the master. */
+static int tty_open(const struct op *o, const char **operand) {
+    int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), unlock = 0, r = -1;
+    struct winsize ws = { .ws_row = (unsigned short)U(o, 0), .ws_col = (unsigned short)U(o, 1) };
+    *operand = "/dev/pts/ptmx";
+    if (m < 0) return -1;
+    if (ioctl(m, TIOCSPTLCK, &unlock) == 0 && ioctl(m, TIOCSWINSZ, &ws) == 0
+            && (ttyfd = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) >= 0) {
+        char p[64]; fd_path(ttyfd, p, sizeof p);
+        *operand = S(o, 2);
+        r = *S(o, 2) ? mount(p, S(o, 2), NULL, MS_BIND, NULL) : 0;
+        if (r == 0) { *operand = "pty master"; r = send_fd(ttysock, 'T', m); }
+    }
+    int e = errno; close(m); close(ttysock); ttysock = -1; errno = e;
+    return r;
+}
+
+/* The target's side, after setsid: its pty, owned by its user, as stdio and controlling terminal. */
+static int tty_attach(uint64_t uid) {
+    if (fchown(ttyfd, (uid_t)uid, (gid_t)-1) < 0) return -1;
+    for (int fd = 0; fd <= 2; fd++) if (dup2(ttyfd, fd) < 0) return -1;  /* ttyfd > 2: 0-2 were open */
+    if (ioctl(0, TIOCSCTTY, 0) < 0) return -1;
+    close(ttyfd); ttyfd = -1;
+    return 0;
+}
+
 static void handler(int sig) { (void)sig; }
 
 /* Blocks every signal and installs a handler for each catchable one: a PID 1
@@ -479,9 +543,12 @@ _Noreturn static void run(uint32_t i) {
             if (p < 0) { r = -1; operand = "target"; break; }
             if (p == 0) { untrap_signals(); close(statusfd); break; }
             target = p;
+            if (ttyfd >= 0) { close(ttyfd); ttyfd = -1; }  /* the target's now */
             i = (uint32_t)U(o, 0) - 1;         /* the parent continues at its own tail */
             break; }
         case OP_EXEC: operand = S(o, 1); r = do_exec(o); break;
+        case OP_TTY_OPEN: r = tty_open(o, &operand); break;
+        case OP_TTY_ATTACH: operand = "terminal"; r = tty_attach(U(o, 0)); break;
         case OP_REAP:
             close(errfd);                      /* init's part succeeded; EOF now waits only for the exec */
             reap();
@@ -569,9 +636,14 @@ int main(int argc, char **argv) {
         send_error(0, EINVAL, "plan", 4);
         return 1;
     }
-    int errp[2], gop[2], stp[2];
+    int errp[2], gop[2], stp[2], tsp[2] = { -1, -1 };
     if (pipe2(errp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC) || pipe2(stp, O_CLOEXEC)) {
         send_error(0, errno, "pipe2", 5); return 1;
+    }
+    uint32_t ttyop = 0;                        /* the TTY_OPEN op, if any: its master comes back on tsp */
+    for (uint32_t i = 1; i < nops && !ttyop; i++) if (ops[i].code == OP_TTY_OPEN) ttyop = i;
+    if (ttyop && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tsp)) {
+        send_error(0, errno, "socketpair", 10); return 1;
     }
     int pidfd = -1;
     uint64_t flags = U(&ops[0], 0);
@@ -586,10 +658,12 @@ int main(int argc, char **argv) {
     if (pid == 0) {
         close(3); close(errp[0]); close(gop[1]); close(stp[0]);
         if (cgfd >= 0) close((int)cgfd);
-        errfd = errp[1]; gofd = gop[0]; statusfd = stp[1];
+        if (ttyop) close(tsp[0]);
+        errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1];
         run(1);
     }
     close(errp[1]); close(gop[0]); close(stp[1]);
+    if (ttyop) { close(tsp[1]); ttysock = tsp[0]; }
     if (cgfd >= 0) close((int)cgfd);
 
     char m[16];
@@ -646,6 +720,17 @@ int main(int argc, char **argv) {
         m[0] = 'K'; put32(m + 1, (uint32_t)st);
         send_msg(m, 5);
         return 1;
+    }
+    if (ttysock >= 0) {                        /* queued before the fork, so before the exec */
+        int master = recv_fd(ttysock);
+        if (master < 0 || send_fd(3, 'T', master) < 0) {
+            int e = master < 0 && errno == EAGAIN ? EPROTO : errno;
+            syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+            waitpid((pid_t)pid, NULL, 0);
+            send_error(ttyop, e, "pty master", 10);
+            return 1;
+        }
+        close(master);
     }
     m[0] = 'X';
     send_msg(m, 1);

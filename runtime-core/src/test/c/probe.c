@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +71,23 @@ static void fds(void) {
 
 static volatile sig_atomic_t got;
 static void on_signal(int s) { got = s; }
+
+static volatile sig_atomic_t int_code, int_pid;
+static void on_int(int s, siginfo_t *si, void *u) { (void)u; int_code = si->si_code; int_pid = si->si_pid; got = s; }
+
+static void winsize(void) {
+    struct winsize ws;
+    if (ioctl(0, TIOCGWINSZ, &ws) < 0) printf("winsize: %s\n", strerror(errno));
+    else printf("%d %d\n", ws.ws_row, ws.ws_col);   /* as stty size */
+}
+
+/* A terminal ioctl on fd 0 (the terminal the container was given), reported as "NAME: ok" or the error. */
+static int tty_ioctl(const char *name, unsigned long req, long arg) {
+    if (!isatty(0)) { printf("fd 0: not a terminal\n"); return 1; }
+    if (ioctl(0, req, arg) < 0) { printf("%s: %s\n", name, strerror(errno)); return 1; }
+    printf("%s: ok\n", name);
+    return 0;
+}
 
 static void msleep(long ms) { struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 }; while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {} }
 
@@ -198,6 +216,49 @@ static int run(int argc, char **argv) {
         for (;;) pause();
     }
     if (!strcmp(cmd, "spin")) { for (;;) {} }
+    if (!strcmp(cmd, "tty")) {                   /* as tty(1): the name of the terminal on stdin */
+        char *n = isatty(0) ? ttyname(0) : NULL;
+        printf("%s\n", !isatty(0) ? "not a tty" : n ? n : strerror(errno));
+        return isatty(0) ? 0 : 1;
+    }
+    if (!strcmp(cmd, "winsize")) { winsize(); return 0; }
+    if (!strcmp(cmd, "wait-winch")) {            /* prints the terminal's size after the next SIGWINCH */
+        struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = on_signal;
+        sigaction(SIGWINCH, &sa, NULL);
+        printf("ready\n");
+        while (!got) pause();
+        winsize();
+        return 0;
+    }
+    if (!strcmp(cmd, "ctty")) {                  /* is stdin this session's controlling terminal, in the foreground? */
+        pid_t sid = getsid(0), tsid = tcgetsid(0), fg = tcgetpgrp(0);
+        printf("ctty: %s, %s\n", tsid == sid ? "this session's" : "not this session's",
+               fg == getpgrp() ? "foreground" : "not foreground");
+        return 0;
+    }
+    if (!strcmp(cmd, "sctty")) return tty_ioctl("TIOCSCTTY", TIOCSCTTY, argc > 2 ? atol(argv[2]) : 0);
+    if (!strcmp(cmd, "sti")) { static char c = '#'; return tty_ioctl("TIOCSTI", TIOCSTI, (long)&c); }
+    if (!strcmp(cmd, "wait-int")) {              /* SIGINT to its process group: this process and a child */
+        struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = on_int; sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGINT, &sa, NULL);
+        pid_t child = fork();
+        if (child == 0) { while (!got) pause(); _exit(int_code == SI_KERNEL ? 10 : 11); }
+        printf("ready\n");
+        while (!got) pause();
+        int st = 0;                              /* a signal for this process alone leaves the child waiting */
+        for (int i = 0; i < 40 && waitpid(child, &st, WNOHANG) == 0; i++) msleep(50);
+        if (kill(child, SIGKILL) == 0) waitpid(child, &st, 0);
+        if (int_code == SI_KERNEL) printf("SIGINT from the terminal\n"); else printf("SIGINT from pid %d\n", (int)int_pid);
+        printf("child: %s\n", WIFEXITED(st) && WEXITSTATUS(st) == 10 ? "SIGINT from the terminal"
+               : WIFEXITED(st) && WEXITSTATUS(st) == 11 ? "SIGINT from a process" : "no SIGINT");
+        return 100 + SIGINT;
+    }
+    if (!strcmp(cmd, "owner") && argc > 2) {
+        struct stat st;
+        if (stat(argv[2], &st) < 0) { printf("%s: %s\n", argv[2], strerror(errno)); return 1; }
+        printf("%u:%u\n", st.st_uid, st.st_gid);
+        return 0;
+    }
     if (!strcmp(cmd, "ignore") && argc > 2) {    /* ignores a signal, says so, then sleeps */
         signal(atoi(argv[2]), SIG_IGN);
         printf("ignoring %d\n", atoi(argv[2]));

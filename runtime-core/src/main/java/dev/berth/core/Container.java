@@ -60,14 +60,29 @@ public interface Container extends AutoCloseable {
         return files().copyFrom(containerPath);
     }
 
-    /** The target's stdin when the spec asked for {@link Stdio#pipe()}. */
+    /**
+     * The target's stdin when the spec asked for {@link Stdio#pipe()}; with {@link ContainerSpec#tty()},
+     * the input of its terminal (keystrokes: a 0x03 byte interrupts its foreground process group, as
+     * Ctrl-C does).
+     */
     OutputStream stdin();
 
-    /** The target's stdout when the spec asked for {@link Stdio#pipe()}. */
+    /**
+     * The target's stdout when the spec asked for {@link Stdio#pipe()}; with {@link ContainerSpec#tty()},
+     * the output of its terminal (stdout, stderr and echo, with terminal line endings).
+     */
     InputStream stdout();
 
-    /** The target's stderr when the spec asked for {@link Stdio#pipe()}. */
+    /** The target's stderr when the spec asked for {@link Stdio#pipe()} (with a terminal, it goes to {@link #stdout()}). */
     InputStream stderr();
+
+    /**
+     * Sets the size of the container's terminal ({@link ContainerSpec#tty()}); its foreground
+     * process group gets SIGWINCH when the size changes. No effect once the container has ended.
+     *
+     * @throws IllegalStateException when the container has no terminal
+     */
+    void resizeTerminal(int columns, int rows);
 
     /** Resource usage from the container's cgroup: CPU, memory, IO, pids, pressure. */
     CgroupStats stats();

@@ -321,7 +321,9 @@ public final class ContainerRuntime implements AutoCloseable {
             String rootDescription = spec.rootfs().map(Path::toString).orElse(spec.image().orElse(""));
             LinuxContainer c;
             try {
-                c = launcher.launch(id, plan, spec.stdin(), spec.stdout(), spec.stderr(), fds,
+                // with a terminal, the monitor and the init get /dev/null: only the target has the pty
+                c = launcher.launch(id, plan, spec.tty() ? Stdio.discard() : spec.stdin(),
+                        spec.tty() ? Stdio.discard() : spec.stdout(), spec.tty() ? Stdio.discard() : spec.stderr(), fds,
                         new Launcher.HostSetup() {
                             @Override
                             public void afterClone(long initPid, long monitorPid) {

@@ -62,6 +62,8 @@ public final class ContainerSpec {
     private final Resources resources;
     private final List<Device> devices;
     private final List<Mount> mounts;
+    private final boolean tty;
+    private final TerminalSize consoleSize;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
@@ -80,12 +82,14 @@ public final class ContainerSpec {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
         this.maskedPaths = List.copyOf(b.maskedPaths);
         this.readonlyPaths = List.copyOf(b.readonlyPaths);
-        this.stdin = b.stdin;
+        this.stdin = b.stdin;   // null where not set: the defaults below
         this.stdout = b.stdout;
         this.stderr = b.stderr;
         this.resources = b.resources;
         this.devices = List.copyOf(b.devices.values());
         this.mounts = List.copyOf(b.mounts);
+        this.tty = b.tty;
+        this.consoleSize = b.consoleSize;
     }
 
     public static Builder builder() {
@@ -115,6 +119,8 @@ public final class ContainerSpec {
         b.resources = resources;
         devices.forEach(d -> b.devices.put(d.path(), d));
         b.mounts.addAll(mounts);
+        b.tty = tty;
+        b.consoleSize = consoleSize;
         return b;
     }
 
@@ -193,16 +199,34 @@ public final class ContainerSpec {
         return readonlyPaths;
     }
 
+    /** Where the target's stdin comes from; not used with {@link #tty()}, where it is the terminal. */
     public Stdio stdin() {
-        return stdin;
+        return stdin != null ? stdin : Stdio.discard();
     }
 
+    /** Where the target's stdout goes; not used with {@link #tty()}, where it is the terminal. */
     public Stdio stdout() {
-        return stdout;
+        return stdout != null ? stdout : Stdio.inherit();
     }
 
+    /** Where the target's stderr goes; not used with {@link #tty()}, where it is the terminal. */
     public Stdio stderr() {
-        return stderr;
+        return stderr != null ? stderr : Stdio.inherit();
+    }
+
+    /**
+     * {@code process.terminal}: the container gets a pseudo-terminal of its own devpts instance
+     * ({@code /dev/pts/0}, also bound on {@code /dev/console}) as the target's stdin, stdout, stderr
+     * and controlling terminal; {@link Container#stdin()} and {@link Container#stdout()} are its
+     * master's two directions.
+     */
+    public boolean tty() {
+        return tty;
+    }
+
+    /** {@code process.consoleSize}: the size the terminal starts with ({@link TerminalSize#DEFAULT} unless set). */
+    public TerminalSize consoleSize() {
+        return consoleSize;
     }
 
     /**
@@ -255,12 +279,14 @@ public final class ContainerSpec {
         private Set<Namespace> namespaces = EnumSet.allOf(Namespace.class);
         private List<String> maskedPaths = new ArrayList<>(DEFAULT_MASKED_PATHS);
         private List<String> readonlyPaths = new ArrayList<>(DEFAULT_READONLY_PATHS);
-        private Stdio stdin = Stdio.discard();
-        private Stdio stdout = Stdio.inherit();
-        private Stdio stderr = Stdio.inherit();
+        private Stdio stdin;   // null: not set (discard; stdout and stderr: inherit)
+        private Stdio stdout;
+        private Stdio stderr;
         private Resources resources = Resources.none();
         private final Map<String, Device> devices = new LinkedHashMap<>();
         private final List<Mount> mounts = new ArrayList<>();
+        private boolean tty;
+        private TerminalSize consoleSize = TerminalSize.DEFAULT;
 
         private Builder() {}
 
@@ -403,17 +429,32 @@ public final class ContainerSpec {
         }
 
         public Builder stdin(Stdio stdio) {
-            this.stdin = stdio;
+            this.stdin = Objects.requireNonNull(stdio, "stdin");
             return this;
         }
 
         public Builder stdout(Stdio stdio) {
-            this.stdout = stdio;
+            this.stdout = Objects.requireNonNull(stdio, "stdout");
             return this;
         }
 
         public Builder stderr(Stdio stdio) {
-            this.stderr = stdio;
+            this.stderr = Objects.requireNonNull(stdio, "stderr");
+            return this;
+        }
+
+        /**
+         * Gives the container a pseudo-terminal (docker's {@code -t}) as its stdio and controlling
+         * terminal; stdin, stdout and stderr must then be left unset.
+         */
+        public Builder tty(boolean on) {
+            this.tty = on;
+            return this;
+        }
+
+        /** The size the terminal starts with (with {@link #tty(boolean)}); resize it with {@link Container#resizeTerminal}. */
+        public Builder consoleSize(int columns, int rows) {
+            this.consoleSize = new TerminalSize(columns, rows);
             return this;
         }
 
@@ -460,10 +501,12 @@ public final class ContainerSpec {
             }
             maskedPaths.forEach(p -> requireAbsolute("maskedPaths", p));
             readonlyPaths.forEach(p -> requireAbsolute("readonlyPaths", p));
-            Objects.requireNonNull(stdin, "stdin");
-            Objects.requireNonNull(stdout, "stdout");
-            Objects.requireNonNull(stderr, "stderr");
-            if (stdin.kind() == Stdio.Kind.APPEND) {
+            String stdioSet = stdin != null ? "stdin" : stdout != null ? "stdout" : stderr != null ? "stderr" : null;
+            if (tty && stdioSet != null) {
+                throw new IllegalArgumentException(stdioSet + ": a container with a terminal (tty) has it as stdin,"
+                        + " stdout and stderr; Container.stdin() and stdout() are its two directions");
+            }
+            if (stdin != null && stdin.kind() == Stdio.Kind.APPEND) {
                 throw new IllegalArgumentException("stdin: cannot append to standard input");
             }
             checkMounts(mounts);

@@ -58,6 +58,27 @@ class ContainerSpecTest {
     }
 
     @Test
+    void aTerminalIsTheStdioOfItsContainer() {
+        ContainerSpec t = valid().tty(true).consoleSize(120, 40).build();
+        assertThat(t.tty()).isTrue();
+        assertThat(t.consoleSize()).isEqualTo(new TerminalSize(120, 40));
+        assertThat(valid().tty(true).build().consoleSize()).isEqualTo(new TerminalSize(80, 24));
+        assertThat(valid().build().tty()).isFalse();
+        // with a terminal, the streams are the terminal's: setting one is a mistake, named
+        rejects(b -> b.tty(true).stdout(Stdio.pipe()), "stdout");
+        rejects(b -> b.stdin(Stdio.inherit()).tty(true), "stdin");
+        rejects(b -> b.tty(true).stderr(Stdio.inherit()), "stderr");
+        assertThatThrownBy(() -> valid().consoleSize(-1, 24)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("terminal size: columns and rows must be 0..65535, got -1x24");
+        assertThatThrownBy(() -> valid().consoleSize(80, 65536)).isInstanceOf(IllegalArgumentException.class);
+        // toBuilder keeps the terminal, and a spec with default streams may get one later
+        assertThat(t.toBuilder().build().consoleSize()).isEqualTo(new TerminalSize(120, 40));
+        assertThat(valid().build().toBuilder().tty(true).build().tty()).isTrue();
+        assertThat(t.toBuilder().tty(false).stdout(Stdio.pipe()).build().stdout()).isEqualTo(Stdio.pipe());
+        assertThat(t.stdin()).isEqualTo(Stdio.discard());
+    }
+
+    @Test
     void anImageSpecMayLeaveTheCommandToTheImage() {
         ContainerSpec s = ContainerSpec.builder().image("app:1").build();
         assertThat(s.image()).hasValue("app:1");

@@ -13,27 +13,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** Nothing leaks: fds, mounts, processes, state, whether a container ends or fails to start. */
 @RequiresRoot
 class LeakIT extends ContainerTestSupport {
-
-    private static Set<String> openFds() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            Set<String> out = new TreeSet<>();
-            s.forEach(p -> {
-                try {
-                    out.add(p.getFileName() + " " + Files.readSymbolicLink(p));
-                } catch (IOException e) {
-                    // the fd of the listing itself is gone by now
-                }
-            });
-            return out;
-        }
-    }
 
     private static String mountTable() throws IOException {
         return Files.readString(Path.of("/proc/self/mountinfo"));

@@ -48,7 +48,7 @@ class MountsIT extends ContainerTestSupport {
         return out;
     }
 
-    private static Set<String> openFds() throws IOException {
+    private static Set<String> steadyFds() throws IOException {
         Set<String> out = new TreeSet<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             for (Path p : s.toList()) {
@@ -81,13 +81,13 @@ class MountsIT extends ContainerTestSupport {
         output("echo", "warm"); // runtime and JNA warmed up before the fd baseline
         runtime.images(); // the image store (its lock file) stays open once used
         hostMountsBefore = ourHostMounts();
-        fdsBefore = openFds();
+        fdsBefore = steadyFds();
     }
 
     @AfterEach
     void nothingOfAContainerIsMountedOnTheHost() throws Exception {
         assertThat(ourHostMounts()).isEqualTo(hostMountsBefore);
-        assertThat(openFds()).as("the JVM's fds").isEqualTo(fdsBefore);
+        assertThat(steadyFds()).as("the JVM's fds").isEqualTo(fdsBefore);
     }
 
     private static Path dir(String name) throws IOException {
@@ -195,6 +195,11 @@ class MountsIT extends ContainerTestSupport {
         String nocopy = run(own("stat", "/data/seed").rootfs(null).image("it/volume:t")
                 .mount(Mount.volume("it-empty", "/data", "nocopy"))).stdout();
         assertThat(nocopy).isEqualTo("/data/seed: No such file or directory\n");
+        // with a terminal: the start stops at the sync point to fill the volume, then the pty master comes
+        String onTty = run(ContainerSpec.builder().image("it/volume:t").tty(true)
+                .command("/bin/probe", "cat", "/data/seed", "--", "tty").mount(Mount.volume("it-tty", "/data"))).stdout();
+        assertThat(onTty.lines()).containsExactly("from the image", "/dev/pts/0");
+        assertThat(runtime.volumes().remove("it-tty")).isTrue();
         assertThat(runtime.volumes().list()).extracting(Volume::name).contains("it-data", "it-empty");
         assertThat(runtime.volumes().remove("it-data")).isTrue();
         assertThat(runtime.volumes().remove("it-empty")).isTrue();

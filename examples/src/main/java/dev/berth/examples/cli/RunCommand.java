@@ -14,6 +14,7 @@ import dev.berth.core.ExitStatus;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.Stdio;
+import dev.berth.core.TerminalSize;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +60,13 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = {"-w", "--workdir"}, paramLabel = "D", description = "Working directory inside the container.")
     String workdir;
+
+    @Option(names = {"-t", "--tty"}, description = "Give the container a terminal of its own, attached to this one.")
+    boolean tty;
+
+    @Option(names = {"-i", "--interactive"},
+            description = "Attach stdin (always, without -t; with -t: keystrokes go to the container's terminal, raw).")
+    boolean interactive;
 
     @Option(names = "--read-only", description = "Mount the root filesystem read-only.")
     boolean readOnly;
@@ -135,7 +143,10 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ContainerSpec containerSpec = toSpec();
-        SignalForwarder signals = new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
+        // with a terminal, SIGWINCH resizes it (and the kernel signals the container's foreground group)
+        TerminalAttachment terminal = tty ? new TerminalAttachment(interactive) : null;
+        SignalForwarder signals = tty ? new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2")
+                : new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
         try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot).build()) {
             Container c;
             try {
@@ -148,7 +159,7 @@ final class RunCommand implements Callable<Integer> {
                 return BerthCli.EXIT_RUNTIME;
             }
             signals.attach(c);
-            ExitStatus status = c.onExit().join();
+            ExitStatus status = terminal != null ? terminal.run(c) : c.onExit().join();
             c.close();
             return status.shellCode();
         }
@@ -168,8 +179,13 @@ final class RunCommand implements Callable<Integer> {
     }
 
     ContainerSpec toSpec() {
-        ContainerSpec.Builder b = ContainerSpec.builder()
-                .stdin(Stdio.inherit()).stdout(Stdio.inherit()).stderr(Stdio.inherit());
+        ContainerSpec.Builder b = ContainerSpec.builder();
+        if (tty) {
+            TerminalSize size = TerminalAttachment.hostSize();
+            b.tty(true).consoleSize(size.columns(), size.rows());
+        } else {
+            b.stdin(Stdio.inherit()).stdout(Stdio.inherit()).stderr(Stdio.inherit());
+        }
         if (rootfs != null) {
             if (args.isEmpty() && entrypoint == null) {
                 throw usage("Missing required parameter: 'CMD' (with --rootfs)");

@@ -97,6 +97,28 @@ class BerthCliTest {
                 .isEqualTo("[===============               ] 5.0 MiB / 10.0 MiB  blobs 1/3  layers unpacked 1");
     }
 
+    private static RunCommand parse(String... args) {
+        RunCommand run = new RunCommand();
+        new picocli.CommandLine(run).setStopAtPositional(true).parseArgs(args);
+        return run;
+    }
+
+    @Test
+    void ttyGivesTheContainerATerminalInsteadOfTheLaunchersStdio() {
+        dev.berth.core.ContainerSpec plain = parse("--rootfs", "/r", "probe", "tty").toSpec();
+        assertThat(plain.tty()).isFalse();
+        assertThat(plain.stdin()).isEqualTo(dev.berth.core.Stdio.inherit());
+        dev.berth.core.ContainerSpec t = parse("-it", "--rootfs", "/r", "probe", "tty").toSpec();
+        assertThat(t.tty()).isTrue();
+        // sized as the launcher's terminal; this test's JVM has none
+        assertThat(t.consoleSize()).isEqualTo(dev.berth.core.TerminalSize.DEFAULT);
+        assertThat(t.command()).containsExactly("probe", "tty");
+        // options end at the first positional: -t after the command belongs to it
+        dev.berth.core.ContainerSpec late = parse("--rootfs", "/r", "probe", "-t").toSpec();
+        assertThat(late.tty()).isFalse();
+        assertThat(late.command()).containsExactly("probe", "-t");
+    }
+
     @Test
     void startFailuresMapToDockerExitCodes() {
         assertThat(RunCommand.startFailureCode(new ContainerStartException("x", "exec", "nope", 2, null))).isEqualTo(127);

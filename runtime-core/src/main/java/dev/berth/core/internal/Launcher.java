@@ -3,6 +3,7 @@ package dev.berth.core.internal;
 import dev.berth.core.ContainerStartException;
 import dev.berth.core.Stdio;
 import dev.berth.core.internal.plan.Op;
+import dev.berth.core.internal.plan.OpCode;
 import dev.berth.core.internal.plan.Plan;
 import dev.berth.core.internal.plan.PlanCompiler;
 import dev.berth.core.internal.plan.RootSource;
@@ -66,6 +67,7 @@ public final class Launcher {
         int ctl = -1;
         long monitor = -1;
         int pidfd = -1;
+        int master = -1;
         long deadline = System.nanoTime() + startTimeout.toNanos();
         try {
             int[] stdin = stdio(in, 0, childSide, parentSide);
@@ -102,19 +104,35 @@ public final class Launcher {
                 sys.write(ctl, new byte[] {'G'}, 0, 1);
                 m = receive(ctl, plan, monitor, deadline, "the exec of the target");
             }
-            if (m.type() != 'X') {
+            if (m.type() == 'T') {
+                // the init opened the container's pty (TTY_OPEN): its master comes before the exec report
+                master = m.value();
+                m = receive(ctl, plan, monitor, deadline, "the exec of the target");
+            }
+            if (m.type() != 'X' || (master >= 0) != (plan.indexOf(OpCode.TTY_OPEN) >= 0)) {
                 throw protocolError(m, monitor);
             }
-            LinuxContainer c = new LinuxContainer(sys, id, initPid, pidfd, monitor, ctl,
-                    stdin[1] < 0 ? null : new FdOutputStream(sys, stdin[1]),
-                    stdout[1] < 0 ? null : new FdInputStream(sys, stdout[1]),
-                    stderr[1] < 0 ? null : new FdInputStream(sys, stderr[1]),
-                    onEnded, resources, supervision);
+            LinuxContainer c;
+            if (master >= 0) {
+                int owned = master;
+                master = -1; // the PtyMaster's from here, even if it fails
+                c = new LinuxContainer(sys, id, initPid, pidfd, monitor, ctl, new PtyMaster(sys, owned), onEnded,
+                        resources, supervision);
+            } else {
+                c = new LinuxContainer(sys, id, initPid, pidfd, monitor, ctl,
+                        stdin[1] < 0 ? null : new FdOutputStream(sys, stdin[1]),
+                        stdout[1] < 0 ? null : new FdInputStream(sys, stdout[1]),
+                        stderr[1] < 0 ? null : new FdInputStream(sys, stderr[1]),
+                        onEnded, resources, supervision);
+            }
             supervision.reactor().register(ctl, c);
             return c;
         } catch (ContainerStartException | RuntimeException e) {
             closeAll(childSide);
             closeAll(parentSide);
+            if (master >= 0) {
+                sys.close(master);
+            }
             if (pidfd >= 0) {
                 sys.pidfdSendSignal(pidfd, Syscalls.SIGKILL);
                 sys.close(pidfd);
@@ -245,13 +263,22 @@ public final class Launcher {
                     + " the container was killed");
         }
         byte[] buf = new byte[8192];
-        int n = sys.read(ctl, buf, 0, buf.length);
+        int[] fd = {-1};
+        int n = sys.receive(ctl, buf, fd);
         if (n == 0) {
             int status = sys.waitpid(monitor, false);
             throw new ContainerStartException("berth-init monitor " + monitor + " ended during start: "
                     + LinuxContainer.toExitStatus(status));
         }
-        MonitorMessage m = MonitorMessage.decode(buf, n);
+        MonitorMessage m;
+        try {
+            m = MonitorMessage.decode(buf, n, fd[0]);
+        } catch (IllegalArgumentException e) {
+            if (fd[0] >= 0) {
+                sys.close(fd[0]);
+            }
+            throw new ContainerStartException("berth-init monitor " + monitor + ": " + e.getMessage(), e);
+        }
         if (m.type() == 'E') {
             throw startError(plan, m);
         }
@@ -273,6 +300,9 @@ public final class Launcher {
     }
 
     private ContainerStartException protocolError(MonitorMessage m, long monitor) {
+        if (m.type() == 'T') {
+            sys.close(m.value()); // a pty master nobody asked for
+        }
         return new ContainerStartException("berth-init monitor " + monitor + ": unexpected message " + m);
     }
 

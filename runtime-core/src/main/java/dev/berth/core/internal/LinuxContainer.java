@@ -6,6 +6,7 @@ import dev.berth.cgroups.OomEvent;
 import dev.berth.core.Container;
 import dev.berth.core.ContainerFiles;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.TerminalSize;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
 import dev.berth.core.internal.files.TreeAccess;
@@ -38,6 +39,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     private final OutputStream stdin;
     private final InputStream stdout;
     private final InputStream stderr;
+    private final PtyMaster terminal;
     private final ExitHandler onEnded;
     private final Resources resources;
     private final Supervision supervision;
@@ -73,6 +75,20 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     public LinuxContainer(Syscalls sys, String id, long initPid, int pidfd, long monitorPid, int ctlFd,
             OutputStream stdin, InputStream stdout, InputStream stderr, ExitHandler onEnded,
             Resources resources, Supervision supervision) {
+        this(sys, id, initPid, pidfd, monitorPid, ctlFd, stdin, stdout, stderr, null, onEnded, resources, supervision);
+    }
+
+    /** A container with a terminal: its master's streams are stdin and stdout. */
+    LinuxContainer(Syscalls sys, String id, long initPid, int pidfd, long monitorPid, int ctlFd, PtyMaster terminal,
+            ExitHandler onEnded, Resources resources, Supervision supervision) {
+        this(sys, id, initPid, pidfd, monitorPid, ctlFd, terminal.input(), terminal.output(), null, terminal, onEnded,
+                resources, supervision);
+    }
+
+    private LinuxContainer(Syscalls sys, String id, long initPid, int pidfd, long monitorPid, int ctlFd,
+            OutputStream stdin, InputStream stdout, InputStream stderr, PtyMaster terminal, ExitHandler onEnded,
+            Resources resources, Supervision supervision) {
+        this.terminal = terminal;
         this.sys = sys;
         this.id = id;
         this.initPid = initPid;
@@ -343,10 +359,24 @@ public final class LinuxContainer implements Container, Reactor.Handler {
 
     @Override
     public InputStream stderr() {
+        if (terminal != null) {
+            throw new IllegalStateException("container " + id + ": stderr goes to its terminal: read stdout()");
+        }
         if (stderr == null) {
             throw new IllegalStateException("container " + id + ": stderr is not a pipe (spec: Stdio.pipe())");
         }
         return stderr;
+    }
+
+    @Override
+    public void resizeTerminal(int columns, int rows) {
+        TerminalSize size = new TerminalSize(columns, rows);
+        if (terminal == null) {
+            throw new IllegalStateException("container " + id + ": has no terminal (spec: tty(true))");
+        }
+        if (isRunning()) {
+            terminal.resize(size.columns(), size.rows());
+        }
     }
 
     @Override
@@ -370,6 +400,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         closeQuietly(stdin);
         closeQuietly(stdout);
         closeQuietly(stderr);
+        closeQuietly(terminal);
         if (closed.compareAndSet(false, true)) {
             try {
                 resources.onClosed().run();

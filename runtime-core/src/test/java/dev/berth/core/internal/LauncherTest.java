@@ -245,6 +245,87 @@ class LauncherTest {
         assertThat(sys.calls).contains("waitpid 4242");
     }
 
+    private Plan terminalPlan() {
+        ContainerSpec spec = ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/sh").tty(true).build();
+        return PlanCompiler.compile(spec, new RootSource.Directory("/r"), "h",
+                new ProcessPlan(List.of("/bin/sh"), List.of(), "/", new ResolvedUser(0, 0, List.of(), "/")),
+                CgroupPlacement.NONE);
+    }
+
+    private Container launchTerminal(Plan p) throws ContainerStartException {
+        return launcher.launch("c1", p, Stdio.discard(), Stdio.discard(), Stdio.discard(), List.of(), (pid, m) -> { },
+                s -> s, LinuxContainer.Resources.NONE);
+    }
+
+    @Test
+    void theContainersPtyMasterComesBeforeTheExecReportAndBecomesItsStreams() throws Exception {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(new byte[] {'T'});
+        sys.passedFds.add(50);
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        Container c = launchTerminal(terminalPlan());
+        assertThat(indexOf("received fd 50")).isGreaterThan(indexOf("write " + sys.controlFd + " G"));
+        // the master read as stdout; dups (close-on-exec) written as stdin and resized, each closed on its own
+        List<String> dups = sys.calls.stream().filter(x -> x.startsWith("dup 50 -> ")).map(x -> x.substring(10)).toList();
+        assertThat(dups).hasSize(2);
+        c.stdin().write(3); // Ctrl-C, as a keystroke
+        assertThat(sys.calls).contains("write " + dups.get(0) + " \u0003");
+        c.resizeTerminal(100, 30);
+        assertThat(sys.calls).contains("winsize " + dups.get(1) + " 100x30");
+        assertThatThrownBy(c::stderr).isInstanceOf(IllegalStateException.class)
+                .hasMessage("container c1: stderr goes to its terminal: read stdout()");
+        assertThatThrownBy(() -> c.resizeTerminal(70000, 1)).isInstanceOf(IllegalArgumentException.class);
+        // the container ends (its monitor reports), then close() releases all three fds of the master
+        sys.monitorReplies.add(RecordingSyscalls.message('W', 0));
+        assertThat(((LinuxContainer) c).onReadable()).isTrue();
+        c.close();
+        assertThat(sys.calls).contains("close 50", "close " + dups.get(0), "close " + dups.get(1));
+        c.resizeTerminal(90, 20); // ended: no effect
+        assertThat(sys.calls).doesNotContain("winsize " + dups.get(1) + " 90x20");
+    }
+
+    @Test
+    void aPtyMasterNobodyAskedForIsClosedAndFailsTheStart() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(new byte[] {'T'});
+        sys.passedFds.add(51);
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        assertThatThrownBy(() -> launchTerminal(plan)).isInstanceOf(ContainerStartException.class)
+                .hasMessage("berth-init monitor 4242: unexpected message MonitorMessage[type=X, value=0, errno=0, operand=]");
+        assertThat(sys.calls).contains("close 51", "waitpid 4242");
+    }
+
+    @Test
+    void aTerminalContainerWhoseMasterDoesNotComeIsAFailedStart() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        assertThatThrownBy(() -> launchTerminal(terminalPlan())).isInstanceOf(ContainerStartException.class)
+                .hasMessageContaining("unexpected message MonitorMessage[type=X");
+        assertThat(sys.calls).contains("waitpid 4242", "close " + sys.controlFd);
+    }
+
+    @Test
+    void aTerminalMessageWithoutAnFdIsAFailedStart() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(new byte[] {'T'});
+        assertThatThrownBy(() -> launchTerminal(terminalPlan())).isInstanceOf(ContainerStartException.class)
+                .hasMessage("berth-init monitor 4242: monitor message 'T' without the pty master it passes");
+        assertThat(sys.calls).contains("waitpid 4242");
+    }
+
+    @Test
+    void aStartThatFailsAfterTheMasterCameClosesIt() {
+        Plan p = terminalPlan();
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(new byte[] {'T'});
+        sys.passedFds.add(52);
+        sys.monitorReplies.add(RecordingSyscalls.error(p.indexOf(dev.berth.core.internal.plan.OpCode.EXEC), 2, "/bin/sh"));
+        assertThatThrownBy(() -> launchTerminal(p)).isInstanceOf(ContainerStartException.class)
+                .hasMessage("exec(/bin/sh): No such file or directory");
+        assertThat(sys.calls).contains("close 52", "waitpid 4242");
+        assertThat(sys.calls).noneMatch(x -> x.startsWith("dup 52"));
+    }
+
     private int indexOf(String prefix) {
         for (int i = 0; i < sys.calls.size(); i++) {
             if (sys.calls.get(i).startsWith(prefix)) {

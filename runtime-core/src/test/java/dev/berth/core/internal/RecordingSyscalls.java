@@ -27,6 +27,8 @@ class RecordingSyscalls implements Syscalls {
     private int seals;
     /** When true, the control socket never becomes readable (a monitor that hangs). */
     boolean monitorSilent;
+    /** The fds the monitor passes (SCM_RIGHTS) with its scripted 'T' replies, in order. */
+    final Deque<Integer> passedFds = new ArrayDeque<>();
 
     private int fd() {
         return nextFd++;
@@ -164,6 +166,55 @@ class RecordingSyscalls implements Syscalls {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    @Override
+    public int receive(int socket, byte[] buf, int[] fd) {
+        fd[0] = -1;
+        boolean passes = socket == controlFd && !monitorReplies.isEmpty() && monitorReplies.peek()[0] == 'T';
+        int n = read(socket, buf, 0, buf.length);
+        if (passes && !passedFds.isEmpty()) {
+            fd[0] = passedFds.poll();
+            calls.add("received fd " + fd[0]);
+        }
+        return n;
+    }
+
+    @Override
+    public int dup(int fd) {
+        int d = fd();
+        calls.add("dup " + fd + " -> " + d);
+        return d;
+    }
+
+    @Override
+    public boolean isatty(int fd) {
+        return false;
+    }
+
+    @Override
+    public int[] windowSize(int fd) {
+        throw new UnsupportedOperationException("no terminals in this fake");
+    }
+
+    @Override
+    public void setWindowSize(int fd, int columns, int rows) {
+        calls.add("winsize " + fd + " " + columns + "x" + rows);
+    }
+
+    @Override
+    public byte[] tcgetattr(int fd) {
+        throw new UnsupportedOperationException("no terminals in this fake");
+    }
+
+    @Override
+    public void tcsetattr(int fd, byte[] termios) {
+        throw new UnsupportedOperationException("no terminals in this fake");
+    }
+
+    @Override
+    public byte[] makeRaw(byte[] termios) {
+        throw new UnsupportedOperationException("no terminals in this fake");
     }
 
     @Override

@@ -9,10 +9,14 @@ import dev.berth.core.Stdio;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +52,29 @@ public abstract class ContainerTestSupport {
     private static void closeRuntime() {
         if (runtime != null) {
             runtime.close();
+        }
+    }
+
+    /**
+     * This JVM's open fds, each with what it points to; not the listing's own (its number depends on
+     * what another thread has open for a moment, e.g. the JVM reading its cgroup's CPU quota).
+     */
+    protected static Set<String> openFds() throws IOException {
+        Path self = Path.of("/proc/self/fd");
+        Path listing = self.toRealPath();
+        try (Stream<Path> s = Files.list(self)) {
+            Set<String> out = new TreeSet<>();
+            s.forEach(p -> {
+                try {
+                    Path target = Files.readSymbolicLink(p);
+                    if (!target.equals(listing)) {
+                        out.add(p.getFileName() + " " + target);
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile: the listing's own, or another thread's for a moment
+                }
+            });
+            return out;
         }
     }
 

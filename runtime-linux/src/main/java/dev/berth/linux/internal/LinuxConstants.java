@@ -125,6 +125,38 @@ public final class LinuxConstants {
     // <poll.h>
     public static final int POLLIN = common("POLLIN", 1);
 
+    // <sys/socket.h>, <sys/uio.h>: one fd passed as SCM_RIGHTS (a container's pty master), the
+    // struct msghdr, iovec and cmsghdr layouts recvmsg fills (the same on both LP64 architectures).
+    public static final int SOL_SOCKET = common("SOL_SOCKET", 1);
+    public static final int SCM_RIGHTS = common("SCM_RIGHTS", 1);
+    public static final int MSG_CTRUNC = common("MSG_CTRUNC", 0x8);
+    public static final int MSG_CMSG_CLOEXEC = common("MSG_CMSG_CLOEXEC", 0x40000000);
+    public static final int MSGHDR_SIZE = common("MSGHDR_SIZE", "sizeof(struct msghdr)", 56);
+    public static final int MSGHDR_IOV_OFFSET = common("MSGHDR_IOV_OFFSET", "offsetof(struct msghdr, msg_iov)", 16);
+    public static final int MSGHDR_IOVLEN_OFFSET =
+            common("MSGHDR_IOVLEN_OFFSET", "offsetof(struct msghdr, msg_iovlen)", 24);
+    public static final int MSGHDR_CONTROL_OFFSET =
+            common("MSGHDR_CONTROL_OFFSET", "offsetof(struct msghdr, msg_control)", 32);
+    public static final int MSGHDR_CONTROLLEN_OFFSET =
+            common("MSGHDR_CONTROLLEN_OFFSET", "offsetof(struct msghdr, msg_controllen)", 40);
+    public static final int MSGHDR_FLAGS_OFFSET = common("MSGHDR_FLAGS_OFFSET", "offsetof(struct msghdr, msg_flags)", 48);
+    public static final int IOVEC_SIZE = common("IOVEC_SIZE", "sizeof(struct iovec)", 16);
+    public static final int IOVEC_LEN_OFFSET = common("IOVEC_LEN_OFFSET", "offsetof(struct iovec, iov_len)", 8);
+    public static final int CMSG_LEVEL_OFFSET = common("CMSG_LEVEL_OFFSET", "offsetof(struct cmsghdr, cmsg_level)", 8);
+    public static final int CMSG_TYPE_OFFSET = common("CMSG_TYPE_OFFSET", "offsetof(struct cmsghdr, cmsg_type)", 12);
+    public static final int CMSG_DATA_OFFSET = common("CMSG_DATA_OFFSET", "CMSG_LEN(0)", 16);
+    public static final int CMSG_LEN_FD = common("CMSG_LEN_FD", "CMSG_LEN(sizeof(int))", 20);
+    public static final int CMSG_SPACE_FD = common("CMSG_SPACE_FD", "CMSG_SPACE(sizeof(int))", 24);
+
+    // <sys/ioctl.h>, <termios.h>: terminals. The tty ioctls are asm-generic's on both architectures;
+    // struct termios is glibc's (the one tcgetattr fills), not the kernel's.
+    public static final int TIOCGWINSZ = common("TIOCGWINSZ", 0x5413);
+    public static final int TIOCSWINSZ = common("TIOCSWINSZ", 0x5414);
+    public static final int WINSIZE_SIZE = common("WINSIZE_SIZE", "sizeof(struct winsize)", 8);
+    public static final int TERMIOS_SIZE = common("TERMIOS_SIZE", "sizeof(struct termios)", 60);
+    public static final int TCSANOW = common("TCSANOW", 0);
+    public static final int F_DUPFD_CLOEXEC = common("F_DUPFD_CLOEXEC", 1030);
+
     // <sys/wait.h>, <spawn.h> (glibc), <signal.h>
     public static final int WNOHANG = common("WNOHANG", 1);
     public static final int POSIX_SPAWN_SETSIGDEF = common("POSIX_SPAWN_SETSIGDEF", 0x04);
@@ -138,6 +170,7 @@ public final class LinuxConstants {
     public static final int ENOENT = common("ENOENT", 2);
     public static final int ESRCH = common("ESRCH", 3);
     public static final int EINTR = common("EINTR", 4);
+    public static final int EIO = common("EIO", 5);
     public static final int EAGAIN = common("EAGAIN", 11);
     public static final int EACCES = common("EACCES", 13);
     public static final int EBUSY = common("EBUSY", 16);

@@ -40,6 +40,13 @@ public final class LinuxSyscalls implements Syscalls {
     /** epoll_event is packed on x86_64 (12 bytes), naturally aligned on aarch64 (16 bytes). */
     private static final int EPOLL_EVENT_SIZE = LinuxConstants.EPOLL_EVENT_SIZE;
     private static final int EPOLL_DATA_OFFSET = LinuxConstants.EPOLL_DATA_OFFSET;
+    private static final int F_DUPFD_CLOEXEC = LinuxConstants.F_DUPFD_CLOEXEC;
+    private static final int TIOCGWINSZ = LinuxConstants.TIOCGWINSZ;
+    private static final int TIOCSWINSZ = LinuxConstants.TIOCSWINSZ;
+    private static final int TCSANOW = LinuxConstants.TCSANOW;
+    private static final int SOL_SOCKET = LinuxConstants.SOL_SOCKET;
+    private static final int SCM_RIGHTS = LinuxConstants.SCM_RIGHTS;
+    private static final int MSG_CMSG_CLOEXEC = LinuxConstants.MSG_CMSG_CLOEXEC;
 
     interface LibC extends Library {
         int memfd_create(String name, int flags) throws LastErrorException;
@@ -107,6 +114,18 @@ public final class LinuxSyscalls implements Syscalls {
         long sysconf(int name);
 
         String strerror(int errnum);
+
+        long recvmsg(int socket, Pointer msg, int flags) throws LastErrorException;
+
+        int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
+
+        int isatty(int fd);
+
+        int tcgetattr(int fd, Pointer termios) throws LastErrorException;
+
+        int tcsetattr(int fd, int action, Pointer termios) throws LastErrorException;
+
+        void cfmakeraw(Pointer termios);
     }
 
     private static final LibC C = Native.load("c", LibC.class);
@@ -430,5 +449,117 @@ public final class LinuxSyscalls implements Syscalls {
                 }
             }
         }
+    }
+
+    @Override
+    public int receive(int socket, byte[] buf, int[] fd) {
+        fd[0] = -1;
+        try (Memory data = new Memory(Math.max(1, buf.length)); Memory iov = new Memory(LinuxConstants.IOVEC_SIZE);
+                Memory control = new Memory(LinuxConstants.CMSG_SPACE_FD); Memory msg = new Memory(LinuxConstants.MSGHDR_SIZE)) {
+            while (true) {
+                iov.clear();
+                control.clear();
+                msg.clear();
+                iov.setPointer(0, data);
+                iov.setLong(LinuxConstants.IOVEC_LEN_OFFSET, buf.length);
+                msg.setPointer(LinuxConstants.MSGHDR_IOV_OFFSET, iov);
+                msg.setLong(LinuxConstants.MSGHDR_IOVLEN_OFFSET, 1);
+                msg.setPointer(LinuxConstants.MSGHDR_CONTROL_OFFSET, control);
+                msg.setLong(LinuxConstants.MSGHDR_CONTROLLEN_OFFSET, LinuxConstants.CMSG_SPACE_FD);
+                long n;
+                try {
+                    n = C.recvmsg(socket, msg, MSG_CMSG_CLOEXEC);
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() == EINTR) {
+                        continue;
+                    }
+                    throw error("recvmsg", socket, e);
+                }
+                // One control message fits (the space for more is not there: the kernel closes extras, MSG_CTRUNC).
+                if (msg.getLong(LinuxConstants.MSGHDR_CONTROLLEN_OFFSET) >= LinuxConstants.CMSG_LEN_FD
+                        && control.getLong(0) == LinuxConstants.CMSG_LEN_FD
+                        && control.getInt(LinuxConstants.CMSG_LEVEL_OFFSET) == SOL_SOCKET
+                        && control.getInt(LinuxConstants.CMSG_TYPE_OFFSET) == SCM_RIGHTS) {
+                    fd[0] = control.getInt(LinuxConstants.CMSG_DATA_OFFSET);
+                }
+                data.read(0, buf, 0, (int) Math.min(n, buf.length));
+                return (int) n;
+            }
+        }
+    }
+
+    @Override
+    public int dup(int fd) {
+        try {
+            return C.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        } catch (LastErrorException e) {
+            throw error("fcntl(F_DUPFD_CLOEXEC)", fd, e);
+        }
+    }
+
+    @Override
+    public boolean isatty(int fd) {
+        return C.isatty(fd) == 1;
+    }
+
+    @Override
+    public int[] windowSize(int fd) {
+        // struct winsize { unsigned short ws_row, ws_col, ws_xpixel, ws_ypixel; }
+        try (Memory ws = new Memory(LinuxConstants.WINSIZE_SIZE)) {
+            ws.clear();
+            C.ioctl(fd, TIOCGWINSZ, ws);
+            return new int[] {Short.toUnsignedInt(ws.getShort(2)), Short.toUnsignedInt(ws.getShort(0))};
+        } catch (LastErrorException e) {
+            throw error("ioctl(TIOCGWINSZ)", fd, e);
+        }
+    }
+
+    @Override
+    public void setWindowSize(int fd, int columns, int rows) {
+        try (Memory ws = new Memory(LinuxConstants.WINSIZE_SIZE)) {
+            ws.clear();
+            ws.setShort(0, (short) rows);
+            ws.setShort(2, (short) columns);
+            C.ioctl(fd, TIOCSWINSZ, ws);
+        } catch (LastErrorException e) {
+            throw error("ioctl(TIOCSWINSZ)", fd, e);
+        }
+    }
+
+    @Override
+    public byte[] tcgetattr(int fd) {
+        try (Memory t = new Memory(LinuxConstants.TERMIOS_SIZE)) {
+            C.tcgetattr(fd, t);
+            return t.getByteArray(0, LinuxConstants.TERMIOS_SIZE);
+        } catch (LastErrorException e) {
+            throw error("tcgetattr", fd, e);
+        }
+    }
+
+    @Override
+    public void tcsetattr(int fd, byte[] termios) {
+        try (Memory t = termios(termios)) {
+            C.tcsetattr(fd, TCSANOW, t);
+        } catch (LastErrorException e) {
+            throw error("tcsetattr", fd, e);
+        }
+    }
+
+    @Override
+    public byte[] makeRaw(byte[] termios) {
+        try (Memory t = termios(termios)) {
+            C.cfmakeraw(t);
+            return t.getByteArray(0, LinuxConstants.TERMIOS_SIZE);
+        }
+    }
+
+    private static Memory termios(byte[] termios) {
+        if (termios.length != LinuxConstants.TERMIOS_SIZE) {
+            throw new IllegalArgumentException("struct termios: " + termios.length + " bytes, expected "
+                    + LinuxConstants.TERMIOS_SIZE);
+        }
+        Memory t = new Memory(termios.length);
+        t.write(0, termios, 0, termios.length);
+        return t;
     }
 }

@@ -38,7 +38,11 @@ public enum OpCode {
     CHOWN(31, "chown"),
     MKFILE(32, "open"),
     MOVE_MOUNT(33, "move_mount"),
-    SYNC(34, "sync");
+    SYNC(34, "sync"),
+    /** rows, columns, console path: a pty of the container's devpts; the master goes to the JVM ('T'). */
+    TTY_OPEN(45, "openpty"),
+    /** uid: after SETSID, the pty becomes the target's stdio and controlling terminal, owned by uid. */
+    TTY_ATTACH(46, "ioctl(TIOCSCTTY)");
 
     private final int code;
     private final String syscall;

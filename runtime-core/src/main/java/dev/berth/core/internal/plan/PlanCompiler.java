@@ -35,6 +35,8 @@ public final class PlanCompiler {
     static final long S_IFCHR = LinuxConstants.S_IFCHR;
     static final long S_IFBLK = LinuxConstants.S_IFBLK;
     static final long SIGKILL = LinuxConstants.SIGKILL;
+    /** Where a container with a terminal finds it bound, as under runc and docker. */
+    static final String CONSOLE = "/dev/console";
 
     /** The device nodes every container gets in its /dev (docker's and runc's set). */
     public static final List<Device> DEFAULT_DEVICES = List.of(
@@ -119,6 +121,12 @@ public final class PlanCompiler {
         ops.add(Op.of(OpCode.UMASK, 0L));
         rootfs(ops, spec, root, mounts);
         ops.add(Op.of(OpCode.PIVOT_ROOT, rootfs));
+        if (spec.tty()) {
+            // after the pivot: /dev/pts/ptmx is the container's own devpts instance, so the pty is
+            // /dev/pts/0 inside, and opening it is subject to the container's device policy
+            ops.add(Op.of(OpCode.TTY_OPEN, (long) spec.consoleSize().rows(), (long) spec.consoleSize().columns(),
+                    CONSOLE));
+        }
         for (String p : spec.maskedPaths()) {
             ops.add(Op.of(OpCode.MASK, p).optional());
         }
@@ -211,6 +219,9 @@ public final class PlanCompiler {
         ops.add(Op.mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                 "newinstance,ptmxmode=0666,mode=0620,gid=5", noSym));
         ops.add(Op.of(OpCode.SYMLINK, "pts/ptmx", "/dev/ptmx"));
+        if (spec.tty()) {
+            ops.add(Op.of(OpCode.MKFILE, CONSOLE, 0600L)); // the mount point of the pty (TTY_OPEN)
+        }
         ops.add(Op.of(OpCode.SYMLINK, "/proc/self/fd", "/dev/fd"));
         ops.add(Op.of(OpCode.SYMLINK, "/proc/self/fd/0", "/dev/stdin"));
         ops.add(Op.of(OpCode.SYMLINK, "/proc/self/fd/1", "/dev/stdout"));
@@ -269,6 +280,10 @@ public final class PlanCompiler {
         long caps = Capability.mask(granted);
         boolean root = user.uid() == 0;
         ops.add(Op.of(OpCode.SETSID));
+        if (spec.tty()) {
+            // a session leader without a terminal: the pty becomes its controlling terminal
+            ops.add(Op.of(OpCode.TTY_ATTACH, user.uid()));
+        }
         ops.add(Op.of(OpCode.CAP_BOUNDING, caps));
         if (!root) {
             ops.add(Op.of(OpCode.KEEPCAPS, 1L));

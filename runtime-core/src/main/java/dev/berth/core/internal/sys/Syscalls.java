@@ -72,6 +72,8 @@ public interface Syscalls {
     int ENOTDIR = LinuxConstants.ENOTDIR;
     int ENOSYS = LinuxConstants.ENOSYS;
 
+    int EIO = LinuxConstants.EIO;
+
     int memfdCreate(String name, int flags);
 
     void addSeals(int fd, int seals);
@@ -150,4 +152,33 @@ public interface Syscalls {
 
     /** flock(2); false when {@link #LOCK_NB} was given and another holds a conflicting lock. */
     boolean flock(int fd, int operation, String operand);
+
+    // ---- terminals: a container's pty master, and the JVM's own terminal ----
+
+    /**
+     * recvmsg(2) of one packet, with room for one fd passed along as SCM_RIGHTS (received
+     * close-on-exec). Returns the packet's length, 0 at end of file; {@code fd[0]} is the passed
+     * fd, or -1 when the packet carried none.
+     */
+    int receive(int socket, byte[] buf, int[] fd);
+
+    /** fcntl(F_DUPFD_CLOEXEC): another fd for the same open file. */
+    int dup(int fd);
+
+    boolean isatty(int fd);
+
+    /** ioctl(TIOCGWINSZ): {columns, rows}. */
+    int[] windowSize(int fd);
+
+    /** ioctl(TIOCSWINSZ): the foreground process group of the terminal gets SIGWINCH when the size changes. */
+    void setWindowSize(int fd, int columns, int rows);
+
+    /** tcgetattr(3): the terminal's settings, an opaque {@code struct termios}. */
+    byte[] tcgetattr(int fd);
+
+    /** tcsetattr(3) with TCSANOW. */
+    void tcsetattr(int fd, byte[] termios);
+
+    /** cfmakeraw(3) of a copy: no echo, no line editing, no signal characters, no output processing. */
+    byte[] makeRaw(byte[] termios);
 }

@@ -334,4 +334,45 @@ class PlanCompilerTest {
                     dev.berth.core.Mount.Type.valueOf(bad[0]), List.of(bad[1]))).hasMessageContaining(bad[1].split("=")[0]);
         }
     }
+
+    @Test
+    void aTerminalIsOpenedInTheContainersDevptsAndAttachedToTheTargetAfterSetsid() {
+        ResolvedUser alice = new ResolvedUser(1000, 1000, List.of(), "/home/alice");
+        Plan p = PlanCompiler.compile(spec().tty(true).consoleSize(132, 43).build(), DIR, "h", proc(alice, List.of()),
+                CgroupPlacement.NONE);
+        List<OpCode> c = codes(p);
+        // the mount point for the console, in the plan's /dev tmpfs once devpts is there
+        int devpts = indexOfMount(p, "/dev/pts");
+        int console = p.ops().indexOf(Op.of(OpCode.MKFILE, "/dev/console", 0600L));
+        assertThat(console).isGreaterThan(devpts).isLessThan(c.indexOf(OpCode.PIVOT_ROOT));
+        // opened right after the pivot (its /dev/pts/ptmx is the container's), before the fork: rows, columns, console
+        assertThat(c.indexOf(OpCode.TTY_OPEN)).isEqualTo(c.indexOf(OpCode.PIVOT_ROOT) + 1);
+        assertThat(p.ops().get(c.indexOf(OpCode.TTY_OPEN)).args()).containsExactly(43L, 132L, "/dev/console");
+        // the target: a new session, then the pty as its controlling terminal and stdio, owned by its user
+        assertThat(c.indexOf(OpCode.TTY_ATTACH)).isEqualTo(c.indexOf(OpCode.SETSID) + 1)
+                .isGreaterThan(c.indexOf(OpCode.FORK)).isLessThan(c.indexOf(OpCode.SETUID));
+        assertThat(p.ops().get(c.indexOf(OpCode.TTY_ATTACH)).args()).containsExactly(1000L);
+        assertThat(c).containsOnlyOnce(OpCode.TTY_OPEN, OpCode.TTY_ATTACH);
+    }
+
+    @Test
+    void withoutATerminalThereIsNoPtyNoConsoleAndTheTargetStillGetsANewSession() {
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
+        assertThat(codes(p)).doesNotContain(OpCode.TTY_OPEN, OpCode.TTY_ATTACH);
+        assertThat(p.ops()).noneMatch(o -> o.code() == OpCode.MKFILE && o.args().get(0).equals("/dev/console"));
+        // the session keeps an inherited terminal from becoming the target's controlling terminal
+        assertThat(codes(p).indexOf(OpCode.SETSID)).isGreaterThan(codes(p).indexOf(OpCode.FORK));
+        Plan sized = PlanCompiler.compile(spec().tty(true).build(), DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE);
+        assertThat(sized.ops().get(sized.indexOf(OpCode.TTY_OPEN)).args()).containsExactly(24L, 80L, "/dev/console");
+    }
+
+    private static int indexOfMount(Plan p, String target) {
+        for (int i = 0; i < p.ops().size(); i++) {
+            Op o = p.ops().get(i);
+            if (o.code() == OpCode.MOUNT && o.args().get(1).equals(target)) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }
