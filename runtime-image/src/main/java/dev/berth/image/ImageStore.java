@@ -425,13 +425,13 @@ public final class ImageStore implements AutoCloseable {
       }
     } catch (IOException | RuntimeException e) {
       try {
-        await(work); // let started layers finish before the import's cleanup runs
+        await(work, "import of " + ref); // let started layers finish before the import's cleanup runs
       } catch (IOException | RuntimeException also) {
         e.addSuppressed(also);
       }
       throw e;
     }
-    await(work);
+    await(work, "import of " + ref);
     for (Map.Entry<Digest, byte[]> j : jsonBlobs.entrySet()) {
       putBytes(j.getKey(), j.getValue());
     }
@@ -454,44 +454,65 @@ public final class ImageStore implements AutoCloseable {
     }
   }
 
-  private static void await(List<Future<?>> fs) throws IOException {
-    IOException first = null;
+  /**
+   * Waits until every future of {@code fs} has settled, then throws the first failure (the others
+   * suppressed on it). Never earlier: the futures stand for workers that commit into the store,
+   * which is safe only while their caller holds the store's read lock and waits, before a failed
+   * import collects what it left. Returning at an interrupt or at a failure other than an
+   * IOException let a worker commit after that cleanup (a layer and a blob no ref holds). Nothing
+   * is cancelled either: that stops no worker, and an unpack may be shared with other callers. An
+   * interrupt is kept for the end: {@code InterruptedIOException} naming {@code what}, the flag set.
+   */
+  private static void await(List<Future<?>> fs, String what) throws IOException {
+    boolean interrupted = false;
+    Throwable first = null;
     for (Future<?> f : fs) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fs.forEach(x -> x.cancel(true));
-        throw new java.io.InterruptedIOException("interrupted");
-      } catch (ExecutionException e) {
-        IOException io = unwrap(e.getCause());
-        if (first == null) {
-          first = io;
-        } else if (io != first) {
-          first.addSuppressed(io);
+      while (true) {
+        try {
+          f.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // get() cleared the flag, so the next one waits again
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+          Throwable t = unwrap(e);
+          if (first == null) {
+            first = t;
+          } else if (t != first) {
+            first.addSuppressed(t);
+          }
+          break;
         }
       }
     }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+      java.io.InterruptedIOException e = new java.io.InterruptedIOException(
+          what + ": interrupted; waited for the layer work it had started to end first");
+      if (first != null) {
+        e.addSuppressed(first);
+      }
+      throw e;
+    }
+    if (first instanceof IOException io) {
+      throw io;
+    }
+    if (first instanceof RuntimeException re) {
+      throw re;
+    }
+    if (first instanceof Error er) {
+      throw er;
+    }
     if (first != null) {
-      throw first;
+      throw new IOException(what + ": " + first, first);
     }
   }
 
-  private static IOException unwrap(Throwable t) {
+  private static Throwable unwrap(Throwable t) {
     while ((t instanceof ExecutionException || t instanceof java.util.concurrent.CompletionException
         || t instanceof UncheckedIOException) && t.getCause() != null) {
       t = t.getCause();
     }
-    if (t instanceof IOException io) {
-      return io;
-    }
-    if (t instanceof RuntimeException re) {
-      throw re;
-    }
-    if (t instanceof Error er) {
-      throw er;
-    }
-    return new IOException(t);
+    return t;
   }
 
   private Image importDocker(ImageSource src, Optional<ImageReference> wanted, ImportProgress listener)
@@ -823,7 +844,7 @@ public final class ImageStore implements AutoCloseable {
         fs.add(ensureUnpacked(m.layers().get(i), img.diffIds().get(i), i, m.layers().size(), listener));
       }
       List<Future<?>> all = new ArrayList<>(fs);
-      await(all);
+      await(all, "prepare of " + nameTag);
       List<Path> lower = new ArrayList<>();
       List<String> shortLower = new ArrayList<>();
       for (int i = img.diffIds().size() - 1; i >= 0; i--) {
