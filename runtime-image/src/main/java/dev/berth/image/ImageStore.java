@@ -97,9 +97,16 @@ public final class ImageStore implements AutoCloseable {
   private final ConcurrentHashMap<Digest, CompletableFuture<Path>> unpacking;
   private final ConcurrentHashMap<Digest, AtomicInteger> leases;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-  private final Set<CompletableFuture<Path>> ownUnpacks = ConcurrentHashMap.newKeySet();
+  /** The unpacks this store runs (a subset of {@link #unpacking}), with their DiffIDs. */
+  private final ConcurrentHashMap<CompletableFuture<Path>, Digest> ownUnpacks = new ConcurrentHashMap<>();
   private final AtomicLong layersUnpacked = new AtomicLong();
   private final AtomicLong bytesUnpacked = new AtomicLong();
+
+  /**
+   * Test seam: runs on the thread that is about to remove the unpack of a DiffID from {@link
+   * #unpacking}, given the unpack's future.
+   */
+  volatile java.util.function.BiConsumer<Digest, Future<Path>> beforeDeregistering = (diffId, unpack) -> {};
 
   /** Counters, mostly for tests and benchmarks. */
   public record Stats(long layersUnpacked, long bytesUnpacked) {}
@@ -211,8 +218,9 @@ public final class ImageStore implements AutoCloseable {
       return;
     }
     workers.shutdownNow();
-    for (CompletableFuture<Path> f : List.copyOf(ownUnpacks)) {
-      f.completeExceptionally(new ImageException("image store " + root + " was closed during the unpack"));
+    for (Map.Entry<CompletableFuture<Path>, Digest> u : List.copyOf(ownUnpacks.entrySet())) {
+      settle(u.getValue(), u.getKey(), null,
+          new ImageException("image store " + root + " was closed during the unpack of layer " + u.getValue()));
     }
     durability.close();
     try {
@@ -923,23 +931,42 @@ public final class ImageStore implements AutoCloseable {
   /** Runs the unpack of {@code diffId} that {@code mine} (registered in {@link #unpacking}) stands for. */
   private CompletableFuture<Path> runOwned(
       Digest diffId, CompletableFuture<Path> mine, java.util.concurrent.Callable<Path> unpack) {
-    ownUnpacks.add(mine);
-    mine.whenComplete((p, t) -> {
-      unpacking.remove(diffId, mine);
-      ownUnpacks.remove(mine);
-    });
+    ownUnpacks.put(mine, diffId);
     try {
       workers.execute(() -> {
+        Path dir;
         try {
-          mine.complete(unpack.call());
+          dir = unpack.call();
         } catch (Throwable t) {
-          mine.completeExceptionally(t);
+          settle(diffId, mine, null, t);
+          return;
         }
+        settle(diffId, mine, dir, null);
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      mine.completeExceptionally(new ImageException("image store " + root + " is closed"));
+      settle(diffId, mine, null, new ImageException("image store " + root + " is closed"));
     }
     return mine;
+  }
+
+  /**
+   * Ends the unpack {@code mine} of {@code diffId}: removes it from {@link #unpacking}, and only
+   * then publishes its outcome ({@code dir}, or {@code failure}). In the other order (the removal
+   * in a completion callback) a caller could see the outcome while the unpack could still be
+   * joined: a callback runs after the waiting thread was woken, so a failed import could return,
+   * clean up, and the next import of the same DiffID join the failed unpack and fail with its
+   * error (another blob's "wrong DiffID"); a later import could likewise join an unpack that
+   * succeeded before its layer was removed, and return with the layer missing.
+   */
+  private void settle(Digest diffId, CompletableFuture<Path> mine, Path dir, Throwable failure) {
+    beforeDeregistering.accept(diffId, mine);
+    unpacking.remove(diffId, mine);
+    ownUnpacks.remove(mine);
+    if (failure == null) {
+      mine.complete(dir);
+    } else {
+      mine.completeExceptionally(failure);
+    }
   }
 
   /**

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -493,6 +494,40 @@ class ImageStoreTest {
     assertThat(store.images()).extracting(Image::name).containsExactly("i:t", "j:t");
     store.prepare("j:t").close();
     assertThat(store.remove("i:t")).isTrue();
+  }
+
+  @Test
+  void aFailedImportLeavesNoUnpackForTheNextImportToJoin() throws Exception {
+    // two blobs claiming one DiffID: the first decompresses to other bytes, the second is right
+    Layer wrong = new Layer(Fixtures.gzip(MID), MediaTypes.OCI_LAYER_GZIP, BASE);
+    Path bad = layout("bad", "t", List.of(wrong));
+    Path good = layout("good", "t", List.of(Layer.gzip(BASE)));
+    // An unpack whose outcome is out while it is still registered can be joined by the next import
+    // of its DiffID. A worker descheduled at that point (the ZstdNativeMemoryIT child under load)
+    // is stood for by holding, until the end of the test, every unpack found settled there.
+    List<Digest> settledWhileJoinable = new CopyOnWriteArrayList<>();
+    CountDownLatch release = new CountDownLatch(1);
+    store.beforeDeregistering = (diffId, unpack) -> {
+      if (unpack.isDone()) {
+        settledWhileJoinable.add(diffId);
+        awaitQuietly(release);
+      }
+    };
+    try {
+      assertThatThrownBy(() -> store.importImage(bad, Optional.of("bad:t"), null))
+          .isInstanceOf(BlobVerificationException.class)
+          .hasMessageContaining("wrong DiffID")
+          .hasMessageContaining(Digest.sha256Of(wrong.blob()).toString());
+      // before the fix: "layer <the bad blob>: wrong DiffID", the failed unpack joined
+      Image img = store.importImage(good, Optional.of("good:t"), null);
+      assertThat(img.diffIds()).containsExactly(Digest.sha256Of(BASE));
+    } finally {
+      release.countDown();
+    }
+    assertThat(settledWhileJoinable).as("unpacks whose outcome was out while they could still be joined").isEmpty();
+    assertThat(store.layerDir(Digest.sha256Of(BASE)).resolve("etc/hostname")).hasContent("base");
+    assertThat(storeRoot.resolve("blobs/sha256/" + Digest.sha256Of(wrong.blob()).hex())).doesNotExist();
+    assertThat(store.images()).extracting(Image::name).containsExactly("good:t");
   }
 
   @Test
