@@ -921,9 +921,10 @@ public final class ImageStore implements AutoCloseable {
       return existing;
     }
     if (layerReady(diffId)) {
-      // committed by an unpack that finished between the first check and the registration
-      unpacking.remove(diffId, mine);
-      return CompletableFuture.completedFuture(layerDir(diffId));
+      // committed by an unpack that finished between the first check and the registration; a
+      // caller may have joined mine meanwhile, so it is settled, not only dropped
+      settle(diffId, mine, layerDir(diffId), null);
+      return mine;
     }
     return runOwned(diffId, mine, () -> unpackLayer(blob, diffId, index, count, listener));
   }
@@ -996,7 +997,7 @@ public final class ImageStore implements AutoCloseable {
     if (existing != null || layerReady(diffId)) {
       // this JVM unpacks (or just unpacked) the same DiffID, maybe from another blob: only store ours
       if (existing == null) {
-        unpacking.remove(diffId, mine);
+        settle(diffId, mine, layerDir(diffId), null); // a caller may have joined it meanwhile
       }
       List<Future<?>> work = new ArrayList<>();
       work.add(storeBlobLater(src, l, total, listener));
