@@ -97,9 +97,16 @@ public final class ImageStore implements AutoCloseable {
   private final ConcurrentHashMap<Digest, CompletableFuture<Path>> unpacking;
   private final ConcurrentHashMap<Digest, AtomicInteger> leases;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
-  private final Set<CompletableFuture<Path>> ownUnpacks = ConcurrentHashMap.newKeySet();
+  /** The unpacks this store runs (a subset of {@link #unpacking}), with their DiffIDs. */
+  private final ConcurrentHashMap<CompletableFuture<Path>, Digest> ownUnpacks = new ConcurrentHashMap<>();
   private final AtomicLong layersUnpacked = new AtomicLong();
   private final AtomicLong bytesUnpacked = new AtomicLong();
+
+  /**
+   * Test seam: runs on the thread that is about to remove the unpack of a DiffID from {@link
+   * #unpacking}, given the unpack's future.
+   */
+  volatile java.util.function.BiConsumer<Digest, Future<Path>> beforeDeregistering = (diffId, unpack) -> {};
 
   /** Counters, mostly for tests and benchmarks. */
   public record Stats(long layersUnpacked, long bytesUnpacked) {}
@@ -211,8 +218,9 @@ public final class ImageStore implements AutoCloseable {
       return;
     }
     workers.shutdownNow();
-    for (CompletableFuture<Path> f : List.copyOf(ownUnpacks)) {
-      f.completeExceptionally(new ImageException("image store " + root + " was closed during the unpack"));
+    for (Map.Entry<CompletableFuture<Path>, Digest> u : List.copyOf(ownUnpacks.entrySet())) {
+      settle(u.getValue(), u.getKey(), null,
+          new ImageException("image store " + root + " was closed during the unpack of layer " + u.getValue()));
     }
     durability.close();
     try {
@@ -425,13 +433,13 @@ public final class ImageStore implements AutoCloseable {
       }
     } catch (IOException | RuntimeException e) {
       try {
-        await(work); // let started layers finish before the import's cleanup runs
+        await(work, "import of " + ref); // let started layers finish before the import's cleanup runs
       } catch (IOException | RuntimeException also) {
         e.addSuppressed(also);
       }
       throw e;
     }
-    await(work);
+    await(work, "import of " + ref);
     for (Map.Entry<Digest, byte[]> j : jsonBlobs.entrySet()) {
       putBytes(j.getKey(), j.getValue());
     }
@@ -454,44 +462,65 @@ public final class ImageStore implements AutoCloseable {
     }
   }
 
-  private static void await(List<Future<?>> fs) throws IOException {
-    IOException first = null;
+  /**
+   * Waits until every future of {@code fs} has settled, then throws the first failure (the others
+   * suppressed on it). Never earlier: the futures stand for workers that commit into the store,
+   * which is safe only while their caller holds the store's read lock and waits, before a failed
+   * import collects what it left. Returning at an interrupt or at a failure other than an
+   * IOException let a worker commit after that cleanup (a layer and a blob no ref holds). Nothing
+   * is cancelled either: that stops no worker, and an unpack may be shared with other callers. An
+   * interrupt is kept for the end: {@code InterruptedIOException} naming {@code what}, the flag set.
+   */
+  private static void await(List<Future<?>> fs, String what) throws IOException {
+    boolean interrupted = false;
+    Throwable first = null;
     for (Future<?> f : fs) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fs.forEach(x -> x.cancel(true));
-        throw new java.io.InterruptedIOException("interrupted");
-      } catch (ExecutionException e) {
-        IOException io = unwrap(e.getCause());
-        if (first == null) {
-          first = io;
-        } else if (io != first) {
-          first.addSuppressed(io);
+      while (true) {
+        try {
+          f.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // get() cleared the flag, so the next one waits again
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+          Throwable t = unwrap(e);
+          if (first == null) {
+            first = t;
+          } else if (t != first) {
+            first.addSuppressed(t);
+          }
+          break;
         }
       }
     }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+      java.io.InterruptedIOException e = new java.io.InterruptedIOException(
+          what + ": interrupted; waited for the layer work it had started to end first");
+      if (first != null) {
+        e.addSuppressed(first);
+      }
+      throw e;
+    }
+    if (first instanceof IOException io) {
+      throw io;
+    }
+    if (first instanceof RuntimeException re) {
+      throw re;
+    }
+    if (first instanceof Error er) {
+      throw er;
+    }
     if (first != null) {
-      throw first;
+      throw new IOException(what + ": " + first, first);
     }
   }
 
-  private static IOException unwrap(Throwable t) {
+  private static Throwable unwrap(Throwable t) {
     while ((t instanceof ExecutionException || t instanceof java.util.concurrent.CompletionException
         || t instanceof UncheckedIOException) && t.getCause() != null) {
       t = t.getCause();
     }
-    if (t instanceof IOException io) {
-      return io;
-    }
-    if (t instanceof RuntimeException re) {
-      throw re;
-    }
-    if (t instanceof Error er) {
-      throw er;
-    }
-    return new IOException(t);
+    return t;
   }
 
   private Image importDocker(ImageSource src, Optional<ImageReference> wanted, ImportProgress listener)
@@ -823,7 +852,7 @@ public final class ImageStore implements AutoCloseable {
         fs.add(ensureUnpacked(m.layers().get(i), img.diffIds().get(i), i, m.layers().size(), listener));
       }
       List<Future<?>> all = new ArrayList<>(fs);
-      await(all);
+      await(all, "prepare of " + nameTag);
       List<Path> lower = new ArrayList<>();
       List<String> shortLower = new ArrayList<>();
       for (int i = img.diffIds().size() - 1; i >= 0; i--) {
@@ -892,9 +921,10 @@ public final class ImageStore implements AutoCloseable {
       return existing;
     }
     if (layerReady(diffId)) {
-      // committed by an unpack that finished between the first check and the registration
-      unpacking.remove(diffId, mine);
-      return CompletableFuture.completedFuture(layerDir(diffId));
+      // committed by an unpack that finished between the first check and the registration; a
+      // caller may have joined mine meanwhile, so it is settled, not only dropped
+      settle(diffId, mine, layerDir(diffId), null);
+      return mine;
     }
     return runOwned(diffId, mine, () -> unpackLayer(blob, diffId, index, count, listener));
   }
@@ -902,23 +932,42 @@ public final class ImageStore implements AutoCloseable {
   /** Runs the unpack of {@code diffId} that {@code mine} (registered in {@link #unpacking}) stands for. */
   private CompletableFuture<Path> runOwned(
       Digest diffId, CompletableFuture<Path> mine, java.util.concurrent.Callable<Path> unpack) {
-    ownUnpacks.add(mine);
-    mine.whenComplete((p, t) -> {
-      unpacking.remove(diffId, mine);
-      ownUnpacks.remove(mine);
-    });
+    ownUnpacks.put(mine, diffId);
     try {
       workers.execute(() -> {
+        Path dir;
         try {
-          mine.complete(unpack.call());
+          dir = unpack.call();
         } catch (Throwable t) {
-          mine.completeExceptionally(t);
+          settle(diffId, mine, null, t);
+          return;
         }
+        settle(diffId, mine, dir, null);
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      mine.completeExceptionally(new ImageException("image store " + root + " is closed"));
+      settle(diffId, mine, null, new ImageException("image store " + root + " is closed"));
     }
     return mine;
+  }
+
+  /**
+   * Ends the unpack {@code mine} of {@code diffId}: removes it from {@link #unpacking}, and only
+   * then publishes its outcome ({@code dir}, or {@code failure}). In the other order (the removal
+   * in a completion callback) a caller could see the outcome while the unpack could still be
+   * joined: a callback runs after the waiting thread was woken, so a failed import could return,
+   * clean up, and the next import of the same DiffID join the failed unpack and fail with its
+   * error (another blob's "wrong DiffID"); a later import could likewise join an unpack that
+   * succeeded before its layer was removed, and return with the layer missing.
+   */
+  private void settle(Digest diffId, CompletableFuture<Path> mine, Path dir, Throwable failure) {
+    beforeDeregistering.accept(diffId, mine);
+    unpacking.remove(diffId, mine);
+    ownUnpacks.remove(mine);
+    if (failure == null) {
+      mine.complete(dir);
+    } else {
+      mine.completeExceptionally(failure);
+    }
   }
 
   /**
@@ -948,7 +997,7 @@ public final class ImageStore implements AutoCloseable {
     if (existing != null || layerReady(diffId)) {
       // this JVM unpacks (or just unpacked) the same DiffID, maybe from another blob: only store ours
       if (existing == null) {
-        unpacking.remove(diffId, mine);
+        settle(diffId, mine, layerDir(diffId), null); // a caller may have joined it meanwhile
       }
       List<Future<?>> work = new ArrayList<>();
       work.add(storeBlobLater(src, l, total, listener));

@@ -13,10 +13,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -490,6 +494,107 @@ class ImageStoreTest {
     assertThat(store.images()).extracting(Image::name).containsExactly("i:t", "j:t");
     store.prepare("j:t").close();
     assertThat(store.remove("i:t")).isTrue();
+  }
+
+  @Test
+  void aFailedImportLeavesNoUnpackForTheNextImportToJoin() throws Exception {
+    // two blobs claiming one DiffID: the first decompresses to other bytes, the second is right
+    Layer wrong = new Layer(Fixtures.gzip(MID), MediaTypes.OCI_LAYER_GZIP, BASE);
+    Path bad = layout("bad", "t", List.of(wrong));
+    Path good = layout("good", "t", List.of(Layer.gzip(BASE)));
+    // An unpack whose outcome is out while it is still registered can be joined by the next import
+    // of its DiffID. A worker descheduled at that point (the ZstdNativeMemoryIT child under load)
+    // is stood for by holding, until the end of the test, every unpack found settled there.
+    List<Digest> settledWhileJoinable = new CopyOnWriteArrayList<>();
+    CountDownLatch release = new CountDownLatch(1);
+    store.beforeDeregistering = (diffId, unpack) -> {
+      if (unpack.isDone()) {
+        settledWhileJoinable.add(diffId);
+        awaitQuietly(release);
+      }
+    };
+    try {
+      assertThatThrownBy(() -> store.importImage(bad, Optional.of("bad:t"), null))
+          .isInstanceOf(BlobVerificationException.class)
+          .hasMessageContaining("wrong DiffID")
+          .hasMessageContaining(Digest.sha256Of(wrong.blob()).toString());
+      // before the fix: "layer <the bad blob>: wrong DiffID", the failed unpack joined
+      Image img = store.importImage(good, Optional.of("good:t"), null);
+      assertThat(img.diffIds()).containsExactly(Digest.sha256Of(BASE));
+    } finally {
+      release.countDown();
+    }
+    assertThat(settledWhileJoinable).as("unpacks whose outcome was out while they could still be joined").isEmpty();
+    assertThat(store.layerDir(Digest.sha256Of(BASE)).resolve("etc/hostname")).hasContent("base");
+    assertThat(storeRoot.resolve("blobs/sha256/" + Digest.sha256Of(wrong.blob()).hex())).doesNotExist();
+    assertThat(store.images()).extracting(Image::name).containsExactly("good:t");
+  }
+
+  @Test
+  void anInterruptedImportLetsItsLayerSettleBeforeItCleansUp() throws Exception {
+    Path src = layout("slow", "t", List.of(Layer.gzip(BASE)));
+    CountDownLatch reading = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch committed = new CountDownLatch(1);
+    ImportProgress holdTheLayer = new ImportProgress() {
+      @Override
+      public void blobProgress(Descriptor blob, long bytes) {
+        reading.countDown();
+        awaitQuietly(release); // the layer stays in flight until the test lets it go on
+      }
+
+      @Override
+      public void blobDone(Descriptor blob) {
+        committed.countDown(); // the layer and its blob were renamed into the store
+      }
+    };
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    AtomicBoolean flagKept = new AtomicBoolean();
+    Thread importer = new Thread(() -> {
+      try {
+        store.importImage(src, Optional.of("slow:t"), holdTheLayer);
+      } catch (Throwable e) {
+        thrown.set(e);
+        flagKept.set(Thread.currentThread().isInterrupted());
+      }
+    }, "interrupted-import");
+    importer.start();
+    assertThat(reading.await(30, TimeUnit.SECONDS)).isTrue();
+    importer.interrupt();
+    // Either the import gives up and returns, its layer still in flight, or it takes the interrupt
+    // and goes on waiting: parked with its flag cleared (one that gives up sets the flag again).
+    awaitUntil(() -> !importer.isAlive() || (importer.getState() == Thread.State.WAITING && !importer.isInterrupted()));
+    boolean returnedFirst = !importer.isAlive();
+    release.countDown();
+    importer.join(30_000);
+    assertThat(committed.await(30, TimeUnit.SECONDS)).isTrue();
+    // nothing of it was committed after its cleanup (before the fix: a layer and a blob without a ref)
+    assertThat(store.images()).isEmpty();
+    assertThat(count(storeRoot.resolve("layers/sha256"))).isZero();
+    assertThat(count(storeRoot.resolve("blobs/sha256"))).isZero();
+    assertThat(count(storeRoot.resolve("l"))).isZero();
+    assertThat(count(storeRoot.resolve("tmp"))).isZero();
+    assertThat(returnedFirst).as("returned while its layer was in flight").isFalse();
+    assertThat(thrown.get()).isInstanceOf(java.io.InterruptedIOException.class).hasMessageContaining("slow:t");
+    assertThat(flagKept).as("interrupt flag kept").isTrue();
+    store.importImage(src, Optional.of("slow:t"), null);
+    assertThat(store.layerDir(Digest.sha256Of(BASE)).resolve("etc/hostname")).hasContent("base");
+  }
+
+  static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("condition reached within 30 s").isLessThan(deadline);
+      Thread.sleep(5);
+    }
   }
 
   long fdsOpenOn(Path file) throws IOException {
