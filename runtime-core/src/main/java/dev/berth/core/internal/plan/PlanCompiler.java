@@ -87,6 +87,15 @@ public final class PlanCompiler {
      */
     public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
             CgroupPlacement cgroups) {
+        return compile(spec, root, hostname, process, cgroups, ContainerView.NONE);
+    }
+
+    /**
+     * @param view what the container is shown of the host: its own cgroup at /sys/fs/cgroup and the
+     *             generated /etc files
+     */
+    public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
+            CgroupPlacement cgroups, ContainerView view) {
         String rootfs = root.mountpoint();
         List<Op> ops = new ArrayList<>();
         long cloneFlags = 0;
@@ -109,7 +118,7 @@ public final class PlanCompiler {
             ops.add(Op.of(OpCode.UNSHARE, Namespace.CGROUP.cloneFlag()));
         }
         ops.add(Op.of(OpCode.UMASK, 0L));
-        rootfs(ops, spec, root);
+        rootfs(ops, spec, root, view);
         ops.add(Op.of(OpCode.PIVOT_ROOT, rootfs));
         for (String p : spec.maskedPaths()) {
             ops.add(Op.of(OpCode.MASK, p).optional());
@@ -141,7 +150,7 @@ public final class PlanCompiler {
     }
 
     /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
-    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root) {
+    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root, ContainerView view) {
         long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
         String rootfs = root.mountpoint();
         ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));
@@ -186,10 +195,49 @@ public final class PlanCompiler {
         ops.add(Op.mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", noSym));
         ops.add(Op.of(OpCode.MKDIR, "/dev/mqueue", 0755L));
         ops.add(Op.mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        view(ops, view);
         // nodev: a node the image shipped or the container made on its root never opens;
         // read-only last, once every mount point exists
         ops.add(Op.mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_NODEV | (spec.readonlyRootfs() ? MS_RDONLY : 0), "",
                 Op.RESOLVE_PLAIN).keepingFlags());
+    }
+
+    /** Where the container finds its own cgroup. */
+    static final String CGROUP_ROOT = "/sys/fs/cgroup";
+
+    /**
+     * The container's own cgroup at /sys/fs/cgroup, read-only, and the generated /etc files: host
+     * paths bound into the root before pivot_root. Every target below /sys is one this plan mounted,
+     * so no symlink is followed there; a file's target resolves in the root (an image's
+     * /etc/resolv.conf may be a symlink to another file of it).
+     */
+    private static void view(List<Op> ops, ContainerView view) {
+        long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
+        long readOnly = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        ContainerView.CgroupView cg = view.cgroups();
+        if (cg.v2Root() != null) {
+            ops.add(Op.mount(cg.v2Root(), CGROUP_ROOT, "", MS_BIND, "", noSym));
+            ops.add(Op.mount("", CGROUP_ROOT, "", readOnly, "", noSym));
+        } else if (!cg.hierarchies().isEmpty()) {
+            ops.add(Op.mount("tmpfs", CGROUP_ROOT, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k", noSym));
+            for (ContainerView.CgroupView.Hierarchy h : cg.hierarchies()) {
+                String at = CGROUP_ROOT + "/" + h.name();
+                ops.add(Op.of(OpCode.MKDIR, at, 0755L));
+                ops.add(Op.mount(h.source(), at, "", MS_BIND, "", noSym));
+                ops.add(Op.mount("", at, "", readOnly, "", noSym));
+                for (String alias : h.aliases()) {
+                    ops.add(Op.of(OpCode.SYMLINK, h.name(), CGROUP_ROOT + "/" + alias));
+                }
+            }
+            ops.add(Op.mount("", CGROUP_ROOT, "", readOnly, "", noSym));
+        }
+        for (ContainerView.FileMount f : view.files()) {
+            if (view.rootWritable()) {
+                ops.add(Op.of(OpCode.MKFILE, f.target(), 0644L));
+            }
+            // optional: on a read-only root without the file, or through a dangling symlink, it is left out
+            ops.add(Op.mount(f.source(), f.target(), "", MS_BIND, "", Op.RESOLVE_IN_ROOT).optional());
+        }
     }
 
     /** The target's own steps between fork and exec: identity, capabilities, then exec. */
