@@ -312,4 +312,35 @@ class ImageIT extends ContainerTestSupport {
             p.close();
         }
     }
+
+    /** /etc/hosts, /etc/hostname, /etc/resolv.conf come from the state directory: no layer, no upper dir holds them. */
+    @Test
+    void generatedEtcFilesNeverReachTheLayersOrTheWritableLayer() throws Exception {
+        Path w = umociLayout();
+        runtime.images().importImage(w.resolve("L"), Optional.of("it/etc:t"), ImportProgress.NONE);
+        try (Container c = runtime.start(probe("write", "/etc/hosts", "written inside", "--", "cat", "/etc/hosts",
+                "--", "cat", "/etc/hostname").rootfs(null).image("it/etc:t").hostname("imaged").stdout(Stdio.pipe()).build())) {
+            String out = new String(c.stdout().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            assertThat(out).isEqualTo("written insideimaged\n");
+            Path upper = runtime.storageRoot().resolve("containers").resolve(c.id()).resolve("upper");
+            // at most an empty mount point (made in the upper dir when the image has none), never the content
+            try (PreparedImageView v = new PreparedImageView(runtime.images(), "it/etc:t")) {
+                List<Path> dirs = new java.util.ArrayList<>(v.lowerDirs());
+                dirs.add(upper);
+                for (Path dir : dirs) {
+                    for (String f : List.of("hosts", "hostname", "resolv.conf")) {
+                        Path file = dir.resolve("etc").resolve(f);
+                        if (Files.exists(file)) {
+                            assertThat(file).as(file.toString()).isEmptyFile();
+                        }
+                    }
+                }
+                assertThat(dirs).anyMatch(d -> Files.exists(d.resolve("etc/hosts")));
+            }
+            assertThat(runtime.stateRoot().resolve(c.id()).resolve("hosts")).hasContent("written inside");
+            c.close();
+            assertThat(runtime.stateRoot().resolve(c.id())).doesNotExist();
+        }
+    }
 }
