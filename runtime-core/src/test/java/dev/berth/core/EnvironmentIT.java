@@ -188,4 +188,15 @@ class EnvironmentIT extends ContainerTestSupport {
         }
         assertThat(copy.resolve("etc/hosts")).doesNotExist();
     }
+
+    /** Java's InetAddress.getLocalHost() on the host's network: with a host name of its own, and with the host's. */
+    @Test
+    void aJvmOnTheHostsNetworkResolvesItsOwnNameAndTheHosts() throws Exception {
+        ContainerSpec.Builder jvm = ContainerSpec.builder().rootfs(TestRootfs.jdk()).readonlyRootfs(true)
+                .command(TestRootfs.jdkJava(), "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-cp", "/opt/berth", "JvmInside")
+                .shareNamespace(Namespace.NETWORK).stdout(Stdio.pipe());
+        assertThat(probeOut(jvm.hostname("own-uts")).lines()).contains("localHost=own-uts/127.0.0.1");
+        String host = java.net.InetAddress.getLocalHost().toString();
+        assertThat(probeOut(jvm.hostname(null).shareNamespace(Namespace.UTS)).lines()).contains("localHost=" + host);
+    }
 }

@@ -8,7 +8,6 @@ import dev.berth.core.testing.TestRootfs;
 import dev.berth.testing.RequiresCgroups;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,12 +39,11 @@ class JvmLimitsIT extends ContainerTestSupport {
 
     @Test
     void aJvmWithMemory256mAndOneCpuSizesItselfByThemAndResolvesItsOwnName() throws Exception {
-        Path root = TestRootfs.jdk();
-        String javaHome = Files.readString(root.resolve("opt/berth/java-home")).trim();
+        String java = TestRootfs.jdkJava();
         long memory = 256 * MIB;
-        Result r = run(ContainerSpec.builder().rootfs(root).readonlyRootfs(true) // its files are the host's: read-only
+        Result r = run(ContainerSpec.builder().rootfs(TestRootfs.jdk()).readonlyRootfs(true) // its files are the host's
                 .hostname("jvm-inside")
-                .command(javaHome + "/bin/java", "-XX:-UsePerfData", "-XX:+PrintFlagsFinal", "-cp", "/opt/berth", "JvmInside")
+                .command(java, "-XX:-UsePerfData", "-XX:+PrintFlagsFinal", "-cp", "/opt/berth", "JvmInside")
                 .resources(Resources.builder().memoryMax(memory).cpus(1).build())
                 .stdout(Stdio.pipe()).stderr(Stdio.inherit()));
         assertThat(r.status()).as(r.stdout()).isEqualTo(ExitStatus.exited(0));
@@ -57,7 +55,7 @@ class JvmLimitsIT extends ContainerTestSupport {
                 + maxHeap + " (" + maxHeap / MIB + " MiB), " + String.join(", ", report));
         assertThat(report).contains("availableProcessors=1", "localHost=jvm-inside/127.0.0.1");
         // what the JDK's ergonomics give for 256 MiB (JDK 17: 126 MiB, at most half the memory), not the host's RAM
-        assertThat(maxHeap).isEqualTo(ergonomicMaxHeap(Path.of(javaHome, "bin/java"), memory))
+        assertThat(maxHeap).isEqualTo(ergonomicMaxHeap(Path.of(java), memory))
                 .isLessThanOrEqualTo(memory / 2);
     }
 }

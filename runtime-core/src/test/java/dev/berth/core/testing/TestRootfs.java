@@ -33,4 +33,13 @@ public final class TestRootfs {
         }
         return dir;
     }
+
+    /** The java launcher of {@link #jdk()}: its path inside that root, which is its path on the host too. */
+    public static String jdkJava() {
+        try {
+            return Files.readString(jdk().resolve("opt/berth/java-home")).trim() + "/bin/java";
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }
