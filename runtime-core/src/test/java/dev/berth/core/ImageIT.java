@@ -185,7 +185,9 @@ class ImageIT extends ContainerTestSupport {
         try (Container c = runtime.start(probe("install", "/bin/probe", "/suid-probe", "4755", "--", "sleep", "30")
                 .rootfs(null).image("it/private:t").build())) {
             Path upper = runtime.storageRoot().resolve("containers").resolve(c.id()).resolve("upper");
-            for (int i = 0; i < 200 && !Files.exists(upper.resolve("suid-probe")); i++) {
+            // until the probe's chmod: it creates the copy 0600 and sets 4755 once it is written
+            for (int i = 0; i < 200 && !(Files.exists(upper.resolve("suid-probe"))
+                    && ((Integer) Files.getAttribute(upper.resolve("suid-probe"), "unix:mode") & 04000) != 0); i++) {
                 Thread.sleep(25);
             }
             assertThat(Files.getPosixFilePermissions(upper.resolve("suid-probe")))
