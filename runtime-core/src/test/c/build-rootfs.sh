@@ -27,3 +27,6 @@ audio:x:29:alice
 nogroup:x:65534:
 GROUP
 chown 1000:1000 "$out/home/alice" 2>/dev/null || true
+# mount points for the files the runtime generates, as an image has them: the cgroup v2 VM shares this
+# directory read-only, where none could be made
+: > "$out/etc/hosts"; : > "$out/etc/hostname"; : > "$out/etc/resolv.conf"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -299,6 +300,28 @@ static int run(int argc, char **argv) {
         execv(argv[2], argv + 2);
         printf("exec %s: %s\n", argv[2], strerror(errno));
         return 1;
+    }
+    if (!strcmp(cmd, "ls") && argc > 2) {         /* ls DIR: its entries, sorted, one a line */
+        struct dirent **e; int n = scandir(argv[2], &e, NULL, alphasort);
+        if (n < 0) { printf("%s: %s\n", argv[2], strerror(errno)); return 1; }
+        for (int i = 0; i < n; i++) { if (strcmp(e[i]->d_name, ".") && strcmp(e[i]->d_name, "..")) printf("%s\n", e[i]->d_name); free(e[i]); }
+        free(e);
+        return 0;
+    }
+    if (!strcmp(cmd, "hosts") && argc > 2) {     /* hosts NAME: its addresses in /etc/hosts, in order, as NSS "files" reads it */
+        FILE *f = fopen("/etc/hosts", "re");
+        if (!f) { printf("/etc/hosts: %s\n", strerror(errno)); return 1; }
+        char line[4096]; int found = 0;
+        while (fgets(line, sizeof line, f)) {
+            char *hash = strchr(line, '#'); if (hash) *hash = 0;
+            char *save, *addr = strtok_r(line, " \t\r\n", &save), *name;
+            while (addr && (name = strtok_r(NULL, " \t\r\n", &save)))
+                if (!strcasecmp(name, argv[2])) { printf("%s%s", found++ ? " " : "", addr); break; }
+        }
+        fclose(f);
+        if (!found) { printf("%s: not in /etc/hosts\n", argv[2]); return 1; }
+        printf("\n");
+        return 0;
     }
     fprintf(stderr, "probe: unknown command %s\n", cmd);
     return 2;

@@ -27,6 +27,26 @@ public interface Cgroup extends AutoCloseable {
   /** The v2 directory, for {@code clone3(CLONE_INTO_CGROUP)}, when one exists. */
   Optional<Path> unifiedPath();
 
+  /**
+   * This cgroup's directory in each cgroup v1 hierarchy it joined (empty on a cgroup v2 host): what a
+   * container is shown of its own cgroup at {@code /sys/fs/cgroup/<hierarchy>}.
+   */
+  List<V1Directory> v1Directories();
+
+  /**
+   * A directory of a cgroup in one v1 hierarchy.
+   *
+   * @param hierarchy   the name of the hierarchy's mount point below the cgroup root, e.g. {@code memory}
+   *                    or {@code cpu,cpuacct}
+   * @param controllers the controllers Berth uses that the hierarchy holds
+   * @param path        the directory
+   */
+  record V1Directory(String hierarchy, Set<String> controllers, Path path) {
+    public V1Directory {
+      controllers = Set.copyOf(controllers);
+    }
+  }
+
   /** Moves a process into this cgroup in every hierarchy. */
   void addProcess(long pid);
 

@@ -58,6 +58,31 @@ class CgroupV1DriverTest {
   }
 
   @Test
+  void aMemoryOrCpuLimitJoinsEveryHierarchyAProcessSizesItselfBy() {
+    FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, true);
+    try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t);
+        Cgroup mem = d.create("c1", Resources.builder().memoryMax(64 << 20).build());
+        Cgroup cpu = d.create("c2", Resources.builder().cpus(1).build())) {
+      for (Cgroup cg : List.of(mem, cpu)) {
+        // the JDK reads cgroup v1 limits only when cpu, cpuacct, cpuset and memory are all there
+        assertThat(cg.v1Directories()).extracting(Cgroup.V1Directory::hierarchy)
+            .containsExactlyInAnyOrder("cpu", "cpuacct", "cpuset", "memory");
+        assertThat(cg.v1Directories()).allSatisfy(v -> assertThat(v.path()).endsWith(Path.of(cg.name())));
+        assertThat(t.get("cpuset/berth/" + cg.name() + "/cpuset.cpus")).as("runnable: the parent's CPUs").isEqualTo("0-1");
+        assertThat(t.path("freezer/berth/" + cg.name())).doesNotExist();
+      }
+      assertThat(t.writesUnder("cpu/berth/c1")).as("no CPU limit made up").isEmpty();
+      assertThat(t.writesUnder("memory").stream().filter(w -> w.contains("/c2/"))).as("no memory limit made up").isEmpty();
+      assertThat(mem.v1Directories()).filteredOn(v -> v.hierarchy().equals("memory")).singleElement()
+          .satisfies(v -> assertThat(v.controllers()).containsExactly("memory"))
+          .satisfies(v -> assertThat(v.path()).isEqualTo(t.path(MEM)));
+      // a limit on a hierarchy joined for sizing can be set later
+      cpu.update(Resources.builder().memoryMax(32 << 20).build());
+      assertThat(t.get(MEM.replace("/c1", "/c2") + "/memory.limit_in_bytes")).isEqualTo(Long.toString(32 << 20));
+    }
+  }
+
+  @Test
   void refusesWhatV1CannotHonourListingAll() {
     FakeCgroupTree t = FakeCgroupTree.hybrid(tmp, true);
     try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t)) {
@@ -225,7 +250,7 @@ class CgroupV1DriverTest {
       d.create("b", Resources.none());
       assertThat(d.list()).containsExactly("a", "b");
       Cgroup a = d.open("a").orElseThrow();
-      assertThat(a.paths()).hasSize(3);                       // memory, pids, unified
+      assertThat(a.paths()).hasSize(6);                       // cpu, cpuacct, cpuset, memory, pids, unified
       assertThat(d.open("b").orElseThrow().paths()).hasSize(1); // unified
       a.remove();
       d.open("b").orElseThrow().remove();

@@ -3,6 +3,7 @@ package dev.berth.core;
 import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
+import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.ExitHandler;
 import dev.berth.core.internal.Launcher;
@@ -14,11 +15,13 @@ import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StateStore;
 import dev.berth.core.internal.Supervision;
+import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
 import dev.berth.core.internal.files.TreeAccess;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.plan.CgroupPlacement;
+import dev.berth.core.internal.plan.ContainerView;
 import dev.berth.core.internal.plan.MountOptions;
 import dev.berth.core.internal.plan.MountSources;
 import dev.berth.core.internal.plan.Plan;
@@ -83,6 +86,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** The pids limit of a container whose spec sets none (podman's default); {@code -1} in the spec: none. */
     public static final long DEFAULT_PIDS_LIMIT = 2048;
+    /** Generates the /etc files from the host's. */
+    private static final EtcFiles ETC = new EtcFiles(Path.of("/"));
     /** The kernel's own ceiling on argv + envp, whatever the stack limit (fs/exec.c: 3/4 of 8 MiB). */
     static final long KERNEL_ARG_CEILING = 6L << 20;
     /** MAX_ARG_STRLEN: the longest single argument or environment string, with its NUL. */
@@ -303,7 +308,8 @@ public final class ContainerRuntime implements AutoCloseable {
             checkArgumentList(process, spec);
             CgroupPlacement placement = placeInCgroup(spec);
             MountSources mounts = openMounts(spec);
-            Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts);
+            Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts,
+                    view(spec, root, hostname));
             Cgroup cg = cgroup;
             Path dir = containerDir;
             boolean pin = pinned;
@@ -369,6 +375,23 @@ public final class ContainerRuntime implements AutoCloseable {
             containerDir = null;
             pinned = false;
             return c;
+        }
+
+        /**
+         * What the container is shown of the host: its own cgroup at /sys/fs/cgroup, and /etc/hosts,
+         * /etc/hostname and /etc/resolv.conf generated into its state directory.
+         */
+        private ContainerView view(ContainerSpec spec, RootSource root, String hostname) throws ContainerStartException {
+            ContainerView.CgroupView cg = cgroup == null ? ContainerView.CgroupView.NONE
+                    : ContainerView.CgroupView.of(cgroups.mode() == CgroupMode.UNIFIED, cgroup.unifiedPath(),
+                            cgroup.v1Directories());
+            boolean writable = !(root instanceof RootSource.Directory d) || EtcFiles.writable(Path.of(d.path()));
+            try {
+                return new ContainerView(cg, ETC.write(state.root().resolve(id), spec, hostname), writable);
+            } catch (IOException | RuntimeException e) {
+                throw new ContainerStartException("/etc/hosts, /etc/hostname, /etc/resolv.conf of " + id + ": "
+                        + e.getMessage(), e);
+            }
         }
 
         private RootSource overlay(PreparedImage p) throws ContainerStartException {

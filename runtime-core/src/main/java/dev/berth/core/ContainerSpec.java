@@ -2,8 +2,10 @@ package dev.berth.core;
 
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.plan.MountOptions;
+import dev.berth.core.internal.etc.IpLiteral;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -40,6 +42,9 @@ public final class ContainerSpec {
     private static final Pattern ENV_KEY = Pattern.compile("[^=\\x00]+");
     private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})?");
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_.@-]*(:[A-Za-z0-9_.][A-Za-z0-9_.@-]*)?");
+    /** A name in /etc/hosts or a search domain: labels of letters, digits, '-' and '_', joined by '.'. */
+    private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]*)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*))*");
+    private static final Pattern DNS_OPTION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}");
 
     private final Path rootfs;
     private final String image;
@@ -64,6 +69,10 @@ public final class ContainerSpec {
     private final List<Mount> mounts;
     private final boolean tty;
     private final TerminalSize consoleSize;
+    private final List<ExtraHost> extraHosts;
+    private final List<String> dns;
+    private final List<String> dnsSearch;
+    private final List<String> dnsOptions;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
@@ -90,6 +99,10 @@ public final class ContainerSpec {
         this.mounts = List.copyOf(b.mounts);
         this.tty = b.tty;
         this.consoleSize = b.consoleSize;
+        this.extraHosts = List.copyOf(b.extraHosts);
+        this.dns = List.copyOf(b.dns);
+        this.dnsSearch = List.copyOf(b.dnsSearch);
+        this.dnsOptions = List.copyOf(b.dnsOptions);
     }
 
     public static Builder builder() {
@@ -121,6 +134,10 @@ public final class ContainerSpec {
         b.mounts.addAll(mounts);
         b.tty = tty;
         b.consoleSize = consoleSize;
+        b.extraHosts = new ArrayList<>(extraHosts);
+        b.dns = new ArrayList<>(dns);
+        b.dnsSearch = new ArrayList<>(dnsSearch);
+        b.dnsOptions = new ArrayList<>(dnsOptions);
         return b;
     }
 
@@ -256,6 +273,35 @@ public final class ContainerSpec {
         return mounts;
     }
 
+    /**
+     * Lines added to the container's generated {@code /etc/hosts} (docker {@code --add-host}), after
+     * {@code localhost} and before the container's own host name.
+     */
+    public List<ExtraHost> extraHosts() {
+        return extraHosts;
+    }
+
+    /**
+     * The name servers of the container's {@code /etc/resolv.conf} (docker {@code --dns}); empty: the
+     * host's, without loopback ones when the container has its own network namespace.
+     */
+    public List<String> dns() {
+        return dns;
+    }
+
+    /**
+     * The search domains of the container's {@code /etc/resolv.conf} (docker {@code --dns-search});
+     * empty: the host's; {@code "."} alone: none.
+     */
+    public List<String> dnsSearch() {
+        return dnsSearch;
+    }
+
+    /** The {@code options} of the container's {@code /etc/resolv.conf} (docker {@code --dns-option}); empty: the host's. */
+    public List<String> dnsOptions() {
+        return dnsOptions;
+    }
+
     @Override
     public String toString() {
         return "ContainerSpec{" + (image != null ? "image=" + image : "rootfs=" + rootfs) + ", command=" + command
@@ -301,6 +347,53 @@ public final class ContainerSpec {
             mounts.clear();
             list.forEach(this::mount);
             return this;
+        }
+
+        private List<ExtraHost> extraHosts = new ArrayList<>();
+        private List<String> dns = new ArrayList<>();
+        private List<String> dnsSearch = new ArrayList<>();
+        private List<String> dnsOptions = new ArrayList<>();
+
+        /** Adds a line {@code address name} to the container's {@code /etc/hosts} (docker {@code --add-host name:address}). */
+        public Builder addHost(String name, String address) {
+            extraHosts.add(new ExtraHost(name, address));
+            return this;
+        }
+
+        /** Replaces every extra host. */
+        public Builder extraHosts(List<ExtraHost> hosts) {
+            this.extraHosts = new ArrayList<>(hosts);
+            return this;
+        }
+
+        /** The name servers of the container's {@code /etc/resolv.conf}, replacing the host's (docker {@code --dns}). */
+        public Builder dns(List<String> servers) {
+            this.dns = new ArrayList<>(servers);
+            return this;
+        }
+
+        public Builder dns(String... servers) {
+            return dns(Arrays.asList(servers));
+        }
+
+        /** The search domains, replacing the host's; {@code "."} alone for none (docker {@code --dns-search}). */
+        public Builder dnsSearch(List<String> domains) {
+            this.dnsSearch = new ArrayList<>(domains);
+            return this;
+        }
+
+        public Builder dnsSearch(String... domains) {
+            return dnsSearch(Arrays.asList(domains));
+        }
+
+        /** Resolver options such as {@code ndots:2}, replacing the host's (docker {@code --dns-option}). */
+        public Builder dnsOptions(List<String> options) {
+            this.dnsOptions = new ArrayList<>(options);
+            return this;
+        }
+
+        public Builder dnsOptions(String... options) {
+            return dnsOptions(Arrays.asList(options));
         }
 
         /** Runs on a root directory of the host (exclusive with {@link #image(String)}). */
@@ -510,6 +603,7 @@ public final class ContainerSpec {
                 throw new IllegalArgumentException("stdin: cannot append to standard input");
             }
             checkMounts(mounts);
+            checkResolverSettings();
             return new ContainerSpec(this);
         }
 
@@ -559,6 +653,48 @@ public final class ContainerSpec {
                     throw new IllegalArgumentException(f + ".options: " + e.getMessage(), e);
                 }
             }
+        }
+
+        /** Nothing that reaches /etc/hosts or /etc/resolv.conf can break a line or start a comment there. */
+        private void checkResolverSettings() {
+            for (int i = 0; i < extraHosts.size(); i++) {
+                ExtraHost h = extraHosts.get(i);
+                if (h == null) {
+                    throw new IllegalArgumentException("extraHosts[" + i + "]: must not be null");
+                }
+                if (!isDomain(h.name())) {
+                    throw new IllegalArgumentException("extraHosts[" + i + "].name: \"" + h.name()
+                            + "\" is not a host name (letters, digits, '-', '_' and '.', at most 253)");
+                }
+                if (!IpLiteral.isValid(h.address())) {
+                    throw new IllegalArgumentException("extraHosts[" + i + "].address: \"" + h.address()
+                            + "\" is not an IPv4 or IPv6 address");
+                }
+            }
+            for (int i = 0; i < dns.size(); i++) {
+                if (!IpLiteral.isValid(dns.get(i))) {
+                    throw new IllegalArgumentException("dns[" + i + "]: \"" + dns.get(i) + "\" is not an IPv4 or IPv6 address");
+                }
+            }
+            for (int i = 0; i < dnsSearch.size(); i++) {
+                String d = dnsSearch.get(i);
+                boolean none = ".".equals(d);
+                if (none ? dnsSearch.size() > 1 : !isDomain(d == null || !d.endsWith(".") ? d : d.substring(0, d.length() - 1))) {
+                    throw new IllegalArgumentException("dnsSearch[" + i + "]: \"" + d + "\" is not a domain name"
+                            + (none ? " (\".\" means no search domains and stands alone)" : ""));
+                }
+            }
+            for (int i = 0; i < dnsOptions.size(); i++) {
+                String o = dnsOptions.get(i);
+                if (o == null || !DNS_OPTION.matcher(o).matches()) {
+                    throw new IllegalArgumentException("dnsOptions[" + i + "]: \"" + o
+                            + "\" is not a resolver option (e.g. ndots:2, edns0, timeout:1)");
+                }
+            }
+        }
+
+        private static boolean isDomain(String name) {
+            return name != null && name.length() <= 253 && DOMAIN.matcher(name).matches();
         }
 
         private static void checkArgv(String field, List<String> argv) {

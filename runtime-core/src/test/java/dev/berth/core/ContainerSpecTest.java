@@ -55,6 +55,44 @@ class ContainerSpecTest {
         rejects(b -> b.shareNamespace(Namespace.MOUNT), "namespaces");
         rejects(b -> b.maskedPaths(java.util.List.of("proc/kcore")), "maskedPaths");
         rejects(b -> b.stdin(Stdio.append(Path.of("/x"))), "stdin");
+        rejects(b -> b.addHost("db", "10.0.0.256"), "extraHosts[0].address");
+        rejects(b -> b.addHost("ok", "::1").addHost("db", "db.example"), "extraHosts[1].address");
+        rejects(b -> b.addHost("bad name", "10.0.0.1"), "extraHosts[0].name");
+        rejects(b -> b.addHost("db\n10.6.6.6 bank", "10.0.0.1"), "extraHosts[0].name");
+        rejects(b -> b.addHost("#db", "10.0.0.1"), "extraHosts[0].name");
+        rejects(b -> b.addHost("x".repeat(254), "10.0.0.1"), "extraHosts[0].name");
+        rejects(b -> b.extraHosts(java.util.Arrays.asList((ExtraHost) null)), "extraHosts[0]");
+        rejects(b -> b.dns("1.1.1.1", "one.one"), "dns[1]");
+        rejects(b -> b.dns("1.1.1.1\nnameserver 6.6.6.6"), "dns[0]");
+        rejects(b -> b.dns("fe80::1%eth0"), "dns[0]");
+        rejects(b -> b.dnsSearch("a b"), "dnsSearch[0]");
+        rejects(b -> b.dnsSearch("ok.example", ".."), "dnsSearch[1]");
+        rejects(b -> b.dnsSearch(".", "corp.example"), "dnsSearch[0]");
+        rejects(b -> b.dnsSearch("corp.example\noptions debug"), "dnsSearch[0]");
+        rejects(b -> b.dnsOptions("ndots:2", "a b"), "dnsOptions[1]");
+        rejects(b -> b.dnsOptions("#"), "dnsOptions[0]");
+        rejects(b -> b.dnsOptions(""), "dnsOptions[0]");
+        assertThatThrownBy(() -> valid().addHost(null, "10.0.0.1")).hasMessageContaining("extraHosts");
+    }
+
+    @Test
+    void resolverSettingsAreKeptAndCopied() {
+        ContainerSpec s = valid().addHost("db", "10.0.0.5").addHost("db", "fd00::5").dns("1.1.1.1", "2606:4700:4700::1111")
+                .dnsSearch("corp.example", "example.org.").dnsOptions("ndots:2", "edns0").build();
+        assertThat(s.extraHosts()).containsExactly(new ExtraHost("db", "10.0.0.5"), new ExtraHost("db", "fd00::5"));
+        assertThat(s.dns()).containsExactly("1.1.1.1", "2606:4700:4700::1111");
+        assertThat(s.dnsSearch()).containsExactly("corp.example", "example.org.");
+        assertThat(s.dnsOptions()).containsExactly("ndots:2", "edns0");
+        ContainerSpec copy = s.toBuilder().addHost("cache", "10.0.0.6").build();
+        assertThat(copy.extraHosts()).hasSize(3);
+        assertThat(s.extraHosts()).hasSize(2);
+        assertThat(copy.dns()).isEqualTo(s.dns());
+        assertThat(valid().dnsSearch(".").build().dnsSearch()).containsExactly(".");
+        ContainerSpec d = valid().build();
+        assertThat(d.extraHosts()).isEmpty();
+        assertThat(d.dns()).isEmpty();
+        assertThat(d.dnsSearch()).isEmpty();
+        assertThat(d.dnsOptions()).isEmpty();
     }
 
     @Test

@@ -185,7 +185,9 @@ class ImageIT extends ContainerTestSupport {
         try (Container c = runtime.start(probe("install", "/bin/probe", "/suid-probe", "4755", "--", "sleep", "30")
                 .rootfs(null).image("it/private:t").build())) {
             Path upper = runtime.storageRoot().resolve("containers").resolve(c.id()).resolve("upper");
-            for (int i = 0; i < 200 && !Files.exists(upper.resolve("suid-probe")); i++) {
+            // until the probe's chmod: it creates the copy 0600 and sets 4755 once it is written
+            for (int i = 0; i < 200 && !(Files.exists(upper.resolve("suid-probe"))
+                    && ((Integer) Files.getAttribute(upper.resolve("suid-probe"), "unix:mode") & 04000) != 0); i++) {
                 Thread.sleep(25);
             }
             assertThat(Files.getPosixFilePermissions(upper.resolve("suid-probe")))
@@ -310,6 +312,37 @@ class ImageIT extends ContainerTestSupport {
         @Override
         public void close() {
             p.close();
+        }
+    }
+
+    /** /etc/hosts, /etc/hostname, /etc/resolv.conf come from the state directory: no layer, no upper dir holds them. */
+    @Test
+    void generatedEtcFilesNeverReachTheLayersOrTheWritableLayer() throws Exception {
+        Path w = umociLayout();
+        runtime.images().importImage(w.resolve("L"), Optional.of("it/etc:t"), ImportProgress.NONE);
+        try (Container c = runtime.start(probe("write", "/etc/hosts", "written inside", "--", "cat", "/etc/hosts",
+                "--", "cat", "/etc/hostname").rootfs(null).image("it/etc:t").hostname("imaged").stdout(Stdio.pipe()).build())) {
+            String out = new String(c.stdout().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            assertThat(out).isEqualTo("written insideimaged\n");
+            Path upper = runtime.storageRoot().resolve("containers").resolve(c.id()).resolve("upper");
+            // at most an empty mount point (made in the upper dir when the image has none), never the content
+            try (PreparedImageView v = new PreparedImageView(runtime.images(), "it/etc:t")) {
+                List<Path> dirs = new java.util.ArrayList<>(v.lowerDirs());
+                dirs.add(upper);
+                for (Path dir : dirs) {
+                    for (String f : List.of("hosts", "hostname", "resolv.conf")) {
+                        Path file = dir.resolve("etc").resolve(f);
+                        if (Files.exists(file)) {
+                            assertThat(file).as(file.toString()).isEmptyFile();
+                        }
+                    }
+                }
+                assertThat(dirs).anyMatch(d -> Files.exists(d.resolve("etc/hosts")));
+            }
+            assertThat(runtime.stateRoot().resolve(c.id()).resolve("hosts")).hasContent("written inside");
+            c.close();
+            assertThat(runtime.stateRoot().resolve(c.id())).doesNotExist();
         }
     }
 }

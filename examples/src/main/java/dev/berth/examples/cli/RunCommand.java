@@ -11,6 +11,7 @@ import dev.berth.core.ContainerSpec;
 import dev.berth.core.ContainerStartException;
 import dev.berth.core.Device;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.ExtraHost;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.Stdio;
@@ -18,6 +19,7 @@ import dev.berth.core.TerminalSize;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,8 +54,28 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-h", "--hostname"}, paramLabel = "H", description = "Hostname (default: the container id).")
     String hostname;
 
-    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set an environment variable.")
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V",
+            description = "Set an environment variable; K alone takes it from this environment (unset if absent).")
     List<String> env = new ArrayList<>();
+
+    @Option(names = "--env-file", paramLabel = "FILE",
+            description = "Read variables from a file: K=V or K a line, # comments (docker's format).")
+    List<Path> envFiles = new ArrayList<>();
+
+    @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to /etc/hosts (e.g. db:10.0.0.5).")
+    List<String> addHosts = new ArrayList<>();
+
+    @Option(names = "--dns", paramLabel = "IP", description = "A name server for /etc/resolv.conf, instead of the host's.")
+    List<String> dns = new ArrayList<>();
+
+    @Option(names = "--dns-search", paramLabel = "DOMAIN", description = "A search domain, instead of the host's ('.': none).")
+    List<String> dnsSearch = new ArrayList<>();
+
+    @Option(names = "--dns-option", paramLabel = "OPT", description = "A resolver option (e.g. ndots:2), instead of the host's.")
+    List<String> dnsOptions = new ArrayList<>();
+
+    /** Where {@code -e K} and an env file's {@code K} lines take their values. */
+    Map<String, String> callerEnv = System.getenv();
 
     @Option(names = {"-u", "--user"}, paramLabel = "U[:G]", description = "User and group, by name or number.")
     String user;
@@ -200,14 +222,31 @@ final class RunCommand implements Callable<Integer> {
         if (entrypoint != null) {
             b.entrypoint(entrypoint.isEmpty() ? List.of() : List.of(entrypoint));
         }
-        for (String kv : env) {
-            int eq = kv.indexOf('=');
-            if (eq <= 0) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                        "--env: expected K=V, got \"" + kv + "\"");
+        for (Path file : envFiles) {
+            try {
+                for (EnvFile.Variable v : EnvFile.read(file, callerEnv)) {
+                    b.env(v.name(), v.value());
+                }
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
             }
-            b.env(kv.substring(0, eq), kv.substring(eq + 1));
         }
+        for (String kv : env) { // after the files, as docker: -e has the last word
+            int eq = kv.indexOf('=');
+            if (eq == 0 || kv.isEmpty()) {
+                throw usage("--env: expected K=V or K, got \"" + kv + "\"");
+            }
+            if (eq > 0) {
+                b.env(kv.substring(0, eq), kv.substring(eq + 1));
+            } else if (callerEnv.containsKey(kv)) {
+                b.env(kv, callerEnv.get(kv));
+            }
+        }
+        for (String h : addHosts) {
+            ExtraHost host = extraHost(h);
+            b.addHost(host.name(), host.address());
+        }
+        b.dns(dns).dnsSearch(dnsSearch).dnsOptions(dnsOptions);
         if (hostname != null) {
             b.hostname(hostname);
         }
@@ -283,6 +322,19 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(option + ": " + e.getMessage());
         }
+    }
+
+    /** docker's {@code --add-host NAME:IP} (also {@code NAME=IP}, and an IPv6 address in brackets). */
+    private ExtraHost extraHost(String value) {
+        int at = value.indexOf('=') >= 0 ? value.indexOf('=') : value.indexOf(':');
+        if (at <= 0 || at == value.length() - 1) {
+            throw usage("--add-host: expected NAME:IP, got \"" + value + "\"");
+        }
+        String address = value.substring(at + 1);
+        if (address.startsWith("[") && address.endsWith("]")) {
+            address = address.substring(1, address.length() - 1);
+        }
+        return new ExtraHost(value.substring(0, at), address);
     }
 
     private picocli.CommandLine.ParameterException usage(String message) {

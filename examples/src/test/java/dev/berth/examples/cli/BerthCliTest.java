@@ -2,13 +2,20 @@ package dev.berth.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.core.ContainerSpec;
 import dev.berth.core.ContainerStartException;
 import dev.berth.core.Mount;
+import dev.berth.core.ExtraHost;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class BerthCliTest {
 
@@ -63,7 +70,14 @@ class BerthCliTest {
     @Test
     void invalidSpecValuesAreUsageErrorsNamingTheField() {
         assertThat(run("run", "--rootfs", "/r", "-w", "relative", "true")[1]).startsWith("berth: workingDir:");
-        assertThat(run("run", "--rootfs", "/r", "-e", "NOEQUALS", "true")[1]).startsWith("berth: --env: expected K=V");
+        assertThat(run("run", "--rootfs", "/r", "-e", "=x", "true")[1]).startsWith("berth: --env: expected K=V or K");
+        assertThat(run("run", "--rootfs", "/r", "--add-host", "nocolon", "true")[1])
+                .isEqualTo("berth: --add-host: expected NAME:IP, got \"nocolon\" (see 'berth run --help')\n");
+        assertThat(run("run", "--rootfs", "/r", "--add-host", "db:10.0.0.300", "true")[1])
+                .startsWith("berth: extraHosts[0].address: \"10.0.0.300\" is not an IPv4 or IPv6 address");
+        assertThat(run("run", "--rootfs", "/r", "--dns", "one.one.one.one", "true")[1]).startsWith("berth: dns[0]:");
+        assertThat(run("run", "--rootfs", "/r", "--dns-search", "a b", "true")[1]).startsWith("berth: dnsSearch[0]:");
+        assertThat(run("run", "--rootfs", "/r", "--dns-option", "", "true")[1]).startsWith("berth: dnsOptions[0]:");
         assertThat(run("run", "--rootfs", "/r", "--cap-add", "FLY", "true")[1]).startsWith("berth: --cap-add: capability");
         assertThat(run("run", "--rootfs", "/r", "--network", "bridge", "true")[1]).startsWith("berth: --network:");
         assertThat(run("run", "--rootfs", "/r", "--unknown", "true")[0]).isEqualTo("2");
@@ -163,5 +177,71 @@ class BerthCliTest {
                 .startsWith("berth: mounts[0].options: \"size=lots\"");
         assertThat(run("run", "--rootfs", "/r", "-v", "/x", "true")[1])
                 .startsWith("berth: -v /x: anonymous volumes are not supported");
+    }
+
+    /** Parses a run command line as the launcher does, with {@code caller} as the launcher's environment. */
+    private static ContainerSpec spec(Map<String, String> caller, String... args) {
+        RunCommand cmd = new RunCommand();
+        cmd.callerEnv = caller;
+        CommandLine cl = new CommandLine(cmd);
+        cl.setStopAtPositional(true);
+        cl.parseArgs(args);
+        return cmd.toSpec();
+    }
+
+    @Test
+    void envWithoutAValueComesFromTheLaunchersEnvironmentOrStaysUnset() {
+        ContainerSpec s = spec(Map.of("FROM_CALLER", "caller's value", "EMPTY", ""),
+                "--rootfs", "/r", "-e", "FROM_CALLER", "-e", "ABSENT", "-e", "EMPTY", "-e", "SET=x=y", "-e", "BLANK=", "true");
+        assertThat(s.env()).containsExactly(Map.entry("FROM_CALLER", "caller's value"), Map.entry("EMPTY", ""),
+                Map.entry("SET", "x=y"), Map.entry("BLANK", ""));
+    }
+
+    @Test
+    void envFilesAreReadInOrderAndDashEHasTheLastWord(@TempDir Path dir) throws IOException {
+        Path a = Files.writeString(dir.resolve("a.env"), "\uFEFF# comment\nA=1\n\n   \t\n  B= spaced value ' \"kept\"\r\n"
+                + "FROM_CALLER\nABSENT\nC=# not a comment\nURL=http://x/?a=b#frag\n");
+        Path b = Files.writeString(dir.resolve("b.env"), "A=2\nD=from b");
+        ContainerSpec s = spec(Map.of("FROM_CALLER", "v"), "--rootfs", "/r", "--env-file", a.toString(),
+                "--env-file", b.toString(), "-e", "D=from -e", "true");
+        assertThat(s.env()).containsExactly(Map.entry("A", "2"), Map.entry("B", " spaced value ' \"kept\""),
+                Map.entry("FROM_CALLER", "v"), Map.entry("C", "# not a comment"), Map.entry("URL", "http://x/?a=b#frag"),
+                Map.entry("D", "from -e"));
+    }
+
+    @Test
+    void badEnvFilesAreOneLineNamingTheFileAndTheLine(@TempDir Path dir) throws IOException {
+        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("OK=1\nMY VAR=x\n", ":2: variable name 'MY VAR' contains whitespace");
+        cases.put("OK=1\n\n=value\n", ":3: no variable name before '='");
+        cases.put("TRAILING \n", ":1: variable name 'TRAILING ' contains whitespace");
+        cases.put("A=1\nB=x\u0000y\n", ":2: a NUL byte");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Path f = Files.writeString(dir.resolve("bad.env"), c.getKey());
+            String[] r = run("run", "--rootfs", "/r", "--env-file", f.toString(), "true");
+            assertThat(r[0]).isEqualTo("2");
+            assertThat(r[1].lines()).as(c.getKey()).singleElement().asString()
+                    .startsWith("berth: --env-file " + f + c.getValue()).endsWith("(see 'berth run --help')");
+        }
+        Path latin1 = Files.write(dir.resolve("latin1.env"), new byte[] {'A', '=', 'o', 'k', '\n', 'B', '=', (byte) 0xe9, '\n'});
+        assertThat(run("run", "--rootfs", "/r", "--env-file", latin1.toString(), "true")[1])
+                .startsWith("berth: --env-file " + latin1 + ":2: not valid UTF-8");
+        assertThat(run("run", "--rootfs", "/r", "--env-file", dir.resolve("missing.env").toString(), "true")[1])
+                .isEqualTo("berth: --env-file " + dir.resolve("missing.env") + ": no such file (see 'berth run --help')\n");
+        assertThat(run("run", "--rootfs", "/r", "--env-file", dir.toString(), "true")[1]).startsWith("berth: --env-file " + dir + ":")
+                .hasLineCount(1);
+    }
+
+    @Test
+    void addHostAndDnsOptionsAsDockerSpellsThem() {
+        ContainerSpec s = spec(Map.of(), "--rootfs", "/r", "--add-host", "db:10.0.0.5", "--add-host", "v6:fd00::5",
+                "--add-host", "eq=192.0.2.1", "--add-host", "br:[::1]", "--dns", "1.1.1.1", "--dns", "2606:4700:4700::1111",
+                "--dns-search", "corp.example", "--dns-option", "ndots:2", "--dns-option", "edns0", "true");
+        assertThat(s.extraHosts()).containsExactly(new ExtraHost("db", "10.0.0.5"), new ExtraHost("v6", "fd00::5"),
+                new ExtraHost("eq", "192.0.2.1"), new ExtraHost("br", "::1"));
+        assertThat(s.dns()).containsExactly("1.1.1.1", "2606:4700:4700::1111");
+        assertThat(s.dnsSearch()).containsExactly("corp.example");
+        assertThat(s.dnsOptions()).containsExactly("ndots:2", "edns0");
+        assertThat(spec(Map.of(), "--rootfs", "/r", "--dns-search", ".", "true").dnsSearch()).containsExactly(".");
     }
 }

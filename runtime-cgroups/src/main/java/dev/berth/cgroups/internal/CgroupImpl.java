@@ -19,8 +19,8 @@ import java.util.function.Consumer;
 /** A container cgroup: one directory per v1 hierarchy and/or one v2 directory. */
 final class CgroupImpl implements Cgroup {
 
-  /** A directory of this cgroup in one v1 hierarchy. */
-  record V1Dir(Set<String> controllers, Path dir) {}
+  /** A directory of this cgroup in one v1 hierarchy, named like the hierarchy's mount point. */
+  record V1Dir(String hierarchy, Set<String> controllers, Path dir) {}
 
   private final BaseDriver driver;
   private final String name;
@@ -82,6 +82,11 @@ final class CgroupImpl implements Cgroup {
   @Override
   public Optional<Path> unifiedPath() {
     return unified;
+  }
+
+  @Override
+  public List<V1Directory> v1Directories() {
+    return v1.stream().map(d -> new V1Directory(d.hierarchy(), d.controllers(), d.dir())).toList();
   }
 
   private void checkLive() {

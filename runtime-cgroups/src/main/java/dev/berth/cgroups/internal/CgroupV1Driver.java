@@ -26,6 +26,12 @@ import java.util.OptionalLong;
  * cgroup.events, PSI, CLONE_INTO_CGROUP).
  */
 public final class CgroupV1Driver extends BaseDriver {
+  /**
+   * The v1 controllers a process sizes itself by: the JDK's container support (hotspot's
+   * CgroupSubsystemFactory) uses cgroup v1 limits only when every one of them is mounted.
+   */
+  static final Set<String> SIZING_CONTROLLERS = Set.of("cpu", "cpuacct", "cpuset", "memory");
+
   private final List<V1Hierarchy> hierarchies;
   private final List<Path> parents = new ArrayList<>();
   private final Optional<Path> unifiedParent;
@@ -147,23 +153,21 @@ public final class CgroupV1Driver extends BaseDriver {
    * The v1 controllers a new cgroup joins. On a hybrid host the v2 directory already tracks the
    * container (cgroup.procs, cgroup.kill, cgroup.freeze, cpu.stat, PSI), so only the hierarchies
    * whose controllers carry a limit are joined: each join is a cgroup.procs write, and the first
-   * such write waits for an RCU grace period (milliseconds per container start). On a legacy host
-   * every hierarchy is joined, since nothing else tracks the container. Null means all.
+   * such write waits for an RCU grace period (milliseconds per container start). A cgroup with a
+   * CPU, cpuset or memory limit joins all four of {@link #SIZING_CONTROLLERS}: a container reads its
+   * limits from its own directories of them, and the JDK reads cgroup v1 limits only when all four
+   * are there. On a legacy host every hierarchy is joined, since nothing else tracks the container.
+   * Null means all.
    */
   Set<String> joinedControllers(Resources r) {
     if (unifiedParent.isEmpty()) {
       return null;
     }
     Set<String> c = new HashSet<>();
-    if (r.cpus().isPresent() || r.effectiveCpuShares().isPresent()) {
-      c.add("cpu");
-      c.add("cpuacct");
-    }
-    if (r.cpusetCpus().isPresent() || r.cpusetMems().isPresent()) {
-      c.add("cpuset");
-    }
-    if (r.memoryMax().isPresent() || r.memoryReservation().isPresent() || r.memorySwap().isPresent()) {
-      c.add("memory");
+    if (r.cpus().isPresent() || r.effectiveCpuShares().isPresent() || r.cpusetCpus().isPresent()
+        || r.cpusetMems().isPresent() || r.memoryMax().isPresent() || r.memoryReservation().isPresent()
+        || r.memorySwap().isPresent()) {
+      c.addAll(SIZING_CONTROLLERS);
     }
     if (r.ioWeight().isPresent() || !r.deviceThrottles().isEmpty()) {
       c.add("blkio");
@@ -188,7 +192,7 @@ public final class CgroupV1Driver extends BaseDriver {
         continue;
       }
       Path p = parents.get(i).resolve(name);
-      if (!existingOnly || fs.exists(p)) dirs.add(new CgroupImpl.V1Dir(h.controllers(), p));
+      if (!existingOnly || fs.exists(p)) dirs.add(new CgroupImpl.V1Dir(h.mountPoint().getFileName().toString(), h.controllers(), p));
     }
     Optional<Path> u = unifiedParent.map(p -> p.resolve(name)).filter(p -> !existingOnly || fs.exists(p));
     return new CgroupImpl(this, name, dirs, u, Resources.none());

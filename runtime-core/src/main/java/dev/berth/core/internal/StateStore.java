@@ -3,6 +3,7 @@ package dev.berth.core.internal;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.internal.etc.EtcFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -95,12 +96,15 @@ public final class StateStore {
         }
     }
 
-    /** Removes the state and releases the id. */
+    /** Removes the state, and the files generated for the container (its /etc files), and releases the id. */
     public void remove(String id) {
         Path dir = root.resolve(id);
         try {
             Files.deleteIfExists(dir.resolve("state.json.tmp"));
             Files.deleteIfExists(dir.resolve("state.json"));
+            for (String generated : EtcFiles.NAMES) {
+                Files.deleteIfExists(dir.resolve(generated));
+            }
             Files.deleteIfExists(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);

@@ -18,4 +18,28 @@ public final class TestRootfs {
         }
         return dir;
     }
+
+    /**
+     * The root holding this build's JDK ({@code src/test/jdk-rootfs/build.sh}: hard links to the host's
+     * files, so run it read-only only).
+     */
+    public static Path jdk() {
+        Path dir = Path.of("target/jdk-rootfs").toAbsolutePath();
+        if (!Files.isDirectory(dir)) {
+            dir = Path.of("runtime-core/target/jdk-rootfs").toAbsolutePath(); // from the repository root (the VM suite)
+        }
+        if (!Files.isRegularFile(dir.resolve("opt/berth/java-home"))) {
+            throw new IllegalStateException("JDK root missing at " + dir + " (built in generate-test-resources)");
+        }
+        return dir;
+    }
+
+    /** The java launcher of {@link #jdk()}: its path inside that root, which is its path on the host too. */
+    public static String jdkJava() {
+        try {
+            return Files.readString(jdk().resolve("opt/berth/java-home")).trim() + "/bin/java";
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

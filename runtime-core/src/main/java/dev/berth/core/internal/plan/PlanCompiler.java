@@ -12,6 +12,7 @@ import dev.berth.linux.internal.LinuxConstants;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,12 +92,16 @@ public final class PlanCompiler {
      */
     public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
             CgroupPlacement cgroups) {
-        return compile(spec, root, hostname, process, cgroups, MountSources.NONE);
+        return compile(spec, root, hostname, process, cgroups, MountSources.NONE, ContainerView.NONE);
     }
 
-    /** As above, with the detached trees of the spec's bind mounts and volumes. */
+    /**
+     * @param mounts the detached trees of the spec's bind mounts and volumes
+     * @param view   what the container is shown of the host: its own cgroup at /sys/fs/cgroup and the
+     *               generated /etc files
+     */
     public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
-            CgroupPlacement cgroups, MountSources mounts) {
+            CgroupPlacement cgroups, MountSources mounts, ContainerView view) {
         String rootfs = root.mountpoint();
         List<Op> ops = new ArrayList<>();
         long cloneFlags = 0;
@@ -119,7 +124,7 @@ public final class PlanCompiler {
             ops.add(Op.of(OpCode.UNSHARE, Namespace.CGROUP.cloneFlag()));
         }
         ops.add(Op.of(OpCode.UMASK, 0L));
-        rootfs(ops, spec, root, mounts);
+        rootfs(ops, spec, root, mounts, view);
         ops.add(Op.of(OpCode.PIVOT_ROOT, rootfs));
         if (spec.tty()) {
             // after the pivot: /dev/pts/ptmx is the container's own devpts instance, so the pty is
@@ -189,7 +194,8 @@ public final class PlanCompiler {
     }
 
     /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
-    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root, MountSources mounts) {
+    private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root, MountSources mounts,
+            ContainerView view) {
         long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
         String rootfs = root.mountpoint();
         mountRoot(ops, root);
@@ -231,7 +237,9 @@ public final class PlanCompiler {
         ops.add(Op.mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", noSym));
         ops.add(Op.of(OpCode.MKDIR, "/dev/mqueue", 0755L));
         ops.add(Op.mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        cgroupView(ops, view.cgroups());
         userMounts(ops, spec, mounts);
+        generatedFiles(ops, spec, view);
         // nodev: a node the image shipped or the container made on its root never opens;
         // read-only last, once every mount point exists
         ops.add(Op.mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_NODEV | (spec.readonlyRootfs() ? MS_RDONLY : 0), "",
@@ -266,6 +274,58 @@ public final class PlanCompiler {
             MountSources.Source s = sources.sources().get(i);
             ops.add(s.file() ? Op.of(OpCode.MKFILE, dst, 0644L) : Op.of(OpCode.MKDIR, dst, 0755L));
             ops.add(Op.of(OpCode.MOVE_MOUNT, (long) s.fd(), dst));
+        }
+    }
+
+    /** Where the container finds its own cgroup. */
+    static final String CGROUP_ROOT = "/sys/fs/cgroup";
+
+    private static final long READ_ONLY_REMOUNT = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+    /**
+     * The container's own cgroup at /sys/fs/cgroup, read-only, bound from the host before
+     * pivot_root. Every target below /sys is one this plan mounted, so no symlink is followed there.
+     */
+    private static void cgroupView(List<Op> ops, ContainerView.CgroupView cg) {
+        long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
+        if (cg.v2Root() != null) {
+            ops.add(Op.mount(cg.v2Root(), CGROUP_ROOT, "", MS_BIND, "", noSym));
+            ops.add(Op.mount("", CGROUP_ROOT, "", READ_ONLY_REMOUNT, "", noSym));
+        } else if (!cg.hierarchies().isEmpty()) {
+            ops.add(Op.mount("tmpfs", CGROUP_ROOT, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k", noSym));
+            for (ContainerView.CgroupView.Hierarchy h : cg.hierarchies()) {
+                String at = CGROUP_ROOT + "/" + h.name();
+                ops.add(Op.of(OpCode.MKDIR, at, 0755L));
+                ops.add(Op.mount(h.source(), at, "", MS_BIND, "", noSym));
+                ops.add(Op.mount("", at, "", READ_ONLY_REMOUNT, "", noSym));
+                for (String alias : h.aliases()) {
+                    ops.add(Op.of(OpCode.SYMLINK, h.name(), CGROUP_ROOT + "/" + alias));
+                }
+            }
+            ops.add(Op.mount("", CGROUP_ROOT, "", READ_ONLY_REMOUNT, "", noSym));
+        }
+    }
+
+    /**
+     * The generated /etc files, after the spec's mounts so that they also show on a volume or bind
+     * mounted at /etc (as docker's do); a file the spec mounts itself at the same path is the
+     * user's, and the generated one is left out. A file's target resolves in the root (an image's
+     * /etc/resolv.conf may be a symlink to another file of it).
+     */
+    private static void generatedFiles(List<Op> ops, ContainerSpec spec, ContainerView view) {
+        Set<String> userTargets = new HashSet<>();
+        for (Mount m : spec.mounts()) {
+            userTargets.add(m.destination());
+        }
+        for (ContainerView.FileMount f : view.files()) {
+            if (userTargets.contains(f.target())) {
+                continue;
+            }
+            if (view.rootWritable()) {
+                ops.add(Op.of(OpCode.MKFILE, f.target(), 0644L));
+            }
+            // optional: on a read-only root without the file, or through a dangling symlink, it is left out
+            ops.add(Op.mount(f.source(), f.target(), "", MS_BIND, "", Op.RESOLVE_IN_ROOT).optional());
         }
     }
 

@@ -14,8 +14,11 @@ import dev.berth.core.Device;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.internal.user.ResolvedUser;
+import dev.berth.cgroups.Cgroup;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -265,7 +268,7 @@ class PlanCompilerTest {
                 .mount(dev.berth.core.Mount.bind(Path.of("/srv/motd"), "/etc/motd", "ro")).build();
         MountSources sources = new MountSources(List.of(new MountSources.Source(5, false), MountSources.Source.NONE,
                 new MountSources.Source(6, false), new MountSources.Source(7, true)), false);
-        Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE, sources);
+        Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE, sources, ContainerView.NONE);
         List<OpCode> c = codes(p);
         int first = c.indexOf(OpCode.MOVE_MOUNT);
         List<String> all = p.ops().stream().map(Op::toString).toList();
@@ -295,7 +298,7 @@ class PlanCompilerTest {
     void newVolumesToFillStopTheInitRightAfterTheRootIsOpened() {
         ContainerSpec spec = spec().mount(dev.berth.core.Mount.volume("v", "/data")).build();
         Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE,
-                new MountSources(List.of(new MountSources.Source(4, false)), true));
+                new MountSources(List.of(new MountSources.Source(4, false)), true), ContainerView.NONE);
         List<OpCode> c = codes(p);
         assertThat(c.indexOf(OpCode.SYNC)).isEqualTo(c.indexOf(OpCode.OPEN_ROOT) + 1);
         assertThat(c.indexOf(OpCode.SYNC)).isLessThan(c.indexOf(OpCode.MOVE_MOUNT));
@@ -374,5 +377,123 @@ class PlanCompilerTest {
             }
         }
         return -1;
+    }
+
+    private static final long READ_ONLY = PlanCompiler.MS_BIND | PlanCompiler.MS_REMOUNT | PlanCompiler.MS_RDONLY
+            | PlanCompiler.MS_NOSUID | PlanCompiler.MS_NODEV | PlanCompiler.MS_NOEXEC;
+    private static final long NO_SYMLINKS = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
+
+    private static Plan compile(ContainerView view) {
+        return PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP, MountSources.NONE, view);
+    }
+
+    /** The ops that make something at or below a path in the root. */
+    private static List<Op> below(Plan p, String dir) {
+        return p.ops().stream().filter(o -> {
+            Object target = switch (o.code()) {
+                case MOUNT, SYMLINK -> o.args().get(1);
+                case MKDIR, MKFILE -> o.args().get(0);
+                default -> "";
+            };
+            return target.equals(dir) || ((String) target).startsWith(dir + "/");
+        }).toList();
+    }
+
+    @Test
+    void aV2HostShowsTheContainersOwnCgroupReadOnlyAtSysFsCgroup() {
+        Plan p = compile(new ContainerView(ContainerView.CgroupView.of(true, Optional.of(Path.of("/sys/fs/cgroup/berth/c")),
+                List.of()), List.of(), true));
+        assertThat(below(p, "/sys/fs/cgroup")).containsExactly(
+                Op.mount("/sys/fs/cgroup/berth/c", "/sys/fs/cgroup", "", PlanCompiler.MS_BIND, "", NO_SYMLINKS),
+                Op.mount("", "/sys/fs/cgroup", "", READ_ONLY, "", NO_SYMLINKS));
+        int bind = p.ops().indexOf(below(p, "/sys/fs/cgroup").get(0));
+        int sysfs = p.ops().indexOf(below(p, "/sys").stream().filter(o -> o.code() == OpCode.MOUNT && "sysfs".equals(o.args().get(2))).findFirst().orElseThrow());
+        assertThat(bind).isGreaterThan(sysfs).isLessThan(codes(p).indexOf(OpCode.PIVOT_ROOT));
+        // no host path of the container's cgroup is needed after pivot_root: it is bound before
+        assertThat(p.ops().subList(codes(p).indexOf(OpCode.PIVOT_ROOT), p.ops().size()))
+                .noneMatch(o -> o.args().contains("/sys/fs/cgroup/berth/c"));
+    }
+
+    @Test
+    void aHybridHostShowsEachJoinedHierarchyReadOnlyOnAReadOnlyTmpfs() {
+        List<Cgroup.V1Directory> v1 = List.of(
+                new Cgroup.V1Directory("memory", Set.of("memory"), Path.of("/sys/fs/cgroup/memory/own/berth/c")),
+                new Cgroup.V1Directory("cpu,cpuacct", Set.of("cpu", "cpuacct"), Path.of("/sys/fs/cgroup/cpu,cpuacct/berth/c")));
+        Plan p = compile(new ContainerView(ContainerView.CgroupView.of(false,
+                Optional.of(Path.of("/sys/fs/cgroup/unified/own/berth/c")), v1), List.of(), true));
+        long tmpfsFlags = PlanCompiler.MS_NOSUID | PlanCompiler.MS_NODEV | PlanCompiler.MS_NOEXEC;
+        assertThat(below(p, "/sys/fs/cgroup")).containsExactly(
+                Op.mount("tmpfs", "/sys/fs/cgroup", "tmpfs", tmpfsFlags, "mode=755,size=64k", NO_SYMLINKS),
+                Op.of(OpCode.MKDIR, "/sys/fs/cgroup/memory", 0755L),
+                Op.mount("/sys/fs/cgroup/memory/own/berth/c", "/sys/fs/cgroup/memory", "", PlanCompiler.MS_BIND, "", NO_SYMLINKS),
+                Op.mount("", "/sys/fs/cgroup/memory", "", READ_ONLY, "", NO_SYMLINKS),
+                Op.of(OpCode.MKDIR, "/sys/fs/cgroup/cpu,cpuacct", 0755L),
+                Op.mount("/sys/fs/cgroup/cpu,cpuacct/berth/c", "/sys/fs/cgroup/cpu,cpuacct", "", PlanCompiler.MS_BIND, "",
+                        NO_SYMLINKS),
+                Op.mount("", "/sys/fs/cgroup/cpu,cpuacct", "", READ_ONLY, "", NO_SYMLINKS),
+                Op.of(OpCode.SYMLINK, "cpu,cpuacct", "/sys/fs/cgroup/cpu"),
+                Op.of(OpCode.SYMLINK, "cpu,cpuacct", "/sys/fs/cgroup/cpuacct"),
+                Op.of(OpCode.MKDIR, "/sys/fs/cgroup/unified", 0755L),
+                Op.mount("/sys/fs/cgroup/unified/own/berth/c", "/sys/fs/cgroup/unified", "", PlanCompiler.MS_BIND, "",
+                        NO_SYMLINKS),
+                Op.mount("", "/sys/fs/cgroup/unified", "", READ_ONLY, "", NO_SYMLINKS),
+                Op.mount("", "/sys/fs/cgroup", "", READ_ONLY, "", NO_SYMLINKS));
+        // in the container's cgroup namespace, entered after the joins
+        assertThat(codes(p).indexOf(OpCode.UNSHARE)).isLessThan(p.ops().indexOf(below(p, "/sys/fs/cgroup").get(0)));
+    }
+
+    @Test
+    void hierarchiesWithNamesNoDirectoryCanHaveAreLeftOutAndNoCgroupShowsNothing() {
+        ContainerView.CgroupView v = ContainerView.CgroupView.of(false, Optional.empty(), List.of(
+                new Cgroup.V1Directory("..", Set.of("memory"), Path.of("/x")),
+                new Cgroup.V1Directory(".", Set.of("pids"), Path.of("/y")),
+                new Cgroup.V1Directory("name with space", Set.of("cpu"), Path.of("/z")),
+                new Cgroup.V1Directory("pids", Set.of("pids"), Path.of("/p"))));
+        assertThat(v.hierarchies()).extracting(ContainerView.CgroupView.Hierarchy::name).containsExactly("pids");
+        assertThat(ContainerView.CgroupView.of(true, Optional.empty(), List.of())).isEqualTo(ContainerView.CgroupView.NONE);
+        assertThat(below(compile(ContainerView.NONE), "/sys/fs/cgroup")).isEmpty();
+        assertThat(below(compile(ContainerView.NONE), "/etc")).isEmpty();
+        assertThat(below(PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP), "/etc"))
+                .isEmpty();
+    }
+
+    @Test
+    void generatedFilesAreBoundOntoEtcOnTheirOwnMountPointsBeforeTheRootTurnsReadOnly() {
+        List<ContainerView.FileMount> files = List.of(new ContainerView.FileMount("/run/berth/c/hosts", "/etc/hosts"),
+                new ContainerView.FileMount("/run/berth/c/resolv.conf", "/etc/resolv.conf"));
+        Plan p = PlanCompiler.compile(spec().readonlyRootfs(true).build(), DIR, "h", proc(ROOT, List.of()),
+                DEVICE_CGROUP, MountSources.NONE,
+                new ContainerView(ContainerView.CgroupView.NONE, files, true));
+        Op bind = Op.mount("/run/berth/c/hosts", "/etc/hosts", "", PlanCompiler.MS_BIND, "", Op.RESOLVE_IN_ROOT).optional();
+        assertThat(below(p, "/etc")).containsExactly(Op.of(OpCode.MKFILE, "/etc/hosts", 0644L), bind,
+                Op.of(OpCode.MKFILE, "/etc/resolv.conf", 0644L),
+                Op.mount("/run/berth/c/resolv.conf", "/etc/resolv.conf", "", PlanCompiler.MS_BIND, "", Op.RESOLVE_IN_ROOT)
+                        .optional());
+        long rootRemount = PlanCompiler.MS_BIND | PlanCompiler.MS_REMOUNT | PlanCompiler.MS_NODEV | PlanCompiler.MS_RDONLY;
+        int remount = p.ops().indexOf(Op.mount("", "/r", "", rootRemount, "", Op.RESOLVE_PLAIN).keepingFlags());
+        assertThat(p.ops().indexOf(bind)).isGreaterThan(codes(p).indexOf(OpCode.OPEN_ROOT)).isLessThan(remount);
+        // a root on a read-only file system: no mount point is made, a file whose mount point is missing is left out
+        Plan ro = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP, MountSources.NONE,
+                new ContainerView(ContainerView.CgroupView.NONE, files, false));
+        assertThat(below(ro, "/etc")).extracting(Op::code).containsExactly(OpCode.MOUNT, OpCode.MOUNT);
+        assertThat(below(ro, "/etc")).allMatch(o -> (o.flags() & Op.OPTIONAL) != 0);
+    }
+
+    @Test
+    void generatedFilesGoOnTopOfTheSpecsMountsUnlessASpecMountTakesTheirPath() {
+        ContainerSpec spec = spec().mount(dev.berth.core.Mount.volume("conf", "/etc"))
+                .mount(dev.berth.core.Mount.bind(Path.of("/srv/resolv.conf"), "/etc/resolv.conf", "ro")).build();
+        List<ContainerView.FileMount> files = List.of(new ContainerView.FileMount("/run/berth/c/hosts", "/etc/hosts"),
+                new ContainerView.FileMount("/run/berth/c/resolv.conf", "/etc/resolv.conf"));
+        Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP,
+                new MountSources(List.of(new MountSources.Source(5, false), new MountSources.Source(6, true)), false),
+                new ContainerView(ContainerView.CgroupView.NONE, files, true));
+        Op hosts = Op.mount("/run/berth/c/hosts", "/etc/hosts", "", PlanCompiler.MS_BIND, "", Op.RESOLVE_IN_ROOT).optional();
+        assertThat(p.ops()).contains(hosts);
+        assertThat(p.ops().indexOf(hosts)).as("on the volume at /etc, not under it")
+                .isGreaterThan(p.ops().indexOf(Op.of(OpCode.MOVE_MOUNT, 5L, "/etc")));
+        assertThat(below(p, "/etc/resolv.conf")).as("the user's file, not the generated one")
+                .containsExactly(Op.of(OpCode.MKFILE, "/etc/resolv.conf", 0644L));
+        assertThat(p.ops()).contains(Op.of(OpCode.MOVE_MOUNT, 6L, "/etc/resolv.conf"));
     }
 }
