@@ -59,18 +59,27 @@ public final class ContainerFilesImpl implements ContainerFiles {
             throw e;
         }
         TarPipe pipe = new TarPipe();
+        startArchiver(t.root(), path, name, pipe, t);
+        return pipe.input();
+    }
+
+    /**
+     * Starts a thread that archives {@code path} of {@code from} into the pipe, then closes
+     * {@code done} (the tree it reads, where the caller hands it over); a failure reaches the reader.
+     */
+    private Thread startArchiver(FsRoot from, String path, String topName, TarPipe pipe, AutoCloseable done) {
         Thread writer = new Thread(() -> {
-            try (t; OutputStream out = pipe.output()) {
-                TreeArchiver.archive(t.root(), CopyPaths.normalize(path), name, out);
+            try (AutoCloseable d = done; OutputStream out = pipe.output()) {
+                TreeArchiver.archive(from, CopyPaths.normalize(path), topName, out);
             } catch (IOException e) {
                 pipe.fail(e);
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 pipe.fail(new IOException(e.getMessage(), e));
             }
         }, "berth-copy-" + id);
         writer.setDaemon(true);
         writer.start();
-        return pipe.input();
+        return writer;
     }
 
     @Override
@@ -99,17 +108,7 @@ public final class ContainerFilesImpl implements ContainerFiles {
     private void copy(FsRoot from, String path, String topName, FsRoot to, String dir, boolean keepOwners)
             throws IOException {
         TarPipe pipe = new TarPipe();
-        Thread writer = new Thread(() -> {
-            try (OutputStream out = pipe.output()) {
-                TreeArchiver.archive(from, CopyPaths.normalize(path), topName, out);
-            } catch (IOException e) {
-                pipe.fail(e);
-            } catch (RuntimeException e) {
-                pipe.fail(new IOException(e.getMessage(), e));
-            }
-        }, "berth-copy-" + id);
-        writer.setDaemon(true);
-        writer.start();
+        Thread writer = startArchiver(from, path, topName, pipe, () -> { });
         try (InputStream in = pipe.input()) {
             TreeExtractor.extract(to, dir, in, keepOwners);
         } finally {
