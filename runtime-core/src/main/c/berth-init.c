@@ -34,6 +34,8 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -124,6 +126,7 @@ enum {
     OP_TTY_OPEN = 45,    /* u64 rows, u64 cols, str console: a pty from /dev/pts/ptmx; its slave bound on console
                             (unless empty) and kept for the target, its master sent to the monitor */
     OP_TTY_ATTACH = 46,  /* u64 uid: the slave becomes the owner's, stdio 0-2 and the controlling terminal */
+    OP_SECCOMP = 53,     /* str name, u64 flags, then one 8-byte struct sock_filter per arg: the program, loaded as is */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
        F_KEEP_FLAGS = 2  /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */ };
@@ -425,6 +428,23 @@ _Noreturn static void reap(void) {
     }
 }
 
+/* Loads the seccomp program the JVM compiled, as handed: each argument is one struct sock_filter
+ * (8 bytes, in the host's byte order). The init is single-threaded, so TSYNC has nothing to do. */
+static int load_seccomp(const struct op *o) {
+    if (o->nargs < 3 || o->nargs - 2 > BPF_MAXINSNS) { errno = EINVAL; return -1; }
+    unsigned short n = (unsigned short)(o->nargs - 2);
+    struct sock_filter *f = calloc(n, sizeof *f);
+    if (!f) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        if (o->args[2 + i].len != sizeof *f) { free(f); errno = EINVAL; return -1; }
+        memcpy(&f[i], o->args[2 + i].p, sizeof *f);
+    }
+    struct sock_fprog prog = { .len = n, .filter = f };
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned int)U(o, 1), &prog);
+    int e = errno; free(f); errno = e;
+    return r < 0 ? -1 : 0;
+}
+
 static int do_exec(const struct op *o) {
     uint64_t argc = U(o, 0);
     if (argc == 0 || argc + 1 > o->nargs) { errno = EINVAL; return -1; }
@@ -549,6 +569,7 @@ _Noreturn static void run(uint32_t i) {
         case OP_EXEC: operand = S(o, 1); r = do_exec(o); break;
         case OP_TTY_OPEN: r = tty_open(o, &operand); break;
         case OP_TTY_ATTACH: operand = "terminal"; r = tty_attach(U(o, 0)); break;
+        case OP_SECCOMP: r = load_seccomp(o); break;
         case OP_REAP:
             close(errfd);                      /* init's part succeeded; EOF now waits only for the exec */
             reap();

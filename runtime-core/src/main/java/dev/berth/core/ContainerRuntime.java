@@ -19,6 +19,7 @@ import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
 import dev.berth.core.internal.files.TreeAccess;
+import dev.berth.core.internal.linux.Libseccomp;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.plan.CgroupPlacement;
 import dev.berth.core.internal.plan.ContainerView;
@@ -28,6 +29,8 @@ import dev.berth.core.internal.plan.Plan;
 import dev.berth.core.internal.plan.PlanCompiler;
 import dev.berth.core.internal.plan.ProcessPlan;
 import dev.berth.core.internal.plan.RootSource;
+import dev.berth.core.internal.seccomp.SeccompCompiler;
+import dev.berth.core.internal.seccomp.SeccompPrograms;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.internal.user.ResolvedUser;
@@ -96,6 +99,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Path stateRoot;
     private final Path storageRoot;
     private final Syscalls sys;
+    private final SeccompPrograms seccompPrograms = new SeccompPrograms(new SeccompCompiler(new Libseccomp()),
+            dev.berth.linux.internal.Arch.current(), System.getProperty("os.version"));
     private final NativeInit init;
     private final Reactor reactor;
     private final ExecutorService cleanup;
@@ -306,6 +311,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 root = new RootSource.Directory(rootfs.toString());
             }
             checkArgumentList(process, spec);
+            process = process.withSeccomp(seccompFilter(spec));
             CgroupPlacement placement = placeInCgroup(spec);
             MountSources mounts = openMounts(spec);
             Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts,
@@ -628,6 +634,20 @@ public final class ContainerRuntime implements AutoCloseable {
      * execve refuses (E2BIG) an argument list and environment beyond ARG_MAX or a single string
      * beyond MAX_ARG_STRLEN: refused here with the numbers, rather than as an exec error.
      */
+    /** The spec's filter compiled for its capabilities, or none when unconfined. */
+    private Optional<ProcessPlan.SeccompFilter> seccompFilter(ContainerSpec spec) throws ContainerStartException {
+        Seccomp sc = spec.seccomp();
+        if (!sc.isConfined()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new ProcessPlan.SeccompFilter(sc.name(),
+                    seccompPrograms.program(sc.parsed(), spec.capabilities())));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ContainerStartException(e.getMessage(), e);
+        }
+    }
+
     private void checkArgumentList(ProcessPlan p, ContainerSpec spec) throws ContainerStartException {
         long stackLimit = spec.rlimits().stream().filter(r -> r.type() == Rlimit.Type.STACK).findFirst()
                 .map(r -> r.soft() < 0 ? Long.MAX_VALUE : r.soft() / 4).orElse(sys.argMax());

@@ -259,6 +259,25 @@ public final class LinuxConstants {
     public static final int LOCK_NB = common("LOCK_NB", 4);
     public static final int EWOULDBLOCK = common("EWOULDBLOCK", 11);
 
+    // <linux/seccomp.h>, <linux/filter.h>, <linux/audit.h>: the classic BPF of a seccomp filter (the ENOSYS
+    // stub put before libseccomp's program) and the architectures it checks.
+    public static final int SECCOMP_RET_ERRNO = common("SECCOMP_RET_ERRNO", 0x00050000);
+    public static final int SECCOMP_RET_DATA = common("SECCOMP_RET_DATA", 0x0000ffff);
+    public static final int SECCOMP_DATA_NR = common("SECCOMP_DATA_NR", "offsetof(struct seccomp_data, nr)", 0);
+    public static final int SECCOMP_DATA_ARCH = common("SECCOMP_DATA_ARCH", "offsetof(struct seccomp_data, arch)", 4);
+    public static final int BPF_LD_W_ABS = common("BPF_LD_W_ABS", "(BPF_LD | BPF_W | BPF_ABS)", 0x20);
+    public static final int BPF_JMP_JA = common("BPF_JMP_JA", "(BPF_JMP | BPF_JA)", 0x05);
+    public static final int BPF_JMP_JEQ_K = common("BPF_JMP_JEQ_K", "(BPF_JMP | BPF_JEQ | BPF_K)", 0x15);
+    public static final int BPF_JMP_JGT_K = common("BPF_JMP_JGT_K", "(BPF_JMP | BPF_JGT | BPF_K)", 0x25);
+    public static final int BPF_RET_K = common("BPF_RET_K", "(BPF_RET | BPF_K)", 0x06);
+    public static final int BPF_MAXINSNS = common("BPF_MAXINSNS", 4096);
+    public static final long AUDIT_ARCH_X86_64 = common("AUDIT_ARCH_X86_64", 0xc000003eL);
+    public static final long AUDIT_ARCH_I386 = common("AUDIT_ARCH_I386", 0x40000003L);
+    public static final long AUDIT_ARCH_AARCH64 = common("AUDIT_ARCH_AARCH64", 0xc00000b7L);
+    public static final long AUDIT_ARCH_ARM = common("AUDIT_ARCH_ARM", 0x40000028L);
+    /** x32 syscalls are x86_64's audit architecture with this bit in the number (x86's asm/unistd.h). */
+    public static final long X32_SYSCALL_BIT = 0x40000000L;
+
     private LinuxConstants() {}
 
     /** The architecture whose values the fields hold. */
