@@ -1,0 +1,127 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.TestRootfs;
+import dev.berth.testing.RequiresRoot;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The seccomp filter a container runs under: Docker's default, a profile of one's own, or none. */
+@RequiresRoot
+class SeccompIT extends ContainerTestSupport {
+
+    /** Runs the probe on the host, as the host's root (it is static: the test rootfs's binary runs anywhere). */
+    private static String host(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(TestRootfs.path().resolve("bin/probe").toString());
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    @Test
+    void theDefaultFilterRefusesWhatDockersProfileRefuses() throws Exception {
+        String out = run(probe("syscall", "keyctl", "--", "syscall", "add_key", "--", "syscall", "request_key",
+                "--", "syscall", "bpf", "--", "syscall", "perf_event_open", "--", "syscall", "kexec_load",
+                "--", "syscall", "open_by_handle_at", "--", "syscall", "umount2", "--", "unshare", "user",
+                "--", "unshare", "mount", "--", "mount-tmpfs", "/tmp", "--", "socket", "40")).stdout();
+        assertThat(out.lines()).containsExactly(
+                "keyctl: Operation not permitted",
+                "add_key: Operation not permitted",
+                "request_key: Operation not permitted",
+                "bpf: Operation not permitted",
+                "perf_event_open: Operation not permitted",
+                "kexec_load: Operation not permitted",
+                "open_by_handle_at: Operation not permitted",
+                "umount2: Operation not permitted",
+                "unshare: Operation not permitted",
+                "unshare: Operation not permitted",
+                "mount: Operation not permitted",
+                "socket: Operation not permitted");
+    }
+
+    @Test
+    void clone3IsEnosysSoThatLibcFallsBackAndOrdinaryWorkRuns() throws Exception {
+        String out = output("clone3", "--", "libc-fork", "--", "personality", "0", "--", "personality", "0xffffffff",
+                "--", "personality", "0x0040000", "--", "socket", "2", "--", "syscall", "getpid", "--", "x32",
+                "--", "mkdir", "/tmp/made", "--", "stat", "/tmp/made");
+        List<String> lines = out.lines().toList();
+        assertThat(lines.get(0)).isEqualTo("clone3: Function not implemented");
+        assertThat(lines.get(1)).isEqualTo("fork: ok 7");
+        assertThat(lines.get(2)).startsWith("personality: ok");
+        assertThat(lines.get(3)).startsWith("personality: ok");
+        assertThat(lines.get(4)).as("ADDR_NO_RANDOMIZE").isEqualTo("personality: Operation not permitted");
+        assertThat(lines.get(5)).startsWith("socket: ok");
+        assertThat(lines.get(6)).isEqualTo("getpid: ok 2");
+        assertThat(lines.get(7)).isEqualTo("x32 getpid: Function not implemented");
+    }
+
+    @Test
+    void aDefaultContainerCanNeitherReadNorPlantKeysInTheHostRootsKeyring() throws Exception {
+        String secret = "berth-host-" + UUID.randomUUID();
+        String planted = "berth-planted-" + UUID.randomUUID();
+        assertThat(host("add-key", secret, "s3cret")).startsWith("add_key: ok");
+        try {
+            // the hole: without a filter the container's root shares the host root's user keyring
+            assertThat(run(probe("read-key", secret).seccomp(Seccomp.unconfined())).stdout()).isEqualTo("key: s3cret\n");
+            assertThat(run(probe("read-key", secret)).stdout()).isEqualTo("keyctl: Operation not permitted\n");
+            assertThat(run(probe("add-key", planted, "evil")).stdout()).isEqualTo("add_key: Operation not permitted\n");
+            assertThat(host("read-key", planted)).isEqualTo("keyctl: Required key not available\n");
+        } finally {
+            host("revoke-key", secret);
+            host("revoke-key", planted);
+        }
+    }
+
+    @Test
+    void capSysAdminGetsMountAndNamespacesAsUnderDocker() throws Exception {
+        String out = run(probe("mount-tmpfs", "/tmp", "--", "unshare", "mount", "--", "clone3", "--", "syscall",
+                "keyctl").addCapabilities(Capability.SYS_ADMIN)).stdout();
+        assertThat(out.lines()).containsExactly("mount: ok 0", "unshare: ok 0", "clone3: ok 0",
+                "keyctl: Operation not permitted");
+    }
+
+    @Test
+    void unconfinedHasNoFilter() throws Exception {
+        String out = run(probe("status", "--", "clone3", "--", "unshare", "user").seccomp(Seccomp.unconfined())).stdout();
+        assertThat(out).contains("Seccomp:\t0").contains("clone3: ok 0").contains("unshare: ok 0");
+        assertThat(output("status")).contains("Seccomp:\t2");
+    }
+
+    @Test
+    void aCustomProfilesErrnoIsReturned() throws Exception {
+        Path file = Files.writeString(tmp.resolve("deny-mkdir.json"), """
+                {"defaultAction": "SCMP_ACT_ALLOW",
+                 "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 122}]}""");
+        String out = run(probe("mkdir", "/tmp/x", "--", "syscall", "keyctl").seccomp(Seccomp.profile(file))).stdout();
+        List<String> lines = out.lines().toList();
+        assertThat(lines.get(0)).isEqualTo("mkdir /tmp/x: Disk quota exceeded");
+        assertThat(lines.get(1)).as("what the profile does not name, it allows").startsWith("keyctl: ok");
+    }
+
+    @Test
+    void aProfileThatRefusesTheExecFailsTheStartNamingIt() {
+        Seccomp noExec = Seccomp.profile("no-exec.json", """
+                {"defaultAction": "SCMP_ACT_ALLOW",
+                 "syscalls": [{"names": ["execve", "execveat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}""");
+        assertThatThrownBy(() -> run(probe("true").seccomp(noExec))).isInstanceOf(ContainerStartException.class)
+                .hasMessageContaining("Permission denied");
+    }
+
+    @Test
+    void withoutNoNewPrivilegesTheFilterStillApplies() throws Exception {
+        String out = run(probe("status", "--", "syscall", "keyctl").noNewPrivileges(false).user("1000:1000")).stdout();
+        assertThat(out).contains("NoNewPrivs:\t0").contains("Seccomp:\t2").contains("keyctl: Operation not permitted");
+    }
+}
