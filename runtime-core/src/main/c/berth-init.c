@@ -17,6 +17,8 @@
  *   JVM -> monitor  'G'             filled from the image), then go again; any number of times
  *   monitor -> JVM  'T' + fd        with a TTY_OPEN op, before 'X': the pty master the init opened in the
  *                                   container's devpts, passed on as SCM_RIGHTS (init -> monitor -> JVM)
+ *   monitor -> JVM  'N' + fd        with a SECCOMP op whose flags ask for a listener, before 'X': the filter's
+ *                                   listener fd (target -> monitor -> JVM, SCM_RIGHTS), for user notifications
  *   monitor -> JVM  'X'             target exec'd: it announced the exec and the CLOEXEC
  *                                   error pipe closed without an error after it
  *              or   'E' u32 op i32 errno operand    first failing op
@@ -147,6 +149,7 @@ static int rootfd = -1;
 static pid_t target = -1;
 static int ttyfd = -1;      /* the pty slave: init from TTY_OPEN to FORK, target until TTY_ATTACH */
 static int ttysock = -1;    /* socket of the pty master: the init's end sends, the monitor's receives */
+static int notifsock = -1;  /* socket of the seccomp listener fd: the target's end sends, the monitor's receives */
 
 /* ---- reporting -------------------------------------------------------- */
 
@@ -440,9 +443,17 @@ static int load_seccomp(const struct op *o) {
         memcpy(&f[i], o->args[2 + i].p, sizeof *f);
     }
     struct sock_fprog prog = { .len = n, .filter = f };
-    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned int)U(o, 1), &prog);
+    unsigned int flags = (unsigned int)U(o, 1);
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
     int e = errno; free(f); errno = e;
-    return r < 0 ? -1 : 0;
+    if (r < 0) return -1;
+    if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+        /* queued for the monitor now, before the exec: the syscalls made here are not notified */
+        int s = send_fd(notifsock, 'N', (int)r);
+        e = errno; close((int)r); close(notifsock); notifsock = -1; errno = e;
+        if (s < 0) return -1;
+    }
+    return 0;
 }
 
 static int do_exec(const struct op *o) {
@@ -564,6 +575,7 @@ _Noreturn static void run(uint32_t i) {
             if (p == 0) { untrap_signals(); close(statusfd); break; }
             target = p;
             if (ttyfd >= 0) { close(ttyfd); ttyfd = -1; }  /* the target's now */
+            if (notifsock >= 0) { close(notifsock); notifsock = -1; }
             i = (uint32_t)U(o, 0) - 1;         /* the parent continues at its own tail */
             break; }
         case OP_EXEC: operand = S(o, 1); r = do_exec(o); break;
@@ -666,6 +678,13 @@ int main(int argc, char **argv) {
     if (ttyop && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tsp)) {
         send_error(0, errno, "socketpair", 10); return 1;
     }
+    uint32_t notifop = 0;                      /* a SECCOMP op with a listener: its fd comes back on nsp */
+    int nsp[2] = { -1, -1 };
+    for (uint32_t i = 1; i < nops && !notifop; i++)
+        if (ops[i].code == OP_SECCOMP && (U(&ops[i], 1) & SECCOMP_FILTER_FLAG_NEW_LISTENER)) notifop = i;
+    if (notifop && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsp)) {
+        send_error(0, errno, "socketpair", 10); return 1;
+    }
     int pidfd = -1;
     uint64_t flags = U(&ops[0], 0);
     int64_t cgfd = (int64_t)U(&ops[0], 1);
@@ -680,11 +699,13 @@ int main(int argc, char **argv) {
         close(3); close(errp[0]); close(gop[1]); close(stp[0]);
         if (cgfd >= 0) close((int)cgfd);
         if (ttyop) close(tsp[0]);
-        errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1];
+        if (notifop) close(nsp[0]);
+        errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1]; notifsock = nsp[1];
         run(1);
     }
     close(errp[1]); close(gop[0]); close(stp[1]);
     if (ttyop) { close(tsp[1]); ttysock = tsp[0]; }
+    if (notifop) { close(nsp[1]); notifsock = nsp[0]; }
     if (cgfd >= 0) close((int)cgfd);
 
     char m[16];
@@ -752,6 +773,18 @@ int main(int argc, char **argv) {
             return 1;
         }
         close(master);
+    }
+    if (notifsock >= 0) {                      /* queued before the exec, as the pty master is */
+        int listener = recv_fd(notifsock);
+        if (listener < 0 || send_fd(3, 'N', listener) < 0) {
+            int e = listener < 0 && errno == EAGAIN ? EPROTO : errno;
+            syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+            waitpid((pid_t)pid, NULL, 0);
+            send_error(notifop, e, "seccomp listener", 16);
+            return 1;
+        }
+        close(listener);
+        close(notifsock);
     }
     m[0] = 'X';
     send_msg(m, 1);

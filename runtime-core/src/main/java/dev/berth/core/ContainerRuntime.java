@@ -11,6 +11,7 @@ import dev.berth.core.internal.LinuxContainer;
 import dev.berth.core.internal.NativeInit;
 import dev.berth.core.internal.PrivateDirectories;
 import dev.berth.core.internal.RootHold;
+import dev.berth.core.internal.SeccompNotifier;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StateStore;
@@ -99,7 +100,10 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Path stateRoot;
     private final Path storageRoot;
     private final Syscalls sys;
-    private final SeccompPrograms seccompPrograms = new SeccompPrograms(new SeccompCompiler(new Libseccomp()),
+    /** Where onExit() dependants and seccomp listeners run. */
+    private final Executor callbacks;
+    private final Libseccomp libseccomp = new Libseccomp();
+    private final SeccompPrograms seccompPrograms = new SeccompPrograms(new SeccompCompiler(libseccomp),
             dev.berth.linux.internal.Arch.current(), System.getProperty("os.version"));
     private final NativeInit init;
     private final Reactor reactor;
@@ -129,6 +133,7 @@ public final class ContainerRuntime implements AutoCloseable {
         });
         Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor
                 : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
+        this.callbacks = callbacks;
         this.launcher = new Launcher(sys, init, new Supervision(reactor, cleanup, callbacks), b.startTimeout);
         this.state = new StateStore(stateRoot);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
@@ -340,6 +345,13 @@ public final class ContainerRuntime implements AutoCloseable {
                             @Override
                             public void afterClone(long initPid, long monitorPid) {
                                 state.running(id, initPid, monitorPid, rootDescription);
+                            }
+
+                            @Override
+                            public void seccompListener(LinuxContainer container, int fd) {
+                                SeccompListener l = spec.seccomp().listener().orElseThrow();
+                                reactor.register(fd, new SeccompNotifier(sys, fd, id, l, callbacks,
+                                        libseccomp::syscallName));
                             }
 
                             @Override
@@ -642,7 +654,7 @@ public final class ContainerRuntime implements AutoCloseable {
         }
         try {
             return Optional.of(new ProcessPlan.SeccompFilter(sc.name(),
-                    seccompPrograms.program(sc.parsed(), spec.capabilities())));
+                    seccompPrograms.program(sc.parsed(), spec.capabilities(), sc.notifiedSyscalls())));
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new ContainerStartException(e.getMessage(), e);
         }

@@ -567,6 +567,11 @@ public final class ContainerSpec {
         }
 
         public ContainerSpec build() {
+            if (seccomp.listener().isPresent() && !noNewPrivileges) {
+                // without no_new_privs the filter loads before the capability drop, and every step after it
+                // (setuid, capset, ...) would have to pass a listener that has no fd yet
+                throw new IllegalArgumentException("seccomp: a listener needs noNewPrivileges (the default)");
+            }
             if ((rootfs == null) == (image == null)) {
                 throw new IllegalArgumentException("rootfs: exactly one of rootfs and image must be set");
             }

@@ -9,6 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The seccomp filter of a container: {@link #defaultProfile()} (Docker's and podman's default: an
@@ -24,12 +27,67 @@ public final class Seccomp {
     private static final Seccomp UNCONFINED = new Seccomp("unconfined", null);
     private static volatile Seccomp defaults;
 
+    /**
+     * Syscalls the init itself makes after loading the filter (it sends the listener's fd, closes it,
+     * reports the exec, allocates, execs): handed to a listener that has not got the fd yet, they would
+     * stop the container for good.
+     */
+    private static final Set<String> INIT_NEEDS = Set.of("sendmsg", "close", "write", "brk", "mmap", "munmap",
+            "execve", "execveat", "exit", "exit_group", "rt_sigreturn", "rt_sigprocmask");
+
     private final String name;
     private final SeccompProfile profile;
+    private final Set<String> notified;
+    private final SeccompListener listener;
 
     private Seccomp(String name, SeccompProfile profile) {
+        this(name, profile, Set.of(), null);
+    }
+
+    private Seccomp(String name, SeccompProfile profile, Set<String> notified, SeccompListener listener) {
         this.name = name;
         this.profile = profile;
+        this.notified = notified;
+        this.listener = listener;
+    }
+
+    /**
+     * This filter with {@code syscalls} handed to {@code listener} ({@code SECCOMP_RET_USER_NOTIF})
+     * instead of what the profile says about them: the listener is their policy. The container needs
+     * {@link ContainerSpec.Builder#noNewPrivileges(boolean) no_new_privs} (the default).
+     *
+     * @throws IllegalArgumentException for an unconfined value, an empty set, a name that is not a
+     *     syscall's, or one the init needs after loading the filter ({@code sendmsg}, {@code execve}, ...)
+     */
+    public Seccomp withListener(Set<String> syscalls, SeccompListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        if (profile == null) {
+            throw new IllegalArgumentException("seccomp: an unconfined container has no filter to notify from");
+        }
+        if (syscalls.isEmpty()) {
+            throw new IllegalArgumentException("seccomp listener: no syscall named");
+        }
+        Set<String> names = new TreeSet<>();
+        for (String s : syscalls) {
+            if (!s.matches("[a-z_][a-z0-9_]*")) {
+                throw new IllegalArgumentException("seccomp listener: not a syscall name: \"" + s + "\"");
+            }
+            if (INIT_NEEDS.contains(s)) {
+                throw new IllegalArgumentException("seccomp listener: " + s + " cannot be notified: the container's "
+                        + "init makes it after loading the filter, before the listener has the filter's fd");
+            }
+            names.add(s);
+        }
+        return new Seccomp(name, profile, Set.copyOf(names), listener);
+    }
+
+    /** The syscalls handed to the listener; empty without one. */
+    public Set<String> notifiedSyscalls() {
+        return notified;
+    }
+
+    public Optional<SeccompListener> listener() {
+        return Optional.ofNullable(listener);
     }
 
     /** The default profile, which every container gets unless its spec says otherwise. */

@@ -124,4 +124,47 @@ class SeccompIT extends ContainerTestSupport {
         String out = run(probe("status", "--", "syscall", "keyctl").noNewPrivileges(false).user("1000:1000")).stdout();
         assertThat(out).contains("NoNewPrivs:\t0").contains("Seccomp:\t2").contains("keyctl: Operation not permitted");
     }
+
+    @Test
+    void aListenerSeesTheContainersMountAttemptsAndAnswersThem() throws Exception {
+        List<SeccompNotification> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Seccomp audited = Seccomp.defaultProfile().withListener(java.util.Set.of("mount", "umount2"), call -> {
+            seen.add(call);
+            threads.add(Thread.currentThread().getName());
+            // refuse a tmpfs on /tmp with "Read-only file system"; let everything else run (and the kernel decide)
+            return call.syscall().equals("mount") ? SeccompResponse.errno(30) : SeccompResponse.continueSyscall();
+        });
+        String out = run(probe("mount-tmpfs", "/tmp", "--", "syscall", "umount2", "--", "syscall", "keyctl")
+                .seccomp(audited)).stdout();
+        assertThat(out.lines()).containsExactly("mount: Read-only file system",
+                "umount2: No such file or directory", // continued: the kernel ran it, and found no such mount point
+                "keyctl: Operation not permitted");  // the rest of the profile holds
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(0).syscall()).isEqualTo("mount");
+        assertThat(seen.get(0).pid()).isPositive();
+        assertThat(seen.get(0).arguments()).hasSize(6);
+        assertThat(seen.get(1).syscall()).isEqualTo("umount2");
+        assertThat(threads).noneMatch(t -> t.equals("berth-reactor"));
+    }
+
+    @Test
+    void aListenerThatThrowsFailsTheSyscallWithEpermAndTheContainerGoesOn() throws Exception {
+        Seccomp failing = Seccomp.defaultProfile().withListener(java.util.Set.of("mkdir", "mkdirat"), call -> {
+            throw new IllegalStateException("listener bug");
+        });
+        String out = run(probe("mkdir", "/tmp/a", "--", "echo", "still here").seccomp(failing)).stdout();
+        assertThat(out).isEqualTo("mkdir /tmp/a: Operation not permitted\nstill here\n");
+    }
+
+    @Test
+    void aListenerNeedsNoNewPrivilegesAndCannotTakeTheInitsOwnSyscalls() {
+        SeccompListener l = call -> SeccompResponse.continueSyscall();
+        assertThatThrownBy(() -> probe("true").seccomp(Seccomp.defaultProfile().withListener(java.util.Set.of("mount"), l))
+                .noNewPrivileges(false).build()).hasMessage("seccomp: a listener needs noNewPrivileges (the default)");
+        assertThatThrownBy(() -> Seccomp.defaultProfile().withListener(java.util.Set.of("execve"), l))
+                .hasMessageStartingWith("seccomp listener: execve cannot be notified");
+        assertThatThrownBy(() -> Seccomp.unconfined().withListener(java.util.Set.of("mount"), l))
+                .hasMessageStartingWith("seccomp: an unconfined container has no filter");
+    }
 }

@@ -275,6 +275,15 @@ public final class LinuxConstants {
     public static final long AUDIT_ARCH_I386 = common("AUDIT_ARCH_I386", 0x40000003L);
     public static final long AUDIT_ARCH_AARCH64 = common("AUDIT_ARCH_AARCH64", 0xc00000b7L);
     public static final long AUDIT_ARCH_ARM = common("AUDIT_ARCH_ARM", 0x40000028L);
+    // seccomp user notification: the filter's listener fd, on which a supervisor receives syscalls and answers them.
+    public static final int SECCOMP_FILTER_FLAG_NEW_LISTENER = common("SECCOMP_FILTER_FLAG_NEW_LISTENER", 8);
+    public static final long SECCOMP_IOCTL_NOTIF_RECV = common("SECCOMP_IOCTL_NOTIF_RECV", 0xc0502100L);
+    public static final long SECCOMP_IOCTL_NOTIF_SEND = common("SECCOMP_IOCTL_NOTIF_SEND", 0xc0182101L);
+    public static final int SECCOMP_USER_NOTIF_FLAG_CONTINUE = common("SECCOMP_USER_NOTIF_FLAG_CONTINUE", 1);
+    public static final int SECCOMP_NOTIF_SIZE = common("SECCOMP_NOTIF_SIZE", "sizeof(struct seccomp_notif)", 80);
+    public static final int SECCOMP_NOTIF_RESP_SIZE =
+            common("SECCOMP_NOTIF_RESP_SIZE", "sizeof(struct seccomp_notif_resp)", 24);
+    public static final int POLLHUP = common("POLLHUP", 0x10);
     /** x32 syscalls are x86_64's audit architecture with this bit in the number (x86's asm/unistd.h). */
     public static final long X32_SYSCALL_BIT = 0x40000000L;
 

@@ -47,6 +47,8 @@ public final class Libseccomp implements FilterBackend {
 
         int seccomp_syscall_resolve_name(String name);
 
+        Pointer seccomp_syscall_resolve_num_arch(int arch, int num);
+
         int seccomp_attr_set(Pointer ctx, int attr, int value);
 
         int seccomp_rule_add_array(Pointer ctx, int action, int syscall, int argCount, Pointer args);
@@ -105,6 +107,19 @@ public final class Libseccomp implements FilterBackend {
         return nr < 0 ? -1 : nr;
     }
 
+    /** The name of syscall {@code nr} on the architecture with this audit token; null when libseccomp has none. */
+    public String syscallName(Long archToken, Integer nr) {
+        Pointer p = lib().seccomp_syscall_resolve_num_arch(archToken.intValue(), nr);
+        if (p == null) {
+            return null;
+        }
+        try {
+            return p.getString(0);
+        } finally {
+            Native.free(Pointer.nativeValue(p)); // libseccomp strdup()s it
+        }
+    }
+
     @Override
     public long[] export(ResolvedFilter f) {
         Lib l = lib();
@@ -137,6 +152,9 @@ public final class Libseccomp implements FilterBackend {
         // the native number, or libseccomp's pseudo number for one the native arch lacks (socketcall on
         // x86_64): libseccomp maps it onto each architecture of the filter by name, as runc relies on
         int nr = l.seccomp_syscall_resolve_name(r.syscall());
+        if (nr == NR_SCMP_ERROR && r.action() == SeccompAction.SCMP_ACT_NOTIFY.value(0)) {
+            throw new IllegalArgumentException("seccomp listener: unknown syscall \"" + r.syscall() + "\" (libseccomp)");
+        }
         if (nr == NR_SCMP_ERROR) {
             return; // unknown to libseccomp: profiles list syscalls of every architecture and kernel
         }

@@ -2,6 +2,7 @@ package dev.berth.core.internal.seccomp;
 
 import dev.berth.core.Capability;
 import dev.berth.linux.internal.Arch;
+import dev.berth.linux.internal.LinuxConstants;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -33,6 +34,15 @@ public final class ProfileResolver {
      * @param kernel the host's kernel release ({@code uname -r}, {@code os.version})
      */
     public static ResolvedFilter resolve(SeccompProfile p, Set<Capability> caps, Arch arch, String kernel) {
+        return resolve(p, caps, arch, kernel, Set.of());
+    }
+
+    /**
+     * @param notified syscalls handed to a listener ({@code SCMP_ACT_NOTIFY}) instead of what the profile says
+     *                 about them; the filter then gets {@code SECCOMP_FILTER_FLAG_NEW_LISTENER}
+     */
+    public static ResolvedFilter resolve(SeccompProfile p, Set<Capability> caps, Arch arch, String kernel,
+            Set<String> notified) {
         int defErrno = p.defaultErrnoRet() != null ? p.defaultErrnoRet() : SeccompAction.DEFAULT_ERRNO;
         int def = p.defaultAction().value(defErrno);
         List<ResolvedFilter.Rule> rules = new ArrayList<>();
@@ -46,9 +56,14 @@ public final class ProfileResolver {
             }
             for (List<ArgCondition> args : splitSameIndex(r.args())) {
                 for (String name : r.names()) {
-                    rules.add(new ResolvedFilter.Rule(name, action, args));
+                    if (!notified.contains(name)) {
+                        rules.add(new ResolvedFilter.Rule(name, action, args));
+                    }
                 }
             }
+        }
+        for (String name : notified) {
+            rules.add(new ResolvedFilter.Rule(name, SeccompAction.SCMP_ACT_NOTIFY.value(0), List.of()));
         }
         long flags = 0;
         for (String f : p.flags()) {
@@ -57,6 +72,9 @@ public final class ProfileResolver {
         // TSYNC: the init is single-threaded when it loads the filter, and with a listener the
         // kernel refuses the two together; it means nothing here
         flags &= ~FLAG_BITS.get("SECCOMP_FILTER_FLAG_TSYNC");
+        if (!notified.isEmpty()) {
+            flags |= LinuxConstants.SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        }
         return new ResolvedFilter(p.name(), def, arches(p, arch), rules, flags);
     }
 

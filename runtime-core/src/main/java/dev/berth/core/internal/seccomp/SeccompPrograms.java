@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SeccompPrograms {
 
-    private record Key(SeccompProfile profile, Set<Capability> caps) {}
+    private record Key(SeccompProfile profile, Set<Capability> caps, Set<String> notified) {}
 
     private final SeccompCompiler compiler;
     private final Arch arch;
@@ -28,9 +28,14 @@ public final class SeccompPrograms {
 
     /** @throws IllegalArgumentException naming the profile when libseccomp refuses it */
     public BpfProgram program(SeccompProfile profile, Set<Capability> caps) {
+        return program(profile, caps, Set.of());
+    }
+
+    /** @param notified syscalls handed to a listener */
+    public BpfProgram program(SeccompProfile profile, Set<Capability> caps, Set<String> notified) {
         Set<Capability> c = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
         // identity of the parsed profile: two equal texts compile alike, and records compare by value
-        return cache.computeIfAbsent(new Key(profile, c),
-                k -> compiler.compile(ProfileResolver.resolve(k.profile(), k.caps(), arch, kernel)));
+        return cache.computeIfAbsent(new Key(profile, c, Set.copyOf(notified)),
+                k -> compiler.compile(ProfileResolver.resolve(k.profile(), k.caps(), arch, kernel, k.notified())));
     }
 }
