@@ -13,7 +13,22 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SeccompPrograms {
 
-    private record Key(SeccompProfile profile, Set<Capability> caps, Set<String> notified) {}
+    /** The profile by identity: a spec's profile is one long-lived object, and hashing its rules on every start is waste. */
+    private record Key(IdentityOf profile, Set<Capability> caps, Set<String> notified) {}
+
+    private record IdentityOf(SeccompProfile profile) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof IdentityOf i && i.profile == profile;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(profile);
+        }
+    }
+
+    private static final int MAX_CACHED = 64;
 
     private final SeccompCompiler compiler;
     private final Arch arch;
@@ -34,8 +49,11 @@ public final class SeccompPrograms {
     /** @param notified syscalls handed to a listener */
     public BpfProgram program(SeccompProfile profile, Set<Capability> caps, Set<String> notified) {
         Set<Capability> c = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
-        // identity of the parsed profile: two equal texts compile alike, and records compare by value
-        return cache.computeIfAbsent(new Key(profile, c, Set.copyOf(notified)),
-                k -> compiler.compile(ProfileResolver.resolve(k.profile(), k.caps(), arch, kernel, k.notified())));
+        if (cache.size() > MAX_CACHED) {
+            cache.clear(); // an application that makes a profile per container must not grow this forever
+        }
+        return cache.computeIfAbsent(new Key(new IdentityOf(profile), c, Set.copyOf(notified)),
+                k -> compiler.compile(ProfileResolver.resolve(k.profile().profile(), k.caps(), arch, kernel,
+                        k.notified())));
     }
 }
