@@ -71,6 +71,7 @@ public interface Syscalls {
     int ENOENT = LinuxConstants.ENOENT;
     int ENOTDIR = LinuxConstants.ENOTDIR;
     int ENOSYS = LinuxConstants.ENOSYS;
+    int EPERM = LinuxConstants.EPERM;
 
     int EIO = LinuxConstants.EIO;
 
