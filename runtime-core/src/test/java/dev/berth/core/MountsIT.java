@@ -260,6 +260,38 @@ class MountsIT extends ContainerTestSupport {
                 .isInstanceOf(ContainerStartException.class).hasMessage("mount(/up): Device or resource busy");
     }
 
+    @Test
+    void noMountLandsOnTheContainersProcThroughASymlinkOfTheImage() throws Exception {
+        Path root = tmp.resolve("hostile-proc");
+        if (!Files.exists(root)) {
+            HostCommand.run("cp", "-a", TestRootfs.path().toString(), root.toString());
+            Files.createSymbolicLink(root.resolve("pdata"), Path.of("/proc"));
+            Files.createSymbolicLink(root.resolve("psys"), Path.of("../proc/sys"));
+        }
+        Path src = dir("proc-src");
+        String refused = " (a mount target that resolves onto /proc is refused; is it a symlink into /proc in the image?)";
+        assertThatThrownBy(() -> run(own("echo").rootfs(root).mount(Mount.bind(src, "/pdata"))))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("move_mount(/pdata): Operation not permitted" + refused);
+        assertThatThrownBy(() -> run(own("echo").rootfs(root).mount(Mount.tmpfs("/psys"))))
+                .isInstanceOf(ContainerStartException.class).hasMessage("mount(/psys): Operation not permitted" + refused);
+        // one of lxcfs's files, named as such: mounted over the container's procfs file
+        Path meminfo = Files.writeString(src.resolve("meminfo"), "MemTotal: 262144 kB\n");
+        assertThat(run(own("cat", "/proc/meminfo").rootfs(root).mount(Mount.bind(meminfo, "/proc/meminfo"))).stdout())
+                .isEqualTo("MemTotal: 262144 kB\n");
+        // a generated /etc file through the image's symlink into /proc: refused too
+        Path etcRoot = tmp.resolve("hostile-etc-proc");
+        if (!Files.exists(etcRoot)) {
+            HostCommand.run("cp", "-a", TestRootfs.path().toString(), etcRoot.toString());
+            Files.deleteIfExists(etcRoot.resolve("etc/hostname"));
+            Files.createDirectories(etcRoot.resolve("etc"));
+            Files.createSymbolicLink(etcRoot.resolve("etc/hostname"), Path.of("/proc/sys/kernel/hostname"));
+        }
+        assertThatThrownBy(() -> run(own("echo").rootfs(etcRoot)))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("mount(/etc/hostname): Operation not permitted" + refused);
+    }
+
     private static String listing(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return String.join("\n", s.map(Path::toString).sorted().toList());
