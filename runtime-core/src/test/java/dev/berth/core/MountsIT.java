@@ -50,18 +50,12 @@ class MountsIT extends ContainerTestSupport {
 
     private static Set<String> steadyFds() throws IOException {
         Set<String> out = new TreeSet<>();
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path p : s.toList()) {
-                try {
-                    String target = Files.readSymbolicLink(p).toString();
-                    // aside: jars (class loading), the listing itself, pipes (host commands' Process streams
-                    // until collected); detached trees show as their source's path, volume locks as theirs
-                    if (!target.endsWith(".jar") && !target.startsWith("/proc/") && !target.startsWith("pipe:")) {
-                        out.add(p.getFileName() + " " + target);
-                    }
-                } catch (IOException e) {
-                    // the listing's own fd
-                }
+        for (String fd : openFds()) {
+            String target = fd.substring(fd.indexOf(' ') + 1);
+            // aside: jars (class loading), /proc, pipes (host commands' Process streams until collected);
+            // detached trees show as their source's path, volume locks as theirs
+            if (!target.endsWith(".jar") && !target.startsWith("/proc/") && !target.startsWith("pipe:")) {
+                out.add(fd);
             }
         }
         return out;
@@ -174,8 +168,14 @@ class MountsIT extends ContainerTestSupport {
             Files.writeString(data.resolve("seed"), "from the image\n");
             Files.createDirectories(data.resolve("nested"));
             Files.createSymbolicLink(data.resolve("nested/passwd"), Path.of("/etc/passwd"));
+            Files.createLink(data.resolve("seed-link"), data.resolve("seed"));
             HostCommand.run("chown", "-R", "1000:50", data.toString());
             HostCommand.run("chmod", "0750", data.toString());
+            Files.writeString(data.resolve("tool"), "a file with a capability\n");
+            HostCommand.run("setcap", "cap_net_raw+ep", data.resolve("tool").toString()); // after the chown, which drops it
+            java.nio.file.attribute.UserDefinedFileAttributeView view = Files.getFileAttributeView(data.resolve("seed"),
+                    java.nio.file.attribute.UserDefinedFileAttributeView.class);
+            view.write("origin", java.nio.ByteBuffer.wrap("image".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         });
         runtime.images().importImage(layout, Optional.of("it/volume:t"), ImportProgress.NONE);
         ContainerSpec.Builder first = probe("cat", "/data/seed", "--", "write", "/data/made", "by the first\n", "--",
@@ -186,6 +186,14 @@ class MountsIT extends ContainerTestSupport {
         assertThat(Files.readString(v.mountpoint().resolve("made"))).isEqualTo("by the first\n");
         assertThat(Files.readSymbolicLink(v.mountpoint().resolve("nested/passwd"))).isEqualTo(Path.of("/etc/passwd"));
         assertThat(Files.getAttribute(v.mountpoint(), "unix:uid")).isEqualTo(1000);
+        // as docker's copy: hard links stay links, extended attributes (a file capability, user.*) stay
+        assertThat(Files.isSameFile(v.mountpoint().resolve("seed"), v.mountpoint().resolve("seed-link"))).isTrue();
+        assertThat(HostCommand.run("getcap", v.mountpoint().resolve("tool").toString())).contains("cap_net_raw=ep");
+        java.nio.file.attribute.UserDefinedFileAttributeView view = Files.getFileAttributeView(v.mountpoint().resolve("seed"),
+                java.nio.file.attribute.UserDefinedFileAttributeView.class);
+        java.nio.ByteBuffer origin = java.nio.ByteBuffer.allocate(16);
+        view.read("origin", origin);
+        assertThat(new String(origin.array(), 0, origin.position(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("image");
         // the second container sees what the first left, not the image again
         Files.delete(v.mountpoint().resolve("seed"));
         String second = run(own("cat", "/data/made", "--", "stat", "/data/seed").rootfs(null).image("it/volume:t")
