@@ -121,7 +121,8 @@ class BerthCliTest {
     void ttyGivesTheContainerATerminalInsteadOfTheLaunchersStdio() {
         dev.berth.core.ContainerSpec plain = parse("--rootfs", "/r", "probe", "tty").toSpec();
         assertThat(plain.tty()).isFalse();
-        assertThat(plain.stdin()).isEqualTo(dev.berth.core.Stdio.inherit());
+        assertThat(plain.stdin()).as("docker's: no stdin without -i").isEqualTo(dev.berth.core.Stdio.discard());
+        assertThat(parse("-i", "--rootfs", "/r", "probe", "tty").toSpec().stdin()).isEqualTo(dev.berth.core.Stdio.inherit());
         dev.berth.core.ContainerSpec t = parse("-it", "--rootfs", "/r", "probe", "tty").toSpec();
         assertThat(t.tty()).isTrue();
         // sized as the launcher's terminal; this test's JVM has none
