@@ -138,6 +138,7 @@ public final class ContainerRuntime implements AutoCloseable {
         this.state = new StateStore(stateRoot);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
+        warmUpSeccomp();
         CgroupDriver driver = b.cgroupDriver;
         String unavailable = null;
         boolean owns = false;
@@ -646,6 +647,23 @@ public final class ContainerRuntime implements AutoCloseable {
      * execve refuses (E2BIG) an argument list and environment beyond ARG_MAX or a single string
      * beyond MAX_ARG_STRLEN: refused here with the numbers, rather than as an exec error.
      */
+    /**
+     * Compiles the default profile for the default capabilities off the caller's thread: the first
+     * compile loads libseccomp and takes up to a second on a cold JVM, which the first start would
+     * otherwise pay. A start that needs it meanwhile waits for this compile rather than repeating it.
+     */
+    private void warmUpSeccomp() {
+        Thread t = new Thread(() -> {
+            try {
+                seccompPrograms.program(Seccomp.defaultProfile().parsed(), Capability.dockerDefaults());
+            } catch (RuntimeException e) {
+                LOG.debug("seccomp: compiling the default profile ahead of the first start failed", e);
+            }
+        }, "berth-seccomp-warmup");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** The spec's filter compiled for its capabilities, or none when unconfined. */
     private Optional<ProcessPlan.SeccompFilter> seccompFilter(ContainerSpec spec) throws ContainerStartException {
         Seccomp sc = spec.seccomp();
