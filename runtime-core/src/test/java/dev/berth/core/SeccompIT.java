@@ -167,4 +167,31 @@ class SeccompIT extends ContainerTestSupport {
         assertThatThrownBy(() -> Seccomp.unconfined().withListener(java.util.Set.of("mount"), l))
                 .hasMessageStartingWith("seccomp: an unconfined container has no filter");
     }
+
+    @Test
+    void aJvmWithThreadsSocketsAndAChildProcessRunsUnderTheDefaultFilter() throws Exception {
+        Result r = run(ContainerSpec.builder().rootfs(TestRootfs.jdk()).readonlyRootfs(true) // its files are the host's
+                .command(TestRootfs.jdkJava(), "-XX:-UsePerfData", "-cp", "/opt/berth", "ThreadsAndSockets")
+                .stdout(Stdio.pipe()).stderr(Stdio.inherit()));
+        assertThat(r.status()).as(r.stdout()).isEqualTo(ExitStatus.exited(0));
+        assertThat(r.stdout()).isEqualTo("echo sum=72\nchild exit=0\n");
+    }
+
+    @Test
+    void aBusyboxShellRunsUnderTheDefaultFilter() throws Exception {
+        Path busybox = Path.of("/bin/busybox");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(busybox), "busybox-static is not installed");
+        Path root = tmp.resolve("busybox-root");
+        for (String d : List.of("bin", "proc", "sys", "dev", "tmp", "etc")) {
+            Files.createDirectories(root.resolve(d));
+        }
+        Files.copy(busybox, root.resolve("bin/busybox"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Result r = run(ContainerSpec.builder().rootfs(root).command("/bin/busybox", "sh", "-c",
+                "for i in 1 2 3; do echo $i | /bin/busybox cat; done | /bin/busybox wc -l; "
+                        + "/bin/busybox mkdir /tmp/d && /bin/busybox ls -d /tmp/d; (exit 3); echo $?; "
+                        + "/bin/busybox sleep 0.1 & wait; echo waited")
+                .stdout(Stdio.pipe()));
+        assertThat(r.status()).as(r.stdout()).isEqualTo(ExitStatus.exited(0));
+        assertThat(r.stdout()).isEqualTo("3\n/tmp/d\n3\nwaited\n");
+    }
 }
