@@ -23,10 +23,4 @@ public record ResolvedFilter(String name, int defaultAction, List<String> arches
         arches = List.copyOf(arches);
         rules = List.copyOf(rules);
     }
-
-    /** Whether some rule asks for {@code SECCOMP_RET_USER_NOTIF}: the filter then gets a listener fd. */
-    public boolean notifies() {
-        int notify = SeccompAction.SCMP_ACT_NOTIFY.value(0);
-        return rules.stream().anyMatch(r -> r.action() == notify);
-    }
 }
