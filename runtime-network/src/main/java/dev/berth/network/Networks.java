@@ -140,7 +140,7 @@ public final class Networks {
         Files.createDirectory(nd);
         Files.createDirectory(nd.resolve("attachments"));
         writeAtomically(nd.resolve("network.json"), JSON.writeValueAsBytes(NetworkFile.of(n)));
-        LOG.info("network {}: created ({}, bridge {})", name, ranges, n.bridge());
+        LOG.debug("network {}: created ({}, bridge {})", name, ranges, n.bridge());
         return n;
     }
 
@@ -240,7 +240,7 @@ public final class Networks {
             }
             deleteTree(dir.resolve("_ipam").resolve(name));
             deleteTree(dir.resolve(name));
-            LOG.info("network {}: removed", name);
+            LOG.debug("network {}: removed", name);
             return true;
         }
     }
@@ -450,7 +450,7 @@ public final class Networks {
     }
 
     private static String hostAndPort(PortMapping p) {
-        String ip = p.hostIp().getHostAddress();
+        String ip = Subnet.format(p.hostIp());
         return (p.hostIp().getAddress().length == 16 ? "[" + ip + "]" : ip) + ":" + p.hostPort();
     }
 
@@ -520,7 +520,7 @@ public final class Networks {
 
         static NetworkFile of(Network n) {
             return new NetworkFile(SCHEMA, n.name(), n.id(), n.bridge(), n.ranges().stream()
-                    .map(r -> new RangeFile(r.subnet().toString(), r.gateway().getHostAddress())).toList(),
+                    .map(r -> new RangeFile(r.subnet().toString(), Subnet.format(r.gateway()))).toList(),
                     n.internal(), n.created().toString());
         }
 

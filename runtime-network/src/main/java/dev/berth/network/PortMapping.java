@@ -87,7 +87,7 @@ public record PortMapping(InetAddress hostIp, int hostPort, int containerPort, S
 
     @Override
     public String toString() {
-        String ip = hostIp.getHostAddress();
+        String ip = Subnet.format(hostIp);
         return (hostIp.getAddress().length == 16 ? "[" + ip + "]" : ip) + ":" + hostPort + "->" + containerPort + "/" + protocol;
     }
 }

@@ -116,7 +116,48 @@ public record Subnet(InetAddress address, int prefix) {
 
     @Override
     public String toString() {
-        return address.getHostAddress() + "/" + prefix;
+        return format(address) + "/" + prefix;
+    }
+
+    /**
+     * An address as text: IPv4 dotted, IPv6 in its canonical short form (RFC 5952: lower case, no
+     * leading zeros, the longest run of two or more zero groups as "::"), as docker and ip print it.
+     */
+    public static String format(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (b.length == 4) {
+            return a.getHostAddress();
+        }
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < 8; i++) {
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = Math.max(i, j);
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(g[i]));
+        }
+        return out.toString();
     }
 
     private static InetAddress mask(InetAddress a, int prefix) {

@@ -13,7 +13,7 @@ class NetworkSpecTest {
         assertThatThrownBy(() -> NetworkSpec.builder("a/b").build()).hasMessageStartingWith("name: ");
         assertThatThrownBy(() -> NetworkSpec.builder("n").subnet("10.0.0.1/24")).hasMessageStartingWith("subnet: ");
         assertThatThrownBy(() -> NetworkSpec.builder("n").subnet("fd00::/64").build())
-                .hasMessage("subnet: fd00:0:0:0:0:0:0:0/64 is IPv6; give it as ipv6Subnet");
+                .hasMessage("subnet: fd00::/64 is IPv6; give it as ipv6Subnet");
         assertThatThrownBy(() -> NetworkSpec.builder("n").subnet("10.0.0.0/31").build()).hasMessageStartingWith("subnet: 10.0.0.0/31 holds no address");
         assertThatThrownBy(() -> NetworkSpec.builder("n").gateway("10.0.0.1").build()).hasMessage("gateway: 10.0.0.1 needs a subnet");
         assertThatThrownBy(() -> NetworkSpec.builder("n").subnet("10.0.0.0/24").gateway("10.0.1.1").build())

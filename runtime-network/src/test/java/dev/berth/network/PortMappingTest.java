@@ -13,7 +13,7 @@ class PortMappingTest {
         assertThat(PortMapping.parse("8080:80").toString()).isEqualTo("0.0.0.0:8080->80/tcp");
         assertThat(PortMapping.parse("127.0.0.1:8080:80/udp").toString()).isEqualTo("127.0.0.1:8080->80/udp");
         assertThat(PortMapping.parse("127.0.0.1::80").toString()).isEqualTo("127.0.0.1:0->80/tcp");
-        assertThat(PortMapping.parse("[::1]:8080:80").toString()).isEqualTo("[0:0:0:0:0:0:0:1]:8080->80/tcp");
+        assertThat(PortMapping.parse("[::1]:8080:80").toString()).isEqualTo("[::1]:8080->80/tcp");
         assertThat(PortMapping.parse("53/UDP").protocol()).isEqualTo("udp");
     }
 

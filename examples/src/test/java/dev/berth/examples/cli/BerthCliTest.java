@@ -265,4 +265,24 @@ class BerthCliTest {
         assertThat(run("run", "--security-opt", "seccomp=" + dir.resolve("missing.json"), "--rootfs", "/r", "true")[1])
                 .startsWith("berth: --security-opt seccomp=" + dir.resolve("missing.json") + ": seccomp profile ");
     }
+
+    @Test
+    void networksAreCreatedListedAndRemovedAsDockerSpellsIt(@TempDir Path root) throws IOException {
+        String r = root.toString();
+        assertThat(run("network", "create", "--root", r, "--subnet", "10.123.0.0/24", "--subnet", "fd00:123::/64", "web")[0])
+                .isEqualTo("0");
+        String[] overlap = run("network", "create", "--root", r, "--subnet", "10.123.0.0/16", "db");
+        assertThat(overlap[0]).isEqualTo("2");
+        assertThat(overlap[1]).isEqualTo("berth: subnet: 10.123.0.0/16 overlaps network \"web\" (10.123.0.0/24)"
+                + " (see 'berth network create --help')\n");
+        assertThat(run("network", "create", "--root", r, "--gateway", "10.1.1.1", "gw")[1])
+                .isEqualTo("berth: gateway: 10.1.1.1 needs a subnet (see 'berth network create --help')\n");
+        assertThat(dev.berth.network.Networks.open(root).inspect("web").orElseThrow().ranges())
+                .extracting(x -> x.subnet() + " " + dev.berth.network.Subnet.format(x.gateway()))
+                .containsExactly("10.123.0.0/24 10.123.0.1", "fd00:123::/64 fd00:123::1");
+        String[] rm = run("network", "rm", "--root", r, "web", "nope");
+        assertThat(rm[0]).as("one of them failed").isEqualTo("1");
+        assertThat(rm[1]).isEqualTo("berth: network rm nope: no such network\n");
+        assertThat(dev.berth.network.Networks.open(root).list()).isEmpty();
+    }
 }

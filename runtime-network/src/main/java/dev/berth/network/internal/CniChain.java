@@ -50,7 +50,7 @@ public final class CniChain {
         for (Network.Range r : network.ranges()) {
             ObjectNode range = ranges.addArray().addObject();
             range.put("subnet", r.subnet().toString());
-            range.put("gateway", r.gateway().getHostAddress());
+            range.put("gateway", dev.berth.network.Subnet.format(r.gateway()));
             if (!network.internal()) {
                 routes.addObject().put("dst", r.subnet().isIpv6() ? "::/0" : "0.0.0.0/0");
             }
@@ -85,7 +85,7 @@ public final class CniChain {
             m.put("containerPort", p.containerPort());
             m.put("protocol", p.protocol());
             if (!p.hostIp().isAnyLocalAddress()) {
-                m.put("hostIP", p.hostIp().getHostAddress());
+                m.put("hostIP", dev.berth.network.Subnet.format(p.hostIp()));
             }
         }
     }
