@@ -4,7 +4,7 @@
 # qemu-user for the other architecture's init stage), the peer tools the interop tests and
 # benchmarks use (umoci, skopeo, runc, bubblewrap), setfacl and setcap for the xattr interop
 # test, setpriv for the store permission test, setsid and stty for the terminal test, and the
-# qemu VM for the cgroup v2 suite.
+# qemu VM for the cgroup v2 suite; and libseccomp, which the runtime itself needs.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 need=()
@@ -25,6 +25,8 @@ case $(uname -m) in
     [ -f /usr/x86_64-linux-gnu/lib/libc.a ] || need+=(libc6-dev-amd64-cross)
     command -v qemu-x86_64-static >/dev/null || need+=(qemu-user-static) ;;
 esac
+# seccomp filters are compiled by libseccomp (through JNA) when a container starts
+ldconfig -p | grep -q 'libseccomp\.so\.2 ' || need+=(libseccomp2)
 command -v umoci >/dev/null || need+=(umoci)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v runc >/dev/null || need+=(runc)

@@ -17,6 +17,8 @@
  *   JVM -> monitor  'G'             filled from the image), then go again; any number of times
  *   monitor -> JVM  'T' + fd        with a TTY_OPEN op, before 'X': the pty master the init opened in the
  *                                   container's devpts, passed on as SCM_RIGHTS (init -> monitor -> JVM)
+ *   monitor -> JVM  'N' + fd        with a SECCOMP op whose flags ask for a listener, before 'X': the filter's
+ *                                   listener fd (target -> monitor -> JVM, SCM_RIGHTS), for user notifications
  *   monitor -> JVM  'X'             target exec'd: it announced the exec and the CLOEXEC
  *                                   error pipe closed without an error after it
  *              or   'E' u32 op i32 errno operand    first failing op
@@ -34,7 +36,9 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/magic.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -126,6 +130,7 @@ enum {
     OP_TTY_OPEN = 45,    /* u64 rows, u64 cols, str console: a pty from /dev/pts/ptmx; its slave bound on console
                             (unless empty) and kept for the target, its master sent to the monitor */
     OP_TTY_ATTACH = 46,  /* u64 uid: the slave becomes the owner's, stdio 0-2 and the controlling terminal */
+    OP_SECCOMP = 53,     /* str name, u64 flags, then one 8-byte struct sock_filter per arg: the program, loaded as is */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
        F_KEEP_FLAGS = 2, /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */
@@ -147,6 +152,7 @@ static int rootfd = -1;
 static pid_t target = -1;
 static int ttyfd = -1;      /* the pty slave: init from TTY_OPEN to FORK, target until TTY_ATTACH */
 static int ttysock = -1;    /* socket of the pty master: the init's end sends, the monitor's receives */
+static int notifsock = -1;  /* socket of the seccomp listener fd: the target's end sends, the monitor's receives */
 
 /* ---- reporting -------------------------------------------------------- */
 
@@ -433,6 +439,31 @@ _Noreturn static void reap(void) {
     }
 }
 
+/* Loads the seccomp program the JVM compiled, as handed: each argument is one struct sock_filter
+ * (8 bytes, in the host's byte order). The init is single-threaded, so TSYNC has nothing to do. */
+static int load_seccomp(const struct op *o) {
+    if (o->nargs < 3 || o->nargs - 2 > BPF_MAXINSNS) { errno = EINVAL; return -1; }
+    unsigned short n = (unsigned short)(o->nargs - 2);
+    struct sock_filter *f = calloc(n, sizeof *f);
+    if (!f) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        if (o->args[2 + i].len != sizeof *f) { free(f); errno = EINVAL; return -1; }
+        memcpy(&f[i], o->args[2 + i].p, sizeof *f);
+    }
+    struct sock_fprog prog = { .len = n, .filter = f };
+    unsigned int flags = (unsigned int)U(o, 1);
+    long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    int e = errno; free(f); errno = e;
+    if (r < 0) return -1;
+    if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+        /* queued for the monitor now, before the exec: the syscalls made here are not notified */
+        int s = send_fd(notifsock, 'N', (int)r);
+        e = errno; close((int)r); close(notifsock); notifsock = -1; errno = e;
+        if (s < 0) return -1;
+    }
+    return 0;
+}
+
 static int do_exec(const struct op *o) {
     uint64_t argc = U(o, 0);
     if (argc == 0 || argc + 1 > o->nargs) { errno = EINVAL; return -1; }
@@ -552,11 +583,13 @@ _Noreturn static void run(uint32_t i) {
             if (p == 0) { untrap_signals(); close(statusfd); break; }
             target = p;
             if (ttyfd >= 0) { close(ttyfd); ttyfd = -1; }  /* the target's now */
+            if (notifsock >= 0) { close(notifsock); notifsock = -1; }
             i = (uint32_t)U(o, 0) - 1;         /* the parent continues at its own tail */
             break; }
         case OP_EXEC: operand = S(o, 1); r = do_exec(o); break;
         case OP_TTY_OPEN: r = tty_open(o, &operand); break;
         case OP_TTY_ATTACH: operand = "terminal"; r = tty_attach(U(o, 0)); break;
+        case OP_SECCOMP: r = load_seccomp(o); break;
         case OP_REAP:
             close(errfd);                      /* init's part succeeded; EOF now waits only for the exec */
             reap();
@@ -653,6 +686,13 @@ int main(int argc, char **argv) {
     if (ttyop && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tsp)) {
         send_error(0, errno, "socketpair", 10); return 1;
     }
+    uint32_t notifop = 0;                      /* a SECCOMP op with a listener: its fd comes back on nsp */
+    int nsp[2] = { -1, -1 };
+    for (uint32_t i = 1; i < nops && !notifop; i++)
+        if (ops[i].code == OP_SECCOMP && (U(&ops[i], 1) & SECCOMP_FILTER_FLAG_NEW_LISTENER)) notifop = i;
+    if (notifop && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nsp)) {
+        send_error(0, errno, "socketpair", 10); return 1;
+    }
     int pidfd = -1;
     uint64_t flags = U(&ops[0], 0);
     int64_t cgfd = (int64_t)U(&ops[0], 1);
@@ -667,11 +707,13 @@ int main(int argc, char **argv) {
         close(3); close(errp[0]); close(gop[1]); close(stp[0]);
         if (cgfd >= 0) close((int)cgfd);
         if (ttyop) close(tsp[0]);
-        errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1];
+        if (notifop) close(nsp[0]);
+        errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1]; notifsock = nsp[1];
         run(1);
     }
     close(errp[1]); close(gop[0]); close(stp[1]);
     if (ttyop) { close(tsp[1]); ttysock = tsp[0]; }
+    if (notifop) { close(nsp[1]); notifsock = nsp[0]; }
     if (cgfd >= 0) close((int)cgfd);
 
     char m[16];
@@ -739,6 +781,18 @@ int main(int argc, char **argv) {
             return 1;
         }
         close(master);
+    }
+    if (notifsock >= 0) {                      /* queued before the exec, as the pty master is */
+        int listener = recv_fd(notifsock);
+        if (listener < 0 || send_fd(3, 'N', listener) < 0) {
+            int e = listener < 0 && errno == EAGAIN ? EPROTO : errno;
+            syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+            waitpid((pid_t)pid, NULL, 0);
+            send_error(notifop, e, "seccomp listener", 16);
+            return 1;
+        }
+        close(listener);
+        close(notifsock);
     }
     m[0] = 'X';
     send_msg(m, 1);

@@ -49,5 +49,5 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$out/etc/group"
 # mount points for the runtime's /etc files: the VM's 9p root is read-only, where none could be made
 : > "$out/etc/hosts"; : > "$out/etc/hostname"; : > "$out/etc/resolv.conf"
-"$jh/bin/javac" -d "$out/opt/berth" "$src/JvmInside.java"
+"$jh/bin/javac" -d "$out/opt/berth" "$src/JvmInside.java" "$src/ThreadsAndSockets.java"
 printf '%s\n' "$jh" > "$out/opt/berth/java-home"

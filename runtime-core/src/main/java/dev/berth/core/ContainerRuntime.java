@@ -11,6 +11,7 @@ import dev.berth.core.internal.LinuxContainer;
 import dev.berth.core.internal.NativeInit;
 import dev.berth.core.internal.PrivateDirectories;
 import dev.berth.core.internal.RootHold;
+import dev.berth.core.internal.SeccompNotifier;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StateStore;
@@ -19,6 +20,7 @@ import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
 import dev.berth.core.internal.files.TreeAccess;
+import dev.berth.core.internal.linux.Libseccomp;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.plan.CgroupPlacement;
 import dev.berth.core.internal.plan.ContainerView;
@@ -28,6 +30,8 @@ import dev.berth.core.internal.plan.Plan;
 import dev.berth.core.internal.plan.PlanCompiler;
 import dev.berth.core.internal.plan.ProcessPlan;
 import dev.berth.core.internal.plan.RootSource;
+import dev.berth.core.internal.seccomp.SeccompCompiler;
+import dev.berth.core.internal.seccomp.SeccompPrograms;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.internal.user.ResolvedUser;
@@ -96,6 +100,11 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Path stateRoot;
     private final Path storageRoot;
     private final Syscalls sys;
+    /** Where onExit() dependants and seccomp listeners run. */
+    private final Executor callbacks;
+    private final Libseccomp libseccomp = new Libseccomp();
+    private final SeccompPrograms seccompPrograms = new SeccompPrograms(new SeccompCompiler(libseccomp),
+            dev.berth.linux.internal.Arch.current(), System.getProperty("os.version"));
     private final NativeInit init;
     private final Reactor reactor;
     private final ExecutorService cleanup;
@@ -124,10 +133,12 @@ public final class ContainerRuntime implements AutoCloseable {
         });
         Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor
                 : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
+        this.callbacks = callbacks;
         this.launcher = new Launcher(sys, init, new Supervision(reactor, cleanup, callbacks), b.startTimeout);
         this.state = new StateStore(stateRoot);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
+        warmUpSeccomp();
         CgroupDriver driver = b.cgroupDriver;
         String unavailable = null;
         boolean owns = false;
@@ -306,6 +317,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 root = new RootSource.Directory(rootfs.toString());
             }
             checkArgumentList(process, spec);
+            process = process.withSeccomp(seccompFilter(spec));
             CgroupPlacement placement = placeInCgroup(spec);
             MountSources mounts = openMounts(spec);
             Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts,
@@ -334,6 +346,13 @@ public final class ContainerRuntime implements AutoCloseable {
                             @Override
                             public void afterClone(long initPid, long monitorPid) {
                                 state.running(id, initPid, monitorPid, rootDescription);
+                            }
+
+                            @Override
+                            public void seccompListener(LinuxContainer container, int fd) {
+                                SeccompListener l = spec.seccomp().listener().orElseThrow();
+                                reactor.register(fd, new SeccompNotifier(sys, fd, id, l, callbacks,
+                                        libseccomp::syscallName));
                             }
 
                             @Override
@@ -628,6 +647,37 @@ public final class ContainerRuntime implements AutoCloseable {
      * execve refuses (E2BIG) an argument list and environment beyond ARG_MAX or a single string
      * beyond MAX_ARG_STRLEN: refused here with the numbers, rather than as an exec error.
      */
+    /**
+     * Compiles the default profile for the default capabilities off the caller's thread: the first
+     * compile loads libseccomp and takes up to a second on a cold JVM, which the first start would
+     * otherwise pay. A start that needs it meanwhile waits for this compile rather than repeating it.
+     */
+    private void warmUpSeccomp() {
+        Thread t = new Thread(() -> {
+            try {
+                seccompPrograms.program(Seccomp.defaultProfile().parsed(), Capability.dockerDefaults());
+            } catch (RuntimeException e) {
+                LOG.debug("seccomp: compiling the default profile ahead of the first start failed", e);
+            }
+        }, "berth-seccomp-warmup");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The spec's filter compiled for its capabilities, or none when unconfined. */
+    private Optional<ProcessPlan.SeccompFilter> seccompFilter(ContainerSpec spec) throws ContainerStartException {
+        Seccomp sc = spec.seccomp();
+        if (!sc.isConfined()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new ProcessPlan.SeccompFilter(sc.name(),
+                    seccompPrograms.program(sc.parsed(), spec.capabilities(), sc.notifiedSyscalls())));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ContainerStartException(e.getMessage(), e);
+        }
+    }
+
     private void checkArgumentList(ProcessPlan p, ContainerSpec spec) throws ContainerStartException {
         long stackLimit = spec.rlimits().stream().filter(r -> r.type() == Rlimit.Type.STACK).findFirst()
                 .map(r -> r.soft() < 0 ? Long.MAX_VALUE : r.soft() / 4).orElse(sys.argMax());

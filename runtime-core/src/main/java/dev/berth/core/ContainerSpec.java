@@ -57,6 +57,7 @@ public final class ContainerSpec {
     private final List<Rlimit> rlimits;
     private final Set<Capability> capabilities;
     private final boolean noNewPrivileges;
+    private final Seccomp seccomp;
     private final boolean readonlyRootfs;
     private final Set<Namespace> namespaces;
     private final List<String> maskedPaths;
@@ -87,6 +88,7 @@ public final class ContainerSpec {
         this.capabilities = Collections.unmodifiableSet(EnumSet.copyOf(b.capabilities.isEmpty()
                 ? EnumSet.noneOf(Capability.class) : b.capabilities));
         this.noNewPrivileges = b.noNewPrivileges;
+        this.seccomp = b.seccomp;
         this.readonlyRootfs = b.readonlyRootfs;
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
         this.maskedPaths = List.copyOf(b.maskedPaths);
@@ -122,6 +124,7 @@ public final class ContainerSpec {
         rlimits.forEach(r -> b.rlimits.put(r.type(), r));
         b.capabilities = capabilities.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(capabilities);
         b.noNewPrivileges = noNewPrivileges;
+        b.seccomp = seccomp;
         b.readonlyRootfs = readonlyRootfs;
         b.namespaces = EnumSet.copyOf(namespaces);
         b.maskedPaths = new ArrayList<>(maskedPaths);
@@ -198,6 +201,11 @@ public final class ContainerSpec {
 
     public boolean noNewPrivileges() {
         return noNewPrivileges;
+    }
+
+    /** The seccomp filter: {@link Seccomp#defaultProfile()} unless set. */
+    public Seccomp seccomp() {
+        return seccomp;
     }
 
     public boolean readonlyRootfs() {
@@ -321,6 +329,7 @@ public final class ContainerSpec {
         private final Map<Rlimit.Type, Rlimit> rlimits = new LinkedHashMap<>();
         private Set<Capability> capabilities = Capability.dockerDefaults();
         private boolean noNewPrivileges = true;
+        private Seccomp seccomp = Seccomp.defaultProfile();
         private boolean readonlyRootfs;
         private Set<Namespace> namespaces = EnumSet.allOf(Namespace.class);
         private List<String> maskedPaths = new ArrayList<>(DEFAULT_MASKED_PATHS);
@@ -495,6 +504,12 @@ public final class ContainerSpec {
             return this;
         }
 
+        /** The seccomp filter: the default profile, {@link Seccomp#unconfined()}, or a profile of one's own. */
+        public Builder seccomp(Seccomp seccomp) {
+            this.seccomp = Objects.requireNonNull(seccomp, "seccomp");
+            return this;
+        }
+
         public Builder noNewPrivileges(boolean on) {
             this.noNewPrivileges = on;
             return this;
@@ -552,6 +567,11 @@ public final class ContainerSpec {
         }
 
         public ContainerSpec build() {
+            if (seccomp.listener().isPresent() && !noNewPrivileges) {
+                // without no_new_privs the filter loads before the capability drop, and every step after it
+                // (setuid, capset, ...) would have to pass a listener that has no fd yet
+                throw new IllegalArgumentException("seccomp: a listener needs noNewPrivileges (the default)");
+            }
             if ((rootfs == null) == (image == null)) {
                 throw new IllegalArgumentException("rootfs: exactly one of rootfs and image must be set");
             }

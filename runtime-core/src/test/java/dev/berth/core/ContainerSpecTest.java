@@ -154,6 +154,17 @@ class ContainerSpecTest {
     }
 
     @Test
+    void seccompIsTheDefaultProfileUnlessSetAndSurvivesToBuilder() {
+        assertThat(valid().build().seccomp()).isSameAs(Seccomp.defaultProfile());
+        ContainerSpec s = valid().seccomp(Seccomp.unconfined()).build();
+        assertThat(s.toBuilder().build().seccomp().isConfined()).isFalse();
+        Seccomp listened = Seccomp.defaultProfile().withListener(java.util.Set.of("mount"),
+                call -> SeccompResponse.continueSyscall());
+        assertThat(valid().seccomp(listened).build().seccomp().notifiedSyscalls()).containsExactly("mount");
+        rejects(b -> b.seccomp(listened).noNewPrivileges(false), "seccomp: a listener needs noNewPrivileges");
+    }
+
+    @Test
     void exitStatusShellCode() {
         assertThat(ExitStatus.exited(3).shellCode()).isEqualTo(3);
         assertThat(ExitStatus.killed(9).shellCode()).isEqualTo(137);

@@ -7,6 +7,7 @@ import dev.berth.core.Container;
 import dev.berth.core.ContainerRuntime;
 import dev.berth.core.ContainerSpec;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.Seccomp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,9 @@ public final class StartLatencyBenchmark {
             ContainerSpec spec = ContainerSpec.builder().rootfs(rootfs).command("/bin/true").build();
             List<Contender> contenders = new ArrayList<>();
             contenders.add(new Contender("berth", () -> runOnce(runtime, spec)));
+            // the default seccomp filter is on the start path (loaded by the target before its exec)
+            ContainerSpec unconfined = spec.toBuilder().seccomp(Seccomp.unconfined()).build();
+            contenders.add(new Contender(UNCONFINED, () -> runOnce(runtime, unconfined)));
             ContainerSpec limited = spec.toBuilder().resources(limits).build();
             contenders.add(new Contender("berth, memory + pids limits", () -> runOnce(runtime, limited)));
             Optional<String> image = importImage(runtime, rootfs, work);
@@ -99,6 +103,7 @@ public final class StartLatencyBenchmark {
         }
     }
 
+    private static final String UNCONFINED = "berth, seccomp unconfined";
     private static final String IMAGE = "berth, image (warm: overlay of unpacked layers)";
     private static final String SPAWN = "spawn overhead (host /bin/true via ProcessBuilder)";
 
@@ -205,6 +210,8 @@ public final class StartLatencyBenchmark {
                         results.get("berth, memory + pids limits").orElseThrow().p50() / p.get().p50()));
             }
         }
+        results.get(UNCONFINED).ifPresent(u -> b.append(String.format(Locale.ROOT,
+                "- default seccomp filter: berth p50 − unconfined p50 = %.2f ms%n", berth.p50() - u.p50())));
         results.get("berth, image (warm: overlay of unpacked layers)").ifPresent(img -> b.append(String.format(Locale.ROOT,
                 "- image container p50 − rootfs container p50 = %.2f ms (the warm path's added start latency)%n",
                 img.p50() - berth.p50())));

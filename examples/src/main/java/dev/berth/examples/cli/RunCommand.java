@@ -14,6 +14,7 @@ import dev.berth.core.ExitStatus;
 import dev.berth.core.ExtraHost;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
+import dev.berth.core.Seccomp;
 import dev.berth.core.Stdio;
 import dev.berth.core.TerminalSize;
 import java.nio.file.Path;
@@ -99,6 +100,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--cap-drop", paramLabel = "CAP", description = "Drop a capability, or ALL.")
     List<String> capDrop = new ArrayList<>();
+
+    @Option(names = "--security-opt", paramLabel = "OPT",
+            description = "seccomp=FILE (a profile in the OCI/Docker JSON format), seccomp=unconfined, "
+                    + "or no-new-privileges[=true|false] (on by default).")
+    List<String> securityOpts = new ArrayList<>();
 
     @Option(names = "--ulimit", paramLabel = "TYPE=SOFT[:HARD]", description = "Set a resource limit (e.g. nofile=1024:2048).")
     List<String> ulimits = new ArrayList<>();
@@ -272,6 +278,9 @@ final class RunCommand implements Callable<Integer> {
         for (String u : ulimits) {
             b = ulimit(b, u);
         }
+        for (String o : securityOpts) {
+            securityOpt(b, o);
+        }
         switch (network) {
             case "none" -> { }
             case "host" -> b.shareNamespace(Namespace.NETWORK);
@@ -421,5 +430,32 @@ final class RunCommand implements Callable<Integer> {
 
     private static long parseLimit(String s) {
         return s.equals("unlimited") || s.equals("-1") ? Rlimit.UNLIMITED : Long.parseLong(s);
+    }
+
+    /** Docker's and podman's {@code --security-opt} spellings: the seccomp profile and no_new_privs. */
+    private void securityOpt(ContainerSpec.Builder b, String opt) {
+        int eq = opt.indexOf('=');
+        String key = eq < 0 ? opt : opt.substring(0, eq);
+        String value = eq < 0 ? null : opt.substring(eq + 1);
+        switch (key) {
+            case "seccomp" -> {
+                if (value == null || value.isEmpty()) {
+                    throw usage("--security-opt " + opt + ": expected seccomp=FILE or seccomp=unconfined");
+                }
+                try {
+                    b.seccomp(value.equals("unconfined") ? Seccomp.unconfined() : Seccomp.profile(Path.of(value)));
+                } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                    throw usage("--security-opt " + opt + ": " + e.getMessage());
+                }
+            }
+            case "no-new-privileges" -> {
+                if (value != null && !value.equals("true") && !value.equals("false")) {
+                    throw usage("--security-opt " + opt + ": expected no-new-privileges[=true|false]");
+                }
+                b.noNewPrivileges(value == null || value.equals("true"));
+            }
+            default -> throw usage("--security-opt " + opt
+                    + ": unknown option (expected seccomp=FILE, seccomp=unconfined or no-new-privileges)");
+        }
     }
 }

@@ -247,6 +247,26 @@ class BerthCliTest {
     }
 
     @Test
+    void securityOptSeccompTakesAProfileFileOrUnconfined(@TempDir Path dir) throws IOException {
+        assertThat(parse("--rootfs", "/r", "true").toSpec().seccomp().name()).isEqualTo("default");
+        assertThat(parse("--security-opt", "seccomp=unconfined", "--rootfs", "/r", "true").toSpec().seccomp().isConfined())
+                .isFalse();
+        Path profile = Files.writeString(dir.resolve("mine.json"), "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}");
+        ContainerSpec s = parse("--security-opt", "seccomp=" + profile, "--security-opt", "no-new-privileges=false",
+                "--rootfs", "/r", "true").toSpec();
+        assertThat(s.seccomp().name()).isEqualTo("mine.json");
+        assertThat(s.noNewPrivileges()).isFalse();
+        Path bad = Files.writeString(dir.resolve("bad.json"), "{\"defaultAction\": \"SCMP_ACT_FOO\"}");
+        assertThat(run("run", "--security-opt", "seccomp=" + bad, "--rootfs", "/r", "true")[1])
+                .isEqualTo("berth: --security-opt seccomp=" + bad + ": seccomp profile bad.json: defaultAction: unknown "
+                        + "action \"SCMP_ACT_FOO\" (see 'berth run --help')\n");
+        assertThat(run("run", "--security-opt", "apparmor=x", "--rootfs", "/r", "true")[1])
+                .startsWith("berth: --security-opt apparmor=x: unknown option");
+        assertThat(run("run", "--security-opt", "seccomp=" + dir.resolve("missing.json"), "--rootfs", "/r", "true")[1])
+                .startsWith("berth: --security-opt seccomp=" + dir.resolve("missing.json") + ": seccomp profile ");
+    }
+
+    @Test
     void networksAreCreatedListedAndRemovedAsDockerSpellsIt(@TempDir Path root) throws IOException {
         String r = root.toString();
         assertThat(run("network", "create", "--root", r, "--subnet", "10.123.0.0/24", "--subnet", "fd00:123::/64", "web")[0])

@@ -51,6 +51,19 @@ class BerthLauncherIT {
     }
 
     @Test
+    void securityOptSeccompPicksTheFilter(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        assertThat(berth("run", "--rootfs", ROOTFS, "probe", "syscall", "keyctl").out())
+                .isEqualTo("keyctl: Operation not permitted\n");
+        assertThat(berth("run", "--security-opt", "seccomp=unconfined", "--rootfs", ROOTFS, "probe", "status").out())
+                .contains("Seccomp:\t0");
+        Path profile = Files.writeString(tmp.resolve("deny-mkdir.json"), "{\"defaultAction\": "
+                + "\"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], \"action\": "
+                + "\"SCMP_ACT_ERRNO\", \"errnoRet\": 13}]}");
+        assertThat(berth("run", "--security-opt", "seccomp=" + profile, "--rootfs", ROOTFS, "probe", "mkdir", "/tmp/x")
+                .out()).isEqualTo("mkdir /tmp/x: Permission denied\n");
+    }
+
+    @Test
     void exitCodesFollowDocker() throws Exception {
         assertThat(berth("run", "--rootfs", ROOTFS, "probe", "exit", "42").code()).isEqualTo(42);
         assertThat(berth("run", "--rootfs", ROOTFS, "probe", "kill-self", "9").code()).isEqualTo(137);

@@ -54,6 +54,14 @@ public final class Launcher {
          * volumes from the image's content, which the init has mounted by then.
          */
         default void atSync(long initPid) throws ContainerStartException {}
+
+        /**
+         * The listener fd of the container's seccomp filter (a plan whose SECCOMP op asks for one), once the
+         * target exec'd: the callee owns it from here.
+         */
+        default void seccompListener(LinuxContainer container, int fd) {
+            throw new IllegalStateException("a seccomp listener fd came, and nobody takes it");
+        }
     }
 
     /**
@@ -68,6 +76,7 @@ public final class Launcher {
         long monitor = -1;
         int pidfd = -1;
         int master = -1;
+        int listener = -1;
         long deadline = System.nanoTime() + startTimeout.toNanos();
         try {
             int[] stdin = stdio(in, 0, childSide, parentSide);
@@ -109,7 +118,13 @@ public final class Launcher {
                 master = m.value();
                 m = receive(ctl, plan, monitor, deadline, "the exec of the target");
             }
-            if (m.type() != 'X' || (master >= 0) != (plan.indexOf(OpCode.TTY_OPEN) >= 0)) {
+            if (m.type() == 'N') {
+                // the target's seccomp filter has a listener: its fd comes before the exec report too
+                listener = m.value();
+                m = receive(ctl, plan, monitor, deadline, "the exec of the target");
+            }
+            if (m.type() != 'X' || (master >= 0) != (plan.indexOf(OpCode.TTY_OPEN) >= 0)
+                    || (listener >= 0) != wantsListener(plan)) {
                 throw protocolError(m, monitor);
             }
             LinuxContainer c;
@@ -126,12 +141,20 @@ public final class Launcher {
                         onEnded, resources, supervision);
             }
             supervision.reactor().register(ctl, c);
+            if (listener >= 0) {
+                int owned = listener;
+                listener = -1;
+                setup.seccompListener(c, owned);
+            }
             return c;
         } catch (ContainerStartException | RuntimeException e) {
             closeAll(childSide);
             closeAll(parentSide);
             if (master >= 0) {
                 sys.close(master);
+            }
+            if (listener >= 0) {
+                sys.close(listener);
             }
             if (pidfd >= 0) {
                 sys.pidfdSendSignal(pidfd, Syscalls.SIGKILL);
@@ -287,6 +310,13 @@ public final class Launcher {
                     + LinuxContainer.toExitStatus(m.value()));
         }
         return m;
+    }
+
+    /** Whether the plan's seccomp filter asks for a listener fd ({@code SECCOMP_FILTER_FLAG_NEW_LISTENER}). */
+    static boolean wantsListener(Plan plan) {
+        int at = plan.indexOf(OpCode.SECCOMP);
+        return at >= 0 && (((Long) plan.ops().get(at).args().get(1))
+                & dev.berth.linux.internal.LinuxConstants.SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0;
     }
 
     /** Names the failed step: {@code syscall(operand): strerror}. */

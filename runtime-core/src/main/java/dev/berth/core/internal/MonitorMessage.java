@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
  * A packet from the monitor on the control socket: {@code C} cloned(pid), {@code X}
  * exec'd, {@code E} error(op, errno, operand), {@code K} ended during setup (wait status),
  * {@code W} wait status, {@code S} the init waits at a sync op (its index), {@code T} the
- * container's pty master (its value: the fd the packet passed, SCM_RIGHTS).
+ * container's pty master (its value: the fd the packet passed, SCM_RIGHTS), {@code N} the listener fd of
+ * the container's seccomp filter (likewise).
  */
 public record MonitorMessage(char type, int value, int errno, String operand) {
 
@@ -17,16 +18,18 @@ public record MonitorMessage(char type, int value, int errno, String operand) {
     }
 
     /**
-     * @param fd the fd the packet passed along, or -1; only {@code T} carries one, and it must. On
+     * @param fd the fd the packet passed along, or -1; only {@code T} and {@code N} carry one, and they must. On
      *           an exception the caller still owns (and closes) it.
      */
     public static MonitorMessage decode(byte[] buf, int len, int fd) {
         if (len <= 0) {
             throw new IllegalArgumentException("empty monitor message");
         }
-        if ((buf[0] == 'T') != (fd >= 0)) {
+        boolean passes = buf[0] == 'T' || buf[0] == 'N';
+        if (passes != (fd >= 0)) {
             throw new IllegalArgumentException(fd >= 0 ? "monitor message '" + (char) buf[0] + "' passed an fd"
-                    : "monitor message 'T' without the pty master it passes");
+                    : buf[0] == 'T' ? "monitor message 'T' without the pty master it passes"
+                    : "monitor message 'N' without the seccomp listener fd it passes");
         }
         ByteBuffer b = ByteBuffer.wrap(buf, 0, len).order(ByteOrder.LITTLE_ENDIAN);
         char type = (char) b.get();
@@ -36,7 +39,7 @@ public record MonitorMessage(char type, int value, int errno, String operand) {
                 yield new MonitorMessage(type, b.getInt(), 0, "");
             }
             case 'X' -> new MonitorMessage(type, 0, 0, "");
-            case 'T' -> new MonitorMessage(type, fd, 0, "");
+            case 'T', 'N' -> new MonitorMessage(type, fd, 0, "");
             case 'E' -> {
                 requireLength(type, len, 9);
                 int op = b.getInt();

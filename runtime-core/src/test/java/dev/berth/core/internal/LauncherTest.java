@@ -334,4 +334,54 @@ class LauncherTest {
         }
         return -1;
     }
+
+    private static Plan listenerPlan() {
+        ContainerSpec spec = ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true").build();
+        ProcessPlan process = new ProcessPlan(List.of("/bin/true"), List.of(), "/", new ResolvedUser(0, 0, List.of(), "/"))
+                .withSeccomp(java.util.Optional.of(new ProcessPlan.SeccompFilter("default",
+                        new dev.berth.core.internal.seccomp.BpfProgram(new long[] {0x7fff000000000006L},
+                                dev.berth.linux.internal.LinuxConstants.SECCOMP_FILTER_FLAG_NEW_LISTENER))));
+        return PlanCompiler.compile(spec, new RootSource.Directory("/r"), "h", process, CgroupPlacement.NONE);
+    }
+
+    @Test
+    void theSeccompListenerFdComesBeforeTheExecReportAndGoesToTheHostSetup() throws Exception {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(new byte[] {'N'});
+        sys.passedFds.add(60);
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        int[] taken = {-1};
+        Container c = launcher.launch("c1", listenerPlan(), Stdio.discard(), Stdio.discard(), Stdio.discard(), List.of(),
+                new Launcher.HostSetup() {
+                    @Override
+                    public void afterClone(long initPid, long monitorPid) {}
+
+                    @Override
+                    public void seccompListener(LinuxContainer container, int fd) {
+                        taken[0] = fd;
+                    }
+                }, s -> s, LinuxContainer.Resources.NONE);
+        assertThat(c).isNotNull();
+        assertThat(taken[0]).isEqualTo(60);
+        assertThat(sys.calls).doesNotContain("close 60");
+    }
+
+    @Test
+    void aSeccompListenerNobodyAskedForIsClosedAndFailsTheStart() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(new byte[] {'N'});
+        sys.passedFds.add(61);
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        assertThatThrownBy(() -> launchTerminal(plan)).isInstanceOf(ContainerStartException.class)
+                .hasMessageContaining("unexpected message MonitorMessage[type=X");
+        assertThat(sys.calls).contains("close 61", "waitpid 4242");
+    }
+
+    @Test
+    void aPlanAskingForAListenerThatGetsNoneIsAFailedStart() {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 777));
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        assertThatThrownBy(() -> launchTerminal(listenerPlan())).isInstanceOf(ContainerStartException.class)
+                .hasMessageContaining("unexpected message MonitorMessage[type=X");
+    }
 }

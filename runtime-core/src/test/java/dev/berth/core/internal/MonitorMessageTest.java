@@ -21,6 +21,14 @@ class MonitorMessageTest {
     }
 
     @Test
+    void theSeccompListenerMessageCarriesItsFdAndNeedsOne() {
+        assertThat(MonitorMessage.decode(new byte[] {'N'}, 1, 43)).isEqualTo(new MonitorMessage('N', 43, 0, ""));
+        assertThatThrownBy(() -> MonitorMessage.decode(new byte[] {'N'}, 1, -1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("monitor message 'N' without the seccomp listener fd it passes");
+    }
+
+    @Test
     void noOtherMessagePassesAnFd() {
         assertThatThrownBy(() -> MonitorMessage.decode(new byte[] {'X'}, 1, 42))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("monitor message 'X' passed an fd");

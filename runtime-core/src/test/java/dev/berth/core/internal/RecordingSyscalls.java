@@ -171,7 +171,7 @@ class RecordingSyscalls implements Syscalls {
     @Override
     public int receive(int socket, byte[] buf, int[] fd) {
         fd[0] = -1;
-        boolean passes = socket == controlFd && !monitorReplies.isEmpty() && monitorReplies.peek()[0] == 'T';
+        boolean passes = socket == controlFd && !monitorReplies.isEmpty() && (monitorReplies.peek()[0] == 'T' || monitorReplies.peek()[0] == 'N');
         int n = read(socket, buf, 0, buf.length);
         if (passes && !passedFds.isEmpty()) {
             fd[0] = passedFds.poll();
@@ -287,5 +287,23 @@ class RecordingSyscalls implements Syscalls {
         byte[] out = java.util.Arrays.copyOf(head, head.length + s.length);
         System.arraycopy(s, 0, out, head.length, s.length);
         return out;
+    }
+
+    @Override
+    public int pollEvents(int fd) {
+        calls.add("poll events " + fd);
+        return POLLIN;
+    }
+
+    @Override
+    public boolean seccompNotifReceive(int fd, byte[] notif) {
+        calls.add("notif recv " + fd);
+        return false;
+    }
+
+    @Override
+    public boolean seccompNotifRespond(int fd, long id, long value, int error, int flags) {
+        calls.add("notif send " + fd + " " + id + " " + value + " " + error + " " + flags);
+        return true;
     }
 }

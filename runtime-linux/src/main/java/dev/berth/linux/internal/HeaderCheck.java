@@ -12,7 +12,7 @@ public final class HeaderCheck {
 
     /** Every header a constant of the table comes from; a new constant from elsewhere adds its header here. */
     static final List<String> HEADERS = List.of(
-            "errno.h", "fcntl.h", "linux/bpf.h", "linux/magic.h", "linux/openat2.h", "poll.h", "sched.h", "signal.h",
+            "errno.h", "fcntl.h", "linux/audit.h", "linux/bpf.h", "linux/filter.h", "linux/magic.h", "linux/openat2.h", "linux/seccomp.h", "poll.h", "sched.h", "signal.h",
             "spawn.h", "stddef.h", "sys/epoll.h", "sys/file.h", "sys/inotify.h", "sys/ioctl.h", "sys/mman.h",
             "sys/mount.h", "sys/socket.h", "sys/stat.h", "sys/syscall.h", "sys/uio.h", "sys/wait.h", "termios.h",
             "unistd.h");

@@ -260,6 +260,34 @@ public final class LinuxConstants {
     public static final int LOCK_NB = common("LOCK_NB", 4);
     public static final int EWOULDBLOCK = common("EWOULDBLOCK", 11);
 
+    // <linux/seccomp.h>, <linux/filter.h>, <linux/audit.h>: the classic BPF of a seccomp filter (the ENOSYS
+    // stub put before libseccomp's program) and the architectures it checks.
+    public static final int SECCOMP_RET_ERRNO = common("SECCOMP_RET_ERRNO", 0x00050000);
+    public static final int SECCOMP_RET_DATA = common("SECCOMP_RET_DATA", 0x0000ffff);
+    public static final int SECCOMP_DATA_NR = common("SECCOMP_DATA_NR", "offsetof(struct seccomp_data, nr)", 0);
+    public static final int SECCOMP_DATA_ARCH = common("SECCOMP_DATA_ARCH", "offsetof(struct seccomp_data, arch)", 4);
+    public static final int BPF_LD_W_ABS = common("BPF_LD_W_ABS", "(BPF_LD | BPF_W | BPF_ABS)", 0x20);
+    public static final int BPF_JMP_JA = common("BPF_JMP_JA", "(BPF_JMP | BPF_JA)", 0x05);
+    public static final int BPF_JMP_JEQ_K = common("BPF_JMP_JEQ_K", "(BPF_JMP | BPF_JEQ | BPF_K)", 0x15);
+    public static final int BPF_JMP_JGT_K = common("BPF_JMP_JGT_K", "(BPF_JMP | BPF_JGT | BPF_K)", 0x25);
+    public static final int BPF_RET_K = common("BPF_RET_K", "(BPF_RET | BPF_K)", 0x06);
+    public static final int BPF_MAXINSNS = common("BPF_MAXINSNS", 4096);
+    public static final long AUDIT_ARCH_X86_64 = common("AUDIT_ARCH_X86_64", 0xc000003eL);
+    public static final long AUDIT_ARCH_I386 = common("AUDIT_ARCH_I386", 0x40000003L);
+    public static final long AUDIT_ARCH_AARCH64 = common("AUDIT_ARCH_AARCH64", 0xc00000b7L);
+    public static final long AUDIT_ARCH_ARM = common("AUDIT_ARCH_ARM", 0x40000028L);
+    // seccomp user notification: the filter's listener fd, on which a supervisor receives syscalls and answers them.
+    public static final int SECCOMP_FILTER_FLAG_NEW_LISTENER = common("SECCOMP_FILTER_FLAG_NEW_LISTENER", 8);
+    public static final long SECCOMP_IOCTL_NOTIF_RECV = common("SECCOMP_IOCTL_NOTIF_RECV", 0xc0502100L);
+    public static final long SECCOMP_IOCTL_NOTIF_SEND = common("SECCOMP_IOCTL_NOTIF_SEND", 0xc0182101L);
+    public static final int SECCOMP_USER_NOTIF_FLAG_CONTINUE = common("SECCOMP_USER_NOTIF_FLAG_CONTINUE", 1);
+    public static final int SECCOMP_NOTIF_SIZE = common("SECCOMP_NOTIF_SIZE", "sizeof(struct seccomp_notif)", 80);
+    public static final int SECCOMP_NOTIF_RESP_SIZE =
+            common("SECCOMP_NOTIF_RESP_SIZE", "sizeof(struct seccomp_notif_resp)", 24);
+    public static final int POLLHUP = common("POLLHUP", 0x10);
+    /** x32 syscalls are x86_64's audit architecture with this bit in the number (x86's asm/unistd.h). */
+    public static final long X32_SYSCALL_BIT = 0x40000000L;
+
     private LinuxConstants() {}
 
     /** The architecture whose values the fields hold. */

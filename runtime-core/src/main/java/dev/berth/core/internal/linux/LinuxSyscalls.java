@@ -48,6 +48,9 @@ public final class LinuxSyscalls implements Syscalls {
     private static final int SOL_SOCKET = LinuxConstants.SOL_SOCKET;
     private static final int SCM_RIGHTS = LinuxConstants.SCM_RIGHTS;
     private static final int MSG_CMSG_CLOEXEC = LinuxConstants.MSG_CMSG_CLOEXEC;
+    private static final long SECCOMP_IOCTL_NOTIF_RECV = LinuxConstants.SECCOMP_IOCTL_NOTIF_RECV;
+    private static final long SECCOMP_IOCTL_NOTIF_SEND = LinuxConstants.SECCOMP_IOCTL_NOTIF_SEND;
+    private static final int SECCOMP_NOTIF_RESP_SIZE = LinuxConstants.SECCOMP_NOTIF_RESP_SIZE;
 
     interface LibC extends Library {
         int memfd_create(String name, int flags) throws LastErrorException;
@@ -618,5 +621,55 @@ public final class LinuxSyscalls implements Syscalls {
         Memory t = new Memory(termios.length);
         t.write(0, termios, 0, termios.length);
         return t;
+    }
+
+    @Override
+    public int pollEvents(int fd) {
+        try (Memory pfd = new Memory(8)) {
+            pfd.setInt(0, fd);
+            pfd.setShort(4, POLLIN);
+            pfd.setShort(6, (short) 0);
+            while (true) {
+                try {
+                    return C.poll(pfd, 1, 0) > 0 ? pfd.getShort(6) & 0xffff : 0;
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() != EINTR) {
+                        throw error("poll", fd, e);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public boolean seccompNotifReceive(int fd, byte[] notif) {
+        try (Memory m = new Memory(notif.length)) {
+            m.clear(); // the kernel refuses a struct that is not zeroed
+            C.ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, m);
+            m.read(0, notif, 0, notif.length);
+            return true;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == ENOENT) {
+                return false;
+            }
+            throw error("ioctl(SECCOMP_IOCTL_NOTIF_RECV)", fd, e);
+        }
+    }
+
+    @Override
+    public boolean seccompNotifRespond(int fd, long id, long value, int error, int flags) {
+        try (Memory m = new Memory(SECCOMP_NOTIF_RESP_SIZE)) {
+            m.setLong(0, id);
+            m.setLong(8, value);
+            m.setInt(16, error);
+            m.setInt(20, flags);
+            C.ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, m);
+            return true;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == ENOENT) {
+                return false;
+            }
+            throw error("ioctl(SECCOMP_IOCTL_NOTIF_SEND)", fd, e);
+        }
     }
 }

@@ -87,6 +87,17 @@ public record Op(OpCode code, int flags, List<Object> args) {
         return new Op(OpCode.EXEC, 0, a);
     }
 
+    /** Loads a seccomp program: its name (for errors), its flags, then one long per instruction. */
+    public static Op seccomp(String name, dev.berth.core.internal.seccomp.BpfProgram program) {
+        List<Object> a = new ArrayList<>();
+        a.add(name);
+        a.add(program.flags());
+        for (long insn : program.instructions()) {
+            a.add(insn);
+        }
+        return new Op(OpCode.SECCOMP, 0, a);
+    }
+
     /** The operand an error message names for this op: its first string argument, or the syscall alone. */
     public String operand() {
         return switch (code) {
@@ -106,6 +117,10 @@ public record Op(OpCode code, int flags, List<Object> args) {
         }
         if ((flags & KEEP_FLAGS) != 0) {
             b.append('+');
+        }
+        if (code == OpCode.SECCOMP) {
+            return b.append('[').append(args.get(0)).append(", flags ").append(args.get(1)).append(", ")
+                    .append(args.size() - 2).append(" instructions]").toString();
         }
         b.append(args);
         return b.toString();

@@ -42,7 +42,12 @@ public enum OpCode {
     /** rows, columns, console path: a pty of the container's devpts; the master goes to the JVM ('T'). */
     TTY_OPEN(45, "openpty"),
     /** uid: after SETSID, the pty becomes the target's stdio and controlling terminal, owned by uid. */
-    TTY_ATTACH(46, "ioctl(TIOCSCTTY)");
+    TTY_ATTACH(46, "ioctl(TIOCSCTTY)"),
+    /**
+     * name, flags, then one 8-byte argument per instruction ({@code struct sock_filter}): in the target,
+     * {@code seccomp(SECCOMP_SET_MODE_FILTER)} of the program as handed; the last op before EXEC.
+     */
+    SECCOMP(53, "seccomp");
 
     private final int code;
     private final String syscall;

@@ -355,6 +355,11 @@ public final class PlanCompiler {
             // a session leader without a terminal: the pty becomes its controlling terminal
             ops.add(Op.of(OpCode.TTY_ATTACH, user.uid()));
         }
+        if (!spec.noNewPrivileges()) {
+            // without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the drop below takes away:
+            // the filter comes first (as runc does), and it must then allow the steps up to the exec
+            seccomp(ops, process);
+        }
         ops.add(Op.of(OpCode.CAP_BOUNDING, caps));
         if (!root) {
             ops.add(Op.of(OpCode.KEEPCAPS, 1L));
@@ -379,7 +384,16 @@ public final class PlanCompiler {
             ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
         }
         ops.add(Op.of(OpCode.CHDIR, process.cwd()));
+        if (spec.noNewPrivileges()) {
+            // last before the exec, after no_new_privs: the filter sees as few of the init's own syscalls as
+            // can be (the exec report's write, execve); the init is single-threaded, so no TSYNC
+            seccomp(ops, process);
+        }
         ops.add(Op.exec(process.argv(), process.env()));
+    }
+
+    private static void seccomp(List<Op> ops, ProcessPlan process) {
+        process.seccomp().ifPresent(f -> ops.add(Op.seccomp(f.name(), f.program())));
     }
 
     /** PID 1 keeps only what forwarding signals needs, and cannot be ptraced or dumped. */

@@ -69,6 +69,10 @@ public interface Syscalls {
     int LOCK_EX = LinuxConstants.LOCK_EX;
     int LOCK_NB = LinuxConstants.LOCK_NB;
     int ENOENT = LinuxConstants.ENOENT;
+    int POLLIN = LinuxConstants.POLLIN;
+    int POLLHUP = LinuxConstants.POLLHUP;
+    int SECCOMP_NOTIF_SIZE = LinuxConstants.SECCOMP_NOTIF_SIZE;
+    int SECCOMP_USER_NOTIF_FLAG_CONTINUE = LinuxConstants.SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     int ENOTDIR = LinuxConstants.ENOTDIR;
     int ENOSYS = LinuxConstants.ENOSYS;
     int EPERM = LinuxConstants.EPERM;
@@ -194,4 +198,18 @@ public interface Syscalls {
 
     /** cfmakeraw(3) of a copy: no echo, no line editing, no signal characters, no output processing. */
     byte[] makeRaw(byte[] termios);
+
+    // ---- seccomp user notification: a container's listener fd ----
+
+    /** poll(2) without waiting: the fd's revents ({@link #POLLIN}, {@link #POLLHUP}, ...), 0 when none. */
+    int pollEvents(int fd);
+
+    /**
+     * ioctl(SECCOMP_IOCTL_NOTIF_RECV) into {@code notif} ({@link #SECCOMP_NOTIF_SIZE} bytes, {@code struct
+     * seccomp_notif}); false when the notification went away meanwhile (its caller was killed: ENOENT).
+     */
+    boolean seccompNotifReceive(int fd, byte[] notif);
+
+    /** ioctl(SECCOMP_IOCTL_NOTIF_SEND); false when the caller went away (ENOENT). */
+    boolean seccompNotifRespond(int fd, long id, long value, int error, int flags);
 }

@@ -518,4 +518,37 @@ class PlanCompilerTest {
         assertThat(p.ops()).filteredOn(o -> o.code() == OpCode.MOUNT && ((String) o.args().get(1)).startsWith("/sys"))
                 .isNotEmpty().allMatch(o -> (o.flags() & Op.NOT_ON_PROCFS) == 0);
     }
+
+    private static final ProcessPlan.SeccompFilter FILTER = new ProcessPlan.SeccompFilter("default",
+            new dev.berth.core.internal.seccomp.BpfProgram(new long[] {0x7fff000000000006L, 0x0005000100000006L}, 4L));
+
+    @Test
+    void theSeccompFilterIsTheTargetsLastStepBeforeExecAfterNoNewPrivs() {
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()).withSeccomp(Optional.of(FILTER)),
+                DEVICE_CGROUP);
+        List<OpCode> c = codes(p);
+        int at = c.indexOf(OpCode.SECCOMP);
+        assertThat(c.get(at + 1)).isEqualTo(OpCode.EXEC);
+        assertThat(c.indexOf(OpCode.NO_NEW_PRIVS)).isLessThan(at);
+        assertThat(c.indexOf(OpCode.CAPSET)).isLessThan(at);
+        assertThat(c.indexOf(OpCode.SECCOMP)).as("one filter: the target's, never the init's").isEqualTo(c.lastIndexOf(OpCode.SECCOMP));
+        assertThat(p.ops().get(at).args()).containsExactly("default", 4L, 0x7fff000000000006L, 0x0005000100000006L);
+        assertThat(p.ops().get(at).toString()).isEqualTo("SECCOMP[default, flags 4, 2 instructions]");
+    }
+
+    @Test
+    void withoutNoNewPrivsTheFilterComesBeforeTheCapabilitiesAreDropped() {
+        Plan p = PlanCompiler.compile(spec().noNewPrivileges(false).build(), DIR, "h",
+                proc(new ResolvedUser(1000, 1000, List.of(), "/"), List.of()).withSeccomp(Optional.of(FILTER)),
+                DEVICE_CGROUP);
+        List<OpCode> c = codes(p);
+        assertThat(c.indexOf(OpCode.SECCOMP)).isGreaterThan(c.indexOf(OpCode.FORK))
+                .isLessThan(c.indexOf(OpCode.CAP_BOUNDING)).isLessThan(c.indexOf(OpCode.SETUID));
+    }
+
+    @Test
+    void anUnconfinedProcessHasNoSeccompOp() {
+        Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP);
+        assertThat(codes(p)).doesNotContain(OpCode.SECCOMP);
+    }
 }
