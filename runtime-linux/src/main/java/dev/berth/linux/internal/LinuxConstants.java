@@ -285,8 +285,6 @@ public final class LinuxConstants {
     public static final int SECCOMP_NOTIF_RESP_SIZE =
             common("SECCOMP_NOTIF_RESP_SIZE", "sizeof(struct seccomp_notif_resp)", 24);
     public static final int POLLHUP = common("POLLHUP", 0x10);
-    /** x32 syscalls are x86_64's audit architecture with this bit in the number (x86's asm/unistd.h). */
-    public static final long X32_SYSCALL_BIT = 0x40000000L;
 
     private LinuxConstants() {}
 
