@@ -4,6 +4,9 @@ import dev.berth.image.internal.DeferredSync;
 import dev.berth.image.internal.Files2;
 import dev.berth.image.internal.StoreLock;
 import dev.berth.image.internal.linux.LinuxFs;
+import dev.berth.image.registry.PullOptions;
+import dev.berth.image.registry.RegistryException;
+import dev.berth.image.registry.RegistryReference;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,6 +70,7 @@ public final class ImageStore implements AutoCloseable {
   private final Pins pins;
   private final GarbageCollector gc;
   private final Importer importer;
+  private final Puller puller;
 
   /** Counters, mostly for tests and benchmarks. */
   public record Stats(long layersUnpacked, long bytesUnpacked) {}
@@ -126,6 +130,7 @@ public final class ImageStore implements AutoCloseable {
     this.pins = new Pins(pinsDir);
     this.gc = new GarbageCollector(refs, blobs, layers, pins);
     this.importer = new Importer(blobs, layers, refs, limits, tmp);
+    this.puller = new Puller(importer, limits);
   }
 
   /**
@@ -223,6 +228,30 @@ public final class ImageStore implements AutoCloseable {
     ImportProgress listener = progress == null ? ImportProgress.NONE : progress;
     Optional<ImageReference> wanted = name.map(ImageReference::parse);
     return storing(() -> importer.importFrom(source, wanted, listener));
+  }
+
+  /**
+   * Pulls {@code reference} ({@code busybox}, {@code registry.example/team/app:1.4}, {@code
+   * …@sha256:…}; normalised as docker does, with {@code options}' default registry) from its
+   * registry and stores it under {@link RegistryReference#storeName()}, e.g. {@code
+   * docker.io/library/busybox:latest}. Index, manifest and config are verified against their
+   * digests, every layer blob while it streams; layers already present are not downloaded again,
+   * the others download in parallel (bounded) and are unpacked as they arrive, and the ref is
+   * written last. A failed or interrupted pull leaves nothing behind and can simply be retried.
+   *
+   * @throws RegistryException naming the reference, the registry and its error code
+   * @throws IllegalArgumentException for a malformed reference
+   */
+  public Image pull(String reference, PullOptions options, ImportProgress progress) throws IOException {
+    PullOptions o = options == null ? PullOptions.DEFAULTS : options;
+    return pull(RegistryReference.parse(reference, o.defaultRegistry()), o, progress);
+  }
+
+  /** {@link #pull(String, PullOptions, ImportProgress)} of a parsed reference. */
+  public Image pull(RegistryReference reference, PullOptions options, ImportProgress progress) throws IOException {
+    PullOptions o = options == null ? PullOptions.DEFAULTS : options;
+    ImportProgress listener = progress == null ? ImportProgress.NONE : progress;
+    return storing(() -> puller.pull(reference, o, listener));
   }
 
   /** Work that stores an image. */

@@ -11,6 +11,7 @@ import dev.berth.image.internal.LayerUnpacker;
 import dev.berth.image.internal.TeeInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -241,9 +242,19 @@ final class LayerCache {
         settle(diffId, mine, dir(diffId), null); // a caller may have joined it meanwhile
       }
       List<Future<?>> work = new ArrayList<>();
-      work.add(storeBlobLater(src, l, total, listener));
       if (existing != null) {
         work.add(existing);
+        // after the unpack in flight: when it came from the same blob (two pulls of one image), that
+        // blob is stored by then and is not downloaded a second time
+        work.add(existing.handle((p, t) -> null).thenRunAsync(() -> {
+          try {
+            blobs.store(src, l, total, listener);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }, workers));
+      } else {
+        work.add(storeBlobLater(src, l, total, listener));
       }
       return work;
     }
@@ -285,13 +296,21 @@ final class LayerCache {
     try {
       LayerUnpacker.Result r;
       try (DirectFileOutputStream out = DirectFileOutputStream.create(blobTmp);
-          InputStream in = b.open()) {
+          SourceStream in = new SourceStream(b.open())) {
         CountingDigestInputStream raw = new CountingDigestInputStream(
             new TeeInputStream(in, out, l.size(), n -> listener.blobProgress(l, n)),
             l.digest().newMessageDigest(), limits.maxTotalBytes(), "blob " + l.digest());
         try {
           r = LayerUnpacker.unpack(raw, c, diffId, staging, limits, l.digest().toString());
         } catch (IOException | RuntimeException e) {
+          if (in.failure != null) {
+            // the source failed (a registry gave up or refused): that is the error, not what the
+            // unpacker made of the missing bytes
+            if (in.failure != e) {
+              in.failure.addSuppressed(e);
+            }
+            throw in.failure;
+          }
           try {
             raw.drain();
             BlobStore.verify(l, l.digest().sameAlgorithm(raw.digest()), raw.count());
@@ -322,6 +341,35 @@ final class LayerCache {
       throw t;
     } finally {
       Files.deleteIfExists(blobTmp);
+    }
+  }
+
+  /** The source's stream, remembering the first failure it threw. */
+  private static final class SourceStream extends java.io.FilterInputStream {
+    IOException failure;
+
+    SourceStream(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return super.read();
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+        throw e;
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return in.read(b, off, len);
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+        throw e;
+      }
     }
   }
 
