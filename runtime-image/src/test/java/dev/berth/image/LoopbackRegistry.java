@@ -1,0 +1,104 @@
+package dev.berth.image;
+
+import static dev.berth.image.HostTools.run;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Debian's {@code docker-registry} (CNCF distribution) on 127.0.0.1 for integration tests: TLS with
+ * a CA and server certificate made here by openssl, htpasswd (bcrypt) auth, storage in a temp dir.
+ * {@link #close} kills the process and waits for it.
+ */
+final class LoopbackRegistry implements AutoCloseable {
+  static final String USER = "berth";
+  static final String PASSWORD = "pull-test-pw";
+
+  final Path dir;
+  final int port;
+  final Path certDir; // certs.d layout root: certDir/127.0.0.1:PORT/ca.crt
+  private final Process process;
+
+  LoopbackRegistry(Path dir) throws Exception {
+    this.dir = Files.createDirectories(dir);
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    run(dir, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=berth test CA");
+    run(dir, "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
+    Files.writeString(dir.resolve("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    run(dir, "openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "san.ext");
+    String htpasswd = run(dir, "htpasswd", "-Bbn", USER, PASSWORD);
+    Files.writeString(dir.resolve("htpasswd"), htpasswd.trim() + "\n");
+    certDir = dir.resolve("certs.d");
+    Path hostCerts = Files.createDirectories(certDir.resolve(host()));
+    Files.copy(dir.resolve("ca.crt"), hostCerts.resolve("ca.crt"));
+    Files.writeString(dir.resolve("config.yml"), String.join("\n",
+        "version: 0.1",
+        "log:",
+        "  level: warn",
+        "  accesslog:",
+        "    disabled: true",
+        "storage:",
+        "  filesystem:",
+        "    rootdirectory: " + dir.resolve("data"),
+        "http:",
+        "  addr: " + host(),
+        "  tls:",
+        "    certificate: " + dir.resolve("server.crt"),
+        "    key: " + dir.resolve("server.key"),
+        "auth:",
+        "  htpasswd:",
+        "    realm: berth-test",
+        "    path: " + dir.resolve("htpasswd"),
+        ""));
+    process = new ProcessBuilder("docker-registry", "serve", dir.resolve("config.yml").toString())
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("registry.log").toFile())
+        .start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        break;
+      } catch (IOException notYet) {
+        if (!process.isAlive() || System.nanoTime() > deadline) {
+          close();
+          throw new IOException("docker-registry did not start: " + Files.readString(dir.resolve("registry.log")));
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  String host() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** {@code skopeo copy} into this registry with its CA and credentials. */
+  void push(Path cwd, String from, String repoTag, String... extra) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("skopeo", "--insecure-policy", "copy", "-q"));
+    cmd.addAll(java.util.List.of(extra));
+    cmd.addAll(java.util.List.of("--dest-cert-dir", certDir.resolve(host()).toString(), "--dest-creds", USER + ":" + PASSWORD,
+        from, "docker://" + host() + "/" + repoTag));
+    run(cwd, cmd.toArray(String[]::new));
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor();
+    }
+  }
+}
