@@ -14,6 +14,7 @@ import dev.berth.image.internal.linux.LinuxFs;
 import dev.berth.image.registry.Credentials;
 import dev.berth.image.registry.PullOptions;
 import dev.berth.image.registry.RegistryException;
+import dev.berth.testing.LoopbackRegistry;
 import dev.berth.testing.Preconditions;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,4 @@
-package dev.berth.image;
-
-import static dev.berth.image.HostTools.run;
+package dev.berth.testing;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -16,16 +14,20 @@ import java.util.concurrent.TimeUnit;
  * a CA and server certificate made here by openssl, htpasswd (bcrypt) auth, storage in a temp dir.
  * {@link #close} kills the process and waits for it.
  */
-final class LoopbackRegistry implements AutoCloseable {
-  static final String USER = "berth";
-  static final String PASSWORD = "pull-test-pw";
+public final class LoopbackRegistry implements AutoCloseable {
+  public static final String USER = "berth";
+  public static final String PASSWORD = "pull-test-pw";
 
-  final Path dir;
-  final int port;
-  final Path certDir; // certs.d layout root: certDir/127.0.0.1:PORT/ca.crt
+  public final Path dir;
+  public final int port;
+  public final Path certDir; // certs.d layout root: certDir/127.0.0.1:PORT/ca.crt
   private final Process process;
 
-  LoopbackRegistry(Path dir) throws Exception {
+  /** Starts a registry with its files below {@code dir}; skips (or fails, strict) when a tool is missing. */
+  public LoopbackRegistry(Path dir) throws Exception {
+    Preconditions.requireTool("docker-registry", "docker-registry");
+    Preconditions.requireTool("openssl", "openssl");
+    Preconditions.requireTool("htpasswd", "apache2-utils");
     this.dir = Files.createDirectories(dir);
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
@@ -80,17 +82,28 @@ final class LoopbackRegistry implements AutoCloseable {
     }
   }
 
-  String host() {
+  public String host() {
     return "127.0.0.1:" + port;
   }
 
   /** {@code skopeo copy} into this registry with its CA and credentials. */
-  void push(Path cwd, String from, String repoTag, String... extra) throws Exception {
+  public void push(Path cwd, String from, String repoTag, String... extra) throws Exception {
     java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("skopeo", "--insecure-policy", "copy", "-q"));
     cmd.addAll(java.util.List.of(extra));
     cmd.addAll(java.util.List.of("--dest-cert-dir", certDir.resolve(host()).toString(), "--dest-creds", USER + ":" + PASSWORD,
         from, "docker://" + host() + "/" + repoTag));
     run(cwd, cmd.toArray(String[]::new));
+  }
+
+  /** Runs {@code cmd} in {@code cwd}; returns its output, failing with it on a non-zero exit. */
+  static String run(Path cwd, String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IOException(String.join(" ", cmd) + " failed: " + out);
+    }
+    return out;
   }
 
   @Override
