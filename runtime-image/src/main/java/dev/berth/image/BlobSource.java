@@ -18,6 +18,12 @@ interface BlobSource {
   /** The blob {@code d}, or empty when the source does not have it. */
   Optional<SourceBlob> blob(Descriptor d) throws IOException;
 
+  /**
+   * The caller was interrupted: end the reads in flight (a download would otherwise run to its
+   * end before the import can fail). Reads fail from now on. A local file source has nothing to end.
+   */
+  default void abort() {}
+
   /** One blob of a source. */
   interface SourceBlob {
     /**

@@ -218,13 +218,13 @@ final class Importer {
       }
     } catch (IOException | RuntimeException e) {
       try {
-        PendingWork.await(work, "import of " + ref); // let started layers finish before the import's cleanup runs
+        PendingWork.await(work, "import of " + ref, src::abort); // let started layers finish before the import's cleanup runs
       } catch (IOException | RuntimeException also) {
         e.addSuppressed(also);
       }
       throw e;
     }
-    PendingWork.await(work, "import of " + ref);
+    PendingWork.await(work, "import of " + ref, src::abort);
     for (Map.Entry<Digest, byte[]> j : jsonBlobs.entrySet()) {
       blobs.putBytes(j.getKey(), j.getValue());
     }

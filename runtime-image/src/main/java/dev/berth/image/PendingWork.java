@@ -23,6 +23,11 @@ final class PendingWork {
    * interrupt is kept for the end: {@code InterruptedIOException} naming {@code what}, the flag set.
    */
   static void await(List<? extends Future<?>> fs, String what) throws IOException {
+    await(fs, what, () -> {});
+  }
+
+  /** {@link #await(List, String)} that runs {@code onInterrupt} once, at the first interrupt, so the work ends sooner. */
+  static void await(List<? extends Future<?>> fs, String what, Runnable onInterrupt) throws IOException {
     boolean interrupted = false;
     Throwable first = null;
     for (Future<?> f : fs) {
@@ -31,6 +36,9 @@ final class PendingWork {
           f.get();
           break;
         } catch (InterruptedException e) {
+          if (!interrupted) {
+            onInterrupt.run();
+          }
           interrupted = true; // get() cleared the flag, so the next one waits again
         } catch (ExecutionException | CancellationException e) {
           Throwable t = unwrap(e);

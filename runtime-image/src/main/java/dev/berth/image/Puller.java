@@ -9,11 +9,15 @@ import dev.berth.image.registry.RegistryException;
 import dev.berth.image.registry.RegistryReference;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,6 +106,8 @@ final class Puller {
           + cd.size() + ", got digest " + actual + " size " + cb.length);
     }
     jsonBlobs.put(cd.digest(), cb);
+    Set<InputStream> open = ConcurrentHashMap.newKeySet();
+    AtomicBoolean aborted = new AtomicBoolean();
     BlobSource source = new BlobSource() {
       @Override
       public String description() {
@@ -118,9 +124,27 @@ final class Puller {
 
           @Override
           public InputStream open() throws IOException {
-            return client.blob(ref.repository(), d, what);
+            InputStream in = client.blob(ref.repository(), d, what);
+            open.add(in);
+            if (aborted.get()) {
+              in.close();
+              throw new InterruptedIOException(what + ": interrupted before blob " + d.digest() + " was downloaded");
+            }
+            return in;
           }
         });
+      }
+
+      @Override
+      public void abort() {
+        aborted.set(true);
+        for (InputStream in : open) {
+          try {
+            in.close(); // the reading worker's next read fails: the download ends now
+          } catch (IOException e) {
+            LOG.debug("{}: closing a download: {}", what, e.toString());
+          }
+        }
       }
     };
     return importer.store(source, ref.storeName(), m.digest(), manifest, jsonBlobs, listener);

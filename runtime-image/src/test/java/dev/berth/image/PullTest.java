@@ -188,6 +188,44 @@ class PullTest {
   }
 
   @Test
+  void interruptedPullLeavesNothingAndCanBeRetried() throws Exception {
+    image("app", "1");
+    Digest top = Digest.sha256Of(layers.get(1).blob());
+    java.util.concurrent.CountDownLatch midBlob = new java.util.concurrent.CountDownLatch(1);
+    reg.fault("/v2/app/blobs/" + top, (x, body) -> {
+      x.sendResponseHeaders(200, body.length);
+      OutputStream o = x.getResponseBody();
+      o.write(body, 0, body.length / 2);
+      o.flush();
+      midBlob.countDown();
+      try {
+        Thread.sleep(5_000); // the rest never comes in time
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return true;
+    });
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread puller = new Thread(() -> {
+      try {
+        store.pull(ref("app:1"), options, ImportProgress.NONE);
+      } catch (Throwable t) {
+        failure.set(t);
+      }
+    });
+    puller.start();
+    assertThat(midBlob.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    Thread.sleep(200);
+    puller.interrupt();
+    puller.join(4_000); // the downloads are ended, not waited for
+    assertThat(puller.isAlive()).isFalse();
+    assertThat(failure.get()).isInstanceOf(java.io.InterruptedIOException.class);
+    assertNothingStored();
+    store.pull(ref("app:1"), options, ImportProgress.NONE);
+    assertThat(store.images()).hasSize(1);
+  }
+
+  @Test
   void tooManyRequestsWaitsForRetryAfter() throws IOException {
     image("app", "1");
     reg.fault("/v2/app/manifests/1", (x, body) -> {

@@ -240,10 +240,10 @@ public final class RegistryClient {
     private final String repository;
     private final Descriptor d;
     private final String what;
-    private InputStream current;
+    private volatile InputStream current;
     private long position;
     private int resumes;
-    private boolean closed;
+    private volatile boolean closed;
 
     BlobStream(String repository, Descriptor d, String what) {
       this.repository = repository;
@@ -284,8 +284,9 @@ public final class RegistryClient {
         } catch (ImageException | InterruptedIOException e) {
           throw e;
         } catch (IOException e) {
-          if (Thread.currentThread().isInterrupted()) {
-            throw new InterruptedIOException(what + ": interrupted while downloading blob " + d.digest());
+          if (Thread.currentThread().isInterrupted() || closed) {
+            throw new InterruptedIOException(what + ": download of blob " + d.digest() + " ended at byte " + position
+                + (closed ? " (aborted)" : " (interrupted)"));
           }
           closeCurrent();
           if (++resumes >= options.maxAttempts()) {
@@ -325,9 +326,10 @@ public final class RegistryClient {
     }
 
     private void closeCurrent() {
-      if (current != null) {
+      InputStream c = current;
+      if (c != null) {
         try {
-          current.close();
+          c.close();
         } catch (IOException e) {
           LOG.debug("closing a dropped blob stream: {}", e.toString());
         }
@@ -335,8 +337,9 @@ public final class RegistryClient {
       }
     }
 
+    /** Ends the download; may be called from another thread than the reader's (an abort). */
     @Override
-    public void close() {
+    public synchronized void close() {
       if (!closed) {
         closed = true;
         closeCurrent();
