@@ -23,8 +23,18 @@ public final class LoopbackRegistry implements AutoCloseable {
   public final Path certDir; // certs.d layout root: certDir/127.0.0.1:PORT/ca.crt
   private final Process process;
 
-  /** Starts a registry with its files below {@code dir}; skips (or fails, strict) when a tool is missing. */
+  /** Starts a registry with htpasswd auth and its files below {@code dir}; skips (or fails, strict) when a tool is missing. */
   public LoopbackRegistry(Path dir) throws Exception {
+    this(dir, null);
+  }
+
+  /**
+   * Token auth instead of htpasswd when {@code token} is given: the registry sends clients to its
+   * realm and accepts JWTs of its issuer signed by the key of {@code token.certificate()}.
+   */
+  public record TokenAuth(String realm, String service, String issuer, Path certificate) {}
+
+  public LoopbackRegistry(Path dir, TokenAuth token) throws Exception {
     Preconditions.requireTool("docker-registry", "docker-registry");
     Preconditions.requireTool("openssl", "openssl");
     Preconditions.requireTool("htpasswd", "apache2-utils");
@@ -44,7 +54,7 @@ public final class LoopbackRegistry implements AutoCloseable {
     certDir = dir.resolve("certs.d");
     Path hostCerts = Files.createDirectories(certDir.resolve(host()));
     Files.copy(dir.resolve("ca.crt"), hostCerts.resolve("ca.crt"));
-    Files.writeString(dir.resolve("config.yml"), String.join("\n",
+    String config = String.join("\n",
         "version: 0.1",
         "log:",
         "  level: warn",
@@ -58,11 +68,19 @@ public final class LoopbackRegistry implements AutoCloseable {
         "  tls:",
         "    certificate: " + dir.resolve("server.crt"),
         "    key: " + dir.resolve("server.key"),
-        "auth:",
-        "  htpasswd:",
-        "    realm: berth-test",
-        "    path: " + dir.resolve("htpasswd"),
-        ""));
+        "auth:");
+    String auth = token == null
+        ? String.join("\n",
+            "  htpasswd:",
+            "    realm: berth-test",
+            "    path: " + dir.resolve("htpasswd"))
+        : String.join("\n",
+            "  token:",
+            "    realm: " + token.realm(),
+            "    service: " + token.service(),
+            "    issuer: " + token.issuer(),
+            "    rootcertbundle: " + token.certificate());
+    Files.writeString(dir.resolve("config.yml"), config + "\n" + auth + "\n");
     process = new ProcessBuilder("docker-registry", "serve", dir.resolve("config.yml").toString())
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("registry.log").toFile())
