@@ -134,6 +134,30 @@ class PullTest {
   }
 
   @Test
+  void mirrorsComeFirstAndTheRegistryIsTheFallback() throws IOException {
+    image("app", "1");
+    Digest top = Digest.sha256Of(layers.get(1).blob());
+    try (FakeRegistry mirror = new FakeRegistry()) {
+      PullOptions viaMirror = options.toBuilder().mirror(reg.host(), mirror.host()).build();
+      // the mirror lacks the image: MANIFEST_UNKNOWN there, the registry serves it
+      Image img = store.pull(ref("app:1"), viaMirror, ImportProgress.NONE);
+      assertThat(img.name()).isEqualTo(reg.host() + "/app:1");
+      assertThat(mirror.requests("/manifests/")).hasSize(1);
+      assertThat(reg.blobGets(top)).isEqualTo(1);
+      // a mirror that has it serves everything; the registry is not asked
+      mirror.manifests.putAll(reg.manifests);
+      mirror.manifestTypes.putAll(reg.manifestTypes);
+      mirror.blobs.putAll(reg.blobs);
+      int asked = reg.seen.size();
+      try (ImageStore other = ImageStore.open(tmp.resolve("store2"))) {
+        assertThat(other.pull(ref("app:1"), viaMirror, ImportProgress.NONE).name()).isEqualTo(reg.host() + "/app:1");
+      }
+      assertThat(reg.seen).hasSize(asked);
+      assertThat(mirror.blobGets(top)).isEqualTo(1);
+    }
+  }
+
+  @Test
   void droppedConnectionResumesWithRange() throws IOException {
     image("app", "1");
     Digest top = Digest.sha256Of(layers.get(1).blob());
