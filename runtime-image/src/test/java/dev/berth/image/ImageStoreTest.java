@@ -507,7 +507,7 @@ class ImageStoreTest {
     // is stood for by holding, until the end of the test, every unpack found settled there.
     List<Digest> settledWhileJoinable = new CopyOnWriteArrayList<>();
     CountDownLatch release = new CountDownLatch(1);
-    store.beforeDeregistering = (diffId, unpack) -> {
+    store.layerCache().beforeDeregistering = (diffId, unpack) -> {
       if (unpack.isDone()) {
         settledWhileJoinable.add(diffId);
         awaitQuietly(release);

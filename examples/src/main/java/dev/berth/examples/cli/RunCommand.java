@@ -165,12 +165,34 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--root", paramLabel = "DIR", description = "Storage root for images (default /var/lib/berth).")
     Path storageRoot = Path.of("/var/lib/berth");
 
+    @Option(names = "--pull", paramLabel = "POLICY", description = "Pull the image: missing (default), always or never.")
+    String pull = "missing";
+
     @Parameters(paramLabel = "IMAGE | CMD", arity = "0..*",
             description = "IMAGE [CMD [ARG...]], or with --rootfs: CMD [ARG...].")
     List<String> args = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
+        if (rootfs == null && !args.isEmpty()) {
+            ImagePull.Policy policy;
+            try {
+                policy = ImagePull.policy(pull);
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+            try {
+                args.set(0, ImagePull.resolve(args.get(0), policy, storageRoot,
+                        dev.berth.image.registry.PullOptions.DEFAULTS, System.err));
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            } catch (java.io.IOException e) {
+                String why = policy == ImagePull.Policy.MISSING
+                        ? "image " + args.get(0) + " is not in the store and pulling it failed: " : "";
+                spec.commandLine().getErr().println("berth: " + why + e.getMessage() + PullCommand.hint(e));
+                return BerthCli.EXIT_RUNTIME;
+            }
+        }
         ContainerSpec containerSpec = toSpec();
         // with a terminal, SIGWINCH resizes it (and the kernel signals the container's foreground group)
         TerminalAttachment terminal = tty ? new TerminalAttachment(interactive) : null;

@@ -104,6 +104,22 @@ public final class Json {
     return s == null ? "" : s;
   }
 
+  // ---- small documents (registry answers, auth files)
+
+  /**
+   * A JSON object as plain values ({@code Map}, {@code List}, {@code String}, {@code Long}, {@code
+   * Boolean}, {@code null}), with duplicate keys refused and nesting bounded: for small documents
+   * that are not image blobs (registry error bodies and tokens, auth.json, credential helpers).
+   */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> readObject(byte[] bytes, String what) throws ImageException {
+    Object root = JsonTree.parse(bytes, what);
+    if (!(root instanceof Map)) {
+      throw new ImageException(what + ": the document must be an object");
+    }
+    return (Map<String, Object>) root;
+  }
+
   // ---- index
 
   public static ImageIndex readIndex(byte[] bytes, String what) throws ImageException {
