@@ -1168,6 +1168,18 @@ public final class ImageStore implements AutoCloseable {
     lock.lockWrite();
     try {
       Files.deleteIfExists(pins.resolve(holder));
+      // a pin of this holder being written when its JVM died (the holder's owner unpins: none is in flight)
+      String partial = ".tmp-" + holder + "-";
+      try (Stream<Path> s = Files.list(pins)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          String name = p.getFileName().toString();
+          if (name.startsWith(partial) && name.substring(partial.length()).matches("[0-9a-f]{16}")) {
+            Files.deleteIfExists(p);
+          }
+        }
+      } catch (java.nio.file.NoSuchFileException e) {
+        // no pins yet
+      }
       collect();
     } finally {
       lock.unlockWrite();

@@ -20,9 +20,23 @@ public record ProcessId(long pid, long startTime) {
         return new ProcessId(pid, startTime(pid));
     }
 
-    /** Whether {@code pid} still names this process (false once it ended, or the pid was reused). */
+    /**
+     * Whether {@code pid} still names this process and it has not ended (false once it ended, even
+     * while its zombie waits for its parent, or when the pid was reused).
+     */
     public boolean isAlive() {
-        return startTime >= 0 && startTime(pid) == startTime;
+        return startTime >= 0 && startTime(pid) == startTime && !hasEnded(pid);
+    }
+
+    /** Whether the process {@code pid} is a zombie (ended, not reaped yet) or gone. */
+    public static boolean hasEnded(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state == 'Z' || state == 'X';
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
     }
 
     /** Field 22 of {@code /proc/PID/stat}, or -1 when there is no such process. */

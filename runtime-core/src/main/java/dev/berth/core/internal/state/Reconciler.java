@@ -185,6 +185,9 @@ public final class Reconciler {
                 LOG.debug("container {}: pid {} is another process now: not signalled", id, p.pid());
                 return;
             }
+            if (ProcessId.hasEnded(p.pid())) {
+                return; // a zombie: it ended (its monitor or JVM died before reaping it); nothing to signal
+            }
             if (!ProcessId.runsBerthInit(p.pid())) {
                 LOG.warn("container {}: pid {} has the recorded start time but does not run berth-init: not"
                         + " signalled", id, p.pid());
