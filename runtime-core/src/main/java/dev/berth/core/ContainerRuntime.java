@@ -290,7 +290,13 @@ public final class ContainerRuntime implements AutoCloseable {
         if (id == null || !ID.matcher(id).matches()) {
             throw new IllegalArgumentException("id: \"" + id + "\" must match " + ID.pattern());
         }
-        if (!claim(id)) {
+        boolean claimed;
+        try {
+            claimed = claim(id);
+        } catch (IllegalStateException e) {
+            throw new ContainerException(e.getMessage(), e);
+        }
+        if (!claimed) {
             throw new ContainerException("container " + id + ": already exists");
         }
         return startClaimed(id, spec);
