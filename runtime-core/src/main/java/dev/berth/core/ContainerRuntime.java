@@ -209,6 +209,10 @@ public final class ContainerRuntime implements AutoCloseable {
             } else {
                 IdLock probe = state.tryLock(id);
                 owner = probe == null ? ContainerInfo.Owner.ANOTHER_RUNTIME : ContainerInfo.Owner.NONE;
+                if (probe != null && !state.hasDirectory(id)) {
+                    probe.release(); // its owner removed it after it was read: gone, not orphaned
+                    continue;
+                }
                 if (probe != null) {
                     probe.close(); // only looked: the file stays, for reconcile()
                 }

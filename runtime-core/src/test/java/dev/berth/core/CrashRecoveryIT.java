@@ -114,18 +114,23 @@ class CrashRecoveryIT {
             }
             assertThat(r.failed()).as("round %d", round).isEmpty();
             assertThat(r.removed()).as("round %d", round).containsExactlyInAnyOrderElementsOf(ids);
-            assertNothingLeft(prefix, left);
+            assertNothingLeft(state, storage, prefix, left);
         }
         System.out.printf("crash recovery: %d rounds, %d orphaned ids reconciled; reconcile took %s ms%n", rounds(),
                 orphans, reconcileMillis);
     }
 
     private Process child(String prefix, int count) throws IOException {
+        return child(state, storage, image, tmp.resolve(prefix + ".err"), prefix, count);
+    }
+
+    /** A {@link CrashingEmbedderMain} on these roots. */
+    static Process child(Path state, Path storage, String image, Path err, String prefix, int count) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         return new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp",
                 System.getProperty("java.class.path"), CrashingEmbedderMain.class.getName(), state.toString(),
                 storage.toString(), TestRootfs.path().toString(), image, prefix, Integer.toString(count))
-                .redirectError(tmp.resolve(prefix + ".err").toFile()).start();
+                .redirectError(err.toFile()).start();
     }
 
     /** Who holds which lock file (for a failure's message): /proc/locks entries of their inodes. */
@@ -206,7 +211,8 @@ class CrashRecoveryIT {
         return out;
     }
 
-    static void assertNothingLeft(String prefix, List<ProcessId> processes) throws IOException {
+    static void assertNothingLeft(Path state, Path storage, String prefix, List<ProcessId> processes)
+            throws IOException {
         assertThat(processes).as("processes").noneMatch(ProcessId::isAlive);
         try (CgroupDriver d = CgroupDriver.detect()) {
             assertThat(d.list()).as("cgroups").noneMatch(n -> n.startsWith(prefix + "-"));

@@ -95,9 +95,11 @@ public final class Reconciler {
                 continue; // a live runtime's (or another reconciler's, right now)
             }
             try {
-                clean(id);
+                boolean found = clean(id);
                 lock.release();
-                removed.add(id);
+                if (found) {
+                    removed.add(id); // not a lock file alone: its owner may have just released the id (or another reconciler)
+                }
             } catch (RuntimeException e) {
                 failed.put(id, e.getMessage());
                 LOG.warn("container {}: left by a runtime that died; cleaning it up failed, retried by the next"
@@ -115,14 +117,16 @@ public final class Reconciler {
     /**
      * Cleans up {@code id}; the caller holds its lock (and releases it after, or claims the id
      * anew). On failure whatever is left stays, with its state, and the exception says what.
+     *
+     * @return whether there was a state directory (false: a lock file alone, nothing to clean)
      */
-    public void clean(String id) {
+    public boolean clean(String id) {
         if (!store.hasDirectory(id)) {
             if (Files.exists(store.root().resolve(id), LinkOption.NOFOLLOW_LINKS)) {
                 throw new IllegalStateException("state directory " + store.root().resolve(id)
                         + " is not a directory of this user's: left alone");
             }
-            return; // a lock file alone: its runtime died before making the directory, or after removing it
+            return false; // a lock file alone: its runtime died before making the directory, or after removing it
         }
         Optional<StateDocument> state;
         try {
@@ -163,6 +167,7 @@ public final class Reconciler {
             }
         }
         store.remove(id);
+        return true;
     }
 
     /**
