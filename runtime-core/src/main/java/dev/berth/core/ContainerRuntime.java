@@ -1022,6 +1022,10 @@ public final class ContainerRuntime implements AutoCloseable {
         for (Container c : containers()) {
             c.close();
         }
+        // ids whose close() left something behind: their locks go with this runtime, so that the
+        // next reconcile (in this JVM or another) can finish the job
+        locks.values().forEach(IdLock::close);
+        locks.clear();
         reactor.close();
         cleanup.shutdown();
         try {
