@@ -136,13 +136,13 @@ class CrashRecoveryIT {
     /** Who holds which lock file (for a failure's message): /proc/locks entries of their inodes. */
     static String lockHolders(Path state) throws IOException {
         StringBuilder out = new StringBuilder();
-        Path locks = state.resolve(".locks");
+        Path locks = state;
         if (!Files.isDirectory(locks)) {
             return "";
         }
         List<String> table = Files.readAllLines(Path.of("/proc/locks"));
         try (Stream<Path> s = Files.list(locks)) {
-            for (Path f : s.toList()) {
+            for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".lock")).toList()) {
                 Object ino = Files.getAttribute(f, "unix:ino");
                 for (String line : table) {
                     if (line.contains(":" + ino + " ")) {
@@ -164,7 +164,7 @@ class CrashRecoveryIT {
                 try (Stream<Path> fds = Files.list(proc.resolve("fd"))) {
                     for (Path fd : fds.toList()) {
                         String target = Files.readSymbolicLink(fd).toString();
-                        if (target.startsWith(locks.toString())) {
+                        if (target.startsWith(locks.toString()) && target.endsWith(".lock")) {
                             out.append(target).append(" open in ").append(proc.getFileName()).append(' ')
                                     .append(Files.readString(proc.resolve("cmdline")).replace('\0', ' '))
                                     .append(" status ").append(Files.readAllLines(proc.resolve("status")).subList(0, 8))
@@ -182,11 +182,11 @@ class CrashRecoveryIT {
     /** The ids a dead runtime left: state directories and lone lock files. */
     static Set<String> ids(Path state) throws IOException {
         Set<String> ids = new TreeSet<>();
-        for (Path dir : List.of(state, state.resolve(".locks"))) {
-            if (Files.isDirectory(dir)) {
-                try (Stream<Path> s = Files.list(dir)) {
-                    s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).forEach(ids::add);
-                }
+        if (Files.isDirectory(state)) {
+            try (Stream<Path> s = Files.list(state)) {
+                s.map(p -> p.getFileName().toString())
+                        .map(n -> n.startsWith(".") && n.endsWith(".lock") ? n.substring(1, n.length() - 5) : n)
+                        .forEach(ids::add);
             }
         }
         return ids;
@@ -196,7 +196,7 @@ class CrashRecoveryIT {
     static List<ProcessId> processesNamedIn(Path state) throws IOException {
         List<ProcessId> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(state)) {
-            for (Path dir : s.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
+            for (Path dir : s.filter(p -> !p.getFileName().toString().startsWith(".") && Files.isDirectory(p)).toList()) {
                 Path f = dir.resolve("state.json");
                 if (Files.exists(f)) {
                     StateDocument d = StateJson.read(Files.readAllBytes(f));

@@ -67,7 +67,7 @@ class StateIT extends ContainerTestSupport {
             assertThat(end.finished()).isNotNull();
         }
         assertThat(stateRoot.resolve("st-pause")).doesNotExist();
-        assertThat(stateRoot.resolve(".locks/st-pause")).doesNotExist();
+        assertThat(stateRoot.resolve(".st-pause.lock")).doesNotExist();
     }
 
     @Test
@@ -100,8 +100,7 @@ class StateIT extends ContainerTestSupport {
         try (Container c = runtime.start(probe("sleep", "30").build())) {
             assertThat(perms(stateRoot.resolve(c.id()))).isEqualTo("rwx------");
             assertThat(perms(stateRoot.resolve(c.id()).resolve("state.json"))).isEqualTo("rw-------");
-            assertThat(perms(stateRoot.resolve(".locks"))).isEqualTo("rwx------");
-            assertThat(perms(stateRoot.resolve(".locks").resolve(c.id()))).isEqualTo("rw-------");
+            assertThat(perms(stateRoot.resolve("." + c.id() + ".lock"))).isEqualTo("rw-------");
         }
     }
 
@@ -178,7 +177,7 @@ class StateIT extends ContainerTestSupport {
         } finally {
             unrelated.destroyForcibly();
             HostCommand.run("rm", "-rf", stateRoot.resolve("st-foreign").toString(),
-                    stateRoot.resolve(".locks/st-foreign").toString());
+                    stateRoot.resolve(".st-foreign.lock").toString());
         }
     }
 

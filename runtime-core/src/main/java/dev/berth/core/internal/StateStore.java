@@ -26,7 +26,9 @@ import java.util.regex.Pattern;
 
 /**
  * The state root: {@code <stateRoot>/<id>/state.json} per container, and
- * {@code <stateRoot>/.locks/<id>}, the lock its owner holds ({@link IdLock}). An id is claimed by
+ * {@code <stateRoot>/.<id>.lock}, the lock its owner holds ({@link IdLock}). The lock files live
+ * beside the directories (not in a directory of their own) so that a root whose containers are
+ * all closed is empty again. An id is claimed by
  * taking its lock, then making its directory (atomic mkdir); it is released by removing the
  * directory, then the lock file, then dropping the lock. So whoever holds the lock is the only one
  * who may create, change or remove the id's directory, and a directory whose lock is free was left
@@ -46,10 +48,10 @@ import java.util.regex.Pattern;
 public final class StateStore {
     static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
-    /** Container ids; never starts with '.', so {@code .locks} cannot be one. */
+    /** Container ids; never starts with '.', so a lock file's name cannot be one. */
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final Pattern LOCK = Pattern.compile("\\.(" + ID.pattern() + ")\\.lock");
     static final String STATE = "state.json";
-    static final String LOCKS = ".locks";
 
     private final Path root;
     private final Syscalls sys;
@@ -80,7 +82,6 @@ public final class StateStore {
         IdLock lock = null;
         try {
             PrivateDirectories.create(root, false); // each id's own directory below is 0700 in any case
-            PrivateDirectories.create(root.resolve(LOCKS), true);
             for (int i = 0; i < 50 && lock == null; i++) {
                 lock = IdLock.tryAcquire(sys, lockFile(id));
                 if (lock == null) {
@@ -119,16 +120,11 @@ public final class StateStore {
 
     /** The lock of {@code id} if nobody holds it (the caller closes or releases it), else null. */
     public IdLock tryLock(String id) {
-        try {
-            PrivateDirectories.create(root.resolve(LOCKS), true);
-        } catch (IOException e) {
-            throw new UncheckedIOException("state lock directory " + root.resolve(LOCKS) + ": " + e.getMessage(), e);
-        }
         return IdLock.tryAcquire(sys, lockFile(id));
     }
 
     Path lockFile(String id) {
-        return root.resolve(LOCKS).resolve(id);
+        return root.resolve("." + id + ".lock");
     }
 
     /**
@@ -138,22 +134,21 @@ public final class StateStore {
      */
     public List<String> ids() {
         java.util.TreeSet<String> ids = new java.util.TreeSet<>();
-        for (Path dir : List.of(root, root.resolve(LOCKS))) {
-            if (!ownedByUs(dir)) {
-                continue;
-            }
-            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-                for (Path p : s) {
-                    String name = p.getFileName().toString();
-                    if (ID.matcher(name).matches() && ownedByUs(p)) {
-                        ids.add(name);
-                    }
+        if (!ownedByUs(root)) {
+            return List.of();
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+            for (Path p : s) {
+                String name = p.getFileName().toString();
+                java.util.regex.Matcher lock = LOCK.matcher(name);
+                if ((ID.matcher(name).matches() || lock.matches()) && ownedByUs(p)) {
+                    ids.add(lock.matches() ? lock.group(1) : name);
                 }
-            } catch (NoSuchFileException e) {
-                // nothing here yet
-            } catch (IOException e) {
-                throw new UncheckedIOException("listing " + dir + ": " + e.getMessage(), e);
             }
+        } catch (NoSuchFileException e) {
+            // nothing here yet
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing " + root + ": " + e.getMessage(), e);
         }
         return new ArrayList<>(ids);
     }

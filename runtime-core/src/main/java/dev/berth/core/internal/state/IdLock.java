@@ -11,7 +11,7 @@ import java.util.Objects;
 
 /**
  * Ownership of one container id under a state root: an exclusive {@code flock} on
- * {@code <stateRoot>/.locks/<id>}, held by the runtime that owns the container for as long as
+ * {@code <stateRoot>/.<id>.lock}, held by the runtime that owns the container for as long as
  * anything of it exists. The kernel drops a {@code flock} when the last fd of its open file goes,
  * so a JVM killed with {@code kill -9} releases it with no code of its own running: a lock that can
  * be taken means nobody owns the id, and what its state names is a dead runtime's leftover. A lock
