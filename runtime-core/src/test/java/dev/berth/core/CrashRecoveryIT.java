@@ -128,7 +128,7 @@ class CrashRecoveryIT {
     static Process child(Path state, Path storage, String image, Path err, String prefix, int count) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         return new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp",
-                System.getProperty("java.class.path"), CrashingEmbedderMain.class.getName(), state.toString(),
+                classPath(), CrashingEmbedderMain.class.getName(), state.toString(),
                 storage.toString(), TestRootfs.path().toString(), image, prefix, Integer.toString(count))
                 .redirectError(err.toFile()).start();
     }
@@ -177,6 +177,26 @@ class CrashRecoveryIT {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * This JVM's class path, and what a launcher added in a class loader of its own (the JUnit
+     * console launcher of the VM suite passes the tests' class path so, not as java.class.path).
+     */
+    static String classPath() {
+        List<String> entries = new ArrayList<>(List.of(System.getProperty("java.class.path").split(":")));
+        for (ClassLoader l = CrashRecoveryIT.class.getClassLoader(); l != null; l = l.getParent()) {
+            if (l instanceof java.net.URLClassLoader u) {
+                for (java.net.URL url : u.getURLs()) {
+                    try {
+                        entries.add(Path.of(url.toURI()).toString());
+                    } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+                        // not a file: nothing a child JVM could use
+                    }
+                }
+            }
+        }
+        return String.join(":", new java.util.LinkedHashSet<>(entries));
     }
 
     /** The ids a dead runtime left: state directories and lone lock files. */
