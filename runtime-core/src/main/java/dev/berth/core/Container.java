@@ -28,6 +28,28 @@ public interface Container extends AutoCloseable {
     boolean isRunning();
 
     /**
+     * Where it is in its life: {@code running}, {@code paused} or {@code exited} (a started container
+     * is past {@code created}). Recorded in its state file at each change.
+     */
+    ContainerStatus status();
+
+    /**
+     * Waits until the container has ended, as {@link Process#waitFor()} does.
+     *
+     * @return how it ended
+     * @throws IllegalStateException when its supervision failed (it was killed and released all the same)
+     */
+    ExitStatus waitFor() throws InterruptedException;
+
+    /**
+     * Waits at most {@code timeout} for the container to end, as {@link Process#waitFor(long,
+     * java.util.concurrent.TimeUnit)} does.
+     *
+     * @return true when it has ended ({@link #onExit()} is then complete)
+     */
+    boolean waitFor(Duration timeout) throws InterruptedException;
+
+    /**
      * Sends a signal: the init forwards every catchable signal to the target; SIGKILL
      * ends the whole container. No effect once the container has ended.
      */
@@ -84,13 +106,27 @@ public interface Container extends AutoCloseable {
      */
     void resizeTerminal(int columns, int rows);
 
-    /** Resource usage from the container's cgroup: CPU, memory, IO, pids, pressure. */
+    /**
+     * Resource usage from the container's cgroup: CPU, memory, IO, pids, pressure. After it ended, the
+     * final figures (CPU time, peak memory, ...), read as it ended, until it is closed.
+     *
+     * @throws IllegalStateException once it is closed, or when it runs without a cgroup
+     */
     CgroupStats stats();
 
-    /** Freezes every process of the container (cgroup freezer); it stays frozen until {@link #resume()}. */
+    /**
+     * Freezes every process of the container (cgroup freezer); it stays frozen until {@link #resume()}.
+     *
+     * @throws ContainerStateException when it is not running ({@code pause: container web-1 is not
+     *                                 running (status exited)})
+     */
     void pause();
 
-    /** Thaws a paused container. */
+    /**
+     * Thaws a paused container.
+     *
+     * @throws ContainerStateException when it is not paused
+     */
     void resume();
 
     /**

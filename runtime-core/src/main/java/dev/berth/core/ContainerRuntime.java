@@ -4,6 +4,7 @@ import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.CgroupMode;
+import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.ExitHandler;
 import dev.berth.core.internal.Launcher;
@@ -17,6 +18,12 @@ import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StateStore;
 import dev.berth.core.internal.Supervision;
 import dev.berth.core.internal.etc.EtcFiles;
+import dev.berth.core.internal.state.IdLock;
+import dev.berth.core.internal.state.Lifecycle;
+import dev.berth.core.internal.state.ProcessId;
+import dev.berth.core.internal.state.Reconciler;
+import dev.berth.core.internal.state.SpecDocument;
+import dev.berth.core.internal.state.StateDocument;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
 import dev.berth.core.internal.files.TreeAccess;
@@ -48,7 +55,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -86,7 +95,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ContainerRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerRuntime.class);
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final Pattern ID = StateStore.ID;
     private static final SecureRandom RANDOM = new SecureRandom();
     /** The pids limit of a container whose spec sets none (podman's default); {@code -1} in the spec: none. */
     public static final long DEFAULT_PIDS_LIMIT = 2048;
@@ -119,6 +128,9 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Volumes volumes;
     /** Ids started here and not closed yet (claimed first, so two starts of one id never both run). */
     private final Map<String, Optional<Container>> open = new ConcurrentHashMap<>();
+    /** The lock of each id in {@link #open} (docs/architecture.md, "Ids, state and cleanup"). */
+    private final Map<String, IdLock> locks = new ConcurrentHashMap<>();
+    private final Reconciler reconciler;
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -135,7 +147,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
         this.callbacks = callbacks;
         this.launcher = new Launcher(sys, init, new Supervision(reactor, cleanup, callbacks), b.startTimeout);
-        this.state = new StateStore(stateRoot);
+        this.state = new StateStore(stateRoot, sys);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
         warmUpSeccomp();
@@ -161,6 +173,72 @@ public final class ContainerRuntime implements AutoCloseable {
             LOG.info("no device cgroup on this runtime ({}): containers run without CAP_MKNOD, so that no node"
                     + " they make can be opened", driver == null ? unavailable : "the host's cgroups cannot hold one");
         }
+        this.reconciler = new Reconciler(state, sys, driver, storageRoot, id -> images().unpin(id),
+                b.keepOrphanedLayers ? Reconciler.LayerPolicy.KEEP : Reconciler.LayerPolicy.REMOVE, Duration.ofSeconds(10));
+        if (b.reconcile) {
+            reconcile();
+        }
+    }
+
+    /**
+     * Cleans up what runtimes that died (a JVM killed with {@code kill -9}) left under the state root:
+     * the containers whose lock nobody holds lose their remaining processes, cgroup, writable layer,
+     * image pin and state, in that order (docs/architecture.md says why it is crash-safe). Containers
+     * of live runtimes on the same state root, and this runtime's own, are never touched. A new
+     * runtime does this when it is built, unless {@link Builder#reconcile(boolean) reconcile(false)}.
+     */
+    public Reconciliation reconcile() {
+        long t0 = System.nanoTime();
+        Reconciler.Outcome o = reconciler.reconcile(Set.copyOf(open.keySet()));
+        LOG.debug("reconcile of {}: {} removed, {} failed in {} ms", stateRoot, o.removed().size(), o.failed().size(),
+                (System.nanoTime() - t0) / 1_000_000);
+        return new Reconciliation(o.removed(), o.failed());
+    }
+
+    /**
+     * Every container under the state root, as its state file says: this runtime's (running or
+     * ended, until closed), other live runtimes' on the same root, and leftovers of runtimes that
+     * died ({@link ContainerInfo.Owner#NONE}, until {@link #reconcile()}). A state file that cannot be
+     * read is left out (and logged).
+     */
+    public List<ContainerInfo> list() {
+        List<ContainerInfo> out = new ArrayList<>();
+        for (String id : state.ids()) {
+            Optional<StateDocument> doc;
+            try {
+                doc = state.read(id);
+            } catch (UncheckedIOException e) {
+                LOG.warn("container {}: {}", id, e.getMessage());
+                continue;
+            }
+            if (doc.isEmpty()) {
+                continue; // being created or removed
+            }
+            ContainerInfo.Owner owner;
+            if (locks.containsKey(id)) {
+                owner = ContainerInfo.Owner.THIS_RUNTIME;
+            } else {
+                IdLock probe = state.tryLock(id);
+                owner = probe == null ? ContainerInfo.Owner.ANOTHER_RUNTIME : ContainerInfo.Owner.NONE;
+                if (probe != null && !state.hasDirectory(id)) {
+                    probe.release(); // its owner removed it after it was read: gone, not orphaned
+                    continue;
+                }
+                if (probe != null) {
+                    probe.close(); // only looked: the file stays, for reconcile()
+                }
+            }
+            out.add(info(doc.get(), owner));
+        }
+        return out;
+    }
+
+    private static ContainerInfo info(StateDocument d, ContainerInfo.Owner owner) {
+        return new ContainerInfo(d.id(), d.containerStatus(), Optional.ofNullable(d.image()),
+                Optional.ofNullable(d.rootfs()), d.created() == null ? Instant.EPOCH : Instant.parse(d.created()),
+                Optional.ofNullable(d.started()).map(Instant::parse), Optional.ofNullable(d.finished()).map(Instant::parse),
+                Optional.ofNullable(d.exit()).map(StateDocument.ExitDoc::toExitStatus),
+                d.init() == null ? 0 : d.init().pid(), owner);
     }
 
     public static Builder builder() {
@@ -227,19 +305,40 @@ public final class ContainerRuntime implements AutoCloseable {
         if (id == null || !ID.matcher(id).matches()) {
             throw new IllegalArgumentException("id: \"" + id + "\" must match " + ID.pattern());
         }
-        if (!claim(id)) {
+        boolean claimed;
+        try {
+            claimed = claim(id);
+        } catch (IllegalStateException e) {
+            throw new ContainerException(e.getMessage(), e);
+        }
+        if (!claimed) {
             throw new ContainerException("container " + id + ": already exists");
         }
         return startClaimed(id, spec);
     }
 
-    /** Claims the id in this runtime, then under the state root (atomic mkdir): the first step of a start. */
+    /**
+     * Claims the id in this runtime, then under the state root (its lock, then an atomic mkdir): the
+     * first step of a start. An id a dead runtime left is cleaned up first and then claimed.
+     */
     private boolean claim(String id) {
         if (open.putIfAbsent(id, Optional.empty()) != null) {
             return false;
         }
         try {
-            if (state.claim(id)) {
+            StateStore.Claim c = state.claim(id);
+            if (c.result() == StateStore.ClaimResult.ORPHANED) {
+                try {
+                    reconciler.clean(id);
+                    state.claimOrphaned(id);
+                } catch (RuntimeException e) {
+                    c.lock().close();
+                    throw new IllegalStateException("container " + id + ": left by a runtime that died, and cleaning"
+                            + " it up failed: " + e.getMessage(), e);
+                }
+            }
+            if (c.result() != StateStore.ClaimResult.TAKEN) {
+                locks.put(id, c.lock());
                 return true;
             }
         } catch (RuntimeException e) {
@@ -248,6 +347,18 @@ public final class ContainerRuntime implements AutoCloseable {
         }
         open.remove(id);
         return false;
+    }
+
+    /** After the id's state directory is gone: its lock file too, and the id is free. */
+    private void releaseId(String id, boolean stateRemoved) {
+        IdLock lock = locks.remove(id);
+        if (lock != null) {
+            if (stateRemoved) {
+                lock.release();
+            } else {
+                lock.close(); // its state stays, and names what is left: a later reconcile finds it
+            }
+        }
     }
 
     private Container startClaimed(String id, ContainerSpec spec) throws ContainerException {
@@ -327,6 +438,11 @@ public final class ContainerRuntime implements AutoCloseable {
             boolean pin = pinned;
             RootSource heldRoot = root;
             List<Volumes.Lease> used = List.copyOf(leases);
+            Lifecycle life = new Lifecycle(new StateDocument(StateDocument.SCHEMA, id,
+                    ContainerStatus.CREATED.label(), null, null,
+                    cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
+                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null, 0,
+                    null, null), state::write, Clock.systemUTC());
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
                     spec.namespaces().contains(Namespace.PID), () -> {
                         try {
@@ -334,9 +450,8 @@ public final class ContainerRuntime implements AutoCloseable {
                         } finally {
                             used.forEach(Volumes.Lease::close); // the volumes are no longer in use
                         }
-                    }, () -> holdRoot(id, heldRoot));
+                    }, () -> holdRoot(id, heldRoot), life);
             String rootMountpoint = root.mountpoint();
-            String rootDescription = spec.rootfs().map(Path::toString).orElse(spec.image().orElse(""));
             LinuxContainer c;
             try {
                 // with a terminal, the monitor and the init get /dev/null: only the target has the pty
@@ -345,7 +460,7 @@ public final class ContainerRuntime implements AutoCloseable {
                         new Launcher.HostSetup() {
                             @Override
                             public void afterClone(long initPid, long monitorPid) {
-                                state.running(id, initPid, monitorPid, rootDescription);
+                                life.created(ProcessId.of(initPid), ProcessId.of(monitorPid));
                             }
 
                             @Override
@@ -363,14 +478,18 @@ public final class ContainerRuntime implements AutoCloseable {
                         new ExitHandler() {
                             @Override
                             public ExitStatus verdict(ExitStatus raw) {
-                                ExitStatus status = cg == null ? raw : raw.withOomKilled(cg.oomKillCount() > 0);
-                                state.exited(id, status); // before onExit(): who sees the exit sees the state
-                                return status;
+                                return cg == null ? raw : raw.withOomKilled(cg.oomKillCount() > 0);
                             }
 
                             @Override
-                            public void teardown(ExitStatus status) {
-                                removeCgroupAfterExit(id, cg);
+                            public void teardown(ExitStatus status, CgroupStats last) {
+                                if (removeCgroupAfterExit(id, cg)) {
+                                    try {
+                                        life.cgroupRemoved(usage(last));
+                                    } catch (RuntimeException e) {
+                                        LOG.warn("container {}: recording its cgroup's removal: {}", id, e.getMessage());
+                                    }
+                                }
                             }
                         }, held);
             } catch (ContainerStartException e) {
@@ -387,6 +506,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     prepared = null;
                 }
             }
+            life.started();
             open.put(id, Optional.of(c));
             // everything below belongs to the running container now
             leases.clear();
@@ -616,8 +736,15 @@ public final class ContainerRuntime implements AutoCloseable {
             } catch (RuntimeException e) {
                 failure.addSuppressed(e);
             }
+            boolean removed = false;
             try {
                 state.remove(id);
+                removed = true;
+            } catch (RuntimeException e) {
+                failure.addSuppressed(e);
+            }
+            try {
+                releaseId(id, removed);
             } catch (RuntimeException e) {
                 failure.addSuppressed(e);
             }
@@ -730,28 +857,37 @@ public final class ContainerRuntime implements AutoCloseable {
         if (own.isPresent()) {
             return own.get().files();
         }
-        if (id == null || !ID.matcher(id).matches() || !Files.isRegularFile(stateRoot.resolve(id).resolve("state.json"))) {
+        Optional<StateDocument> doc;
+        try {
+            doc = id == null || !ID.matcher(id).matches() ? Optional.empty() : state.read(id);
+        } catch (UncheckedIOException e) {
+            throw new ContainerException("container " + id + ": " + e.getMessage(), e);
+        }
+        if (doc.isEmpty() || doc.get().init() == null) {
             throw new ContainerException("no such container: " + id);
         }
-        StateStore.State st = state.read(id);
-        if (!"running".equals(st.status())) {
-            throw new ContainerException("container " + id + ": not running (status " + st.status()
+        StateDocument st = doc.get();
+        ContainerStatus status = st.containerStatus();
+        if (status != ContainerStatus.RUNNING && status != ContainerStatus.PAUSED) {
+            throw new ContainerException("container " + id + ": not running (status " + status
                     + "); the files of an ended container are reachable through the runtime that started it");
         }
+        ProcessId init = st.init().id();
         return new ContainerFilesImpl(sys, id, () -> {
-            String gone = "container " + id + ": its init (pid " + st.pid() + ") is gone";
+            String gone = "container " + id + ": its init (pid " + init.pid() + ") is gone";
             int pidfd;
             try {
-                pidfd = sys.pidfdOpen(st.pid());
+                pidfd = sys.pidfdOpen(init.pid());
             } catch (SyscallException e) {
                 throw new IOException(gone, e);
             }
             try {
-                // the pidfd names one process: if it has the recorded start time, it is the container's init
-                if (StateStore.startTime(st.pid()) != st.pidStartTime()) {
+                // the pidfd names one process: if it has the recorded start time and runs berth-init, it
+                // is the container's init (a start time alone anyone can read, and write into a file)
+                if (ProcessId.startTime(init.pid()) != init.startTime() || !ProcessId.runsBerthInit(init.pid())) {
                     throw new IOException(gone + " (the pid now belongs to another process)");
                 }
-                FsRoot root = FsRoot.open(sys, Path.of("/proc/" + st.pid() + "/root"), "container " + id);
+                FsRoot root = FsRoot.open(sys, Path.of("/proc/" + init.pid() + "/root"), "container " + id);
                 if (!sys.pidfdSendSignal(pidfd, 0)) {
                     root.close();
                     throw new IOException(gone);
@@ -764,15 +900,31 @@ public final class ContainerRuntime implements AutoCloseable {
         });
     }
 
-    /** Cleanup thread, once {@code onExit()} has its status; close() waits for it, and retries what failed. */
-    private static void removeCgroupAfterExit(String id, Cgroup cg) {
+    /**
+     * Cleanup thread, once {@code onExit()} has its status; close() waits for it, and retries what failed.
+     *
+     * @return whether there was a cgroup and it is gone
+     */
+    private static boolean removeCgroupAfterExit(String id, Cgroup cg) {
         if (cg != null) {
             try {
                 cg.remove();
+                return true;
             } catch (RuntimeException e) {
                 LOG.warn("container {}: cgroup removal after exit incomplete, retried on close: {}", id, e.getMessage());
             }
         }
+        return false;
+    }
+
+    private static StateDocument.UsageDoc usage(CgroupStats s) {
+        if (s == null) {
+            return null;
+        }
+        Long cpu = s.cpu().map(c -> c.usageUsec()).orElse(null);
+        Long peak = s.memory().flatMap(m -> m.peak().isPresent() ? Optional.of(m.peak().getAsLong()) : Optional.empty())
+                .orElse(null);
+        return new StateDocument.UsageDoc(cpu, peak);
     }
 
     /** {@link Container#close()}, after the container ended: every step runs, whatever fails before it. */
@@ -793,6 +945,7 @@ public final class ContainerRuntime implements AutoCloseable {
         if (left.isEmpty()) {
             try {
                 state.remove(id);
+                releaseId(id, true);
                 open.remove(id);
             } catch (RuntimeException e) {
                 left.add(e.getMessage());
@@ -919,6 +1072,10 @@ public final class ContainerRuntime implements AutoCloseable {
         for (Container c : containers()) {
             c.close();
         }
+        // ids whose close() left something behind: their locks go with this runtime, so that the
+        // next reconcile (in this JVM or another) can finish the job
+        locks.values().forEach(IdLock::close);
+        locks.clear();
         reactor.close();
         cleanup.shutdown();
         try {
@@ -945,8 +1102,28 @@ public final class ContainerRuntime implements AutoCloseable {
         private CgroupDriver cgroupDriver;
         private Duration startTimeout = Duration.ofSeconds(60);
         private Executor callbackExecutor;
+        private boolean reconcile = true;
+        private boolean keepOrphanedLayers;
 
         private Builder() {}
+
+        /**
+         * Whether {@link #build()} reconciles the state root ({@link ContainerRuntime#reconcile()}):
+         * true by default.
+         */
+        public Builder reconcile(boolean on) {
+            this.reconcile = on;
+            return this;
+        }
+
+        /**
+         * What reconciling does with the writable layer of a container a dead runtime left: removed
+         * (false, the default), or kept at {@code <storageRoot>/orphaned/<id>} for inspection (true).
+         */
+        public Builder keepOrphanedLayers(boolean keep) {
+            this.keepOrphanedLayers = keep;
+            return this;
+        }
 
         /**
          * How long {@code start()} waits for the init to report each step (clone, then exec) before

@@ -57,9 +57,15 @@ class JvmCrashIT {
             ProcessHandle.of(p).ifPresent(h -> h.onExit().orTimeout(30, TimeUnit.SECONDS).join());
             assertThat(ProcessHandle.of(p).filter(ProcessHandle::isAlive)).as("pid %d after the JVM's death", p).isEmpty();
         }
-        // What a crash leaves on disk is reconciled by a later runtime; here the test removes its cgroup.
+        // What the crash left on disk (cgroup, state) goes when the next runtime on the state root comes up
+        assertThat(tmp.resolve("state").resolve(id)).exists();
+        try (ContainerRuntime next = ContainerRuntime.builder().stateRoot(tmp.resolve("state"))
+                .storageRoot(tmp.resolve("storage")).reconcile(false).build()) {
+            assertThat(next.reconcile().removed()).containsExactly(id);
+        }
+        assertThat(tmp.resolve("state").resolve(id)).doesNotExist();
         try (CgroupDriver d = CgroupDriver.detect()) {
-            d.open(id).ifPresent(cg -> cg.remove());
+            assertThat(d.open(id)).isEmpty();
         }
     }
 

@@ -224,12 +224,16 @@ class LifecycleIT extends ContainerTestSupport {
         Path state = stateRoot.resolve("stateful/state.json");
         try (Container c = runtime.start("stateful", probe("sleep", "30").build())) {
             String json = Files.readString(state);
-            assertThat(json).contains("\"id\":\"stateful\"", "\"status\":\"running\"", "\"pid\":" + c.pid(),
-                    "\"pidStartTime\":", "\"monitorPid\":");
-            assertThat(json).doesNotContain("\"pidStartTime\":-1", "\"monitorPid\":0");
+            assertThat(json).contains("\"schema\":\"berth.state/v1\"", "\"id\":\"stateful\"",
+                    "\"status\":\"running\"", "\"init\":{\"pid\":" + c.pid() + ",\"startTime\":", "\"monitor\":{\"pid\":",
+                    "\"spec\":{\"version\":1,", "\"started\":", "\"restartCount\":0");
+            assertThat(json).doesNotContain("\"startTime\":-1");
             assertThat(Files.getPosixFilePermissions(state.getParent()))
                     .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
                             PosixFilePermission.OWNER_EXECUTE);
+            assertThat(Files.getPosixFilePermissions(state))
+                    .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+            assertThat(c.status()).isEqualTo(ContainerStatus.RUNNING);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> runtime.start("stateful", probe("true").build()))
                     .isInstanceOf(ContainerException.class).hasMessageContaining("already exists");
             c.kill();

@@ -34,9 +34,22 @@ final class Pins {
     Files2.writeAtomically(pins.resolve(holder), sb.toString().getBytes(StandardCharsets.UTF_8));
   }
 
+  /** Removes the holder's pin, and a pin of it that was being written when its JVM died. */
   void delete(String holder) throws IOException {
     checkHolder(holder);
     Files.deleteIfExists(pins.resolve(holder));
+    // Files2.writeAtomically's temporary: .tmp-<holder>-<16 hex> (the holder's owner unpins: none is in flight)
+    String partial = ".tmp-" + holder + "-";
+    try (Stream<Path> s = Files.list(pins)) {
+      for (Path p : s.toList()) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(partial) && name.substring(partial.length()).matches("[0-9a-f]{16}")) {
+          Files.deleteIfExists(p);
+        }
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      // no pins yet
+    }
   }
 
   /** Every DiffID some holder pins. */

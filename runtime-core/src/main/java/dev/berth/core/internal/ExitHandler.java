@@ -1,5 +1,6 @@
 package dev.berth.core.internal;
 
+import dev.berth.cgroups.CgroupStats;
 import dev.berth.core.ExitStatus;
 
 /**
@@ -12,5 +13,6 @@ import dev.berth.core.ExitStatus;
 public interface ExitHandler {
     ExitStatus verdict(ExitStatus raw);
 
-    default void teardown(ExitStatus status) {}
+    /** @param lastStats the cgroup's figures read just before the teardown, or null without them */
+    default void teardown(ExitStatus status, CgroupStats lastStats) {}
 }

@@ -5,11 +5,14 @@ import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.OomEvent;
 import dev.berth.core.Container;
 import dev.berth.core.ContainerFiles;
+import dev.berth.core.ContainerStatus;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.TerminalSize;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
 import dev.berth.core.internal.files.TreeAccess;
+import dev.berth.core.internal.state.Lifecycle;
+import dev.berth.core.internal.state.StateDocument;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.internal.sys.WaitStatus;
@@ -17,6 +20,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import java.util.List;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -49,6 +54,11 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     /** Completed once the monitor is reaped too: {@link #close()} returns only after it. */
     private final CompletableFuture<Void> reaped = new CompletableFuture<>();
     private final Object lock = new Object();
+    /** Serialises pause and resume (each checks, acts on the freezer, then records). */
+    private final Object pauseLock = new Object();
+    private final Lifecycle lifecycle;
+    /** The cgroup's figures read once the container ended, before its cgroup went: what stats() gives from then on. */
+    private volatile CgroupStats finalStats;
     private int pidfd;
     private boolean ctlClosed;
 
@@ -60,12 +70,18 @@ public final class LinuxContainer implements Container, Reactor.Handler {
      * @param ownPidNamespace whether killing the init ends every process (PID 1 of its namespace)
      * @param onClosed        runs once from {@link #close()} after the container ended
      * @param endedRoot       reaches the root once the container ended (mounted again by a holder)
+     * @param lifecycle       its status machine and state, or null for one kept in memory only
      */
     public record Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed,
-            TreeAccess endedRoot) {
+            TreeAccess endedRoot, Lifecycle lifecycle) {
         public static final Resources NONE = new Resources(null, Syscalls.SIGTERM, true, () -> { }, () -> {
             throw new IOException("no root to reach");
         });
+
+        public Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed,
+                TreeAccess endedRoot) {
+            this(cgroup, stopSignal, ownPidNamespace, onClosed, endedRoot, null);
+        }
     }
 
     /**
@@ -101,6 +117,9 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         this.onEnded = onEnded;
         this.resources = resources;
         this.supervision = supervision;
+        this.lifecycle = resources.lifecycle() != null ? resources.lifecycle() : new Lifecycle(
+                new StateDocument(StateDocument.SCHEMA, id, ContainerStatus.RUNNING.label(), null, null, List.of(), null,
+                        null, null, null, null, null, null, 0, null, null), s -> { }, Clock.systemUTC());
     }
 
     /** Reactor thread: reads the monitor's report and hands the rest to the cleanup thread. */
@@ -138,7 +157,9 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         releaseProcessHandles();
         supervision.cleanup().execute(() -> {
             try {
-                onEnded.teardown(onEnded.verdict(ExitStatus.killed(Syscalls.SIGKILL)));
+                ExitStatus status = onEnded.verdict(ExitStatus.killed(Syscalls.SIGKILL));
+                lifecycle.exited(status);
+                onEnded.teardown(status, null);
             } catch (RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
@@ -174,9 +195,15 @@ public final class LinuxContainer implements Container, Reactor.Handler {
             LOG.error("container {}: exit verdict failed: {}", id, e.getMessage(), e);
         }
         LOG.debug("container {} ended: {}", id, status);
-        exit.complete(status);
         try {
-            onEnded.teardown(status);
+            lifecycle.exited(status); // before onExit(): who sees the exit sees it in the state
+        } catch (RuntimeException e) {
+            LOG.error("container {}: recording its exit failed: {}", id, e.getMessage(), e);
+        }
+        exit.complete(status);
+        finalStats = lastStats();
+        try {
+            onEnded.teardown(status, finalStats);
         } catch (RuntimeException e) {
             LOG.error("container {}: cleanup after exit failed: {}", id, e.getMessage(), e);
         }
@@ -187,6 +214,19 @@ public final class LinuxContainer implements Container, Reactor.Handler {
             }
         } finally {
             reaped.complete(null);
+        }
+    }
+
+    /** The cgroup's figures now that nothing runs in it any more; null without a cgroup or its files. */
+    private CgroupStats lastStats() {
+        if (resources.cgroup() == null) {
+            return null;
+        }
+        try {
+            return resources.cgroup().stats();
+        } catch (RuntimeException e) {
+            LOG.debug("container {}: final stats: {}", id, e.getMessage());
+            return null;
         }
     }
 
@@ -218,6 +258,28 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     @Override
     public boolean isRunning() {
         return !exit.isDone();
+    }
+
+    @Override
+    public ContainerStatus status() {
+        return exit.isDone() ? ContainerStatus.EXITED : lifecycle.status();
+    }
+
+    @Override
+    public ExitStatus waitFor() throws InterruptedException {
+        return awaitExit();
+    }
+
+    @Override
+    public boolean waitFor(Duration timeout) throws InterruptedException {
+        try {
+            exit.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true; // it ended; supervision failed, and awaitExit() says so
+        }
     }
 
     @Override
@@ -315,25 +377,59 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         return resources.cgroup();
     }
 
+    /**
+     * While it runs, read now; once it ended, the figures read when it ended (its cgroup is gone by
+     * then), until it is closed.
+     */
     @Override
     public CgroupStats stats() {
-        return cgroup().stats();
+        if (closed.get()) {
+            throw new IllegalStateException("container " + id + ": closed; its stats are gone");
+        }
+        CgroupStats last = finalStats;
+        if (last != null) {
+            return last;
+        }
+        Cgroup cg = cgroup();
+        try {
+            return cg.stats();
+        } catch (RuntimeException e) {
+            last = finalStats; // the cgroup went between the two reads: the figures were kept first
+            if (last != null) {
+                return last;
+            }
+            throw e;
+        }
     }
 
     @Override
     public void pause() {
-        if (!isRunning()) {
-            throw new IllegalStateException("container " + id + ": not running");
+        synchronized (pauseLock) {
+            lifecycle.require("pause", ContainerStatus.RUNNING, "running");
+            Cgroup cg = cgroup();
+            cg.freeze();
+            if (!lifecycle.paused()) {
+                thawQuietly(cg); // it ended while being frozen: nothing is left to pause
+            }
         }
-        cgroup().freeze();
     }
 
     @Override
     public void resume() {
-        if (!isRunning()) {
-            throw new IllegalStateException("container " + id + ": not running");
+        synchronized (pauseLock) {
+            lifecycle.require("resume", ContainerStatus.PAUSED, "paused");
+            Cgroup cg = cgroup();
+            cg.thaw();
+            lifecycle.resumed();
         }
-        cgroup().thaw();
+    }
+
+    private void thawQuietly(Cgroup cg) {
+        try {
+            cg.thaw();
+        } catch (RuntimeException e) {
+            LOG.debug("container {}: thaw: {}", id, e.getMessage());
+        }
     }
 
     @Override

@@ -1,109 +1,224 @@
 package dev.berth.core.internal;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.core.ExitStatus;
-import dev.berth.core.internal.etc.EtcFiles;
+import dev.berth.core.internal.state.IdLock;
+import dev.berth.core.internal.state.StateDocument;
+import dev.berth.core.internal.state.StateJson;
+import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
- * {@code <stateRoot>/<id>/state.json}. Creating {@code <stateRoot>/<id>} claims the id: mkdir is
- * atomic, so of two starts with one id (in this JVM or another) exactly one proceeds. The file is
- * written atomically (temp file + rename) on each transition and removed with the container. The
- * pid is recorded with its start time, so a later reader can tell the process from a successor
- * that reused its pid. The root and every entry are private to root: the state names host pids and
- * paths of containers' writable layers.
+ * The state root: {@code <stateRoot>/<id>/state.json} per container, and
+ * {@code <stateRoot>/.<id>.lock}, the lock its owner holds ({@link IdLock}). The lock files live
+ * beside the directories (not in a directory of their own) so that a root whose containers are
+ * all closed is empty again. An id is claimed by
+ * taking its lock, then making its directory (atomic mkdir); it is released by removing the
+ * directory, then the lock file, then dropping the lock. So whoever holds the lock is the only one
+ * who may create, change or remove the id's directory, and a directory whose lock is free was left
+ * by a runtime that died.
+ *
+ * <p>The state file is written atomically (a new file, then rename over the old one), so a reader
+ * sees the whole of one version or the whole of the next, whatever kills the writer. There is no
+ * fsync: a process killed with {@code kill -9} loses nothing the page cache holds, and the default
+ * root, {@code /run/berth}, is a tmpfs that a reboot empties anyway (with the processes the state
+ * names).
+ *
+ * <p>Everything is private to root (directories 0700, files 0600): the state names host pids and
+ * paths, and holds the spec's environment. Entries not owned by this process's user are never read,
+ * listed or removed: nobody else can write here when the root is private, and a root that is not
+ * (a shared {@code /tmp} directory given as state root) must not let another user steer a cleanup.
  */
 public final class StateStore {
     static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<PosixFilePermission> PRIVATE_FILE = PosixFilePermissions.fromString("rw-------");
+    /** Container ids; never starts with '.', so a lock file's name cannot be one. */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final Pattern LOCK = Pattern.compile("\\.(" + ID.pattern() + ")\\.lock");
+    static final String STATE = "state.json";
 
     private final Path root;
+    private final Syscalls sys;
 
-    /** What state.json holds. */
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record State(String id, String status, long pid, long pidStartTime, long monitorPid, String root,
-            String created, Integer exitCode, Integer signal, Boolean oomKilled, String finished) {}
-
-    public StateStore(Path root) {
+    public StateStore(Path root, Syscalls sys) {
         this.root = root;
+        this.sys = sys;
     }
 
     public Path root() {
         return root;
     }
 
+    /** What {@link #claim} found. */
+    public enum ClaimResult { CLAIMED, TAKEN, ORPHANED }
+
+    /** An id's lock with what was found under it. */
+    public record Claim(ClaimResult result, IdLock lock) {}
+
     /**
-     * Claims {@code id}.
+     * Claims {@code id}: its lock, then its directory.
      *
-     * @return false when it is taken
+     * @return TAKEN when a live runtime holds it (or it is being claimed or reconciled: retried for a
+     *     moment first); ORPHANED, with the lock held, when a dead runtime left its directory (the
+     *     caller cleans it up, then calls {@link #claimOrphaned}); CLAIMED with the lock held
      */
-    public boolean claim(String id) {
+    public Claim claim(String id) {
+        IdLock lock = null;
         try {
             PrivateDirectories.create(root, false); // each id's own directory below is 0700 in any case
+            for (int i = 0; i < 50 && lock == null; i++) {
+                lock = IdLock.tryAcquire(sys, lockFile(id));
+                if (lock == null) {
+                    if (Files.exists(root.resolve(id), LinkOption.NOFOLLOW_LINKS)) {
+                        return new Claim(ClaimResult.TAKEN, null);
+                    }
+                    sleep(); // held by someone who lists, reconciles or claims it right now
+                }
+            }
+            if (lock == null) {
+                return new Claim(ClaimResult.TAKEN, null);
+            }
             Files.createDirectory(root.resolve(id), PosixFilePermissions.asFileAttribute(PRIVATE));
-            return true;
+            return new Claim(ClaimResult.CLAIMED, lock);
         } catch (FileAlreadyExistsException e) {
-            return false;
+            return new Claim(ClaimResult.ORPHANED, lock);
+        } catch (IOException | RuntimeException e) {
+            if (lock != null) {
+                lock.close();
+            }
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new UncheckedIOException("state directory " + root.resolve(id) + ": " + e.getMessage(), (IOException) e);
+        }
+    }
+
+    /** After an orphan's leftovers were removed under {@code lock}: its directory, made anew. */
+    public void claimOrphaned(String id) {
+        try {
+            Files.createDirectory(root.resolve(id), PosixFilePermissions.asFileAttribute(PRIVATE));
         } catch (IOException e) {
             throw new UncheckedIOException("state directory " + root.resolve(id) + ": " + e.getMessage(), e);
         }
     }
 
-    public void running(String id, long pid, long monitorPid, String containerRoot) {
-        write(id, new State(id, "running", pid, startTime(pid), monitorPid, containerRoot, Instant.now().toString(),
-                null, null, null, null));
+    /** The lock of {@code id} if nobody holds it (the caller closes or releases it), else null. */
+    public IdLock tryLock(String id) {
+        return IdLock.tryAcquire(sys, lockFile(id));
     }
 
-    public void exited(String id, ExitStatus status) {
-        State s = read(id);
-        write(id, new State(id, "exited", s.pid(), s.pidStartTime(), s.monitorPid(), s.root(), s.created(),
-                status.exited() ? status.exitCode() : null, status.exited() ? null : status.signal(),
-                status.oomKilled() ? Boolean.TRUE : null, Instant.now().toString()));
+    Path lockFile(String id) {
+        return root.resolve("." + id + ".lock");
     }
 
-    public State read(String id) {
-        Path f = root.resolve(id).resolve("state.json");
+    /**
+     * The ids with a state directory or a lock file here (a lock file alone: a runtime died between
+     * taking a lock and making the directory, or between removing it and the lock file), owned by
+     * this process's user; anything else under the root is ignored.
+     */
+    public List<String> ids() {
+        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
+        if (!ownedByUs(root)) {
+            return List.of();
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+            for (Path p : s) {
+                String name = p.getFileName().toString();
+                java.util.regex.Matcher lock = LOCK.matcher(name);
+                if ((ID.matcher(name).matches() || lock.matches()) && ownedByUs(p)) {
+                    ids.add(lock.matches() ? lock.group(1) : name);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // nothing here yet
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing " + root + ": " + e.getMessage(), e);
+        }
+        return new ArrayList<>(ids);
+    }
+
+    /** Whether {@code id} has a state directory that is this process's user's own (a real directory, not a link). */
+    public boolean hasDirectory(String id) {
+        Path dir = root.resolve(id);
+        return Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && ownedByUs(dir);
+    }
+
+    /** Writes the state atomically (a private new file renamed over the old); the id's lock holder only. */
+    public void write(StateDocument state) {
+        Path dir = root.resolve(state.id());
+        Path tmp = dir.resolve(STATE + ".tmp");
+        byte[] json = StateJson.write(state);
         try {
-            return JSON.readValue(f.toFile(), State.class);
+            Files.deleteIfExists(tmp); // one a crash left behind: a new file gets the private mode
+            try (SeekableByteChannel ch = Files.newByteChannel(tmp, Set.<java.nio.file.OpenOption>of(
+                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PRIVATE_FILE))) {
+                ByteBuffer b = ByteBuffer.wrap(json);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+            Files.move(tmp, dir.resolve(STATE), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + dir.resolve(STATE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The state of {@code id}: empty when it has none yet (or its directory is not this user's).
+     *
+     * @throws UncheckedIOException for a state file that cannot be read or is not a valid state
+     */
+    public Optional<StateDocument> read(String id) {
+        Path f = root.resolve(id).resolve(STATE);
+        if (!hasDirectory(id) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || !ownedByUs(f)) {
+            return Optional.empty();
+        }
+        try {
+            StateDocument d = StateJson.read(Files.readAllBytes(f));
+            if (!id.equals(d.id())) {
+                throw new IOException("it names container \"" + d.id() + "\"");
+            }
+            return Optional.of(d);
+        } catch (NoSuchFileException e) {
+            return Optional.empty(); // removed meanwhile by its owner
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
         }
     }
 
-    private void write(String id, State state) {
-        Path dir = root.resolve(id);
-        Path tmp = dir.resolve("state.json.tmp");
-        try {
-            Files.write(tmp, JSON.writeValueAsBytes(state));
-            try {
-                Files.move(tmp, dir.resolve("state.json"), StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, dir.resolve("state.json"), StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing " + dir.resolve("state.json") + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Removes the state, and the files generated for the container (its /etc files), and releases the id. */
+    /**
+     * Removes the state directory of {@code id} with the files in it (the state, the generated /etc
+     * files); the id's lock holder only, who then releases the lock. Nothing that is not a plain file
+     * is followed or removed: a directory holding one fails here, before the directory goes.
+     */
     public void remove(String id) {
         Path dir = root.resolve(id);
         try {
-            Files.deleteIfExists(dir.resolve("state.json.tmp"));
-            Files.deleteIfExists(dir.resolve("state.json"));
-            for (String generated : EtcFiles.NAMES) {
-                Files.deleteIfExists(dir.resolve(generated));
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+                for (Path p : s) {
+                    if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(p)) {
+                        Files.deleteIfExists(p);
+                    }
+                }
             }
             Files.deleteIfExists(dir);
         } catch (IOException e) {
@@ -111,14 +226,36 @@ public final class StateStore {
         }
     }
 
-    /** Field 22 of /proc/PID/stat (clock ticks since boot), or -1. */
-    public static long startTime(long pid) {
+    /** Owned by this process's (effective) user: root's files for a runtime running as root. */
+    private static boolean ownedByUs(Path p) {
         try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(f[19]);
+            return ((Number) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue() == OWN_UID;
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return false;
+        }
+    }
+
+    private static final long OWN_UID = ownUid();
+
+    private static long ownUid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return Long.parseLong(line.substring(4).trim().split("\\s+")[1]); // effective
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // below
+        }
+        return 0;
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while claiming an id", e);
         }
     }
 }

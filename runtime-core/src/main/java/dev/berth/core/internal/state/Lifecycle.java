@@ -1,0 +1,126 @@
+package dev.berth.core.internal.state;
+
+import dev.berth.core.ContainerStateException;
+import dev.berth.core.ContainerStatus;
+import dev.berth.core.ExitStatus;
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One container's status machine, {@code created → running ⇄ paused → exited}
+ * ({@link ContainerStatus#canBecome}), and its state document: every transition is checked, then
+ * persisted (through {@code persist}, the state store's atomic write) under one lock, so the file
+ * always holds the latest status and two transitions never interleave their writes. A transition
+ * the machine does not allow is refused with a {@link ContainerStateException} naming the
+ * operation, the container and its status; an exit that races a start or a pause always wins (it
+ * is what happened).
+ */
+public final class Lifecycle {
+    private final Consumer<StateDocument> persist;
+    private final Clock clock;
+    private StateDocument state;
+
+    /**
+     * @param initial the state before the init exists (status {@code created}, not persisted yet)
+     * @param persist writes a state; its failure fails the transition (the status is unchanged)
+     */
+    public Lifecycle(StateDocument initial, Consumer<StateDocument> persist, Clock clock) {
+        this.state = initial;
+        this.persist = persist;
+        this.clock = clock;
+    }
+
+    public synchronized ContainerStatus status() {
+        return state.containerStatus();
+    }
+
+    public synchronized StateDocument state() {
+        return state;
+    }
+
+    public String id() {
+        return state.id(); // never changes
+    }
+
+    /** The init was cloned: its and the monitor's identity, persisted before the init runs anything. */
+    public synchronized void created(ProcessId init, ProcessId monitor) {
+        set(new StateDocument(state.schema(), state.id(), ContainerStatus.CREATED.label(),
+                StateDocument.ProcessDoc.of(init), StateDocument.ProcessDoc.of(monitor), state.cgroup(), state.image(),
+                state.rootfs(), state.spec(), now(), null, null, null, state.restartCount(), state.health(), null));
+    }
+
+    /** The target was exec'd. No effect on the status when it has already ended (it only records the time). */
+    public synchronized void started() {
+        ContainerStatus s = status();
+        if (s == ContainerStatus.EXITED) {
+            set(new StateDocument(state.schema(), state.id(), state.status(), state.init(), state.monitor(),
+                    state.cgroup(), state.image(), state.rootfs(), state.spec(), state.created(), now(),
+                    state.finished(), state.exit(), state.restartCount(), state.health(), state.usage()));
+            return;
+        }
+        require("start", ContainerStatus.CREATED, "created");
+        set(state.withStarted(now()));
+    }
+
+    /**
+     * Checks that {@code operation} may run now: the container is {@code required}.
+     *
+     * @throws ContainerStateException when it is not
+     */
+    public synchronized void require(String operation, ContainerStatus required, String expected) {
+        ContainerStatus s = status();
+        if (s != required) {
+            throw new ContainerStateException(operation, state.id(), s, expected);
+        }
+    }
+
+    /** {@code pause} done: running → paused. False (nothing recorded) when it ended meanwhile. */
+    public synchronized boolean paused() {
+        return move("pause", ContainerStatus.RUNNING, ContainerStatus.PAUSED, "running");
+    }
+
+    /** {@code resume} done: paused → running. False when it ended meanwhile. */
+    public synchronized boolean resumed() {
+        return move("resume", ContainerStatus.PAUSED, ContainerStatus.RUNNING, "paused");
+    }
+
+    private boolean move(String operation, ContainerStatus from, ContainerStatus to, String expected) {
+        ContainerStatus s = status();
+        if (s == ContainerStatus.EXITED) {
+            return false;
+        }
+        if (s != from || !from.canBecome(to)) {
+            throw new ContainerStateException(operation, state.id(), s, expected);
+        }
+        set(state.withStatus(to));
+        return true;
+    }
+
+    /** The target ended (from any status but exited: a second report changes nothing). */
+    public synchronized void exited(ExitStatus exit) {
+        if (status() == ContainerStatus.EXITED) {
+            return;
+        }
+        StateDocument next = state.withExit(exit, now());
+        try {
+            persist.accept(next);
+        } finally {
+            state = next; // it ended, whether or not the file could say so: nothing may pause it now
+        }
+    }
+
+    /** The cgroup is gone (removed after the exit), with its final figures. */
+    public synchronized void cgroupRemoved(StateDocument.UsageDoc usage) {
+        set(state.withCgroup(List.of()).withUsage(usage));
+    }
+
+    private void set(StateDocument next) {
+        persist.accept(next); // first: a failed write leaves the status as the file has it
+        state = next;
+    }
+
+    private String now() {
+        return clock.instant().toString();
+    }
+}

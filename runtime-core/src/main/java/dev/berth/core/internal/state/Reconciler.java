@@ -1,0 +1,258 @@
+package dev.berth.core.internal.state;
+
+import dev.berth.cgroups.Cgroup;
+import dev.berth.cgroups.CgroupDriver;
+import dev.berth.core.internal.StateStore;
+import dev.berth.core.internal.sys.SyscallException;
+import dev.berth.core.internal.sys.Syscalls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cleans up what a runtime that died left under a state root: for each id whose lock
+ * ({@link IdLock}) can be taken, in this order, each step idempotent:
+ *
+ * <ol>
+ *   <li>its monitor and init, if still there: each is signalled only through a pidfd, after the
+ *       pidfd's process was checked to have the recorded start time and to run berth-init (so a
+ *       reused pid, or a state naming someone else's process, is never signalled), and waited for;</li>
+ *   <li>its cgroup (found by id below the driver's parent, never by a path from the file): whatever
+ *       is left in it is killed, then it is removed;</li>
+ *   <li>its writable layer {@code <storage>/containers/<id>} (removed, or kept aside by policy) and
+ *       its pin on the image's layers; never while anything is mounted below it;</li>
+ *   <li>its state directory, then its lock file.</li>
+ * </ol>
+ *
+ * The state goes last: until then a crash (of this runtime too) leaves it to be found and the
+ * steps run again. Nothing is half-removed without its state saying that something is left.
+ */
+public final class Reconciler {
+    private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+
+    /** What to do with a dead container's writable layer. */
+    public enum LayerPolicy {
+        /** Removed with the rest (the default): nothing of the container stays. */
+        REMOVE,
+        /** Moved to {@code <storage>/orphaned/<id>} for inspection; the rest is removed. */
+        KEEP
+    }
+
+    /** The unpinning of an id's image layers (the image store's, opened only when needed). */
+    @FunctionalInterface
+    public interface Unpin {
+        void unpin(String id) throws IOException;
+    }
+
+    /**
+     * @param removed the ids cleaned up
+     * @param failed  the ids that could not be (with why); their state stays for a later attempt
+     */
+    public record Outcome(List<String> removed, Map<String, String> failed) {}
+
+    private final StateStore store;
+    private final Syscalls sys;
+    private final CgroupDriver cgroups;
+    private final Path storageRoot;
+    private final Unpin unpin;
+    private final LayerPolicy layers;
+    private final Duration timeout;
+
+    public Reconciler(StateStore store, Syscalls sys, CgroupDriver cgroups, Path storageRoot, Unpin unpin,
+            LayerPolicy layers, Duration timeout) {
+        this.store = store;
+        this.sys = sys;
+        this.cgroups = cgroups;
+        this.storageRoot = storageRoot;
+        this.unpin = unpin;
+        this.layers = layers;
+        this.timeout = timeout;
+    }
+
+    /** Every id of the state root that nobody owns, except {@code skip} (this runtime's own). */
+    public Outcome reconcile(Set<String> skip) {
+        List<String> removed = new ArrayList<>();
+        Map<String, String> failed = new LinkedHashMap<>();
+        for (String id : store.ids()) {
+            if (skip.contains(id)) {
+                continue;
+            }
+            IdLock lock = store.tryLock(id);
+            if (lock == null) {
+                continue; // a live runtime's (or another reconciler's, right now)
+            }
+            try {
+                boolean found = clean(id);
+                lock.release();
+                if (found) {
+                    removed.add(id); // not a lock file alone: its owner may have just released the id (or another reconciler)
+                }
+            } catch (RuntimeException e) {
+                failed.put(id, e.getMessage());
+                LOG.warn("container {}: left by a runtime that died; cleaning it up failed, retried by the next"
+                        + " reconcile: {}", id, e.getMessage());
+            } finally {
+                lock.close(); // released already after a clean; kept (the file) after a failure
+            }
+        }
+        if (!removed.isEmpty()) {
+            LOG.info("reconciled {} container(s) left by a runtime that died: {}", removed.size(), removed);
+        }
+        return new Outcome(removed, failed);
+    }
+
+    /**
+     * Cleans up {@code id}; the caller holds its lock (and releases it after, or claims the id
+     * anew). On failure whatever is left stays, with its state, and the exception says what.
+     *
+     * @return whether there was a state directory (false: a lock file alone, nothing to clean)
+     */
+    public boolean clean(String id) {
+        if (!store.hasDirectory(id)) {
+            if (Files.exists(store.root().resolve(id), LinkOption.NOFOLLOW_LINKS)) {
+                throw new IllegalStateException("state directory " + store.root().resolve(id)
+                        + " is not a directory of this user's: left alone");
+            }
+            return false; // a lock file alone: its runtime died before making the directory, or after removing it
+        }
+        Optional<StateDocument> state;
+        try {
+            state = store.read(id);
+        } catch (UncheckedIOException e) {
+            // not a state Berth wrote (the writes are atomic): none of its pids is trusted
+            LOG.warn("container {}: unreadable state, cleaning up by id only: {}", id, e.getMessage());
+            state = Optional.empty();
+        }
+        LOG.debug("container {}: reconciling ({})", id, state.map(StateDocument::status).orElse("no state"));
+        if (state.isPresent()) {
+            for (StateDocument.ProcessDoc p : new StateDocument.ProcessDoc[] {state.get().monitor(), state.get().init()}) {
+                if (p != null) {
+                    killIfStill(id, p.id());
+                }
+            }
+        }
+        // a state without a cgroup had it removed already (or never had one): a cgroup of that name is not its
+        boolean cgroupLeft = state.isEmpty() || state.get().cgroup() == null || !state.get().cgroup().isEmpty();
+        if (cgroups != null && cgroupLeft) {
+            cgroups.open(id).ifPresent(Cgroup::remove); // kills what is left (by membership, not by pid), then rmdir
+        }
+        Path layer = storageRoot.resolve("containers").resolve(id);
+        boolean hadLayer = Files.exists(layer, LinkOption.NOFOLLOW_LINKS);
+        if (hadLayer) {
+            refuseIfMounted(layer);
+            if (layers == LayerPolicy.KEEP) {
+                keepAside(id, layer);
+            } else {
+                deleteTree(layer);
+            }
+        }
+        if (hadLayer || state.isEmpty() || state.get().image() != null) {
+            try {
+                unpin.unpin(id);
+            } catch (IOException e) {
+                throw new UncheckedIOException("unpinning image layers of " + id + ": " + e.getMessage(), e);
+            }
+        }
+        store.remove(id);
+        return true;
+    }
+
+    /**
+     * SIGKILL to the process {@code p} names, if that process still exists: the pidfd is opened
+     * first, then the start time and the executable are checked, so the signal reaches the process
+     * that was checked even if it ends and its pid is reused meanwhile.
+     */
+    void killIfStill(String id, ProcessId p) {
+        if (p.pid() <= 0 || p.startTime() < 0) {
+            return;
+        }
+        int pidfd;
+        try {
+            pidfd = sys.pidfdOpen(p.pid());
+        } catch (SyscallException e) {
+            return; // ESRCH: gone
+        }
+        try {
+            if (ProcessId.startTime(p.pid()) != p.startTime()) {
+                LOG.debug("container {}: pid {} is another process now: not signalled", id, p.pid());
+                return;
+            }
+            if (ProcessId.hasEnded(p.pid())) {
+                return; // a zombie: it ended (its monitor or JVM died before reaping it); nothing to signal
+            }
+            if (!ProcessId.runsBerthInit(p.pid())) {
+                LOG.warn("container {}: pid {} has the recorded start time but does not run berth-init: not"
+                        + " signalled", id, p.pid());
+                return;
+            }
+            if (sys.pidfdSendSignal(pidfd, Syscalls.SIGKILL)) {
+                LOG.debug("container {}: killed {} left by a runtime that died", id, p.pid());
+            }
+            if (!sys.pollIn(pidfd, (int) timeout.toMillis())) {
+                throw new IllegalStateException("container " + id + ": process " + p.pid() + " still there "
+                        + timeout.toMillis() + " ms after SIGKILL");
+            }
+        } finally {
+            sys.close(pidfd);
+        }
+    }
+
+    /** Deleting through a mount would delete its source's files: anything mounted below stops the cleanup. */
+    private static void refuseIfMounted(Path dir) {
+        String prefix = dir.toString() + "/";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] f = line.split(" ");
+                String mountPoint = f.length > 4 ? f[4].replace("\\040", " ") : "";
+                if (mountPoint.equals(dir.toString()) || mountPoint.startsWith(prefix)) {
+                    throw new IllegalStateException("writable layer " + dir + ": " + mountPoint
+                            + " is mounted below it; left alone");
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading /proc/self/mountinfo: " + e.getMessage(), e);
+        }
+    }
+
+    private void keepAside(String id, Path layer) {
+        try {
+            Path orphaned = storageRoot.resolve("orphaned");
+            dev.berth.core.internal.PrivateDirectories.create(orphaned, true);
+            Path target = orphaned.resolve(id);
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                target = orphaned.resolve(id + "-" + System.currentTimeMillis());
+            }
+            Files.move(layer, target, StandardCopyOption.ATOMIC_MOVE);
+            LOG.info("container {}: writable layer kept at {}", id, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("keeping aside " + layer + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes a tree without following a symlink (links are removed as links). */
+    public static void deleteTree(Path dir) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}

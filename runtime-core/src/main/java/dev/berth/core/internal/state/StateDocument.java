@@ -1,0 +1,91 @@
+package dev.berth.core.internal.state;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.berth.core.ContainerStatus;
+import dev.berth.core.ExitStatus;
+import java.util.List;
+
+/**
+ * What {@code <stateRoot>/<id>/state.json} holds (schema {@value #SCHEMA}); docs/architecture.md
+ * ("Ids, state and cleanup") has an example. Immutable: each transition writes a new one.
+ *
+ * @param schema       {@value #SCHEMA}; a reader refuses another
+ * @param id           the container id (also the directory's name; a reader checks they agree)
+ * @param status       {@code created}, {@code running}, {@code paused} or {@code exited}
+ * @param init         the container init (PID 1 inside), once cloned
+ * @param monitor      its berth-init monitor, once spawned
+ * @param cgroup       the cgroup's directories while it exists (empty once removed, or without one)
+ * @param image        the image reference, for a container of an image
+ * @param rootfs       the root directory, for a container of a directory
+ * @param spec         the spec it was started from
+ * @param created      when its init was created (ISO-8601)
+ * @param started      when its target was exec'd
+ * @param finished     when its target ended
+ * @param exit         how it ended
+ * @param restartCount how often it was restarted (always 0: restarts are not implemented yet)
+ * @param health       its health status, absent while it has no health check
+ * @param usage        final resource figures, read just before its cgroup was removed
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record StateDocument(String schema, String id, String status, ProcessDoc init, ProcessDoc monitor,
+        List<String> cgroup, String image, String rootfs, SpecDocument spec, String created, String started,
+        String finished, ExitDoc exit, int restartCount, String health, UsageDoc usage) {
+
+    public static final String SCHEMA = "berth.state/v1";
+
+    public record ProcessDoc(long pid, long startTime) {
+        public static ProcessDoc of(ProcessId p) {
+            return new ProcessDoc(p.pid(), p.startTime());
+        }
+
+        public ProcessId id() {
+            return new ProcessId(pid, startTime);
+        }
+    }
+
+    /** {@code exitCode} or {@code signal}, as {@link ExitStatus}. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ExitDoc(Integer exitCode, Integer signal, boolean oomKilled) {
+        public static ExitDoc of(ExitStatus s) {
+            return new ExitDoc(s.exited() ? s.exitCode() : null, s.exited() ? null : s.signal(), s.oomKilled());
+        }
+
+        public ExitStatus toExitStatus() {
+            ExitStatus s = exitCode != null ? ExitStatus.exited(exitCode) : ExitStatus.killed(signal == null ? 0 : signal);
+            return s.withOomKilled(oomKilled);
+        }
+    }
+
+    /** CPU time and peak memory at the end, where the cgroup gave them. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record UsageDoc(Long cpuUsageUsec, Long memoryPeakBytes) {}
+
+    public ContainerStatus containerStatus() {
+        return ContainerStatus.ofLabel(status);
+    }
+
+    public StateDocument withStatus(ContainerStatus s) {
+        return new StateDocument(schema, id, s.label(), init, monitor, cgroup, image, rootfs, spec, created, started,
+                finished, exit, restartCount, health, usage);
+    }
+
+    public StateDocument withStarted(String at) {
+        return new StateDocument(schema, id, ContainerStatus.RUNNING.label(), init, monitor, cgroup, image, rootfs,
+                spec, created, at, finished, exit, restartCount, health, usage);
+    }
+
+    public StateDocument withExit(ExitStatus s, String at) {
+        return new StateDocument(schema, id, ContainerStatus.EXITED.label(), init, monitor, cgroup, image, rootfs,
+                spec, created, started, at, ExitDoc.of(s), restartCount, health, usage);
+    }
+
+    public StateDocument withCgroup(List<String> paths) {
+        return new StateDocument(schema, id, status, init, monitor, List.copyOf(paths), image, rootfs, spec, created,
+                started, finished, exit, restartCount, health, usage);
+    }
+
+    public StateDocument withUsage(UsageDoc u) {
+        return new StateDocument(schema, id, status, init, monitor, cgroup, image, rootfs, spec, created, started,
+                finished, exit, restartCount, health, u);
+    }
+}
