@@ -107,7 +107,9 @@ public final class RegistryClient {
         throw e; // it answered over https
       }
       if (!mayFallBack) {
-        throw new RegistryException(e.getMessage() + " (plain HTTP is used only for loopback registries and ones marked insecure)",
+        boolean tlsFailed = e.getCause() instanceof javax.net.ssl.SSLException;
+        throw new RegistryException(e.getMessage()
+            + (tlsFailed ? " (plain HTTP is used only for loopback registries and ones marked insecure)" : ""),
             0, Optional.empty(), e.getCause());
       }
       LOG.debug("registry {}: https failed ({}); trying plain http", registry, e.getMessage());
@@ -751,8 +753,13 @@ public final class RegistryClient {
     }
   }
 
+  /** An exception for a message: its class and message, and its cause's when it has none (HttpClient's ConnectException). */
   private static String describe(IOException e) {
     String m = e.getMessage();
+    if ((m == null || m.isEmpty()) && e.getCause() != null) {
+      return e.getClass().getSimpleName() + ": " + e.getCause().getClass().getSimpleName()
+          + (e.getCause().getMessage() == null ? "" : " " + e.getCause().getMessage());
+    }
     return e.getClass().getSimpleName() + (m == null || m.isEmpty() ? "" : " " + m);
   }
 }
