@@ -124,6 +124,9 @@ enum {
     OP_TTY_OPEN = 45,    /* u64 rows, u64 cols, str console: a pty from /dev/pts/ptmx; its slave bound on console
                             (unless empty) and kept for the target, its master sent to the monitor */
     OP_TTY_ATTACH = 46,  /* u64 uid: the slave becomes the owner's, stdio 0-2 and the controlling terminal */
+    OP_ENTER = 47,       /* i64 pidfd, u64 CLONE_NEW* flags, str operand: in the monitor, before CLONE (exec into a
+                            running container): non-dumpable, setns(pidfd, flags), chdir to the entered root */
+    OP_SETNS = 48,       /* i64 pidfd, u64 CLONE_NEW* flags (0: none), str operand: setns, then closes the fd */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
        F_KEEP_FLAGS = 2  /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */ };
@@ -437,6 +440,7 @@ static int do_exec(const struct op *o) {
     char rec[12];                          /* "exec next": EOF after this, with no error, means exec'd */
     put32(rec, EXEC_NEXT); put32(rec + 4, 0); put32(rec + 8, 0);
     if (write(errfd, rec, sizeof rec) != (ssize_t)sizeof rec) return -1;
+    untrap_signals();                      /* default dispositions, whoever forked us (an exec'd process: the monitor) */
     execvp(argv[0], argv);
     return -1;
 }
@@ -549,6 +553,12 @@ _Noreturn static void run(uint32_t i) {
         case OP_EXEC: operand = S(o, 1); r = do_exec(o); break;
         case OP_TTY_OPEN: r = tty_open(o, &operand); break;
         case OP_TTY_ATTACH: operand = "terminal"; r = tty_attach(U(o, 0)); break;
+        case OP_SETNS: {
+            int fd = (int)U(o, 0);
+            operand = S(o, 2);
+            r = U(o, 1) ? setns(fd, (int)U(o, 1)) : 0;
+            int e = errno; close(fd); errno = e;
+            break; }
         case OP_REAP:
             close(errfd);                      /* init's part succeeded; EOF now waits only for the exec */
             reap();
@@ -632,9 +642,23 @@ int main(int argc, char **argv) {
 
     size_t planlen = 0;
     char *buf = receive_plan(&planlen);
-    if (!buf || parse_plan(buf, planlen) < 0 || ops[0].code != OP_CLONE) {
+    uint32_t at = 0;                           /* the CLONE op: 0, or 1 after ENTER */
+    if (!buf || parse_plan(buf, planlen) < 0 || (ops[0].code == OP_ENTER && (at = 1) >= nops)
+            || ops[at].code != OP_CLONE) {
         send_error(0, EINVAL, "plan", 4);
         return 1;
+    }
+    int nsfd = -1;
+    if (at == 1) {
+        /* Exec into a running container: this process enters its namespaces (the PID one only for
+         * its children) and clones the process that runs the rest of the plan. Non-dumpable first, so
+         * that nothing of the container can ptrace it or read its /proc entries (CVE-2016-9962); the
+         * root and cwd are the container's after setns(CLONE_NEWNS), and chdir("/") makes sure. */
+        nsfd = (int)U(&ops[0], 0);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setns(nsfd, (int)U(&ops[0], 1)) < 0 || chdir("/") < 0) {
+            send_error(0, errno, "", 0);
+            return 1;
+        }
     }
     int errp[2], gop[2], stp[2], tsp[2] = { -1, -1 };
     if (pipe2(errp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC) || pipe2(stp, O_CLOEXEC)) {
@@ -646,23 +670,24 @@ int main(int argc, char **argv) {
         send_error(0, errno, "socketpair", 10); return 1;
     }
     int pidfd = -1;
-    uint64_t flags = U(&ops[0], 0);
-    int64_t cgfd = (int64_t)U(&ops[0], 1);
+    uint64_t flags = U(&ops[at], 0);
+    int64_t cgfd = (int64_t)U(&ops[at], 1);
     struct clone_args_ ca = { .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
     if (cgfd >= 0) { ca.flags |= CLONE_INTO_CGROUP; ca.cgroup = (uint64_t)cgfd; }
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0) {
         const char *what = cgfd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone3";
-        send_error(0, errno, what, strlen(what)); return 1;
+        send_error(at, errno, what, strlen(what)); return 1;
     }
     if (pid == 0) {
         close(3); close(errp[0]); close(gop[1]); close(stp[0]);
         if (cgfd >= 0) close((int)cgfd);
         if (ttyop) close(tsp[0]);
         errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1];
-        run(1);
+        run(at + 1);                           /* an entered process: its SETNS op closes nsfd */
     }
     close(errp[1]); close(gop[0]); close(stp[1]);
+    if (nsfd >= 0) close(nsfd);
     if (ttyop) { close(tsp[1]); ttysock = tsp[0]; }
     if (cgfd >= 0) close((int)cgfd);
 

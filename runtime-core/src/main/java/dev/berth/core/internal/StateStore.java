@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.internal.etc.EtcFiles;
+import dev.berth.core.internal.plan.ExecProfile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -14,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -27,6 +29,7 @@ import java.util.Set;
 public final class StateStore {
     static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rwx------");
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final String EXEC_PROFILE = "exec.json";
 
     private final Path root;
 
@@ -96,12 +99,39 @@ public final class StateStore {
         }
     }
 
+    /** Keeps what an exec into the container needs ({@code exec.json}), for this runtime and any other on the root. */
+    public void writeExecProfile(String id, ExecProfile profile) {
+        Path dir = root.resolve(id);
+        Path tmp = dir.resolve(EXEC_PROFILE + ".tmp");
+        try {
+            Files.write(tmp, JSON.writeValueAsBytes(profile));
+            Files.move(tmp, dir.resolve(EXEC_PROFILE), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + dir.resolve(EXEC_PROFILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The container's exec profile; empty when its runtime kept none. */
+    public Optional<ExecProfile> readExecProfile(String id) {
+        Path f = root.resolve(id).resolve(EXEC_PROFILE);
+        if (!Files.isRegularFile(f)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(f.toFile(), ExecProfile.class));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Removes the state, and the files generated for the container (its /etc files), and releases the id. */
     public void remove(String id) {
         Path dir = root.resolve(id);
         try {
             Files.deleteIfExists(dir.resolve("state.json.tmp"));
             Files.deleteIfExists(dir.resolve("state.json"));
+            Files.deleteIfExists(dir.resolve(EXEC_PROFILE + ".tmp"));
+            Files.deleteIfExists(dir.resolve(EXEC_PROFILE));
             for (String generated : EtcFiles.NAMES) {
                 Files.deleteIfExists(dir.resolve(generated));
             }

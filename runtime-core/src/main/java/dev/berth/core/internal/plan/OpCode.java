@@ -42,7 +42,15 @@ public enum OpCode {
     /** rows, columns, console path: a pty of the container's devpts; the master goes to the JVM ('T'). */
     TTY_OPEN(45, "openpty"),
     /** uid: after SETSID, the pty becomes the target's stdio and controlling terminal, owned by uid. */
-    TTY_ATTACH(46, "ioctl(TIOCSCTTY)");
+    TTY_ATTACH(46, "ioctl(TIOCSCTTY)"),
+    /**
+     * pidfd, CLONE_NEW* flags, operand: in the monitor, before {@link #CLONE}, to run a process in a
+     * running container: the monitor turns non-dumpable and enters the namespaces of the process
+     * the pidfd names (the PID namespace for its children).
+     */
+    ENTER(47, "setns"),
+    /** pidfd, CLONE_NEW* flags (0: none), operand: setns in the plan's process, then closes the pidfd. */
+    SETNS(48, "setns");
 
     private final int code;
     private final String syscall;
