@@ -325,7 +325,6 @@ public final class ContainerRuntime implements AutoCloseable {
                     ExecProfile.limits(spec.rlimits()), execEnv, userSpec, process.cwd(),
                     cgroup == null ? null : cgroup.unifiedPath().map(Path::toString).orElse(null),
                     cgroup == null ? List.of() : cgroup.procsFiles().stream().map(Path::toString).toList());
-            state.writeExecProfile(id, profile);
             Cgroup cg = cgroup;
             Path dir = containerDir;
             boolean pin = pinned;
@@ -384,6 +383,19 @@ public final class ContainerRuntime implements AutoCloseable {
                     prepared.close();
                     prepared = null;
                 }
+            }
+            try {
+                // only now: before its target's exec, the container's mount namespace may still show the
+                // host's root, so no other runtime may enter it (its state says running since the clone)
+                state.writeExecProfile(id, profile);
+            } catch (RuntimeException e) {
+                open.put(id, Optional.of(c));
+                leases.clear();
+                cgroup = null;
+                containerDir = null;
+                pinned = false;
+                c.close();
+                throw new ContainerStartException("exec profile of " + id + ": " + e.getMessage(), e);
             }
             open.put(id, Optional.of(c));
             // everything below belongs to the running container now
@@ -654,7 +666,7 @@ public final class ContainerRuntime implements AutoCloseable {
             throw new ContainerException("exec: container " + id + " is not running (status " + st.status() + ")");
         }
         ExecProfile profile = state.readExecProfile(id).orElseThrow(() -> new ContainerException("exec: container "
-                + id + " was started by a runtime that kept no exec profile (" + stateRoot.resolve(id) + "/exec.json)"));
+                + id + " is still starting (no " + stateRoot.resolve(id).resolve("exec.json") + " yet)"));
         String gone = "exec: container " + id + " is not running (its init, pid " + st.pid() + ", is gone)";
         int pidfd;
         try {
