@@ -693,6 +693,10 @@ public final class ContainerRuntime implements AutoCloseable {
         List<Integer> fds = new ArrayList<>();
         fds.add(pidfd);
         try {
+            if (frozen(profile)) {
+                // a process that joins a frozen cgroup freezes too: it would hang until the start timeout
+                throw new ContainerException("exec: container " + id + " is paused; resume it first");
+            }
             String userSpec = spec.user().orElse(profile.user());
             ResolvedUser user = resolveUser(List.of(Path.of("/proc/" + initPid + "/root")), userSpec,
                     "container " + id);
@@ -733,6 +737,26 @@ public final class ContainerRuntime implements AutoCloseable {
                 sys.close(fd);
             }
         }
+    }
+
+    /** Whether the container's cgroup is frozen (paused): its v2 {@code cgroup.events}, or its v1 freezer. */
+    private static boolean frozen(ExecProfile profile) {
+        for (String procs : profile.cgroupProcs()) {
+            Path dir = Path.of(procs).getParent();
+            try {
+                Path events = dir.resolve("cgroup.events");
+                if (Files.isRegularFile(events) && Files.readAllLines(events).contains("frozen 1")) {
+                    return true;
+                }
+                Path freezer = dir.resolve("freezer.state");
+                if (Files.isRegularFile(freezer) && !Files.readString(freezer).trim().equals("THAWED")) {
+                    return true;
+                }
+            } catch (IOException e) {
+                LOG.debug("reading the freezer state in {}: {}", dir, e.getMessage()); // the cgroup went with the container
+            }
+        }
+        return false;
     }
 
     /**

@@ -330,6 +330,61 @@ class ExecIT extends ContainerTestSupport {
         }
     }
 
+    /**
+     * runc's CVE-2024-21626: a host directory fd leaked into the entering process became its working
+     * directory through /proc/self/fd/N. Here no fd of the host is open by the time of chdir or
+     * exec: every such working directory and program fails, naming the step.
+     */
+    @Test
+    void noFdOfTheHostServesAsWorkingDirectoryOrProgram() throws Exception {
+        try (Container c = sleeper(sleeping())) {
+            for (int fd = 3; fd <= 12; fd++) {
+                String path = "/proc/self/fd/" + fd;
+                assertThatThrownBy(() -> c.exec(exec("pwd").workingDir(path).build())).as(path)
+                        .isInstanceOf(ContainerStartException.class).hasMessageContaining("chdir(" + path + "): ");
+                assertThatThrownBy(() -> c.exec(ExecSpec.builder().command(path).stdout(Stdio.discard()).build()))
+                        .as(path).isInstanceOf(ContainerStartException.class).hasMessageContaining("exec(" + path + "): ");
+            }
+        }
+    }
+
+    /** Started, failed and killed execs leave no fd open in the JVM, and no process behind. */
+    @Test
+    void execsLeaveNoFdBehind() throws Exception {
+        try (Container c = sleeper(sleeping())) {
+            out(c, "echo"); // the first exec may open what the JVM keeps (the callback pool, class files)
+            java.util.Set<String> before = openFds();
+            for (int i = 0; i < 10; i++) {
+                out(c, "echo", "x");
+                assertThatThrownBy(() -> c.exec(ExecSpec.of("nope"))).isInstanceOf(ContainerStartException.class);
+                try (ExecProcess p = c.exec(exec("stdin").stdin(Stdio.pipe()).stderr(Stdio.pipe()).build())) {
+                    p.kill();
+                    p.onExit().get(30, TimeUnit.SECONDS);
+                }
+                try (ExecProcess p = c.exec(ExecSpec.builder().command("/bin/probe", "tty").tty(true).build())) {
+                    read(p.stdout());
+                    p.onExit().get(30, TimeUnit.SECONDS);
+                }
+            }
+            assertThat(openFds()).isEqualTo(before);
+            assertThat(out(c, "ps").lines().toList()).hasSize(3);
+        }
+    }
+
+    @Test
+    void aPausedContainerRefusesExecsUntilResumed() throws Exception {
+        try (Container c = sleeper(sleeping())) {
+            c.pause();
+            try {
+                assertThatThrownBy(() -> c.exec(ExecSpec.of("/bin/probe", "echo"))).isInstanceOf(ContainerException.class)
+                        .hasMessage("exec: container " + c.id() + " is paused; resume it first");
+            } finally {
+                c.resume();
+            }
+            assertThat(out(c, "echo", "resumed")).isEqualTo("resumed\n");
+        }
+    }
+
     @Test
     void waitForReturnsOnceItEnded() throws Exception {
         try (Container c = sleeper(sleeping()); ExecProcess p = c.exec(exec("sleep", "0.2").build())) {
