@@ -24,7 +24,9 @@
  *                                   (killed: by the OOM killer, a signal, ...)
  *   monitor -> JVM  'W' i32 status  target's wait status (after it ended)
  *
- * Op 0 (CLONE) runs in the monitor; every later op runs in the container init.
+ * Op 0 (CLONE) runs in the monitor; every later op runs in the container init. An exec plan (a
+ * process run in a running container) starts with ENTER, which the monitor runs before CLONE:
+ * it enters the container's namespaces, and the process it clones runs the rest.
  * FORK splits: the child continues with the next op (towards EXEC), the parent
  * jumps to the op index given by its argument (init's own tail, ending in REAP).
  */
