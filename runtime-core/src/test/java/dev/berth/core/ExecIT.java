@@ -269,9 +269,13 @@ class ExecIT extends ContainerTestSupport {
                         .replace("\"id\":\"" + c.id() + "\"", "\"id\":\"recycled\"")
                         .replaceFirst("\"pid\":\\d+", "\"pid\":" + unrelated.pid());
                 Files.writeString(fake.resolve("state.json"), state);
-                Files.copy(stateRoot.resolve(c.id()).resolve("exec.json"), fake.resolve("exec.json"));
                 try (ContainerRuntime other = ContainerRuntime.builder().stateRoot(stateRoot)
                         .storageRoot(tmp.resolve("storage")).build()) {
+                    // a container whose own process is not exec'd yet has no exec profile: nothing enters it
+                    assertThatThrownBy(() -> other.exec("recycled", ExecSpec.of("/bin/probe", "true")))
+                            .isInstanceOf(ContainerException.class)
+                            .hasMessageStartingWith("exec: container recycled is still starting (no ");
+                    Files.copy(stateRoot.resolve(c.id()).resolve("exec.json"), fake.resolve("exec.json"));
                     assertThatThrownBy(() -> other.exec("recycled", ExecSpec.of("/bin/probe", "true")))
                             .isInstanceOf(ContainerException.class)
                             .hasMessage("exec: container recycled is not running (its init, pid " + unrelated.pid()
