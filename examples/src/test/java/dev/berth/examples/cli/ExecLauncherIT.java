@@ -2,6 +2,7 @@ package dev.berth.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.examples.internal.linux.TestPty;
 import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -112,5 +113,20 @@ class ExecLauncherIT {
         Outcome help = berth("", "exec", "--help");
         assertThat(help.code()).isZero();
         assertThat(help.out()).contains("berth exec [OPTIONS] CONTAINER CMD [ARG...]", "--workdir");
+    }
+
+    /** {@code berth exec -it} on a real pty, as a login shell's foreground job: the command gets a pty of its own. */
+    @Test
+    void withTAndITheCommandGetsATerminalOfItsOwnSizedAsTheCallers() throws Exception {
+        dev.berth.testing.Preconditions.requireTool("setsid", "util-linux");
+        try (TestPty pty = TestPty.open(120, 40)) {
+            java.io.File tty = pty.slave().toFile();
+            Process p = new ProcessBuilder("setsid", "--ctty", System.getProperty("berth.launcher"), "exec",
+                    "--state-root", state, "-it", "svc", "probe", "tty", "--", "winsize", "--", "ctty")
+                    .redirectInput(tty).redirectOutput(tty).redirectError(tty).start();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the screen shows: %s", pty.screen()).isTrue();
+            assertThat(p.exitValue()).as("the screen shows: %s", pty.screen()).isZero();
+            assertThat(pty.screen()).containsPattern("/dev/pts/\\d+\r\n40 120\r\nctty: this session's, foreground\r\n");
+        }
     }
 }
