@@ -53,6 +53,14 @@ public final class ExecLatencyBenchmark {
                     return (t1 - t0) / 1e6;
                 }
             }));
+            ContainerSpec one = ContainerSpec.builder().rootfs(rootfs).command("/bin/true").stdout(Stdio.discard()).build();
+            contenders.add(new Contender("berth start of a container running true (reference)", () -> {
+                long t0 = System.nanoTime();
+                try (Container d = runtime.start(one)) {
+                    d.onExit().join();
+                    return (System.nanoTime() - t0) / 1e6;
+                }
+            }));
             contenders.add(new Contender("nsenter (namespaces only)", () -> spawn(List.of("nsenter", "-t",
                     Long.toString(c.pid()), "-m", "-u", "-i", "-n", "-p", "-C", "/bin/true"))));
             Path bundle = StartLatencyBenchmark.runcBundle(rootfs, work);
