@@ -36,6 +36,11 @@ command -v setpriv >/dev/null || need+=(util-linux)
 # TerminalLauncherIT: the launcher on a pty as its controlling terminal (setsid --ctty), its settings (stty -g)
 command -v setsid >/dev/null || need+=(util-linux)
 command -v stty >/dev/null || need+=(coreutils)
+# NetworkIT: the CNI plugins, ip (netns), iptables, and busybox httpd as the server in a namespace
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+command -v ip >/dev/null || need+=(iproute2)
+command -v iptables >/dev/null || need+=(iptables)
+command -v busybox >/dev/null || need+=(busybox)
 if ((${#need[@]})); then
   echo "[install-deps] apt-get install ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

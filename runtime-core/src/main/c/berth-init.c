@@ -36,6 +36,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -50,6 +51,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -131,7 +133,8 @@ enum {
     OP_SETNS = 48,       /* i64 pidfd, u64 CLONE_NEW* flags (0: none), str operand: setns, then closes the fd */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
-       F_KEEP_FLAGS = 2  /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */ };
+       F_KEEP_FLAGS = 2, /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */
+       F_NOT_PROCFS = 4  /* MOUNT (in root), MOVE_MOUNT: a target on procfs is refused with EPERM */ };
 enum { EXEC_NEXT = 0xffffffffu,   /* error-pipe record index: the target is about to exec */
        SYNC_AT = 0xfffffffeu };    /* error-pipe record index: the init waits at op <errno field> */
 enum { PLAN_CHUNK = 65536, PLAN_MAX = 64 << 20 };
@@ -259,12 +262,17 @@ static int mkdirs_in_root(const char *path, mode_t mode) {
 static void fd_path(int fd, char *buf, size_t n) { snprintf(buf, n, "/proc/self/fd/%d", fd); }
 
 /* Opens a mount target below the root; the root itself (a symlink to "/" or "../..") is refused:
- * mounted over, it would become the container's root at pivot_root. */
-static int open_target(const char *path, int nosymlinks) {
+ * mounted over, it would become the container's root at pivot_root. With notproc, so is a target
+ * on procfs (the flag says which mounts may not land there). */
+static int open_target(const char *path, int nosymlinks, int notproc) {
     int fd = open_in_root(path, O_PATH, nosymlinks);
     struct stat a, b;
     if (fd >= 0 && fstat(fd, &a) == 0 && fstat(rootfd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
         close(fd); errno = EBUSY; return -1;
+    }
+    struct statfs sf;
+    if (fd >= 0 && notproc && (fstatfs(fd, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC)) {
+        close(fd); errno = EPERM; return -1;
     }
     return fd;
 }
@@ -284,7 +292,7 @@ static int do_mount(const struct op *o) {
     }
     if (resolve == RESOLVE_PLAIN)
         return mount(*src ? src : NULL, dst, *fs ? fs : NULL, flags, *data ? data : NULL);
-    int fd = open_target(dst, resolve == RESOLVE_ROOT_NOSYMLINKS);
+    int fd = open_target(dst, resolve == RESOLVE_ROOT_NOSYMLINKS, o->flags & F_NOT_PROCFS);
     if (fd < 0) return -1;
     char p[64]; fd_path(fd, p, sizeof p);
     int r = mount(*src ? src : NULL, p, *fs ? fs : NULL, flags, *data ? data : NULL);
@@ -466,7 +474,7 @@ _Noreturn static void run(uint32_t i) {
         case OP_MOVE_MOUNT: {
             int fd = (int)U(o, 0);
             operand = S(o, 1);
-            int t = open_target(S(o, 1), 0);
+            int t = open_target(S(o, 1), 0, o->flags & F_NOT_PROCFS);
             r = t < 0 ? -1 : (int)syscall(SYS_move_mount, fd, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
             int e = errno; if (t >= 0) close(t); close(fd); errno = e;
             break; }

@@ -623,6 +623,11 @@ public final class ContainerSpec {
                     throw new IllegalArgumentException(f + ".destination: cannot mount over " + d
                             + " itself (the container's own root and system mounts)");
                 }
+                if (d.startsWith("/proc/") && !Mount.PROCFS_DESTINATIONS.contains(d)) {
+                    throw new IllegalArgumentException(f + ".destination: " + d + " is inside the container's /proc;"
+                            + " only " + String.join(", ", new java.util.TreeSet<>(Mount.PROCFS_DESTINATIONS))
+                            + " may be mounted over there");
+                }
                 Integer earlier = seen.putIfAbsent(d, i);
                 if (earlier != null) {
                     throw new IllegalArgumentException(f + ".destination: " + d + " is mounts[" + earlier + "]'s too");

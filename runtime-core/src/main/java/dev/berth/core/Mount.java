@@ -3,6 +3,7 @@ package dev.berth.core;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A filesystem mounted into the container, in OCI terms ({@code mounts[]}: destination, type,
@@ -27,6 +28,11 @@ import java.util.Objects;
  * <p>Volumes and tmpfs mounts are {@code nodev} unless {@code dev} is given; {@code z} and
  * {@code Z} (SELinux relabelling in docker) are accepted and change nothing.
  *
+ * <p>Nothing is mounted on the container's {@code /proc} except over the files of
+ * {@link #PROCFS_DESTINATIONS} (what lxcfs provides), named as such: a destination elsewhere below
+ * {@code /proc} is refused, and so is a mount whose destination resolves onto procfs through a
+ * symlink of the image ({@code /data -> /proc}), when the container starts.
+ *
  * @param destination absolute, normalised path in the container; resolved inside its root, so a
  *                    symlink in the image cannot send the mount out of it
  * @param type        what is mounted
@@ -34,6 +40,11 @@ import java.util.Objects;
  * @param options     the mount's options, as above
  */
 public record Mount(String destination, Type type, String source, List<String> options) {
+
+    /** The only destinations on the container's procfs a mount may have (runc's list, lxcfs's files). */
+    public static final Set<String> PROCFS_DESTINATIONS = Set.of("/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",
+            "/proc/stat", "/proc/swaps", "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev",
+            "/proc/sys/kernel/ns_last_pid");
 
     /** The kinds of mount, with their OCI names. */
     public enum Type {

@@ -233,7 +233,7 @@ public final class Volumes {
                     return; // another container filled it meanwhile
                 }
                 try {
-                    TreeCopy.copy(Path.of("/proc/self/fd/" + dirFd + "/."), data);
+                    TreeCopy.copy(sys, Path.of("/proc/self/fd/" + dirFd + "/."), data);
                 } catch (IOException | RuntimeException e) {
                     try {
                         TreeCopy.clear(data);

@@ -169,6 +169,9 @@ class ContainerSpecTest {
             rejects(b -> b.mount(Mount.bind(src, d)), "mounts[0].destination");
         }
         rejects(b -> b.mount(Mount.tmpfs("/x")).mount(Mount.bind(src, "/x")), "mounts[1].destination: /x is mounts[0]'s");
+        rejects(b -> b.mount(Mount.bind(src, "/proc/sys")), "mounts[0].destination: /proc/sys is inside the container's /proc;"
+                + " only /proc/cpuinfo, /proc/diskstats");
+        rejects(b -> b.mount(Mount.tmpfs("/proc/self/attr")), "mounts[0].destination: /proc/self/attr is inside");
         rejects(b -> b.mount(Mount.bind(Path.of("relative"), "/x")), "mounts[0].source");
         rejects(b -> b.mount(Mount.volume("-bad", "/x")), "mounts[0].source");
         rejects(b -> b.mount(Mount.volume("a/b", "/x")), "mounts[0].source");
@@ -176,8 +179,8 @@ class ContainerSpecTest {
         rejects(b -> b.mount(Mount.bind(src, "/x", "nocopy")), "mounts[0].options: \"nocopy\" is not an option of a bind");
         rejects(b -> b.mount(Mount.tmpfs("/x", "size=big")), "mounts[0].options");
         ContainerSpec ok = valid().mount(Mount.bind(src, "/proc2", "ro")).mount(Mount.volume("my_vol.1", "/dev/shm"))
-                .mount(Mount.tmpfs("/run", "size=64m")).build();
-        assertThat(ok.mounts()).hasSize(3);
+                .mount(Mount.tmpfs("/run", "size=64m")).mount(Mount.bind(src, "/proc/meminfo")).build();
+        assertThat(ok.mounts()).hasSize(4);
         assertThat(ok.toBuilder().build().mounts()).isEqualTo(ok.mounts());
         assertThat(ok.mounts().get(1).type().ociName()).isEqualTo("volume");
     }

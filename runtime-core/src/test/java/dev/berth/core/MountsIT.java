@@ -50,18 +50,12 @@ class MountsIT extends ContainerTestSupport {
 
     private static Set<String> steadyFds() throws IOException {
         Set<String> out = new TreeSet<>();
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path p : s.toList()) {
-                try {
-                    String target = Files.readSymbolicLink(p).toString();
-                    // aside: jars (class loading), the listing itself, pipes (host commands' Process streams
-                    // until collected); detached trees show as their source's path, volume locks as theirs
-                    if (!target.endsWith(".jar") && !target.startsWith("/proc/") && !target.startsWith("pipe:")) {
-                        out.add(p.getFileName() + " " + target);
-                    }
-                } catch (IOException e) {
-                    // the listing's own fd
-                }
+        for (String fd : openFds()) {
+            String target = fd.substring(fd.indexOf(' ') + 1);
+            // aside: jars (class loading), /proc, pipes (host commands' Process streams until collected);
+            // detached trees show as their source's path, volume locks as theirs
+            if (!target.endsWith(".jar") && !target.startsWith("/proc/") && !target.startsWith("pipe:")) {
+                out.add(fd);
             }
         }
         return out;
@@ -174,8 +168,14 @@ class MountsIT extends ContainerTestSupport {
             Files.writeString(data.resolve("seed"), "from the image\n");
             Files.createDirectories(data.resolve("nested"));
             Files.createSymbolicLink(data.resolve("nested/passwd"), Path.of("/etc/passwd"));
+            Files.createLink(data.resolve("seed-link"), data.resolve("seed"));
             HostCommand.run("chown", "-R", "1000:50", data.toString());
             HostCommand.run("chmod", "0750", data.toString());
+            Files.writeString(data.resolve("tool"), "a file with a capability\n");
+            HostCommand.run("setcap", "cap_net_raw+ep", data.resolve("tool").toString()); // after the chown, which drops it
+            java.nio.file.attribute.UserDefinedFileAttributeView view = Files.getFileAttributeView(data.resolve("seed"),
+                    java.nio.file.attribute.UserDefinedFileAttributeView.class);
+            view.write("origin", java.nio.ByteBuffer.wrap("image".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         });
         runtime.images().importImage(layout, Optional.of("it/volume:t"), ImportProgress.NONE);
         ContainerSpec.Builder first = probe("cat", "/data/seed", "--", "write", "/data/made", "by the first\n", "--",
@@ -186,6 +186,14 @@ class MountsIT extends ContainerTestSupport {
         assertThat(Files.readString(v.mountpoint().resolve("made"))).isEqualTo("by the first\n");
         assertThat(Files.readSymbolicLink(v.mountpoint().resolve("nested/passwd"))).isEqualTo(Path.of("/etc/passwd"));
         assertThat(Files.getAttribute(v.mountpoint(), "unix:uid")).isEqualTo(1000);
+        // as docker's copy: hard links stay links, extended attributes (a file capability, user.*) stay
+        assertThat(Files.isSameFile(v.mountpoint().resolve("seed"), v.mountpoint().resolve("seed-link"))).isTrue();
+        assertThat(HostCommand.run("getcap", v.mountpoint().resolve("tool").toString())).contains("cap_net_raw=ep");
+        java.nio.file.attribute.UserDefinedFileAttributeView view = Files.getFileAttributeView(v.mountpoint().resolve("seed"),
+                java.nio.file.attribute.UserDefinedFileAttributeView.class);
+        java.nio.ByteBuffer origin = java.nio.ByteBuffer.allocate(16);
+        view.read("origin", origin);
+        assertThat(new String(origin.array(), 0, origin.position(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("image");
         // the second container sees what the first left, not the image again
         Files.delete(v.mountpoint().resolve("seed"));
         String second = run(own("cat", "/data/made", "--", "stat", "/data/seed").rootfs(null).image("it/volume:t")
@@ -258,6 +266,38 @@ class MountsIT extends ContainerTestSupport {
                 .isInstanceOf(ContainerStartException.class).hasMessage("move_mount(/up): Device or resource busy");
         assertThatThrownBy(() -> run(own("echo").rootfs(root).mount(Mount.tmpfs("/up"))))
                 .isInstanceOf(ContainerStartException.class).hasMessage("mount(/up): Device or resource busy");
+    }
+
+    @Test
+    void noMountLandsOnTheContainersProcThroughASymlinkOfTheImage() throws Exception {
+        Path root = tmp.resolve("hostile-proc");
+        if (!Files.exists(root)) {
+            HostCommand.run("cp", "-a", TestRootfs.path().toString(), root.toString());
+            Files.createSymbolicLink(root.resolve("pdata"), Path.of("/proc"));
+            Files.createSymbolicLink(root.resolve("psys"), Path.of("../proc/sys"));
+        }
+        Path src = dir("proc-src");
+        String refused = " (a mount target that resolves onto /proc is refused; is it a symlink into /proc in the image?)";
+        assertThatThrownBy(() -> run(own("echo").rootfs(root).mount(Mount.bind(src, "/pdata"))))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("move_mount(/pdata): Operation not permitted" + refused);
+        assertThatThrownBy(() -> run(own("echo").rootfs(root).mount(Mount.tmpfs("/psys"))))
+                .isInstanceOf(ContainerStartException.class).hasMessage("mount(/psys): Operation not permitted" + refused);
+        // one of lxcfs's files, named as such: mounted over the container's procfs file
+        Path meminfo = Files.writeString(src.resolve("meminfo"), "MemTotal: 262144 kB\n");
+        assertThat(run(own("cat", "/proc/meminfo").rootfs(root).mount(Mount.bind(meminfo, "/proc/meminfo"))).stdout())
+                .isEqualTo("MemTotal: 262144 kB\n");
+        // a generated /etc file through the image's symlink into /proc: refused too
+        Path etcRoot = tmp.resolve("hostile-etc-proc");
+        if (!Files.exists(etcRoot)) {
+            HostCommand.run("cp", "-a", TestRootfs.path().toString(), etcRoot.toString());
+            Files.deleteIfExists(etcRoot.resolve("etc/hostname"));
+            Files.createDirectories(etcRoot.resolve("etc"));
+            Files.createSymbolicLink(etcRoot.resolve("etc/hostname"), Path.of("/proc/sys/kernel/hostname"));
+        }
+        assertThatThrownBy(() -> run(own("echo").rootfs(etcRoot)))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("mount(/etc/hostname): Operation not permitted" + refused);
     }
 
     private static String listing(Path dir) throws IOException {

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "berth", mixinStandardHelpOptions = true, version = "berth 0.1.0",
         description = "Run processes in containers from a Java library.",
         subcommands = {RunCommand.class, ExecCommand.class, CpCommand.class, ImportCommand.class, ImagesCommand.class, RmiCommand.class,
-                VolumeCommand.class})
+                VolumeCommand.class, NetworkCommand.class})
 public final class BerthCli {
 
     public static final int EXIT_USAGE = 2;

@@ -87,7 +87,8 @@ final class RunCommand implements Callable<Integer> {
     boolean tty;
 
     @Option(names = {"-i", "--interactive"},
-            description = "Attach stdin (always, without -t; with -t: keystrokes go to the container's terminal, raw).")
+            description = "Keep stdin attached (without -t the container reads this stdin; with -t keystrokes go to its"
+                    + " terminal, raw). Without -i its stdin is empty (/dev/null), as docker's.")
     boolean interactive;
 
     @Option(names = "--read-only", description = "Mount the root filesystem read-only.")
@@ -206,7 +207,8 @@ final class RunCommand implements Callable<Integer> {
             TerminalSize size = TerminalAttachment.hostSize();
             b.tty(true).consoleSize(size.columns(), size.rows());
         } else {
-            b.stdin(Stdio.inherit()).stdout(Stdio.inherit()).stderr(Stdio.inherit());
+            // docker's: without -i the container reads nothing of the caller's stdin
+            b.stdin(interactive ? Stdio.inherit() : Stdio.discard()).stdout(Stdio.inherit()).stderr(Stdio.inherit());
         }
         if (rootfs != null) {
             if (args.isEmpty() && entrypoint == null) {

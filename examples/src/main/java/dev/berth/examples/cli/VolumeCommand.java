@@ -82,42 +82,11 @@ final class VolumeCommand implements Callable<Integer> {
         }
     }
 
-    /** A command over one or more volume names: runs {@link #one} for each, exits 1 if any failed. */
-    abstract static class EachName implements Callable<Integer> {
+    @Command(name = "inspect", description = "Show volumes as JSON.")
+    static final class Inspect extends EachName {
         @Mixin
         Common common;
 
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
-        @Parameters(arity = "1..*", paramLabel = "NAME")
-        List<String> names;
-
-        /** Does the command for {@code name}; false when it failed (and said so). */
-        abstract boolean one(String name) throws Exception;
-
-        void done() throws Exception {}
-
-        @Override
-        public Integer call() throws Exception {
-            int code = 0;
-            for (String n : names) {
-                if (!one(n)) {
-                    code = 1;
-                }
-            }
-            done();
-            return code;
-        }
-
-        boolean failed(String name, String why) {
-            spec.commandLine().getErr().println("berth: volume " + spec.name() + " " + name + ": " + why);
-            return false;
-        }
-    }
-
-    @Command(name = "inspect", description = "Show volumes as JSON.")
-    static final class Inspect extends EachName {
         private final List<Map<String, String>> out = new ArrayList<>();
 
         @Override
@@ -143,6 +112,9 @@ final class VolumeCommand implements Callable<Integer> {
 
     @Command(name = "rm", description = "Remove volumes (not one a container uses).")
     static final class Rm extends EachName {
+        @Mixin
+        Common common;
+
         @Override
         boolean one(String name) throws Exception {
             try {

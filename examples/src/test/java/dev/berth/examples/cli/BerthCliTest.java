@@ -121,7 +121,8 @@ class BerthCliTest {
     void ttyGivesTheContainerATerminalInsteadOfTheLaunchersStdio() {
         dev.berth.core.ContainerSpec plain = parse("--rootfs", "/r", "probe", "tty").toSpec();
         assertThat(plain.tty()).isFalse();
-        assertThat(plain.stdin()).isEqualTo(dev.berth.core.Stdio.inherit());
+        assertThat(plain.stdin()).as("docker's: no stdin without -i").isEqualTo(dev.berth.core.Stdio.discard());
+        assertThat(parse("-i", "--rootfs", "/r", "probe", "tty").toSpec().stdin()).isEqualTo(dev.berth.core.Stdio.inherit());
         dev.berth.core.ContainerSpec t = parse("-it", "--rootfs", "/r", "probe", "tty").toSpec();
         assertThat(t.tty()).isTrue();
         // sized as the launcher's terminal; this test's JVM has none
@@ -279,5 +280,25 @@ class BerthCliTest {
         assertThat(bad[0]).isEqualTo("2");
         assertThat(bad[1]).isEqualTo("berth: workingDir: \"tmp\" must be an absolute path (see 'berth exec --help')\n");
         assertThat(run("exec", "--bogus", "web", "sh")[1]).isEqualTo("berth: Unknown option: '--bogus' (see 'berth exec --help')\n");
+    }
+
+    @Test
+    void networksAreCreatedListedAndRemovedAsDockerSpellsIt(@TempDir Path root) throws IOException {
+        String r = root.toString();
+        assertThat(run("network", "create", "--root", r, "--subnet", "10.123.0.0/24", "--subnet", "fd00:123::/64", "web")[0])
+                .isEqualTo("0");
+        String[] overlap = run("network", "create", "--root", r, "--subnet", "10.123.0.0/16", "db");
+        assertThat(overlap[0]).isEqualTo("2");
+        assertThat(overlap[1]).isEqualTo("berth: subnet: 10.123.0.0/16 overlaps network \"web\" (10.123.0.0/24)"
+                + " (see 'berth network create --help')\n");
+        assertThat(run("network", "create", "--root", r, "--gateway", "10.1.1.1", "gw")[1])
+                .isEqualTo("berth: gateway: 10.1.1.1 needs a subnet (see 'berth network create --help')\n");
+        assertThat(dev.berth.network.Networks.open(root).inspect("web").orElseThrow().ranges())
+                .extracting(x -> x.subnet() + " " + dev.berth.network.Subnet.format(x.gateway()))
+                .containsExactly("10.123.0.0/24 10.123.0.1", "fd00:123::/64 fd00:123::1");
+        String[] rm = run("network", "rm", "--root", r, "web", "nope");
+        assertThat(rm[0]).as("one of them failed").isEqualTo("1");
+        assertThat(rm[1]).isEqualTo("berth: network rm nope: no such network\n");
+        assertThat(dev.berth.network.Networks.open(root).list()).isEmpty();
     }
 }

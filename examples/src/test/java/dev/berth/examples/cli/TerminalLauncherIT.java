@@ -187,11 +187,11 @@ class TerminalLauncherIT {
 
     @Test
     void withoutATerminalOfItsOwnAContainerCannotTakeOrTypeIntoTheCallers() throws Exception {
-        // The container inherits the caller's terminal as fds 0-2, but its target runs in a session of its
+        // With -i and no -t the container inherits the caller's terminal as fds 0-2, but its target runs in a session of its
         // own: the terminal is not its controlling terminal, and it cannot make it one (the terminal is
         // another session's: EPERM even for "steal", which needs CAP_SYS_ADMIN) nor push input into it.
         String tiocsti = tiocstiRefusal();
-        try (Session s = new Session(80, 24, "run", "--rootfs", ROOTFS, "probe", "ctty", "--", "sctty", "--", "sctty", "1",
+        try (Session s = new Session(80, 24, "run", "-i", "--rootfs", ROOTFS, "probe", "ctty", "--", "sctty", "--", "sctty", "1",
                 "--", "sti", "--", "echo", "done")) {
             assertThat(s.exitCode()).isZero();
             assertThat(s.pty.screen()).contains("ctty: not this session's, not foreground",

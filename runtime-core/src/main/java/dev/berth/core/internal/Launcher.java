@@ -398,6 +398,9 @@ public final class Launcher {
         Op op = index >= 0 && index < plan.ops().size() ? plan.ops().get(index) : null;
         String operand = m.operand().isEmpty() && op != null ? op.operand() : m.operand();
         String msg = syscall + "(" + operand + "): " + sys.strerror(m.errno());
+        if (op != null && (op.flags() & Op.NOT_ON_PROCFS) != 0 && m.errno() == Syscalls.EPERM) {
+            msg += " (a mount target that resolves onto /proc is refused; is it a symlink into /proc in the image?)";
+        }
         return new ContainerStartException(msg, syscall, operand, m.errno(), null);
     }
 

@@ -252,6 +252,23 @@ class RecordingSyscalls implements Syscalls {
         return true;
     }
 
+    @Override
+    public java.util.List<String> listXattrs(String path) {
+        calls.add("llistxattr " + path);
+        return java.util.List.of();
+    }
+
+    @Override
+    public byte[] getXattr(String path, String name) {
+        calls.add("lgetxattr " + path + " " + name);
+        return new byte[0];
+    }
+
+    @Override
+    public void setXattr(String path, String name, byte[] value) {
+        calls.add("lsetxattr " + path + " " + name);
+    }
+
     static SyscallException enoent(String call, String operand) {
         return new SyscallException(call, operand, 2, "No such file or directory");
     }

@@ -56,8 +56,9 @@ public abstract class ContainerTestSupport {
     }
 
     /**
-     * This JVM's open fds, each with what it points to; not the listing's own (its number depends on
-     * what another thread has open for a moment, e.g. the JVM reading its cgroup's CPU quota).
+     * This JVM's open fds, each with what it points to; not the listing's own, and not a file of the
+     * JVM's own cgroup (its container support reads the memory limit and CPU quota there now and then,
+     * on a thread of its own).
      */
     protected static Set<String> openFds() throws IOException {
         Path self = Path.of("/proc/self/fd");
@@ -67,7 +68,7 @@ public abstract class ContainerTestSupport {
             s.forEach(p -> {
                 try {
                     Path target = Files.readSymbolicLink(p);
-                    if (!target.equals(listing)) {
+                    if (!target.equals(listing) && !isJvmsOwnCgroupFile(target)) {
                         out.add(p.getFileName() + " " + target);
                     }
                 } catch (IOException e) {
@@ -76,6 +77,27 @@ public abstract class ContainerTestSupport {
             });
             return out;
         }
+    }
+
+    /** A file directly in one of this JVM's own cgroup directories (never one of a container's: those are below). */
+    private static boolean isJvmsOwnCgroupFile(Path target) {
+        Path dir = target.getParent();
+        if (dir == null || !target.startsWith("/sys/fs/cgroup")) {
+            return false;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+                String path = line.substring(line.indexOf(':', line.indexOf(':') + 1) + 1);
+                boolean atRoot = path.equals("/");
+                if (atRoot ? dir.getParent() != null && dir.getParent().equals(Path.of("/sys/fs/cgroup"))
+                        || dir.equals(Path.of("/sys/fs/cgroup")) : dir.toString().endsWith(path)) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return false;
     }
 
     protected static ContainerSpec.Builder probe(String... args) {

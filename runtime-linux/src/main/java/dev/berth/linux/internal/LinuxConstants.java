@@ -179,6 +179,7 @@ public final class LinuxConstants {
     public static final int ENOTDIR = common("ENOTDIR", 20);
     public static final int EINVAL = common("EINVAL", 22);
     public static final int ENAMETOOLONG = common("ENAMETOOLONG", 36);
+    public static final int ERANGE = common("ERANGE", 34);
     public static final int ENOSYS = common("ENOSYS", 38);
     public static final int ENOTEMPTY = common("ENOTEMPTY", 39);
     public static final int ELOOP = common("ELOOP", 40);

@@ -22,6 +22,7 @@ public final class LinuxSyscalls implements Syscalls {
     private static final long SYS_MOUNT_SETATTR = LinuxConstants.SYS_MOUNT_SETATTR;
     private static final int MOUNT_ATTR_SIZE_VER0 = LinuxConstants.MOUNT_ATTR_SIZE_VER0;
     private static final int EWOULDBLOCK = LinuxConstants.EWOULDBLOCK;
+    private static final int ERANGE = LinuxConstants.ERANGE;
     private static final int F_ADD_SEALS = LinuxConstants.F_ADD_SEALS;
     private static final int F_GET_SEALS = LinuxConstants.F_GET_SEALS;
     private static final int SC_ARG_MAX = LinuxConstants.SC_ARG_MAX;
@@ -100,6 +101,12 @@ public final class LinuxSyscalls implements Syscalls {
         long syscall(long number, int dirfd, String path, int flags, Pointer attr, long size) throws LastErrorException;
 
         int flock(int fd, int operation) throws LastErrorException;
+
+        long llistxattr(String path, byte[] list, long size) throws LastErrorException;
+
+        long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
+
+        int lsetxattr(String path, String name, byte[] value, long size, int flags) throws LastErrorException;
 
         int epoll_create1(int flags) throws LastErrorException;
 
@@ -448,6 +455,56 @@ public final class LinuxSyscalls implements Syscalls {
                     throw error("flock", operand, e);
                 }
             }
+        }
+    }
+
+    @Override
+    public List<String> listXattrs(String path) {
+        // sized first, then read; ERANGE: the list grew in between, so again
+        while (true) {
+            try {
+                long size = C.llistxattr(path, null, 0);
+                byte[] buf = new byte[(int) size];
+                long n = size == 0 ? 0 : C.llistxattr(path, buf, size);
+                List<String> names = new java.util.ArrayList<>();
+                int start = 0;
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == 0) {
+                        names.add(new String(buf, start, i - start, java.nio.charset.StandardCharsets.UTF_8));
+                        start = i + 1;
+                    }
+                }
+                return names;
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != ERANGE) {
+                    throw error("llistxattr", path, e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public byte[] getXattr(String path, String name) {
+        while (true) {
+            try {
+                long size = C.lgetxattr(path, name, null, 0);
+                byte[] value = new byte[(int) size];
+                long n = size == 0 ? 0 : C.lgetxattr(path, name, value, size);
+                return n == size ? value : java.util.Arrays.copyOf(value, (int) n);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != ERANGE) {
+                    throw error("lgetxattr", path + " " + name, e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void setXattr(String path, String name, byte[] value) {
+        try {
+            C.lsetxattr(path, name, value, value.length, 0);
+        } catch (LastErrorException e) {
+            throw error("lsetxattr", path + " " + name, e);
         }
     }
 

@@ -17,6 +17,12 @@ public record Op(OpCode code, int flags, List<Object> args) {
      * making a mount read-only or nodev never clears a nosuid or noexec it had from the host.
      */
     public static final int KEEP_FLAGS = 2;
+    /**
+     * Op flag of a mount onto a path in the root: the init refuses (EPERM) a target that resolves
+     * onto procfs, so that no mount of the spec, reached through a symlink the image planted
+     * ({@code /data -> /proc}), lands on the container's /proc (runc's rule, CVE-2019-19921).
+     */
+    public static final int NOT_ON_PROCFS = 4;
 
     /** Mount target resolution: a plain path. */
     public static final long RESOLVE_PLAIN = 0;
@@ -41,6 +47,11 @@ public record Op(OpCode code, int flags, List<Object> args) {
 
     public Op optional() {
         return new Op(code, flags | OPTIONAL, args);
+    }
+
+    /** A mount whose target must not resolve onto procfs (see {@link #NOT_ON_PROCFS}). */
+    public Op notOnProcfs() {
+        return new Op(code, flags | NOT_ON_PROCFS, args);
     }
 
     /** A remount that keeps the flags the mount already has (see {@link #KEEP_FLAGS}). */

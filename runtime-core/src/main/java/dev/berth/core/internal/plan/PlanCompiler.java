@@ -262,7 +262,8 @@ public final class PlanCompiler {
             if (m.type() == Mount.Type.TMPFS) {
                 MountOptions o = MountOptions.parse(m.type(), m.options());
                 ops.add(Op.of(OpCode.MKDIR, dst, 0755L));
-                ops.add(Op.mount("tmpfs", dst, "tmpfs", o.tmpfsFlags(), o.tmpfsData(), Op.RESOLVE_IN_ROOT));
+                ops.add(onProcfsIfListed(dst,
+                        Op.mount("tmpfs", dst, "tmpfs", o.tmpfsFlags(), o.tmpfsData(), Op.RESOLVE_IN_ROOT)));
                 continue;
             }
             if (i >= sources.sources().size() || sources.sources().get(i).fd() < 0) {
@@ -271,8 +272,18 @@ public final class PlanCompiler {
             }
             MountSources.Source s = sources.sources().get(i);
             ops.add(s.file() ? Op.of(OpCode.MKFILE, dst, 0644L) : Op.of(OpCode.MKDIR, dst, 0755L));
-            ops.add(Op.of(OpCode.MOVE_MOUNT, (long) s.fd(), dst));
+            ops.add(onProcfsIfListed(dst, Op.of(OpCode.MOVE_MOUNT, (long) s.fd(), dst)));
         }
+    }
+
+    /**
+     * A spec mount may land on procfs only where its destination names one of the files runc
+     * allows there ({@link Mount#PROCFS_DESTINATIONS}, lxcfs's); anywhere else the init refuses a
+     * target that resolves onto procfs, such as {@code /data} where the image made it a symlink
+     * to {@code /proc}.
+     */
+    private static Op onProcfsIfListed(String destination, Op mount) {
+        return Mount.PROCFS_DESTINATIONS.contains(destination) ? mount : mount.notOnProcfs();
     }
 
     /** Where the container finds its own cgroup. */
@@ -323,7 +334,7 @@ public final class PlanCompiler {
                 ops.add(Op.of(OpCode.MKFILE, f.target(), 0644L));
             }
             // optional: on a read-only root without the file, or through a dangling symlink, it is left out
-            ops.add(Op.mount(f.source(), f.target(), "", MS_BIND, "", Op.RESOLVE_IN_ROOT).optional());
+            ops.add(Op.mount(f.source(), f.target(), "", MS_BIND, "", Op.RESOLVE_IN_ROOT).optional().notOnProcfs());
         }
     }
 

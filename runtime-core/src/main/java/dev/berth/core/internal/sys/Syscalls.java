@@ -71,6 +71,8 @@ public interface Syscalls {
     int ENOENT = LinuxConstants.ENOENT;
     int ENOTDIR = LinuxConstants.ENOTDIR;
     int ENOSYS = LinuxConstants.ENOSYS;
+    int EPERM = LinuxConstants.EPERM;
+    int EOPNOTSUPP = LinuxConstants.EOPNOTSUPP;
 
     int EIO = LinuxConstants.EIO;
 
@@ -152,6 +154,17 @@ public interface Syscalls {
 
     /** flock(2); false when {@link #LOCK_NB} was given and another holds a conflicting lock. */
     boolean flock(int fd, int operation, String operand);
+
+    // ---- extended attributes (a new volume's copy of an image directory keeps them) ----
+
+    /** llistxattr(2): the names of the extended attributes of {@code path} itself (a symlink's own). */
+    List<String> listXattrs(String path);
+
+    /** lgetxattr(2): the value of {@code name} on {@code path} itself. */
+    byte[] getXattr(String path, String name);
+
+    /** lsetxattr(2): sets {@code name} on {@code path} itself. */
+    void setXattr(String path, String name, byte[] value);
 
     // ---- terminals: a container's pty master, and the JVM's own terminal ----
 

@@ -464,11 +464,12 @@ class PlanCompilerTest {
         Plan p = PlanCompiler.compile(spec().readonlyRootfs(true).build(), DIR, "h", proc(ROOT, List.of()),
                 DEVICE_CGROUP, MountSources.NONE,
                 new ContainerView(ContainerView.CgroupView.NONE, files, true));
-        Op bind = Op.mount("/run/berth/c/hosts", "/etc/hosts", "", PlanCompiler.MS_BIND, "", Op.RESOLVE_IN_ROOT).optional();
+        Op bind = Op.mount("/run/berth/c/hosts", "/etc/hosts", "", PlanCompiler.MS_BIND, "", Op.RESOLVE_IN_ROOT).optional()
+                .notOnProcfs();
         assertThat(below(p, "/etc")).containsExactly(Op.of(OpCode.MKFILE, "/etc/hosts", 0644L), bind,
                 Op.of(OpCode.MKFILE, "/etc/resolv.conf", 0644L),
                 Op.mount("/run/berth/c/resolv.conf", "/etc/resolv.conf", "", PlanCompiler.MS_BIND, "", Op.RESOLVE_IN_ROOT)
-                        .optional());
+                        .optional().notOnProcfs());
         long rootRemount = PlanCompiler.MS_BIND | PlanCompiler.MS_REMOUNT | PlanCompiler.MS_NODEV | PlanCompiler.MS_RDONLY;
         int remount = p.ops().indexOf(Op.mount("", "/r", "", rootRemount, "", Op.RESOLVE_PLAIN).keepingFlags());
         assertThat(p.ops().indexOf(bind)).isGreaterThan(codes(p).indexOf(OpCode.OPEN_ROOT)).isLessThan(remount);
@@ -488,12 +489,33 @@ class PlanCompilerTest {
         Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP,
                 new MountSources(List.of(new MountSources.Source(5, false), new MountSources.Source(6, true)), false),
                 new ContainerView(ContainerView.CgroupView.NONE, files, true));
-        Op hosts = Op.mount("/run/berth/c/hosts", "/etc/hosts", "", PlanCompiler.MS_BIND, "", Op.RESOLVE_IN_ROOT).optional();
+        Op hosts = Op.mount("/run/berth/c/hosts", "/etc/hosts", "", PlanCompiler.MS_BIND, "", Op.RESOLVE_IN_ROOT).optional()
+                .notOnProcfs();
         assertThat(p.ops()).contains(hosts);
         assertThat(p.ops().indexOf(hosts)).as("on the volume at /etc, not under it")
-                .isGreaterThan(p.ops().indexOf(Op.of(OpCode.MOVE_MOUNT, 5L, "/etc")));
+                .isGreaterThan(p.ops().indexOf(Op.of(OpCode.MOVE_MOUNT, 5L, "/etc").notOnProcfs()));
         assertThat(below(p, "/etc/resolv.conf")).as("the user's file, not the generated one")
                 .containsExactly(Op.of(OpCode.MKFILE, "/etc/resolv.conf", 0644L));
-        assertThat(p.ops()).contains(Op.of(OpCode.MOVE_MOUNT, 6L, "/etc/resolv.conf"));
+        assertThat(p.ops()).contains(Op.of(OpCode.MOVE_MOUNT, 6L, "/etc/resolv.conf").notOnProcfs());
+    }
+
+    @Test
+    void noSpecMountLandsOnProcfsUnlessItsDestinationIsOneOfLxcfssFiles() {
+        ContainerSpec spec = spec().mount(dev.berth.core.Mount.bind(Path.of("/srv/d"), "/data"))
+                .mount(dev.berth.core.Mount.tmpfs("/run"))
+                .mount(dev.berth.core.Mount.bind(Path.of("/var/lib/lxcfs/proc/meminfo"), "/proc/meminfo")).build();
+        Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP,
+                new MountSources(List.of(new MountSources.Source(5, false), MountSources.Source.NONE,
+                        new MountSources.Source(6, true)), false), ContainerView.NONE);
+        List<Op> mounts = p.ops().stream().filter(o -> o.code() == OpCode.MOVE_MOUNT
+                || (o.code() == OpCode.MOUNT && o.args().get(1).equals("/run"))).toList();
+        assertThat(mounts).hasSize(3);
+        assertThat(mounts).filteredOn(o -> !o.args().contains("/proc/meminfo"))
+                .allMatch(o -> (o.flags() & Op.NOT_ON_PROCFS) != 0);
+        assertThat(mounts).filteredOn(o -> o.args().contains("/proc/meminfo")).singleElement()
+                .matches(o -> (o.flags() & Op.NOT_ON_PROCFS) == 0);
+        // the container's own mounts below /proc and /sys are not the spec's: no flag
+        assertThat(p.ops()).filteredOn(o -> o.code() == OpCode.MOUNT && ((String) o.args().get(1)).startsWith("/sys"))
+                .isNotEmpty().allMatch(o -> (o.flags() & Op.NOT_ON_PROCFS) == 0);
     }
 }

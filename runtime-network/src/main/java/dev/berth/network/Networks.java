@@ -1,0 +1,582 @@
+package dev.berth.network;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.berth.network.internal.CniChain;
+import dev.berth.network.internal.CniPlugins;
+import dev.berth.network.internal.HostRoutes;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The networks of a storage root, and their containers' attachments, through CNI plugins.
+ *
+ * <p>Stored under {@code <storageRoot>/networks/}: one directory per network holding
+ * {@code network.json} and {@code attachments/<container>.json} (the CNI result each ADD gave,
+ * which DEL is handed back), and {@code _ipam/}, host-local's leases. Every change holds an
+ * exclusive lock ({@code flock} of {@code networks/.lock}, and a lock of this JVM), so two
+ * runtimes on one storage root, or two threads, never allocate one subnet, bridge or host port twice.
+ *
+ * <p>An attachment is recorded before its ADD runs, so that whoever finds it (a DEL, or a
+ * reconciliation after the JVM died mid-ADD) can undo a half-made one; a network with attachments
+ * is in use and cannot be removed.
+ */
+public final class Networks {
+    /** The network containers join in bridge mode, made on first use (docker's {@code bridge}). */
+    public static final String DEFAULT = "bridge";
+    static final Subnet DEFAULT_SUBNET = Subnet.parse("10.88.0.0/16");
+    static final Subnet USER_POOL = Subnet.parse("10.89.0.0/16");
+    private static final Pattern CONTAINER_ID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
+    private static final String SCHEMA = "berth.network/v1";
+    private static final Logger LOG = LoggerFactory.getLogger(Networks.class);
+    private static final ReentrantLock JVM_LOCK = new ReentrantLock();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path dir;
+    private final CniPlugins plugins;
+    private final Path procNet;
+    private final Path sysClassNet;
+
+    private Networks(Path dir, CniPlugins plugins, Path procNet, Path sysClassNet) {
+        this.dir = dir;
+        this.plugins = plugins;
+        this.procNet = procNet;
+        this.sysClassNet = sysClassNet;
+    }
+
+    /** The networks below {@code storageRoot}, with the CNI plugins of {@link CniPlugins#DEFAULT_DIRS}. */
+    public static Networks open(Path storageRoot) throws IOException {
+        return open(storageRoot, CniPlugins.DEFAULT_DIRS);
+    }
+
+    /** As above, with the plugins searched in {@code pluginDirs}. */
+    public static Networks open(Path storageRoot, List<Path> pluginDirs) throws IOException {
+        return open(storageRoot, pluginDirs, Path.of("/proc/net"), Path.of("/sys/class/net"));
+    }
+
+    static Networks open(Path storageRoot, List<Path> pluginDirs, Path procNet, Path sysClassNet) throws IOException {
+        Path d = storageRoot.resolve("networks");
+        Files.createDirectories(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        return new Networks(d, new CniPlugins(pluginDirs, Duration.ofSeconds(60)), procNet, sysClassNet);
+    }
+
+    // ---- networks ----
+
+    /**
+     * Creates a bridge network.
+     *
+     * @throws IllegalArgumentException naming the field: the name taken, a subnet that overlaps
+     *                                  another network's or a route of the host
+     */
+    public Network create(NetworkSpec spec) throws IOException {
+        try (Locked l = lock()) {
+            if (spec.name().equals(DEFAULT)) {
+                throw new IllegalArgumentException("name: \"" + DEFAULT + "\" is the default network's (made on first use)");
+            }
+            return createLocked(spec.name(), spec.subnet(), spec.gateway(), spec.ipv6Subnet(), spec.internal());
+        }
+    }
+
+    /** The default network, made on first use with 10.88.0.0/16 (or a free /24 when the host uses that range). */
+    public Network defaultNetwork() throws IOException {
+        try (Locked l = lock()) {
+            return defaultNetworkLocked();
+        }
+    }
+
+    private Network createLocked(String name, Optional<Subnet> subnet, Optional<InetAddress> gateway,
+            Optional<Subnet> ipv6, boolean internal) throws IOException {
+        if (Files.exists(dir.resolve(name))) {
+            throw new IllegalArgumentException("name: network \"" + name + "\" already exists");
+        }
+        List<Network> existing = list();
+        List<HostRoutes.Route> routes = HostRoutes.read(procNet);
+        Subnet v4 = subnet.isPresent() ? subnet.get() : freeSubnet(existing, routes);
+        for (Subnet s : subnet.isPresent() ? List.of(v4) : List.<Subnet>of()) {
+            overlap(s, existing, routes).ifPresent(o -> {
+                throw new IllegalArgumentException("subnet: " + s + " overlaps " + o);
+            });
+        }
+        if (ipv6.isPresent()) {
+            overlap(ipv6.get(), existing, routes).ifPresent(o -> {
+                throw new IllegalArgumentException("ipv6Subnet: " + ipv6.get() + " overlaps " + o);
+            });
+        }
+        List<Network.Range> ranges = new ArrayList<>();
+        ranges.add(new Network.Range(v4, gateway.orElse(v4.host(1))));
+        ipv6.ifPresent(s -> ranges.add(new Network.Range(s, s.host(1))));
+        byte[] id = new byte[32];
+        new SecureRandom().nextBytes(id);
+        Network n = new Network(name, HexFormat.of().formatHex(id), freeBridge(existing), ranges, internal,
+                Instant.now());
+        Path nd = dir.resolve(name);
+        Files.createDirectory(nd);
+        Files.createDirectory(nd.resolve("attachments"));
+        writeAtomically(nd.resolve("network.json"), JSON.writeValueAsBytes(NetworkFile.of(n)));
+        LOG.debug("network {}: created ({}, bridge {})", name, ranges, n.bridge());
+        return n;
+    }
+
+    /** The next /24 of 10.89.0.0/16 that no network and no host route uses. */
+    private static Subnet freeSubnet(List<Network> existing, List<HostRoutes.Route> routes) {
+        Subnet s = new Subnet(USER_POOL.address(), 24);
+        while (USER_POOL.contains(s.address())) {
+            if (overlap(s, existing, routes).isEmpty()) {
+                return s;
+            }
+            s = s.next();
+        }
+        throw new IllegalArgumentException("subnet: every /24 of " + USER_POOL + " is in use; give one");
+    }
+
+    /** What {@code s} overlaps: another network's range or a host route (not one of our own bridges'). */
+    static Optional<String> overlap(Subnet s, List<Network> existing, List<HostRoutes.Route> routes) {
+        for (Network n : existing) {
+            for (Network.Range r : n.ranges()) {
+                if (r.subnet().overlaps(s)) {
+                    return Optional.of("network \"" + n.name() + "\" (" + r.subnet() + ")");
+                }
+            }
+        }
+        for (HostRoutes.Route r : routes) {
+            boolean ours = existing.stream().anyMatch(n -> n.bridge().equals(r.iface()));
+            if (!ours && r.destination().overlaps(s)) {
+                return Optional.of("the host's route to " + r.destination() + " on " + r.iface());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** berth0, berth1, ...: the first no network has and the host has no interface of. */
+    private String freeBridge(List<Network> existing) {
+        for (int i = 0;; i++) {
+            String b = "berth" + i;
+            if (existing.stream().noneMatch(n -> n.bridge().equals(b)) && !Files.exists(sysClassNet.resolve(b))) {
+                return b;
+            }
+        }
+    }
+
+    /** Every network, by name. */
+    public List<Network> list() throws IOException {
+        List<Network> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (NetworkSpec.NAME.matcher(name).matches()) {
+                    read(name).ifPresent(out::add);
+                }
+            }
+        }
+        out.sort(Comparator.comparing(Network::name));
+        return out;
+    }
+
+    public Optional<Network> inspect(String name) throws IOException {
+        return name != null && NetworkSpec.NAME.matcher(name).matches() ? read(name) : Optional.empty();
+    }
+
+    private Optional<Network> read(String name) throws IOException {
+        Path f = dir.resolve(name).resolve("network.json");
+        try {
+            NetworkFile nf = JSON.readValue(f.toFile(), NetworkFile.class);
+            if (!SCHEMA.equals(nf.schema())) {
+                throw new NetworkException(f + ": schema \"" + nf.schema() + "\" is not " + SCHEMA);
+            }
+            return Optional.of(nf.toNetwork());
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            return Optional.empty();
+        } catch (com.fasterxml.jackson.core.JacksonException | IllegalArgumentException e) {
+            throw new NetworkException(f + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Removes a network that no container is attached to, with its bridge and its address leases.
+     *
+     * @return false when there is no such network
+     * @throws NetworkException when containers are attached, naming them
+     */
+    public boolean remove(String name) throws IOException {
+        try (Locked l = lock()) {
+            Optional<Network> n = inspect(name);
+            if (n.isEmpty()) {
+                return false;
+            }
+            List<String> users = attachmentIds(name);
+            if (!users.isEmpty()) {
+                throw new NetworkException("network " + name + " is in use by " + users.size() + " container(s): "
+                        + String.join(", ", users));
+            }
+            if (Files.exists(sysClassNet.resolve(n.get().bridge()))) {
+                ipLinkDelete(n.get().bridge());
+            }
+            deleteTree(dir.resolve("_ipam").resolve(name));
+            deleteTree(dir.resolve(name));
+            LOG.debug("network {}: removed", name);
+            return true;
+        }
+    }
+
+    private static void ipLinkDelete(String bridge) throws NetworkException {
+        try {
+            Process p = new ProcessBuilder("ip", "link", "delete", bridge, "type", "bridge")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            if (p.waitFor() != 0 && !out.contains("Cannot find device")) {
+                throw new NetworkException("ip link delete " + bridge + ": " + out);
+            }
+        } catch (IOException e) {
+            throw new NetworkException("ip link delete " + bridge + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NetworkException("ip link delete " + bridge + ": interrupted", e);
+        }
+    }
+
+    // ---- attachments ----
+
+    /**
+     * Attaches a container's network namespace to a network through CNI ADD, its published ports
+     * with it: a host port of 0 is chosen among the free ones; a host port in use (by a process of
+     * the host or another attachment) is refused before anything is made. A failed ADD is undone
+     * (DEL) and leaves no record.
+     *
+     * @param netns the namespace, as a path ({@code /proc/<pid>/ns/net} or a bind mount of it)
+     * @throws NetworkException naming the plugin, or the port ({@code bind 0.0.0.0:8080: Address already in use})
+     */
+    public Attachment attach(String network, String containerId, String netns, String ifName, List<PortMapping> ports)
+            throws IOException {
+        if (containerId == null || !CONTAINER_ID.matcher(containerId).matches()) {
+            throw new IllegalArgumentException("containerId: \"" + containerId + "\" is not a container id");
+        }
+        if (ifName == null || !ifName.matches("[a-zA-Z0-9_.-]{1,15}")) {
+            throw new IllegalArgumentException("ifName: \"" + ifName + "\" is not an interface name (at most 15)");
+        }
+        Network n;
+        Path record;
+        List<PortMapping> chosen;
+        try (Locked l = lock()) {
+            n = (network.equals(DEFAULT) ? Optional.of(defaultNetworkLocked()) : inspect(network))
+                    .orElseThrow(() -> new NetworkException("no such network: " + network));
+            record = dir.resolve(n.name()).resolve("attachments").resolve(containerId + ".json");
+            if (Files.exists(record)) {
+                throw new NetworkException("container " + containerId + " is already attached to network " + n.name());
+            }
+            chosen = choosePorts(ports);
+            // recorded first: a JVM that dies during ADD leaves what a reconciliation needs for DEL
+            write(record, new AttachmentFile(containerId, n.name(), ifName, netns, chosen, null, true));
+        }
+        CniChain chain = chain(n);
+        JsonNode result;
+        try {
+            result = chain.add(containerId, netns, ifName, chosen);
+        } catch (NetworkException e) {
+            try {
+                chain.del(containerId, netns, ifName, chosen, null);
+            } catch (NetworkException d) {
+                e.addSuppressed(d);
+            }
+            Files.deleteIfExists(record);
+            throw e;
+        }
+        AttachmentFile done = new AttachmentFile(containerId, n.name(), ifName, netns, chosen, result, true);
+        write(record, done);
+        return done.toAttachment();
+    }
+
+    private Network defaultNetworkLocked() throws IOException {
+        Optional<Network> n = read(DEFAULT);
+        if (n.isPresent()) {
+            return n.get();
+        }
+        boolean taken = overlap(DEFAULT_SUBNET, list(), HostRoutes.read(procNet)).isPresent();
+        return createLocked(DEFAULT, taken ? Optional.empty() : Optional.of(DEFAULT_SUBNET), Optional.empty(),
+                Optional.empty(), false);
+    }
+
+    /** CHECK: whether the container's networking is still as ADD left it. */
+    public void check(String network, String containerId) throws IOException {
+        AttachmentFile a = attachmentFile(network, containerId)
+                .orElseThrow(() -> new NetworkException("container " + containerId + " is not attached to " + network));
+        if (a.result() == null) {
+            throw new NetworkException("container " + containerId + ": its ADD to network " + network + " never completed");
+        }
+        Network n = inspect(network).orElseThrow(() -> new NetworkException("no such network: " + network));
+        chain(n).check(containerId, a.netns(), a.ifName(), a.ports(), a.result());
+    }
+
+    /**
+     * Detaches a container (CNI DEL with the cached result), then forgets it. Idempotent: a
+     * container not attached is no error. DEL must run while the namespace still exists, or the
+     * bridge plugin leaks its masquerading rules.
+     */
+    public void detach(String network, String containerId) throws IOException {
+        Optional<AttachmentFile> a = attachmentFile(network, containerId);
+        if (a.isEmpty()) {
+            return;
+        }
+        Network n = inspect(network).orElseThrow(() -> new NetworkException("no such network: " + network));
+        AttachmentFile f = a.get();
+        chain(n).del(containerId, f.netns(), f.ifName(), f.ports(), f.result());
+        Files.deleteIfExists(dir.resolve(network).resolve("attachments").resolve(containerId + ".json"));
+    }
+
+    /** The containers attached to a network. */
+    public List<Attachment> attachments(String network) throws IOException {
+        List<Attachment> out = new ArrayList<>();
+        for (String id : attachmentIds(network)) {
+            attachmentFile(network, id).ifPresent(f -> out.add(f.toAttachment()));
+        }
+        return out;
+    }
+
+    private List<String> attachmentIds(String network) throws IOException {
+        Path ad = dir.resolve(network).resolve("attachments");
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(ad)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(ad, "*.json")) {
+            for (Path p : ds) {
+                String f = p.getFileName().toString();
+                out.add(f.substring(0, f.length() - ".json".length()));
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private Optional<AttachmentFile> attachmentFile(String network, String containerId) throws IOException {
+        if (!NetworkSpec.NAME.matcher(network).matches() || !CONTAINER_ID.matcher(containerId).matches()) {
+            return Optional.empty();
+        }
+        Path f = dir.resolve(network).resolve("attachments").resolve(containerId + ".json");
+        try {
+            return Optional.of(JSON.readValue(f.toFile(), AttachmentFile.class));
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            return Optional.empty();
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new NetworkException(f + ": " + e.getMessage(), e);
+        }
+    }
+
+    private CniChain chain(Network n) {
+        return new CniChain(plugins, n, dir.resolve("_ipam"));
+    }
+
+    /** Host ports: 0 replaced by a free one; each checked against other attachments and by binding it. */
+    private List<PortMapping> choosePorts(List<PortMapping> ports) throws IOException {
+        List<PortMapping> taken = new ArrayList<>();
+        for (Network n : list()) {
+            for (String id : attachmentIds(n.name())) {
+                attachmentFile(n.name(), id).ifPresent(f -> taken.addAll(f.ports()));
+            }
+        }
+        List<PortMapping> out = new ArrayList<>();
+        for (PortMapping p : ports) {
+            PortMapping c = p;
+            for (int attempt = 0;; attempt++) {
+                if (p.hostPort() == 0) {
+                    c = p.withHostPort(bind(p.hostIp(), 0, p.protocol()));
+                } else {
+                    bind(p.hostIp(), p.hostPort(), p.protocol());
+                }
+                if (!clashes(c, taken) && !clashes(c, out)) {
+                    break;
+                }
+                if (p.hostPort() != 0 || attempt > 100) {
+                    throw new NetworkException("bind " + hostAndPort(c) + "/" + c.protocol()
+                            + ": Address already in use (published by another container)");
+                }
+            }
+            out.add(c);
+        }
+        return out;
+    }
+
+    private static boolean clashes(PortMapping p, List<PortMapping> others) {
+        return others.stream().anyMatch(o -> o.hostPort() == p.hostPort() && o.protocol().equals(p.protocol())
+                && (o.hostIp().isAnyLocalAddress() || p.hostIp().isAnyLocalAddress() || o.hostIp().equals(p.hostIp())));
+    }
+
+    /** Binds and releases the port, so that one in use by a host process is named now; returns the port. */
+    private static int bind(InetAddress ip, int port, String protocol) throws NetworkException {
+        InetSocketAddress at = new InetSocketAddress(ip, port);
+        try {
+            if (protocol.equals("udp")) {
+                try (DatagramSocket s = new DatagramSocket(at)) {
+                    return s.getLocalPort();
+                }
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(at);
+                return s.getLocalPort();
+            }
+        } catch (BindException e) {
+            throw new NetworkException("bind " + hostAndPort(new PortMapping(ip, port, 1, protocol)) + ": "
+                    + e.getMessage().replaceFirst(" \\(Bind failed\\)$", ""), e);
+        } catch (IOException e) {
+            throw new NetworkException("bind " + ip.getHostAddress() + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String hostAndPort(PortMapping p) {
+        String ip = Subnet.format(p.hostIp());
+        return (p.hostIp().getAddress().length == 16 ? "[" + ip + "]" : ip) + ":" + p.hostPort();
+    }
+
+    // ---- files ----
+
+    private static void write(Path f, Object value) throws IOException {
+        writeAtomically(f, JSON.writeValueAsBytes(value));
+    }
+
+    private static void writeAtomically(Path f, byte[] bytes) throws IOException {
+        Path tmp = f.resolveSibling("." + f.getFileName() + ".tmp");
+        try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            c.write(java.nio.ByteBuffer.wrap(bytes));
+            c.force(true);
+        }
+        try {
+            Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(q);
+            }
+        }
+    }
+
+    /** This JVM's lock, then the storage root's: held while networks or attachments change. */
+    private Locked lock() throws IOException {
+        JVM_LOCK.lock();
+        try {
+            FileChannel c = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                return new Locked(c, c.lock());
+            } catch (IOException | RuntimeException e) {
+                c.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            JVM_LOCK.unlock();
+            throw e;
+        }
+    }
+
+    private record Locked(FileChannel channel, FileLock lock) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try {
+                channel.close(); // releases the lock
+            } finally {
+                JVM_LOCK.unlock();
+            }
+        }
+    }
+
+    /** network.json. */
+    record NetworkFile(String schema, String name, String id, String bridge, List<RangeFile> ranges, boolean internal,
+            String created) {
+        record RangeFile(String subnet, String gateway) {}
+
+        static NetworkFile of(Network n) {
+            return new NetworkFile(SCHEMA, n.name(), n.id(), n.bridge(), n.ranges().stream()
+                    .map(r -> new RangeFile(r.subnet().toString(), Subnet.format(r.gateway()))).toList(),
+                    n.internal(), n.created().toString());
+        }
+
+        Network toNetwork() {
+            return new Network(name, id, bridge, ranges.stream()
+                    .map(r -> new Network.Range(Subnet.parse(r.subnet()), Subnet.address(r.gateway(), "gateway")))
+                    .toList(), internal, Instant.parse(created));
+        }
+    }
+
+    /** attachments/<container>.json: what DEL needs, the CNI result (null until ADD completed) among it. */
+    record AttachmentFile(String containerId, String network, String ifName, String netns, List<PortFile> published,
+            JsonNode result) {
+        AttachmentFile {
+            published = published == null ? List.of() : List.copyOf(published);
+        }
+
+        AttachmentFile(String containerId, String network, String ifName, String netns, List<PortMapping> ports,
+                JsonNode result, boolean unused) {
+            this(containerId, network, ifName, netns, ports.stream().map(PortFile::of).toList(), result);
+        }
+
+        List<PortMapping> ports() {
+            return published.stream().map(PortFile::toMapping).toList();
+        }
+
+        /** A published port as written: its host address as text. */
+        record PortFile(String hostIp, int hostPort, int containerPort, String protocol) {
+            static PortFile of(PortMapping p) {
+                return new PortFile(p.hostIp().getHostAddress(), p.hostPort(), p.containerPort(), p.protocol());
+            }
+
+            PortMapping toMapping() {
+                return new PortMapping(Subnet.address(hostIp, "hostIp"), hostPort, containerPort, protocol);
+            }
+        }
+
+        Attachment toAttachment() {
+            List<String> addresses = new ArrayList<>();
+            List<String> gateways = new ArrayList<>();
+            String mac = "";
+            if (result != null) {
+                for (JsonNode ip : result.path("ips")) {
+                    addresses.add(ip.path("address").asText());
+                    if (ip.has("gateway")) {
+                        gateways.add(ip.path("gateway").asText());
+                    }
+                }
+                for (JsonNode i : result.path("interfaces")) {
+                    if (i.path("name").asText().equals(ifName) && i.has("sandbox")) {
+                        mac = i.path("mac").asText("");
+                    }
+                }
+            }
+            addresses.sort(Comparator.comparing((String s) -> s.contains(":")));
+            return new Attachment(containerId, network, ifName, netns, addresses, gateways, mac, ports());
+        }
+    }
+}
