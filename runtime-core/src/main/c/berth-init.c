@@ -128,8 +128,9 @@ enum {
     OP_TTY_OPEN = 45,    /* u64 rows, u64 cols, str console: a pty from /dev/pts/ptmx; its slave bound on console
                             (unless empty) and kept for the target, its master sent to the monitor */
     OP_TTY_ATTACH = 46,  /* u64 uid: the slave becomes the owner's, stdio 0-2 and the controlling terminal */
-    OP_ENTER = 47,       /* i64 pidfd, u64 CLONE_NEW* flags, str operand: in the monitor, before CLONE (exec into a
-                            running container): non-dumpable, setns(pidfd, flags), chdir to the entered root */
+    OP_ENTER = 47,       /* i64 pidfd, u64 CLONE_NEW* flags, i64 root fd, str operand: in the monitor, before CLONE
+                            (exec into a running container): non-dumpable, setns(pidfd, flags), then the init's
+                            root (an fd of its /proc/PID/root) as root and cwd; closes the root fd */
     OP_SETNS = 48,       /* i64 pidfd, u64 CLONE_NEW* flags (0: none), str operand: setns, then closes the fd */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
@@ -665,10 +666,17 @@ int main(int argc, char **argv) {
          * that nothing of the container can ptrace it or read its /proc entries (CVE-2016-9962); the
          * root and cwd are the container's after setns(CLONE_NEWNS), and chdir("/") makes sure. */
         nsfd = (int)U(&ops[0], 0);
-        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setns(nsfd, (int)U(&ops[0], 1)) < 0 || chdir("/") < 0) {
+        int rootfd = (int)U(&ops[0], 2);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setns(nsfd, (int)U(&ops[0], 1)) < 0) {
             send_error(0, errno, "", 0);
             return 1;
         }
+        /* The root of the namespace is not always the init's (a runtime in a chroot): the init's own. */
+        if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+            send_error(0, errno, "chroot to the init's root", 25);
+            return 1;
+        }
+        close(rootfd);
     }
     int errp[2], gop[2], stp[2], tsp[2] = { -1, -1 };
     if (pipe2(errp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC) || pipe2(stp, O_CLOEXEC)) {

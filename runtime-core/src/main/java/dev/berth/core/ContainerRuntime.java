@@ -700,6 +700,8 @@ public final class ContainerRuntime implements AutoCloseable {
             String userSpec = spec.user().orElse(profile.user());
             ResolvedUser user = resolveUser(List.of(Path.of("/proc/" + initPid + "/root")), userSpec,
                     "container " + id);
+            // the root the monitor takes after setns: the init's, whatever the mount namespace's own is
+            fds.add(sys.open("/proc/" + initPid + "/root", Syscalls.O_PATH | Syscalls.O_DIRECTORY | Syscalls.O_CLOEXEC, 0));
             if (!sys.pidfdSendSignal(pidfd, 0)) {
                 // its root was read after it ended: whatever that was, it is not the container's
                 throw new ContainerException("exec: container " + id + " is not running (its init ended)");
@@ -717,7 +719,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     spec.workingDir().orElse(profile.workingDir()), user);
             CgroupPlacement cgroups = openCgroups(profile.cgroupProcs().stream().map(Path::of).toList(),
                     Optional.ofNullable(profile.cgroupUnified()).map(Path::of), true, fds);
-            Plan plan = PlanCompiler.enter(profile, Launcher.CONTROL_FD + 1,
+            Plan plan = PlanCompiler.enter(profile, Launcher.CONTROL_FD + 1, Launcher.CONTROL_FD + 2,
                     "container " + id + "'s init (pid " + initPid + ")", cgroups,
                     spec.tty() ? spec.consoleSize() : null, process);
             String name = "exec " + spec.command().get(0) + " in container " + id;

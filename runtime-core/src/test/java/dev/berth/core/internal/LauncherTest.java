@@ -332,7 +332,7 @@ class LauncherTest {
         ContainerSpec spec = ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true").build();
         ExecProfile profile = new ExecProfile(TargetPolicy.of(spec, true), spec.namespaces(), List.of(), List.of(), "",
                 "/", null, List.of());
-        return PlanCompiler.enter(profile, 4, "container c1's init (pid 777)", CgroupPlacement.NONE, null,
+        return PlanCompiler.enter(profile, 4, 5, "container c1's init (pid 777)", CgroupPlacement.NONE, null,
                 new ProcessPlan(List.of("nope"), List.of(), "/", new ResolvedUser(0, 0, List.of(), "/")));
     }
 

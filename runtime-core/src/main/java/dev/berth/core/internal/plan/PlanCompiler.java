@@ -398,11 +398,14 @@ public final class PlanCompiler {
      * same target steps as the container's own process, ending in exec.
      *
      * @param initPidfd where the monitor finds the pidfd of the container's init
+     * @param rootFd    where it finds the init's root ({@code /proc/PID/root}, opened while the pidfd's
+     *                  process lived): the root it takes after setns, the mount namespace's own root
+     *                  not always being the init's (a runtime in a chroot)
      * @param what      names the init in errors, e.g. {@code container web-1's init (pid 4242)}
      * @param cgroups   the container's cgroups, by fd in the monitor
      * @param terminal  the size of the process's own pty, or null for none
      */
-    public static Plan enter(ExecProfile profile, int initPidfd, String what, CgroupPlacement cgroups,
+    public static Plan enter(ExecProfile profile, int initPidfd, int rootFd, String what, CgroupPlacement cgroups,
             TerminalSize terminal, ProcessPlan process) {
         List<Op> ops = new ArrayList<>();
         long flags = 0;
@@ -414,7 +417,8 @@ public final class PlanCompiler {
             }
         }
         long cgroupNs = profile.namespaces().contains(Namespace.CGROUP) ? Namespace.CGROUP.cloneFlag() : 0;
-        ops.add(Op.of(OpCode.ENTER, (long) initPidfd, flags, "pidfd of " + what + ", " + String.join("|", names)));
+        ops.add(Op.of(OpCode.ENTER, (long) initPidfd, flags, (long) rootFd,
+                "pidfd of " + what + ", " + String.join("|", names)));
         ops.add(Op.clone(0, cgroups.cloneIntoFd()));
         ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
         ops.add(Op.of(OpCode.WAIT_GO));

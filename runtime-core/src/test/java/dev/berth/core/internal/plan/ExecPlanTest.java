@@ -37,7 +37,7 @@ class ExecPlanTest {
     }
 
     private static Plan enter(ContainerSpec spec, CgroupPlacement cg, TerminalSize tty, ProcessPlan process) {
-        return PlanCompiler.enter(profile(spec), 4, "container c's init (pid 42)", cg, tty, process);
+        return PlanCompiler.enter(profile(spec), 4, 5, "container c's init (pid 42)", cg, tty, process);
     }
 
     @Test
@@ -47,7 +47,8 @@ class ExecPlanTest {
                 OpCode.WAIT_GO, OpCode.WRITE_FD, OpCode.WRITE_FD, OpCode.SETNS, OpCode.UMASK, OpCode.SETSID);
         long own = Namespace.MOUNT.cloneFlag() | Namespace.PID.cloneFlag() | Namespace.UTS.cloneFlag()
                 | Namespace.IPC.cloneFlag() | Namespace.NETWORK.cloneFlag();
-        assertThat(p.ops().get(0).args()).containsExactly(4L, own,
+        // the init's root (fd 5) becomes the monitor's: a mount namespace's own root is not always the init's
+        assertThat(p.ops().get(0).args()).containsExactly(4L, own, 5L,
                 "pidfd of container c's init (pid 42), mnt|pid|uts|ipc|net");
         // clone3 with no new namespace, straight into the v2 cgroup (fd 5)
         assertThat(p.ops().get(1).args()).containsExactly(0L, 5L);
@@ -65,7 +66,7 @@ class ExecPlanTest {
         ContainerSpec s = spec().shareNamespace(Namespace.NETWORK).shareNamespace(Namespace.CGROUP).build();
         Plan p = enter(s, CgroupPlacement.NONE, null, new ProcessPlan(List.of("sh"), List.of(), "/", ROOT));
         assertThat((Long) p.ops().get(0).args().get(1) & Namespace.NETWORK.cloneFlag()).isZero();
-        assertThat((String) p.ops().get(0).args().get(2)).endsWith(", mnt|pid|uts|ipc");
+        assertThat((String) p.ops().get(0).args().get(3)).endsWith(", mnt|pid|uts|ipc");
         // the op still closes the pidfd
         assertThat(p.ops().get(codes(p).indexOf(OpCode.SETNS)).args()).element(1).isEqualTo(0L);
         assertThat(p.ops().get(1).args()).containsExactly(0L, -1L);
@@ -116,7 +117,7 @@ class ExecPlanTest {
         assertThat(TargetPolicy.of(s, true).capabilities()).contains(Capability.MKNOD);
         ExecProfile profile = new ExecProfile(none, EnumSet.allOf(Namespace.class), List.of(), List.of(), "", "/",
                 null, List.of());
-        Plan p = PlanCompiler.enter(profile, 4, "x", CgroupPlacement.NONE, null,
+        Plan p = PlanCompiler.enter(profile, 4, 5, "x", CgroupPlacement.NONE, null,
                 new ProcessPlan(List.of("sh"), List.of(), "/", ROOT));
         long caps = (Long) p.ops().get(codes(p).indexOf(OpCode.CAP_BOUNDING)).args().get(0);
         assertThat(caps & (1L << Capability.MKNOD.bit())).isZero();
@@ -124,9 +125,9 @@ class ExecPlanTest {
 
     @Test
     void aPlanStartsWithCloneOrEnterThenClone() {
-        assertThatThrownBy(() -> new Plan(List.of(Op.of(OpCode.ENTER, 4L, 0L, "x"), Op.of(OpCode.WAIT_GO))))
+        assertThatThrownBy(() -> new Plan(List.of(Op.of(OpCode.ENTER, 4L, 0L, 5L, "x"), Op.of(OpCode.WAIT_GO))))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Plan(List.of(Op.of(OpCode.ENTER, 4L, 0L, "x"))))
+        assertThatThrownBy(() -> new Plan(List.of(Op.of(OpCode.ENTER, 4L, 0L, 5L, "x"))))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }
