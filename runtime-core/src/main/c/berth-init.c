@@ -26,7 +26,9 @@
  *                                   (killed: by the OOM killer, a signal, ...)
  *   monitor -> JVM  'W' i32 status  target's wait status (after it ended)
  *
- * Op 0 (CLONE) runs in the monitor; every later op runs in the container init.
+ * Op 0 (CLONE) runs in the monitor; every later op runs in the container init. An exec plan (a
+ * process run in a running container) starts with ENTER, which the monitor runs before CLONE:
+ * it enters the container's namespaces, and the process it clones runs the rest.
  * FORK splits: the child continues with the next op (towards EXEC), the parent
  * jumps to the op index given by its argument (init's own tail, ending in REAP).
  */
@@ -130,6 +132,10 @@ enum {
     OP_TTY_OPEN = 45,    /* u64 rows, u64 cols, str console: a pty from /dev/pts/ptmx; its slave bound on console
                             (unless empty) and kept for the target, its master sent to the monitor */
     OP_TTY_ATTACH = 46,  /* u64 uid: the slave becomes the owner's, stdio 0-2 and the controlling terminal */
+    OP_ENTER = 47,       /* i64 pidfd, u64 CLONE_NEW* flags, i64 root fd, str operand: in the monitor, before CLONE
+                            (exec into a running container): non-dumpable, setns(pidfd, flags), then the init's
+                            root (an fd of its /proc/PID/root) as root and cwd; closes the root fd */
+    OP_SETNS = 48,       /* i64 pidfd, u64 CLONE_NEW* flags (0: none), str operand: setns, then closes the fd */
     OP_SECCOMP = 53,     /* str name, u64 flags, then one 8-byte struct sock_filter per arg: the program, loaded as is */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
@@ -476,6 +482,7 @@ static int do_exec(const struct op *o) {
     char rec[12];                          /* "exec next": EOF after this, with no error, means exec'd */
     put32(rec, EXEC_NEXT); put32(rec + 4, 0); put32(rec + 8, 0);
     if (write(errfd, rec, sizeof rec) != (ssize_t)sizeof rec) return -1;
+    untrap_signals();                      /* default dispositions, whoever forked us (an exec'd process: the monitor) */
     execvp(argv[0], argv);
     return -1;
 }
@@ -590,6 +597,12 @@ _Noreturn static void run(uint32_t i) {
         case OP_TTY_OPEN: r = tty_open(o, &operand); break;
         case OP_TTY_ATTACH: operand = "terminal"; r = tty_attach(U(o, 0)); break;
         case OP_SECCOMP: r = load_seccomp(o); break;
+        case OP_SETNS: {
+            int fd = (int)U(o, 0);
+            operand = S(o, 2);
+            r = U(o, 1) ? setns(fd, (int)U(o, 1)) : 0;
+            int e = errno; close(fd); errno = e;
+            break; }
         case OP_REAP:
             close(errfd);                      /* init's part succeeded; EOF now waits only for the exec */
             reap();
@@ -673,9 +686,30 @@ int main(int argc, char **argv) {
 
     size_t planlen = 0;
     char *buf = receive_plan(&planlen);
-    if (!buf || parse_plan(buf, planlen) < 0 || ops[0].code != OP_CLONE) {
+    uint32_t at = 0;                           /* the CLONE op: 0, or 1 after ENTER */
+    if (!buf || parse_plan(buf, planlen) < 0 || (ops[0].code == OP_ENTER && (at = 1) >= nops)
+            || ops[at].code != OP_CLONE) {
         send_error(0, EINVAL, "plan", 4);
         return 1;
+    }
+    int nsfd = -1;
+    if (at == 1) {
+        /* Exec into a running container: this process enters its namespaces (the PID one only for
+         * its children) and clones the process that runs the rest of the plan. Non-dumpable first, so
+         * that nothing of the container can ptrace it or read its /proc entries (CVE-2016-9962); the
+         * root and cwd are the container's after setns(CLONE_NEWNS), and chdir("/") makes sure. */
+        nsfd = (int)U(&ops[0], 0);
+        int rootfd = (int)U(&ops[0], 2);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setns(nsfd, (int)U(&ops[0], 1)) < 0) {
+            send_error(0, errno, "", 0);
+            return 1;
+        }
+        /* The root of the namespace is not always the init's (a runtime in a chroot): the init's own. */
+        if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+            send_error(0, errno, "chroot to the init's root", 25);
+            return 1;
+        }
+        close(rootfd);
     }
     int errp[2], gop[2], stp[2], tsp[2] = { -1, -1 };
     if (pipe2(errp, O_CLOEXEC) || pipe2(gop, O_CLOEXEC) || pipe2(stp, O_CLOEXEC)) {
@@ -694,14 +728,14 @@ int main(int argc, char **argv) {
         send_error(0, errno, "socketpair", 10); return 1;
     }
     int pidfd = -1;
-    uint64_t flags = U(&ops[0], 0);
-    int64_t cgfd = (int64_t)U(&ops[0], 1);
+    uint64_t flags = U(&ops[at], 0);
+    int64_t cgfd = (int64_t)U(&ops[at], 1);
     struct clone_args_ ca = { .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
     if (cgfd >= 0) { ca.flags |= CLONE_INTO_CGROUP; ca.cgroup = (uint64_t)cgfd; }
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0) {
         const char *what = cgfd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone3";
-        send_error(0, errno, what, strlen(what)); return 1;
+        send_error(at, errno, what, strlen(what)); return 1;
     }
     if (pid == 0) {
         close(3); close(errp[0]); close(gop[1]); close(stp[0]);
@@ -709,9 +743,10 @@ int main(int argc, char **argv) {
         if (ttyop) close(tsp[0]);
         if (notifop) close(nsp[0]);
         errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1]; notifsock = nsp[1];
-        run(1);
+        run(at + 1);                           /* an entered process: its SETNS op closes nsfd */
     }
     close(errp[1]); close(gop[0]); close(stp[1]);
+    if (nsfd >= 0) close(nsfd);
     if (ttyop) { close(tsp[1]); ttysock = tsp[0]; }
     if (notifop) { close(nsp[1]); notifsock = nsp[0]; }
     if (cgfd >= 0) close((int)cgfd);

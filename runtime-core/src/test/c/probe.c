@@ -75,6 +75,45 @@ static void fds(void) {
     if (d) closedir(d);
 }
 
+/* Tries to reach into every process but itself and PID 1 for secs: prints "fd TARGET", "cwd TARGET" and
+ * "root TARGET" for what it could read, then "tries N" (how many processes it saw). */
+static char *seen[512]; static int nseen;
+static void once(const char *kind, const char *what) {  /* prints each line the first time only */
+    char line[600]; snprintf(line, sizeof line, "%s %s", kind, what);
+    for (int i = 0; i < nseen; i++) if (!strcmp(seen[i], line)) return;
+    if (nseen < 512) seen[nseen++] = strdup(line);
+    printf("%s\n", line);
+}
+
+static void snoop(double secs) {
+    struct timespec t0, t; clock_gettime(CLOCK_MONOTONIC, &t0);
+    long tries = 0;
+    do {
+        DIR *d = opendir("/proc"); struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!is_pid(e->d_name) || atoi(e->d_name) == 1 || atoi(e->d_name) == getpid()) continue;
+            tries++;
+            char p[300], l[600], target[512]; ssize_t k;
+            snprintf(p, sizeof p, "/proc/%s/fd", e->d_name);
+            DIR *f = opendir(p); struct dirent *fe;
+            while (f && (fe = readdir(f))) {
+                if (!is_pid(fe->d_name)) continue;
+                snprintf(l, sizeof l, "%s/%s", p, fe->d_name);
+                if ((k = readlink(l, target, sizeof target - 1)) > 0) { target[k] = 0; once("fd", target); }
+            }
+            if (f) closedir(f);
+            const char *links[] = { "cwd", "root" };
+            for (int i = 0; i < 2; i++) {
+                snprintf(l, sizeof l, "/proc/%s/%s", e->d_name, links[i]);
+                if ((k = readlink(l, target, sizeof target - 1)) > 0) { target[k] = 0; once(links[i], target); }
+            }
+        }
+        if (d) closedir(d);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
+    printf("tries %ld\n", tries);
+}
+
 static volatile sig_atomic_t got;
 static void on_signal(int s) { got = s; }
 
@@ -136,6 +175,11 @@ static int run(int argc, char **argv) {
         if (d) closedir(d);
         printf("hello from a berth container\n  hostname: %s\n  pid: %d (processes visible: %d)\n  uid/gid: %d/%d\n  cwd: %s\n",
                h, getpid(), n, getuid(), getgid(), cwd);
+        return 0;
+    }
+    if (!strcmp(cmd, "pid")) { printf("%d %d\n", getpid(), getppid()); return 0; }
+    if (!strcmp(cmd, "snoop") && argc > 2) {     /* snoop SECS: a hostile neighbour: the fds, cwd and root of */
+        snoop(atof(argv[2]));                    /* every other process of the container it can reach */
         return 0;
     }
     if (!strcmp(cmd, "hostname")) { char h[256] = ""; gethostname(h, sizeof h); printf("%s\n", h); return 0; }

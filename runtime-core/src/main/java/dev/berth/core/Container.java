@@ -107,6 +107,18 @@ public interface Container extends AutoCloseable {
     void resizeTerminal(int columns, int rows);
 
     /**
+     * Runs another process in the running container, as {@code docker exec} does: in its namespaces,
+     * cgroup and root, with its capabilities, resource limits and environment (plus the spec's), as
+     * its user unless the spec names another, with stdio (or a pty) of its own. Returns once the
+     * process has been exec'd; its exit is {@link ExecProcess#onExit()}.
+     *
+     * @throws ContainerStartException when it could not be started, naming the step: e.g.
+     *                                 {@code exec(nope): No such file or directory}
+     * @throws ContainerException      when the container is not running
+     */
+    ExecProcess exec(ExecSpec spec) throws ContainerException;
+
+    /**
      * Resource usage from the container's cgroup: CPU, memory, IO, pids, pressure. After it ended, the
      * final figures (CPU time, peak memory, ...), read as it ended, until it is closed.
      *

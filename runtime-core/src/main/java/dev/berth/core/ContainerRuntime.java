@@ -9,6 +9,7 @@ import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.ExitHandler;
 import dev.berth.core.internal.Launcher;
 import dev.berth.core.internal.LinuxContainer;
+import dev.berth.core.internal.LinuxExecProcess;
 import dev.berth.core.internal.NativeInit;
 import dev.berth.core.internal.PrivateDirectories;
 import dev.berth.core.internal.RootHold;
@@ -31,6 +32,7 @@ import dev.berth.core.internal.linux.Libseccomp;
 import dev.berth.core.internal.linux.LinuxSyscalls;
 import dev.berth.core.internal.plan.CgroupPlacement;
 import dev.berth.core.internal.plan.ContainerView;
+import dev.berth.core.internal.plan.ExecProfile;
 import dev.berth.core.internal.plan.MountOptions;
 import dev.berth.core.internal.plan.MountSources;
 import dev.berth.core.internal.plan.Plan;
@@ -39,6 +41,7 @@ import dev.berth.core.internal.plan.ProcessPlan;
 import dev.berth.core.internal.plan.RootSource;
 import dev.berth.core.internal.seccomp.SeccompCompiler;
 import dev.berth.core.internal.seccomp.SeccompPrograms;
+import dev.berth.core.internal.plan.TargetPolicy;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.internal.user.ResolvedUser;
@@ -131,6 +134,8 @@ public final class ContainerRuntime implements AutoCloseable {
     /** The lock of each id in {@link #open} (docs/architecture.md, "Ids, state and cleanup"). */
     private final Map<String, IdLock> locks = new ConcurrentHashMap<>();
     private final Reconciler reconciler;
+    /** Processes exec'd by this runtime that still run: closing the runtime ends them. */
+    private final Set<LinuxExecProcess> execs = ConcurrentHashMap.newKeySet();
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -392,6 +397,8 @@ public final class ContainerRuntime implements AutoCloseable {
             String hostname = spec.hostname().orElse(defaultHostname(id));
             RootSource root;
             ProcessPlan process;
+            String userSpec;
+            List<String> execEnv;
             int stopSignal = Syscalls.SIGTERM;
             if (spec.image().isPresent()) {
                 String ref = spec.image().get();
@@ -410,9 +417,11 @@ public final class ContainerRuntime implements AutoCloseable {
                 } catch (IllegalArgumentException e) {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
-                ResolvedUser user = resolveUser(prepared.lowerDirs(), spec.user().orElse(d.user()), "image " + ref);
+                userSpec = spec.user().orElse(d.user());
+                ResolvedUser user = resolveUser(prepared.lowerDirs(), userSpec, "image " + ref);
                 process = new ProcessPlan(d.argv(), environment(d.env(), spec, user, hostname),
                         spec.workingDir().orElse(d.workingDir()), user);
+                execEnv = execEnvironment(d.env(), spec, hostname);
                 root = overlay(prepared);
             } else {
                 Path rootfs = spec.rootfs().orElseThrow();
@@ -422,9 +431,11 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
                 List<String> argv = new ArrayList<>(spec.entrypoint().orElse(List.of()));
                 argv.addAll(spec.command());
-                ResolvedUser user = resolveUser(List.of(rootfs), spec.user().orElse(""), "rootfs " + rootfs);
+                userSpec = spec.user().orElse("");
+                ResolvedUser user = resolveUser(List.of(rootfs), userSpec, "rootfs " + rootfs);
                 process = new ProcessPlan(argv, environment(List.of(ProcessDefaults.DEFAULT_PATH), spec, user, hostname),
                         spec.workingDir().orElse("/"), user);
+                execEnv = execEnvironment(List.of(ProcessDefaults.DEFAULT_PATH), spec, hostname);
                 root = new RootSource.Directory(rootfs.toString());
             }
             checkArgumentList(process, spec);
@@ -433,6 +444,11 @@ public final class ContainerRuntime implements AutoCloseable {
             MountSources mounts = openMounts(spec);
             Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts,
                     view(spec, root, hostname));
+            ExecProfile profile = new ExecProfile(TargetPolicy.of(spec, placement.devicePolicy()), spec.namespaces(),
+                    ExecProfile.limits(spec.rlimits()), execEnv, userSpec, process.cwd(),
+                    cgroup == null ? null : cgroup.unifiedPath().map(Path::toString).orElse(null),
+                    cgroup == null ? List.of() : cgroup.procsFiles().stream().map(Path::toString).toList(),
+                    ExecProfile.Filter.of(process.seccomp()));
             Cgroup cg = cgroup;
             Path dir = containerDir;
             boolean pin = pinned;
@@ -450,7 +466,8 @@ public final class ContainerRuntime implements AutoCloseable {
                         } finally {
                             used.forEach(Volumes.Lease::close); // the volumes are no longer in use
                         }
-                    }, () -> holdRoot(id, heldRoot), life);
+                    }, () -> holdRoot(id, heldRoot), life, (execSpec, initPid, pidfd) -> enter(id, profile, initPid,
+                            pidfd, execSpec));
             String rootMountpoint = root.mountpoint();
             LinuxContainer c;
             try {
@@ -507,6 +524,19 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
             }
             life.started();
+            try {
+                // only now: before its target's exec, the container's mount namespace may still show the
+                // host's root, so no other runtime may enter it (its state says running since the clone)
+                state.writeExecProfile(id, profile);
+            } catch (RuntimeException e) {
+                open.put(id, Optional.of(c));
+                leases.clear();
+                cgroup = null;
+                containerDir = null;
+                pinned = false;
+                c.close();
+                throw new ContainerStartException("exec profile of " + id + ": " + e.getMessage(), e);
+            }
             open.put(id, Optional.of(c));
             // everything below belongs to the running container now
             leases.clear();
@@ -574,24 +604,11 @@ public final class ContainerRuntime implements AutoCloseable {
             } catch (CgroupException | IllegalArgumentException e) {
                 throw new ContainerStartException("cgroup " + id + ": " + e.getMessage(), e);
             }
-            int cloneFd = -1;
-            List<CgroupPlacement.Join> joins = new ArrayList<>();
-            Optional<Path> unified = cgroup.unifiedPath();
             try {
-                for (Path procs : cgroup.procsFiles()) {
-                    if (cloneIntoCgroup && unified.isPresent() && procs.getParent().equals(unified.get())) {
-                        fds.add(sys.open(unified.get().toString(), Syscalls.O_RDONLY | Syscalls.O_DIRECTORY
-                                | Syscalls.O_CLOEXEC, 0));
-                        cloneFd = Launcher.CONTROL_FD + fds.size();
-                    } else {
-                        fds.add(sys.open(procs.toString(), Syscalls.O_WRONLY | Syscalls.O_CLOEXEC, 0));
-                        joins.add(new CgroupPlacement.Join(Launcher.CONTROL_FD + fds.size(), procs.toString()));
-                    }
-                }
+                return openCgroups(cgroup.procsFiles(), cgroup.unifiedPath(), devicePolicy, fds);
             } catch (SyscallException e) {
                 throw new ContainerStartException(e.getMessage(), e.syscall(), e.operand(), e.errno(), e);
             }
-            return new CgroupPlacement(cloneFd, joins, devicePolicy);
         }
 
         /**
@@ -750,6 +767,158 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             open.remove(id);
         }
+    }
+
+    /**
+     * Opens a container's cgroups for a process of it to enter: the v2 directory for clone3 straight
+     * into it where the kernel can, a cgroup.procs fd for every other hierarchy. The fds are added to
+     * {@code fds}, which land at 4, 5, ... in the monitor, in this order.
+     */
+    private CgroupPlacement openCgroups(List<Path> procsFiles, Optional<Path> unified, boolean devicePolicy,
+            List<Integer> fds) {
+        int cloneFd = -1;
+        List<CgroupPlacement.Join> joins = new ArrayList<>();
+        for (Path procs : procsFiles) {
+            if (cloneIntoCgroup && unified.isPresent() && procs.getParent().equals(unified.get())) {
+                fds.add(sys.open(unified.get().toString(), Syscalls.O_RDONLY | Syscalls.O_DIRECTORY
+                        | Syscalls.O_CLOEXEC, 0));
+                cloneFd = Launcher.CONTROL_FD + fds.size();
+            } else {
+                fds.add(sys.open(procs.toString(), Syscalls.O_WRONLY | Syscalls.O_CLOEXEC, 0));
+                joins.add(new CgroupPlacement.Join(Launcher.CONTROL_FD + fds.size(), procs.toString()));
+            }
+        }
+        return new CgroupPlacement(cloneFd, joins, devicePolicy);
+    }
+
+    /**
+     * Runs a process in the running container {@code id}: one this runtime started, or one of another
+     * runtime on the same state root (another {@code berth} process), found by its state and
+     * identified by its init's pid and start time, so that a reused pid is never entered.
+     *
+     * @throws ContainerStartException when the process could not be started, naming the step
+     * @throws ContainerException      when there is no such container or it is not running
+     */
+    public ExecProcess exec(String id, ExecSpec spec) throws ContainerException {
+        Objects.requireNonNull(spec, "spec");
+        Optional<Container> own = open.getOrDefault(id, Optional.empty());
+        if (own.isPresent()) {
+            return own.get().exec(spec);
+        }
+        Optional<StateDocument> doc;
+        try {
+            doc = id == null || !ID.matcher(id).matches() ? Optional.empty() : state.read(id);
+        } catch (UncheckedIOException e) {
+            throw new ContainerException("container " + id + ": " + e.getMessage(), e);
+        }
+        if (doc.isEmpty() || doc.get().init() == null) {
+            throw new ContainerException("no such container: " + id);
+        }
+        ContainerStatus status = doc.get().containerStatus();
+        if (status == ContainerStatus.PAUSED) {
+            throw new ContainerException("exec: container " + id + " is paused; resume it first");
+        }
+        if (status != ContainerStatus.RUNNING) {
+            throw new ContainerException("exec: container " + id + " is not running (status " + status.label() + ")");
+        }
+        ExecProfile profile = state.readExecProfile(id).orElseThrow(() -> new ContainerException("exec: container "
+                + id + " is still starting (no " + stateRoot.resolve(id).resolve("exec.json") + " yet)"));
+        ProcessId init = doc.get().init().id();
+        String gone = "exec: container " + id + " is not running (its init, pid " + init.pid() + ", is gone)";
+        int pidfd;
+        try {
+            pidfd = sys.pidfdOpen(init.pid());
+        } catch (SyscallException e) {
+            throw new ContainerException(gone, e);
+        }
+        // the pidfd names one process: with the recorded start time and berth-init running in it, while it
+        // lives, it is the container's init (a start time alone anyone can read, and write into a file)
+        if (ProcessId.startTime(init.pid()) != init.startTime() || !ProcessId.runsBerthInit(init.pid())
+                || !sys.pidfdSendSignal(pidfd, 0)) {
+            sys.close(pidfd);
+            throw new ContainerException(gone + (ProcessId.startTime(init.pid()) >= 0
+                    ? " (the pid now belongs to another process)" : ""));
+        }
+        return enter(id, profile, init.pid(), pidfd, spec);
+    }
+
+    /**
+     * Starts {@code spec} in the container whose init {@code pidfd} names (closed here): the user
+     * resolved in the container's own root, the environment of its process with the spec's on top,
+     * its cgroups opened, then the plan of {@link PlanCompiler#enter} run by a fresh monitor.
+     */
+    private ExecProcess enter(String id, ExecProfile profile, long initPid, int pidfd, ExecSpec spec)
+            throws ContainerException {
+        List<Integer> fds = new ArrayList<>();
+        fds.add(pidfd);
+        try {
+            if (frozen(profile)) {
+                // a process that joins a frozen cgroup freezes too: it would hang until the start timeout
+                throw new ContainerException("exec: container " + id + " is paused; resume it first");
+            }
+            String userSpec = spec.user().orElse(profile.user());
+            ResolvedUser user = resolveUser(List.of(Path.of("/proc/" + initPid + "/root")), userSpec,
+                    "container " + id);
+            // the root the monitor takes after setns: the init's, whatever the mount namespace's own is
+            fds.add(sys.open("/proc/" + initPid + "/root", Syscalls.O_PATH | Syscalls.O_DIRECTORY | Syscalls.O_CLOEXEC, 0));
+            if (!sys.pidfdSendSignal(pidfd, 0)) {
+                // its root was read after it ended: whatever that was, it is not the container's
+                throw new ContainerException("exec: container " + id + " is not running (its init ended)");
+            }
+            Map<String, String> env = new LinkedHashMap<>();
+            for (String kv : profile.env()) {
+                int eq = kv.indexOf('=');
+                env.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+            env.putIfAbsent("HOME", user.home());
+            env.putAll(spec.env());
+            List<String> envList = new ArrayList<>();
+            env.forEach((k, v) -> envList.add(k + "=" + v));
+            ProcessPlan process = new ProcessPlan(spec.command(), envList,
+                    spec.workingDir().orElse(profile.workingDir()), user)
+                    .withSeccomp(Optional.ofNullable(profile.seccomp()).map(ExecProfile.Filter::filter));
+            CgroupPlacement cgroups = openCgroups(profile.cgroupProcs().stream().map(Path::of).toList(),
+                    Optional.ofNullable(profile.cgroupUnified()).map(Path::of), true, fds);
+            Plan plan = PlanCompiler.enter(profile, Launcher.CONTROL_FD + 1, Launcher.CONTROL_FD + 2,
+                    "container " + id + "'s init (pid " + initPid + ")", cgroups,
+                    spec.tty() ? spec.consoleSize() : null, process);
+            String name = "exec " + spec.command().get(0) + " in container " + id;
+            LinuxExecProcess p = launcher.enter(name, plan, spec.tty() ? Stdio.discard() : spec.stdin(),
+                    spec.tty() ? Stdio.discard() : spec.stdout(), spec.tty() ? Stdio.discard() : spec.stderr(), fds);
+            execs.add(p);
+            p.whenEnded(() -> execs.remove(p));
+            if (!p.isRunning()) {
+                execs.remove(p);
+            }
+            return p;
+        } catch (SyscallException e) {
+            throw new ContainerStartException("exec in container " + id + ": " + e.getMessage(), e.syscall(),
+                    e.operand(), e.errno(), e);
+        } finally {
+            for (int fd : fds) {
+                sys.close(fd);
+            }
+        }
+    }
+
+    /** Whether the container's cgroup is frozen (paused): its v2 {@code cgroup.events}, or its v1 freezer. */
+    private static boolean frozen(ExecProfile profile) {
+        for (String procs : profile.cgroupProcs()) {
+            Path dir = Path.of(procs).getParent();
+            try {
+                Path events = dir.resolve("cgroup.events");
+                if (Files.isRegularFile(events) && Files.readAllLines(events).contains("frozen 1")) {
+                    return true;
+                }
+                Path freezer = dir.resolve("freezer.state");
+                if (Files.isRegularFile(freezer) && !Files.readString(freezer).trim().equals("THAWED")) {
+                    return true;
+                }
+            } catch (IOException e) {
+                LOG.debug("reading the freezer state in {}: {}", dir, e.getMessage()); // the cgroup went with the container
+            }
+        }
+        return false;
     }
 
     /**
@@ -1037,6 +1206,25 @@ public final class ContainerRuntime implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The environment an exec'd process starts from: the container's, without the {@code HOME} of
+     * the container's user unless the image or the spec set it (each exec gets its own user's).
+     */
+    private static List<String> execEnvironment(List<String> base, ContainerSpec spec, String hostname) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String kv : base) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) {
+                env.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+        }
+        env.putIfAbsent("HOSTNAME", hostname);
+        env.putAll(spec.env());
+        List<String> out = new ArrayList<>(env.size());
+        env.forEach((k, v) -> out.add(k + "=" + v));
+        return out;
+    }
+
     static boolean kernelAtLeast(String version, int major, int minor) {
         try {
             String[] p = version.split("[.-]");
@@ -1069,6 +1257,9 @@ public final class ContainerRuntime implements AutoCloseable {
     /** Kills every container this runtime started, releases them, and stops its threads. */
     @Override
     public void close() {
+        for (ExecProcess p : List.copyOf(execs)) {
+            p.close();
+        }
         for (Container c : containers()) {
             c.close();
         }

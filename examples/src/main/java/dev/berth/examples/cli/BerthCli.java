@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "berth", mixinStandardHelpOptions = true, version = "berth 0.1.0",
         description = "Run processes in containers from a Java library.",
-        subcommands = {RunCommand.class, CpCommand.class, ImportCommand.class, PullCommand.class, ImagesCommand.class,
-                RmiCommand.class, VolumeCommand.class, NetworkCommand.class})
+        subcommands = {RunCommand.class, ExecCommand.class, CpCommand.class, ImportCommand.class, PullCommand.class,
+                ImagesCommand.class, RmiCommand.class, VolumeCommand.class, NetworkCommand.class})
 public final class BerthCli {
 
     public static final int EXIT_USAGE = 2;
@@ -29,6 +29,7 @@ public final class BerthCli {
         // As docker's: options end at the first positional (IMAGE, or CMD with --rootfs), so
         // "berth run IMAGE sh -c '...'" passes -c (and any later --) to the command.
         cl.getSubcommands().get("run").setStopAtPositional(true);
+        cl.getSubcommands().get("exec").setStopAtPositional(true); // CONTAINER, then the command's own arguments
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine c = ex.getCommandLine();
             c.getErr().println("berth: " + ex.getMessage() + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");

@@ -1,6 +1,7 @@
 package dev.berth.examples.cli;
 
 import dev.berth.core.Container;
+import dev.berth.core.ExecProcess;
 import java.util.ArrayList;
 import java.util.List;
 import sun.misc.Signal;
@@ -12,7 +13,7 @@ import sun.misc.Signal;
  */
 final class SignalForwarder {
     private final List<Integer> pending = new ArrayList<>();
-    private Container container;
+    private Attached container;
 
     SignalForwarder(String... names) {
         for (String name : names) {
@@ -33,7 +34,16 @@ final class SignalForwarder {
     }
 
     /** From now on signals go to {@code c}; the ones that came during its start go first. */
-    synchronized void attach(Container c) {
+    void attach(Container c) {
+        attach(Attached.of(c));
+    }
+
+    /** From now on signals go to the exec'd process {@code p}. */
+    void attach(ExecProcess p) {
+        attach(Attached.of(p));
+    }
+
+    private synchronized void attach(Attached c) {
         container = c;
         pending.forEach(c::signal);
         pending.clear();

@@ -1,6 +1,7 @@
 package dev.berth.examples.cli;
 
 import dev.berth.core.Container;
+import dev.berth.core.ExecProcess;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.HostTerminal;
 import dev.berth.core.TerminalSize;
@@ -25,7 +26,7 @@ final class TerminalAttachment {
     private static final long DRAIN_MILLIS = 5000;
 
     private final boolean interactive;
-    private volatile Container container;
+    private volatile Attached container;
 
     /** Installed before the start, so that a resize during it is not lost (nor taken for a signal to forward). */
     TerminalAttachment(boolean interactive) {
@@ -44,7 +45,7 @@ final class TerminalAttachment {
     }
 
     private void resize() {
-        Container c = container;
+        Attached c = container;
         if (c != null) {
             TerminalSize size = hostSize();
             try {
@@ -57,6 +58,15 @@ final class TerminalAttachment {
 
     /** Copies between the launcher's stdio and the container's terminal until the container ends. */
     ExitStatus run(Container c) throws InterruptedException {
+        return run(Attached.of(c));
+    }
+
+    /** Copies between the launcher's stdio and an exec'd process's terminal until the process ends. */
+    ExitStatus run(ExecProcess p) throws InterruptedException {
+        return run(Attached.of(p));
+    }
+
+    private ExitStatus run(Attached c) throws InterruptedException {
         container = c;
         resize(); // a resize during the start
         Optional<HostTerminal> keyboard = interactive ? HostTerminal.stdin() : Optional.empty();

@@ -4,6 +4,8 @@ import dev.berth.core.Container;
 import dev.berth.core.ContainerRuntime;
 import dev.berth.core.ContainerSpec;
 import dev.berth.core.ContainerStartException;
+import dev.berth.core.ExecProcess;
+import dev.berth.core.ExecSpec;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Stdio;
 import java.io.BufferedReader;
@@ -51,6 +53,13 @@ public final class EmbeddingExample {
                     .rootfs(rootfs).command("/bin/probe", "wait-signal").stdout(Stdio.pipe()).build())) {
                 BufferedReader out = new BufferedReader(new InputStreamReader(service.stdout(), StandardCharsets.UTF_8));
                 System.out.println("service says: " + out.readLine() + " (pid " + service.pid() + ")");
+                // another process in the running service, as docker exec: its namespaces, cgroup and
+                // root, another user, stdio of its own, its own exit
+                try (ExecProcess id = service.exec(ExecSpec.builder().command("/bin/probe", "id")
+                        .user("alice").stdout(Stdio.pipe()).build())) {
+                    String said = new String(id.stdout().readAllBytes(), StandardCharsets.UTF_8).trim();
+                    System.out.println("exec in service: " + said + ", " + id.onExit().join());
+                }
                 ExitStatus stopped = service.stop(Duration.ofSeconds(5));
                 System.out.println("service stopped: " + stopped);
             }

@@ -44,7 +44,7 @@ class BerthCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String cmd : new String[] {"run", "import", "images", "rmi", "volume", "volume create", "volume ls",
+        for (String cmd : new String[] {"run", "exec", "import", "images", "rmi", "volume", "volume create", "volume ls",
                 "volume inspect", "volume rm"}) {
             java.io.PrintStream saved = System.out;
             ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -244,6 +244,42 @@ class BerthCliTest {
         assertThat(s.dnsSearch()).containsExactly("corp.example");
         assertThat(s.dnsOptions()).containsExactly("ndots:2", "edns0");
         assertThat(spec(Map.of(), "--rootfs", "/r", "--dns-search", ".", "true").dnsSearch()).containsExactly(".");
+    }
+
+    /** The exec spec {@code berth exec ARGS} would run, parsed without running it. */
+    private static dev.berth.core.ExecSpec execSpec(Map<String, String> callerEnv, String... args) {
+        ExecCommand cmd = new ExecCommand();
+        CommandLine cl = new CommandLine(cmd);
+        cl.setStopAtPositional(true);
+        cl.parseArgs(args);
+        cmd.callerEnv = callerEnv;
+        return cmd.toSpec();
+    }
+
+    @Test
+    void execOptionsEndAtTheContainerAndBecomeTheSpec(@TempDir Path tmp) throws IOException {
+        Path envFile = Files.writeString(tmp.resolve("env"), "# comment\nA=file\nB=file\nFROM_CALLER\n");
+        dev.berth.core.ExecSpec s = execSpec(Map.of("FROM_CALLER", "c", "K", "k"), "-u", "alice:staff", "-w", "/tmp",
+                "--env-file", envFile.toString(), "-e", "B=flag", "-e", "K", "-e", "UNSET", "web", "sh", "-c", "echo -u -e");
+        assertThat(s.command()).containsExactly("sh", "-c", "echo -u -e");
+        assertThat(s.user()).contains("alice:staff");
+        assertThat(s.workingDir()).contains("/tmp");
+        assertThat(s.env()).containsExactly(Map.entry("A", "file"), Map.entry("B", "flag"), Map.entry("FROM_CALLER", "c"),
+                Map.entry("K", "k"));
+        assertThat(s.stdin()).isEqualTo(dev.berth.core.Stdio.discard());
+        assertThat(execSpec(Map.of(), "-i", "web", "cat").stdin()).isEqualTo(dev.berth.core.Stdio.inherit());
+        assertThat(execSpec(Map.of(), "-t", "web", "sh").tty()).isTrue();
+    }
+
+    @Test
+    void execWithoutACommandOrWithABadOptionIsOneLineAndExit2() {
+        String[] none = run("exec", "web");
+        assertThat(none[0]).isEqualTo("2");
+        assertThat(none[1]).isEqualTo("berth: Missing required parameter: 'CMD' (see 'berth exec --help')\n");
+        String[] bad = run("exec", "-w", "tmp", "web", "sh");
+        assertThat(bad[0]).isEqualTo("2");
+        assertThat(bad[1]).isEqualTo("berth: workingDir: \"tmp\" must be an absolute path (see 'berth exec --help')\n");
+        assertThat(run("exec", "--bogus", "web", "sh")[1]).isEqualTo("berth: Unknown option: '--bogus' (see 'berth exec --help')\n");
     }
 
     @Test

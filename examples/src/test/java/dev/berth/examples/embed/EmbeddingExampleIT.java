@@ -25,6 +25,7 @@ class EmbeddingExampleIT {
                 "worker said: job 42",
                 "worker ended: exited 0",
                 "service says: ready",
+                "exec in service: uid=1000 gid=1000 euid=1000 egid=1000, exited 0",
                 "service stopped: exited 115",
                 "start failed at chdir: chdir(/does/not/exist): No such file or directory");
     }

@@ -177,6 +177,101 @@ public final class Launcher {
     }
 
     /**
+     * Starts a process in a running container from a plan of {@link PlanCompiler#enter}: the
+     * monitor enters the container and clones the process, which joins the container's cgroups and
+     * runs the target steps. Same protocol as a container's start, without host-side setup.
+     *
+     * @param name     names the process in errors and logs, e.g. {@code exec [sh] in container web-1}
+     * @param extraFds fds the plan refers to (the init's pidfd, the cgroup fds), placed at 4, 5, ...
+     *                 in the monitor (the caller closes its copies)
+     */
+    public LinuxExecProcess enter(String name, Plan plan, Stdio in, Stdio out, Stdio err, List<Integer> extraFds)
+            throws ContainerStartException {
+        List<Integer> childSide = new ArrayList<>();
+        List<Integer> parentSide = new ArrayList<>();
+        int ctl = -1;
+        long monitor = -1;
+        int pidfd = -1;
+        int master = -1;
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        try {
+            int[] stdin = stdio(in, 0, childSide, parentSide);
+            int[] stdout = stdio(out, 1, childSide, parentSide);
+            int[] stderr = stdio(err, 2, childSide, parentSide);
+            int[] pair = sys.socketpair();
+            ctl = pair[0];
+            childSide.add(pair[1]);
+            Map<Integer, Integer> fds = new LinkedHashMap<>();
+            fds.put(0, stdin[0]);
+            fds.put(1, stdout[0]);
+            fds.put(2, stderr[0]);
+            fds.put(CONTROL_FD, pair[1]);
+            for (int i = 0; i < extraFds.size(); i++) {
+                fds.put(CONTROL_FD + 1 + i, extraFds.get(i));
+            }
+            monitor = sys.spawn(init.path(),
+                    List.of("berth-init", Integer.toString(CONTROL_FD + extraFds.size())), List.of(), fds);
+            LOG.debug("{}: monitor pid {}", name, monitor);
+            closeAll(childSide);
+
+            sendPlan(ctl, plan.encode());
+            MonitorMessage m = receive(ctl, plan, monitor, deadline, "the clone of the process", "process");
+            if (m.type() != 'C') {
+                throw protocolError(m, monitor);
+            }
+            long pid = m.value() & 0xffffffffL;
+            pidfd = sys.pidfdOpen(pid);
+            sys.write(ctl, new byte[] {'G'}, 0, 1);
+            m = receive(ctl, plan, monitor, deadline, "the exec of the process", "process");
+            if (m.type() == 'T') {
+                master = m.value();
+                m = receive(ctl, plan, monitor, deadline, "the exec of the process", "process");
+            }
+            if (m.type() != 'X' || (master >= 0) != (plan.indexOf(OpCode.TTY_OPEN) >= 0)) {
+                throw protocolError(m, monitor);
+            }
+            PtyMaster terminal = null;
+            if (master >= 0) {
+                int owned = master;
+                master = -1; // the PtyMaster's from here, even if it fails
+                terminal = new PtyMaster(sys, owned);
+            }
+            LinuxExecProcess p = new LinuxExecProcess(sys, name, pid, pidfd, monitor, ctl,
+                    stdin[1] < 0 ? null : new FdOutputStream(sys, stdin[1]),
+                    stdout[1] < 0 ? null : new FdInputStream(sys, stdout[1]),
+                    stderr[1] < 0 ? null : new FdInputStream(sys, stderr[1]), terminal, supervision);
+            supervision.reactor().register(ctl, p);
+            return p;
+        } catch (ContainerStartException | RuntimeException e) {
+            closeAll(childSide);
+            closeAll(parentSide);
+            if (master >= 0) {
+                sys.close(master);
+            }
+            if (pidfd >= 0) {
+                sys.pidfdSendSignal(pidfd, Syscalls.SIGKILL);
+                sys.close(pidfd);
+            }
+            if (ctl >= 0) {
+                sys.close(ctl); // the monitor kills the process when the JVM side goes away
+            }
+            if (monitor > 0) {
+                sys.killChild(monitor, Syscalls.SIGKILL);
+                sys.waitpid(monitor, false);
+            }
+            if (e instanceof SyscallException se) {
+                throw new ContainerStartException(name + ": " + se.getMessage(), se.syscall(), se.operand(),
+                        se.errno(), se);
+            }
+            if (e instanceof ContainerStartException cse) {
+                throw new ContainerStartException(name + ": " + cse.getMessage(), cse.syscall(), cse.operand(),
+                        cse.errno(), cse);
+            }
+            throw e;
+        }
+    }
+
+    /**
      * Mounts an ended container's root again, in a fresh mount namespace held by an init that
      * does nothing else ({@link PlanCompiler#holdRoot}), and returns once it is mounted. The root
      * is then reachable as {@link RootHold#root()} until the hold is closed.
@@ -279,11 +374,18 @@ public final class Launcher {
 
     private MonitorMessage receive(int ctl, Plan plan, long monitor, long deadline, String awaiting)
             throws ContainerStartException {
+        return receive(ctl, plan, monitor, deadline, awaiting, "container");
+    }
+
+    /** @param subject what ends when the setup is cut short: the container, or a process exec'd into one */
+    private MonitorMessage receive(int ctl, Plan plan, long monitor, long deadline, String awaiting, String subject)
+            throws ContainerStartException {
         long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
         if (!sys.pollIn(ctl, (int) Math.min(Integer.MAX_VALUE, left))) {
-            throw new ContainerStartException("start: berth-init monitor " + monitor + " did not report "
+            String step = subject.equals("container") ? "start: " : "";
+            throw new ContainerStartException(step + "berth-init monitor " + monitor + " did not report "
                     + awaiting + " within " + startTimeout.toMillis() + " ms (ContainerRuntime.Builder.startTimeout);"
-                    + " the container was killed");
+                    + " the " + subject + " was killed");
         }
         byte[] buf = new byte[8192];
         int[] fd = {-1};
@@ -306,7 +408,7 @@ public final class Launcher {
             throw startError(plan, m);
         }
         if (m.type() == 'K') {
-            throw new ContainerStartException("container ended during setup, before its target was exec'd: "
+            throw new ContainerStartException(subject + " ended during setup, before its target was exec'd: "
                     + LinuxContainer.toExitStatus(m.value()));
         }
         return m;

@@ -4,8 +4,11 @@ import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.OomEvent;
 import dev.berth.core.Container;
+import dev.berth.core.ContainerException;
 import dev.berth.core.ContainerFiles;
 import dev.berth.core.ContainerStatus;
+import dev.berth.core.ExecProcess;
+import dev.berth.core.ExecSpec;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.TerminalSize;
 import dev.berth.core.internal.files.ContainerFilesImpl;
@@ -23,6 +26,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -73,15 +77,28 @@ public final class LinuxContainer implements Container, Reactor.Handler {
      * @param lifecycle       its status machine and state, or null for one kept in memory only
      */
     public record Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed,
-            TreeAccess endedRoot, Lifecycle lifecycle) {
+            TreeAccess endedRoot, Lifecycle lifecycle, Entry entry) {
         public static final Resources NONE = new Resources(null, Syscalls.SIGTERM, true, () -> { }, () -> {
             throw new IOException("no root to reach");
         });
 
+        /** Resources of a container nothing can be exec'd into, without a lifecycle (a test's). */
         public Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed,
                 TreeAccess endedRoot) {
-            this(cgroup, stopSignal, ownPidNamespace, onClosed, endedRoot, null);
+            this(cgroup, stopSignal, ownPidNamespace, onClosed, endedRoot, null, (spec, pid, pidfd) -> {
+                throw new ContainerException("exec: this container was started without a way in");
+            });
         }
+    }
+
+    /** How a process is exec'd into the container: the runtime's part of {@link Container#exec}. */
+    @FunctionalInterface
+    public interface Entry {
+        /**
+         * @param initPid the host pid of the container's init
+         * @param pidfd   a pidfd of the init, open while the init was known to run; the callee's to close
+         */
+        ExecProcess enter(ExecSpec spec, long initPid, int pidfd) throws ContainerException;
     }
 
     /**
@@ -435,6 +452,23 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     @Override
     public AutoCloseable onOom(Consumer<OomEvent> listener) {
         return cgroup().onOom(listener);
+    }
+
+    /**
+     * Runs a process in the container. The init's pidfd is duplicated while it is known to run, so
+     * the entry names this container's init even if it ends meanwhile (then the entry fails).
+     */
+    @Override
+    public ExecProcess exec(ExecSpec spec) throws ContainerException {
+        Objects.requireNonNull(spec, "spec");
+        int fd;
+        synchronized (lock) {
+            if (pidfd < 0 || exit.isDone()) {
+                throw new ContainerException("exec: container " + id + " is not running (status exited)");
+            }
+            fd = sys.dup(pidfd);
+        }
+        return resources.entry().enter(spec, initPid, fd);
     }
 
     @Override

@@ -4,6 +4,8 @@ import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.StateDocument;
 import dev.berth.core.internal.state.StateJson;
 import dev.berth.core.internal.sys.Syscalls;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.core.internal.plan.ExecProfile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -52,6 +54,8 @@ public final class StateStore {
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final Pattern LOCK = Pattern.compile("\\.(" + ID.pattern() + ")\\.lock");
     static final String STATE = "state.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String EXEC_PROFILE = "exec.json";
 
     private final Path root;
     private final Syscalls sys;
@@ -162,21 +166,26 @@ public final class StateStore {
     /** Writes the state atomically (a private new file renamed over the old); the id's lock holder only. */
     public void write(StateDocument state) {
         Path dir = root.resolve(state.id());
-        Path tmp = dir.resolve(STATE + ".tmp");
-        byte[] json = StateJson.write(state);
         try {
-            Files.deleteIfExists(tmp); // one a crash left behind: a new file gets the private mode
-            try (SeekableByteChannel ch = Files.newByteChannel(tmp, Set.<java.nio.file.OpenOption>of(
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PRIVATE_FILE))) {
-                ByteBuffer b = ByteBuffer.wrap(json);
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
-            }
-            Files.move(tmp, dir.resolve(STATE), StandardCopyOption.ATOMIC_MOVE);
+            writePrivately(dir, STATE, StateJson.write(state));
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + dir.resolve(STATE) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code dir/name} replaced atomically by a private (0600) new file holding {@code bytes}. */
+    private static void writePrivately(Path dir, String name, byte[] bytes) throws IOException {
+        Path tmp = dir.resolve(name + ".tmp");
+        Files.deleteIfExists(tmp); // one a crash left behind: a new file gets the private mode
+        try (SeekableByteChannel ch = Files.newByteChannel(tmp, Set.<java.nio.file.OpenOption>of(
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                PosixFilePermissions.asFileAttribute(PRIVATE_FILE))) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        }
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
     }
 
     /**
@@ -197,6 +206,31 @@ public final class StateStore {
             return Optional.of(d);
         } catch (NoSuchFileException e) {
             return Optional.empty(); // removed meanwhile by its owner
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Keeps what an exec into the container needs ({@code exec.json}), for this runtime and any other on the root. */
+    public void writeExecProfile(String id, ExecProfile profile) {
+        Path dir = root.resolve(id);
+        try {
+            writePrivately(dir, EXEC_PROFILE, JSON.writeValueAsBytes(profile));
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + dir.resolve(EXEC_PROFILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The container's exec profile; empty when its runtime kept none (or the file is not this user's). */
+    public Optional<ExecProfile> readExecProfile(String id) {
+        Path f = root.resolve(id).resolve(EXEC_PROFILE);
+        if (!hasDirectory(id) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || !ownedByUs(f)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(f.toFile(), ExecProfile.class));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
         }

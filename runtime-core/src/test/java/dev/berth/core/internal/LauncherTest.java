@@ -8,6 +8,8 @@ import dev.berth.core.ContainerSpec;
 import dev.berth.core.ContainerStartException;
 import dev.berth.core.Stdio;
 import dev.berth.core.internal.plan.CgroupPlacement;
+import dev.berth.core.internal.plan.ExecProfile;
+import dev.berth.core.internal.plan.TargetPolicy;
 import dev.berth.core.internal.plan.Plan;
 import dev.berth.core.internal.plan.PlanCompiler;
 import dev.berth.core.internal.plan.ProcessPlan;
@@ -324,6 +326,50 @@ class LauncherTest {
                 .hasMessage("exec(/bin/sh): No such file or directory");
         assertThat(sys.calls).contains("close 52", "waitpid 4242");
         assertThat(sys.calls).noneMatch(x -> x.startsWith("dup 52"));
+    }
+
+    private Plan execPlan() {
+        ContainerSpec spec = ContainerSpec.builder().rootfs(Path.of("/r")).command("/bin/true").build();
+        ExecProfile profile = new ExecProfile(TargetPolicy.of(spec, true), spec.namespaces(), List.of(), List.of(), "",
+                "/", null, List.of());
+        return PlanCompiler.enter(profile, 4, 5, "container c1's init (pid 777)", CgroupPlacement.NONE, null,
+                new ProcessPlan(List.of("nope"), List.of(), "/", new ResolvedUser(0, 0, List.of(), "/")));
+    }
+
+    @Test
+    void anExecdProcessIsSupervisedByTheReactorAndItsExitReapsItsMonitor() throws Exception {
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 778));
+        sys.monitorReplies.add(RecordingSyscalls.message('X'));
+        LinuxExecProcess p = launcher.enter("exec sh in container c1", execPlan(), Stdio.discard(), Stdio.pipe(),
+                Stdio.discard(), List.of(30));
+        assertThat(p.pid()).isEqualTo(778);
+        assertThat(p.isRunning()).isTrue();
+        // the init's pidfd lands at 4 in the monitor; the plan enters through it
+        assertThat(sys.calls).anyMatch(c -> c.startsWith("spawn ") && c.contains("4=30"));
+        assertThat(sentPlan()).isEqualTo(execPlan().encode());
+    }
+
+    @Test
+    void aFailedExecNamesTheProcessTheStepAndCleansUp() {
+        Plan plan = execPlan();
+        sys.monitorReplies.add(RecordingSyscalls.message('C', 778));
+        sys.monitorReplies.add(RecordingSyscalls.error(plan.indexOf(dev.berth.core.internal.plan.OpCode.EXEC), 2, "nope"));
+        assertThatThrownBy(() -> launcher.enter("exec nope in container c1", plan, Stdio.discard(), Stdio.pipe(),
+                Stdio.discard(), List.of(30)))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("exec nope in container c1: exec(nope): No such file or directory")
+                .satisfies(e -> assertThat(((ContainerStartException) e).errno()).isEqualTo(2));
+        assertThat(sys.calls).contains("waitpid 4242", "close " + sys.controlFd);
+    }
+
+    @Test
+    void aSetnsRefusedInTheMonitorNamesThePidfdAndTheNamespaces() {
+        sys.monitorReplies.add(RecordingSyscalls.error(0, 1, ""));
+        assertThatThrownBy(() -> launcher.enter("exec sh in container c1", execPlan(), Stdio.discard(),
+                Stdio.discard(), Stdio.discard(), List.of(30)))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("exec sh in container c1: setns(pidfd of container c1's init (pid 777),"
+                        + " mnt|pid|uts|ipc|net): Operation not permitted");
     }
 
     private int indexOf(String prefix) {

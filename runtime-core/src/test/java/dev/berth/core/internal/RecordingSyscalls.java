@@ -220,6 +220,7 @@ class RecordingSyscalls implements Syscalls {
     @Override
     public String strerror(int errno) {
         return switch (errno) {
+            case 1 -> "Operation not permitted";
             case 2 -> "No such file or directory";
             case 22 -> "Invalid argument";
             default -> "errno " + errno;

@@ -44,6 +44,14 @@ public enum OpCode {
     /** uid: after SETSID, the pty becomes the target's stdio and controlling terminal, owned by uid. */
     TTY_ATTACH(46, "ioctl(TIOCSCTTY)"),
     /**
+     * pidfd, CLONE_NEW* flags, root fd, operand: in the monitor, before {@link #CLONE}, to run a
+     * process in a running container: the monitor turns non-dumpable, enters the namespaces of the
+     * process the pidfd names (the PID namespace for its children) and takes its root.
+     */
+    ENTER(47, "setns"),
+    /** pidfd, CLONE_NEW* flags (0: none), operand: setns in the plan's process, then closes the pidfd. */
+    SETNS(48, "setns"),
+    /**
      * name, flags, then one 8-byte argument per instruction ({@code struct sock_filter}): in the target,
      * {@code seccomp(SECCOMP_SET_MODE_FILTER)} of the program as handed; the last op before EXEC.
      */

@@ -7,8 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * An init plan: the ops the native stage executes, in order. Op 0 is always
- * {@link OpCode#CLONE}; it runs in the monitor, every later op in the container init.
+ * An init plan: the ops the native stage executes, in order. Op 0 is {@link OpCode#CLONE}, or
+ * {@link OpCode#ENTER} followed by {@code CLONE} (a process exec'd into a running container); they
+ * run in the monitor, every later op in the process it cloned.
  *
  * <p>Wire format (little-endian): {@code "BRT1" u32 version=1 u32 nops}, then per op
  * {@code u32 code u32 flags u32 nargs} and per argument {@code u32 length, bytes}.
@@ -20,8 +21,9 @@ public record Plan(List<Op> ops) {
 
     public Plan {
         ops = List.copyOf(ops);
-        if (ops.isEmpty() || ops.get(0).code() != OpCode.CLONE) {
-            throw new IllegalArgumentException("a plan starts with CLONE");
+        int clone = !ops.isEmpty() && ops.get(0).code() == OpCode.ENTER ? 1 : 0;
+        if (ops.size() <= clone || ops.get(clone).code() != OpCode.CLONE) {
+            throw new IllegalArgumentException("a plan starts with CLONE, or ENTER and CLONE");
         }
     }
 

@@ -6,7 +6,7 @@ import dev.berth.core.ContainerSpec;
 import dev.berth.core.Device;
 import dev.berth.core.Mount;
 import dev.berth.core.Namespace;
-import dev.berth.core.Rlimit;
+import dev.berth.core.TerminalSize;
 import dev.berth.core.internal.user.ResolvedUser;
 import dev.berth.linux.internal.LinuxConstants;
 import java.util.ArrayList;
@@ -147,14 +147,12 @@ public final class PlanCompiler {
         if (spec.namespaces().contains(Namespace.NETWORK)) {
             ops.add(Op.of(OpCode.LOOPBACK_UP));
         }
-        for (Rlimit r : spec.rlimits()) {
-            ops.add(Op.setrlimit(r.type().resource(), r.soft(), r.hard(), "RLIMIT_" + r.type().name()));
-        }
+        rlimits(ops, ExecProfile.Limit.of(spec.rlimits()));
         ops.add(Op.of(OpCode.UMASK, 0022L));
 
         int forkAt = ops.size();
         ops.add(null); // FORK, patched below once the init's tail index is known
-        target(ops, spec, process, cgroups.devicePolicy());
+        target(ops, TargetPolicy.of(spec, cgroups.devicePolicy()), spec.tty(), process, false);
         int tail = ops.size();
         ops.set(forkAt, Op.of(OpCode.FORK, (long) tail));
         initTail(ops);
@@ -340,22 +338,24 @@ public final class PlanCompiler {
         }
     }
 
-    /** The target's own steps between fork and exec: identity, capabilities, then exec. */
-    private static void target(List<Op> ops, ContainerSpec spec, ProcessPlan process, boolean devicePolicy) {
+    /**
+     * The target's own steps between fork and exec: identity, capabilities, then exec. The same steps
+     * run in a process exec'd into the container ({@link #enter}).
+     *
+     * @param dieWithParent whether the target gets SIGKILL when its parent ends, whatever the
+     *                      namespaces (an exec'd process, whose parent is its monitor)
+     */
+    private static void target(List<Op> ops, TargetPolicy policy, boolean tty, ProcessPlan process,
+            boolean dieWithParent) {
         ResolvedUser user = process.user();
-        Set<Capability> granted = EnumSet.noneOf(Capability.class);
-        granted.addAll(spec.capabilities());
-        if (!devicePolicy) {
-            granted.remove(Capability.MKNOD); // with no device cgroup, a node made in /dev would open
-        }
-        long caps = Capability.mask(granted);
+        long caps = Capability.mask(policy.capabilities());
         boolean root = user.uid() == 0;
         ops.add(Op.of(OpCode.SETSID));
-        if (spec.tty()) {
+        if (tty) {
             // a session leader without a terminal: the pty becomes its controlling terminal
             ops.add(Op.of(OpCode.TTY_ATTACH, user.uid()));
         }
-        if (!spec.noNewPrivileges()) {
+        if (!policy.noNewPrivileges()) {
             // without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the drop below takes away:
             // the filter comes first (as runc does), and it must then allow the steps up to the exec
             seccomp(ops, process);
@@ -375,16 +375,16 @@ public final class PlanCompiler {
         long active = root ? caps : 0;
         ops.add(Op.of(OpCode.CAPSET, active, active, 0L));
         ops.add(Op.of(OpCode.AMBIENT, 0L));
-        if (spec.noNewPrivileges()) {
+        if (policy.noNewPrivileges()) {
             ops.add(Op.of(OpCode.NO_NEW_PRIVS));
         }
-        if (!spec.namespaces().contains(Namespace.PID)) {
+        if (dieWithParent || !policy.ownPidNamespace()) {
             // Without a PID namespace of its own, killing the init does not take the target with it.
             // Set after the uid change, which clears the parent-death signal.
             ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
         }
         ops.add(Op.of(OpCode.CHDIR, process.cwd()));
-        if (spec.noNewPrivileges()) {
+        if (policy.noNewPrivileges()) {
             // last before the exec, after no_new_privs: the filter sees as few of the init's own syscalls as
             // can be (the exec report's write, execve); the init is single-threaded, so no TSYNC
             seccomp(ops, process);
@@ -394,6 +394,72 @@ public final class PlanCompiler {
 
     private static void seccomp(List<Op> ops, ProcessPlan process) {
         process.seccomp().ifPresent(f -> ops.add(Op.seccomp(f.name(), f.program())));
+    }
+
+    private static void rlimits(List<Op> ops, List<ExecProfile.Limit> limits) {
+        for (ExecProfile.Limit r : limits) {
+            ops.add(Op.setrlimit(r.resource(), r.soft(), r.hard(), r.name()));
+        }
+    }
+
+    /**
+     * The plan of a process run in a running container (exec). The monitor turns non-dumpable,
+     * enters the container's namespaces through a pidfd of its init ({@code ENTER}; the PID namespace
+     * for its children) and clones the process, into the container's v2 cgroup where it can. That
+     * process joins the container's other cgroups before anything else, then its cgroup namespace
+     * (after the joins: a cgroup namespace limits which cgroups one can move between), takes the
+     * container's resource limits and, with a terminal, a pty of the container's own devpts; then the
+     * same target steps as the container's own process, ending in exec.
+     *
+     * @param initPidfd where the monitor finds the pidfd of the container's init
+     * @param rootFd    where it finds the init's root ({@code /proc/PID/root}, opened while the pidfd's
+     *                  process lived): the root it takes after setns, the mount namespace's own root
+     *                  not always being the init's (a runtime in a chroot)
+     * @param what      names the init in errors, e.g. {@code container web-1's init (pid 4242)}
+     * @param cgroups   the container's cgroups, by fd in the monitor
+     * @param terminal  the size of the process's own pty, or null for none
+     */
+    public static Plan enter(ExecProfile profile, int initPidfd, int rootFd, String what, CgroupPlacement cgroups,
+            TerminalSize terminal, ProcessPlan process) {
+        List<Op> ops = new ArrayList<>();
+        long flags = 0;
+        List<String> names = new ArrayList<>();
+        for (Namespace ns : Namespace.values()) {
+            if (profile.namespaces().contains(ns) && ns != Namespace.CGROUP) {
+                flags |= ns.cloneFlag();
+                names.add(nsName(ns));
+            }
+        }
+        long cgroupNs = profile.namespaces().contains(Namespace.CGROUP) ? Namespace.CGROUP.cloneFlag() : 0;
+        ops.add(Op.of(OpCode.ENTER, (long) initPidfd, flags, (long) rootFd,
+                "pidfd of " + what + ", " + String.join("|", names)));
+        ops.add(Op.clone(0, cgroups.cloneIntoFd()));
+        ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
+        ops.add(Op.of(OpCode.WAIT_GO));
+        for (CgroupPlacement.Join j : cgroups.joins()) {
+            ops.add(Op.writeFd(j.fd(), "0", j.path()));
+        }
+        // also when the container shares the host's cgroup namespace: the op closes the pidfd
+        ops.add(Op.of(OpCode.SETNS, (long) initPidfd, cgroupNs, "pidfd of " + what + ", cgroup"));
+        ops.add(Op.of(OpCode.UMASK, 0022L));
+        rlimits(ops, profile.rlimits());
+        if (terminal != null) {
+            // no console path: the pty is the process's alone, /dev/pts/N of the container's devpts
+            ops.add(Op.of(OpCode.TTY_OPEN, (long) terminal.rows(), (long) terminal.columns(), ""));
+        }
+        target(ops, profile.target(), terminal != null, process, true);
+        return new Plan(ops);
+    }
+
+    private static String nsName(Namespace ns) {
+        return switch (ns) {
+            case MOUNT -> "mnt";
+            case PID -> "pid";
+            case UTS -> "uts";
+            case IPC -> "ipc";
+            case NETWORK -> "net";
+            case CGROUP -> "cgroup";
+        };
     }
 
     /** PID 1 keeps only what forwarding signals needs, and cannot be ptraced or dumped. */
