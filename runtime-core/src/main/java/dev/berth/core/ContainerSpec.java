@@ -39,9 +39,8 @@ public final class ContainerSpec {
     public static final List<String> DEFAULT_READONLY_PATHS = List.of(
             "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
 
-    private static final Pattern ENV_KEY = Pattern.compile("[^=\\x00]+");
     private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})?");
-    private static final Pattern USER = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_.@-]*(:[A-Za-z0-9_.][A-Za-z0-9_.@-]*)?");
+
     /** A name in /etc/hosts or a search domain: labels of letters, digits, '-' and '_', joined by '.'. */
     private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]*)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*))*");
     private static final Pattern DNS_OPTION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}");
@@ -588,18 +587,11 @@ public final class ContainerSpec {
             if (entrypoint != null) {
                 checkArgv("entrypoint", entrypoint);
             }
-            for (Map.Entry<String, String> e : env.entrySet()) {
-                if (e.getKey() == null || !ENV_KEY.matcher(e.getKey()).matches()) {
-                    throw new IllegalArgumentException("env: invalid variable name \"" + e.getKey() + "\"");
-                }
-                if (e.getValue() == null || e.getValue().indexOf('\0') >= 0) {
-                    throw new IllegalArgumentException("env." + e.getKey() + ": value must be non-null without NUL bytes");
-                }
-            }
+            SpecChecks.checkEnv(env);
             if (workingDir != null) {
                 requireAbsolute("workingDir", workingDir);
             }
-            if (user != null && !USER.matcher(user).matches()) {
+            if (user != null && !SpecChecks.USER.matcher(user).matches()) {
                 throw new IllegalArgumentException("user: expected user[:group] by name or number, got \"" + user + "\"");
             }
             if (hostname != null && !HOSTNAME.matcher(hostname).matches()) {
@@ -723,12 +715,7 @@ public final class ContainerSpec {
         }
 
         private static void checkArgv(String field, List<String> argv) {
-            for (int i = 0; i < argv.size(); i++) {
-                String a = argv.get(i);
-                if (a == null || a.indexOf('\0') >= 0) {
-                    throw new IllegalArgumentException(field + "[" + i + "]: must be non-null without NUL bytes");
-                }
-            }
+            SpecChecks.checkArgv(field, argv);
             if (!argv.isEmpty() && argv.get(0).isEmpty()) {
                 throw new IllegalArgumentException(field + "[0]: must not be empty");
             }

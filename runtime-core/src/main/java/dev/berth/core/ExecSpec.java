@@ -17,8 +17,6 @@ import java.util.regex.Pattern;
  * {@link Builder#workingDir} says otherwise. Immutable; build it with {@link #builder()}.
  */
 public final class ExecSpec {
-    private static final Pattern ENV_KEY = Pattern.compile("[^=\\x00]+");
-    private static final Pattern USER = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_.@-]*(:[A-Za-z0-9_.][A-Za-z0-9_.@-]*)?");
 
     private final List<String> command;
     private final Map<String, String> env;
@@ -182,24 +180,12 @@ public final class ExecSpec {
             if (command.isEmpty()) {
                 throw new IllegalArgumentException("command: must not be empty");
             }
-            for (int i = 0; i < command.size(); i++) {
-                String a = command.get(i);
-                if (a == null || a.indexOf('\0') >= 0) {
-                    throw new IllegalArgumentException("command[" + i + "]: must be non-null without NUL bytes");
-                }
-            }
+            SpecChecks.checkArgv("command", command);
             if (command.get(0).isEmpty()) {
                 throw new IllegalArgumentException("command[0]: the program must not be empty");
             }
-            for (Map.Entry<String, String> e : env.entrySet()) {
-                if (e.getKey() == null || !ENV_KEY.matcher(e.getKey()).matches()) {
-                    throw new IllegalArgumentException("env: invalid variable name \"" + e.getKey() + "\"");
-                }
-                if (e.getValue() == null || e.getValue().indexOf('\0') >= 0) {
-                    throw new IllegalArgumentException("env." + e.getKey() + ": value must be non-null without NUL bytes");
-                }
-            }
-            if (user != null && !USER.matcher(user).matches()) {
+            SpecChecks.checkEnv(env);
+            if (user != null && !SpecChecks.USER.matcher(user).matches()) {
                 throw new IllegalArgumentException("user: expected user[:group] by name or number, got \"" + user + "\"");
             }
             if (workingDir != null && (!workingDir.startsWith("/") || workingDir.indexOf('\0') >= 0)) {
