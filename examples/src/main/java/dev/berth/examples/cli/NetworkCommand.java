@@ -25,27 +25,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "network", description = "Manage networks.",
         subcommands = {NetworkCommand.Create.class, NetworkCommand.Ls.class, NetworkCommand.Inspect.class,
                 NetworkCommand.Rm.class})
-final class NetworkCommand implements Callable<Integer> {
-    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
-    boolean help;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return BerthCli.EXIT_USAGE;
-    }
-
+final class NetworkCommand extends CommandGroup {
     /** The options every network command takes. */
-    static final class Common {
-        @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
-        boolean help;
-
-        @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-        Path storageRoot = Path.of("/var/lib/berth");
-
+    static final class Common extends StorageRootOptions {
         Networks networks() throws java.io.IOException {
             return Networks.open(storageRoot);
         }

@@ -21,27 +21,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "volume", description = "Manage named volumes.",
         subcommands = {VolumeCommand.Create.class, VolumeCommand.Ls.class, VolumeCommand.Inspect.class,
                 VolumeCommand.Rm.class})
-final class VolumeCommand implements Callable<Integer> {
-    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
-    boolean help;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return BerthCli.EXIT_USAGE;
-    }
-
+final class VolumeCommand extends CommandGroup {
     /** The options every volume command takes. */
-    static final class Common {
-        @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
-        boolean help;
-
-        @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-        Path storageRoot = Path.of("/var/lib/berth");
-
+    static final class Common extends StorageRootOptions {
         Volumes volumes() {
             return Volumes.at(storageRoot);
         }
