@@ -37,16 +37,18 @@ public final class Seccomp {
 
     private final String name;
     private final SeccompProfile profile;
+    private final String source; // a custom profile's JSON text as given; null for the default and unconfined
     private final Set<String> notified;
     private final SeccompListener listener;
 
     private Seccomp(String name, SeccompProfile profile) {
-        this(name, profile, Set.of(), null);
+        this(name, profile, null, Set.of(), null);
     }
 
-    private Seccomp(String name, SeccompProfile profile, Set<String> notified, SeccompListener listener) {
+    private Seccomp(String name, SeccompProfile profile, String source, Set<String> notified, SeccompListener listener) {
         this.name = name;
         this.profile = profile;
+        this.source = source;
         this.notified = notified;
         this.listener = listener;
     }
@@ -78,7 +80,7 @@ public final class Seccomp {
             }
             names.add(s);
         }
-        return new Seccomp(name, profile, Set.copyOf(names), listener);
+        return new Seccomp(name, profile, source, Set.copyOf(names), listener);
     }
 
     /** The syscalls handed to the listener; empty without one. */
@@ -138,7 +140,15 @@ public final class Seccomp {
     public static Seccomp profile(String name, String json) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(json, "json");
-        return new Seccomp(name, ProfileParser.parse(name, json));
+        return new Seccomp(name, ProfileParser.parse(name, json), json, Set.of(), null);
+    }
+
+    /**
+     * A custom profile's JSON text, as given; empty for the default profile and for unconfined. What
+     * a container's persisted spec keeps of its filter (a listener, a Java object, is not kept).
+     */
+    public Optional<String> profileJson() {
+        return Optional.ofNullable(source);
     }
 
     /** Whether a filter applies. */

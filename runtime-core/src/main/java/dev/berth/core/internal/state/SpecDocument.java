@@ -11,6 +11,7 @@ import dev.berth.core.ExtraHost;
 import dev.berth.core.Mount;
 import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
+import dev.berth.core.Seccomp;
 import dev.berth.core.Stdio;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ import java.util.Set;
  *  "readonlyPaths":[...],"stdin":{"kind":"NULL"},"stdout":{"kind":"INHERIT"},
  *  "stderr":{"kind":"INHERIT"},"resources":{"memoryMax":67108864,...},"devices":[],"mounts":[],
  *  "tty":false,"consoleSize":{"columns":80,"rows":24},"extraHosts":[],"dns":[],"dnsSearch":[],
- *  "dnsOptions":[]}
+ *  "dnsOptions":[],"seccomp":{"kind":"default"}}
  * }</pre>
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -44,7 +45,8 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         List<String> capabilities, boolean noNewPrivileges, boolean readonlyRootfs, List<String> namespaces,
         List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
         ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
-        List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions) {
+        List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
+        SeccompDoc seccomp) {
 
     /** The format this class writes; a reader refuses a newer one rather than misread it. */
     public static final int VERSION = 1;
@@ -63,6 +65,13 @@ public record SpecDocument(int version, String rootfs, String image, List<String
     public record HostDoc(String name, String address) {}
 
     public record SizeDoc(int columns, int rows) {}
+
+    /**
+     * {@code kind}: {@code default}, {@code unconfined} or {@code profile} (with its {@code name} and
+     * JSON text); absent in a state written before seccomp: the default. A listener is not kept.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record SeccompDoc(String kind, String name, String json) {}
 
     public record RuleDoc(boolean allow, String type, long major, long minor, String access) {}
 
@@ -90,7 +99,15 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 s.tty() ? null : stdio(s.stdin()), s.tty() ? null : stdio(s.stdout()),
                 s.tty() ? null : stdio(s.stderr()), resources(s.resources()), devices, mounts, s.tty(),
                 new SizeDoc(s.consoleSize().columns(), s.consoleSize().rows()), hosts, s.dns(), s.dnsSearch(),
-                s.dnsOptions());
+                s.dnsOptions(), seccomp(s.seccomp()));
+    }
+
+    private static SeccompDoc seccomp(Seccomp sc) {
+        if (!sc.isConfined()) {
+            return new SeccompDoc("unconfined", null, null);
+        }
+        return sc.profileJson().map(json -> new SeccompDoc("profile", sc.name(), json))
+                .orElse(new SeccompDoc("default", null, null));
     }
 
     /**
@@ -163,6 +180,15 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         }
         b.extraHosts(list(extraHosts).stream().map(h -> new ExtraHost(h.name(), h.address())).toList());
         b.dns(list(dns)).dnsSearch(list(dnsSearch)).dnsOptions(list(dnsOptions));
+        if (seccomp != null) {
+            b.seccomp(switch (seccomp.kind()) {
+                case "default" -> Seccomp.defaultProfile();
+                case "unconfined" -> Seccomp.unconfined();
+                case "profile" -> Seccomp.profile(seccomp.name(), seccomp.json());
+                default -> throw new IllegalArgumentException("seccomp.kind: \"" + seccomp.kind()
+                        + "\" is not default, unconfined or profile");
+            });
+        }
         return b.build();
     }
 

@@ -104,10 +104,39 @@ class SpecDocumentTest {
         assertThat(back.entrypoint()).isEmpty();
         assertThat(back.tty()).isTrue();
         assertThat(back.consoleSize().columns()).isEqualTo(120);
+        assertThat(back.seccomp().name()).isEqualTo("default");
+        assertThat(back.seccomp().isConfined()).isTrue();
         assertThat(back.capabilities()).isEqualTo(Capability.dockerDefaults());
         assertThat(back.namespaces()).containsExactlyInAnyOrder(Namespace.values());
         assertThat(back.maskedPaths()).isEqualTo(ContainerSpec.DEFAULT_MASKED_PATHS);
         assertThat(back.resources()).isEqualTo(Resources.none());
+    }
+
+    @Test
+    void theSeccompProfileSurvivesTheRoundTripAndAStateWithoutOneMeansTheDefault() throws Exception {
+        String json = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"keyctl\"],"
+                + "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38}]}";
+        ContainerSpec custom = ContainerSpec.builder().image("busybox").seccomp(dev.berth.core.Seccomp.profile("mine.json", json))
+                .build();
+        ContainerSpec back = StateJson.read(StateJson.write(state(SpecDocument.of(custom)))).spec().toSpec();
+        assertThat(back.seccomp().name()).isEqualTo("mine.json");
+        assertThat(back.seccomp().profileJson()).contains(json);
+        ContainerSpec open = ContainerSpec.builder().image("busybox").seccomp(dev.berth.core.Seccomp.unconfined()).build();
+        assertThat(StateJson.read(StateJson.write(state(SpecDocument.of(open)))).spec().toSpec().seccomp().isConfined())
+                .isFalse();
+        SpecDocument d = SpecDocument.of(ContainerSpec.builder().image("busybox").build());
+        SpecDocument before = new SpecDocument(1, d.rootfs(), d.image(), d.entrypoint(), d.command(), d.env(),
+                d.workingDir(), d.user(), d.hostname(), d.rlimits(), d.capabilities(), d.noNewPrivileges(),
+                d.readonlyRootfs(), d.namespaces(), d.maskedPaths(), d.readonlyPaths(), d.stdin(), d.stdout(),
+                d.stderr(), d.resources(), d.devices(), d.mounts(), d.tty(), d.consoleSize(), d.extraHosts(), d.dns(),
+                d.dnsSearch(), d.dnsOptions(), null);
+        assertThat(before.toSpec().seccomp().name()).isEqualTo("default");
+        SpecDocument odd = new SpecDocument(1, d.rootfs(), d.image(), d.entrypoint(), d.command(), d.env(),
+                d.workingDir(), d.user(), d.hostname(), d.rlimits(), d.capabilities(), d.noNewPrivileges(),
+                d.readonlyRootfs(), d.namespaces(), d.maskedPaths(), d.readonlyPaths(), d.stdin(), d.stdout(),
+                d.stderr(), d.resources(), d.devices(), d.mounts(), d.tty(), d.consoleSize(), d.extraHosts(), d.dns(),
+                d.dnsSearch(), d.dnsOptions(), new SpecDocument.SeccompDoc("lax", null, null));
+        assertThatThrownBy(odd::toSpec).hasMessage("seccomp.kind: \"lax\" is not default, unconfined or profile");
     }
 
     @Test
@@ -124,13 +153,13 @@ class SpecDocumentTest {
                 d.workingDir(), d.user(), d.hostname(), d.rlimits(), d.capabilities(), d.noNewPrivileges(),
                 d.readonlyRootfs(), d.namespaces(), d.maskedPaths(), d.readonlyPaths(), d.stdin(), d.stdout(),
                 d.stderr(), d.resources(), d.devices(), d.mounts(), d.tty(), d.consoleSize(), d.extraHosts(), d.dns(),
-                d.dnsSearch(), d.dnsOptions());
+                d.dnsSearch(), d.dnsOptions(), d.seccomp());
         assertThatThrownBy(newer::toSpec).hasMessage("spec.version: 2 is not a version this Berth reads (1)");
         SpecDocument relative = new SpecDocument(1, d.rootfs(), d.image(), d.entrypoint(), d.command(), d.env(),
                 "srv", d.user(), d.hostname(), d.rlimits(), d.capabilities(), d.noNewPrivileges(),
                 d.readonlyRootfs(), d.namespaces(), d.maskedPaths(), d.readonlyPaths(), d.stdin(), d.stdout(),
                 d.stderr(), d.resources(), d.devices(), d.mounts(), d.tty(), d.consoleSize(), d.extraHosts(), d.dns(),
-                d.dnsSearch(), d.dnsOptions());
+                d.dnsSearch(), d.dnsOptions(), d.seccomp());
         assertThatThrownBy(relative::toSpec).hasMessageStartingWith("workingDir:");
     }
 
