@@ -31,6 +31,34 @@ final class EnvFile {
     record Variable(String name, String value) {}
 
     /**
+     * The environment {@code --env-file} and {@code -e} give, as docker resolves them: the files in
+     * order, then each {@code -e} (it has the last word); {@code -e K} alone takes K from the
+     * caller's environment, or leaves it out when that has none.
+     *
+     * @throws IllegalArgumentException naming the file and line, or the {@code -e} value
+     */
+    static Map<String, String> resolve(List<Path> files, List<String> flags, Map<String, String> caller) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (Path file : files) {
+            for (Variable v : read(file, caller)) {
+                out.put(v.name(), v.value());
+            }
+        }
+        for (String kv : flags) {
+            int eq = kv.indexOf('=');
+            if (eq == 0 || kv.isEmpty()) {
+                throw new IllegalArgumentException("--env: expected K=V or K, got \"" + kv + "\"");
+            }
+            if (eq > 0) {
+                out.put(kv.substring(0, eq), kv.substring(eq + 1));
+            } else if (caller.containsKey(kv)) {
+                out.put(kv, caller.get(kv));
+            }
+        }
+        return out;
+    }
+
+    /**
      * The variables a file sets, in order.
      *
      * @throws IllegalArgumentException naming the file and, for a bad line, its number

@@ -252,25 +252,10 @@ final class RunCommand implements Callable<Integer> {
         if (entrypoint != null) {
             b.entrypoint(entrypoint.isEmpty() ? List.of() : List.of(entrypoint));
         }
-        for (Path file : envFiles) {
-            try {
-                for (EnvFile.Variable v : EnvFile.read(file, callerEnv)) {
-                    b.env(v.name(), v.value());
-                }
-            } catch (IllegalArgumentException e) {
-                throw usage(e.getMessage());
-            }
-        }
-        for (String kv : env) { // after the files, as docker: -e has the last word
-            int eq = kv.indexOf('=');
-            if (eq == 0 || kv.isEmpty()) {
-                throw usage("--env: expected K=V or K, got \"" + kv + "\"");
-            }
-            if (eq > 0) {
-                b.env(kv.substring(0, eq), kv.substring(eq + 1));
-            } else if (callerEnv.containsKey(kv)) {
-                b.env(kv, callerEnv.get(kv));
-            }
+        try {
+            b.env(EnvFile.resolve(envFiles, env, callerEnv));
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
         }
         for (String h : addHosts) {
             ExtraHost host = extraHost(h);
