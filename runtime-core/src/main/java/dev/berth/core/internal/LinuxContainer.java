@@ -269,7 +269,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
      */
     @Override
     public CompletableFuture<ExitStatus> onExit() {
-        return exit.isDone() ? exit.copy() : exit.whenCompleteAsync((s, e) -> { }, supervision.callbacks());
+        return supervision.forCallers(exit);
     }
 
     @Override

@@ -142,7 +142,7 @@ public final class LinuxExecProcess implements ExecProcess, Reactor.Handler {
 
     @Override
     public CompletableFuture<ExitStatus> onExit() {
-        return exit.isDone() ? exit.copy() : exit.whenCompleteAsync((s, e) -> { }, supervision.callbacks());
+        return supervision.forCallers(exit);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.berth.core.internal;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
@@ -8,4 +9,14 @@ import java.util.concurrent.Executor;
  * updates) runs on one cleanup thread; {@code onExit()} dependants run on the callback
  * executor, never on either of those, so user code can neither stall nor deadlock them.
  */
-public record Supervision(Reactor reactor, Executor cleanup, Executor callbacks) {}
+public record Supervision(Reactor reactor, Executor cleanup, Executor callbacks) {
+
+    /**
+     * What a caller gets of an exit future the reactor completes: one completing on the callback
+     * executor, so that its dependants (user code) never run on the reactor or cleanup thread; once
+     * complete, a complete copy (dependants then run on the thread that adds them).
+     */
+    public <T> CompletableFuture<T> forCallers(CompletableFuture<T> exit) {
+        return exit.isDone() ? exit.copy() : exit.whenCompleteAsync((s, e) -> { }, callbacks);
+    }
+}
