@@ -18,6 +18,8 @@ import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StateStore;
 import dev.berth.core.internal.Supervision;
+import dev.berth.core.supervise.SupervisedContainer;
+import dev.berth.core.supervise.SupervisorServices;
 import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.Lifecycle;
@@ -58,6 +60,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.nio.file.LinkOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,6 +78,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -136,6 +141,10 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Reconciler reconciler;
     /** Processes exec'd by this runtime that still run: closing the runtime ends them. */
     private final Set<LinuxExecProcess> execs = ConcurrentHashMap.newKeySet();
+    /** The reactor, cleanup thread and callback executor, as the containers' handles use them. */
+    private final Supervision supervision;
+    /** Events, the restart thread and the health scheduler (restart policies, health checks). */
+    private final SupervisorServices supervisors;
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -151,7 +160,9 @@ public final class ContainerRuntime implements AutoCloseable {
         Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor
                 : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
         this.callbacks = callbacks;
-        this.launcher = new Launcher(sys, init, new Supervision(reactor, cleanup, callbacks), b.startTimeout);
+        this.supervision = new Supervision(reactor, cleanup, callbacks);
+        this.supervisors = new SupervisorServices(sys, callbacks, Clock.systemUTC());
+        this.launcher = new Launcher(sys, init, supervision, b.startTimeout);
         this.state = new StateStore(stateRoot, sys);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
@@ -367,14 +378,63 @@ public final class ContainerRuntime implements AutoCloseable {
     }
 
     private Container startClaimed(String id, ContainerSpec spec) throws ContainerException {
-        Starting s = new Starting(id);
+        Starting s = new Starting(id, null, 0);
+        SupervisedContainer.Incarnation first;
         try {
             checkCapabilities(spec.capabilities());
-            return s.start(spec);
+            first = s.start(spec);
         } catch (ContainerException | RuntimeException e) {
             s.release(e);
             throw e;
         }
+        return supervise(id, spec, s, first);
+    }
+
+    /**
+     * The handle users hold: it outlives each incarnation (restart policy, unhealthy action), runs the
+     * health checks and emits the events. A restart is a {@link Starting} that reuses what the first
+     * start made (directory, writable layer, image pin); the last close releases them.
+     */
+    private Container supervise(String id, ContainerSpec spec, Starting first, SupervisedContainer.Incarnation inc) {
+        Kept kept = first.kept;
+        Map<String, String> attributes = spec.image().map(i -> Map.of("image", i))
+                .orElseGet(() -> Map.of("rootfs", spec.rootfs().map(Path::toString).orElse("")));
+        SupervisedContainer c = new SupervisedContainer(id, spec.restart(), first.healthCheck, spec.onUnhealthy(),
+                new SupervisedContainer.Launcher() {
+                    @Override
+                    public SupervisedContainer.Incarnation relaunch(int restartCount) throws ContainerException {
+                        Starting again = new Starting(id, kept, restartCount);
+                        try {
+                            return again.start(spec);
+                        } catch (ContainerException | RuntimeException e) {
+                            again.release(e);
+                            throw e;
+                        }
+                    }
+
+                    @Override
+                    public void release() {
+                        closed(id, kept.cgroup().get(), kept.dir(), kept.pinned());
+                    }
+                }, supervisors, supervision, state.root().resolve(id).resolve("health.out"), attributes);
+        open.put(id, Optional.of(c));
+        return c.begin(inc);
+    }
+
+    /**
+     * What a container keeps across its incarnations: its directory (writable layer), its pin on the
+     * image, and its latest cgroup (removed at each exit, made again with the same limits at each start).
+     */
+    private record Kept(Path dir, boolean pinned, AtomicReference<Cgroup> cgroup) {}
+
+    /** Events of every container of this runtime, each once, in order per container, on the callback executor. */
+    public Subscription events(Consumer<ContainerEvent> listener) {
+        return supervisors.events().subscribe(null, listener, null);
+    }
+
+    /** {@link #events(Consumer)}, with the listener called on {@code executor}. */
+    public Subscription events(Consumer<ContainerEvent> listener, Executor executor) {
+        return supervisors.events().subscribe(null, listener, Objects.requireNonNull(executor, "executor"));
     }
 
     /** What one start has made so far, so that a failure can take all of it back. */
@@ -388,12 +448,21 @@ public final class ContainerRuntime implements AutoCloseable {
         /** Volumes this start mounts, and those it fills from the image at the plan's sync point. */
         final List<Volumes.Lease> leases = new ArrayList<>();
         final List<Map.Entry<Volumes.Lease, String>> toPopulate = new ArrayList<>();
+        /** For a restart: what the first start made, reused (and never taken back by this start's failure). */
+        final Kept reuse;
+        final int restartCount;
+        /** The spec's health check, or the image's. */
+        Optional<HealthCheck> healthCheck = Optional.empty();
+        /** Once started: what the container keeps across incarnations. */
+        Kept kept;
 
-        Starting(String id) {
+        Starting(String id, Kept reuse, int restartCount) {
             this.id = id;
+            this.reuse = reuse;
+            this.restartCount = restartCount;
         }
 
-        Container start(ContainerSpec spec) throws ContainerException {
+        SupervisedContainer.Incarnation start(ContainerSpec spec) throws ContainerException {
             String hostname = spec.hostname().orElse(defaultHostname(id));
             RootSource root;
             ProcessPlan process;
@@ -404,8 +473,10 @@ public final class ContainerRuntime implements AutoCloseable {
                 String ref = spec.image().get();
                 try {
                     prepared = images().prepare(ref);
-                    images().pin(id, prepared);
-                    pinned = true;
+                    if (reuse == null) { // a restart keeps the first start's pin
+                        images().pin(id, prepared);
+                        pinned = true;
+                    }
                 } catch (IOException | RuntimeException e) {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
@@ -414,6 +485,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     d = ProcessDefaults.resolve(prepared.config(), spec.entrypoint(),
                             spec.command().isEmpty() ? Optional.empty() : Optional.of(spec.command()));
                     stopSignal = Signals.parse(d.stopSignal());
+                    healthCheck = spec.healthCheck().or(() -> d.healthcheck().flatMap(HealthCheck::fromImage));
                 } catch (IllegalArgumentException e) {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
@@ -437,6 +509,7 @@ public final class ContainerRuntime implements AutoCloseable {
                         spec.workingDir().orElse("/"), user);
                 execEnv = execEnvironment(List.of(ProcessDefaults.DEFAULT_PATH), spec, hostname);
                 root = new RootSource.Directory(rootfs.toString());
+                healthCheck = spec.healthCheck();
             }
             checkArgumentList(process, spec);
             process = process.withSeccomp(seccompFilter(spec));
@@ -457,12 +530,18 @@ public final class ContainerRuntime implements AutoCloseable {
             Lifecycle life = new Lifecycle(new StateDocument(StateDocument.SCHEMA, id,
                     ContainerStatus.CREATED.label(), null, null,
                     cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
-                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null, 0,
-                    null, null), state::write, Clock.systemUTC());
+                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null,
+                    restartCount, null, null), state::write, Clock.systemUTC());
+            // closing an incarnation releases what only it held; the container's storage, state and id go
+            // with the last one (SupervisedContainer.close -> closed())
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
                     spec.namespaces().contains(Namespace.PID), () -> {
                         try {
-                            closed(id, cg, dir, pin);
+                            if (cg != null) {
+                                cg.remove(); // idempotent: a second chance if the removal at exit failed
+                            }
+                        } catch (RuntimeException e) {
+                            LOG.warn("container {}: removing its cgroup: {}", id, e.getMessage());
                         } finally {
                             used.forEach(Volumes.Lease::close); // the volumes are no longer in use
                         }
@@ -529,21 +608,24 @@ public final class ContainerRuntime implements AutoCloseable {
                 // host's root, so no other runtime may enter it (its state says running since the clone)
                 state.writeExecProfile(id, profile);
             } catch (RuntimeException e) {
-                open.put(id, Optional.of(c));
                 leases.clear();
                 cgroup = null;
                 containerDir = null;
                 pinned = false;
                 c.close();
+                if (reuse == null) {
+                    closed(id, cg, dir, pin);
+                }
                 throw new ContainerStartException("exec profile of " + id + ": " + e.getMessage(), e);
             }
-            open.put(id, Optional.of(c));
             // everything below belongs to the running container now
             leases.clear();
             cgroup = null;
             containerDir = null;
             pinned = false;
-            return c;
+            kept = reuse != null ? reuse : new Kept(dir, pin, new AtomicReference<>());
+            kept.cgroup().set(cg);
+            return new SupervisedContainer.Incarnation(c, life, stopSignal);
         }
 
         /**
@@ -556,6 +638,11 @@ public final class ContainerRuntime implements AutoCloseable {
                             cgroup.v1Directories());
             boolean writable = !(root instanceof RootSource.Directory d) || EtcFiles.writable(Path.of(d.path()));
             try {
+                if (reuse != null) { // a restart: the files are made again (the host's may have changed)
+                    for (String name : EtcFiles.NAMES) {
+                        Files.deleteIfExists(state.root().resolve(id).resolve(name));
+                    }
+                }
                 return new ContainerView(cg, ETC.write(state.root().resolve(id), spec, hostname), writable);
             } catch (IOException | RuntimeException e) {
                 throw new ContainerStartException("/etc/hosts, /etc/hostname, /etc/resolv.conf of " + id + ": "
@@ -566,6 +653,15 @@ public final class ContainerRuntime implements AutoCloseable {
         private RootSource overlay(PreparedImage p) throws ContainerStartException {
             Path containers = storageRoot.resolve("containers");
             Path dir = containers.resolve(id);
+            if (reuse != null) { // a restart: the first start's writable layer, as it was left
+                if (!dir.equals(reuse.dir()) || !Files.isDirectory(dir.resolve("upper"), LinkOption.NOFOLLOW_LINKS)) {
+                    throw new ContainerStartException("container directory " + dir + ": gone; cannot restart " + id);
+                }
+                Path link = p.linkDir();
+                return new RootSource.Overlay(link.toString(), p.shortLowerDirOption(),
+                        link.relativize(dir.resolve("upper")).toString(), link.relativize(dir.resolve("work")).toString(),
+                        dir.resolve("rootfs").toString());
+            }
             try {
                 PrivateDirectories.create(containers, true);
                 Files.createDirectory(dir);
@@ -748,6 +844,9 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
             }
             leases.clear();
+            if (reuse != null) {
+                return; // a failed restart: the container's storage, state and id stay its own until it is closed
+            }
             try {
                 removeContainerStorage(id, containerDir, pinned);
             } catch (RuntimeException e) {
@@ -1263,6 +1362,7 @@ public final class ContainerRuntime implements AutoCloseable {
         for (Container c : containers()) {
             c.close();
         }
+        supervisors.close();
         // ids whose close() left something behind: their locks go with this runtime, so that the
         // next reconcile (in this JVM or another) can finish the job
         locks.values().forEach(IdLock::close);

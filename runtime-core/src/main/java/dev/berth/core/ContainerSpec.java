@@ -73,6 +73,9 @@ public final class ContainerSpec {
     private final List<String> dns;
     private final List<String> dnsSearch;
     private final List<String> dnsOptions;
+    private final RestartPolicy restart;
+    private final Optional<HealthCheck> healthCheck;
+    private final UnhealthyAction onUnhealthy;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
@@ -104,6 +107,9 @@ public final class ContainerSpec {
         this.dns = List.copyOf(b.dns);
         this.dnsSearch = List.copyOf(b.dnsSearch);
         this.dnsOptions = List.copyOf(b.dnsOptions);
+        this.restart = b.restart;
+        this.healthCheck = Optional.ofNullable(b.healthCheck);
+        this.onUnhealthy = b.onUnhealthy;
     }
 
     public static Builder builder() {
@@ -140,6 +146,9 @@ public final class ContainerSpec {
         b.dns = new ArrayList<>(dns);
         b.dnsSearch = new ArrayList<>(dnsSearch);
         b.dnsOptions = new ArrayList<>(dnsOptions);
+        b.restart = restart;
+        b.healthCheck = healthCheck.orElse(null);
+        b.onUnhealthy = onUnhealthy;
         return b;
     }
 
@@ -309,6 +318,24 @@ public final class ContainerSpec {
         return dnsOptions;
     }
 
+    /** When the container is started again after it ended ({@link RestartPolicy#no()} unless set). */
+    public RestartPolicy restart() {
+        return restart;
+    }
+
+    /**
+     * How its health is checked; when empty, the image's {@code Healthcheck} applies (for a container
+     * of an image that has one).
+     */
+    public Optional<HealthCheck> healthCheck() {
+        return healthCheck;
+    }
+
+    /** What happens when it becomes unhealthy ({@link UnhealthyAction#NONE}, report only, unless set). */
+    public UnhealthyAction onUnhealthy() {
+        return onUnhealthy;
+    }
+
     @Override
     public String toString() {
         return "ContainerSpec{" + (image != null ? "image=" + image : "rootfs=" + rootfs) + ", command=" + command
@@ -341,8 +368,29 @@ public final class ContainerSpec {
         private final List<Mount> mounts = new ArrayList<>();
         private boolean tty;
         private TerminalSize consoleSize = TerminalSize.DEFAULT;
+        private RestartPolicy restart = RestartPolicy.no();
+        private HealthCheck healthCheck;
+        private UnhealthyAction onUnhealthy = UnhealthyAction.NONE;
 
         private Builder() {}
+
+        /** docker's {@code --restart}; see {@link RestartPolicy}. */
+        public Builder restart(RestartPolicy policy) {
+            this.restart = Objects.requireNonNull(policy, "restart");
+            return this;
+        }
+
+        /** docker's {@code --health-*}; null: none of its own (the image's applies, if any). */
+        public Builder healthCheck(HealthCheck check) {
+            this.healthCheck = check;
+            return this;
+        }
+
+        /** podman's {@code --health-on-failure}. */
+        public Builder onUnhealthy(UnhealthyAction action) {
+            this.onUnhealthy = Objects.requireNonNull(action, "onUnhealthy");
+            return this;
+        }
 
         /** Adds a mount (see {@link Mount}). */
         public Builder mount(Mount mount) {

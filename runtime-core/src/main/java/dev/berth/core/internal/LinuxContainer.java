@@ -568,4 +568,15 @@ public final class LinuxContainer implements Container, Reactor.Handler {
             }
         }
     }
+
+    // ---- for the runtime's supervision (restart policies, events) ----
+
+    /**
+     * The exit future itself, completed on the cleanup thread after the exit is recorded and before the
+     * teardown: for the runtime's own bookkeeping, which must run before anyone sees the exit and must
+     * not block. Never handed to user code ({@link #onExit()} is theirs).
+     */
+    public CompletableFuture<ExitStatus> supervisorExit() {
+        return exit;
+    }
 }
