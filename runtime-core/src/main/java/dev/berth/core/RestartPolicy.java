@@ -89,7 +89,7 @@ public final class RestartPolicy {
             throw new IllegalArgumentException("restart: missing policy (no, on-failure[:max-retries], always,"
                     + " unless-stopped)");
         }
-        String v = value.trim().toLowerCase(Locale.ROOT);
+        String v = value.strip().toLowerCase(Locale.ROOT);
         int colon = v.indexOf(':');
         String name = colon < 0 ? v : v.substring(0, colon);
         if (colon >= 0 && !name.equals("on-failure")) {
