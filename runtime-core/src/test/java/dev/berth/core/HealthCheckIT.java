@@ -203,4 +203,42 @@ class HealthCheckIT extends ContainerTestSupport {
             many.forEach(Container::close);
         }
     }
+
+    @Test
+    void theImagesHealthcheckAppliesUnlessTheSpecHasOneAndNoneDisablesIt() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode config = json.createObjectNode();
+        config.putArray("Cmd").add("/bin/sh").add("-c").add("touch /tmp/ok; exec sleep 1000");
+        com.fasterxml.jackson.databind.node.ObjectNode hc = config.putObject("Healthcheck");
+        hc.putArray("Test").add("CMD-SHELL").add("test -f /tmp/ok");
+        hc.put("Interval", 100_000_000L); // docker's config: nanoseconds
+        hc.put("Retries", 2);
+        Path layout = dev.berth.core.testing.OciLayouts.busybox(tmp.resolve("hc-layout"), "hc",
+                config, List.of("sh", "test", "touch", "sleep"));
+        runtime.images().importImage(layout, java.util.Optional.of("it/healthcheck:1"),
+                dev.berth.image.ImportProgress.NONE);
+        try (Container c = runtime.start(ContainerSpec.builder().image("it/healthcheck:1").stdout(Stdio.discard())
+                .build())) {
+            awaitHealthy(c);
+            assertThat(c.health().orElseThrow().log()).isNotEmpty();
+            assertThat(runtime.list().stream().filter(i -> i.id().equals(c.id())).findFirst()).isPresent();
+        }
+        // the spec's own check wins over the image's: this one can never pass
+        HealthCheck never = HealthCheck.builder().command("/bin/test", "-f", "/nope").interval(Duration.ofMillis(100))
+                .retries(1).build();
+        try (Container c = runtime.start(ContainerSpec.builder().image("it/healthcheck:1").stdout(Stdio.discard())
+                .healthCheck(never).build())) {
+            await(c, HealthStatus.UNHEALTHY);
+        }
+        hc.removeAll();
+        hc.putArray("Test").add("NONE");
+        Path none = dev.berth.core.testing.OciLayouts.busybox(tmp.resolve("none-layout"), "none", config,
+                List.of("sh", "test", "touch", "sleep"));
+        runtime.images().importImage(none, java.util.Optional.of("it/healthcheck-none:1"),
+                dev.berth.image.ImportProgress.NONE);
+        try (Container c = runtime.start(ContainerSpec.builder().image("it/healthcheck-none:1")
+                .stdout(Stdio.discard()).build())) {
+            assertThat(c.health()).isEmpty();
+        }
+    }
 }
