@@ -88,8 +88,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The entry point: starts and tracks containers. One instance per state root; it owns
  * two threads however many containers run (the reactor, which reads the monitors'
- * reports, and the cleanup thread, which tears ended containers down). Closing it kills
- * the containers it started.
+ * reports, and the cleanup thread, which tears ended containers down), and two more on
+ * first use (the restart thread and the health check thread). Closing it kills the
+ * containers it started.
  *
  * <pre>{@code
  * try (ContainerRuntime runtime = ContainerRuntime.builder().build();

@@ -152,6 +152,40 @@ class RestartIT extends ContainerTestSupport {
         }
     }
 
+    @Test
+    void aStopAtAnyMomentOfTheRestartCycleEndsItForGoodAndLeavesNothing() throws Exception {
+        java.util.Random random = new java.util.Random(42);
+        for (int i = 0; i < 12; i++) {
+            Container c = runtime.start(sh(i % 2 == 0 ? "exit 0" : "sleep 0.05; exit 1")
+                    .restart(RestartPolicy.always()).build());
+            String id = c.id();
+            List<Long> pids = Collections.synchronizedList(new ArrayList<>());
+            c.events(e -> {
+                if (e.type() == ContainerEvent.Type.CREATED) {
+                    pids.add(Long.parseLong(e.attributes().get("pid")));
+                }
+            });
+            Thread.sleep(random.nextInt(400)); // in a run, an exit, a backoff or a relaunch
+            if (i % 3 == 0) {
+                c.kill();
+            } else {
+                c.stop(Duration.ofSeconds(5));
+            }
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isNotNull();
+            int count = c.restartCount();
+            Thread.sleep(300);
+            assertThat(c.restartCount()).as("restarted after a stop").isEqualTo(count);
+            c.close();
+            assertThat(Files.exists(stateRoot.resolve(id))).isFalse();
+            assertThat(Files.exists(runtime.storageRoot().resolve("containers").resolve(id))).isFalse();
+            synchronized (pids) {
+                assertThat(pids).allSatisfy(p -> assertThat(ProcessIds.alive(p)).isFalse());
+            }
+            runtime.cgroupDriver().ifPresent(d -> assertThat(runtime.list().stream().map(ContainerInfo::id))
+                    .doesNotContain(id));
+        }
+    }
+
     static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!condition.getAsBoolean()) {

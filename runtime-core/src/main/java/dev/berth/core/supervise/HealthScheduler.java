@@ -79,6 +79,9 @@ public final class HealthScheduler implements AutoCloseable {
 
     /** Runs {@code task} on the scheduler thread, soon. */
     public void execute(Runnable task) {
+        if (closed) {
+            return; // nothing runs any more
+        }
         inbox.add(task);
         selector.wakeup();
     }

@@ -139,8 +139,13 @@ public final class SupervisedContainer implements Container {
             LOG.debug("container {}: no OOM events: {}", id, e.getMessage()); // no cgroup
         }
         if (check.isPresent()) {
-            startMonitor(inc);
+            try {
+                startMonitor(inc);
+            } catch (RuntimeException e) { // the runtime is closing: its end must still be seen below
+                LOG.warn("container {}: no health checks: {}", id, e.getMessage());
+            }
         }
+        // last: once hooked, its end may be handled at once, and finds the monitor to stop
         inc.container().supervisorExit().whenComplete((status, failure) -> ended(inc, status, failure));
     }
 
