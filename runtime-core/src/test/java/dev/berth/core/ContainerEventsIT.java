@@ -101,4 +101,25 @@ class ContainerEventsIT extends ContainerTestSupport {
                     "started", "exited");
         }
     }
+
+    @Test
+    void anOomKillIsAnEventBeforeTheExit() throws Exception {
+        List<ContainerEvent> all = Collections.synchronizedList(new ArrayList<>());
+        long mib = 1024 * 1024;
+        try (Subscription s = runtime.events(all::add);
+             Container c = runtime.start(probe("hog", "200").stdout(Stdio.discard())
+                     .resources(dev.berth.cgroups.Resources.builder().memoryMax(32 * mib).memorySwap(32 * mib).build())
+                     .build())) {
+            ExitStatus status = c.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(status.oomKilled()).isTrue();
+            RestartIT.waitFor(() -> types(all, c.id()).contains("exited"));
+            List<String> types = types(all, c.id());
+            assertThat(types).contains("oom");
+            assertThat(types.indexOf("oom")).isLessThan(types.indexOf("exited"));
+            assertThat(types.stream().filter("exited"::equals).count()).isEqualTo(1);
+            ContainerEvent exited = all.stream().filter(e -> e.id().equals(c.id())
+                    && e.type() == ContainerEvent.Type.EXITED).findFirst().orElseThrow();
+            assertThat(exited.exitStatus().orElseThrow().oomKilled()).isTrue();
+        }
+    }
 }

@@ -94,6 +94,8 @@ public final class SupervisedContainer implements Container {
     private ScheduledFuture<?> pending;
     private HealthMonitor monitor;
     private AutoCloseable oomSubscription;
+    /** The current incarnation's OOM events: published while it runs, and one at its end if the kill came first. */
+    private OomEvents oomEvents;
     private volatile Health lastHealth;
     private boolean released;
     private final CompletableFuture<ExitStatus> finalExit = new CompletableFuture<>();
@@ -132,9 +134,10 @@ public final class SupervisedContainer implements Container {
         publish(ContainerEvent.Type.CREATED, at(doc.created()), Map.of("pid", Long.toString(inc.container().pid())));
         publish(ContainerEvent.Type.STARTED, at(doc.started()), count == 0 ? Map.of()
                 : Map.of("restartCount", Integer.toString(count)));
+        OomEvents oom = new OomEvents();
+        oomEvents = oom;
         try {
-            oomSubscription = inc.container().onOom(e -> publish(ContainerEvent.Type.OOM, services.clock().instant(),
-                    Map.of("kind", e.kind().name().toLowerCase(java.util.Locale.ROOT), "count", Long.toString(e.count()))));
+            oomSubscription = inc.container().onOom(oom::seen);
         } catch (RuntimeException e) {
             LOG.debug("container {}: no OOM events: {}", id, e.getMessage()); // no cgroup
         }
@@ -256,6 +259,10 @@ public final class SupervisedContainer implements Container {
         }
         closeQuietly(oom);
         ExitStatus s = failure == null ? status : ExitStatus.killed(Syscalls.SIGKILL);
+        OomEvents o = oomEvents;
+        if (o != null) {
+            o.ended(s);
+        }
         publish(ContainerEvent.exited(id, services.clock().instant(), s, baseAttributes));
         synchronized (lock) {
             boolean again = failure == null && !manual && (restartRequested || policy.restartsAfter(s, restartCount));
@@ -307,6 +314,32 @@ public final class SupervisedContainer implements Container {
         begin(next, count);
         if (stopNow) {
             next.container().kill(); // stopped while it was starting: its exit finishes the container
+        }
+    }
+
+    /**
+     * One incarnation's OOM events. The cgroup's notification and the exit race: an OOM kill the
+     * exit status shows but no notification announced yet is published as the incarnation ends,
+     * before its {@code exited}, as docker's {@code oom} comes before {@code die}; later
+     * notifications are dropped.
+     */
+    private final class OomEvents {
+        private boolean published;
+        private boolean ended;
+
+        synchronized void seen(OomEvent e) {
+            if (!ended) {
+                published = true;
+                publish(ContainerEvent.Type.OOM, services.clock().instant(), Map.of("kind",
+                        e.kind().name().toLowerCase(java.util.Locale.ROOT), "count", Long.toString(e.count())));
+            }
+        }
+
+        synchronized void ended(ExitStatus s) {
+            ended = true;
+            if (s.oomKilled() && !published) {
+                publish(ContainerEvent.Type.OOM, services.clock().instant(), Map.of("kind", "oom_kill"));
+            }
         }
     }
 
