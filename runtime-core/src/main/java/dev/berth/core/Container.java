@@ -7,7 +7,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
@@ -172,4 +174,41 @@ public interface Container extends AutoCloseable {
      */
     @Override
     void close();
+
+    // ---- supervision: restarts, health, events ----
+
+    /**
+     * Its health as its {@link ContainerSpec#healthCheck() health check} (or its image's) last said:
+     * status, failing streak and the last results; empty when it has none.
+     */
+    default Optional<Health> health() {
+        return Optional.empty();
+    }
+
+    /**
+     * Completes when the container first becomes {@link HealthStatus#HEALTHY healthy} (on the runtime's
+     * callback executor), for callers that wait for readiness; completes exceptionally when it ends for
+     * good before, or at once when it has no health check.
+     */
+    default CompletableFuture<Void> onHealthy() {
+        return CompletableFuture.failedFuture(new IllegalStateException("container " + id() + " has no health check"));
+    }
+
+    /** How often it was started again by its {@link RestartPolicy} or an {@link UnhealthyAction#RESTART}. */
+    default int restartCount() {
+        return 0;
+    }
+
+    /**
+     * Registers a listener for this container's events, each delivered once, in order, on the runtime's
+     * callback executor; close the subscription to unregister.
+     */
+    default Subscription events(Consumer<ContainerEvent> listener) {
+        throw new UnsupportedOperationException("container " + id() + ": no events");
+    }
+
+    /** {@link #events(Consumer)}, with the listener called on {@code executor}. */
+    default Subscription events(Consumer<ContainerEvent> listener, Executor executor) {
+        throw new UnsupportedOperationException("container " + id() + ": no events");
+    }
 }
