@@ -161,6 +161,41 @@ public interface Container extends AutoCloseable {
      */
     java.util.stream.Stream<LogEntry> logs(LogQuery query);
 
+    /**
+     * Calls {@code listener} with each line its log gets from now on ({@code docker logs -f --tail 0}),
+     * in order, on {@code executor}: lines are read by one thread for all containers (every 100 ms) and
+     * handed over, so a slow listener holds up nobody else. Ends once the container has ended and its
+     * last lines are delivered, or when the subscription is closed. {@link LogEntry#slf4j(String)} is a
+     * ready-made listener.
+     *
+     * @throws IllegalStateException when its output is not captured
+     */
+    Subscription onLog(Consumer<LogEntry> listener, Executor executor);
+
+    /** {@link #onLog(Consumer, Executor)} on the JDK's default asynchronous executor. */
+    default Subscription onLog(Consumer<LogEntry> listener) {
+        return onLog(listener, CompletableFuture.completedFuture(null).defaultExecutor());
+    }
+
+    /**
+     * A stream of {@link #stats()} snapshots, one every {@code interval} (the first at once), delivered
+     * in order on {@code executor} until the container has ended or the subscription is closed
+     * ({@code docker stats}). Read by one thread for all containers.
+     */
+    default Subscription onStats(Duration interval, Consumer<CgroupStats> listener, Executor executor) {
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("interval: " + interval + "; must be positive");
+        }
+        return dev.berth.core.internal.Sampler.every(interval, () -> isRunning()
+                ? new dev.berth.core.internal.Sampler.Read<>(java.util.List.of(stats()), false)
+                : new dev.berth.core.internal.Sampler.Read<CgroupStats>(java.util.List.of(), true), listener, executor);
+    }
+
+    /** {@link #onStats(Duration, Consumer, Executor)} on the JDK's default asynchronous executor. */
+    default Subscription onStats(Duration interval, Consumer<CgroupStats> listener) {
+        return onStats(interval, listener, CompletableFuture.completedFuture(null).defaultExecutor());
+    }
+
     /** {@link #logs(LogQuery)} of everything kept, without follow. */
     default java.util.stream.Stream<LogEntry> logs() {
         return logs(LogQuery.ALL);

@@ -575,6 +575,18 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         return logs(query, () -> !isRunning());
     }
 
+    @Override
+    public dev.berth.core.Subscription onLog(Consumer<LogEntry> listener, java.util.concurrent.Executor executor) {
+        return onLog(listener, executor, () -> !isRunning());
+    }
+
+    /** @param ended whether the follow may end (a restarting container's log goes on across incarnations) */
+    public dev.berth.core.Subscription onLog(Consumer<LogEntry> listener, java.util.concurrent.Executor executor,
+            java.util.function.BooleanSupplier ended) {
+        logs(LogQuery.ALL, ended).close(); // the same checks as logs()
+        return LogReader.follow(resources.logDir(), ended, listener, executor);
+    }
+
     /** @param ended whether a follow may end (a restarting container's log goes on across incarnations) */
     public Stream<LogEntry> logs(LogQuery query, java.util.function.BooleanSupplier ended) {
         if (resources.logDir() == null) {

@@ -462,6 +462,11 @@ public final class SupervisedContainer implements Container {
         return current.container().files();
     }
 
+    @Override
+    public Subscription onLog(Consumer<dev.berth.core.LogEntry> listener, Executor executor) {
+        return current.container().onLog(listener, executor, () -> finalExit.isDone());
+    }
+
     /** One log across its incarnations: each writes to the same files. */
     @Override
     public java.util.stream.Stream<dev.berth.core.LogEntry> logs(dev.berth.core.LogQuery query) {
