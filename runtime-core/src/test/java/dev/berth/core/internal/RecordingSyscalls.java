@@ -307,4 +307,14 @@ class RecordingSyscalls implements Syscalls {
         calls.add("notif send " + fd + " " + id + " " + value + " " + error + " " + flags);
         return true;
     }
+
+    @Override
+    public void bindMount(String source, String target) {
+        calls.add("mount --bind " + source + " " + target);
+    }
+
+    @Override
+    public void umount(String target, int flags) {
+        calls.add("umount2 " + target + " " + flags);
+    }
 }

@@ -69,6 +69,7 @@ public interface Syscalls {
     int LOCK_EX = LinuxConstants.LOCK_EX;
     int LOCK_NB = LinuxConstants.LOCK_NB;
     int ENOENT = LinuxConstants.ENOENT;
+    int EINVAL = LinuxConstants.EINVAL;
     int POLLIN = LinuxConstants.POLLIN;
     int POLLHUP = LinuxConstants.POLLHUP;
     int SECCOMP_NOTIF_SIZE = LinuxConstants.SECCOMP_NOTIF_SIZE;
@@ -212,4 +213,15 @@ public interface Syscalls {
 
     /** ioctl(SECCOMP_IOCTL_NOTIF_SEND); false when the caller went away (ENOENT). */
     boolean seccompNotifRespond(int fd, long id, long value, int error, int flags);
+
+    // ---- network namespace pins (dev.berth.core.internal.net) ----
+
+    int MNT_DETACH = LinuxConstants.MNT_DETACH;
+    int UMOUNT_NOFOLLOW = LinuxConstants.UMOUNT_NOFOLLOW;
+
+    /** mount(2) with {@code MS_BIND} of {@code source} onto the existing {@code target}; errors name the target. */
+    void bindMount(String source, String target);
+
+    /** umount2(2); errors name the target. */
+    void umount(String target, int flags);
 }

@@ -1,0 +1,255 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.core.testing.HostCommand;
+import dev.berth.core.testing.NetRootfs;
+import dev.berth.core.testing.NetworkEmbedderMain;
+import dev.berth.network.Network;
+import dev.berth.network.NetworkSpec;
+import dev.berth.testing.Preconditions;
+import dev.berth.testing.RequiresRoot;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Containers on CNI networks with the real plugins (Debian's containernetworking-plugins): a
+ * published port reached from the host's 127.0.0.1, a sidecar in another container's network
+ * namespace, and after close, a failed start and a JVM killed with SIGKILL then reconciled, nothing
+ * of the container left on the host (veth, firewall rules, address leases, netns pin, names).
+ * Traffic stays on this machine.
+ */
+@RequiresRoot
+class NetworkingIT {
+    @TempDir
+    static Path shared;
+    static Path rootfs;
+    @TempDir
+    Path tmp;
+    Path state;
+    Path storage;
+
+    @BeforeAll
+    static void rootfs() throws Exception {
+        Preconditions.require(NetRootfs.available(),
+                "requires busybox, wget, getent and Debian's containernetworking-plugins in /usr/lib/cni");
+        rootfs = NetRootfs.build(shared.resolve("net-root"));
+    }
+
+    @BeforeEach
+    void roots() {
+        state = tmp.resolve("state");
+        storage = tmp.resolve("storage");
+    }
+
+    private ContainerRuntime runtime() {
+        return ContainerRuntime.builder().stateRoot(state).storageRoot(storage).build();
+    }
+
+    private static ContainerSpec.Builder httpd(String network) {
+        return ContainerSpec.builder().rootfs(rootfs).network(network)
+                .command("/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+                .stdout(Stdio.discard()).stderr(Stdio.discard());
+    }
+
+    @Test
+    void aPortPublishedOnTheHostsLoopbackAnswersAndNothingIsLeftAfterClose() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network bridge = rt.networks().defaultNetwork();
+            String id;
+            NetworkInfo info;
+            try (Container c = rt.start(httpd("bridge").publish("127.0.0.1:0:80").build())) {
+                id = c.id();
+                info = c.network().orElseThrow();
+                assertThat(info.network()).isEqualTo("bridge");
+                assertThat(c.ports()).singleElement().satisfies(p -> {
+                    assertThat(p.hostPort()).as("an ephemeral port chosen").isPositive();
+                    assertThat(p.containerPort()).isEqualTo(80);
+                    assertThat(p.hostIp()).isEqualTo(InetAddress.getByName("127.0.0.1"));
+                });
+                assertThat(c.addresses()).singleElement().satisfies(a -> assertThat(bridge.ranges().get(0).subnet()
+                        .contains(InetAddress.getByName(a))).isTrue());
+                assertThat(get("http://127.0.0.1:" + c.ports().get(0).hostPort() + "/")).isEqualTo("hello\n");
+                assertThat(get("http://" + c.addresses().get(0) + ":80/")).isEqualTo("hello\n");
+                assertThat(rt.list()).singleElement().satisfies(i -> assertThat(i.network()).contains(info));
+                assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).contains(state.resolve(id).resolve("netns")
+                        .toString());
+                assertThat(Files.readString(state.resolve(id).resolve("hosts"))).contains(c.addresses().get(0) + "\t" + id);
+            }
+            assertNothingLeftOf(id, info, bridge);
+        }
+    }
+
+    @Test
+    void aStartThatFailsAfterTheAttachTakesItBack() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network bridge = rt.networks().defaultNetwork();
+            assertThatThrownBy(() -> rt.start("nocommand", httpd("bridge").publish("127.0.0.1::80")
+                    .command("/no/such/command").build()))
+                    .isInstanceOf(ContainerStartException.class).hasMessageContaining("/no/such/command");
+            assertNothingLeftOf("nocommand", null, bridge);
+        }
+    }
+
+    @Test
+    void aHostPortInUseIsRefusedBeforeAnythingIsMade() throws Exception {
+        try (ContainerRuntime rt = runtime(); ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            assertThatThrownBy(() -> rt.start("porttaken", httpd("bridge").publish("127.0.0.1:" + port + ":80").build()))
+                    .isInstanceOf(ContainerStartException.class)
+                    .hasMessage("bind 127.0.0.1:" + port + ": Address already in use");
+            assertThat(Files.exists(state.resolve("porttaken"))).isFalse();
+            assertThat(rt.networks().attachments("bridge")).isEmpty();
+            assertThatThrownBy(() -> rt.start("nonet", httpd("no-such-net").build()))
+                    .isInstanceOf(ContainerStartException.class).hasMessageStartingWith("network: no such network: no-such-net");
+        }
+    }
+
+    @Test
+    void aSidecarInAnotherContainersNetworkReachesItOnLoopback() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            rt.networks().create(NetworkSpec.builder("side").build());
+            try (Container web = rt.start("web", httpd("side").build())) {
+                ContainerSpec sidecar = ContainerSpec.builder().rootfs(rootfs).network("container:web")
+                        .command("/usr/bin/wget", "-q", "-T", "5", "-O", "-", "http://127.0.0.1:80/")
+                        .stdout(Stdio.pipe()).build();
+                String out = waitForOutput(rt, sidecar, "hello\n");
+                assertThat(out).isEqualTo("hello\n");
+                assertThat(web.isRunning()).isTrue();
+            }
+            assertThatThrownBy(() -> rt.start(ContainerSpec.builder().rootfs(rootfs).network("container:web")
+                    .command("/bin/busybox", "true").build()))
+                    .isInstanceOf(ContainerStartException.class).hasMessageStartingWith("network: container:web: no such container");
+            assertThat(rt.networks().remove("side")).isTrue();
+        }
+    }
+
+    @Test
+    void aRuntimeKilledWithSigkillLeavesItsContainersNetworkToTheNextReconcile() throws Exception {
+        Network net;
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(state).storageRoot(storage).build()) {
+            net = rt.networks().create(NetworkSpec.builder("crash").build());
+        }
+        String before = rules();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process jvm = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", CrashRecoveryIT.classPath(),
+                NetworkEmbedderMain.class.getName(), state.toString(), storage.toString(), rootfs.toString(), "crash",
+                "crashed").redirectError(tmp.resolve("child.err").toFile()).start();
+        NetworkInfo info;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8))) {
+            String line = r.readLine();
+            assertThat(line).as(() -> read(tmp.resolve("child.err"))).startsWith("started crashed ");
+            int port = Integer.parseInt(line.split(" ")[2]);
+            assertThat(get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+        } finally {
+            jvm.destroyForcibly(); // SIGKILL: the container's init dies with its monitor, the pin stays
+        }
+        assertThat(jvm.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(state).storageRoot(storage).reconcile(false).build()) {
+            info = rt.list().get(0).network().orElseThrow();
+            assertThat(rt.networks().attachments("crash")).hasSize(1);
+            Reconciliation rec = rt.reconcile();
+            assertThat(rec.failed()).isEmpty();
+            assertThat(rec.removed()).containsExactly("crashed");
+            assertNothingLeftOf("crashed", info, net);
+            assertThat(rt.networks().remove("crash")).isTrue();
+        }
+        assertThat(rules().lines().filter(l -> !before.contains(l)).toList()).as("firewall rules left").isEmpty();
+    }
+
+    /** Starts the spec until its stdout is {@code want} (the server may still be starting), at most 20 s. */
+    private static String waitForOutput(ContainerRuntime rt, ContainerSpec spec, String want) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        String out;
+        do {
+            try (Container c = rt.start(spec)) {
+                out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+                c.waitFor();
+            }
+            if (!out.equals(want)) {
+                Thread.sleep(200);
+            }
+        } while (!out.equals(want) && System.nanoTime() < deadline);
+        return out;
+    }
+
+    /** No veth on the bridge, rule, lease, pin, record or state of the container. */
+    private void assertNothingLeftOf(String id, NetworkInfo info, Network network) throws Exception {
+        assertThat(HostCommand.run("ip", "-o", "link", "show", "master", network.bridge()).trim()).as("veths on the bridge")
+                .isEmpty();
+        String rules = rules();
+        assertThat(rules).as("firewall rules").doesNotContain(id);
+        if (info != null) {
+            for (String a : info.addresses()) {
+                assertThat(rules).doesNotContain(a.replaceFirst("/.*", "") + "/");
+                assertThat(rules).doesNotContain(a.replaceFirst("/.*", "") + ":");
+            }
+        }
+        Path ipam = storage.resolve("networks/_ipam").resolve(network.name());
+        if (Files.isDirectory(ipam)) {
+            try (Stream<Path> s = Files.list(ipam)) {
+                for (Path p : s.filter(Files::isRegularFile).toList()) {
+                    assertThat(Files.readString(p)).as("lease " + p).doesNotContain(id);
+                }
+            }
+        }
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).as("mounts").doesNotContain(state.resolve(id).toString());
+        assertThat(Files.exists(state.resolve(id))).as("state").isFalse();
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(tmp.resolve("probe-state")).storageRoot(storage)
+                .reconcile(false).build()) {
+            assertThat(rt.networks().attachments(network.name())).as("attachments").isEmpty();
+        }
+    }
+
+    /** iptables-save without counters and comments. */
+    static String rules() throws Exception {
+        return HostCommand.run("iptables-save").replaceAll("(?m)^#.*\n|\\[\\d+:\\d+]", "");
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    static String get(String url) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try {
+                HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection(java.net.Proxy.NO_PROXY);
+                c.setConnectTimeout(2000);
+                c.setReadTimeout(5000);
+                try (InputStream in = c.getInputStream()) {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100); // the server starting
+            }
+        }
+    }
+}
