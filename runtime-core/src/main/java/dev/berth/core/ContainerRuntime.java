@@ -22,7 +22,7 @@ import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.net.ContainerNetwork;
 import dev.berth.core.internal.net.JoinedNetwork;
 import dev.berth.core.internal.net.NameService;
-import dev.berth.core.internal.net.NameServices;
+import dev.berth.core.internal.net.AardvarkNameService;
 import dev.berth.network.Networks;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.Lifecycle;
@@ -186,7 +186,7 @@ public final class ContainerRuntime implements AutoCloseable {
             LOG.info("no device cgroup on this runtime ({}): containers run without CAP_MKNOD, so that no node"
                     + " they make can be opened", driver == null ? unavailable : "the host's cgroups cannot hold one");
         }
-        this.names = NameServices.forStorage(storageRoot);
+        this.names = new AardvarkNameService(storageRoot.resolve("networks"), sys);
         this.reconciler = new Reconciler(state, sys, driver, storageRoot, id -> images().unpin(id),
                 b.keepOrphanedLayers ? Reconciler.LayerPolicy.KEEP : Reconciler.LayerPolicy.REMOVE, Duration.ofSeconds(10),
                 id -> ContainerNetwork.releaseRecorded(networks(), sys, names, state.root().resolve(id), id));

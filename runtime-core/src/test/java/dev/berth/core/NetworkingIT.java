@@ -97,6 +97,7 @@ class NetworkingIT {
                 assertThat(Files.readString(state.resolve(id).resolve("hosts"))).contains(c.addresses().get(0) + "\t" + id);
             }
             assertNothingLeftOf(id, info, bridge);
+            assertThat(rt.networks().remove("bridge")).as("the default network, and its bridge").isTrue();
         }
     }
 
@@ -106,8 +107,10 @@ class NetworkingIT {
             Network bridge = rt.networks().defaultNetwork();
             assertThatThrownBy(() -> rt.start("nocommand", httpd("bridge").publish("127.0.0.1::80")
                     .command("/no/such/command").build()))
-                    .isInstanceOf(ContainerStartException.class).hasMessageContaining("/no/such/command");
+                    .isInstanceOf(ContainerStartException.class).hasMessageContaining("/no/such/command")
+                    .satisfies(e -> System.out.println("failed start: " + e.getMessage()));
             assertNothingLeftOf("nocommand", null, bridge);
+            assertThat(rt.networks().remove("bridge")).isTrue();
         }
     }
 
@@ -145,6 +148,86 @@ class NetworkingIT {
     }
 
     @Test
+    void containersOnAUserNetworkFindEachOtherByNameAndAlias() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network net = rt.networks().create(NetworkSpec.builder("names").build());
+            String gateway = dev.berth.network.Subnet.format(net.ranges().get(0).gateway());
+            try (Container web = rt.start("web", httpd("names").networkAlias("site").build())) {
+                assertThat(Files.readString(state.resolve("web/resolv.conf"))).contains("nameserver " + gateway + "\n");
+                assertThat(dnsConfig("names")).contains(" " + web.addresses().get(0) + "  web,site");
+                for (String name : List.of("web", "site")) {
+                    ContainerSpec client = ContainerSpec.builder().rootfs(rootfs).network("names")
+                            .command("/usr/bin/wget", "-q", "-T", "5", "-O", "-", "http://" + name + "/")
+                            .stdout(Stdio.pipe()).stderr(Stdio.discard()).build();
+                    assertThat(waitForOutput(rt, client, "hello\n")).as("fetched by " + name).isEqualTo("hello\n");
+                }
+            }
+            assertThat(Files.exists(storage.resolve("networks/_dns/names"))).as("the name server's directory").isFalse();
+            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/names"))).as("its server").isEmpty();
+            assertThat(rt.networks().remove("names")).isTrue();
+        }
+    }
+
+    @Test
+    void threeReplicasBehindOneAliasAreAllSeenAndAStoppedOneDropsOut() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            rt.networks().create(NetworkSpec.builder("replicas").build());
+            List<Container> replicas = new ArrayList<>();
+            try {
+                for (int i = 1; i <= 3; i++) {
+                    replicas.add(rt.start("rep-" + i, ContainerSpec.builder().rootfs(rootfs).network("replicas")
+                            .hostname("rep-" + i).networkAlias("svc")
+                            .command("/bin/sh", "-c", "d=/tmp/$(/bin/busybox hostname) && /bin/busybox mkdir -p $d"
+                                    + " && /bin/busybox hostname > $d/index.html && exec /bin/busybox httpd -f -p 80 -h $d")
+                            .stdout(Stdio.discard()).stderr(Stdio.discard()).build()));
+                }
+                assertThat(seenBehind(rt, "svc", 3)).containsExactlyInAnyOrder("rep-1", "rep-2", "rep-3");
+                replicas.get(1).stop(java.time.Duration.ofSeconds(5));
+                assertThat(seenBehind(rt, "svc", 2)).as("after rep-2 stopped").containsExactlyInAnyOrder("rep-1", "rep-3");
+            } finally {
+                replicas.forEach(Container::close);
+            }
+            assertThat(Files.exists(storage.resolve("networks/_dns/replicas"))).isFalse();
+            assertThat(rt.networks().remove("replicas")).isTrue();
+        }
+    }
+
+    /** What a client container fetches from every address the alias resolves to, over three lookups, until {@code n} answer. */
+    private static Set<String> seenBehind(ContainerRuntime rt, String alias, int n) throws Exception {
+        ContainerSpec client = ContainerSpec.builder().rootfs(rootfs).network("replicas")
+                .command("/bin/sh", "-c", "for i in 1 2 3; do for a in $(/usr/bin/getent ahostsv4 " + alias
+                        + " | /bin/busybox awk '{print $1}' | /bin/busybox sort -u); do /usr/bin/wget -q -T 5 -O -"
+                        + " http://$a/; done; done")
+                .stdout(Stdio.pipe()).stderr(Stdio.discard()).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        Set<String> seen;
+        do {
+            try (Container c = rt.start(client)) {
+                seen = new HashSet<>(List.of(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8).trim()
+                        .split("\\s+")));
+                c.waitFor();
+            }
+            seen.remove("");
+        } while (seen.size() != n && System.nanoTime() < deadline && sleep());
+        return seen;
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(200);
+        return true;
+    }
+
+    private String dnsConfig(String network) throws IOException {
+        return Files.readString(storage.resolve("networks/_dns").resolve(network).resolve(network));
+    }
+
+    /** aardvark-dns processes serving the directory. */
+    static List<Long> aardvarkProcesses(Path dir) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("aardvark-dns")
+                && p.info().commandLine().orElse("").contains(dir.toString())).map(ProcessHandle::pid).toList();
+    }
+
+    @Test
     void aRuntimeKilledWithSigkillLeavesItsContainersNetworkToTheNextReconcile() throws Exception {
         Network net;
         try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(state).storageRoot(storage).build()) {
@@ -161,6 +244,7 @@ class NetworkingIT {
             assertThat(line).as(() -> read(tmp.resolve("child.err"))).startsWith("started crashed ");
             int port = Integer.parseInt(line.split(" ")[2]);
             assertThat(get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/crash"))).as("its name server").hasSize(1);
         } finally {
             jvm.destroyForcibly(); // SIGKILL: the container's init dies with its monitor, the pin stays
         }
@@ -172,6 +256,8 @@ class NetworkingIT {
             assertThat(rec.failed()).isEmpty();
             assertThat(rec.removed()).containsExactly("crashed");
             assertNothingLeftOf("crashed", info, net);
+            assertThat(Files.exists(storage.resolve("networks/_dns/crash"))).as("the name server's directory").isFalse();
+            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/crash"))).as("its server").isEmpty();
             assertThat(rt.networks().remove("crash")).isTrue();
         }
         assertThat(rules().lines().filter(l -> !before.contains(l)).toList()).as("firewall rules left").isEmpty();

@@ -164,6 +164,8 @@ public final class LinuxConstants {
     public static final int POSIX_SPAWN_SETSID = common("POSIX_SPAWN_SETSID", 0x80);
     public static final int SIGKILL = common("SIGKILL", 9);
     public static final int SIGTERM = common("SIGTERM", 15);
+    /** A network's name server (aardvark-dns) re-reads its entries on SIGHUP. */
+    public static final int SIGHUP = common("SIGHUP", 1);
 
     // <errno.h>
     public static final int EPERM = common("EPERM", 1);

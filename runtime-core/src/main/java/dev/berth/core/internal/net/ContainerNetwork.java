@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.ContainerSpec;
 import dev.berth.core.ContainerStartException;
 import dev.berth.core.NetworkInfo;
+import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.etc.HostsFile;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
@@ -119,6 +120,10 @@ public final class ContainerNetwork {
                 Network n = networks.inspect(network).orElseThrow(() -> new NetworkException("no such network: "
                         + network));
                 names.add(n, id, addresses(info), names(hostname, id, spec.networkAliases()));
+                Optional<String> server = names.server(n);
+                if (server.isPresent()) {
+                    replace(stateDir, "resolv.conf", new EtcFiles(Path.of("/")).resolvConfWith(spec, server.get()));
+                }
             }
             rewriteHosts(stateDir, spec, hostname, addresses(info));
             LOG.debug("container {}: on network {} as {}, ports {}", id, network, info.addresses(), info.ports());
@@ -157,15 +162,20 @@ public final class ContainerNetwork {
     /** The /etc/hosts the plan mounts (not yet: the init waits for its go) names the container's address. */
     private static void rewriteHosts(Path stateDir, ContainerSpec spec, String hostname, List<String> addresses)
             throws IOException {
-        Path hosts = stateDir.resolve("hosts");
-        if (!Files.isRegularFile(hosts, LinkOption.NOFOLLOW_LINKS)) {
+        replace(stateDir, "hosts", HostsFile.attached(hostname, spec.extraHosts(), addresses));
+    }
+
+    /** Replaces a generated /etc file of the state directory (one it wrote: never made here if missing). */
+    private static void replace(Path stateDir, String name, String content) throws IOException {
+        Path f = stateDir.resolve(name);
+        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        Path tmp = stateDir.resolve(".hosts.tmp");
+        Path tmp = stateDir.resolve("." + name + ".tmp");
         Files.deleteIfExists(tmp);
-        Files.writeString(tmp, HostsFile.attached(hostname, spec.extraHosts(), addresses), StandardCharsets.ISO_8859_1);
+        Files.writeString(tmp, content, StandardCharsets.ISO_8859_1);
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-        Files.move(tmp, hosts, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** What ADD gave, or null before it completed. */

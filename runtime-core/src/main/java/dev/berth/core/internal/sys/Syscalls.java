@@ -51,6 +51,7 @@ public interface Syscalls {
 
     int SIGKILL = LinuxConstants.SIGKILL;
     int SIGTERM = LinuxConstants.SIGTERM;
+    int SIGHUP = LinuxConstants.SIGHUP;
 
     // The new mount API (bind mounts and volumes) and flock (volumes in use).
     int AT_FDCWD = LinuxConstants.AT_FDCWD;
