@@ -378,6 +378,24 @@ public final class Networks {
         AttachmentFile f = a.get();
         chain(n).del(containerId, f.netns(), f.ifName(), f.ports(), f.result());
         Files.deleteIfExists(dir.resolve(network).resolve("attachments").resolve(containerId + ".json"));
+        if (network.equals(DEFAULT)) {
+            removeIdleBridge(n);
+        }
+    }
+
+    /**
+     * The default network's bridge goes with its last container (the bridge plugin makes it again
+     * at the next ADD): every storage root has a default network, made on first use, and a bridge
+     * device outliving its containers would pile up on the host one per storage root (a test's, a
+     * CLI's temporary one), each holding a route that pushes the next default network off its subnet.
+     */
+    private void removeIdleBridge(Network n) throws IOException {
+        try (Locked l = lock()) {
+            if (attachmentIds(n.name()).isEmpty() && Files.exists(sysClassNet.resolve(n.bridge()))) {
+                ipLinkDelete(n.bridge());
+                LOG.debug("network {}: bridge {} removed with its last container", n.name(), n.bridge());
+            }
+        }
     }
 
     /** The containers attached to a network. */
