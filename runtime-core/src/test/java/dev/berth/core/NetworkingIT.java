@@ -97,6 +97,7 @@ class NetworkingIT {
                 assertThat(Files.readString(state.resolve(id).resolve("hosts"))).contains(c.addresses().get(0) + "\t" + id);
             }
             assertNothingLeftOf(id, info, bridge);
+            assertThat(Files.exists(Path.of("/sys/class/net", bridge.bridge()))).as("the default bridge, idle").isFalse();
             assertThat(rt.networks().remove("bridge")).as("the default network, and its bridge").isTrue();
         }
     }
@@ -165,6 +166,29 @@ class NetworkingIT {
             assertThat(Files.exists(storage.resolve("networks/_dns/names"))).as("the name server's directory").isFalse();
             assertThat(aardvarkProcesses(storage.resolve("networks/_dns/names"))).as("its server").isEmpty();
             assertThat(rt.networks().remove("names")).isTrue();
+        }
+    }
+
+    @Test
+    void anAskedForAddressAndMacAreTheInterfacesAndAnAddressOutsideTheSubnetIsRefused() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network net = rt.networks().create(NetworkSpec.builder("fixed").subnet("10.89.200.0/24").build());
+            try (Container c = rt.start(ContainerSpec.builder().rootfs(rootfs).network("fixed").ipAddress("10.89.200.77")
+                    .macAddress("02:42:0A:59:C8:4D").command("/bin/busybox", "sh", "-c",
+                            "/bin/busybox ip -o -4 addr show eth0; /bin/busybox cat /sys/class/net/eth0/address")
+                    .stdout(Stdio.pipe()).build())) {
+                String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
+                assertThat(out).contains("inet 10.89.200.77/24").contains("02:42:0a:59:c8:4d");
+                assertThat(c.addresses()).containsExactly("10.89.200.77");
+                assertThat(c.network().orElseThrow().macAddress()).isEqualTo("02:42:0a:59:c8:4d");
+            }
+            assertThatThrownBy(() -> rt.start("outside", ContainerSpec.builder().rootfs(rootfs).network("fixed")
+                    .ipAddress("10.1.2.3").command("/bin/busybox", "true").build()))
+                    .isInstanceOf(ContainerStartException.class)
+                    .hasMessageStartingWith("network fixed: ipAddress: 10.1.2.3 is not in network fixed's subnets");
+            assertNothingLeftOf("outside", null, net);
+            assertThat(rt.networks().remove("fixed")).isTrue();
         }
     }
 
@@ -281,8 +305,13 @@ class NetworkingIT {
 
     /** No veth on the bridge, rule, lease, pin, record or state of the container. */
     private void assertNothingLeftOf(String id, NetworkInfo info, Network network) throws Exception {
-        assertThat(HostCommand.run("ip", "-o", "link", "show", "master", network.bridge()).trim()).as("veths on the bridge")
-                .isEmpty();
+        if (Files.exists(Path.of("/sys/class/net", network.bridge()))) {
+            assertThat(HostCommand.run("ip", "-o", "link", "show", "master", network.bridge()).trim())
+                    .as("veths on the bridge").isEmpty();
+        } else {
+            assertThat(network.name()).as("only the default network's bridge goes with its last container")
+                    .isEqualTo("bridge");
+        }
         String rules = rules();
         assertThat(rules).as("firewall rules").doesNotContain(id);
         if (info != null) {
