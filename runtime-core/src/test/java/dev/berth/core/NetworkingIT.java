@@ -216,6 +216,52 @@ class NetworkingIT {
         }
     }
 
+    @Test
+    void containersStartingAndClosingAtOnceGetDistinctPortsAndAddressesAndLeaveNothing() throws Exception {
+        int n = 6;
+        try (ContainerRuntime rt = runtime()) {
+            Network net = rt.networks().create(NetworkSpec.builder("busy").build());
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+            List<Container> started = java.util.Collections.synchronizedList(new ArrayList<>());
+            try {
+                List<java.util.concurrent.Future<Container>> fs = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    String id = "busy-" + i;
+                    fs.add(pool.submit(() -> {
+                        Container c = rt.start(id, httpd("busy").networkAlias("many").publish("127.0.0.1::80").build());
+                        started.add(c);
+                        return c;
+                    }));
+                }
+                for (java.util.concurrent.Future<Container> f : fs) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+                assertThat(started.stream().map(c -> c.ports().get(0).hostPort()).distinct()).hasSize(n);
+                assertThat(started.stream().map(c -> c.addresses().get(0)).distinct()).hasSize(n);
+                assertThat(dnsConfig("busy").lines().skip(1)).hasSize(n).allMatch(l -> l.endsWith(",many"));
+                for (Container c : started) {
+                    assertThat(get("http://127.0.0.1:" + c.ports().get(0).hostPort() + "/")).isEqualTo("hello\n");
+                }
+                List<java.util.concurrent.Future<?>> closes = new ArrayList<>();
+                for (Container c : started) {
+                    closes.add(pool.submit(c::close));
+                }
+                for (java.util.concurrent.Future<?> f : closes) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                started.forEach(Container::close);
+                pool.shutdownNow();
+            }
+            for (int i = 0; i < n; i++) {
+                assertNothingLeftOf("busy-" + i, null, net);
+            }
+            assertThat(Files.exists(storage.resolve("networks/_dns/busy"))).isFalse();
+            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/busy"))).isEmpty();
+            assertThat(rt.networks().remove("busy")).isTrue();
+        }
+    }
+
     /** What a client container fetches from every address the alias resolves to, over three lookups, until {@code n} answer. */
     private static Set<String> seenBehind(ContainerRuntime rt, String alias, int n) throws Exception {
         ContainerSpec client = ContainerSpec.builder().rootfs(rootfs).network("replicas")
