@@ -537,6 +537,14 @@ public final class ContainerRuntime implements AutoCloseable {
                                     network = ContainerNetwork.attach(networks(), sys, names, state.root().resolve(id), id,
                                             spec, hostname, initPid);
                                     net.set(network);
+                                } else if (spec.network().kind() == NetworkMode.Kind.CONTAINER) {
+                                    try {
+                                        ContainerNetwork.shareEtcFiles(state.root().resolve(spec.network().name()
+                                                .orElseThrow()), state.root().resolve(id));
+                                    } catch (IOException e) {
+                                        throw new ContainerStartException("network " + spec.network() + ": /etc files: "
+                                                + e.getMessage(), e);
+                                    }
                                 }
                             }
 

@@ -139,6 +139,10 @@ class NetworkingIT {
                         .stdout(Stdio.pipe()).build();
                 String out = waitForOutput(rt, sidecar, "hello\n");
                 assertThat(out).isEqualTo("hello\n");
+                // it sees the network as the first does: its address, its network's name server
+                ContainerSpec byName = ContainerSpec.builder().rootfs(rootfs).network("container:web")
+                        .command("/usr/bin/wget", "-q", "-T", "5", "-O", "-", "http://web/").stdout(Stdio.pipe()).build();
+                assertThat(waitForOutput(rt, byName, "hello\n")).isEqualTo("hello\n");
                 assertThat(web.isRunning()).isTrue();
             }
             assertThatThrownBy(() -> rt.start(ContainerSpec.builder().rootfs(rootfs).network("container:web")

@@ -140,6 +140,20 @@ public final class ContainerNetwork {
         }
     }
 
+    /**
+     * A {@code container:<id>} container sees the network as the container whose namespace it
+     * joins: that one's generated {@code /etc/hosts} and {@code /etc/resolv.conf} (its address, its
+     * network's name server), as docker shares them. Before the go: the init mounts them after it.
+     */
+    public static void shareEtcFiles(Path targetStateDir, Path stateDir) throws IOException {
+        for (String name : List.of("hosts", "resolv.conf")) {
+            Path from = targetStateDir.resolve(name);
+            if (Files.isRegularFile(from, LinkOption.NOFOLLOW_LINKS)) {
+                replace(stateDir, name, Files.readString(from, StandardCharsets.ISO_8859_1));
+            }
+        }
+    }
+
     /** The container's own name, its id when that differs, and its aliases: what the name service answers for. */
     static List<String> names(String hostname, String id, List<String> aliases) {
         List<String> out = new ArrayList<>();
