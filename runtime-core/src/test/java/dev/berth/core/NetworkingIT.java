@@ -221,6 +221,25 @@ class NetworkingIT {
     }
 
     @Test
+    void aDetachedContainerKeepsItsNetworkAfterItsHandleIsClosedUntilItIsRemoved() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network net = rt.networks().create(NetworkSpec.builder("det").build());
+            Container c = rt.start("det-1", ContainerSpec.builder().rootfs(rootfs).network("det").networkAlias("d")
+                    .publish("127.0.0.1::80").detached(true)
+                    .command("/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www").build());
+            NetworkInfo info = c.network().orElseThrow();
+            int port = c.ports().get(0).hostPort();
+            c.close(); // lets go of the handle: the container and its network go on
+            assertThat(get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+            assertThat(rt.list()).singleElement().satisfies(i -> assertThat(i.network()).contains(info));
+            rt.remove("det-1", true);
+            assertNothingLeftOf("det-1", info, net);
+            assertThat(Files.exists(storage.resolve("networks/_dns/det"))).isFalse();
+            assertThat(rt.networks().remove("det")).isTrue();
+        }
+    }
+
+    @Test
     void containersStartingAndClosingAtOnceGetDistinctPortsAndAddressesAndLeaveNothing() throws Exception {
         int n = 6;
         try (ContainerRuntime rt = runtime()) {

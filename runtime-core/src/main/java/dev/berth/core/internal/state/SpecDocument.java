@@ -48,7 +48,7 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
         ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
         List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
-        SeccompDoc seccomp, NetworkDoc network) {
+        SeccompDoc seccomp, Boolean detached, Boolean autoRemove, LogDoc logging, NetworkDoc network) {
 
     /** A document without networking (written before it): {@code none}, or {@code host} by the namespaces. */
     public SpecDocument(int version, String rootfs, String image, List<String> entrypoint, List<String> command,
@@ -57,10 +57,11 @@ public record SpecDocument(int version, String rootfs, String image, List<String
             List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
             ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
             List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
-            SeccompDoc seccomp) {
+            SeccompDoc seccomp, Boolean detached, Boolean autoRemove, LogDoc logging) {
         this(version, rootfs, image, entrypoint, command, env, workingDir, user, hostname, rlimits, capabilities,
                 noNewPrivileges, readonlyRootfs, namespaces, maskedPaths, readonlyPaths, stdin, stdout, stderr,
-                resources, devices, mounts, tty, consoleSize, extraHosts, dns, dnsSearch, dnsOptions, seccomp, null);
+                resources, devices, mounts, tty, consoleSize, extraHosts, dns, dnsSearch, dnsOptions, seccomp, detached,
+                autoRemove, logging, null);
     }
 
     /** The format this class writes; a reader refuses a newer one rather than misread it. */
@@ -120,6 +121,9 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         }
     }
 
+    /** Captured output: {@link dev.berth.core.LogConfig}. */
+    public record LogDoc(long maxSize, int maxFiles) {}
+
     public record RuleDoc(boolean allow, String type, long major, long minor, String access) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -139,14 +143,16 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         List<MountDoc> mounts = s.mounts().stream().map(m -> new MountDoc(m.destination(), m.type().name(), m.source(),
                 m.options())).toList();
         List<HostDoc> hosts = s.extraHosts().stream().map(h -> new HostDoc(h.name(), h.address())).toList();
+        boolean captured = s.logging().isPresent();
         return new SpecDocument(VERSION, s.rootfs().map(Path::toString).orElse(null), s.image().orElse(null),
                 s.entrypoint().orElse(null), s.command(), new LinkedHashMap<>(s.env()), s.workingDir().orElse(null),
                 s.user().orElse(null), s.hostname().orElse(null), rlimits, names(s.capabilities()),
                 s.noNewPrivileges(), s.readonlyRootfs(), names(s.namespaces()), s.maskedPaths(), s.readonlyPaths(),
-                s.tty() ? null : stdio(s.stdin()), s.tty() ? null : stdio(s.stdout()),
-                s.tty() ? null : stdio(s.stderr()), resources(s.resources()), devices, mounts, s.tty(),
+                s.tty() ? null : stdio(s.stdin()), s.tty() || captured ? null : stdio(s.stdout()),
+                s.tty() || captured ? null : stdio(s.stderr()), resources(s.resources()), devices, mounts, s.tty(),
                 new SizeDoc(s.consoleSize().columns(), s.consoleSize().rows()), hosts, s.dns(), s.dnsSearch(),
-                s.dnsOptions(), seccomp(s.seccomp()), NetworkDoc.of(s));
+                s.dnsOptions(), seccomp(s.seccomp()), s.detached() ? true : null, s.autoRemove() ? true : null,
+                s.logging().map(l -> new LogDoc(l.maxSize(), l.maxFiles())).orElse(null), NetworkDoc.of(s));
     }
 
     private static SeccompDoc seccomp(Seccomp sc) {
@@ -235,6 +241,10 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 default -> throw new IllegalArgumentException("seccomp.kind: \"" + seccomp.kind()
                         + "\" is not default, unconfined or profile");
             });
+        }
+        b.detached(Boolean.TRUE.equals(detached)).autoRemove(Boolean.TRUE.equals(autoRemove));
+        if (logging != null) {
+            b.logging(dev.berth.core.LogConfig.of(logging.maxSize(), logging.maxFiles()));
         }
         if (network != null) {
             network.apply(b);
