@@ -520,6 +520,16 @@ public final class ContainerRuntime implements AutoCloseable {
     /** What an adopted container's handle asks of this runtime. */
     private final AdoptedContainer.Runtime adoption = new AdoptedContainer.Runtime() {
         @Override
+        public Optional<NetworkInfo> network(String id) {
+            try {
+                return ContainerNetwork.recordedInfo(state.root().resolve(id));
+            } catch (RuntimeException e) {
+                LOG.debug("container {}: network record: {}", id, e.getMessage());
+                return Optional.empty();
+            }
+        }
+
+        @Override
         public ExecProcess exec(String id, ExecSpec spec) throws ContainerException {
             return ContainerRuntime.this.exec(id, spec);
         }

@@ -232,6 +232,12 @@ class NetworkingIT {
             c.close(); // lets go of the handle: the container and its network go on
             assertThat(get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
             assertThat(rt.list()).singleElement().satisfies(i -> assertThat(i.network()).contains(info));
+            try (ContainerRuntime next = runtime()) { // another runtime adopts it, network and all
+                Container adopted = next.container("det-1").orElseThrow();
+                assertThat(adopted.network()).contains(info);
+                assertThat(adopted.ports()).isEqualTo(info.ports());
+                adopted.close();
+            }
             rt.remove("det-1", true);
             assertNothingLeftOf("det-1", info, net);
             assertThat(Files.exists(storage.resolve("networks/_dns/det"))).isFalse();
