@@ -45,6 +45,9 @@ command -v setsid >/dev/null || need+=(util-linux)
 command -v stty >/dev/null || need+=(coreutils)
 # NetworkIT: the CNI plugins, ip (netns), iptables, and busybox httpd as the server in a namespace
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+# names on user networks (NetworkingIT): podman's DNS server; wget and getent are the clients there
+[ -x /usr/lib/podman/aardvark-dns ] || need+=(aardvark-dns)
+command -v wget >/dev/null || need+=(wget)
 command -v ip >/dev/null || need+=(iproute2)
 command -v iptables >/dev/null || need+=(iptables)
 command -v busybox >/dev/null || need+=(busybox)

@@ -150,6 +150,25 @@ public interface Container extends AutoCloseable {
     AutoCloseable onOom(Consumer<OomEvent> listener);
 
     /**
+     * Where the container is on its network (bridge or a user network), as CNI gave it; empty for
+     * the modes {@code none}, {@code host} and {@code container:<id>}. Kept after the container ended.
+     */
+    default java.util.Optional<NetworkInfo> network() {
+        return java.util.Optional.empty();
+    }
+
+    /** Its published ports with the host ports actually used ({@code -p 127.0.0.1::80} gets a free one). */
+    default java.util.List<dev.berth.network.PortMapping> ports() {
+        return network().map(NetworkInfo::ports).orElse(java.util.List.of());
+    }
+
+    /** Its addresses on its network, without prefix ({@code 10.89.0.2}), IPv4 first; empty without one. */
+    default java.util.List<String> addresses() {
+        return network().map(n -> n.addresses().stream().map(a -> a.replaceFirst("/.*$", "")).toList())
+                .orElse(java.util.List.of());
+    }
+
+    /**
      * Its captured stdout and stderr ({@link ContainerSpec#logging()}), line by line, oldest first, as
      * {@code docker logs} gives them: {@link LogQuery#since()}/{@code until()}, the last
      * {@link LogQuery#tail()} lines, and with {@link LogQuery#follow()} the lines still to come (the

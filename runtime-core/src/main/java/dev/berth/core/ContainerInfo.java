@@ -19,10 +19,23 @@ import java.util.Optional;
  * @param owner    who owns it: this runtime, another live one on the same state root, nobody (left
  *                 by a runtime that died; {@link ContainerRuntime#reconcile()} removes it), or it is
  *                 detached (on its own, until removed)
+ * @param network  where it is on its network (addresses, published ports), when it is attached to one
  */
 public record ContainerInfo(String id, ContainerStatus status, Optional<String> image, Optional<String> rootfs,
         Instant created, Optional<Instant> started, Optional<Instant> finished, Optional<ExitStatus> exit, long pid,
-        Owner owner) {
+        Owner owner, Optional<NetworkInfo> network) {
+
+    /** Without a network. */
+    public ContainerInfo(String id, ContainerStatus status, Optional<String> image, Optional<String> rootfs,
+            Instant created, Optional<Instant> started, Optional<Instant> finished, Optional<ExitStatus> exit, long pid,
+            Owner owner) {
+        this(id, status, image, rootfs, created, started, finished, exit, pid, owner, Optional.empty());
+    }
+
+    /** This, with its network. */
+    public ContainerInfo withNetwork(Optional<NetworkInfo> n) {
+        return new ContainerInfo(id, status, image, rootfs, created, started, finished, exit, pid, owner, n);
+    }
 
     /** Who holds a container's lock under the state root. */
     public enum Owner {

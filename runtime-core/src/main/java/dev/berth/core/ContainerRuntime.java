@@ -22,6 +22,11 @@ import dev.berth.core.internal.StateStore;
 import dev.berth.core.supervise.SupervisedContainer;
 import dev.berth.core.supervise.SupervisorServices;
 import dev.berth.core.internal.etc.EtcFiles;
+import dev.berth.core.internal.net.ContainerNetwork;
+import dev.berth.core.internal.net.JoinedNetwork;
+import dev.berth.core.internal.net.NameService;
+import dev.berth.core.internal.net.AardvarkNameService;
+import dev.berth.network.Networks;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.Lifecycle;
 import dev.berth.core.internal.state.ProcessId;
@@ -138,6 +143,9 @@ public final class ContainerRuntime implements AutoCloseable {
     private final boolean ownsCgroupDriver;
     private final boolean cloneIntoCgroup;
     private volatile ImageStore images;
+    /** The CNI networks under the storage root (made on first use) and their names. */
+    private volatile Networks networks;
+    private final NameService names;
     private final Volumes volumes;
     /** Ids started here and not closed yet (claimed first, so two starts of one id never both run). */
     private final Map<String, Optional<Container>> open = new ConcurrentHashMap<>();
@@ -195,8 +203,10 @@ public final class ContainerRuntime implements AutoCloseable {
             LOG.info("no device cgroup on this runtime ({}): containers run without CAP_MKNOD, so that no node"
                     + " they make can be opened", driver == null ? unavailable : "the host's cgroups cannot hold one");
         }
+        this.names = new AardvarkNameService(storageRoot.resolve("networks"), sys);
         this.reconciler = new Reconciler(state, sys, driver, storageRoot, id -> images().unpin(id),
-                b.keepOrphanedLayers ? Reconciler.LayerPolicy.KEEP : Reconciler.LayerPolicy.REMOVE, Duration.ofSeconds(10));
+                b.keepOrphanedLayers ? Reconciler.LayerPolicy.KEEP : Reconciler.LayerPolicy.REMOVE, Duration.ofSeconds(10),
+                id -> ContainerNetwork.releaseRecorded(networks(), sys, names, state.root().resolve(id), id));
         if (b.reconcile) {
             reconcile();
         }
@@ -263,7 +273,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     probe.close(); // only looked: the file stays, for reconcile()
                 }
             }
-            out.add(info(doc.get(), owner));
+            out.add(infoWithNetwork(doc.get(), owner));
         }
         return out;
     }
@@ -274,6 +284,19 @@ public final class ContainerRuntime implements AutoCloseable {
                 Optional.ofNullable(d.started()).map(Instant::parse), Optional.ofNullable(d.finished()).map(Instant::parse),
                 Optional.ofNullable(d.exit()).map(StateDocument.ExitDoc::toExitStatus),
                 d.init() == null ? 0 : d.init().pid(), owner);
+    }
+
+    /** {@link #info} with the network its runtime recorded beside the state. */
+    private ContainerInfo infoWithNetwork(StateDocument d, ContainerInfo.Owner owner) {
+        ContainerInfo i = info(d, owner);
+        Optional<NetworkInfo> n;
+        try {
+            n = ContainerNetwork.recordedInfo(state.root().resolve(d.id()));
+        } catch (RuntimeException e) {
+            LOG.debug("container {}: network record: {}", d.id(), e.getMessage());
+            n = Optional.empty();
+        }
+        return i.withNetwork(n);
     }
 
     public static Builder builder() {
@@ -305,6 +328,27 @@ public final class ContainerRuntime implements AutoCloseable {
             }
         }
         return s;
+    }
+
+    /**
+     * The CNI networks under the storage root ({@code <storageRoot>/networks}): create, list, inspect,
+     * remove; containers join one with {@link ContainerSpec.Builder#network(NetworkMode)}.
+     */
+    public Networks networks() {
+        Networks n = networks;
+        if (n == null) {
+            synchronized (this) {
+                n = networks;
+                if (n == null) {
+                    try {
+                        networks = n = Networks.open(storageRoot);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("networks under " + storageRoot + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        return n;
     }
 
     /** The named volumes under the storage root ({@code <storageRoot>/volumes}). */
@@ -485,6 +529,16 @@ public final class ContainerRuntime implements AutoCloseable {
     /** What an adopted container's handle asks of this runtime. */
     private final AdoptedContainer.Runtime adoption = new AdoptedContainer.Runtime() {
         @Override
+        public Optional<NetworkInfo> network(String id) {
+            try {
+                return ContainerNetwork.recordedInfo(state.root().resolve(id));
+            } catch (RuntimeException e) {
+                LOG.debug("container {}: network record: {}", id, e.getMessage());
+                return Optional.empty();
+            }
+        }
+
+        @Override
         public ExecProcess exec(String id, ExecSpec spec) throws ContainerException {
             return ContainerRuntime.this.exec(id, spec);
         }
@@ -612,7 +666,7 @@ public final class ContainerRuntime implements AutoCloseable {
                             open.remove(id); // it goes on, or stays as it ended, until removed
                             return;
                         }
-                        closed(id, kept.cgroup().get(), kept.dir(), kept.pinned());
+                        closed(id, kept.cgroup().get(), kept.dir(), kept.pinned(), null); // each run released its network
                     }
                 }, supervisors, supervision, state.root().resolve(id).resolve("health.out"), attributes);
         open.put(id, Optional.of(c));
@@ -653,6 +707,8 @@ public final class ContainerRuntime implements AutoCloseable {
         Optional<HealthCheck> healthCheck = Optional.empty();
         /** Once started: what the container keeps across incarnations. */
         Kept kept;
+        /** Its network attachment, once made (afterClone): a failed start releases it. */
+        volatile ContainerNetwork network;
 
         Starting(String id, Kept reuse, int restartCount) {
             this.id = id;
@@ -662,6 +718,9 @@ public final class ContainerRuntime implements AutoCloseable {
 
         SupervisedContainer.Incarnation start(ContainerSpec spec) throws ContainerException {
             String hostname = spec.hostname().orElse(defaultHostname(id));
+            if (spec.network().attaches()) {
+                ContainerNetwork.precheck(networks(), spec); // an unknown network, a port in use: before anything
+            }
             RootSource root;
             ProcessPlan process;
             String userSpec;
@@ -713,8 +772,13 @@ public final class ContainerRuntime implements AutoCloseable {
             process = process.withSeccomp(seccompFilter(spec));
             CgroupPlacement placement = placeInCgroup(spec);
             MountSources mounts = openMounts(spec);
+            int joinNetwork = -1;
+            if (spec.network().kind() == NetworkMode.Kind.CONTAINER) {
+                fds.add(JoinedNetwork.pidfdOf(sys, state, open, spec.network().name().orElseThrow()));
+                joinNetwork = Launcher.CONTROL_FD + fds.size();
+            }
             Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts,
-                    view(spec, root, hostname));
+                    view(spec, root, hostname), joinNetwork);
             Path logDir = spec.logging().isPresent() ? captureDirectory() : null;
             if (spec.detached() || logDir != null) {
                 plan = plan.withMonitor(monitorOp(spec, logDir));
@@ -729,6 +793,7 @@ public final class ContainerRuntime implements AutoCloseable {
             boolean pin = pinned;
             RootSource heldRoot = root;
             List<Volumes.Lease> used = List.copyOf(leases);
+            java.util.concurrent.atomic.AtomicReference<ContainerNetwork> net = new java.util.concurrent.atomic.AtomicReference<>();
             Lifecycle life = new Lifecycle(new StateDocument(StateDocument.SCHEMA, id,
                     ContainerStatus.CREATED.label(), null, null,
                     cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
@@ -740,11 +805,15 @@ public final class ContainerRuntime implements AutoCloseable {
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
                     spec.namespaces().contains(Namespace.PID), () -> {
                         try {
+                            ContainerNetwork n = net.get();
+                            if (n != null) {
+                                n.release(); // idempotent: it ran at exit, unless that failed
+                            }
                             if (cg != null) {
                                 cg.remove(); // idempotent: a second chance if the removal at exit failed
                             }
                         } catch (RuntimeException e) {
-                            LOG.warn("container {}: removing its cgroup: {}", id, e.getMessage());
+                            LOG.warn("container {}: releasing its network and cgroup: {}", id, e.getMessage());
                         } finally {
                             used.forEach(Volumes.Lease::close); // the volumes are no longer in use
                         }
@@ -771,8 +840,21 @@ public final class ContainerRuntime implements AutoCloseable {
                         spec.tty() ? Stdio.discard() : spec.stdout(), spec.tty() ? Stdio.discard() : spec.stderr(), fds,
                         new Launcher.HostSetup() {
                             @Override
-                            public void afterClone(long initPid, long monitorPid) {
+                            public void afterClone(long initPid, long monitorPid) throws ContainerStartException {
                                 life.created(ProcessId.of(initPid), ProcessId.of(monitorPid));
+                                if (spec.network().attaches()) {
+                                    network = ContainerNetwork.attach(networks(), sys, names, state.root().resolve(id), id,
+                                            spec, hostname, initPid);
+                                    net.set(network);
+                                } else if (spec.network().kind() == NetworkMode.Kind.CONTAINER) {
+                                    try {
+                                        ContainerNetwork.shareEtcFiles(state.root().resolve(spec.network().name()
+                                                .orElseThrow()), state.root().resolve(id));
+                                    } catch (IOException e) {
+                                        throw new ContainerStartException("network " + spec.network() + ": /etc files: "
+                                                + e.getMessage(), e);
+                                    }
+                                }
                             }
 
                             @Override
@@ -795,6 +877,7 @@ public final class ContainerRuntime implements AutoCloseable {
 
                             @Override
                             public void teardown(ExitStatus status, CgroupStats last) {
+                                releaseNetworkAfterExit(id, net.get());
                                 if (removeCgroupAfterExit(id, cg)) {
                                     try {
                                         life.cgroupRemoved(usage(last));
@@ -818,6 +901,9 @@ public final class ContainerRuntime implements AutoCloseable {
                     prepared = null;
                 }
             }
+            if (net.get() != null) {
+                c.network(net.get().info());
+            }
             life.started();
             try {
                 // only now: before its target's exec, the container's mount namespace may still show the
@@ -836,11 +922,12 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
                 c.close();
                 if (reuse == null) {
-                    closed(id, cg, dir, pin);
+                    closed(id, cg, dir, pin, net.get());
                 }
                 throw new ContainerStartException("exec profile of " + id + ": " + e.getMessage(), e);
             }
             // everything below belongs to the running container now
+            network = null;
             leases.clear();
             cgroup = null;
             containerDir = null;
@@ -1091,6 +1178,13 @@ public final class ContainerRuntime implements AutoCloseable {
                 closeFds();
             } catch (RuntimeException e) {
                 failure.addSuppressed(e);
+            }
+            if (network != null) {
+                try {
+                    network.release(); // the init is gone, its namespace still pinned: DEL, then unpin
+                } catch (RuntimeException e) {
+                    failure.addSuppressed(e);
+                }
             }
             if (cgroup != null) {
                 try {
@@ -1465,8 +1559,15 @@ public final class ContainerRuntime implements AutoCloseable {
     }
 
     /** {@link Container#close()}, after the container ended: every step runs, whatever fails before it. */
-    private void closed(String id, Cgroup cg, Path dir, boolean pinned) {
+    private void closed(String id, Cgroup cg, Path dir, boolean pinned, ContainerNetwork network) {
         List<String> left = new ArrayList<>();
+        if (network != null) {
+            try {
+                network.release(); // idempotent: it ran at exit, unless that failed
+            } catch (RuntimeException e) {
+                left.add(e.getMessage());
+            }
+        }
         if (cg != null) {
             try {
                 cg.remove(); // idempotent: a second chance if the removal at exit failed
@@ -1491,6 +1592,20 @@ public final class ContainerRuntime implements AutoCloseable {
         if (!left.isEmpty()) {
             // The id stays claimed (state kept) so that nothing reuses what is left.
             throw new IllegalStateException("container " + id + ": left behind after close: " + String.join("; ", left));
+        }
+    }
+
+    /**
+     * Cleanup thread, once the container ended: its network goes now (its names drop out of its
+     * network's answers); a failure is retried on close.
+     */
+    private static void releaseNetworkAfterExit(String id, ContainerNetwork network) {
+        if (network != null) {
+            try {
+                network.release();
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: network release after exit incomplete, retried on close: {}", id, e.getMessage());
+            }
         }
     }
 

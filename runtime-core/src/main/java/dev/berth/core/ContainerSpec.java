@@ -3,6 +3,7 @@ package dev.berth.core;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.plan.MountOptions;
 import dev.berth.core.internal.etc.IpLiteral;
+import dev.berth.network.PortMapping;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,6 +44,7 @@ public final class ContainerSpec {
 
     /** A name in /etc/hosts or a search domain: labels of letters, digits, '-' and '_', joined by '.'. */
     private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]*)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]*))*");
+    private static final Pattern MAC = Pattern.compile("[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}");
     private static final Pattern DNS_OPTION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}");
 
     private final Path rootfs;
@@ -73,6 +75,12 @@ public final class ContainerSpec {
     private final List<String> dns;
     private final List<String> dnsSearch;
     private final List<String> dnsOptions;
+    // networking (docs/api.md, "Networking")
+    private final NetworkMode network;
+    private final List<PortMapping> ports;
+    private final List<String> networkAliases;
+    private final Optional<String> ipAddress;
+    private final Optional<String> macAddress;
     private final boolean detached;
     private final boolean autoRemove;
     private final LogConfig logging;
@@ -110,6 +118,11 @@ public final class ContainerSpec {
         this.dns = List.copyOf(b.dns);
         this.dnsSearch = List.copyOf(b.dnsSearch);
         this.dnsOptions = List.copyOf(b.dnsOptions);
+        this.network = b.network;
+        this.ports = List.copyOf(b.ports);
+        this.networkAliases = List.copyOf(b.networkAliases);
+        this.ipAddress = Optional.ofNullable(b.ipAddress);
+        this.macAddress = Optional.ofNullable(b.macAddress);
         this.detached = b.detached;
         this.autoRemove = b.autoRemove;
         this.logging = b.logging;
@@ -152,6 +165,11 @@ public final class ContainerSpec {
         b.dns = new ArrayList<>(dns);
         b.dnsSearch = new ArrayList<>(dnsSearch);
         b.dnsOptions = new ArrayList<>(dnsOptions);
+        b.network = network;
+        b.ports = new ArrayList<>(ports);
+        b.networkAliases = new ArrayList<>(networkAliases);
+        b.ipAddress = ipAddress.orElse(null);
+        b.macAddress = macAddress.orElse(null);
         b.detached = detached;
         b.autoRemove = autoRemove;
         b.logging = logging;
@@ -376,6 +394,34 @@ public final class ContainerSpec {
         return onUnhealthy;
     }
 
+    /**
+     * The network the container is on: {@link NetworkMode#none()} (loopback only) unless set;
+     * {@link NetworkMode#host()} when the network namespace is shared with {@code shareNamespace}.
+     */
+    public NetworkMode network() {
+        return network;
+    }
+
+    /** Published ports (docker {@code -p}); a host port of 0 is chosen when the container starts. */
+    public List<PortMapping> ports() {
+        return ports;
+    }
+
+    /** Further names the container answers to on its user network (docker {@code --network-alias}). */
+    public List<String> networkAliases() {
+        return networkAliases;
+    }
+
+    /** The address asked of the network's address management (docker {@code --ip}); any free one when empty. */
+    public Optional<String> ipAddress() {
+        return ipAddress;
+    }
+
+    /** The MAC address of the container's interface (docker {@code --mac-address}); a random one when empty. */
+    public Optional<String> macAddress() {
+        return macAddress;
+    }
+
     @Override
     public String toString() {
         return "ContainerSpec{" + (image != null ? "image=" + image : "rootfs=" + rootfs) + ", command=" + command
@@ -475,6 +521,67 @@ public final class ContainerSpec {
         private List<String> dns = new ArrayList<>();
         private List<String> dnsSearch = new ArrayList<>();
         private List<String> dnsOptions = new ArrayList<>();
+        private NetworkMode network = NetworkMode.none();
+        private List<PortMapping> ports = new ArrayList<>();
+        private List<String> networkAliases = new ArrayList<>();
+        private String ipAddress;
+        private String macAddress;
+
+        /** The network the container is on (see {@link NetworkMode}). */
+        public Builder network(NetworkMode mode) {
+            this.network = Objects.requireNonNull(mode, "network");
+            return this;
+        }
+
+        /** Docker's spelling: {@code none}, {@code host}, {@code bridge}, {@code container:ID} or a network's name. */
+        public Builder network(String mode) {
+            return network(NetworkMode.parse(mode));
+        }
+
+        /** Publishes a port (docker {@code -p}); see {@link PortMapping#parse}. */
+        public Builder publish(PortMapping port) {
+            ports.add(Objects.requireNonNull(port, "ports"));
+            return this;
+        }
+
+        /** Publishes a port in docker's spelling, {@code [hostIP:][hostPort:]containerPort[/proto]}. */
+        public Builder publish(String port) {
+            try {
+                return publish(PortMapping.parse(port));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("ports[" + ports.size() + "]: " + e.getMessage(), e);
+            }
+        }
+
+        /** Replaces every published port. */
+        public Builder ports(List<PortMapping> list) {
+            this.ports = new ArrayList<>(list);
+            return this;
+        }
+
+        /** Adds names the container answers to on its user network (docker {@code --network-alias}). */
+        public Builder networkAlias(String... aliases) {
+            networkAliases.addAll(Arrays.asList(aliases));
+            return this;
+        }
+
+        /** Replaces every network alias. */
+        public Builder networkAliases(List<String> aliases) {
+            this.networkAliases = new ArrayList<>(aliases);
+            return this;
+        }
+
+        /** Asks for this address on the network (docker {@code --ip}); null for any free one. */
+        public Builder ipAddress(String address) {
+            this.ipAddress = address;
+            return this;
+        }
+
+        /** The interface's MAC address (docker {@code --mac-address}); null for a random one. */
+        public Builder macAddress(String mac) {
+            this.macAddress = mac;
+            return this;
+        }
 
         /** Adds a line {@code address name} to the container's {@code /etc/hosts} (docker {@code --add-host name:address}). */
         public Builder addHost(String name, String address) {
@@ -731,6 +838,7 @@ public final class ContainerSpec {
             checkOutputCapture();
             checkMounts(mounts);
             checkResolverSettings();
+            checkNetwork();
             return new ContainerSpec(this);
         }
 
@@ -823,6 +931,72 @@ public final class ContainerSpec {
                     MountOptions.parse(m.type(), m.options());
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(f + ".options: " + e.getMessage(), e);
+                }
+            }
+        }
+
+        /**
+         * The network mode agrees with the namespaces (sharing the host's network namespace is host
+         * mode), and ports, aliases, address and MAC are asked only where a network gives them.
+         */
+        private void checkNetwork() {
+            if (network.kind() == NetworkMode.Kind.HOST) {
+                namespaces.remove(Namespace.NETWORK);
+            } else if (!namespaces.contains(Namespace.NETWORK)) {
+                if (network.kind() != NetworkMode.Kind.NONE) {
+                    throw new IllegalArgumentException("network: " + network + " needs the container's own network"
+                            + " namespace; shareNamespace(NETWORK) is the host's network (network \"host\")");
+                }
+                network = NetworkMode.host();
+            }
+            String needsNetwork = "needs the bridge or a user network (network is " + network + ")";
+            Map<String, Integer> published = new HashMap<>();
+            for (int i = 0; i < ports.size(); i++) {
+                PortMapping p = ports.get(i);
+                if (p == null) {
+                    throw new IllegalArgumentException("ports[" + i + "]: must not be null");
+                }
+                if (!network.attaches()) {
+                    throw new IllegalArgumentException("ports[" + i + "]: publishing " + p + " " + needsNetwork);
+                }
+                if (p.hostPort() != 0) {
+                    Integer earlier = published.putIfAbsent(p.hostIp().getHostAddress() + " " + p.hostPort() + "/"
+                            + p.protocol(), i);
+                    if (earlier != null) {
+                        throw new IllegalArgumentException("ports[" + i + "]: host port " + p.hostPort() + "/"
+                                + p.protocol() + " is ports[" + earlier + "]'s too");
+                    }
+                }
+            }
+            for (int i = 0; i < networkAliases.size(); i++) {
+                String a = networkAliases.get(i);
+                if (a == null || a.length() > 63 || !HOSTNAME.matcher(a).matches() || a.endsWith(".")) {
+                    throw new IllegalArgumentException("networkAliases[" + i + "]: \"" + a
+                            + "\" is not a host name (letters, digits, '-' and '.', at most 63)");
+                }
+                if (network.kind() != NetworkMode.Kind.NETWORK) {
+                    throw new IllegalArgumentException("networkAliases[" + i + "]: aliases need a user network"
+                            + " (network is " + network + "; the default bridge has no name service)");
+                }
+            }
+            if (ipAddress != null) {
+                if (!IpLiteral.isValid(ipAddress)) {
+                    throw new IllegalArgumentException("ipAddress: \"" + ipAddress + "\" is not an IPv4 or IPv6 address");
+                }
+                if (!network.attaches()) {
+                    throw new IllegalArgumentException("ipAddress: " + needsNetwork);
+                }
+            }
+            if (macAddress != null) {
+                if (!MAC.matcher(macAddress).matches()) {
+                    throw new IllegalArgumentException("macAddress: \"" + macAddress
+                            + "\" is not a MAC address (six hex pairs separated by ':')");
+                }
+                if ((Integer.parseInt(macAddress.substring(0, 2), 16) & 1) != 0) {
+                    throw new IllegalArgumentException("macAddress: " + macAddress + " is a multicast address");
+                }
+                if (!network.attaches()) {
+                    throw new IllegalArgumentException("macAddress: " + needsNetwork);
                 }
             }
         }

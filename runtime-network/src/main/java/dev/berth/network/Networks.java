@@ -274,6 +274,17 @@ public final class Networks {
      */
     public Attachment attach(String network, String containerId, String netns, String ifName, List<PortMapping> ports)
             throws IOException {
+        return attach(network, containerId, netns, ifName, ports, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * As above, asking host-local for {@code ip} (in one of the network's subnets) and the bridge
+     * plugin for {@code mac} on the container's interface.
+     *
+     * @throws IllegalArgumentException naming {@code ipAddress} when the address is not in the network's subnets
+     */
+    public Attachment attach(String network, String containerId, String netns, String ifName, List<PortMapping> ports,
+            Optional<InetAddress> ip, Optional<String> mac) throws IOException {
         if (containerId == null || !CONTAINER_ID.matcher(containerId).matches()) {
             throw new IllegalArgumentException("containerId: \"" + containerId + "\" is not a container id");
         }
@@ -283,6 +294,7 @@ public final class Networks {
         Network n;
         Path record;
         List<PortMapping> chosen;
+        CniChain.Request request;
         try (Locked l = lock()) {
             n = (network.equals(DEFAULT) ? Optional.of(defaultNetworkLocked()) : inspect(network))
                     .orElseThrow(() -> new NetworkException("no such network: " + network));
@@ -290,6 +302,15 @@ public final class Networks {
             if (Files.exists(record)) {
                 throw new NetworkException("container " + containerId + " is already attached to network " + n.name());
             }
+            Optional<String> cidr = Optional.empty();
+            if (ip.isPresent()) {
+                Network.Range r = n.ranges().stream().filter(x -> x.subnet().contains(ip.get())).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException("ipAddress: " + Subnet.format(ip.get())
+                                + " is not in network " + n.name() + "'s subnets " + n.ranges().stream()
+                                .map(x -> x.subnet().toString()).toList()));
+                cidr = Optional.of(Subnet.format(ip.get()) + "/" + r.subnet().prefix());
+            }
+            request = new CniChain.Request(cidr, mac);
             chosen = choosePorts(ports);
             // recorded first: a JVM that dies during ADD leaves what a reconciliation needs for DEL
             write(record, new AttachmentFile(containerId, n.name(), ifName, netns, chosen, null, true));
@@ -297,7 +318,7 @@ public final class Networks {
         CniChain chain = chain(n);
         JsonNode result;
         try {
-            result = chain.add(containerId, netns, ifName, chosen);
+            result = chain.add(containerId, netns, ifName, chosen, request);
         } catch (NetworkException e) {
             try {
                 chain.del(containerId, netns, ifName, chosen, null);
@@ -310,6 +331,16 @@ public final class Networks {
         AttachmentFile done = new AttachmentFile(containerId, n.name(), ifName, netns, chosen, result, true);
         write(record, done);
         return done.toAttachment();
+    }
+
+    /**
+     * Refuses, before anything is made, ports that no attach could get now: a host port a process of
+     * the host or another container holds ({@code bind 0.0.0.0:8080: Address already in use}).
+     */
+    public void checkPorts(List<PortMapping> ports) throws IOException {
+        try (Locked l = lock()) {
+            choosePorts(ports);
+        }
     }
 
     private Network defaultNetworkLocked() throws IOException {
@@ -347,6 +378,24 @@ public final class Networks {
         AttachmentFile f = a.get();
         chain(n).del(containerId, f.netns(), f.ifName(), f.ports(), f.result());
         Files.deleteIfExists(dir.resolve(network).resolve("attachments").resolve(containerId + ".json"));
+        if (network.equals(DEFAULT)) {
+            removeIdleBridge(n);
+        }
+    }
+
+    /**
+     * The default network's bridge goes with its last container (the bridge plugin makes it again
+     * at the next ADD): every storage root has a default network, made on first use, and a bridge
+     * device outliving its containers would pile up on the host one per storage root (a test's, a
+     * CLI's temporary one), each holding a route that pushes the next default network off its subnet.
+     */
+    private void removeIdleBridge(Network n) throws IOException {
+        try (Locked l = lock()) {
+            if (attachmentIds(n.name()).isEmpty() && Files.exists(sysClassNet.resolve(n.bridge()))) {
+                ipLinkDelete(n.bridge());
+                LOG.debug("network {}: bridge {} removed with its last container", n.name(), n.bridge());
+            }
+        }
     }
 
     /** The containers attached to a network. */

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 @Command(name = "berth", mixinStandardHelpOptions = true, version = "berth 0.1.0",
         description = "Run processes in containers from a Java library.",
         subcommands = {RunCommand.class, ExecCommand.class, CpCommand.class, ImportCommand.class, PullCommand.class,
-                ImagesCommand.class, RmiCommand.class, VolumeCommand.class, NetworkCommand.class})
+                ImagesCommand.class, RmiCommand.class, VolumeCommand.class, NetworkCommand.class,
+                PortCommand.class})
 public final class BerthCli {
 
     public static final int EXIT_USAGE = 2;

@@ -12,7 +12,6 @@ import dev.berth.core.ContainerStartException;
 import dev.berth.core.Device;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.ExtraHost;
-import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.Seccomp;
 import dev.berth.core.Stdio;
@@ -109,8 +108,29 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--ulimit", paramLabel = "TYPE=SOFT[:HARD]", description = "Set a resource limit (e.g. nofile=1024:2048).")
     List<String> ulimits = new ArrayList<>();
 
-    @Option(names = "--network", paramLabel = "MODE", description = "none (own namespace, loopback only; default) or host.")
-    String network = "none";
+    // networking (NetworkArgs)
+    @Option(names = "--network", paramLabel = "MODE",
+            description = "bridge (the default network; default), none (loopback only), host, container:ID, or a network's name.")
+    String network = "bridge";
+
+    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]PORT[/PROTO]",
+            description = "Publish a container port on the host (host port omitted or 0: a free one; see 'berth port').")
+    List<String> publish = new ArrayList<>();
+
+    @Option(names = {"-P", "--publish-all"}, description = "Publish every port the image exposes, on free host ports.")
+    boolean publishAll;
+
+    @Option(names = "--network-alias", paramLabel = "NAME", description = "Another name of the container on its user network.")
+    List<String> networkAliases = new ArrayList<>();
+
+    @Option(names = "--ip", paramLabel = "IP", description = "The container's address on its network.")
+    String ip;
+
+    @Option(names = "--mac-address", paramLabel = "MAC", description = "The MAC address of its interface.")
+    String macAddress;
+
+    /** The image's ExposedPorts, read in call() for -P. */
+    java.util.Set<String> exposedPorts = java.util.Set.of();
 
     @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Memory limit (e.g. 32m, 1g).")
     String memory;
@@ -191,6 +211,12 @@ final class RunCommand implements Callable<Integer> {
                         ? "image " + args.get(0) + " is not in the store and pulling it failed: " : "";
                 spec.commandLine().getErr().println("berth: " + why + e.getMessage() + PullCommand.hint(e));
                 return BerthCli.EXIT_RUNTIME;
+            }
+        }
+        if (publishAll && rootfs == null && !args.isEmpty()) {
+            try (dev.berth.image.ImageStore store = dev.berth.image.ImageStore.open(storageRoot)) {
+                exposedPorts = store.find(args.get(0)).map(i -> i.config().config().exposedPorts())
+                        .orElse(java.util.Set.of());
             }
         }
         ContainerSpec containerSpec = toSpec();
@@ -288,11 +314,10 @@ final class RunCommand implements Callable<Integer> {
         for (String o : securityOpts) {
             securityOpt(b, o);
         }
-        switch (network) {
-            case "none" -> { }
-            case "host" -> b.shareNamespace(Namespace.NETWORK);
-            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--network: expected none or host, got \"" + network + "\"");
+        try {
+            NetworkArgs.apply(b, network, publish, publishAll, exposedPorts, networkAliases, ip, macAddress);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
         }
         for (String d : devices) {
             b.device(device(d));

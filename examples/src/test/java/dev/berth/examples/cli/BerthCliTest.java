@@ -79,7 +79,14 @@ class BerthCliTest {
         assertThat(run("run", "--rootfs", "/r", "--dns-search", "a b", "true")[1]).startsWith("berth: dnsSearch[0]:");
         assertThat(run("run", "--rootfs", "/r", "--dns-option", "", "true")[1]).startsWith("berth: dnsOptions[0]:");
         assertThat(run("run", "--rootfs", "/r", "--cap-add", "FLY", "true")[1]).startsWith("berth: --cap-add: capability");
-        assertThat(run("run", "--rootfs", "/r", "--network", "bridge", "true")[1]).startsWith("berth: --network:");
+        assertThat(run("run", "--rootfs", "/r", "--network", "container:", "true")[1]).startsWith("berth: --network:");
+        assertThat(run("run", "--rootfs", "/r", "--network", "none", "-p", "80", "true")[1])
+                .startsWith("berth: ports[0]: publishing 0.0.0.0:0->80/tcp needs the bridge or a user network (network is none)");
+        assertThat(run("run", "--rootfs", "/r", "-p", "1.2.3.4:x:80", "true")[1]).startsWith("berth: -p: ");
+        assertThat(run("run", "--rootfs", "/r", "--network-alias", "db", "true")[1])
+                .startsWith("berth: networkAliases[0]: aliases need a user network");
+        assertThat(run("run", "--rootfs", "/r", "--ip", "10.0.0.300", "true")[1]).startsWith("berth: ipAddress: ");
+        assertThat(run("port", "a", "80/sctp")[1]).startsWith("berth: PORT: expected");
         assertThat(run("run", "--rootfs", "/r", "--unknown", "true")[0]).isEqualTo("2");
     }
 

@@ -67,6 +67,16 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
         /** The handle was closed. */
         void closed(AdoptedContainer c);
+
+        /** Where it is on its network, as its runtime recorded beside its state. */
+        default Optional<dev.berth.core.NetworkInfo> network(String id) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<dev.berth.core.NetworkInfo> network() {
+        return runtime.network(id);
     }
 
     private final Syscalls sys;

@@ -65,6 +65,8 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     /** Serialises pause and resume (each checks, acts on the freezer, then records). */
     private final Object pauseLock = new Object();
     private final Lifecycle lifecycle;
+    /** Its network, once attached (ContainerRuntime sets it right after the launch). */
+    private volatile dev.berth.core.NetworkInfo network;
     /** The cgroup's figures read once the container ended, before its cgroup went: what stats() gives from then on. */
     private volatile CgroupStats finalStats;
     private int pidfd;
@@ -310,6 +312,16 @@ public final class LinuxContainer implements Container, Reactor.Handler {
 
     static ExitStatus toExitStatus(int raw) {
         return WaitStatus.exited(raw) ? ExitStatus.exited(WaitStatus.exitCode(raw)) : ExitStatus.killed(WaitStatus.termSignal(raw));
+    }
+
+    /** Set once, by the runtime that attached the container to its network. */
+    public void network(dev.berth.core.NetworkInfo info) {
+        this.network = info;
+    }
+
+    @Override
+    public java.util.Optional<dev.berth.core.NetworkInfo> network() {
+        return java.util.Optional.ofNullable(network);
     }
 
     @Override

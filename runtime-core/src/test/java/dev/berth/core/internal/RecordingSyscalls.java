@@ -312,4 +312,14 @@ class RecordingSyscalls implements Syscalls {
     public void setns(int fd, long nstype, String operand) {
         calls.add("setns " + fd + " " + nstype + " " + operand);
     }
+
+    @Override
+    public void bindMount(String source, String target) {
+        calls.add("mount --bind " + source + " " + target);
+    }
+
+    @Override
+    public void umount(String target, int flags) {
+        calls.add("umount2 " + target + " " + flags);
+    }
 }

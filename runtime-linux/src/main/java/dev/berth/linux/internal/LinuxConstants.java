@@ -164,6 +164,8 @@ public final class LinuxConstants {
     public static final int POSIX_SPAWN_SETSID = common("POSIX_SPAWN_SETSID", 0x80);
     public static final int SIGKILL = common("SIGKILL", 9);
     public static final int SIGTERM = common("SIGTERM", 15);
+    /** A network's name server (aardvark-dns) re-reads its entries on SIGHUP. */
+    public static final int SIGHUP = common("SIGHUP", 1);
 
     // <errno.h>
     public static final int EPERM = common("EPERM", 1);
@@ -218,6 +220,9 @@ public final class LinuxConstants {
     public static final long MS_REC = common("MS_REC", 16384L);
     public static final long MS_PRIVATE = common("MS_PRIVATE", 1L << 18);
     public static final long MS_STRICTATIME = common("MS_STRICTATIME", 1L << 24);
+    /** umount2(2) flags: the JVM unpins a container's network namespace (runtime-core's net package). */
+    public static final int MNT_DETACH = common("MNT_DETACH", 2);
+    public static final int UMOUNT_NOFOLLOW = common("UMOUNT_NOFOLLOW", 8);
 
     // <sched.h>: the namespaces clone3 creates.
     public static final long CLONE_NEWNS = common("CLONE_NEWNS", 0x00020000L);

@@ -42,6 +42,8 @@ public final class CniChain {
         bridge.put("isGateway", true);
         bridge.put("ipMasq", !network.internal());
         bridge.put("hairpinMode", true); // a container reaches its own published port
+        // a requested address (host-local reads the runtimeConfig the bridge hands it) and MAC
+        bridge.putObject("capabilities").put("ips", true).put("mac", true);
         ObjectNode ipam = bridge.putObject("ipam");
         ipam.put("type", "host-local");
         ipam.put("dataDir", ipamDir.toString());
@@ -75,10 +77,27 @@ public final class CniChain {
     }
 
     private static void runtimeConfig(ObjectNode config, List<PortMapping> ports) {
-        if (!config.path("capabilities").path("portMappings").asBoolean(false)) {
+        runtimeConfig(config, ports, Request.NONE);
+    }
+
+    /** What a container asks of the chain beyond its ports: an address (with its prefix) and a MAC. */
+    public record Request(java.util.Optional<String> ip, java.util.Optional<String> mac) {
+        public static final Request NONE = new Request(java.util.Optional.empty(), java.util.Optional.empty());
+    }
+
+    /** libcni's job: the runtimeConfig of each capability the plugin declares and the container asks for. */
+    private static void runtimeConfig(ObjectNode config, List<PortMapping> ports, Request request) {
+        JsonNode caps = config.path("capabilities");
+        if (caps.path("ips").asBoolean(false) && request.ip().isPresent()) {
+            runtime(config).putArray("ips").add(request.ip().get());
+        }
+        if (caps.path("mac").asBoolean(false) && request.mac().isPresent()) {
+            runtime(config).put("mac", request.mac().get());
+        }
+        if (!caps.path("portMappings").asBoolean(false)) {
             return;
         }
-        ArrayNode list = config.putObject("runtimeConfig").putArray("portMappings");
+        ArrayNode list = runtime(config).putArray("portMappings");
         for (PortMapping p : ports) {
             ObjectNode m = list.addObject();
             m.put("hostPort", p.hostPort());
@@ -90,16 +109,25 @@ public final class CniChain {
         }
     }
 
+    private static ObjectNode runtime(ObjectNode config) {
+        return config.has("runtimeConfig") ? (ObjectNode) config.get("runtimeConfig") : config.putObject("runtimeConfig");
+    }
+
+    public JsonNode add(String containerId, String netns, String ifName, List<PortMapping> ports) throws NetworkException {
+        return add(containerId, netns, ifName, ports, Request.NONE);
+    }
+
     /**
      * ADD through the whole chain. A plugin that fails leaves the ones before it added: the caller
      * runs {@link #del} (which every plugin must tolerate for what it never added).
      *
      * @return the last plugin's result: interfaces, IPs, routes, DNS
      */
-    public JsonNode add(String containerId, String netns, String ifName, List<PortMapping> ports) throws NetworkException {
+    public JsonNode add(String containerId, String netns, String ifName, List<PortMapping> ports, Request request)
+            throws NetworkException {
         JsonNode prev = null;
         for (ObjectNode c : configs()) {
-            runtimeConfig(c, ports);
+            runtimeConfig(c, ports, request);
             if (prev != null) {
                 c.set("prevResult", prev);
             }

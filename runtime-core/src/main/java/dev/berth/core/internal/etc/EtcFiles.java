@@ -57,6 +57,18 @@ public final class EtcFiles {
         return out;
     }
 
+    /**
+     * The resolv.conf of a container on a network with a name server of its own: that server (the
+     * network's gateway) unless the spec names servers, with the spec's or the host's search
+     * domains and options.
+     */
+    public String resolvConfWith(ContainerSpec spec, String server) throws IOException {
+        List<String> servers = spec.dns().isEmpty() ? List.of(server) : spec.dns();
+        return ResolvConf.generate(
+                new ResolvConf.HostFiles(read("etc/resolv.conf").orElse(""), read("run/systemd/resolve/resolv.conf")),
+                false, servers, spec.dnsSearch(), spec.dnsOptions());
+    }
+
     private static ContainerView.FileMount create(Path dir, String name, String content) throws IOException {
         Path f = dir.resolve(name);
         // CREATE_NEW: never through a symlink, never over anything

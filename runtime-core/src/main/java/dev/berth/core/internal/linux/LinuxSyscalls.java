@@ -105,6 +105,10 @@ public final class LinuxSyscalls implements Syscalls {
 
         int flock(int fd, int operation) throws LastErrorException;
 
+        int mount(String source, String target, String fstype, long flags, Pointer data) throws LastErrorException;
+
+        int umount2(String target, int flags) throws LastErrorException;
+
         long llistxattr(String path, byte[] list, long size) throws LastErrorException;
 
         long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
@@ -681,6 +685,24 @@ public final class LinuxSyscalls implements Syscalls {
             C.setns(fd, (int) nstype);
         } catch (LastErrorException e) {
             throw error("setns", operand, e);
+        }
+    }
+
+    @Override
+    public void bindMount(String source, String target) {
+        try {
+            C.mount(source, target, null, LinuxConstants.MS_BIND, null);
+        } catch (LastErrorException e) {
+            throw error("mount", source + " on " + target, e);
+        }
+    }
+
+    @Override
+    public void umount(String target, int flags) {
+        try {
+            C.umount2(target, flags);
+        } catch (LastErrorException e) {
+            throw error("umount2", target, e);
         }
     }
 }

@@ -102,6 +102,15 @@ public final class PlanCompiler {
      */
     public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
             CgroupPlacement cgroups, MountSources mounts, ContainerView view) {
+        return compile(spec, root, hostname, process, cgroups, mounts, view, -1);
+    }
+
+    /**
+     * @param joinNetworkFd a pidfd of another container's init whose network namespace the init
+     *                      joins ({@code container:<id>}), at this fd in the monitor; -1 for none
+     */
+    public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
+            CgroupPlacement cgroups, MountSources mounts, ContainerView view, int joinNetworkFd) {
         String rootfs = root.mountpoint();
         List<Op> ops = new ArrayList<>();
         long cloneFlags = 0;
@@ -114,9 +123,17 @@ public final class PlanCompiler {
         if (deferCgroupNs) {
             cloneFlags &= ~Namespace.CGROUP.cloneFlag();
         }
+        if (joinNetworkFd >= 0) {
+            cloneFlags &= ~Namespace.NETWORK.cloneFlag(); // it joins one instead, below
+        }
         ops.add(Op.clone(cloneFlags, cgroups.cloneIntoFd()));
         ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
         ops.add(Op.of(OpCode.WAIT_GO));
+        if (joinNetworkFd >= 0) {
+            // before the mounts: the container's /sys shows the network namespace it is mounted in
+            ops.add(Op.of(OpCode.SETNS, (long) joinNetworkFd, Namespace.NETWORK.cloneFlag(),
+                    "network namespace of container " + spec.network().name().orElse("")));
+        }
         for (CgroupPlacement.Join j : cgroups.joins()) {
             ops.add(Op.writeFd(j.fd(), "0", j.path()));
         }
@@ -144,7 +161,7 @@ public final class PlanCompiler {
         if (spec.namespaces().contains(Namespace.UTS)) {
             ops.add(Op.of(OpCode.SETHOSTNAME, hostname));
         }
-        if (spec.namespaces().contains(Namespace.NETWORK)) {
+        if (spec.namespaces().contains(Namespace.NETWORK) && joinNetworkFd < 0) {
             ops.add(Op.of(OpCode.LOOPBACK_UP));
         }
         rlimits(ops, ExecProfile.Limit.of(spec.rlimits()));

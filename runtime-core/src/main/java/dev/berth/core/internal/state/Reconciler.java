@@ -73,9 +73,22 @@ public final class Reconciler {
     private final Unpin unpin;
     private final LayerPolicy layers;
     private final Duration timeout;
+    private final NetworkRelease network;
+
+    /** A dead container's network (CNI DEL against its pinned namespace, then the pin): before its state goes. */
+    @FunctionalInterface
+    public interface NetworkRelease {
+        void release(String id);
+    }
 
     public Reconciler(StateStore store, Syscalls sys, CgroupDriver cgroups, Path storageRoot, Unpin unpin,
             LayerPolicy layers, Duration timeout) {
+        this(store, sys, cgroups, storageRoot, unpin, layers, timeout, id -> {});
+    }
+
+    public Reconciler(StateStore store, Syscalls sys, CgroupDriver cgroups, Path storageRoot, Unpin unpin,
+            LayerPolicy layers, Duration timeout, NetworkRelease network) {
+        this.network = network;
         this.store = store;
         this.sys = sys;
         this.cgroups = cgroups;
@@ -280,6 +293,8 @@ public final class Reconciler {
                 throw new UncheckedIOException("unpinning image layers of " + id + ": " + e.getMessage(), e);
             }
         }
+        // its processes are gone, its namespace still pinned: DEL runs, then the pin (in the state directory) goes
+        network.release(id);
         store.remove(id);
         return true;
     }

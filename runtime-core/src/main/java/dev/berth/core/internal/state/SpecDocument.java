@@ -13,9 +13,11 @@ import dev.berth.core.UnhealthyAction;
 import dev.berth.core.ExtraHost;
 import dev.berth.core.Mount;
 import dev.berth.core.Namespace;
+import dev.berth.core.NetworkMode;
 import dev.berth.core.Rlimit;
 import dev.berth.core.Seccomp;
 import dev.berth.core.Stdio;
+import dev.berth.network.PortMapping;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +52,22 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
         ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
         List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
-        SeccompDoc seccomp, SupervisionDoc supervision, Boolean detached, Boolean autoRemove, LogDoc logging) {
+        SeccompDoc seccomp, SupervisionDoc supervision, Boolean detached, Boolean autoRemove, LogDoc logging,
+        NetworkDoc network) {
+
+    /** A document without networking (written before it): {@code none}, or {@code host} by the namespaces. */
+    public SpecDocument(int version, String rootfs, String image, List<String> entrypoint, List<String> command,
+            Map<String, String> env, String workingDir, String user, String hostname, List<RlimitDoc> rlimits,
+            List<String> capabilities, boolean noNewPrivileges, boolean readonlyRootfs, List<String> namespaces,
+            List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
+            ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
+            List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
+            SeccompDoc seccomp, SupervisionDoc supervision, Boolean detached, Boolean autoRemove, LogDoc logging) {
+        this(version, rootfs, image, entrypoint, command, env, workingDir, user, hostname, rlimits, capabilities,
+                noNewPrivileges, readonlyRootfs, namespaces, maskedPaths, readonlyPaths, stdin, stdout, stderr,
+                resources, devices, mounts, tty, consoleSize, extraHosts, dns, dnsSearch, dnsOptions, seccomp,
+                supervision, detached, autoRemove, logging, null);
+    }
 
     /** The format this class writes; a reader refuses a newer one rather than misread it. */
     public static final int VERSION = 1;
@@ -65,7 +82,7 @@ public record SpecDocument(int version, String rootfs, String image, List<String
             SeccompDoc seccomp) {
         this(version, rootfs, image, entrypoint, command, env, workingDir, user, hostname, rlimits, capabilities,
                 noNewPrivileges, readonlyRootfs, namespaces, maskedPaths, readonlyPaths, stdin, stdout, stderr, resources,
-                devices, mounts, tty, consoleSize, extraHosts, dns, dnsSearch, dnsOptions, seccomp, null, null, null, null);
+                devices, mounts, tty, consoleSize, extraHosts, dns, dnsSearch, dnsOptions, seccomp, null, null, null, null, null);
     }
 
     /**
@@ -106,6 +123,38 @@ public record SpecDocument(int version, String rootfs, String image, List<String
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record SeccompDoc(String kind, String name, String json) {}
 
+    /**
+     * {@code mode} as {@link dev.berth.core.NetworkMode#parse} reads it; {@code ports} in docker's
+     * spelling; absent in a state written before networks: {@code none}, or {@code host} where the
+     * namespaces say so.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record NetworkDoc(String mode, List<String> ports, List<String> aliases, String ipAddress,
+            String macAddress) {
+        static NetworkDoc of(ContainerSpec s) {
+            return new NetworkDoc(s.network().toString(), s.ports().stream().map(NetworkDoc::port).toList(),
+                    s.networkAliases(), s.ipAddress().orElse(null), s.macAddress().orElse(null));
+        }
+
+        /** {@code [hostIP:]hostPort:containerPort/proto}, as PortMapping.parse reads it back. */
+        static String port(PortMapping p) {
+            String ip = p.hostIp().getHostAddress().replaceFirst("%.*$", "");
+            String host = p.hostIp().isAnyLocalAddress() && p.hostIp().getAddress().length == 4 ? ""
+                    : (ip.contains(":") ? "[" + ip + "]" : ip) + ":";
+            return host + p.hostPort() + ":" + p.containerPort() + "/" + p.protocol();
+        }
+
+        void apply(ContainerSpec.Builder b) {
+            if (mode != null) {
+                b.network(NetworkMode.parse(mode));
+            }
+            for (String p : list(ports)) {
+                b.publish(PortMapping.parse(p));
+            }
+            b.networkAliases(list(aliases)).ipAddress(ipAddress).macAddress(macAddress);
+        }
+    }
+
     /** Captured output: {@link dev.berth.core.LogConfig}. */
     public record LogDoc(long maxSize, int maxFiles) {}
 
@@ -137,7 +186,8 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 s.tty() || captured ? null : stdio(s.stderr()), resources(s.resources()), devices, mounts, s.tty(),
                 new SizeDoc(s.consoleSize().columns(), s.consoleSize().rows()), hosts, s.dns(), s.dnsSearch(),
                 s.dnsOptions(), seccomp(s.seccomp()), supervision(s), s.detached() ? true : null,
-                s.autoRemove() ? true : null, s.logging().map(l -> new LogDoc(l.maxSize(), l.maxFiles())).orElse(null));
+                s.autoRemove() ? true : null, s.logging().map(l -> new LogDoc(l.maxSize(), l.maxFiles())).orElse(null),
+                NetworkDoc.of(s));
     }
 
     private static SupervisionDoc supervision(ContainerSpec s) {
@@ -281,6 +331,9 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         b.detached(Boolean.TRUE.equals(detached)).autoRemove(Boolean.TRUE.equals(autoRemove));
         if (logging != null) {
             b.logging(dev.berth.core.LogConfig.of(logging.maxSize(), logging.maxFiles()));
+        }
+        if (network != null) {
+            network.apply(b);
         }
         return b.build();
     }

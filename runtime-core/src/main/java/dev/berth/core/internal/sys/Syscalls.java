@@ -51,6 +51,7 @@ public interface Syscalls {
 
     int SIGKILL = LinuxConstants.SIGKILL;
     int SIGTERM = LinuxConstants.SIGTERM;
+    int SIGHUP = LinuxConstants.SIGHUP;
 
     // The new mount API (bind mounts and volumes) and flock (volumes in use).
     int AT_FDCWD = LinuxConstants.AT_FDCWD;
@@ -69,6 +70,7 @@ public interface Syscalls {
     int LOCK_EX = LinuxConstants.LOCK_EX;
     int LOCK_NB = LinuxConstants.LOCK_NB;
     int ENOENT = LinuxConstants.ENOENT;
+    int EINVAL = LinuxConstants.EINVAL;
     int POLLIN = LinuxConstants.POLLIN;
     int POLLHUP = LinuxConstants.POLLHUP;
     int SECCOMP_NOTIF_SIZE = LinuxConstants.SECCOMP_NOTIF_SIZE;
@@ -221,4 +223,15 @@ public interface Syscalls {
      * {@link #CLONE_NEWNET}, or 0 for any). Only this thread moves; errors name {@code operand}.
      */
     void setns(int fd, long nstype, String operand);
+
+    // ---- network namespace pins (dev.berth.core.internal.net) ----
+
+    int MNT_DETACH = LinuxConstants.MNT_DETACH;
+    int UMOUNT_NOFOLLOW = LinuxConstants.UMOUNT_NOFOLLOW;
+
+    /** mount(2) with {@code MS_BIND} of {@code source} onto the existing {@code target}; errors name the target. */
+    void bindMount(String source, String target);
+
+    /** umount2(2); errors name the target. */
+    void umount(String target, int flags);
 }

@@ -67,6 +67,26 @@ class PlanCompilerTest {
     }
 
     @Test
+    void aContainerJoiningAnothersNetworkEntersItInsteadOfMakingOne() {
+        ContainerSpec spec = spec().network("container:web").build();
+        Plan p = PlanCompiler.compile(spec, DIR, "h", proc(ROOT, List.of()), CgroupPlacement.NONE,
+                MountSources.NONE, ContainerView.NONE, 7);
+        List<OpCode> c = codes(p);
+        long flags = (Long) p.ops().get(0).args().get(0);
+        assertThat(flags & Namespace.NETWORK.cloneFlag()).isZero();
+        assertThat(flags & Namespace.MOUNT.cloneFlag()).isNotZero();
+        int setns = c.indexOf(OpCode.SETNS);
+        assertThat(setns).isEqualTo(c.indexOf(OpCode.WAIT_GO) + 1).isLessThan(c.indexOf(OpCode.MOUNT));
+        assertThat(p.ops().get(setns).args()).containsExactly(7L, Namespace.NETWORK.cloneFlag(),
+                "network namespace of container web");
+        assertThat(c).doesNotContain(OpCode.LOOPBACK_UP);
+        // without one: its own namespace, loopback up, no setns
+        List<OpCode> own = codes(PlanCompiler.compile(spec().network("bridge").build(), DIR, "h", proc(ROOT, List.of()),
+                CgroupPlacement.NONE));
+        assertThat(own).contains(OpCode.LOOPBACK_UP).doesNotContain(OpCode.SETNS);
+    }
+
+    @Test
     void rootGetsDockerCapsAsEffectiveAndPermitted() {
         Plan p = PlanCompiler.compile(spec().build(), DIR, "h", proc(ROOT, List.of()), DEVICE_CGROUP);
         Op capset = p.ops().get(codes(p).indexOf(OpCode.CAPSET));

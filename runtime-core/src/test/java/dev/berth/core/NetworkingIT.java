@@ -1,0 +1,445 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.core.testing.HostCommand;
+import dev.berth.core.testing.NetRootfs;
+import dev.berth.core.testing.NetworkEmbedderMain;
+import dev.berth.network.Network;
+import dev.berth.network.NetworkSpec;
+import dev.berth.testing.Preconditions;
+import dev.berth.testing.RequiresRoot;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Containers on CNI networks with the real plugins (Debian's containernetworking-plugins): a
+ * published port reached from the host's 127.0.0.1, a sidecar in another container's network
+ * namespace, and after close, a failed start and a JVM killed with SIGKILL then reconciled, nothing
+ * of the container left on the host (veth, firewall rules, address leases, netns pin, names).
+ * Traffic stays on this machine.
+ */
+@RequiresRoot
+class NetworkingIT {
+    @TempDir
+    static Path shared;
+    static Path rootfs;
+    @TempDir
+    Path tmp;
+    Path state;
+    Path storage;
+
+    @BeforeAll
+    static void rootfs() throws Exception {
+        Preconditions.require(NetRootfs.available(),
+                "requires busybox, wget, getent and Debian's containernetworking-plugins in /usr/lib/cni");
+        rootfs = NetRootfs.build(shared.resolve("net-root"));
+    }
+
+    @BeforeEach
+    void roots() {
+        state = tmp.resolve("state");
+        storage = tmp.resolve("storage");
+    }
+
+    private ContainerRuntime runtime() {
+        return ContainerRuntime.builder().stateRoot(state).storageRoot(storage).build();
+    }
+
+    private static ContainerSpec.Builder httpd(String network) {
+        return ContainerSpec.builder().rootfs(rootfs).network(network)
+                .command("/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+                .stdout(Stdio.discard()).stderr(Stdio.discard());
+    }
+
+    @Test
+    void aPortPublishedOnTheHostsLoopbackAnswersAndNothingIsLeftAfterClose() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network bridge = rt.networks().defaultNetwork();
+            String id;
+            NetworkInfo info;
+            try (Container c = rt.start(httpd("bridge").publish("127.0.0.1:0:80").build())) {
+                id = c.id();
+                info = c.network().orElseThrow();
+                assertThat(info.network()).isEqualTo("bridge");
+                assertThat(c.ports()).singleElement().satisfies(p -> {
+                    assertThat(p.hostPort()).as("an ephemeral port chosen").isPositive();
+                    assertThat(p.containerPort()).isEqualTo(80);
+                    assertThat(p.hostIp()).isEqualTo(InetAddress.getByName("127.0.0.1"));
+                });
+                assertThat(c.addresses()).singleElement().satisfies(a -> assertThat(bridge.ranges().get(0).subnet()
+                        .contains(InetAddress.getByName(a))).isTrue());
+                assertThat(get("http://127.0.0.1:" + c.ports().get(0).hostPort() + "/")).isEqualTo("hello\n");
+                assertThat(get("http://" + c.addresses().get(0) + ":80/")).isEqualTo("hello\n");
+                assertThat(rt.list()).singleElement().satisfies(i -> assertThat(i.network()).contains(info));
+                assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).contains(state.resolve(id).resolve("netns")
+                        .toString());
+                assertThat(Files.readString(state.resolve(id).resolve("hosts"))).contains(c.addresses().get(0) + "\t" + id);
+            }
+            assertNothingLeftOf(id, info, bridge);
+            assertThat(Files.exists(Path.of("/sys/class/net", bridge.bridge()))).as("the default bridge, idle").isFalse();
+            assertThat(rt.networks().remove("bridge")).as("the default network, and its bridge").isTrue();
+        }
+    }
+
+    @Test
+    void aStartThatFailsAfterTheAttachTakesItBack() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network bridge = rt.networks().defaultNetwork();
+            assertThatThrownBy(() -> rt.start("nocommand", httpd("bridge").publish("127.0.0.1::80")
+                    .command("/no/such/command").build()))
+                    .isInstanceOf(ContainerStartException.class).hasMessageContaining("/no/such/command")
+                    .satisfies(e -> System.out.println("failed start: " + e.getMessage()));
+            assertNothingLeftOf("nocommand", null, bridge);
+            assertThat(rt.networks().remove("bridge")).isTrue();
+        }
+    }
+
+    @Test
+    void aHostPortInUseIsRefusedBeforeAnythingIsMade() throws Exception {
+        try (ContainerRuntime rt = runtime(); ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            assertThatThrownBy(() -> rt.start("porttaken", httpd("bridge").publish("127.0.0.1:" + port + ":80").build()))
+                    .isInstanceOf(ContainerStartException.class)
+                    .hasMessage("bind 127.0.0.1:" + port + ": Address already in use");
+            assertThat(Files.exists(state.resolve("porttaken"))).isFalse();
+            assertThat(rt.networks().attachments("bridge")).isEmpty();
+            assertThatThrownBy(() -> rt.start("nonet", httpd("no-such-net").build()))
+                    .isInstanceOf(ContainerStartException.class).hasMessageStartingWith("network: no such network: no-such-net");
+        }
+    }
+
+    @Test
+    void aSidecarInAnotherContainersNetworkReachesItOnLoopback() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            rt.networks().create(NetworkSpec.builder("side").build());
+            try (Container web = rt.start("web", httpd("side").build())) {
+                ContainerSpec sidecar = ContainerSpec.builder().rootfs(rootfs).network("container:web")
+                        .command("/usr/bin/wget", "-q", "-T", "5", "-O", "-", "http://127.0.0.1:80/")
+                        .stdout(Stdio.pipe()).build();
+                String out = waitForOutput(rt, sidecar, "hello\n");
+                assertThat(out).isEqualTo("hello\n");
+                // it sees the network as the first does: its address, its network's name server
+                ContainerSpec byName = ContainerSpec.builder().rootfs(rootfs).network("container:web")
+                        .command("/usr/bin/wget", "-q", "-T", "5", "-O", "-", "http://web/").stdout(Stdio.pipe()).build();
+                assertThat(waitForOutput(rt, byName, "hello\n")).isEqualTo("hello\n");
+                assertThat(web.isRunning()).isTrue();
+            }
+            assertThatThrownBy(() -> rt.start(ContainerSpec.builder().rootfs(rootfs).network("container:web")
+                    .command("/bin/busybox", "true").build()))
+                    .isInstanceOf(ContainerStartException.class).hasMessageStartingWith("network: container:web: no such container");
+            assertThat(rt.networks().remove("side")).isTrue();
+        }
+    }
+
+    @Test
+    void containersOnAUserNetworkFindEachOtherByNameAndAlias() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network net = rt.networks().create(NetworkSpec.builder("names").build());
+            String gateway = dev.berth.network.Subnet.format(net.ranges().get(0).gateway());
+            try (Container web = rt.start("web", httpd("names").networkAlias("site").build())) {
+                assertThat(Files.readString(state.resolve("web/resolv.conf"))).contains("nameserver " + gateway + "\n");
+                assertThat(dnsConfig("names")).contains(" " + web.addresses().get(0) + "  web,site");
+                for (String name : List.of("web", "site")) {
+                    ContainerSpec client = ContainerSpec.builder().rootfs(rootfs).network("names")
+                            .command("/usr/bin/wget", "-q", "-T", "5", "-O", "-", "http://" + name + "/")
+                            .stdout(Stdio.pipe()).stderr(Stdio.discard()).build();
+                    assertThat(waitForOutput(rt, client, "hello\n")).as("fetched by " + name).isEqualTo("hello\n");
+                }
+            }
+            assertThat(Files.exists(storage.resolve("networks/_dns/names"))).as("the name server's directory").isFalse();
+            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/names"))).as("its server").isEmpty();
+            assertThat(rt.networks().remove("names")).isTrue();
+        }
+    }
+
+    @Test
+    void anAskedForAddressAndMacAreTheInterfacesAndAnAddressOutsideTheSubnetIsRefused() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network net = rt.networks().create(NetworkSpec.builder("fixed").subnet("10.89.200.0/24").build());
+            try (Container c = rt.start(ContainerSpec.builder().rootfs(rootfs).network("fixed").ipAddress("10.89.200.77")
+                    .macAddress("02:42:0A:59:C8:4D").command("/bin/busybox", "sh", "-c",
+                            "/bin/busybox ip -o -4 addr show eth0; /bin/busybox cat /sys/class/net/eth0/address")
+                    .stdout(Stdio.pipe()).build())) {
+                String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
+                assertThat(out).contains("inet 10.89.200.77/24").contains("02:42:0a:59:c8:4d");
+                assertThat(c.addresses()).containsExactly("10.89.200.77");
+                assertThat(c.network().orElseThrow().macAddress()).isEqualTo("02:42:0a:59:c8:4d");
+            }
+            assertThatThrownBy(() -> rt.start("outside", ContainerSpec.builder().rootfs(rootfs).network("fixed")
+                    .ipAddress("10.1.2.3").command("/bin/busybox", "true").build()))
+                    .isInstanceOf(ContainerStartException.class)
+                    .hasMessageStartingWith("network fixed: ipAddress: 10.1.2.3 is not in network fixed's subnets");
+            assertNothingLeftOf("outside", null, net);
+            assertThat(rt.networks().remove("fixed")).isTrue();
+        }
+    }
+
+    @Test
+    void threeReplicasBehindOneAliasAreAllSeenAndAStoppedOneDropsOut() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            rt.networks().create(NetworkSpec.builder("replicas").build());
+            List<Container> replicas = new ArrayList<>();
+            try {
+                for (int i = 1; i <= 3; i++) {
+                    replicas.add(rt.start("rep-" + i, ContainerSpec.builder().rootfs(rootfs).network("replicas")
+                            .hostname("rep-" + i).networkAlias("svc")
+                            .command("/bin/sh", "-c", "d=/tmp/$(/bin/busybox hostname) && /bin/busybox mkdir -p $d"
+                                    + " && /bin/busybox hostname > $d/index.html && exec /bin/busybox httpd -f -p 80 -h $d")
+                            .stdout(Stdio.discard()).stderr(Stdio.discard()).build()));
+                }
+                assertThat(seenBehind(rt, "svc", 3)).containsExactlyInAnyOrder("rep-1", "rep-2", "rep-3");
+                replicas.get(1).stop(java.time.Duration.ofSeconds(5));
+                assertThat(seenBehind(rt, "svc", 2)).as("after rep-2 stopped").containsExactlyInAnyOrder("rep-1", "rep-3");
+            } finally {
+                replicas.forEach(Container::close);
+            }
+            assertThat(Files.exists(storage.resolve("networks/_dns/replicas"))).isFalse();
+            assertThat(rt.networks().remove("replicas")).isTrue();
+        }
+    }
+
+    @Test
+    void aDetachedContainerKeepsItsNetworkAfterItsHandleIsClosedUntilItIsRemoved() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Network net = rt.networks().create(NetworkSpec.builder("det").build());
+            Container c = rt.start("det-1", ContainerSpec.builder().rootfs(rootfs).network("det").networkAlias("d")
+                    .publish("127.0.0.1::80").detached(true)
+                    .command("/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www").build());
+            NetworkInfo info = c.network().orElseThrow();
+            int port = c.ports().get(0).hostPort();
+            c.close(); // lets go of the handle: the container and its network go on
+            assertThat(get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+            assertThat(rt.list()).singleElement().satisfies(i -> assertThat(i.network()).contains(info));
+            try (ContainerRuntime next = runtime()) { // another runtime adopts it, network and all
+                Container adopted = next.container("det-1").orElseThrow();
+                assertThat(adopted.network()).contains(info);
+                assertThat(adopted.ports()).isEqualTo(info.ports());
+                adopted.close();
+            }
+            rt.remove("det-1", true);
+            assertNothingLeftOf("det-1", info, net);
+            assertThat(Files.exists(storage.resolve("networks/_dns/det"))).isFalse();
+            assertThat(rt.networks().remove("det")).isTrue();
+        }
+    }
+
+    @Test
+    void containersStartingAndClosingAtOnceGetDistinctPortsAndAddressesAndLeaveNothing() throws Exception {
+        int n = 6;
+        try (ContainerRuntime rt = runtime()) {
+            Network net = rt.networks().create(NetworkSpec.builder("busy").build());
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+            List<Container> started = java.util.Collections.synchronizedList(new ArrayList<>());
+            try {
+                List<java.util.concurrent.Future<Container>> fs = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    String id = "busy-" + i;
+                    fs.add(pool.submit(() -> {
+                        Container c = rt.start(id, httpd("busy").networkAlias("many").publish("127.0.0.1::80").build());
+                        started.add(c);
+                        return c;
+                    }));
+                }
+                for (java.util.concurrent.Future<Container> f : fs) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+                assertThat(started.stream().map(c -> c.ports().get(0).hostPort()).distinct()).hasSize(n);
+                assertThat(started.stream().map(c -> c.addresses().get(0)).distinct()).hasSize(n);
+                assertThat(dnsConfig("busy").lines().skip(1)).hasSize(n).allMatch(l -> l.endsWith(",many"));
+                for (Container c : started) {
+                    assertThat(get("http://127.0.0.1:" + c.ports().get(0).hostPort() + "/")).isEqualTo("hello\n");
+                }
+                List<java.util.concurrent.Future<?>> closes = new ArrayList<>();
+                for (Container c : started) {
+                    closes.add(pool.submit(c::close));
+                }
+                for (java.util.concurrent.Future<?> f : closes) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                started.forEach(Container::close);
+                pool.shutdownNow();
+            }
+            for (int i = 0; i < n; i++) {
+                assertNothingLeftOf("busy-" + i, null, net);
+            }
+            assertThat(Files.exists(storage.resolve("networks/_dns/busy"))).isFalse();
+            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/busy"))).isEmpty();
+            assertThat(rt.networks().remove("busy")).isTrue();
+        }
+    }
+
+    /** What a client container fetches from every address the alias resolves to, over three lookups, until {@code n} answer. */
+    private static Set<String> seenBehind(ContainerRuntime rt, String alias, int n) throws Exception {
+        ContainerSpec client = ContainerSpec.builder().rootfs(rootfs).network("replicas")
+                .command("/bin/sh", "-c", "for i in 1 2 3; do for a in $(/usr/bin/getent ahostsv4 " + alias
+                        + " | /bin/busybox awk '{print $1}' | /bin/busybox sort -u); do /usr/bin/wget -q -T 5 -O -"
+                        + " http://$a/; done; done")
+                .stdout(Stdio.pipe()).stderr(Stdio.discard()).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        Set<String> seen;
+        do {
+            try (Container c = rt.start(client)) {
+                seen = new HashSet<>(List.of(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8).trim()
+                        .split("\\s+")));
+                c.waitFor();
+            }
+            seen.remove("");
+        } while (seen.size() != n && System.nanoTime() < deadline && sleep());
+        return seen;
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(200);
+        return true;
+    }
+
+    private String dnsConfig(String network) throws IOException {
+        return Files.readString(storage.resolve("networks/_dns").resolve(network).resolve(network));
+    }
+
+    /** aardvark-dns processes serving the directory. */
+    static List<Long> aardvarkProcesses(Path dir) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("aardvark-dns")
+                && p.info().commandLine().orElse("").contains(dir.toString())).map(ProcessHandle::pid).toList();
+    }
+
+    @Test
+    void aRuntimeKilledWithSigkillLeavesItsContainersNetworkToTheNextReconcile() throws Exception {
+        Network net;
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(state).storageRoot(storage).build()) {
+            net = rt.networks().create(NetworkSpec.builder("crash").build());
+        }
+        String before = rules();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process jvm = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", CrashRecoveryIT.classPath(),
+                NetworkEmbedderMain.class.getName(), state.toString(), storage.toString(), rootfs.toString(), "crash",
+                "crashed").redirectError(tmp.resolve("child.err").toFile()).start();
+        NetworkInfo info;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8))) {
+            String line = r.readLine();
+            assertThat(line).as(() -> read(tmp.resolve("child.err"))).startsWith("started crashed ");
+            int port = Integer.parseInt(line.split(" ")[2]);
+            assertThat(get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/crash"))).as("its name server").hasSize(1);
+        } finally {
+            jvm.destroyForcibly(); // SIGKILL: the container's init dies with its monitor, the pin stays
+        }
+        assertThat(jvm.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(state).storageRoot(storage).reconcile(false).build()) {
+            info = rt.list().get(0).network().orElseThrow();
+            assertThat(rt.networks().attachments("crash")).hasSize(1);
+            Reconciliation rec = rt.reconcile();
+            assertThat(rec.failed()).isEmpty();
+            assertThat(rec.removed()).containsExactly("crashed");
+            assertNothingLeftOf("crashed", info, net);
+            assertThat(Files.exists(storage.resolve("networks/_dns/crash"))).as("the name server's directory").isFalse();
+            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/crash"))).as("its server").isEmpty();
+            assertThat(rt.networks().remove("crash")).isTrue();
+        }
+        assertThat(rules().lines().filter(l -> !before.contains(l)).toList()).as("firewall rules left").isEmpty();
+    }
+
+    /** Starts the spec until its stdout is {@code want} (the server may still be starting), at most 20 s. */
+    private static String waitForOutput(ContainerRuntime rt, ContainerSpec spec, String want) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        String out;
+        do {
+            try (Container c = rt.start(spec)) {
+                out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+                c.waitFor();
+            }
+            if (!out.equals(want)) {
+                Thread.sleep(200);
+            }
+        } while (!out.equals(want) && System.nanoTime() < deadline);
+        return out;
+    }
+
+    /** No veth on the bridge, rule, lease, pin, record or state of the container. */
+    private void assertNothingLeftOf(String id, NetworkInfo info, Network network) throws Exception {
+        if (Files.exists(Path.of("/sys/class/net", network.bridge()))) {
+            assertThat(HostCommand.run("ip", "-o", "link", "show", "master", network.bridge()).trim())
+                    .as("veths on the bridge").isEmpty();
+        } else {
+            assertThat(network.name()).as("only the default network's bridge goes with its last container")
+                    .isEqualTo("bridge");
+        }
+        String rules = rules();
+        assertThat(rules).as("firewall rules").doesNotContain(id);
+        if (info != null) {
+            for (String a : info.addresses()) {
+                assertThat(rules).doesNotContain(a.replaceFirst("/.*", "") + "/");
+                assertThat(rules).doesNotContain(a.replaceFirst("/.*", "") + ":");
+            }
+        }
+        Path ipam = storage.resolve("networks/_ipam").resolve(network.name());
+        if (Files.isDirectory(ipam)) {
+            try (Stream<Path> s = Files.list(ipam)) {
+                for (Path p : s.filter(Files::isRegularFile).toList()) {
+                    assertThat(Files.readString(p)).as("lease " + p).doesNotContain(id);
+                }
+            }
+        }
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).as("mounts").doesNotContain(state.resolve(id).toString());
+        assertThat(Files.exists(state.resolve(id))).as("state").isFalse();
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(tmp.resolve("probe-state")).storageRoot(storage)
+                .reconcile(false).build()) {
+            assertThat(rt.networks().attachments(network.name())).as("attachments").isEmpty();
+        }
+    }
+
+    /** iptables-save without counters and comments. */
+    static String rules() throws Exception {
+        return HostCommand.run("iptables-save").replaceAll("(?m)^#.*\n|\\[\\d+:\\d+]", "");
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    static String get(String url) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try {
+                HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection(java.net.Proxy.NO_PROXY);
+                c.setConnectTimeout(2000);
+                c.setReadTimeout(5000);
+                try (InputStream in = c.getInputStream()) {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100); // the server starting
+            }
+        }
+    }
+}
