@@ -467,6 +467,12 @@ public final class SupervisedContainer implements Container {
         return current.container().onLog(listener, executor, () -> finalExit.isDone());
     }
 
+    /** The network of its current run (each run of a restarting container is attached anew). */
+    @Override
+    public Optional<dev.berth.core.NetworkInfo> network() {
+        return current.container().network();
+    }
+
     /** One log across its incarnations: each writes to the same files. */
     @Override
     public java.util.stream.Stream<dev.berth.core.LogEntry> logs(dev.berth.core.LogQuery query) {
