@@ -143,9 +143,9 @@ public interface Container extends AutoCloseable {
 
     /**
      * Registers a listener for OOM events of the container's cgroup; each event is delivered
-     * once. Close the returned handle to unregister.
+     * once. Close the returned subscription to unregister.
      */
-    AutoCloseable onOom(Consumer<OomEvent> listener);
+    Subscription onOom(Consumer<OomEvent> listener);
 
     /**
      * Kills the container if it runs, waits for it to end, and releases its resources

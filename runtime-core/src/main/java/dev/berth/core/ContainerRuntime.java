@@ -1090,9 +1090,8 @@ public final class ContainerRuntime implements AutoCloseable {
         if (s == null) {
             return null;
         }
-        Long cpu = s.cpu().map(c -> c.usageUsec()).orElse(null);
-        Long peak = s.memory().flatMap(m -> m.peak().isPresent() ? Optional.of(m.peak().getAsLong()) : Optional.empty())
-                .orElse(null);
+        Long cpu = s.cpu().available() ? s.cpu().usageUsec() : null;
+        Long peak = CgroupStats.available(s.memory().peak()) ? s.memory().peak() : null;
         return new StateDocument.UsageDoc(cpu, peak);
     }
 

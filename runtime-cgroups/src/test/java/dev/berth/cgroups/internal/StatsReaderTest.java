@@ -2,6 +2,7 @@ package dev.berth.cgroups.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.CgroupStats.IoDevice;
 import dev.berth.cgroups.CgroupStats.Psi;
 import java.util.Map;
@@ -12,12 +13,13 @@ class StatsReaderTest {
   @Test
   void psiSomeOnlyAndMalformed() {
     // cpu.pressure before 5.13 has no "full" line
-    var p = StatsReader.pressure("some avg10=1.50 avg60=0.25 avg300=0.05 total=123456\n").orElseThrow();
+    var p = StatsReader.pressure("some avg10=1.50 avg60=0.25 avg300=0.05 total=123456\n");
     assertThat(p.some()).isEqualTo(new Psi(1.5, 0.25, 0.05, 123456));
-    assertThat(p.full()).isEmpty();
-    assertThat(StatsReader.pressure("")).isEmpty();
-    assertThat(StatsReader.pressure("some avg10=x avg60=0 avg300=0 total=0\n")).isEmpty();
-    assertThat(StatsReader.pressure("full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n")).as("no some line").isEmpty();
+    assertThat(p.full()).isEqualTo(Psi.NONE);
+    assertThat(p.full().available()).isFalse();
+    assertThat(StatsReader.pressure("")).isEqualTo(CgroupStats.Pressure.NONE);
+    assertThat(StatsReader.pressure("some avg10=x avg60=0 avg300=0 total=0\n").available()).isFalse();
+    assertThat(StatsReader.pressure("full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n")).as("no some line").isEqualTo(CgroupStats.Pressure.NONE);
   }
 
   @Test

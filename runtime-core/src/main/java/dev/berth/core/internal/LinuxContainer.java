@@ -10,6 +10,7 @@ import dev.berth.core.ContainerStatus;
 import dev.berth.core.ExecProcess;
 import dev.berth.core.ExecSpec;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.Subscription;
 import dev.berth.core.TerminalSize;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
@@ -450,8 +451,8 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     }
 
     @Override
-    public AutoCloseable onOom(Consumer<OomEvent> listener) {
-        return cgroup().onOom(listener);
+    public Subscription onOom(Consumer<OomEvent> listener) {
+        return cgroup().onOom(listener)::close;
     }
 
     /**
