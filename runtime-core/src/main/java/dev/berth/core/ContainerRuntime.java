@@ -16,6 +16,7 @@ import dev.berth.core.internal.RootHold;
 import dev.berth.core.internal.SeccompNotifier;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
+import dev.berth.core.internal.StartFailure;
 import dev.berth.core.internal.StateStore;
 import dev.berth.core.internal.Supervision;
 import dev.berth.core.internal.etc.EtcFiles;
@@ -258,7 +259,11 @@ public final class ContainerRuntime implements AutoCloseable {
         return storageRoot;
     }
 
-    /** The image store under the storage root, opened on first use. */
+    /**
+     * The image store under the storage root, opened on first use.
+     *
+     * @throws ImageException when it cannot be opened
+     */
     public ImageStore images() {
         ImageStore s = images;
         if (s == null) {
@@ -268,7 +273,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     try {
                         s = ImageStore.open(storageRoot);
                     } catch (IOException e) {
-                        throw new UncheckedIOException("image store " + storageRoot + ": " + e.getMessage(), e);
+                        throw new ImageException("image store " + storageRoot + ": " + e.getMessage(), e);
                     }
                     images = s;
                 }
@@ -293,7 +298,13 @@ public final class ContainerRuntime implements AutoCloseable {
             byte[] b = new byte[6];
             RANDOM.nextBytes(b);
             String id = HexFormat.of().formatHex(b);
-            if (claim(id)) {
+            boolean claimed;
+            try {
+                claimed = claim(id);
+            } catch (RuntimeException e) {
+                throw StartFailure.of(e);
+            }
+            if (claimed) {
                 return startClaimed(id, spec);
             }
         }
@@ -315,6 +326,8 @@ public final class ContainerRuntime implements AutoCloseable {
             claimed = claim(id);
         } catch (IllegalStateException e) {
             throw new ContainerException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw StartFailure.of(e);
         }
         if (!claimed) {
             throw new ContainerException("container " + id + ": already exists");
@@ -371,9 +384,9 @@ public final class ContainerRuntime implements AutoCloseable {
         try {
             checkCapabilities(spec.capabilities());
             return s.start(spec);
-        } catch (ContainerException | RuntimeException e) {
+        } catch (RuntimeException e) { // ContainerException too (unchecked)
             s.release(e);
-            throw e;
+            throw StartFailure.of(e);
         }
     }
 
@@ -1165,13 +1178,13 @@ public final class ContainerRuntime implements AutoCloseable {
         if (user.isEmpty() || user.equals("0") || user.equals("0:0")) {
             try {
                 return toResolved(ImageUsers.resolve(layersTopFirst, "0"));
-            } catch (ImageException | RuntimeException e) {
+            } catch (RuntimeException e) { // ImageException too (unchecked)
                 return new ResolvedUser(0, 0, List.of(), "/root");
             }
         }
         try {
             return toResolved(ImageUsers.resolve(layersTopFirst, user));
-        } catch (ImageException | RuntimeException e) {
+        } catch (RuntimeException e) { // ImageException too (unchecked)
             throw new ContainerStartException("user \"" + user + "\" (" + where + "): " + e.getMessage(), "getpwnam",
                     user, 0, e);
         }

@@ -186,7 +186,7 @@ final class RunCommand implements Callable<Integer> {
                         dev.berth.image.registry.PullOptions.DEFAULTS, System.err));
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
-            } catch (java.io.IOException e) {
+            } catch (java.io.IOException | dev.berth.image.ImageException e) {
                 String why = policy == ImagePull.Policy.MISSING
                         ? "image " + args.get(0) + " is not in the store and pulling it failed: " : "";
                 spec.commandLine().getErr().println("berth: " + why + e.getMessage() + PullCommand.hint(e));

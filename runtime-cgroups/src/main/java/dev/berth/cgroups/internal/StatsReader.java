@@ -163,7 +163,7 @@ public final class StatsReader {
   static long limit(CgroupFs fs, Path f) {
     String s = fs.readIfExists(f).map(String::trim).orElse("");
     if (s.equals("max")) return CgroupStats.UNLIMITED;
-    if (!s.matches("\\d{1,19}")) return CgroupStats.UNAVAILABLE;
+    if (!s.matches("\\d+")) return CgroupStats.UNAVAILABLE;
     try {
       long v = Long.parseLong(s);
       return v >= (1L << 62) ? CgroupStats.UNLIMITED : v;

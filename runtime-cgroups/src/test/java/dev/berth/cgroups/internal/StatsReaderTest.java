@@ -48,4 +48,34 @@ class StatsReaderTest {
     assertThat(m).containsEntry("anon", 10L).containsEntry("file", 2L).containsEntry("pgfault", 30L)
         .containsEntry("file_mapped", 4L).doesNotContainKey("kernel_stack");
   }
+
+  @Test
+  void memoryLimitsReadAsBytesUnlimitedOrUnavailable(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    CgroupFs fs = new CgroupFs(null); // reads only
+    java.nio.file.Path f = dir.resolve("memory.max");
+    java.nio.file.Files.writeString(f, "max\n");
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(CgroupStats.UNLIMITED);
+    java.nio.file.Files.writeString(f, "268435456\n");
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(268435456L);
+    java.nio.file.Files.writeString(f, "9223372036854771712\n"); // v1's page-rounded "no limit"
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(CgroupStats.UNLIMITED);
+    java.nio.file.Files.writeString(f, "18446744073709551615\n"); // above Long.MAX_VALUE
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(CgroupStats.UNLIMITED);
+    java.nio.file.Files.writeString(f, "garbage\n");
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(CgroupStats.UNAVAILABLE);
+    assertThat(StatsReader.limit(fs, dir.resolve("missing"))).isEqualTo(CgroupStats.UNAVAILABLE);
+  }
+
+  @Test
+  void emptyStatsReportNothingAndNeverNull() {
+    CgroupStats s = CgroupStats.empty();
+    assertThat(s.memory().current()).isEqualTo(CgroupStats.UNAVAILABLE);
+    assertThat(s.memory().available()).isFalse();
+    assertThat(s.cpu().usageUsec()).isEqualTo(CgroupStats.UNAVAILABLE);
+    assertThat(s.pids()).isEqualTo(CgroupStats.UNAVAILABLE);
+    assertThat(s.cpuPressure().full().available()).isFalse();
+    assertThat(CgroupStats.available(0)).isTrue();
+    assertThat(CgroupStats.available(CgroupStats.UNAVAILABLE)).isFalse();
+  }
 }
