@@ -11,7 +11,8 @@
  *   JVM -> monitor  u32 length, then the plan "BRT1" u32 version u32 nops, ops...,
  *                   split over packets of at most PLAN_CHUNK bytes (a plan may exceed
  *                   what one socket packet holds: large argv and environments)
- *   monitor -> JVM  'C' u32 pid     container init cloned (host pid)
+ *   monitor -> JVM  'C' u32 pid u32 monitor   container init cloned (host pid), and the monitor's own
+ *                                   pid (not the spawned one's when it detached: see MONITOR)
  *   JVM -> monitor  'G'             host-side setup done, go
  *   monitor -> JVM  'S' u32 op      the init reached a SYNC op and waits (e.g. new volumes are
  *   JVM -> monitor  'G'             filled from the image), then go again; any number of times
@@ -24,7 +25,8 @@
  *              or   'E' u32 op i32 errno operand    first failing op
  *              or   'K' i32 status  the container ended during setup, before the exec
  *                                   (killed: by the OOM killer, a signal, ...)
- *   monitor -> JVM  'W' i32 status  target's wait status (after it ended)
+ *   monitor -> JVM  'W' i32 status  target's wait status (after it ended); with a state dir (MONITOR)
+ *                                   also written to its file "exit" first, for a JVM that is gone
  *
  * Op 0 (CLONE) runs in the monitor; every later op runs in the container init. An exec plan (a
  * process run in a running container) starts with ENTER, which the monitor runs before CLONE:
@@ -61,6 +63,8 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "berth-log.h"
 
 #ifndef SYS_clone3
 #define SYS_clone3 435
@@ -136,11 +140,15 @@ enum {
                             (exec into a running container): non-dumpable, setns(pidfd, flags), then the init's
                             root (an fd of its /proc/PID/root) as root and cwd; closes the root fd */
     OP_SETNS = 48,       /* i64 pidfd, u64 CLONE_NEW* flags (0: none), str operand: setns, then closes the fd */
+    OP_MONITOR = 49,     /* u64 flags (MON_*), i64 state dir fd, i64 log dir fd, u64 log max bytes, u64 log max files:
+                            in the monitor, before CLONE: how the monitor itself runs (a container's start only) */
     OP_SECCOMP = 53,     /* str name, u64 flags, then one 8-byte struct sock_filter per arg: the program, loaded as is */
 };
 enum { F_OPTIONAL = 1,   /* op flag: ENOENT is not an error */
        F_KEEP_FLAGS = 2, /* MOUNT: add the target mount's current flags (a remount must not clear nosuid, noexec, ...) */
        F_NOT_PROCFS = 4  /* MOUNT (in root), MOVE_MOUNT: a target on procfs is refused with EPERM */ };
+enum { MON_DETACH = 1,    /* MONITOR: outlive the JVM (leave its process tree and session; its end kills nothing) */
+       MON_LOG = 2 };      /* MONITOR: the container's stdout and stderr are captured to the log dir (berth-log.c) */
 enum { EXEC_NEXT = 0xffffffffu,   /* error-pipe record index: the target is about to exec */
        SYNC_AT = 0xfffffffeu };    /* error-pipe record index: the init waits at op <errno field> */
 enum { PLAN_CHUNK = 65536, PLAN_MAX = 64 << 20 };
@@ -686,14 +694,37 @@ int main(int argc, char **argv) {
 
     size_t planlen = 0;
     char *buf = receive_plan(&planlen);
-    uint32_t at = 0;                           /* the CLONE op: 0, or 1 after ENTER */
-    if (!buf || parse_plan(buf, planlen) < 0 || (ops[0].code == OP_ENTER && (at = 1) >= nops)
+    uint32_t at = 0;                           /* the CLONE op: 0, or 1 after ENTER or MONITOR */
+    if (!buf || parse_plan(buf, planlen) < 0
+            || ((ops[0].code == OP_ENTER || ops[0].code == OP_MONITOR) && (at = 1) >= nops)
             || ops[at].code != OP_CLONE) {
         send_error(0, EINVAL, "plan", 4);
         return 1;
     }
+    const struct op *mon = ops[0].code == OP_MONITOR ? &ops[0] : NULL;
+    uint64_t mflags = mon ? U(mon, 0) : 0;
+    int statedir = mon ? (int)U(mon, 1) : -1, logdir = mon ? (int)U(mon, 2) : -1;
+    if (mflags & MON_DETACH) {
+        /* The container is to outlive the JVM: the monitor leaves the JVM's process tree (the process
+         * the JVM spawned exits now, and the JVM reaps it) and its session, so that neither the JVM's
+         * end nor a hangup of its terminal reaches the monitor; it reports its own pid with 'C'. */
+        pid_t p = fork();
+        if (p < 0) { send_error(0, errno, "fork", 4); return 1; }
+        if (p > 0) _exit(0);
+        setsid();
+    }
+    int logp[2][2] = { { -1, -1 }, { -1, -1 } };   /* the container's stdout and stderr, read by the monitor */
+    if (mflags & MON_LOG) {
+        if (log_open(logdir, U(mon, 3), U(mon, 4)) < 0) { send_error(0, errno, "container.log", 13); return 1; }
+        for (int s = 0; s < 2; s++) {
+            if (pipe2(logp[s], O_CLOEXEC) || dup2(logp[s][1], s + 1) < 0) {   /* dup2: not CLOEXEC */
+                send_error(0, errno, "pipe2", 5); return 1;
+            }
+            close(logp[s][1]);
+        }
+    }
     int nsfd = -1;
-    if (at == 1) {
+    if (ops[0].code == OP_ENTER) {
         /* Exec into a running container: this process enters its namespaces (the PID one only for
          * its children) and clones the process that runs the rest of the plan. Non-dumpable first, so
          * that nothing of the container can ptrace it or read its /proc entries (CVE-2016-9962); the
@@ -742,6 +773,11 @@ int main(int argc, char **argv) {
         if (cgfd >= 0) close((int)cgfd);
         if (ttyop) close(tsp[0]);
         if (notifop) close(nsp[0]);
+        if (mon) {                             /* host directories: never inside the container */
+            if (statedir >= 0) close(statedir);
+            if (logdir >= 0) close(logdir);
+            if (logp[0][0] >= 0) { close(logp[0][0]); close(logp[1][0]); }
+        }
         errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1]; notifsock = nsp[1];
         run(at + 1);                           /* an entered process: its SETNS op closes nsfd */
     }
@@ -751,9 +787,13 @@ int main(int argc, char **argv) {
     if (notifop) { close(nsp[1]); notifsock = nsp[0]; }
     if (cgfd >= 0) close((int)cgfd);
 
+    if (mflags & MON_LOG) {                    /* the pipes' write ends are the container's only */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) { dup2(null, 1); dup2(null, 2); close(null); }
+    }
     char m[16];
-    m[0] = 'C'; put32(m + 1, (uint32_t)pid);
-    int ok = send_msg(m, 5) == 0 && recv(3, m, sizeof m, 0) == 1 && m[0] == 'G';
+    m[0] = 'C'; put32(m + 1, (uint32_t)pid); put32(m + 5, (uint32_t)getpid());
+    int ok = send_msg(m, 9) == 0 && recv(3, m, sizeof m, 0) == 1 && m[0] == 'G';
     if (!ok) {                                 /* the JVM went away or refused: nothing may run */
         syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
         waitpid((pid_t)pid, NULL, 0);
@@ -832,23 +872,48 @@ int main(int argc, char **argv) {
     m[0] = 'X';
     send_msg(m, 1);
 
-    /* Supervise: the container ends, or the JVM goes away (then the container goes too). */
-    struct pollfd pf[2] = { { pidfd, POLLIN, 0 }, { 3, POLLIN, 0 } };
-    int nfds = 2;
+    /* Supervise: the container ends, or the JVM goes away (then the container goes too, unless it is
+     * detached); meanwhile its output is captured. */
+    struct pollfd pf[4] = { { pidfd, POLLIN, 0 }, { 3, POLLIN, 0 }, { logp[0][0], POLLIN, 0 }, { logp[1][0], POLLIN, 0 } };
+    static char out[65536];
     for (;;) {
-        if (poll(pf, nfds, -1) < 0) { if (errno == EINTR) continue; break; }
+        if (poll(pf, 4, -1) < 0) { if (errno == EINTR) continue; break; }
+        for (int s = 0; s < 2; s++) {
+            if (!pf[2 + s].revents) continue;
+            ssize_t n = read(pf[2 + s].fd, out, sizeof out);
+            if (n > 0) { log_data(s + 1, out, (size_t)n); continue; }
+            if (n < 0 && errno == EINTR) continue;
+            log_flush(s + 1);                  /* every writer is gone */
+            close(pf[2 + s].fd); pf[2 + s].fd = -1;
+        }
         if (pf[0].revents) break;
         if (pf[1].revents) {
             char c;
             if (recv(3, &c, 1, MSG_DONTWAIT) <= 0) {
-                syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                nfds = 1;
+                if (!(mflags & MON_DETACH)) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                pf[1].fd = -1;
             }
         }
+    }
+    for (int s = 0; s < 2; s++) {              /* what is still in the pipes; a process left outside (no PID
+                                                  namespace of its own) keeps a write end, so never block */
+        if (pf[2 + s].fd < 0) continue;
+        fcntl(pf[2 + s].fd, F_SETFL, O_NONBLOCK);
+        ssize_t n;
+        while ((n = read(pf[2 + s].fd, out, sizeof out)) > 0) log_data(s + 1, out, (size_t)n);
+        log_flush(s + 1);
     }
     int st = 0, tst;
     waitpid((pid_t)pid, &st, 0);
     if (read(stp[0], &tst, sizeof tst) == sizeof tst) st = tst; /* the target's own status */
+    if (statedir >= 0) {                       /* for a JVM that is gone: written, then renamed into place */
+        int fd = openat(statedir, "exit.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0) {
+            dprintf(fd, "%d\n", st);
+            close(fd);
+            renameat(statedir, "exit.tmp", statedir, "exit");
+        }
+    }
     m[0] = 'W'; put32(m + 1, (uint32_t)st);
     send_msg(m, 5);
     return 0;

@@ -15,5 +15,5 @@ for arch in $BERTH_ARCHES; do
     rm -f "$bin"   # never pack a binary an earlier build left behind
     cc=$(cc_for "$arch" "the jar will have no linux-$arch/berth-init: containers cannot start on $arch") || continue
     mkdir -p "$(dirname "$bin")"
-    $cc -static -O2 -Wall -Wextra -Werror -o "$bin" "$src/berth-init.c"
+    $cc -static -O2 -Wall -Wextra -Werror -o "$bin" "$src/berth-init.c" "$src/berth-log.c"
 done

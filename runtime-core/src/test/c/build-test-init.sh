@@ -8,4 +8,4 @@ src=$(dirname "$0")/../../main/c
 out=$1
 mkdir -p "$out"
 exec ${CC:-gcc} -static -O2 -Wall -Wextra -Werror -DBERTH_INIT_NO_CLOSE_RANGE -o "$out/berth-init-no-close-range" \
-    "$src/berth-init.c"
+    "$src/berth-init.c" "$src/berth-log.c"

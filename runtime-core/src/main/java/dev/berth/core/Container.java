@@ -148,8 +148,27 @@ public interface Container extends AutoCloseable {
     Subscription onOom(Consumer<OomEvent> listener);
 
     /**
+     * Its captured stdout and stderr ({@link ContainerSpec#logging()}), line by line, oldest first, as
+     * {@code docker logs} gives them: {@link LogQuery#since()}/{@code until()}, the last
+     * {@link LogQuery#tail()} lines, and with {@link LogQuery#follow()} the lines still to come (the
+     * stream then ends when the container has ended and everything is read, or when it is closed;
+     * close it: it holds an open file). Rotation does not break a follow. Reading runs on the caller's
+     * thread, which waits for new lines, polling.
+     *
+     * @throws IllegalStateException when its output is not captured
+     */
+    java.util.stream.Stream<LogEntry> logs(LogQuery query);
+
+    /** {@link #logs(LogQuery)} of everything kept, without follow. */
+    default java.util.stream.Stream<LogEntry> logs() {
+        return logs(LogQuery.ALL);
+    }
+
+    /**
      * Kills the container if it runs, waits for it to end, and releases its resources
-     * (its cgroup, its writable layer, its pin on the image).
+     * (its cgroup, its writable layer, its pin on the image). Of a {@link ContainerSpec#detached()
+     * detached} container, only lets go of this handle: the container goes on, or stays as it ended
+     * until {@link ContainerRuntime#remove(String, boolean)}.
      */
     @Override
     void close();

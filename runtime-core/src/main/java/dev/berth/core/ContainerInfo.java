@@ -16,8 +16,9 @@ import java.util.Optional;
  * @param finished when its target ended, if it did
  * @param exit     how it ended, once it did
  * @param pid      the host pid of its init (0 before the clone)
- * @param owner    who owns it: this runtime, another live one on the same state root, or nobody (left
- *                 by a runtime that died; {@link ContainerRuntime#reconcile()} removes it)
+ * @param owner    who owns it: this runtime, another live one on the same state root, nobody (left
+ *                 by a runtime that died; {@link ContainerRuntime#reconcile()} removes it), or it is
+ *                 detached (on its own, until removed)
  */
 public record ContainerInfo(String id, ContainerStatus status, Optional<String> image, Optional<String> rootfs,
         Instant created, Optional<Instant> started, Optional<Instant> finished, Optional<ExitStatus> exit, long pid,
@@ -25,6 +26,8 @@ public record ContainerInfo(String id, ContainerStatus status, Optional<String> 
 
     /** Who holds a container's lock under the state root. */
     public enum Owner {
-        THIS_RUNTIME, ANOTHER_RUNTIME, NONE
+        THIS_RUNTIME, ANOTHER_RUNTIME, NONE,
+        /** Started detached: it runs on its own (or has ended, and stays until removed); nobody holds it. */
+        DETACHED
     }
 }

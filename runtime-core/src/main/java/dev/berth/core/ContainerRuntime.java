@@ -7,7 +7,9 @@ import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.ExitHandler;
+import dev.berth.core.internal.AdoptedContainer;
 import dev.berth.core.internal.Launcher;
+import dev.berth.core.internal.Supervision;
 import dev.berth.core.internal.LinuxContainer;
 import dev.berth.core.internal.LinuxExecProcess;
 import dev.berth.core.internal.NativeInit;
@@ -18,7 +20,6 @@ import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StartFailure;
 import dev.berth.core.internal.StateStore;
-import dev.berth.core.internal.Supervision;
 import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.Lifecycle;
@@ -37,6 +38,8 @@ import dev.berth.core.internal.plan.ExecProfile;
 import dev.berth.core.internal.plan.MountOptions;
 import dev.berth.core.internal.plan.MountSources;
 import dev.berth.core.internal.plan.Plan;
+import dev.berth.core.internal.plan.Op;
+import dev.berth.core.internal.plan.OpCode;
 import dev.berth.core.internal.plan.PlanCompiler;
 import dev.berth.core.internal.plan.ProcessPlan;
 import dev.berth.core.internal.plan.RootSource;
@@ -122,6 +125,7 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Reactor reactor;
     private final ExecutorService cleanup;
     private final Launcher launcher;
+    private final Supervision supervision;
     private final StateStore state;
     private final long hostBoundingSet;
     private final CgroupDriver cgroups;
@@ -137,6 +141,9 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Reconciler reconciler;
     /** Processes exec'd by this runtime that still run: closing the runtime ends them. */
     private final Set<LinuxExecProcess> execs = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Handles of containers this runtime did not start ({@link #container(String)}), until closed. */
+    private final Set<AdoptedContainer> adopted = ConcurrentHashMap.newKeySet();
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -152,7 +159,8 @@ public final class ContainerRuntime implements AutoCloseable {
         Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor
                 : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
         this.callbacks = callbacks;
-        this.launcher = new Launcher(sys, init, new Supervision(reactor, cleanup, callbacks), b.startTimeout);
+        this.supervision = new Supervision(reactor, cleanup, callbacks);
+        this.launcher = new Launcher(sys, init, supervision, b.startTimeout);
         this.state = new StateStore(stateRoot, sys);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
@@ -229,6 +237,19 @@ public final class ContainerRuntime implements AutoCloseable {
                 if (probe != null && !state.hasDirectory(id)) {
                     probe.release(); // its owner removed it after it was read: gone, not orphaned
                     continue;
+                }
+                if (probe != null && Reconciler.detached(doc.get())) {
+                    owner = ContainerInfo.Owner.DETACHED;
+                    try {
+                        Reconciler.Settled settled = reconciler.settle(id, doc.get()); // it may have ended unseen
+                        if (settled.removed()) {
+                            probe.release();
+                            continue;
+                        }
+                        doc = settled.state();
+                    } catch (RuntimeException e) {
+                        LOG.warn("container {}: recording its end: {}", id, e.getMessage());
+                    }
                 }
                 if (probe != null) {
                     probe.close(); // only looked: the file stays, for reconcile()
@@ -345,6 +366,11 @@ public final class ContainerRuntime implements AutoCloseable {
         }
         try {
             StateStore.Claim c = state.claim(id);
+            if (c.result() == StateStore.ClaimResult.ORPHANED && isDetached(id)) {
+                c.lock().close(); // a detached container has the id (running, or ended until removed)
+                open.remove(id);
+                return false;
+            }
             if (c.result() == StateStore.ClaimResult.ORPHANED) {
                 try {
                     reconciler.clean(id);
@@ -366,6 +392,169 @@ public final class ContainerRuntime implements AutoCloseable {
         open.remove(id);
         return false;
     }
+
+    /**
+     * A handle to container {@code id} of this state root: this runtime's own, or one started by
+     * another process (detached, or run by another live runtime), which it then follows: signals,
+     * stop, kill, wait, stats, pause and resume, exec, files, logs. Closing an adopted handle lets go
+     * of it only; the container goes on.
+     *
+     * @return empty when the state root has no container {@code id}
+     * @throws ContainerException when its state cannot be read
+     */
+    public Optional<Container> container(String id) throws ContainerException {
+        Optional<Container> own = open.getOrDefault(id, Optional.empty());
+        if (own.isPresent()) {
+            return own;
+        }
+        if (id == null || !ID.matcher(id).matches()) {
+            return Optional.empty();
+        }
+        Optional<StateDocument> doc;
+        try {
+            doc = state.read(id);
+        } catch (UncheckedIOException e) {
+            throw new ContainerException("container " + id + ": " + e.getMessage(), e);
+        }
+        if (doc.isEmpty() || (doc.get().init() == null && doc.get().containerStatus() != ContainerStatus.EXITED)) {
+            return Optional.empty(); // none, or still being created
+        }
+        AdoptedContainer c = AdoptedContainer.adopt(sys, doc.get(), supervision, adoption,
+                cgroups == null ? Optional.empty() : cgroups.open(id));
+        adopted.add(c);
+        return Optional.of(c);
+    }
+
+    /**
+     * Removes container {@code id} (docker's {@code rm}): its state, writable layer, logs, cgroup and
+     * image pin. A running container is refused unless {@code force}, which kills it first.
+     *
+     * @throws ContainerException      when there is no such container, or another runtime holds it
+     * @throws ContainerStateException when it runs and {@code force} is false
+     */
+    public void remove(String id, boolean force) throws ContainerException {
+        Container c = container(id).orElseThrow(() -> new ContainerException("no such container: " + id));
+        if (c.isRunning()) {
+            if (!force) {
+                throw new ContainerStateException("remove", id, c.status(), "stopped (or use force)");
+            }
+            c.kill();
+            try {
+                if (!c.waitFor(Duration.ofSeconds(30))) {
+                    throw new ContainerException("remove: container " + id + " still runs 30 s after SIGKILL");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ContainerException("remove: interrupted waiting for container " + id + " to end", e);
+            }
+        }
+        if (c instanceof LinuxContainer && locks.containsKey(id)) {
+            c.close(); // an attached container of this runtime: its close removes it
+            return;
+        }
+        c.close();
+        removeEnded(id);
+    }
+
+    /**
+     * Removes an ended container that nobody holds (a detached one): under its lock, taken within a
+     * few seconds (whoever settles its end holds it for a moment).
+     */
+    private void removeEnded(String id) throws ContainerException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        IdLock lock;
+        while ((lock = state.tryLock(id)) == null) {
+            // its exit being settled right now (a moment), or another live runtime's own container
+            if (System.nanoTime() > deadline) {
+                throw new ContainerException("remove: container " + id + " is held by another live runtime on "
+                        + stateRoot);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ContainerException("remove: interrupted waiting for container " + id, e);
+            }
+        }
+        try {
+            state.read(id).filter(Reconciler::detached).ifPresent(d -> reconciler.settle(id, d));
+            reconciler.clean(id);
+            lock.release();
+        } catch (RuntimeException e) {
+            lock.close();
+            throw new ContainerException("remove: container " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What an adopted container's handle asks of this runtime. */
+    private final AdoptedContainer.Runtime adoption = new AdoptedContainer.Runtime() {
+        @Override
+        public ExecProcess exec(String id, ExecSpec spec) throws ContainerException {
+            return ContainerRuntime.this.exec(id, spec);
+        }
+
+        @Override
+        public ContainerFiles files(String id) throws ContainerException {
+            return ContainerRuntime.this.files(id);
+        }
+
+        @Override
+        public Optional<StateDocument> read(String id) {
+            try {
+                return state.read(id);
+            } catch (UncheckedIOException e) {
+                return Optional.empty();
+            }
+        }
+
+        @Override
+        public Optional<StateDocument> settle(String id) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (true) {
+                IdLock lock = state.tryLock(id);
+                if (lock != null) {
+                    try {
+                        Optional<StateDocument> d = read(id);
+                        if (d.isEmpty() || !Reconciler.detached(d.get())) {
+                            return d;
+                        }
+                        Reconciler.Settled s = reconciler.settle(id, d.get());
+                        if (s.removed()) {
+                            lock.release();
+                        }
+                        return s.state();
+                    } catch (RuntimeException e) {
+                        LOG.warn("container {}: recording its end: {}", id, e.getMessage());
+                        return read(id);
+                    } finally {
+                        lock.close();
+                    }
+                }
+                // its owner (a live runtime) records the end: wait for it
+                Optional<StateDocument> d = read(id);
+                if (d.isEmpty() || d.get().containerStatus() == ContainerStatus.EXITED
+                        || System.nanoTime() > deadline) {
+                    return d;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return d;
+                }
+            }
+        }
+
+        @Override
+        public void recordStatus(String id, ContainerStatus status) {
+            read(id).ifPresent(d -> state.write(d.withStatus(status)));
+        }
+
+        @Override
+        public void closed(AdoptedContainer c) {
+            adopted.remove(c);
+        }
+    };
 
     /** After the id's state directory is gone: its lock file too, and the id is free. */
     private void releaseId(String id, boolean stateRemoved) {
@@ -457,6 +646,10 @@ public final class ContainerRuntime implements AutoCloseable {
             MountSources mounts = openMounts(spec);
             Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts,
                     view(spec, root, hostname));
+            Path logDir = spec.logging().isPresent() ? captureDirectory() : null;
+            if (spec.detached() || logDir != null) {
+                plan = plan.withMonitor(monitorOp(spec, logDir));
+            }
             ExecProfile profile = new ExecProfile(TargetPolicy.of(spec, placement.devicePolicy()), spec.namespaces(),
                     ExecProfile.limits(spec.rlimits()), execEnv, userSpec, process.cwd(),
                     cgroup == null ? null : cgroup.unifiedPath().map(Path::toString).orElse(null),
@@ -471,7 +664,8 @@ public final class ContainerRuntime implements AutoCloseable {
                     ContainerStatus.CREATED.label(), null, null,
                     cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
                     spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null, 0,
-                    null, null), state::write, Clock.systemUTC());
+                    null, null, new StateDocument.ControlDoc(stopSignal, logDir == null ? null : logDir.toString())),
+                    state::write, Clock.systemUTC());
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
                     spec.namespaces().contains(Namespace.PID), () -> {
                         try {
@@ -480,7 +674,20 @@ public final class ContainerRuntime implements AutoCloseable {
                             used.forEach(Volumes.Lease::close); // the volumes are no longer in use
                         }
                     }, () -> holdRoot(id, heldRoot), life, (execSpec, initPid, pidfd) -> enter(id, profile, initPid,
-                            pidfd, execSpec));
+                            pidfd, execSpec), logDir, !spec.detached() ? null : new LinuxContainer.Detached(
+                                    spec.autoRemove(), () -> {
+                                        open.remove(id); // it goes on, or stays as it ended, until removed
+                                        used.forEach(Volumes.Lease::close);
+                                    }, () -> {
+                                        try {
+                                            removeEnded(id);
+                                        } catch (ContainerException e) {
+                                            throw new IllegalStateException(e.getMessage(), e);
+                                        } finally {
+                                            open.remove(id);
+                                            used.forEach(Volumes.Lease::close);
+                                        }
+                                    }));
             String rootMountpoint = root.mountpoint();
             LinuxContainer c;
             try {
@@ -551,11 +758,17 @@ public final class ContainerRuntime implements AutoCloseable {
                 throw new ContainerStartException("exec profile of " + id + ": " + e.getMessage(), e);
             }
             open.put(id, Optional.of(c));
+            if (spec.detached()) {
+                // Nobody holds a detached container's lock while it runs: whichever runtime (this one, or a
+                // `berth stop` in another process) finds it ended takes the lock to settle or remove it.
+                releaseId(id, false);
+            }
             // everything below belongs to the running container now
             leases.clear();
             cgroup = null;
             containerDir = null;
             pinned = false;
+            c.startCompleted();
             return c;
         }
 
@@ -711,6 +924,53 @@ public final class ContainerRuntime implements AutoCloseable {
                         + " mount_setattr: Linux 5.12)" : "";
                 throw new ContainerStartException(e.getMessage() + hint, e.syscall(), e.operand(), e.errno(), e);
             }
+        }
+
+        /**
+         * The directory the monitor writes the container's log to: its container directory under the
+         * storage root (beside the writable layer of an image's container; made for a directory's),
+         * private to root, and removed with the container.
+         */
+        private Path captureDirectory() throws ContainerStartException {
+            if (containerDir != null) {
+                return containerDir;
+            }
+            Path containers = storageRoot.resolve("containers");
+            Path dir = containers.resolve(id);
+            try {
+                PrivateDirectories.create(containers, true);
+                Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+                containerDir = dir; // ours from here: a failed start removes it
+                return dir;
+            } catch (FileAlreadyExistsException e) {
+                throw new ContainerStartException("container directory " + dir + " already exists: another runtime"
+                        + " with this storage root (and another state root) uses the id " + id, e);
+            } catch (IOException e) {
+                throw new ContainerStartException("container directory " + dir + ": " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * The MONITOR op: detach, and capture output to {@code logDir}; the monitor gets the state
+         * directory (for its {@code exit} record) and the log directory as fds.
+         */
+        private Op monitorOp(ContainerSpec spec, Path logDir) throws ContainerStartException {
+            long flags = (spec.detached() ? OpCode.MONITOR_DETACH : 0) | (logDir != null ? OpCode.MONITOR_LOG : 0);
+            int stateFd = directoryFd(state.root().resolve(id));
+            int logFd = logDir == null ? -1 : directoryFd(logDir);
+            LogConfig l = spec.logging().orElse(LogConfig.DEFAULT);
+            return Op.of(OpCode.MONITOR, flags, (long) stateFd, (long) logFd, l.maxSize(), (long) l.maxFiles());
+        }
+
+        /** An fd of {@code dir} for the monitor: its number there. */
+        private int directoryFd(Path dir) throws ContainerStartException {
+            try {
+                fds.add(sys.open(dir.toString(), Syscalls.O_RDONLY | Syscalls.O_DIRECTORY | Syscalls.O_CLOEXEC, 0));
+            } catch (SyscallException e) {
+                throw new ContainerStartException(e.getMessage(), e.syscall(), e.operand(), e.errno(), e);
+            }
+            return Launcher.CONTROL_FD + fds.size();
         }
 
         /** At the plan's sync point: fills each new volume from the root's content at its destination. */
@@ -1266,11 +1526,28 @@ public final class ContainerRuntime implements AutoCloseable {
         return open.values().stream().flatMap(Optional::stream).toList();
     }
 
-    /** Kills every container this runtime started, releases them, and stops its threads. */
+    private boolean isDetached(String id) {
+        try {
+            return state.read(id).map(Reconciler::detached).orElse(false);
+        } catch (UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Kills every container this runtime started, releases them, and stops its threads. Detached
+     * containers go on (their handles are let go of), as do those other handles follow.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return; // idempotent, as AutoCloseable recommends
+        }
         for (ExecProcess p : List.copyOf(execs)) {
             p.close();
+        }
+        for (AdoptedContainer a : List.copyOf(adopted)) {
+            a.close();
         }
         for (Container c : containers()) {
             c.close();

@@ -73,6 +73,9 @@ public final class ContainerSpec {
     private final List<String> dns;
     private final List<String> dnsSearch;
     private final List<String> dnsOptions;
+    private final boolean detached;
+    private final boolean autoRemove;
+    private final LogConfig logging;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
@@ -104,6 +107,9 @@ public final class ContainerSpec {
         this.dns = List.copyOf(b.dns);
         this.dnsSearch = List.copyOf(b.dnsSearch);
         this.dnsOptions = List.copyOf(b.dnsOptions);
+        this.detached = b.detached;
+        this.autoRemove = b.autoRemove;
+        this.logging = b.logging;
     }
 
     public static Builder builder() {
@@ -140,7 +146,38 @@ public final class ContainerSpec {
         b.dns = new ArrayList<>(dns);
         b.dnsSearch = new ArrayList<>(dnsSearch);
         b.dnsOptions = new ArrayList<>(dnsOptions);
+        b.detached = detached;
+        b.autoRemove = autoRemove;
+        b.logging = logging;
+        b.loggingSet = logging != null && !(detached && logging == LogConfig.DEFAULT);
         return b;
+    }
+
+    /**
+     * Whether the container outlives the JVM that started it (docker's {@code run -d}): its monitor keeps
+     * it, captures its output ({@link #logging()}) and records how it ended, with or without a JVM
+     * attached; {@link Container#close()} then only lets go of the handle, and a later runtime on the
+     * same state root finds it ({@link ContainerRuntime#container(String)}).
+     */
+    public boolean detached() {
+        return detached;
+    }
+
+    /**
+     * docker's {@code --rm} for a detached container: once it ended, whoever sees it first removes it
+     * (its state, writable layer and logs). An attached container is removed by its {@code close()}.
+     */
+    public boolean autoRemove() {
+        return autoRemove;
+    }
+
+    /**
+     * How its stdout and stderr are captured to log files ({@link Container#logs}): set by
+     * {@link Builder#logging}, and {@link LogConfig#DEFAULT} for a detached container whose stdout and
+     * stderr are left unset.
+     */
+    public Optional<LogConfig> logging() {
+        return Optional.ofNullable(logging);
     }
 
     /** The container's root directory on the host, when it runs on a directory rather than an image. */
@@ -228,14 +265,17 @@ public final class ContainerSpec {
         return stdin != null ? stdin : Stdio.discard();
     }
 
-    /** Where the target's stdout goes; not used with {@link #tty()}, where it is the terminal. */
+    /**
+     * Where the target's stdout goes; not used with {@link #tty()}, where it is the terminal, nor with
+     * {@link #logging()}, where it is captured. Unset: the JVM's, or nowhere for a detached container.
+     */
     public Stdio stdout() {
-        return stdout != null ? stdout : Stdio.inherit();
+        return stdout != null ? stdout : detached || logging != null ? Stdio.discard() : Stdio.inherit();
     }
 
-    /** Where the target's stderr goes; not used with {@link #tty()}, where it is the terminal. */
+    /** Where the target's stderr goes; as {@link #stdout()}. */
     public Stdio stderr() {
-        return stderr != null ? stderr : Stdio.inherit();
+        return stderr != null ? stderr : detached || logging != null ? Stdio.discard() : Stdio.inherit();
     }
 
     /**
@@ -341,8 +381,34 @@ public final class ContainerSpec {
         private final List<Mount> mounts = new ArrayList<>();
         private boolean tty;
         private TerminalSize consoleSize = TerminalSize.DEFAULT;
+        private boolean detached;
+        private boolean autoRemove;
+        private LogConfig logging;
+        private boolean loggingSet;
 
         private Builder() {}
+
+        /** See {@link ContainerSpec#detached()}. */
+        public Builder detached(boolean on) {
+            this.detached = on;
+            return this;
+        }
+
+        /** See {@link ContainerSpec#autoRemove()}; needs {@link #detached(boolean)}. */
+        public Builder autoRemove(boolean on) {
+            this.autoRemove = on;
+            return this;
+        }
+
+        /**
+         * Captures stdout and stderr to rotated log files ({@link Container#logs}) instead of
+         * {@link #stdout}/{@link #stderr}, which must then be left unset.
+         */
+        public Builder logging(LogConfig config) {
+            this.logging = Objects.requireNonNull(config, "logging");
+            this.loggingSet = true;
+            return this;
+        }
 
         /** Adds a mount (see {@link Mount}). */
         public Builder mount(Mount mount) {
@@ -614,9 +680,46 @@ public final class ContainerSpec {
             if (stdin != null && stdin.kind() == Stdio.Kind.APPEND) {
                 throw new IllegalArgumentException("stdin: cannot append to standard input");
             }
+            checkOutputCapture();
             checkMounts(mounts);
             checkResolverSettings();
             return new ContainerSpec(this);
+        }
+
+        /**
+         * Captured output and stdout/stderr exclude each other; a detached container has nothing that
+         * ends with the JVM (its pipes, its own stdio, a terminal whose master the JVM holds).
+         */
+        private void checkOutputCapture() {
+            if (!loggingSet) {
+                logging = detached && stdout == null && stderr == null && !tty ? LogConfig.DEFAULT : null;
+            }
+            if (logging != null) {
+                String set = stdout != null ? "stdout" : stderr != null ? "stderr" : tty ? "tty" : null;
+                if (set != null) {
+                    throw new IllegalArgumentException(set + ": the container's output is captured to its log"
+                            + " (logging); leave stdout and stderr unset");
+                }
+            }
+            if (detached) {
+                if (tty) {
+                    throw new IllegalArgumentException("tty: a detached container outlives the JVM that would hold"
+                            + " its terminal's master; run it without a terminal (its output goes to its log)");
+                }
+                for (Map.Entry<String, Stdio> e : new java.util.TreeMap<>(Map.of("stdin",
+                        stdin == null ? Stdio.discard() : stdin, "stdout", stdout == null ? Stdio.discard() : stdout,
+                        "stderr", stderr == null ? Stdio.discard() : stderr)).entrySet()) {
+                    Stdio.Kind k = e.getValue().kind();
+                    if (k == Stdio.Kind.PIPE || k == Stdio.Kind.INHERIT) {
+                        throw new IllegalArgumentException(e.getKey() + ": a detached container outlives the JVM,"
+                                + " so it cannot have the JVM's " + (k == Stdio.Kind.PIPE ? "pipe" : "own stream")
+                                + "; leave it unset (output: captured to its log) or use a file");
+                    }
+                }
+            } else if (autoRemove) {
+                throw new IllegalArgumentException("autoRemove: only for a detached container (an attached one is"
+                        + " removed by its close())");
+            }
         }
 
         /** Destinations absolute and normalised, none twice, none the root or its own mounts; sources and options valid. */

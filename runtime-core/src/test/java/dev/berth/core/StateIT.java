@@ -135,7 +135,7 @@ class StateIT extends ContainerTestSupport {
         StateDocument d = new StateDocument(StateDocument.SCHEMA, id, "running",
                 new StateDocument.ProcessDoc(pid, startTime), new StateDocument.ProcessDoc(pid, startTime),
                 List.of("/sys/fs/cgroup/pids/berth/" + id), null, "/", SpecDocument.of(probe("true").build()),
-                "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", null, null, 0, null, null);
+                "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", null, null, 0, null, null, null);
         Files.write(dir.resolve("state.json"), StateJson.write(d));
     }
 

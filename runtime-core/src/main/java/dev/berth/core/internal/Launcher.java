@@ -104,8 +104,16 @@ public final class Launcher {
                 throw protocolError(m, monitor);
             }
             long initPid = m.value() & 0xffffffffL;
+            long monitorPid = monitor;
+            if (m.monitorPid() != 0 && m.monitorPid() != monitor) {
+                // A detached monitor left the JVM's process tree: the process spawned was its parent,
+                // which has exited; reaped now, and nothing of the JVM's to kill or reap any more.
+                sys.waitpid(monitor, false);
+                monitorPid = m.monitorPid();
+                monitor = -1;
+            }
             pidfd = sys.pidfdOpen(initPid);
-            setup.afterClone(initPid, monitor);
+            setup.afterClone(initPid, monitorPid);
             sys.write(ctl, new byte[] {'G'}, 0, 1);
             m = receive(ctl, plan, monitor, deadline, "the exec of the target");
             while (m.type() == 'S') {
@@ -131,16 +139,16 @@ public final class Launcher {
             if (master >= 0) {
                 int owned = master;
                 master = -1; // the PtyMaster's from here, even if it fails
-                c = new LinuxContainer(sys, id, initPid, pidfd, monitor, ctl, new PtyMaster(sys, owned), onEnded,
+                c = new LinuxContainer(sys, id, initPid, pidfd, monitorPid, ctl, new PtyMaster(sys, owned), onEnded,
                         resources, supervision);
             } else {
-                c = new LinuxContainer(sys, id, initPid, pidfd, monitor, ctl,
+                c = new LinuxContainer(sys, id, initPid, pidfd, monitorPid, ctl,
                         stdin[1] < 0 ? null : new FdOutputStream(sys, stdin[1]),
                         stdout[1] < 0 ? null : new FdInputStream(sys, stdout[1]),
                         stderr[1] < 0 ? null : new FdInputStream(sys, stderr[1]),
                         onEnded, resources, supervision);
             }
-            supervision.reactor().register(ctl, c);
+            c.registered(supervision.reactor().register(ctl, c));
             if (listener >= 0) {
                 int owned = listener;
                 listener = -1;

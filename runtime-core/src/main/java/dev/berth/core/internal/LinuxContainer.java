@@ -10,7 +10,10 @@ import dev.berth.core.ContainerStatus;
 import dev.berth.core.ExecProcess;
 import dev.berth.core.ExecSpec;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.LogEntry;
+import dev.berth.core.LogQuery;
 import dev.berth.core.Subscription;
+import dev.berth.core.internal.logs.LogReader;
 import dev.berth.core.TerminalSize;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
@@ -34,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +70,10 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     private volatile CgroupStats finalStats;
     private int pidfd;
     private boolean ctlClosed;
+    /** Bit 1: it ended; bit 2: its start completed. Both: an autoRemove container is removed. */
+    private final java.util.concurrent.atomic.AtomicInteger autoRemoval = new java.util.concurrent.atomic.AtomicInteger();
+    /** Its registration with the reactor (0: none yet). */
+    private volatile long token;
 
     /**
      * What a container holds beyond its processes.
@@ -78,10 +86,16 @@ public final class LinuxContainer implements Container, Reactor.Handler {
      * @param lifecycle       its status machine and state, or null for one kept in memory only
      */
     public record Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed,
-            TreeAccess endedRoot, Lifecycle lifecycle, Entry entry) {
+            TreeAccess endedRoot, Lifecycle lifecycle, Entry entry, Path logDir, Detached detached) {
         public static final Resources NONE = new Resources(null, Syscalls.SIGTERM, true, () -> { }, () -> {
             throw new IOException("no root to reach");
         });
+
+        /** Resources of an attached container without captured output. */
+        public Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed,
+                TreeAccess endedRoot, Lifecycle lifecycle, Entry entry) {
+            this(cgroup, stopSignal, ownPidNamespace, onClosed, endedRoot, lifecycle, entry, null, null);
+        }
 
         /** Resources of a container nothing can be exec'd into, without a lifecycle (a test's). */
         public Resources(Cgroup cgroup, int stopSignal, boolean ownPidNamespace, Runnable onClosed,
@@ -91,6 +105,16 @@ public final class LinuxContainer implements Container, Reactor.Handler {
             });
         }
     }
+
+    /**
+     * A detached container's part: {@link #close()} only lets go of the handle (the container goes on,
+     * or stays, ended, until removed), unless it ended and asked to be removed then.
+     *
+     * @param removeOnExit its spec's autoRemove: {@code remove} runs once it ended and its start completed
+     * @param letGo        runs once from {@code close()} otherwise
+     * @param remove       removes the ended container (state, layer, logs, cgroup, pin)
+     */
+    public record Detached(boolean removeOnExit, Runnable letGo, Runnable remove) {}
 
     /** How a process is exec'd into the container: the runtime's part of {@link Container#exec}. */
     @FunctionalInterface
@@ -137,7 +161,12 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         this.supervision = supervision;
         this.lifecycle = resources.lifecycle() != null ? resources.lifecycle() : new Lifecycle(
                 new StateDocument(StateDocument.SCHEMA, id, ContainerStatus.RUNNING.label(), null, null, List.of(), null,
-                        null, null, null, null, null, null, 0, null, null), s -> { }, Clock.systemUTC());
+                        null, null, null, null, null, null, 0, null, null, null), s -> { }, Clock.systemUTC());
+    }
+
+    /** Its registration with the reactor, which a detached container's {@link #close()} drops. */
+    void registered(long reactorToken) {
+        this.token = reactorToken;
     }
 
     /** Reactor thread: reads the monitor's report and hands the rest to the cleanup thread. */
@@ -226,12 +255,37 @@ public final class LinuxContainer implements Container, Reactor.Handler {
             LOG.error("container {}: cleanup after exit failed: {}", id, e.getMessage(), e);
         }
         try {
-            int ms = sys.waitpid(monitorPid, false); // the monitor exits right after its report
-            if (!reported) {
-                LOG.warn("container {}: monitor {} ended without a report ({})", id, monitorPid, toExitStatus(ms));
-            }
+            if (resources.detached() == null) {
+                int ms = sys.waitpid(monitorPid, false); // the monitor exits right after its report
+                if (!reported) {
+                    LOG.warn("container {}: monitor {} ended without a report ({})", id, monitorPid, toExitStatus(ms));
+                }
+            } // a detached one is not the JVM's child: it exits on its own, and its new parent reaps it
         } finally {
             reaped.complete(null);
+        }
+        if (resources.detached() != null && resources.detached().removeOnExit() && autoRemoval.getAndUpdate(v -> v | 1) == 2) {
+            removeAfterExit();
+        }
+    }
+
+    /**
+     * The runtime's start of this container is complete (its state and exec profile written): a
+     * detached container that asked for it is removed once it ended, which may have been before.
+     */
+    public void startCompleted() {
+        if (resources.detached() != null && resources.detached().removeOnExit() && autoRemoval.getAndUpdate(v -> v | 2) == 1) {
+            supervision.cleanup().execute(this::removeAfterExit);
+        }
+    }
+
+    private void removeAfterExit() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                resources.detached().remove().run();
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: removing it after its exit (autoRemove) failed: {}", id, e.getMessage(), e);
+            }
         }
     }
 
@@ -511,7 +565,23 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     }
 
     @Override
+    public Stream<LogEntry> logs(LogQuery query) {
+        if (resources.logDir() == null) {
+            throw new IllegalStateException("container " + id + ": its output is not captured (spec: logging(), or"
+                    + " detached(true))");
+        }
+        if (closed.get() && resources.detached() == null) {
+            throw new IllegalStateException("container " + id + ": closed; its logs are gone");
+        }
+        return new LogReader(resources.logDir(), query, () -> !isRunning()).stream();
+    }
+
+    @Override
     public void close() {
+        if (resources.detached() != null) {
+            letGo();
+            return;
+        }
         boolean interrupted = false;
         if (isRunning()) {
             thawIfFrozen();
@@ -541,6 +611,28 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A detached container's close(): the handle lets go of its monitor (which goes on without the
+     * JVM) and of its process handles; the container goes on running, or stays as it ended, until it
+     * is removed. Who still waits on this handle's exit learns that it no longer follows it.
+     */
+    private void letGo() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (token != 0) {
+            supervision.reactor().forget(token);
+        }
+        releaseProcessHandles();
+        exit.completeExceptionally(new IllegalStateException("container " + id
+                + ": its handle was closed; the detached container goes on without it"));
+        try {
+            resources.detached().letGo().run();
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: letting go of it: {}", id, e.getMessage(), e);
         }
     }
 

@@ -13,6 +13,11 @@ import java.nio.charset.StandardCharsets;
  */
 public record MonitorMessage(char type, int value, int errno, String operand) {
 
+    /** Of a {@code C}: the monitor's own pid, 0 when it did not say. */
+    public long monitorPid() {
+        return errno & 0xffffffffL;
+    }
+
     public static MonitorMessage decode(byte[] buf, int len) {
         return decode(buf, len, -1);
     }
@@ -34,7 +39,14 @@ public record MonitorMessage(char type, int value, int errno, String operand) {
         ByteBuffer b = ByteBuffer.wrap(buf, 0, len).order(ByteOrder.LITTLE_ENDIAN);
         char type = (char) b.get();
         return switch (type) {
-            case 'C', 'W', 'K', 'S' -> {
+            case 'C' -> {
+                // the init's pid, and (a berth-init that sends it) the monitor's own: not the spawned process's
+                // when it detached
+                requireLength(type, len, 5);
+                int pid = b.getInt();
+                yield new MonitorMessage(type, pid, len >= 9 ? b.getInt() : 0, "");
+            }
+            case 'W', 'K', 'S' -> {
                 requireLength(type, len, 5);
                 yield new MonitorMessage(type, b.getInt(), 0, "");
             }

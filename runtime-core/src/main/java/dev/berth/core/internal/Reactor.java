@@ -45,10 +45,20 @@ public final class Reactor implements AutoCloseable {
         thread.start();
     }
 
-    public void register(int fd, Handler handler) {
+    /** @return the registration's token, for {@link #forget} */
+    public long register(int fd, Handler handler) {
         long token = tokens.getAndIncrement();
         handlers.put(token, handler);
         sys.epollAdd(epfd, fd, token);
+        return token;
+    }
+
+    /**
+     * Drops a handler that is not done but whose fd its owner closes now (a detached container's
+     * handle let go of): closing the fd takes it out of the epoll set, this out of the handler map.
+     */
+    public void forget(long token) {
+        handlers.remove(token);
     }
 
     private void loop() {

@@ -56,6 +56,8 @@ public final class StateStore {
     static final String STATE = "state.json";
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String EXEC_PROFILE = "exec.json";
+    /** Written by a monitor given the state dir (berth-init.c, MONITOR): the target's wait status. */
+    static final String EXIT = "exit";
 
     private final Path root;
     private final Syscalls sys;
@@ -220,6 +222,30 @@ public final class StateStore {
             throw new UncheckedIOException("writing " + dir.resolve(EXEC_PROFILE) + ": " + e.getMessage(), e);
         }
     }
+
+    /**
+     * The wait status the monitor of a container recorded in {@code exit} when its target ended (a
+     * detached container's, or any with a captured log), and when; empty when there is none (yet).
+     */
+    public Optional<RecordedExit> readExit(String id) {
+        Path f = root.resolve(id).resolve(EXIT);
+        if (!hasDirectory(id) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || !ownedByUs(f)) {
+            return Optional.empty();
+        }
+        try {
+            String text = Files.readString(f).trim();
+            return Optional.of(new RecordedExit(Integer.parseInt(text),
+                    Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | NumberFormatException e) {
+            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(),
+                    e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    /** A wait status the monitor wrote ({@code waitpid}'s raw value) and when. */
+    public record RecordedExit(int waitStatus, java.time.Instant at) {}
 
     /** The container's exec profile; empty when its runtime kept none (or the file is not this user's). */
     public Optional<ExecProfile> readExecProfile(String id) {

@@ -39,6 +39,11 @@ class MonitorMessageTest {
     @Test
     void theOtherMessagesDecodeAsBefore() {
         assertThat(MonitorMessage.decode(RecordingSyscalls.message('C', 777), 5)).isEqualTo(new MonitorMessage('C', 777, 0, ""));
+        // a berth-init that says its own pid (a detached monitor is not the process the JVM spawned)
+        byte[] c = java.nio.ByteBuffer.allocate(9).order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 'C').putInt(777)
+                .putInt(778).array();
+        assertThat(MonitorMessage.decode(c, 9).monitorPid()).isEqualTo(778);
+        assertThat(MonitorMessage.decode(c, 9).value()).isEqualTo(777);
         assertThat(MonitorMessage.decode(new byte[] {'X'}, 1)).isEqualTo(new MonitorMessage('X', 0, 0, ""));
         byte[] e = RecordingSyscalls.error(45, 1, "/dev/pts/ptmx");
         assertThat(MonitorMessage.decode(e, e.length, -1)).isEqualTo(new MonitorMessage('E', 45, 1, "/dev/pts/ptmx"));

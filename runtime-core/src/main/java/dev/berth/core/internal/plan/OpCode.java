@@ -52,10 +52,21 @@ public enum OpCode {
     /** pidfd, CLONE_NEW* flags (0: none), operand: setns in the plan's process, then closes the pidfd. */
     SETNS(48, "setns"),
     /**
+     * flags ({@link #MONITOR_DETACH}, {@link #MONITOR_LOG}), state dir fd, log dir fd, log max bytes, log max
+     * files: in the monitor, before {@link #CLONE}: how the monitor runs (a detached one outlives the JVM and
+     * writes the exit status to the state dir's {@code exit}; a logging one captures stdout and stderr).
+     */
+    MONITOR(49, "open"),
+    /**
      * name, flags, then one 8-byte argument per instruction ({@code struct sock_filter}): in the target,
      * {@code seccomp(SECCOMP_SET_MODE_FILTER)} of the program as handed; the last op before EXEC.
      */
     SECCOMP(53, "seccomp");
+
+    /** {@link #MONITOR} flag: the container outlives the JVM. */
+    public static final long MONITOR_DETACH = 1;
+    /** {@link #MONITOR} flag: the container's stdout and stderr are captured to log files. */
+    public static final long MONITOR_LOG = 2;
 
     private final int code;
     private final String syscall;

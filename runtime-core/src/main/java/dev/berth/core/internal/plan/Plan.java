@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * An init plan: the ops the native stage executes, in order. Op 0 is {@link OpCode#CLONE}, or
- * {@link OpCode#ENTER} followed by {@code CLONE} (a process exec'd into a running container); they
+ * {@link OpCode#ENTER} followed by {@code CLONE} (a process exec'd into a running container), or
+ * {@link OpCode#MONITOR} followed by {@code CLONE} (a detached or logging container); they
  * run in the monitor, every later op in the process it cloned.
  *
  * <p>Wire format (little-endian): {@code "BRT1" u32 version=1 u32 nops}, then per op
@@ -21,10 +22,24 @@ public record Plan(List<Op> ops) {
 
     public Plan {
         ops = List.copyOf(ops);
-        int clone = !ops.isEmpty() && ops.get(0).code() == OpCode.ENTER ? 1 : 0;
+        int clone = !ops.isEmpty() && (ops.get(0).code() == OpCode.ENTER || ops.get(0).code() == OpCode.MONITOR) ? 1 : 0;
         if (ops.size() <= clone || ops.get(clone).code() != OpCode.CLONE) {
-            throw new IllegalArgumentException("a plan starts with CLONE, or ENTER and CLONE");
+            throw new IllegalArgumentException("a plan starts with CLONE, or ENTER or MONITOR and CLONE");
         }
+    }
+
+    /** This plan run by a monitor set up by {@code monitor} (an {@link OpCode#MONITOR} op), which comes first. */
+    public Plan withMonitor(Op monitor) {
+        if (monitor.code() != OpCode.MONITOR || ops.get(0).code() != OpCode.CLONE) {
+            throw new IllegalArgumentException("a MONITOR op goes before a container plan's CLONE");
+        }
+        java.util.List<Op> all = new java.util.ArrayList<>(ops.size() + 1);
+        all.add(monitor);
+        for (Op o : ops) {
+            // FORK names the op its parent continues at by index: one further on now
+            all.add(o.code() == OpCode.FORK ? new Op(OpCode.FORK, o.flags(), List.of((Long) o.args().get(0) + 1)) : o);
+        }
+        return new Plan(all);
     }
 
     public byte[] encode() {

@@ -47,7 +47,8 @@ public final class Lifecycle {
     public synchronized void created(ProcessId init, ProcessId monitor) {
         set(new StateDocument(state.schema(), state.id(), ContainerStatus.CREATED.label(),
                 StateDocument.ProcessDoc.of(init), StateDocument.ProcessDoc.of(monitor), state.cgroup(), state.image(),
-                state.rootfs(), state.spec(), now(), null, null, null, state.restartCount(), state.health(), null));
+                state.rootfs(), state.spec(), now(), null, null, null, state.restartCount(), state.health(), null,
+                state.control()));
     }
 
     /** The target was exec'd. No effect on the status when it has already ended (it only records the time). */
@@ -56,7 +57,8 @@ public final class Lifecycle {
         if (s == ContainerStatus.EXITED) {
             set(new StateDocument(state.schema(), state.id(), state.status(), state.init(), state.monitor(),
                     state.cgroup(), state.image(), state.rootfs(), state.spec(), state.created(), now(),
-                    state.finished(), state.exit(), state.restartCount(), state.health(), state.usage()));
+                    state.finished(), state.exit(), state.restartCount(), state.health(), state.usage(),
+                    state.control()));
             return;
         }
         require("start", ContainerStatus.CREATED, "created");

@@ -2,7 +2,10 @@ package dev.berth.core.internal.state;
 
 import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupDriver;
+import dev.berth.core.ContainerStatus;
+import dev.berth.core.ExitStatus;
 import dev.berth.core.internal.StateStore;
+import dev.berth.core.internal.sys.WaitStatus;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
@@ -95,6 +98,15 @@ public final class Reconciler {
                 continue; // a live runtime's (or another reconciler's, right now)
             }
             try {
+                Optional<StateDocument> doc = readQuietly(id);
+                if (doc.isPresent() && detached(doc.get())) {
+                    // nobody holds a detached container's lock while it runs: it is never killed here
+                    if (settle(id, doc.get()).removed()) {
+                        lock.release();
+                        removed.add(id);
+                    }
+                    continue;
+                }
                 boolean found = clean(id);
                 lock.release();
                 if (found) {
@@ -112,6 +124,103 @@ public final class Reconciler {
             LOG.info("reconciled {} container(s) left by a runtime that died: {}", removed.size(), removed);
         }
         return new Outcome(removed, failed);
+    }
+
+    /** Whether the container was started detached: it runs on its own, with nobody holding its lock. */
+    public static boolean detached(StateDocument d) {
+        return d.spec() != null && Boolean.TRUE.equals(d.spec().detached());
+    }
+
+    private Optional<StateDocument> readQuietly(String id) {
+        try {
+            return store.read(id);
+        } catch (UncheckedIOException e) {
+            return Optional.empty(); // clean() says why, and cleans by id
+        }
+    }
+
+    /**
+     * What {@link #settle} found: the container still runs; or it ended, with how ({@code exit}), and
+     * was removed when it asked for that ({@code autoRemove}).
+     */
+    public record Settled(boolean running, Optional<StateDocument> state, boolean removed) {}
+
+    /**
+     * Brings a detached container's state up to date; the caller holds its lock. While its monitor
+     * runs, nothing is done. Once it is gone: the exit status its monitor recorded (SIGKILL when it
+     * recorded none: its monitor was killed, and the init with it), whether the OOM killer struck, and
+     * the final figures are written to the state, and its cgroup is removed; a container that asked
+     * for {@code autoRemove} is then removed. Its writable layer, logs and state otherwise stay until
+     * it is removed (docker's exited containers).
+     */
+    public Settled settle(String id, StateDocument d) {
+        if (d.containerStatus() != ContainerStatus.EXITED && d.monitor() != null && isLive(d.monitor().id())) {
+            return new Settled(true, Optional.of(d), false);
+        }
+        if (d.started() == null) {
+            // its start never completed (its starter died before the target's exec): never a container
+            // anyone was handed, so nothing to keep
+            clean(id);
+            return new Settled(false, Optional.of(d), true);
+        }
+        StateDocument now = d;
+        if (d.containerStatus() != ContainerStatus.EXITED || d.cgroup() == null || !d.cgroup().isEmpty()) {
+            Optional<StateStore.RecordedExit> recorded = store.readExit(id);
+            ExitStatus status = recorded.map(r -> WaitStatus.exited(r.waitStatus())
+                    ? ExitStatus.exited(WaitStatus.exitCode(r.waitStatus()))
+                    : ExitStatus.killed(WaitStatus.termSignal(r.waitStatus())))
+                    .orElse(ExitStatus.killed(Syscalls.SIGKILL));
+            StateDocument.UsageDoc usage = null;
+            Optional<Cgroup> cg = cgroups == null ? Optional.empty() : cgroups.open(id);
+            if (cg.isPresent()) {
+                status = status.withOomKilled(cg.get().oomKillCount() > 0);
+                usage = usage(cg.get());
+                cg.get().remove();
+            }
+            if (d.exit() != null) {
+                status = d.exit().toExitStatus(); // recorded by its starter already
+            }
+            now = d.withExit(status, d.finished() != null ? d.finished()
+                    : recorded.map(r -> r.at().toString()).orElse(java.time.Instant.now().toString()))
+                    .withCgroup(List.of());
+            if (usage != null || d.usage() == null) {
+                now = now.withUsage(usage != null ? usage : d.usage());
+            }
+            store.write(now);
+            LOG.debug("container {}: detached, ended {}", id, status);
+        }
+        if (Boolean.TRUE.equals(d.spec().autoRemove())) {
+            clean(id);
+            return new Settled(false, Optional.of(now), true);
+        }
+        return new Settled(false, Optional.of(now), false);
+    }
+
+    private static StateDocument.UsageDoc usage(Cgroup cg) {
+        try {
+            dev.berth.cgroups.CgroupStats s = cg.stats();
+            Long cpu = s.cpu().available() ? s.cpu().usageUsec() : null;
+            Long peak = dev.berth.cgroups.CgroupStats.available(s.memory().peak()) ? s.memory().peak() : null;
+            return new StateDocument.UsageDoc(cpu, peak);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether the process {@code p} names still runs berth-init (a monitor or an init): same pid and
+     * start time, not a zombie.
+     */
+    public static boolean isLive(ProcessId p) {
+        if (p.pid() <= 0 || p.startTime() < 0) {
+            return false;
+        }
+        try {
+            return ProcessId.startTime(p.pid()) == p.startTime() && !ProcessId.hasEnded(p.pid())
+                    && ProcessId.runsBerthInit(p.pid());
+        } catch (RuntimeException e) {
+            return false; // gone meanwhile
+        }
     }
 
     /**
@@ -137,6 +246,10 @@ public final class Reconciler {
             state = Optional.empty();
         }
         LOG.debug("container {}: reconciling ({})", id, state.map(StateDocument::status).orElse("no state"));
+        if (state.isPresent() && detached(state.get()) && state.get().containerStatus() != ContainerStatus.EXITED
+                && state.get().monitor() != null && isLive(state.get().monitor().id())) {
+            throw new IllegalStateException("container " + id + " is running (detached); stop it first");
+        }
         if (state.isPresent()) {
             for (StateDocument.ProcessDoc p : new StateDocument.ProcessDoc[] {state.get().monitor(), state.get().init()}) {
                 if (p != null) {

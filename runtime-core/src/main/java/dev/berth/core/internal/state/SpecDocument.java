@@ -46,7 +46,7 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
         ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
         List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
-        SeccompDoc seccomp) {
+        SeccompDoc seccomp, Boolean detached, Boolean autoRemove, LogDoc logging) {
 
     /** The format this class writes; a reader refuses a newer one rather than misread it. */
     public static final int VERSION = 1;
@@ -73,6 +73,9 @@ public record SpecDocument(int version, String rootfs, String image, List<String
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record SeccompDoc(String kind, String name, String json) {}
 
+    /** Captured output: {@link dev.berth.core.LogConfig}. */
+    public record LogDoc(long maxSize, int maxFiles) {}
+
     public record RuleDoc(boolean allow, String type, long major, long minor, String access) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -92,14 +95,16 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         List<MountDoc> mounts = s.mounts().stream().map(m -> new MountDoc(m.destination(), m.type().name(), m.source(),
                 m.options())).toList();
         List<HostDoc> hosts = s.extraHosts().stream().map(h -> new HostDoc(h.name(), h.address())).toList();
+        boolean captured = s.logging().isPresent();
         return new SpecDocument(VERSION, s.rootfs().map(Path::toString).orElse(null), s.image().orElse(null),
                 s.entrypoint().orElse(null), s.command(), new LinkedHashMap<>(s.env()), s.workingDir().orElse(null),
                 s.user().orElse(null), s.hostname().orElse(null), rlimits, names(s.capabilities()),
                 s.noNewPrivileges(), s.readonlyRootfs(), names(s.namespaces()), s.maskedPaths(), s.readonlyPaths(),
-                s.tty() ? null : stdio(s.stdin()), s.tty() ? null : stdio(s.stdout()),
-                s.tty() ? null : stdio(s.stderr()), resources(s.resources()), devices, mounts, s.tty(),
+                s.tty() ? null : stdio(s.stdin()), s.tty() || captured ? null : stdio(s.stdout()),
+                s.tty() || captured ? null : stdio(s.stderr()), resources(s.resources()), devices, mounts, s.tty(),
                 new SizeDoc(s.consoleSize().columns(), s.consoleSize().rows()), hosts, s.dns(), s.dnsSearch(),
-                s.dnsOptions(), seccomp(s.seccomp()));
+                s.dnsOptions(), seccomp(s.seccomp()), s.detached() ? true : null, s.autoRemove() ? true : null,
+                s.logging().map(l -> new LogDoc(l.maxSize(), l.maxFiles())).orElse(null));
     }
 
     private static SeccompDoc seccomp(Seccomp sc) {
@@ -188,6 +193,10 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 default -> throw new IllegalArgumentException("seccomp.kind: \"" + seccomp.kind()
                         + "\" is not default, unconfined or profile");
             });
+        }
+        b.detached(Boolean.TRUE.equals(detached)).autoRemove(Boolean.TRUE.equals(autoRemove));
+        if (logging != null) {
+            b.logging(dev.berth.core.LogConfig.of(logging.maxSize(), logging.maxFiles()));
         }
         return b.build();
     }

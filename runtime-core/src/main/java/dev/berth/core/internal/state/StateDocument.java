@@ -25,11 +25,12 @@ import java.util.List;
  * @param restartCount how often it was restarted (always 0: restarts are not implemented yet)
  * @param health       its health status, absent while it has no health check
  * @param usage        final resource figures, read just before its cgroup was removed
+ * @param control      what another process needs to control it (absent in states written before)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StateDocument(String schema, String id, String status, ProcessDoc init, ProcessDoc monitor,
         List<String> cgroup, String image, String rootfs, SpecDocument spec, String created, String started,
-        String finished, ExitDoc exit, int restartCount, String health, UsageDoc usage) {
+        String finished, ExitDoc exit, int restartCount, String health, UsageDoc usage, ControlDoc control) {
 
     public static final String SCHEMA = "berth.state/v1";
 
@@ -56,6 +57,15 @@ public record StateDocument(String schema, String id, String status, ProcessDoc 
         }
     }
 
+    /**
+     * What a process other than its starter needs to control the container.
+     *
+     * @param stopSignal the signal {@code stop} sends first (the image's StopSignal, or SIGTERM)
+     * @param logDir     the directory of its captured output ({@code container.log}, ...), absent without capture
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ControlDoc(int stopSignal, String logDir) {}
+
     /** CPU time and peak memory at the end, where the cgroup gave them. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record UsageDoc(Long cpuUsageUsec, Long memoryPeakBytes) {}
@@ -66,26 +76,26 @@ public record StateDocument(String schema, String id, String status, ProcessDoc 
 
     public StateDocument withStatus(ContainerStatus s) {
         return new StateDocument(schema, id, s.label(), init, monitor, cgroup, image, rootfs, spec, created, started,
-                finished, exit, restartCount, health, usage);
+                finished, exit, restartCount, health, usage, control);
     }
 
     public StateDocument withStarted(String at) {
         return new StateDocument(schema, id, ContainerStatus.RUNNING.label(), init, monitor, cgroup, image, rootfs,
-                spec, created, at, finished, exit, restartCount, health, usage);
+                spec, created, at, finished, exit, restartCount, health, usage, control);
     }
 
     public StateDocument withExit(ExitStatus s, String at) {
         return new StateDocument(schema, id, ContainerStatus.EXITED.label(), init, monitor, cgroup, image, rootfs,
-                spec, created, started, at, ExitDoc.of(s), restartCount, health, usage);
+                spec, created, started, at, ExitDoc.of(s), restartCount, health, usage, control);
     }
 
     public StateDocument withCgroup(List<String> paths) {
         return new StateDocument(schema, id, status, init, monitor, List.copyOf(paths), image, rootfs, spec, created,
-                started, finished, exit, restartCount, health, usage);
+                started, finished, exit, restartCount, health, usage, control);
     }
 
     public StateDocument withUsage(UsageDoc u) {
         return new StateDocument(schema, id, status, init, monitor, cgroup, image, rootfs, spec, created, started,
-                finished, exit, restartCount, health, u);
+                finished, exit, restartCount, health, u, control);
     }
 }

@@ -68,4 +68,16 @@ class PlanEncodingTest {
         }
         assertThat(native_).isEqualTo(java);
     }
+
+    @Test
+    void aMonitorOpGoesFirstAndTheForkStillNamesTheInitsTail() {
+        Plan p = new Plan(java.util.List.of(Op.clone(0, -1), Op.of(OpCode.FORK, 3L), Op.of(OpCode.SETSID),
+                Op.of(OpCode.REAP)));
+        Plan m = p.withMonitor(Op.of(OpCode.MONITOR, OpCode.MONITOR_DETACH, 5L, -1L, 4096L, 1L));
+        org.assertj.core.api.Assertions.assertThat(m.ops().get(0).code()).isEqualTo(OpCode.MONITOR);
+        org.assertj.core.api.Assertions.assertThat(m.ops().get(2).args()).containsExactly(4L);
+        org.assertj.core.api.Assertions.assertThat(m.ops().get(4).code()).isEqualTo(OpCode.REAP);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.withMonitor(m.ops().get(0)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

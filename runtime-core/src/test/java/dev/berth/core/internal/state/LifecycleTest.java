@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class LifecycleTest {
     private final List<StateDocument> written = new ArrayList<>();
     private final Lifecycle life = new Lifecycle(new StateDocument(StateDocument.SCHEMA, "web-1", "created", null, null,
-            List.of("/cg/web-1"), "busybox", null, null, null, null, null, null, 0, null, null), written::add,
+            List.of("/cg/web-1"), "busybox", null, null, null, null, null, null, 0, null, null, null), written::add,
             Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC));
 
     private List<String> statuses() {
@@ -85,7 +85,7 @@ class LifecycleTest {
     void aFailedWriteLeavesTheStatusButAnExitIsKeptAnyway() {
         List<StateDocument> none = new ArrayList<>();
         Lifecycle failing = new Lifecycle(new StateDocument(StateDocument.SCHEMA, "a", "running", null, null, List.of(),
-                null, null, null, null, null, null, null, 0, null, null), d -> {
+                null, null, null, null, null, null, null, 0, null, null, null), d -> {
                     throw new IllegalStateException("disk full");
                 }, Clock.systemUTC());
         assertThatThrownBy(failing::paused).hasMessage("disk full");

@@ -1,0 +1,165 @@
+/*
+ * berth-log: the monitor's log capture (part of the berth-init binary). Mechanism only: the JVM's
+ * plan says where (a directory fd), how large a file may grow and how many files are kept.
+ *
+ * Each line a stream writes becomes one record, in the json-file format docker writes:
+ *   {"log":"text\n","stream":"stdout","time":"2026-12-02T01:02:03.123456789Z"}
+ * A line longer than LINE_MAX bytes is written as several records; all but the last have no
+ * trailing "\n" in "log" (a partial line), which is how a reader joins them. Bytes that are not
+ * UTF-8 become U+FFFD, as docker's; a chunk is never cut inside a UTF-8 sequence.
+ * Rotation: before a record would take the file past max bytes, container.log becomes
+ * container.log.1 (.1 becomes .2, ...; the oldest beyond max files is gone), and a new
+ * container.log is started. Each record is one write(2) to an O_APPEND file, so a reader never
+ * sees half a record followed by another.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "berth-log.h"
+
+enum { LINE_MAX_ = 16384 };
+
+static int logdir = -1;
+static int logfd = -1;
+static uint64_t max_bytes, max_files, written;
+static char line[2][LINE_MAX_];
+static size_t pending[2];
+static char rec[LINE_MAX_ * 6 + 128];   /* worst case: every byte escaped as \u00XX */
+
+static const char *const NAMES[] = { "container.log", "stdout", "stderr" };
+
+static int open_current(void) {
+    logfd = openat(logdir, NAMES[0], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (logfd < 0) return -1;
+    struct stat st;
+    written = fstat(logfd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    return 0;
+}
+
+int log_open(int dirfd, uint64_t maxbytes, uint64_t maxfiles) {
+    logdir = dirfd;
+    max_bytes = maxbytes;
+    max_files = maxfiles ? maxfiles : 1;
+    return open_current();
+}
+
+static void rotate(void) {
+    char from[48], to[48];
+    close(logfd);
+    logfd = -1;
+    if (max_files <= 1) {                      /* one file: it starts over */
+        unlinkat(logdir, NAMES[0], 0);
+    } else {
+        for (uint64_t i = max_files - 1; i >= 1; i--) {
+            snprintf(to, sizeof to, "%s.%llu", NAMES[0], (unsigned long long)i);
+            if (i == 1) snprintf(from, sizeof from, "%s", NAMES[0]);
+            else snprintf(from, sizeof from, "%s.%llu", NAMES[0], (unsigned long long)(i - 1));
+            renameat(logdir, from, logdir, to);   /* a missing one (few rotations yet) is ENOENT */
+        }
+    }
+    open_current();                            /* failing, later records are dropped: nothing to report them to */
+}
+
+/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 when invalid, -1 when cut short. */
+static int utf8_len(const unsigned char *p, size_t n) {
+    unsigned char c = p[0];
+    int len; unsigned char lo = 0x80, hi = 0xbf;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c >= 0xe0 && c <= 0xef) { len = 3; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { len = 4; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
+    else return 0;
+    for (int i = 1; i < len; i++) {
+        if ((size_t)i >= n) return -1;
+        unsigned char b = p[i];
+        if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xbf)) return 0;
+    }
+    return len;
+}
+
+static size_t put(size_t at, const char *s) {
+    size_t n = strlen(s);
+    memcpy(rec + at, s, n);
+    return at + n;
+}
+
+/* Writes one record of n bytes of stream s. */
+static void emit(int s, const char *data, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    size_t at = put(0, "{\"log\":\"");
+    const unsigned char *p = (const unsigned char *)data;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\') { rec[at++] = '\\'; rec[at++] = (char)c; i++; continue; }
+        if (c == '\n') { at = put(at, "\\n"); i++; continue; }
+        if (c == '\r') { at = put(at, "\\r"); i++; continue; }
+        if (c == '\t') { at = put(at, "\\t"); i++; continue; }
+        if (c < 0x20 || c == 0x7f) {
+            at = put(at, "\\u00"); rec[at++] = hex[c >> 4]; rec[at++] = hex[c & 15]; i++; continue;
+        }
+        int len = utf8_len(p + i, n - i);
+        if (len <= 0) { at = put(at, "\\ufffd"); i++; continue; }
+        memcpy(rec + at, p + i, (size_t)len); at += (size_t)len; i += (size_t)len;
+    }
+    at = put(at, "\",\"stream\":\"");
+    at = put(at, NAMES[s]);
+    at = put(at, "\",\"time\":\"");
+    struct timespec ts; struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    at += strftime(rec + at, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    at += (size_t)snprintf(rec + at, 16, ".%09ldZ", ts.tv_nsec);
+    at = put(at, "\"}\n");
+    if (logfd >= 0 && written > 0 && written + at > max_bytes) rotate();
+    if (logfd < 0) return;
+    ssize_t w = write(logfd, rec, at);
+    if (w > 0) written += (uint64_t)w;
+}
+
+/* Where a chunk of a line too long for the buffer may end: not inside a UTF-8 sequence. */
+static size_t chunk_end(const char *buf, size_t n) {
+    for (size_t back = 1; back <= 3 && back <= n; back++) {
+        int len = utf8_len((const unsigned char *)buf + n - back, back);
+        if (len == -1) return n - back;         /* a sequence cut short at the end: next chunk */
+        if (len != 0) break;
+    }
+    return n;
+}
+
+/* Appends what a stream produced; writes every complete line, and full buffers as partial lines. */
+void log_data(int s, const char *data, size_t n) {
+    s = s == 2 ? 2 : 1;
+    char *buf = line[s - 1];
+    while (n > 0) {
+        size_t take = LINE_MAX_ - pending[s - 1];
+        if (take > n) take = n;
+        memcpy(buf + pending[s - 1], data, take);
+        pending[s - 1] += take; data += take; n -= take;
+        size_t start = 0;
+        for (size_t i = 0; i < pending[s - 1]; i++) {
+            if (buf[i] == '\n') { emit(s, buf + start, i + 1 - start); start = i + 1; }
+        }
+        size_t left = pending[s - 1] - start;
+        if (start == 0 && left == LINE_MAX_) {  /* no newline in a full buffer: a partial record */
+            size_t end = chunk_end(buf, left);
+            emit(s, buf, end);
+            start = end; left -= end;
+        }
+        memmove(buf, buf + start, left);
+        pending[s - 1] = left;
+    }
+}
+
+/* The stream ended (or the container did): what is left of its last line is written as it is. */
+void log_flush(int s) {
+    s = s == 2 ? 2 : 1;
+    if (pending[s - 1]) emit(s, line[s - 1], pending[s - 1]);
+    pending[s - 1] = 0;
+}

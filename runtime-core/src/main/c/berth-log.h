@@ -1,0 +1,13 @@
+/* The monitor's log capture (berth-log.c): records of the container's stdout and stderr. */
+#ifndef BERTH_LOG_H
+#define BERTH_LOG_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Starts writing dirfd/container.log (created 0600); returns -1 with errno when it cannot be opened. */
+int log_open(int dirfd, uint64_t max_bytes, uint64_t max_files);
+/* n bytes stream s (1 stdout, 2 stderr) wrote. */
+void log_data(int s, const char *data, size_t n);
+/* Stream s ended: its unfinished last line is written as a partial record. */
+void log_flush(int s);
+#endif

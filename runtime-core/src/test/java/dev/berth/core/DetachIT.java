@@ -1,0 +1,325 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.core.testing.BusyboxRootfs;
+import dev.berth.testing.RequiresCgroups;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Detached containers: they outlive the runtime that started them, a later runtime on the same roots
+ * finds them running (its reconcile never kills them), follows, stops and removes them; their output
+ * is captured by the monitor to rotated JSON-lines files, with nothing lost while no JVM is attached.
+ */
+@RequiresCgroups
+class DetachIT {
+    @TempDir
+    Path tmp;
+    Path stateRoot;
+    Path storageRoot;
+    Path rootfs;
+    final List<ContainerRuntime> runtimes = new ArrayList<>();
+
+    @BeforeEach
+    void roots() throws IOException {
+        stateRoot = tmp.resolve("state");
+        storageRoot = tmp.resolve("storage");
+        rootfs = BusyboxRootfs.at(tmp.resolve("busybox"));
+    }
+
+    private ContainerRuntime runtime() {
+        ContainerRuntime r = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot).build();
+        runtimes.add(r);
+        return r;
+    }
+
+    @AfterEach
+    void nothingIsLeft() throws Exception {
+        try (ContainerRuntime r = runtime()) {
+            for (ContainerInfo i : r.list()) {
+                r.remove(i.id(), true);
+            }
+        }
+        runtimes.forEach(ContainerRuntime::close);
+        if (!Files.exists(stateRoot)) {
+            return; // no runtime made one
+        }
+        try (Stream<Path> s = Files.list(stateRoot)) {
+            assertThat(s.filter(p -> !p.getFileName().toString().startsWith(".")).toList())
+                    .as("state directories left").isEmpty();
+        }
+        Path containers = storageRoot.resolve("containers");
+        if (Files.exists(containers)) {
+            try (Stream<Path> s = Files.list(containers)) {
+                assertThat(s.toList()).as("container directories left").isEmpty();
+            }
+        }
+    }
+
+    private ContainerSpec.Builder shell(String script) {
+        return ContainerSpec.builder().rootfs(rootfs).command("/bin/sh", "-c", script);
+    }
+
+    /** Prints 0, 1, 2, ... a line each, every 20 ms, until stopped. */
+    private static final String COUNTER = "i=0; while true; do echo $i; i=$((i+1)); sleep 0.02; done";
+
+    private static List<Integer> numbers(List<LogEntry> entries) {
+        return entries.stream().filter(e -> !e.isStderr()).map(e -> Integer.parseInt(e.text())).toList();
+    }
+
+    private static void assertNoGaps(List<Integer> numbers) {
+        assertThat(numbers).isNotEmpty();
+        for (int i = 0; i < numbers.size(); i++) {
+            assertThat(numbers.get(i)).as("line %d of %s", i, numbers.size()).isEqualTo(numbers.get(0) + i);
+        }
+    }
+
+    private static List<LogEntry> logs(Container c, LogQuery q) {
+        try (Stream<LogEntry> s = c.logs(q)) {
+            return s.toList();
+        }
+    }
+
+    private static void awaitLines(Container c, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (logs(c, LogQuery.ALL).size() < n) {
+            assertThat(System.nanoTime()).as("%d lines within 30 s", n).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    @Test
+    void aDetachedContainerOutlivesItsRuntimeAndTheNextOneFollowsStopsAndRemovesIt() throws Exception {
+        long pid;
+        ContainerRuntime first = runtime();
+        Container started = first.start("svc", shell(COUNTER).detached(true).build());
+        pid = started.pid();
+        awaitLines(started, 5);
+        int beforeDetach = logs(started, LogQuery.ALL).size();
+        first.close(); // lets go of it: the container goes on
+        assertThat(alive(pid)).as("container init after its runtime closed").isTrue();
+        Thread.sleep(300); // lines written while no JVM is attached
+
+        ContainerRuntime second = runtime(); // its reconcile must leave a running detached container alone
+        assertThat(alive(pid)).as("container init after a new runtime reconciled").isTrue();
+        ContainerInfo info = second.list().stream().filter(i -> i.id().equals("svc")).findFirst().orElseThrow();
+        assertThat(info.status()).isEqualTo(ContainerStatus.RUNNING);
+        assertThat(info.owner()).isEqualTo(ContainerInfo.Owner.DETACHED);
+        Container c = second.container("svc").orElseThrow();
+        assertThat(c.isRunning()).isTrue();
+        assertThat(c.pid()).isEqualTo(pid);
+        assertThat(c.stats().pids()).isPositive();
+
+        ExitStatus how = c.stop(Duration.ofSeconds(10));
+        assertThat(how).isEqualTo(ExitStatus.killed(15));
+        assertThat(c.status()).isEqualTo(ContainerStatus.EXITED);
+        assertThat(alive(pid)).isFalse();
+        List<Integer> n = numbers(logs(c, LogQuery.ALL));
+        assertThat(n.get(0)).isZero();
+        assertNoGaps(n);
+        assertThat(n.size()).as("lines written while no JVM was attached are kept").isGreaterThan(beforeDetach + 3);
+
+        // an exited container stays until removed (docker's exited containers), and its id stays taken
+        assertThat(second.list()).extracting(ContainerInfo::id).contains("svc");
+        assertThatThrownBy(() -> second.start("svc", shell("true").build())).isInstanceOf(ContainerException.class)
+                .hasMessageContaining("already exists");
+        ContainerRuntime third = runtime();
+        Container again = third.container("svc").orElseThrow();
+        assertThat(again.onExit().get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.killed(15));
+        assertNoGaps(numbers(logs(again, LogQuery.ALL)));
+        third.remove("svc", false);
+        assertThat(third.container("svc")).isEmpty();
+        assertThat(storageRoot.resolve("containers/svc")).doesNotExist();
+    }
+
+    @Test
+    void logsFollowFromTheStartSeeEveryLineUntilTheEndAcrossRotations() throws Exception {
+        ContainerRuntime r = runtime();
+        // ~70 bytes of log a line and 4 KiB a file: a rotation every ~60 lines, 3 files kept; the first
+        // 500 lines at a pace a follower polling every 100 ms keeps up with, then a burst
+        Container c = r.start("rot", shell("i=0; while [ $i -lt 3000 ]; do echo $i; i=$((i+1));"
+                + " if [ $i -lt 500 ]; then sleep 0.005; fi; done")
+                .detached(true).logging(LogConfig.of(4096, 3)).build());
+        List<Integer> seen;
+        try (Stream<LogEntry> s = c.logs(LogQuery.builder().follow(true).build())) {
+            seen = numbers(s.toList());
+        }
+        assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+        // a follower that keeps up loses nothing to rotation (one that falls 2 files behind would, in
+        // the burst: then what it sees jumps ahead, but never goes back or repeats)
+        assertThat(seen.get(0)).isZero();
+        assertNoGaps(seen.subList(0, 400)); // a follower polling every 100 ms trails by a few lines: not 2 files
+        assertThat(seen).isSorted().doesNotHaveDuplicates();
+        assertThat(seen.get(seen.size() - 1)).isEqualTo(2999);
+        // what is kept is bounded by the rotation
+        Path dir = storageRoot.resolve("containers/rot");
+        List<String> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.map(p -> p.getFileName().toString()).filter(f -> f.startsWith("container.log")).sorted().toList();
+        }
+        assertThat(files).containsExactly("container.log", "container.log.1", "container.log.2");
+        for (String f : files) {
+            assertThat(Files.size(dir.resolve(f))).as(f).isLessThanOrEqualTo(4096 + 128);
+        }
+        List<Integer> kept = numbers(logs(c, LogQuery.ALL));
+        assertNoGaps(kept);
+        assertThat(kept.get(kept.size() - 1)).isEqualTo(2999);
+        assertThat(kept.size()).isLessThan(3000);
+        assertThat(numbers(logs(c, LogQuery.builder().tail(5).build()))).containsExactly(2995, 2996, 2997, 2998, 2999);
+        c.close();
+        r.remove("rot", false);
+    }
+
+    @Test
+    void streamsPartialLinesLongLinesAndBytesThatAreNotUtf8() throws Exception {
+        ContainerRuntime r = runtime();
+        String script = "echo out; echo err >&2; printf 'caf\\303\\251 \\377\\n'; "
+                + "head -c 40000 /dev/zero | tr '\\0' x; echo; printf 'no newline at the end'";
+        // tr is not linked: use busybox directly
+        script = script.replace("tr '", "busybox tr '");
+        try (Container c = r.start(shell(script).logging(LogConfig.DEFAULT).build())) {
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            List<LogEntry> all = logs(c, LogQuery.ALL);
+            List<String> out = all.stream().filter(e -> !e.isStderr()).map(LogEntry::text).toList();
+            List<String> err = all.stream().filter(LogEntry::isStderr).map(LogEntry::text).toList();
+            assertThat(err).containsExactly("err");
+            assertThat(out).hasSize(4);
+            assertThat(out.get(0)).isEqualTo("out");
+            assertThat(out.get(1)).isEqualTo("caf\u00e9 \ufffd");
+            assertThat(out.get(2)).hasSize(40000).matches("x+");
+            assertThat(out.get(3)).isEqualTo("no newline at the end");
+            // the raw file is docker's json-file format, written whole line by line
+            String first = Files.readAllLines(storageRoot.resolve("containers").resolve(c.id()).resolve("container.log"),
+                    StandardCharsets.UTF_8).get(0);
+            assertThat(first).matches("\\{\"log\":\"(out|err)\\\\n\",\"stream\":\"std(out|err)\",\"time\":\"[0-9T:.-]+Z\"}");
+            Instant t = all.get(0).time();
+            assertThat(logs(c, LogQuery.builder().since(t.plusSeconds(3600)).build())).isEmpty();
+        }
+        // an attached container's close removes its logs with the rest
+        try (Stream<Path> s = Files.list(storageRoot.resolve("containers"))) {
+            assertThat(s.toList()).isEmpty();
+        }
+    }
+
+    @Test
+    void aDetachedContainerThatAskedForItIsRemovedOnceItEnded() throws Exception {
+        ContainerRuntime r = runtime();
+        Container c = r.start("once", shell("echo bye").detached(true).autoRemove(true).build());
+        assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(stateRoot.resolve("once")) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(stateRoot.resolve("once")).doesNotExist();
+        assertThat(r.container("once")).isEmpty();
+    }
+
+    @Test
+    void aDetachedContainerEndingWhileNoRuntimeIsAttachedIsRecordedByTheNextOne() throws Exception {
+        ContainerRuntime first = runtime();
+        first.start("short", shell("sleep 0.5; exit 7").detached(true).build());
+        first.close();
+        Thread.sleep(1500);
+        ContainerRuntime second = runtime();
+        ContainerInfo info = second.list().stream().filter(i -> i.id().equals("short")).findFirst().orElseThrow();
+        assertThat(info.status()).isEqualTo(ContainerStatus.EXITED);
+        assertThat(info.exit()).contains(ExitStatus.exited(7));
+        Container c = second.container("short").orElseThrow();
+        assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(7));
+        second.remove("short", false);
+    }
+
+    @Test
+    void removeRefusesARunningContainerUnlessForcedAndPauseIsRecorded() throws Exception {
+        ContainerRuntime first = runtime();
+        long pid = first.start("busy", shell(COUNTER).detached(true).build()).pid();
+        first.close();
+        ContainerRuntime second = runtime();
+        Container c = second.container("busy").orElseThrow();
+        c.pause();
+        assertThat(second.container("busy").orElseThrow().status()).isEqualTo(ContainerStatus.PAUSED);
+        int before = logs(c, LogQuery.ALL).size();
+        Thread.sleep(300);
+        assertThat(logs(c, LogQuery.ALL)).as("no output while paused").hasSize(before);
+        c.resume();
+        assertThatThrownBy(() -> second.remove("busy", false)).isInstanceOf(ContainerStateException.class)
+                .hasMessageContaining("busy");
+        assertThat(alive(pid)).isTrue();
+        second.remove("busy", true);
+        assertThat(alive(pid)).isFalse();
+        assertThat(second.container("busy")).isEmpty();
+    }
+
+    @Test
+    void aDetachedSpecRefusesWhatWouldEndWithTheJvm() {
+        assertThatThrownBy(() -> shell("true").detached(true).stdout(Stdio.pipe()).build())
+                .hasMessageStartingWith("stdout: a detached container outlives the JVM");
+        assertThatThrownBy(() -> shell("true").detached(true).tty(true).build()).hasMessageStartingWith("tty:");
+        assertThatThrownBy(() -> shell("true").logging(LogConfig.DEFAULT).stdout(Stdio.discard()).build())
+                .hasMessageStartingWith("stdout: the container's output is captured");
+        assertThatThrownBy(() -> shell("true").autoRemove(true).build()).hasMessageStartingWith("autoRemove:");
+        ContainerSpec spec = shell("true").detached(true).build();
+        assertThat(spec.logging()).contains(LogConfig.DEFAULT);
+        assertThat(shell("true").detached(true).stdout(Stdio.discard()).stderr(Stdio.discard()).build().logging())
+                .isEmpty();
+        assertThat(Optional.of(spec.stdin().kind())).contains(Stdio.Kind.NULL);
+    }
+
+    @Test
+    void aStateNamingAnotherProcessNeverLeadsToASignalToIt() throws Exception {
+        ContainerRuntime first = runtime();
+        Container c = first.start("reused", shell("sleep 60").detached(true).build());
+        c.close();
+        first.close();
+        // the container is killed behind Berth's back, and its pids in the state now name someone else
+        Process other = new ProcessBuilder("sleep", "60").start();
+        try {
+            Path state = stateRoot.resolve("reused/state.json");
+            String json = Files.readString(state);
+            long startTime = dev.berth.core.internal.state.ProcessId.of(other.pid()).startTime();
+            String forged = json.replaceAll("\"init\":\\{\"pid\":\\d+,\"startTime\":\\d+}",
+                    "\"init\":{\"pid\":" + other.pid() + ",\"startTime\":" + startTime + "}")
+                    .replaceAll("\"monitor\":\\{\"pid\":\\d+,\"startTime\":\\d+}",
+                            "\"monitor\":{\"pid\":" + other.pid() + ",\"startTime\":" + startTime + "}");
+            long realInit = c.pid();
+            ProcessHandle.of(realInit).ifPresent(ProcessHandle::destroyForcibly);
+            Thread.sleep(500);
+            Files.writeString(state, forged);
+            ContainerRuntime second = runtime();
+            Container adopted = second.container("reused").orElseThrow();
+            adopted.kill();
+            adopted.stop(Duration.ofMillis(100));
+            second.remove("reused", true);
+            assertThat(other.isAlive()).as("the unrelated process with the recorded pid and start time").isTrue();
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
+    /** For failure messages: what the log files hold. */
+    static String dump(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(Path::toString).collect(Collectors.joining(", "));
+        }
+    }
+}
