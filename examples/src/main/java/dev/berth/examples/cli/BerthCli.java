@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 ImagesCommand.class, RmiCommand.class, VolumeCommand.class, NetworkCommand.class,
                 PsCommand.class, ContainerActions.Stop.class, ContainerActions.Kill.class, ContainerActions.Rm.class,
                 ContainerActions.Pause.class, ContainerActions.Unpause.class, StatsCommand.class, InspectCommand.class,
-                WaitCommand.class})
+                WaitCommand.class, LogsCommand.class})
 public final class BerthCli {
 
     public static final int EXIT_USAGE = 2;

@@ -56,7 +56,8 @@ final class InspectCommand extends ContainerCommand {
             o.put("Rootfs", i.rootfs().get());
         }
         o.put("Owner", switch (i.owner()) {
-            case THIS_RUNTIME, ANOTHER_RUNTIME -> "live";
+            case THIS_RUNTIME, ANOTHER_RUNTIME -> "attached";
+            case DETACHED -> "detached";
             case NONE -> "orphaned";
         });
         return o;

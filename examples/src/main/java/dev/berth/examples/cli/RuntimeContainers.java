@@ -26,12 +26,12 @@ final class RuntimeContainers implements Containers {
 
     @Override
     public Container open(String id) {
-        throw new ContainerException("container " + id + ": re-attaching needs detached containers in runtime-core");
+        return runtime.container(id).orElseThrow(() -> new ContainerException("container " + id + ": gone"));
     }
 
     @Override
     public void remove(String id, boolean force) {
-        throw new ContainerException("container " + id + ": removing needs detached containers in runtime-core");
+        runtime.remove(id, force);
     }
 
     @Override

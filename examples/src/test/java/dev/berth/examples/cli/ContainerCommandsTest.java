@@ -33,6 +33,8 @@ class ContainerCommandsTest {
         final List<ContainerInfo> infos = new ArrayList<>();
         final List<String> done = Collections.synchronizedList(new ArrayList<>());
         CgroupStats stats = CgroupStats.empty();
+        final List<dev.berth.core.LogEntry> log = new ArrayList<>();
+        dev.berth.core.LogQuery lastQuery;
 
         FakeContainers add(String id, ContainerStatus status) {
             Optional<ExitStatus> exit = status == ContainerStatus.EXITED ? Optional.of(ExitStatus.exited(3)) : Optional.empty();
@@ -63,6 +65,9 @@ class ContainerCommandsTest {
                                 return ExitStatus.killed(15);
                             case "id":
                                 return id;
+                            case "logs":
+                                lastQuery = (dev.berth.core.LogQuery) args[0];
+                                return log.stream();
                             default:
                                 done.add(call);
                                 return null;
@@ -341,5 +346,34 @@ class ContainerCommandsTest {
             assertThat(r[2]).as(cmd).startsWith("berth: Missing required parameter").endsWith("(see 'berth " + cmd
                     + " --help')\n");
         }
+    }
+
+    @Test
+    void logsSplitTheStreamsAndPassTheQuery() {
+        FakeContainers f = three();
+        Instant t = Instant.parse("2026-12-02T01:02:03.000000450Z");
+        f.log.add(new dev.berth.core.LogEntry(t, "stdout", "out 1"));
+        f.log.add(new dev.berth.core.LogEntry(t, "stderr", "err 1"));
+        f.log.add(new dev.berth.core.LogEntry(t, "stdout", ""));
+        String[] r = run(f, "logs", "web");
+        assertThat(r[0]).as("a prefix of web-1 only? no: web-1 and web-2").isEqualTo("1");
+        assertThat(r[2]).startsWith("Error: web is ambiguous");
+        r = run(f, "logs", "--tail", "5", "--since", "10m", "-f", "web-1");
+        assertThat(r[0]).as(r[2]).isEqualTo("0");
+        assertThat(r[1]).isEqualTo("out 1\n\n");
+        assertThat(r[2]).isEqualTo("err 1\n");
+        assertThat(f.lastQuery.tail()).isEqualTo(5);
+        assertThat(f.lastQuery.follow()).isTrue();
+        assertThat(f.lastQuery.since().orElseThrow()).isBetween(Instant.now().minusSeconds(660), Instant.now().minusSeconds(540));
+        assertThat(run(f, "logs", "-t", "web-1")[1]).isEqualTo("2026-12-02T01:02:03.000000450Z out 1\n"
+                + "2026-12-02T01:02:03.000000450Z \n");
+        String[] badTail = run(f, "logs", "--tail", "many", "web-1");
+        assertThat(badTail[0]).isEqualTo("2");
+        assertThat(badTail[2]).isEqualTo("berth: --tail: expected a number of lines or all, got \"many\" (see 'berth logs --help')\n");
+        assertThat(run(f, "logs", "--tail", "-3", "web-1")[0]).isEqualTo("2");
+        String[] badSince = run(f, "logs", "--since", "soon", "web-1");
+        assertThat(badSince[0]).isEqualTo("2");
+        assertThat(badSince[2]).startsWith("berth: --since: \"soon\" is not a time");
+        assertThat(run(f, "logs", "--help")[1]).startsWith("Usage: berth logs");
     }
 }

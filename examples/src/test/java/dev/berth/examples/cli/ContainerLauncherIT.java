@@ -129,4 +129,136 @@ class ContainerLauncherIT {
         }
         assertThat(berth("ps", "-a").out().lines()).hasSize(1);
     }
+
+    /** A counter service, started, listed, followed, entered, paused, stopped and removed by separate berth processes. */
+    @Test
+    void aDetachedServiceIsManagedBySeparateBerthProcesses() throws Exception {
+        Outcome started = berth("run", "-d", "--name", "svc", "--log-max-size", "64k", "--log-max-files", "3", IMAGE,
+                "sh", "-c", "i=0; while true; do echo line $i; echo err $i >&2; i=$((i+1)); sleep 0.05; done");
+        assertThat(started.code()).as(started.err()).isZero();
+        assertThat(started.out()).isEqualTo("svc\n");
+        try {
+            Outcome ps = berth("ps");
+            assertThat(ps.out().lines()).anySatisfy(l -> assertThat(l).startsWith("svc ").contains(IMAGE).contains("Up "));
+            Thread.sleep(500);
+
+            // logs: stdout lines to stdout, stderr lines to stderr, in order, without gaps
+            Outcome logs = berth("logs", "svc");
+            assertThat(logs.code()).as(logs.err()).isZero();
+            assertThat(logs.out()).startsWith("line 0\nline 1\n");
+            assertNoGaps(logs.out().lines().toList(), "line ");
+            assertThat(logs.err()).startsWith("err 0\nerr 1\n");
+            Outcome tail = berth("logs", "--tail", "4", "svc"); // the last 4 lines of both streams, as docker's
+            assertThat(tail.out().lines().count() + tail.err().lines().count()).isEqualTo(4);
+            assertThat(tail.out().lines()).hasSize(2);
+            assertThat(berth("logs", "-t", "--tail", "2", "sv").out())
+                    .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z line \\d+\\n");
+            assertThat(berth("logs", "--since", "1h", "svc").out()).startsWith("line 0\n");
+            Outcome badSince = berth("logs", "--since", "yesterday", "svc");
+            assertThat(badSince.code()).isEqualTo(2);
+            assertThat(badSince.err()).startsWith("berth: --since: \"yesterday\" is not a time");
+
+            // logs -f: follows the counter as it grows, in another process, with no line missing
+            Process follow = new ProcessBuilder(System.getProperty("berth.launcher"), "logs", "--state-root", state,
+                    "--root", store, "-f", "--tail", "0", "svc").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            List<String> followed = new ArrayList<>();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(follow.getInputStream(), StandardCharsets.UTF_8))) {
+                for (int i = 0; i < 20; i++) {
+                    String line = r.readLine();
+                    assertThat(line).as("line %d of the follow", i).isNotNull();
+                    followed.add(line);
+                }
+            } finally {
+                follow.destroy();
+                follow.waitFor(10, TimeUnit.SECONDS);
+            }
+            assertNoGaps(followed, "line ");
+
+            // exec into it
+            Outcome exec = berth("exec", "svc", "sh", "-c", "echo inside $(hostname)");
+            assertThat(exec.code()).as(exec.err()).isZero();
+            assertThat(exec.out()).isEqualTo("inside svc\n");
+
+            // pause stops the counter; unpause lets it go on
+            assertThat(berth("pause", "svc").out()).isEqualTo("svc\n");
+            assertThat(berth("ps").out()).contains("(Paused)");
+            int paused = lastCount(berth("logs", "--tail", "2", "svc").out());
+            Thread.sleep(600);
+            assertThat(lastCount(berth("logs", "--tail", "2", "svc").out())).as("no line while paused").isEqualTo(paused);
+            Outcome again = berth("pause", "svc");
+            assertThat(again.code()).isEqualTo(1);
+            assertThat(again.err()).isEqualTo("Error: container svc is already paused\n");
+            assertThat(berth("unpause", "svc").out()).isEqualTo("svc\n");
+            Thread.sleep(600);
+            assertThat(lastCount(berth("logs", "--tail", "2", "svc").out())).isGreaterThan(paused);
+
+            Outcome stats = berth("stats", "--no-stream", "svc");
+            assertThat(stats.code()).as(stats.err()).isZero();
+            assertThat(stats.out().lines().toList().get(1)).startsWith("svc ").containsPattern("\\d+\\.\\d\\d%")
+                    .containsPattern("[\\d.]+[KMG]?i?B / [\\d.]+[KMGT]iB");
+            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "svc").out());
+            assertThat(inspect.get(0).at("/State/Running").asBoolean()).isTrue();
+            assertThat(inspect.get(0).get("Owner").asText()).isEqualTo("detached");
+
+            Outcome rmRunning = berth("rm", "svc");
+            assertThat(rmRunning.code()).isEqualTo(1);
+            assertThat(berth("ps", "-q").out()).contains("svc");
+
+            // stop (sh gets SIGTERM and dies of it), wait gives its code, ps -a shows it exited
+            Process waiting = new ProcessBuilder(System.getProperty("berth.launcher"), "wait", "--state-root", state,
+                    "--root", store, "svc").start();
+            Outcome stop = berth("stop", "-t", "5", "svc");
+            assertThat(stop.code()).as(stop.err()).isZero();
+            assertThat(stop.out()).isEqualTo("svc\n");
+            assertThat(waiting.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(new String(waiting.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("143\n");
+            assertThat(berth("ps").out()).doesNotContain("svc");
+            assertThat(berth("ps", "-a").out()).contains("Exited (143)");
+            assertThat(berth("logs", "svc").out()).as("the log stays until rm").startsWith("line 0\n");
+            assertThat(berth("wait", "svc").out()).isEqualTo("143\n");
+        } finally {
+            Outcome rm = berth("rm", "-f", "svc");
+            assertThat(rm.code()).as(rm.err()).isZero();
+            assertThat(rm.out()).isEqualTo("svc\n");
+        }
+        assertThat(berth("ps", "-a").out()).doesNotContain("svc");
+        assertThat(Path.of(state, "svc")).doesNotExist();
+        assertThat(Path.of(store, "containers", "svc")).doesNotExist();
+        Outcome gone = berth("logs", "svc");
+        assertThat(gone.code()).isEqualTo(1);
+        assertThat(gone.err()).isEqualTo("Error: No such container: svc\n");
+    }
+
+    @Test
+    void aDetachedContainerWithRmIsRemovedOnceItEnded() throws Exception {
+        Outcome started = berth("run", "-d", "--rm", "--name", "once", IMAGE, "sh", "-c", "echo done");
+        assertThat(started.code()).as(started.err()).isZero();
+        for (int i = 0; i < 200 && berth("ps", "-aq").out().contains("once"); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(berth("ps", "-aq").out()).doesNotContain("once");
+        Outcome bad = berth("run", "-d", "-t", IMAGE, "sh");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).startsWith("berth: -t: a detached container has no terminal").endsWith("(see 'berth run --help')\n");
+        Outcome noD = berth("run", "--log-max-size", "1m", IMAGE, "true");
+        assertThat(noD.code()).isEqualTo(2);
+        assertThat(noD.err()).startsWith("berth: --log-max-size: only with -d");
+        Outcome small = berth("run", "-d", "--log-max-size", "1k", IMAGE, "true");
+        assertThat(small.code()).isEqualTo(2);
+        assertThat(small.err()).startsWith("berth: --log-max-size: 1024 bytes; at least 4096");
+    }
+
+    private static void assertNoGaps(List<String> lines, String prefix) {
+        List<Integer> n = lines.stream().filter(l -> l.startsWith(prefix))
+                .map(l -> Integer.parseInt(l.substring(prefix.length()))).toList();
+        assertThat(n).isNotEmpty();
+        for (int i = 1; i < n.size(); i++) {
+            assertThat(n.get(i)).as("after %d", n.get(i - 1)).isEqualTo(n.get(i - 1) + 1);
+        }
+    }
+
+    private static int lastCount(String out) {
+        String last = out.strip().lines().reduce((a, b) -> b).orElseThrow();
+        return Integer.parseInt(last.substring("line ".length()));
+    }
 }
