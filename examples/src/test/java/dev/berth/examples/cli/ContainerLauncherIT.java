@@ -97,9 +97,9 @@ class ContainerLauncherIT {
     @Test
     void anotherBerthsContainerIsListedAndInspectedAndUnknownNamesChangeNothing() throws Exception {
         Process run = new ProcessBuilder(System.getProperty("berth.launcher"), "run", "--root", store, "--state-root",
-                state, "--name", "listed", IMAGE, "sleep", "120").redirectErrorStream(true).start();
+                state, "--name", "cli-listed", IMAGE, "sleep", "120").redirectErrorStream(true).start();
         try {
-            Path ready = Path.of(state, "listed", "exec.json"); // written once the target runs
+            Path ready = Path.of(state, "cli-listed", "exec.json"); // written once the target runs
             for (int i = 0; i < 1000 && !Files.exists(ready); i++) {
                 Thread.sleep(20);
             }
@@ -107,21 +107,21 @@ class ContainerLauncherIT {
             assertThat(ps.code()).as(ps.err()).isZero();
             List<String> lines = ps.out().lines().toList();
             assertThat(lines.get(0)).matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +NAMES");
-            assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("listed ").contains(IMAGE).contains("Up ")
-                    .endsWith("listed"));
-            assertThat(berth("ps", "-q").out()).contains("listed\n");
-            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "list").out());
-            assertThat(inspect.get(0).get("Id").asText()).as("a unique prefix finds it").isEqualTo("listed");
+            assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("cli-listed ").contains(IMAGE).contains("Up ")
+                    .endsWith("cli-listed"));
+            assertThat(berth("ps", "-q").out()).contains("cli-listed\n");
+            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "cli-list").out());
+            assertThat(inspect.get(0).get("Id").asText()).as("a unique prefix finds it").isEqualTo("cli-listed");
             assertThat(inspect.get(0).at("/State/Running").asBoolean()).isTrue();
             assertThat(inspect.get(0).at("/State/Pid").asLong()).isPositive();
-            Outcome unknown = berth("stop", "listed", "nope");
+            Outcome unknown = berth("stop", "cli-listed", "nope");
             assertThat(unknown.code()).isEqualTo(1);
             assertThat(unknown.err()).isEqualTo("Error: No such container: nope\n");
             assertThat(unknown.out()).isEmpty();
             assertThat(run.isAlive()).as("stop with an unknown name stopped nothing").isTrue();
-            Outcome rm = berth("rm", "listed");
+            Outcome rm = berth("rm", "cli-listed");
             assertThat(rm.code()).isEqualTo(1);
-            assertThat(rm.err()).startsWith("Error: cannot remove container listed: it is running");
+            assertThat(rm.err()).startsWith("Error: cannot remove container cli-listed: it is running");
             assertThat(run.isAlive()).isTrue();
         } finally {
             run.destroy(); // SIGTERM: the launcher forwards it, the container ends and is removed
@@ -133,34 +133,34 @@ class ContainerLauncherIT {
     /** A counter service, started, listed, followed, entered, paused, stopped and removed by separate berth processes. */
     @Test
     void aDetachedServiceIsManagedBySeparateBerthProcesses() throws Exception {
-        Outcome started = berth("run", "-d", "--name", "svc", "--log-max-size", "64k", "--log-max-files", "3", IMAGE,
+        Outcome started = berth("run", "-d", "--name", "cli-svc", "--log-max-size", "64k", "--log-max-files", "3", IMAGE,
                 "sh", "-c", "i=0; while true; do echo line $i; echo err $i >&2; i=$((i+1)); sleep 0.05; done");
         assertThat(started.code()).as(started.err()).isZero();
-        assertThat(started.out()).isEqualTo("svc\n");
+        assertThat(started.out()).isEqualTo("cli-svc\n");
         try {
             Outcome ps = berth("ps");
-            assertThat(ps.out().lines()).anySatisfy(l -> assertThat(l).startsWith("svc ").contains(IMAGE).contains("Up "));
+            assertThat(ps.out().lines()).anySatisfy(l -> assertThat(l).startsWith("cli-svc ").contains(IMAGE).contains("Up "));
             Thread.sleep(500);
 
             // logs: stdout lines to stdout, stderr lines to stderr, in order, without gaps
-            Outcome logs = berth("logs", "svc");
+            Outcome logs = berth("logs", "cli-svc");
             assertThat(logs.code()).as(logs.err()).isZero();
             assertThat(logs.out()).startsWith("line 0\nline 1\n");
             assertNoGaps(logs.out().lines().toList(), "line ");
             assertThat(logs.err()).startsWith("err 0\nerr 1\n");
-            Outcome tail = berth("logs", "--tail", "4", "svc"); // the last 4 lines of both streams, as docker's
+            Outcome tail = berth("logs", "--tail", "4", "cli-svc"); // the last 4 lines of both streams, as docker's
             assertThat(tail.out().lines().count() + tail.err().lines().count()).isEqualTo(4);
             assertThat(tail.out().lines()).hasSize(2);
-            assertThat(berth("logs", "-t", "--tail", "2", "sv").out())
+            assertThat(berth("logs", "-t", "--tail", "2", "cli-sv").out())
                     .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z line \\d+\\n");
-            assertThat(berth("logs", "--since", "1h", "svc").out()).startsWith("line 0\n");
-            Outcome badSince = berth("logs", "--since", "yesterday", "svc");
+            assertThat(berth("logs", "--since", "1h", "cli-svc").out()).startsWith("line 0\n");
+            Outcome badSince = berth("logs", "--since", "yesterday", "cli-svc");
             assertThat(badSince.code()).isEqualTo(2);
             assertThat(badSince.err()).startsWith("berth: --since: \"yesterday\" is not a time");
 
             // logs -f: follows the counter as it grows, in another process, with no line missing
             Process follow = new ProcessBuilder(System.getProperty("berth.launcher"), "logs", "--state-root", state,
-                    "--root", store, "-f", "--tail", "0", "svc").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                    "--root", store, "-f", "--tail", "0", "cli-svc").redirectError(ProcessBuilder.Redirect.DISCARD).start();
             List<String> followed = new ArrayList<>();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(follow.getInputStream(), StandardCharsets.UTF_8))) {
                 for (int i = 0; i < 20; i++) {
@@ -175,68 +175,68 @@ class ContainerLauncherIT {
             assertNoGaps(followed, "line ");
 
             // exec into it
-            Outcome exec = berth("exec", "svc", "sh", "-c", "echo inside $(hostname)");
+            Outcome exec = berth("exec", "cli-svc", "sh", "-c", "echo inside $(hostname)");
             assertThat(exec.code()).as(exec.err()).isZero();
-            assertThat(exec.out()).isEqualTo("inside svc\n");
+            assertThat(exec.out()).isEqualTo("inside cli-svc\n");
 
             // pause stops the counter; unpause lets it go on
-            assertThat(berth("pause", "svc").out()).isEqualTo("svc\n");
+            assertThat(berth("pause", "cli-svc").out()).isEqualTo("cli-svc\n");
             assertThat(berth("ps").out()).contains("(Paused)");
-            int paused = lastCount(berth("logs", "--tail", "2", "svc").out());
+            int paused = lastCount(berth("logs", "--tail", "2", "cli-svc").out());
             Thread.sleep(600);
-            assertThat(lastCount(berth("logs", "--tail", "2", "svc").out())).as("no line while paused").isEqualTo(paused);
-            Outcome again = berth("pause", "svc");
+            assertThat(lastCount(berth("logs", "--tail", "2", "cli-svc").out())).as("no line while paused").isEqualTo(paused);
+            Outcome again = berth("pause", "cli-svc");
             assertThat(again.code()).isEqualTo(1);
-            assertThat(again.err()).isEqualTo("Error: container svc is already paused\n");
-            assertThat(berth("unpause", "svc").out()).isEqualTo("svc\n");
+            assertThat(again.err()).isEqualTo("Error: container cli-svc is already paused\n");
+            assertThat(berth("unpause", "cli-svc").out()).isEqualTo("cli-svc\n");
             Thread.sleep(600);
-            assertThat(lastCount(berth("logs", "--tail", "2", "svc").out())).isGreaterThan(paused);
+            assertThat(lastCount(berth("logs", "--tail", "2", "cli-svc").out())).isGreaterThan(paused);
 
-            Outcome stats = berth("stats", "--no-stream", "svc");
+            Outcome stats = berth("stats", "--no-stream", "cli-svc");
             assertThat(stats.code()).as(stats.err()).isZero();
-            assertThat(stats.out().lines().toList().get(1)).startsWith("svc ").containsPattern("\\d+\\.\\d\\d%")
+            assertThat(stats.out().lines().toList().get(1)).startsWith("cli-svc ").containsPattern("\\d+\\.\\d\\d%")
                     .containsPattern("[\\d.]+[KMG]?i?B / [\\d.]+[KMGT]iB");
-            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "svc").out());
+            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "cli-svc").out());
             assertThat(inspect.get(0).at("/State/Running").asBoolean()).isTrue();
             assertThat(inspect.get(0).get("Owner").asText()).isEqualTo("detached");
 
-            Outcome rmRunning = berth("rm", "svc");
+            Outcome rmRunning = berth("rm", "cli-svc");
             assertThat(rmRunning.code()).isEqualTo(1);
-            assertThat(berth("ps", "-q").out()).contains("svc");
+            assertThat(berth("ps", "-q").out()).contains("cli-svc");
 
             // stop (sh gets SIGTERM and dies of it), wait gives its code, ps -a shows it exited
             Process waiting = new ProcessBuilder(System.getProperty("berth.launcher"), "wait", "--state-root", state,
-                    "--root", store, "svc").start();
-            Outcome stop = berth("stop", "-t", "5", "svc");
+                    "--root", store, "cli-svc").start();
+            Outcome stop = berth("stop", "-t", "5", "cli-svc");
             assertThat(stop.code()).as(stop.err()).isZero();
-            assertThat(stop.out()).isEqualTo("svc\n");
+            assertThat(stop.out()).isEqualTo("cli-svc\n");
             assertThat(waiting.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(new String(waiting.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("143\n");
-            assertThat(berth("ps").out()).doesNotContain("svc");
+            assertThat(berth("ps").out()).doesNotContain("cli-svc");
             assertThat(berth("ps", "-a").out()).contains("Exited (143)");
-            assertThat(berth("logs", "svc").out()).as("the log stays until rm").startsWith("line 0\n");
-            assertThat(berth("wait", "svc").out()).isEqualTo("143\n");
+            assertThat(berth("logs", "cli-svc").out()).as("the log stays until rm").startsWith("line 0\n");
+            assertThat(berth("wait", "cli-svc").out()).isEqualTo("143\n");
         } finally {
-            Outcome rm = berth("rm", "-f", "svc");
+            Outcome rm = berth("rm", "-f", "cli-svc");
             assertThat(rm.code()).as(rm.err()).isZero();
-            assertThat(rm.out()).isEqualTo("svc\n");
+            assertThat(rm.out()).isEqualTo("cli-svc\n");
         }
-        assertThat(berth("ps", "-a").out()).doesNotContain("svc");
-        assertThat(Path.of(state, "svc")).doesNotExist();
-        assertThat(Path.of(store, "containers", "svc")).doesNotExist();
-        Outcome gone = berth("logs", "svc");
+        assertThat(berth("ps", "-a").out()).doesNotContain("cli-svc");
+        assertThat(Path.of(state, "cli-svc")).doesNotExist();
+        assertThat(Path.of(store, "containers", "cli-svc")).doesNotExist();
+        Outcome gone = berth("logs", "cli-svc");
         assertThat(gone.code()).isEqualTo(1);
-        assertThat(gone.err()).isEqualTo("Error: No such container: svc\n");
+        assertThat(gone.err()).isEqualTo("Error: No such container: cli-svc\n");
     }
 
     @Test
     void aDetachedContainerWithRmIsRemovedOnceItEnded() throws Exception {
-        Outcome started = berth("run", "-d", "--rm", "--name", "once", IMAGE, "sh", "-c", "echo done");
+        Outcome started = berth("run", "-d", "--rm", "--name", "cli-once", IMAGE, "sh", "-c", "echo done");
         assertThat(started.code()).as(started.err()).isZero();
-        for (int i = 0; i < 200 && berth("ps", "-aq").out().contains("once"); i++) {
+        for (int i = 0; i < 200 && berth("ps", "-aq").out().contains("cli-once"); i++) {
             Thread.sleep(100);
         }
-        assertThat(berth("ps", "-aq").out()).doesNotContain("once");
+        assertThat(berth("ps", "-aq").out()).doesNotContain("cli-once");
         Outcome bad = berth("run", "-d", "-t", IMAGE, "sh");
         assertThat(bad.code()).isEqualTo(2);
         assertThat(bad.err()).startsWith("berth: -t: a detached container has no terminal").endsWith("(see 'berth run --help')\n");
