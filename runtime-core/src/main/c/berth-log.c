@@ -9,8 +9,9 @@
  * UTF-8 become U+FFFD, as docker's; a chunk is never cut inside a UTF-8 sequence.
  * Rotation: before a record would take the file past max bytes, container.log becomes
  * container.log.1 (.1 becomes .2, ...; the oldest beyond max files is gone), and a new
- * container.log is started. Each record is one write(2) to an O_APPEND file, so a reader never
- * sees half a record followed by another.
+ * container.log is started. Records are gathered and written whole (one write(2) to an O_APPEND file
+ * for all the lines one read of the pipe gave), so a reader never sees half a record followed by
+ * another, and a stream of short lines costs a write per pipe read, not per line.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,8 +33,12 @@ static uint64_t max_bytes, max_files, written;
 static char line[2][LINE_MAX_];
 static size_t pending[2];
 static char rec[LINE_MAX_ * 6 + 128];   /* worst case: every byte escaped as \u00XX */
+static char out[64 * 1024];             /* whole records, written with one write(2) per read of the pipe */
+static size_t outlen;
 
 static const char *const NAMES[] = { "container.log", "stdout", "stderr" };
+
+static void flush_out(void);
 
 static int open_current(void) {
     logfd = openat(logdir, NAMES[0], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -117,10 +122,26 @@ static void emit(int s, const char *data, size_t n) {
     at += strftime(rec + at, 32, "%Y-%m-%dT%H:%M:%S", &tm);
     at += (size_t)snprintf(rec + at, 16, ".%09ldZ", ts.tv_nsec);
     at = put(at, "\"}\n");
-    if (logfd >= 0 && written > 0 && written + at > max_bytes) rotate();
-    if (logfd < 0) return;
-    ssize_t w = write(logfd, rec, at);
-    if (w > 0) written += (uint64_t)w;
+    if (logfd >= 0 && written + outlen > 0 && written + outlen + at > max_bytes) {
+        flush_out();
+        rotate();
+    }
+    if (outlen + at > sizeof out) flush_out();
+    memcpy(out + outlen, rec, at);
+    outlen += at;
+}
+
+/* Writes the records gathered so far: whole records only, so a reader never sees half of one. */
+static void flush_out(void) {
+    size_t done = 0;
+    while (logfd >= 0 && done < outlen) {
+        ssize_t w = write(logfd, out + done, outlen - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;                     /* a full disk: these records are lost, later ones tried */
+        done += (size_t)w;
+        written += (uint64_t)w;
+    }
+    outlen = 0;
 }
 
 /* Where a chunk of a line too long for the buffer may end: not inside a UTF-8 sequence. */
@@ -155,6 +176,7 @@ void log_data(int s, const char *data, size_t n) {
         memmove(buf, buf + start, left);
         pending[s - 1] = left;
     }
+    flush_out();
 }
 
 /* The stream ended (or the container did): what is left of its last line is written as it is. */
@@ -162,4 +184,5 @@ void log_flush(int s) {
     s = s == 2 ? 2 : 1;
     if (pending[s - 1]) emit(s, line[s - 1], pending[s - 1]);
     pending[s - 1] = 0;
+    flush_out();
 }

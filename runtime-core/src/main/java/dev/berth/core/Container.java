@@ -7,7 +7,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
@@ -159,6 +161,41 @@ public interface Container extends AutoCloseable {
      */
     java.util.stream.Stream<LogEntry> logs(LogQuery query);
 
+    /**
+     * Calls {@code listener} with each line its log gets from now on ({@code docker logs -f --tail 0}),
+     * in order, on {@code executor}: lines are read by one thread for all containers (every 100 ms) and
+     * handed over, so a slow listener holds up nobody else. Ends once the container has ended and its
+     * last lines are delivered, or when the subscription is closed. {@link LogEntry#slf4j(String)} is a
+     * ready-made listener.
+     *
+     * @throws IllegalStateException when its output is not captured
+     */
+    Subscription onLog(Consumer<LogEntry> listener, Executor executor);
+
+    /** {@link #onLog(Consumer, Executor)} on the JDK's default asynchronous executor. */
+    default Subscription onLog(Consumer<LogEntry> listener) {
+        return onLog(listener, CompletableFuture.completedFuture(null).defaultExecutor());
+    }
+
+    /**
+     * A stream of {@link #stats()} snapshots, one every {@code interval} (the first at once), delivered
+     * in order on {@code executor} until the container has ended or the subscription is closed
+     * ({@code docker stats}). Read by one thread for all containers.
+     */
+    default Subscription onStats(Duration interval, Consumer<CgroupStats> listener, Executor executor) {
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("interval: " + interval + "; must be positive");
+        }
+        return dev.berth.core.internal.Sampler.every(interval, () -> isRunning()
+                ? new dev.berth.core.internal.Sampler.Read<>(java.util.List.of(stats()), false)
+                : new dev.berth.core.internal.Sampler.Read<CgroupStats>(java.util.List.of(), true), listener, executor);
+    }
+
+    /** {@link #onStats(Duration, Consumer, Executor)} on the JDK's default asynchronous executor. */
+    default Subscription onStats(Duration interval, Consumer<CgroupStats> listener) {
+        return onStats(interval, listener, CompletableFuture.completedFuture(null).defaultExecutor());
+    }
+
     /** {@link #logs(LogQuery)} of everything kept, without follow. */
     default java.util.stream.Stream<LogEntry> logs() {
         return logs(LogQuery.ALL);
@@ -172,4 +209,41 @@ public interface Container extends AutoCloseable {
      */
     @Override
     void close();
+
+    // ---- supervision: restarts, health, events ----
+
+    /**
+     * Its health as its {@link ContainerSpec#healthCheck() health check} (or its image's) last said:
+     * status, failing streak and the last results; empty when it has none.
+     */
+    default Optional<Health> health() {
+        return Optional.empty();
+    }
+
+    /**
+     * Completes when the container first becomes {@link HealthStatus#HEALTHY healthy} (on the runtime's
+     * callback executor), for callers that wait for readiness; completes exceptionally when it ends for
+     * good before, or at once when it has no health check.
+     */
+    default CompletableFuture<Void> onHealthy() {
+        return CompletableFuture.failedFuture(new IllegalStateException("container " + id() + " has no health check"));
+    }
+
+    /** How often it was started again by its {@link RestartPolicy} or an {@link UnhealthyAction#RESTART}. */
+    default int restartCount() {
+        return 0;
+    }
+
+    /**
+     * Registers a listener for this container's events, each delivered once, in order, on the runtime's
+     * callback executor; close the subscription to unregister.
+     */
+    default Subscription events(Consumer<ContainerEvent> listener) {
+        throw new UnsupportedOperationException("container " + id() + ": no events");
+    }
+
+    /** {@link #events(Consumer)}, with the listener called on {@code executor}. */
+    default Subscription events(Consumer<ContainerEvent> listener, Executor executor) {
+        throw new UnsupportedOperationException("container " + id() + ": no events");
+    }
 }

@@ -20,6 +20,8 @@ import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StartFailure;
 import dev.berth.core.internal.StateStore;
+import dev.berth.core.supervise.SupervisedContainer;
+import dev.berth.core.supervise.SupervisorServices;
 import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.Lifecycle;
@@ -62,6 +64,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.nio.file.LinkOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,6 +82,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -87,8 +92,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The entry point: starts and tracks containers. One instance per state root; it owns
  * two threads however many containers run (the reactor, which reads the monitors'
- * reports, and the cleanup thread, which tears ended containers down). Closing it kills
- * the containers it started.
+ * reports, and the cleanup thread, which tears ended containers down), and two more on
+ * first use (the restart thread and the health check thread). Closing it kills the
+ * containers it started.
  *
  * <pre>{@code
  * try (ContainerRuntime runtime = ContainerRuntime.builder().build();
@@ -144,6 +150,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** Handles of containers this runtime did not start ({@link #container(String)}), until closed. */
     private final Set<AdoptedContainer> adopted = ConcurrentHashMap.newKeySet();
+    /** Events, the restart thread and the health scheduler (restart policies, health checks). */
+    private final SupervisorServices supervisors;
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -160,6 +168,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
         this.callbacks = callbacks;
         this.supervision = new Supervision(reactor, cleanup, callbacks);
+        this.supervisors = new SupervisorServices(sys, callbacks, Clock.systemUTC());
         this.launcher = new Launcher(sys, init, supervision, b.startTimeout);
         this.state = new StateStore(stateRoot, sys);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
@@ -448,7 +457,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 throw new ContainerException("remove: interrupted waiting for container " + id + " to end", e);
             }
         }
-        if (c instanceof LinuxContainer && locks.containsKey(id)) {
+        if (open.getOrDefault(id, Optional.empty()).isPresent() && locks.containsKey(id)) {
             c.close(); // an attached container of this runtime: its close removes it
             return;
         }
@@ -569,14 +578,74 @@ public final class ContainerRuntime implements AutoCloseable {
     }
 
     private Container startClaimed(String id, ContainerSpec spec) throws ContainerException {
-        Starting s = new Starting(id);
+        Starting s = new Starting(id, null, 0);
+        SupervisedContainer.Incarnation first;
         try {
             checkCapabilities(spec.capabilities());
-            return s.start(spec);
+            first = s.start(spec);
         } catch (RuntimeException e) { // ContainerException too (unchecked)
             s.release(e);
             throw StartFailure.of(e);
         }
+        Container c = supervise(id, spec, s, first);
+        if (spec.detached()) {
+            // Nobody holds a detached container's lock while it runs: whichever runtime (this one, or a
+            // `berth stop` in another process) finds it ended takes the lock to settle or remove it.
+            releaseId(id, false);
+        }
+        first.container().startCompleted();
+        return c;
+    }
+
+    /**
+     * The handle users hold: it outlives each incarnation (restart policy, unhealthy action), runs the
+     * health checks and emits the events. A restart is a {@link Starting} that reuses what the first
+     * start made (directory, writable layer, image pin); the last close releases them.
+     */
+    private Container supervise(String id, ContainerSpec spec, Starting first, SupervisedContainer.Incarnation inc) {
+        Kept kept = first.kept;
+        Map<String, String> attributes = spec.image().map(i -> Map.of("image", i))
+                .orElseGet(() -> Map.of("rootfs", spec.rootfs().map(Path::toString).orElse("")));
+        SupervisedContainer c = new SupervisedContainer(id, spec.restart(), first.healthCheck, spec.onUnhealthy(),
+                new SupervisedContainer.Launcher() {
+                    @Override
+                    public SupervisedContainer.Incarnation relaunch(int restartCount) throws ContainerException {
+                        Starting again = new Starting(id, kept, restartCount);
+                        try {
+                            return again.start(spec);
+                        } catch (RuntimeException e) { // ContainerException too (unchecked)
+                            again.release(e);
+                            throw e;
+                        }
+                    }
+
+                    @Override
+                    public void release() {
+                        if (spec.detached()) {
+                            open.remove(id); // it goes on, or stays as it ended, until removed
+                            return;
+                        }
+                        closed(id, kept.cgroup().get(), kept.dir(), kept.pinned());
+                    }
+                }, supervisors, supervision, state.root().resolve(id).resolve("health.out"), attributes);
+        open.put(id, Optional.of(c));
+        return c.begin(inc);
+    }
+
+    /**
+     * What a container keeps across its incarnations: its directory (writable layer), its pin on the
+     * image, and its latest cgroup (removed at each exit, made again with the same limits at each start).
+     */
+    private record Kept(Path dir, boolean pinned, AtomicReference<Cgroup> cgroup) {}
+
+    /** Events of every container of this runtime, each once, in order per container, on the callback executor. */
+    public Subscription events(Consumer<ContainerEvent> listener) {
+        return supervisors.events().subscribe(null, listener, null);
+    }
+
+    /** {@link #events(Consumer)}, with the listener called on {@code executor}. */
+    public Subscription events(Consumer<ContainerEvent> listener, Executor executor) {
+        return supervisors.events().subscribe(null, listener, Objects.requireNonNull(executor, "executor"));
     }
 
     /** What one start has made so far, so that a failure can take all of it back. */
@@ -590,12 +659,21 @@ public final class ContainerRuntime implements AutoCloseable {
         /** Volumes this start mounts, and those it fills from the image at the plan's sync point. */
         final List<Volumes.Lease> leases = new ArrayList<>();
         final List<Map.Entry<Volumes.Lease, String>> toPopulate = new ArrayList<>();
+        /** For a restart: what the first start made, reused (and never taken back by this start's failure). */
+        final Kept reuse;
+        final int restartCount;
+        /** The spec's health check, or the image's. */
+        Optional<HealthCheck> healthCheck = Optional.empty();
+        /** Once started: what the container keeps across incarnations. */
+        Kept kept;
 
-        Starting(String id) {
+        Starting(String id, Kept reuse, int restartCount) {
             this.id = id;
+            this.reuse = reuse;
+            this.restartCount = restartCount;
         }
 
-        Container start(ContainerSpec spec) throws ContainerException {
+        SupervisedContainer.Incarnation start(ContainerSpec spec) throws ContainerException {
             String hostname = spec.hostname().orElse(defaultHostname(id));
             RootSource root;
             ProcessPlan process;
@@ -606,8 +684,10 @@ public final class ContainerRuntime implements AutoCloseable {
                 String ref = spec.image().get();
                 try {
                     prepared = images().prepare(ref);
-                    images().pin(id, prepared);
-                    pinned = true;
+                    if (reuse == null) { // a restart keeps the first start's pin
+                        images().pin(id, prepared);
+                        pinned = true;
+                    }
                 } catch (IOException | RuntimeException e) {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
@@ -616,6 +696,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     d = ProcessDefaults.resolve(prepared.config(), spec.entrypoint(),
                             spec.command().isEmpty() ? Optional.empty() : Optional.of(spec.command()));
                     stopSignal = Signals.parse(d.stopSignal());
+                    healthCheck = spec.healthCheck().or(() -> d.healthcheck().flatMap(HealthCheck::fromImage));
                 } catch (IllegalArgumentException e) {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
@@ -639,6 +720,7 @@ public final class ContainerRuntime implements AutoCloseable {
                         spec.workingDir().orElse("/"), user);
                 execEnv = execEnvironment(List.of(ProcessDefaults.DEFAULT_PATH), spec, hostname);
                 root = new RootSource.Directory(rootfs.toString());
+                healthCheck = spec.healthCheck();
             }
             checkArgumentList(process, spec);
             process = process.withSeccomp(seccompFilter(spec));
@@ -663,13 +745,19 @@ public final class ContainerRuntime implements AutoCloseable {
             Lifecycle life = new Lifecycle(new StateDocument(StateDocument.SCHEMA, id,
                     ContainerStatus.CREATED.label(), null, null,
                     cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
-                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null, 0,
-                    null, null, new StateDocument.ControlDoc(stopSignal, logDir == null ? null : logDir.toString())),
-                    state::write, Clock.systemUTC());
+                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null,
+                    restartCount, null, null, new StateDocument.ControlDoc(stopSignal,
+                            logDir == null ? null : logDir.toString())), state::write, Clock.systemUTC());
+            // closing an incarnation releases what only it held; the container's storage, state and id go
+            // with the last one (SupervisedContainer.close -> closed())
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
                     spec.namespaces().contains(Namespace.PID), () -> {
                         try {
-                            closed(id, cg, dir, pin);
+                            if (cg != null) {
+                                cg.remove(); // idempotent: a second chance if the removal at exit failed
+                            }
+                        } catch (RuntimeException e) {
+                            LOG.warn("container {}: removing its cgroup: {}", id, e.getMessage());
                         } finally {
                             used.forEach(Volumes.Lease::close); // the volumes are no longer in use
                         }
@@ -749,27 +837,30 @@ public final class ContainerRuntime implements AutoCloseable {
                 // host's root, so no other runtime may enter it (its state says running since the clone)
                 state.writeExecProfile(id, profile);
             } catch (RuntimeException e) {
-                open.put(id, Optional.of(c));
                 leases.clear();
                 cgroup = null;
                 containerDir = null;
                 pinned = false;
+                c.kill(); // a detached one's close() would only let go of it
+                try {
+                    c.waitFor(Duration.ofSeconds(10));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
                 c.close();
+                if (reuse == null) {
+                    closed(id, cg, dir, pin);
+                }
                 throw new ContainerStartException("exec profile of " + id + ": " + e.getMessage(), e);
-            }
-            open.put(id, Optional.of(c));
-            if (spec.detached()) {
-                // Nobody holds a detached container's lock while it runs: whichever runtime (this one, or a
-                // `berth stop` in another process) finds it ended takes the lock to settle or remove it.
-                releaseId(id, false);
             }
             // everything below belongs to the running container now
             leases.clear();
             cgroup = null;
             containerDir = null;
             pinned = false;
-            c.startCompleted();
-            return c;
+            kept = reuse != null ? reuse : new Kept(dir, pin, new AtomicReference<>());
+            kept.cgroup().set(cg);
+            return new SupervisedContainer.Incarnation(c, life, stopSignal);
         }
 
         /**
@@ -782,6 +873,11 @@ public final class ContainerRuntime implements AutoCloseable {
                             cgroup.v1Directories());
             boolean writable = !(root instanceof RootSource.Directory d) || EtcFiles.writable(Path.of(d.path()));
             try {
+                if (reuse != null) { // a restart: the files are made again (the host's may have changed)
+                    for (String name : EtcFiles.NAMES) {
+                        Files.deleteIfExists(state.root().resolve(id).resolve(name));
+                    }
+                }
                 return new ContainerView(cg, ETC.write(state.root().resolve(id), spec, hostname), writable);
             } catch (IOException | RuntimeException e) {
                 throw new ContainerStartException("/etc/hosts, /etc/hostname, /etc/resolv.conf of " + id + ": "
@@ -792,6 +888,15 @@ public final class ContainerRuntime implements AutoCloseable {
         private RootSource overlay(PreparedImage p) throws ContainerStartException {
             Path containers = storageRoot.resolve("containers");
             Path dir = containers.resolve(id);
+            if (reuse != null) { // a restart: the first start's writable layer, as it was left
+                if (!dir.equals(reuse.dir()) || !Files.isDirectory(dir.resolve("upper"), LinkOption.NOFOLLOW_LINKS)) {
+                    throw new ContainerStartException("container directory " + dir + ": gone; cannot restart " + id);
+                }
+                Path link = p.linkDir();
+                return new RootSource.Overlay(link.toString(), p.shortLowerDirOption(),
+                        link.relativize(dir.resolve("upper")).toString(), link.relativize(dir.resolve("work")).toString(),
+                        dir.resolve("rootfs").toString());
+            }
             try {
                 PrivateDirectories.create(containers, true);
                 Files.createDirectory(dir);
@@ -1021,6 +1126,9 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
             }
             leases.clear();
+            if (reuse != null) {
+                return; // a failed restart: the container's storage, state and id stay its own until it is closed
+            }
             try {
                 removeContainerStorage(id, containerDir, pinned);
             } catch (RuntimeException e) {
@@ -1552,6 +1660,7 @@ public final class ContainerRuntime implements AutoCloseable {
         for (Container c : containers()) {
             c.close();
         }
+        supervisors.close();
         // ids whose close() left something behind: their locks go with this runtime, so that the
         // next reconcile (in this JVM or another) can finish the job
         locks.values().forEach(IdLock::close);

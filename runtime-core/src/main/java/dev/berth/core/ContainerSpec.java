@@ -76,6 +76,9 @@ public final class ContainerSpec {
     private final boolean detached;
     private final boolean autoRemove;
     private final LogConfig logging;
+    private final RestartPolicy restart;
+    private final Optional<HealthCheck> healthCheck;
+    private final UnhealthyAction onUnhealthy;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
@@ -110,6 +113,9 @@ public final class ContainerSpec {
         this.detached = b.detached;
         this.autoRemove = b.autoRemove;
         this.logging = b.logging;
+        this.restart = b.restart;
+        this.healthCheck = Optional.ofNullable(b.healthCheck);
+        this.onUnhealthy = b.onUnhealthy;
     }
 
     public static Builder builder() {
@@ -150,6 +156,9 @@ public final class ContainerSpec {
         b.autoRemove = autoRemove;
         b.logging = logging;
         b.loggingSet = logging != null && !(detached && logging == LogConfig.DEFAULT);
+        b.restart = restart;
+        b.healthCheck = healthCheck.orElse(null);
+        b.onUnhealthy = onUnhealthy;
         return b;
     }
 
@@ -349,6 +358,24 @@ public final class ContainerSpec {
         return dnsOptions;
     }
 
+    /** When the container is started again after it ended ({@link RestartPolicy#no()} unless set). */
+    public RestartPolicy restart() {
+        return restart;
+    }
+
+    /**
+     * How its health is checked; when empty, the image's {@code Healthcheck} applies (for a container
+     * of an image that has one).
+     */
+    public Optional<HealthCheck> healthCheck() {
+        return healthCheck;
+    }
+
+    /** What happens when it becomes unhealthy ({@link UnhealthyAction#NONE}, report only, unless set). */
+    public UnhealthyAction onUnhealthy() {
+        return onUnhealthy;
+    }
+
     @Override
     public String toString() {
         return "ContainerSpec{" + (image != null ? "image=" + image : "rootfs=" + rootfs) + ", command=" + command
@@ -385,6 +412,9 @@ public final class ContainerSpec {
         private boolean autoRemove;
         private LogConfig logging;
         private boolean loggingSet;
+        private RestartPolicy restart = RestartPolicy.no();
+        private HealthCheck healthCheck;
+        private UnhealthyAction onUnhealthy = UnhealthyAction.NONE;
 
         private Builder() {}
 
@@ -407,6 +437,24 @@ public final class ContainerSpec {
         public Builder logging(LogConfig config) {
             this.logging = Objects.requireNonNull(config, "logging");
             this.loggingSet = true;
+            return this;
+        }
+
+        /** docker's {@code --restart}; see {@link RestartPolicy}. */
+        public Builder restart(RestartPolicy policy) {
+            this.restart = Objects.requireNonNull(policy, "restart");
+            return this;
+        }
+
+        /** docker's {@code --health-*}; null: none of its own (the image's applies, if any). */
+        public Builder healthCheck(HealthCheck check) {
+            this.healthCheck = check;
+            return this;
+        }
+
+        /** podman's {@code --health-on-failure}. */
+        public Builder onUnhealthy(UnhealthyAction action) {
+            this.onUnhealthy = Objects.requireNonNull(action, "onUnhealthy");
             return this;
         }
 
@@ -715,6 +763,10 @@ public final class ContainerSpec {
                                 + " so it cannot have the JVM's " + (k == Stdio.Kind.PIPE ? "pipe" : "own stream")
                                 + "; leave it unset (output: captured to its log) or use a file");
                     }
+                }
+                if (autoRemove && !restart.equals(RestartPolicy.no())) {
+                    throw new IllegalArgumentException("autoRemove: a container that restarts is never removed at"
+                            + " its exit (docker: conflicting options --restart and --rm)");
                 }
             } else if (autoRemove) {
                 throw new IllegalArgumentException("autoRemove: only for a detached container (an attached one is"

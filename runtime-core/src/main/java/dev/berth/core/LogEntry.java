@@ -20,4 +20,20 @@ public record LogEntry(Instant time, String stream, String text) {
     public boolean isStderr() {
         return "stderr".equals(stream);
     }
+
+    /**
+     * A listener for {@link Container#onLog} that logs each line through SLF4J under {@code loggerName}:
+     * stdout at INFO, stderr at WARN, the line as the message's only argument (never as a format).
+     */
+    public static java.util.function.Consumer<LogEntry> slf4j(String loggerName) {
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(java.util.Objects.requireNonNull(loggerName,
+                "loggerName"));
+        return e -> {
+            if (e.isStderr()) {
+                log.warn("{}", e.text());
+            } else {
+                log.info("{}", e.text());
+            }
+        };
+    }
 }

@@ -35,6 +35,12 @@ class DetachIT {
     Path storageRoot;
     Path rootfs;
     final List<ContainerRuntime> runtimes = new ArrayList<>();
+    /** Cgroup names are the host's: ids unique to this run, so that no other test (or run) shares one. */
+    private final String run = "dt" + Long.toHexString(System.nanoTime() & 0xffffff);
+
+    private String id(String name) {
+        return run + "-" + name;
+    }
 
     @BeforeEach
     void roots() throws IOException {
@@ -51,12 +57,12 @@ class DetachIT {
 
     @AfterEach
     void nothingIsLeft() throws Exception {
+        runtimes.forEach(ContainerRuntime::close);
         try (ContainerRuntime r = runtime()) {
             for (ContainerInfo i : r.list()) {
                 r.remove(i.id(), true);
             }
         }
-        runtimes.forEach(ContainerRuntime::close);
         if (!Files.exists(stateRoot)) {
             return; // no runtime made one
         }
@@ -112,7 +118,7 @@ class DetachIT {
     void aDetachedContainerOutlivesItsRuntimeAndTheNextOneFollowsStopsAndRemovesIt() throws Exception {
         long pid;
         ContainerRuntime first = runtime();
-        Container started = first.start("svc", shell(COUNTER).detached(true).build());
+        Container started = first.start(id("svc"), shell(COUNTER).detached(true).build());
         pid = started.pid();
         awaitLines(started, 5);
         int beforeDetach = logs(started, LogQuery.ALL).size();
@@ -122,10 +128,10 @@ class DetachIT {
 
         ContainerRuntime second = runtime(); // its reconcile must leave a running detached container alone
         assertThat(alive(pid)).as("container init after a new runtime reconciled").isTrue();
-        ContainerInfo info = second.list().stream().filter(i -> i.id().equals("svc")).findFirst().orElseThrow();
+        ContainerInfo info = second.list().stream().filter(i -> i.id().equals(id("svc"))).findFirst().orElseThrow();
         assertThat(info.status()).isEqualTo(ContainerStatus.RUNNING);
         assertThat(info.owner()).isEqualTo(ContainerInfo.Owner.DETACHED);
-        Container c = second.container("svc").orElseThrow();
+        Container c = second.container(id("svc")).orElseThrow();
         assertThat(c.isRunning()).isTrue();
         assertThat(c.pid()).isEqualTo(pid);
         assertThat(c.stats().pids()).isPositive();
@@ -140,16 +146,16 @@ class DetachIT {
         assertThat(n.size()).as("lines written while no JVM was attached are kept").isGreaterThan(beforeDetach + 3);
 
         // an exited container stays until removed (docker's exited containers), and its id stays taken
-        assertThat(second.list()).extracting(ContainerInfo::id).contains("svc");
-        assertThatThrownBy(() -> second.start("svc", shell("true").build())).isInstanceOf(ContainerException.class)
+        assertThat(second.list()).extracting(ContainerInfo::id).contains(id("svc"));
+        assertThatThrownBy(() -> second.start(id("svc"), shell("true").build())).isInstanceOf(ContainerException.class)
                 .hasMessageContaining("already exists");
         ContainerRuntime third = runtime();
-        Container again = third.container("svc").orElseThrow();
+        Container again = third.container(id("svc")).orElseThrow();
         assertThat(again.onExit().get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.killed(15));
         assertNoGaps(numbers(logs(again, LogQuery.ALL)));
-        third.remove("svc", false);
-        assertThat(third.container("svc")).isEmpty();
-        assertThat(storageRoot.resolve("containers/svc")).doesNotExist();
+        third.remove(id("svc"), false);
+        assertThat(third.container(id("svc"))).isEmpty();
+        assertThat(storageRoot.resolve("containers").resolve(id("svc"))).doesNotExist();
     }
 
     @Test
@@ -157,7 +163,7 @@ class DetachIT {
         ContainerRuntime r = runtime();
         // ~70 bytes of log a line and 4 KiB a file: a rotation every ~60 lines, 3 files kept; the first
         // 500 lines at a pace a follower polling every 100 ms keeps up with, then a burst
-        Container c = r.start("rot", shell("i=0; while [ $i -lt 3000 ]; do echo $i; i=$((i+1));"
+        Container c = r.start(id("rot"), shell("i=0; while [ $i -lt 3000 ]; do echo $i; i=$((i+1));"
                 + " if [ $i -lt 500 ]; then sleep 0.005; fi; done")
                 .detached(true).logging(LogConfig.of(4096, 3)).build());
         List<Integer> seen;
@@ -172,7 +178,7 @@ class DetachIT {
         assertThat(seen).isSorted().doesNotHaveDuplicates();
         assertThat(seen.get(seen.size() - 1)).isEqualTo(2999);
         // what is kept is bounded by the rotation
-        Path dir = storageRoot.resolve("containers/rot");
+        Path dir = storageRoot.resolve("containers").resolve(id("rot"));
         List<String> files;
         try (Stream<Path> s = Files.list(dir)) {
             files = s.map(p -> p.getFileName().toString()).filter(f -> f.startsWith("container.log")).sorted().toList();
@@ -187,7 +193,7 @@ class DetachIT {
         assertThat(kept.size()).isLessThan(3000);
         assertThat(numbers(logs(c, LogQuery.builder().tail(5).build()))).containsExactly(2995, 2996, 2997, 2998, 2999);
         c.close();
-        r.remove("rot", false);
+        r.remove(id("rot"), false);
     }
 
     @Test
@@ -224,50 +230,86 @@ class DetachIT {
     @Test
     void aDetachedContainerThatAskedForItIsRemovedOnceItEnded() throws Exception {
         ContainerRuntime r = runtime();
-        Container c = r.start("once", shell("echo bye").detached(true).autoRemove(true).build());
+        Container c = r.start(id("once"), shell("echo bye").detached(true).autoRemove(true).build());
         assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (Files.exists(stateRoot.resolve("once")) && System.nanoTime() < deadline) {
+        while (Files.exists(stateRoot.resolve(id("once"))) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertThat(stateRoot.resolve("once")).doesNotExist();
-        assertThat(r.container("once")).isEmpty();
+        assertThat(stateRoot.resolve(id("once"))).doesNotExist();
+        assertThat(r.container(id("once"))).isEmpty();
     }
 
     @Test
     void aDetachedContainerEndingWhileNoRuntimeIsAttachedIsRecordedByTheNextOne() throws Exception {
         ContainerRuntime first = runtime();
-        first.start("short", shell("sleep 0.5; exit 7").detached(true).build());
+        first.start(id("short"), shell("sleep 0.5; exit 7").detached(true).build());
         first.close();
         Thread.sleep(1500);
         ContainerRuntime second = runtime();
-        ContainerInfo info = second.list().stream().filter(i -> i.id().equals("short")).findFirst().orElseThrow();
+        ContainerInfo info = second.list().stream().filter(i -> i.id().equals(id("short"))).findFirst().orElseThrow();
         assertThat(info.status()).isEqualTo(ContainerStatus.EXITED);
         assertThat(info.exit()).contains(ExitStatus.exited(7));
-        Container c = second.container("short").orElseThrow();
+        Container c = second.container(id("short")).orElseThrow();
         assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(7));
-        second.remove("short", false);
+        second.remove(id("short"), false);
     }
 
     @Test
     void removeRefusesARunningContainerUnlessForcedAndPauseIsRecorded() throws Exception {
         ContainerRuntime first = runtime();
-        long pid = first.start("busy", shell(COUNTER).detached(true).build()).pid();
+        long pid = first.start(id("busy"), shell(COUNTER).detached(true).build()).pid();
         first.close();
         ContainerRuntime second = runtime();
-        Container c = second.container("busy").orElseThrow();
+        Container c = second.container(id("busy")).orElseThrow();
         c.pause();
-        assertThat(second.container("busy").orElseThrow().status()).isEqualTo(ContainerStatus.PAUSED);
+        assertThat(second.container(id("busy")).orElseThrow().status()).isEqualTo(ContainerStatus.PAUSED);
         int before = logs(c, LogQuery.ALL).size();
         Thread.sleep(300);
         assertThat(logs(c, LogQuery.ALL)).as("no output while paused").hasSize(before);
         c.resume();
-        assertThatThrownBy(() -> second.remove("busy", false)).isInstanceOf(ContainerStateException.class)
-                .hasMessageContaining("busy");
+        assertThatThrownBy(() -> second.remove(id("busy"), false)).isInstanceOf(ContainerStateException.class)
+                .hasMessageContaining(id("busy"));
         assertThat(alive(pid)).isTrue();
-        second.remove("busy", true);
+        second.remove(id("busy"), true);
         assertThat(alive(pid)).isFalse();
-        assertThat(second.container("busy")).isEmpty();
+        assertThat(second.container(id("busy"))).isEmpty();
+    }
+
+    @Test
+    void onLogDeliversEveryNewLineInOrderAndOnStatsStreamsUntilTheEnd() throws Exception {
+        ContainerRuntime r = runtime();
+        try (Container c = r.start(shell("sleep 0.5; i=0; while [ $i -lt 50 ]; do echo $i; i=$((i+1)); done;"
+                + " echo done >&2; sleep 0.3").logging(LogConfig.DEFAULT).build())) {
+            List<LogEntry> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<dev.berth.cgroups.CgroupStats> stats = java.util.Collections.synchronizedList(new ArrayList<>());
+            java.util.concurrent.CountDownLatch last = new java.util.concurrent.CountDownLatch(1);
+            Subscription logs = c.onLog(e -> {
+                seen.add(e);
+                if (e.isStderr()) {
+                    last.countDown();
+                }
+            });
+            Subscription sampling = c.onStats(Duration.ofMillis(100), stats::add);
+            Subscription slf4j = c.onLog(LogEntry.slf4j("berth.test.container"));
+            assertThat(last.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            assertNoGaps(numbers(List.copyOf(seen)));
+            assertThat(numbers(List.copyOf(seen))).hasSize(50);
+            assertThat(seen.get(seen.size() - 1).text()).isEqualTo("done");
+            Thread.sleep(300);
+            int n = stats.size();
+            assertThat(n).as("snapshots over ~0.8 s at 100 ms").isGreaterThanOrEqualTo(3);
+            assertThat(stats.get(0).pids()).isPositive();
+            Thread.sleep(300);
+            assertThat(stats).as("no snapshot after the end").hasSize(n);
+            logs.close();
+            logs.close(); // idempotent
+            sampling.close();
+            slf4j.close();
+        }
+        assertThatThrownBy(() -> runtime().start(shell("true").stdout(Stdio.discard()).build()).onLog(e -> { }))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("not captured");
     }
 
     @Test
@@ -288,13 +330,13 @@ class DetachIT {
     @Test
     void aStateNamingAnotherProcessNeverLeadsToASignalToIt() throws Exception {
         ContainerRuntime first = runtime();
-        Container c = first.start("reused", shell("sleep 60").detached(true).build());
+        Container c = first.start(id("reused"), shell("sleep 60").detached(true).build());
         c.close();
         first.close();
         // the container is killed behind Berth's back, and its pids in the state now name someone else
         Process other = new ProcessBuilder("sleep", "60").start();
         try {
-            Path state = stateRoot.resolve("reused/state.json");
+            Path state = stateRoot.resolve(id("reused")).resolve("state.json");
             String json = Files.readString(state);
             long startTime = dev.berth.core.internal.state.ProcessId.of(other.pid()).startTime();
             String forged = json.replaceAll("\"init\":\\{\"pid\":\\d+,\"startTime\":\\d+}",
@@ -306,10 +348,10 @@ class DetachIT {
             Thread.sleep(500);
             Files.writeString(state, forged);
             ContainerRuntime second = runtime();
-            Container adopted = second.container("reused").orElseThrow();
+            Container adopted = second.container(id("reused")).orElseThrow();
             adopted.kill();
             adopted.stop(Duration.ofMillis(100));
-            second.remove("reused", true);
+            second.remove(id("reused"), true);
             assertThat(other.isAlive()).as("the unrelated process with the recorded pid and start time").isTrue();
         } finally {
             other.destroyForcibly();

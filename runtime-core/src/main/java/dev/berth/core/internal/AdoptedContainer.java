@@ -368,6 +368,12 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         return new LogReader(Path.of(dir), query, exit::isDone).stream();
     }
 
+    @Override
+    public dev.berth.core.Subscription onLog(Consumer<LogEntry> listener, java.util.concurrent.Executor executor) {
+        logs(LogQuery.ALL).close(); // the same checks as logs()
+        return LogReader.follow(Path.of(adopted.control().logDir()), exit::isDone, listener, executor);
+    }
+
     /** Lets go of the handle: the container goes on as it is. */
     @Override
     public void close() {

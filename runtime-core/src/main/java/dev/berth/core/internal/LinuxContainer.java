@@ -116,6 +116,13 @@ public final class LinuxContainer implements Container, Reactor.Handler {
      */
     public record Detached(boolean removeOnExit, Runnable letGo, Runnable remove) {}
 
+    /** How a detached container's exit future ends when its handle lets go of it (it did not exit). */
+    public static final class Released extends IllegalStateException {
+        Released(String message) {
+            super(message);
+        }
+    }
+
     /** How a process is exec'd into the container: the runtime's part of {@link Container#exec}. */
     @FunctionalInterface
     public interface Entry {
@@ -566,6 +573,23 @@ public final class LinuxContainer implements Container, Reactor.Handler {
 
     @Override
     public Stream<LogEntry> logs(LogQuery query) {
+        return logs(query, () -> !isRunning());
+    }
+
+    @Override
+    public dev.berth.core.Subscription onLog(Consumer<LogEntry> listener, java.util.concurrent.Executor executor) {
+        return onLog(listener, executor, () -> !isRunning());
+    }
+
+    /** @param ended whether the follow may end (a restarting container's log goes on across incarnations) */
+    public dev.berth.core.Subscription onLog(Consumer<LogEntry> listener, java.util.concurrent.Executor executor,
+            java.util.function.BooleanSupplier ended) {
+        logs(LogQuery.ALL, ended).close(); // the same checks as logs()
+        return LogReader.follow(resources.logDir(), ended, listener, executor);
+    }
+
+    /** @param ended whether a follow may end (a restarting container's log goes on across incarnations) */
+    public Stream<LogEntry> logs(LogQuery query, java.util.function.BooleanSupplier ended) {
         if (resources.logDir() == null) {
             throw new IllegalStateException("container " + id + ": its output is not captured (spec: logging(), or"
                     + " detached(true))");
@@ -573,7 +597,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         if (closed.get() && resources.detached() == null) {
             throw new IllegalStateException("container " + id + ": closed; its logs are gone");
         }
-        return new LogReader(resources.logDir(), query, () -> !isRunning()).stream();
+        return new LogReader(resources.logDir(), query, ended).stream();
     }
 
     @Override
@@ -627,7 +651,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
             supervision.reactor().forget(token);
         }
         releaseProcessHandles();
-        exit.completeExceptionally(new IllegalStateException("container " + id
+        exit.completeExceptionally(new Released("container " + id
                 + ": its handle was closed; the detached container goes on without it"));
         try {
             resources.detached().letGo().run();
@@ -660,5 +684,16 @@ public final class LinuxContainer implements Container, Reactor.Handler {
                 LOG.debug("closing stream", e);
             }
         }
+    }
+
+    // ---- for the runtime's supervision (restart policies, events) ----
+
+    /**
+     * The exit future itself, completed on the cleanup thread after the exit is recorded and before the
+     * teardown: for the runtime's own bookkeeping, which must run before anyone sees the exit and must
+     * not block. Never handed to user code ({@link #onExit()} is theirs).
+     */
+    public CompletableFuture<ExitStatus> supervisorExit() {
+        return exit;
     }
 }

@@ -307,4 +307,9 @@ class RecordingSyscalls implements Syscalls {
         calls.add("notif send " + fd + " " + id + " " + value + " " + error + " " + flags);
         return true;
     }
+
+    @Override
+    public void setns(int fd, long nstype, String operand) {
+        calls.add("setns " + fd + " " + nstype + " " + operand);
+    }
 }

@@ -119,6 +119,8 @@ public final class LinuxSyscalls implements Syscalls {
 
         int kill(int pid, int sig) throws LastErrorException;
 
+        int setns(int fd, int nstype) throws LastErrorException;
+
         int poll(Pointer fds, int nfds, int timeout) throws LastErrorException;
 
         long sysconf(int name);
@@ -670,6 +672,15 @@ public final class LinuxSyscalls implements Syscalls {
                 return false;
             }
             throw error("ioctl(SECCOMP_IOCTL_NOTIF_SEND)", fd, e);
+        }
+    }
+
+    @Override
+    public void setns(int fd, long nstype, String operand) {
+        try {
+            C.setns(fd, (int) nstype);
+        } catch (LastErrorException e) {
+            throw error("setns", operand, e);
         }
     }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.LogEntry;
 import dev.berth.core.LogQuery;
+import dev.berth.core.Subscription;
+import dev.berth.core.internal.Sampler;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -29,7 +31,10 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -181,6 +186,42 @@ public final class LogReader implements Iterator<LogEntry>, Closeable {
             throw new NoSuchElementException();
         }
         return ready.removeFirst();
+    }
+
+    /**
+     * Following without waiting: the lines there are now, and whether the log is complete (the
+     * container had ended before this read, so everything it wrote is in it); then the files are
+     * closed. For a reader made with {@link LogQuery#follow()}.
+     */
+    public Sampler.Read<LogEntry> poll() {
+        boolean endedBefore = ended.getAsBoolean();
+        while (!done && (readSome() || switchIfRotated())) {
+            // read all there is
+        }
+        if (endedBefore) {
+            flushPieces();
+        }
+        List<LogEntry> out = new ArrayList<>(ready);
+        ready.clear();
+        if (endedBefore) {
+            close();
+        }
+        return new Sampler.Read<>(out, endedBefore || done);
+    }
+
+    /**
+     * Delivers each line {@code dir}'s log gets from now on ({@code docker logs -f --tail 0}) to
+     * {@code listener} on {@code executor}, in order, read by the sampler thread every 100 ms, until the
+     * container has ended and its last lines are delivered, or the subscription is closed.
+     */
+    public static Subscription follow(Path dir, BooleanSupplier ended, Consumer<? super LogEntry> listener,
+            Executor executor) {
+        LogReader r = new LogReader(dir, LogQuery.builder().tail(0).follow(true).build(), ended);
+        Subscription s = Sampler.every(Duration.ofMillis(100), r::poll, listener, executor);
+        return () -> {
+            s.close();
+            r.close(); // (the sampler may read once more: on closed files, nothing)
+        };
     }
 
     /** The entries as a stream; closing it closes the files. */

@@ -125,4 +125,9 @@ public final class Lifecycle {
     private String now() {
         return clock.instant().toString();
     }
+
+    /** The health check's status changed ({@code starting}, {@code healthy}, {@code unhealthy}); kept across exits. */
+    public synchronized void health(String status) {
+        set(state.withHealth(status));
+    }
 }

@@ -7,6 +7,9 @@ import dev.berth.cgroups.Resources;
 import dev.berth.core.Capability;
 import dev.berth.core.ContainerSpec;
 import dev.berth.core.Device;
+import dev.berth.core.HealthCheck;
+import dev.berth.core.RestartPolicy;
+import dev.berth.core.UnhealthyAction;
 import dev.berth.core.ExtraHost;
 import dev.berth.core.Mount;
 import dev.berth.core.Namespace;
@@ -14,6 +17,7 @@ import dev.berth.core.Rlimit;
 import dev.berth.core.Seccomp;
 import dev.berth.core.Stdio;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -46,10 +50,39 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
         ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
         List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
-        SeccompDoc seccomp, Boolean detached, Boolean autoRemove, LogDoc logging) {
+        SeccompDoc seccomp, SupervisionDoc supervision, Boolean detached, Boolean autoRemove, LogDoc logging) {
 
     /** The format this class writes; a reader refuses a newer one rather than misread it. */
     public static final int VERSION = 1;
+
+    /** A document without supervision settings (as written before restart policies and health checks). */
+    public SpecDocument(int version, String rootfs, String image, List<String> entrypoint, List<String> command,
+            Map<String, String> env, String workingDir, String user, String hostname, List<RlimitDoc> rlimits,
+            List<String> capabilities, boolean noNewPrivileges, boolean readonlyRootfs, List<String> namespaces,
+            List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
+            ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
+            List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
+            SeccompDoc seccomp) {
+        this(version, rootfs, image, entrypoint, command, env, workingDir, user, hostname, rlimits, capabilities,
+                noNewPrivileges, readonlyRootfs, namespaces, maskedPaths, readonlyPaths, stdin, stdout, stderr, resources,
+                devices, mounts, tty, consoleSize, extraHosts, dns, dnsSearch, dnsOptions, seccomp, null, null, null, null);
+    }
+
+    /**
+     * Restart policy (docker's spelling), health check and unhealthy action; absent when all are the
+     * defaults (and in a state written before them).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record SupervisionDoc(String restart, HealthCheckDoc healthCheck, String onUnhealthy) {}
+
+    /**
+     * {@code kind}: EXEC, SHELL, TCP or HTTP; {@code command} for the first two (SHELL:
+     * {@code ["/bin/sh", "-c", text]}), {@code port} for the others, {@code path} and the status range
+     * for HTTP; durations in milliseconds.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record HealthCheckDoc(String kind, List<String> command, Integer port, String path, Integer statusFrom,
+            Integer statusTo, long intervalMillis, long timeoutMillis, int retries, long startPeriodMillis) {}
 
     public record RlimitDoc(String type, long soft, long hard) {}
 
@@ -103,8 +136,56 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 s.tty() ? null : stdio(s.stdin()), s.tty() || captured ? null : stdio(s.stdout()),
                 s.tty() || captured ? null : stdio(s.stderr()), resources(s.resources()), devices, mounts, s.tty(),
                 new SizeDoc(s.consoleSize().columns(), s.consoleSize().rows()), hosts, s.dns(), s.dnsSearch(),
-                s.dnsOptions(), seccomp(s.seccomp()), s.detached() ? true : null, s.autoRemove() ? true : null,
-                s.logging().map(l -> new LogDoc(l.maxSize(), l.maxFiles())).orElse(null));
+                s.dnsOptions(), seccomp(s.seccomp()), supervision(s), s.detached() ? true : null,
+                s.autoRemove() ? true : null, s.logging().map(l -> new LogDoc(l.maxSize(), l.maxFiles())).orElse(null));
+    }
+
+    private static SupervisionDoc supervision(ContainerSpec s) {
+        if (s.restart().equals(RestartPolicy.no()) && s.healthCheck().isEmpty()
+                && s.onUnhealthy() == UnhealthyAction.NONE) {
+            return null;
+        }
+        HealthCheckDoc hc = s.healthCheck().map(h -> new HealthCheckDoc(h.kind().name(),
+                h.command().isEmpty() ? null : h.command(), h.port() == 0 ? null : h.port(),
+                h.path().isEmpty() ? null : h.path(), h.kind() == HealthCheck.Kind.HTTP ? h.expectedStatus().from() : null,
+                h.kind() == HealthCheck.Kind.HTTP ? h.expectedStatus().to() : null, h.interval().toMillis(),
+                h.timeout().toMillis(), h.retries(), h.startPeriod().toMillis())).orElse(null);
+        return new SupervisionDoc(s.restart().toString(), hc, s.onUnhealthy().label());
+    }
+
+    private static void supervision(SupervisionDoc d, ContainerSpec.Builder b) {
+        if (d.restart() != null) {
+            b.restart(RestartPolicy.parse(d.restart()));
+        }
+        if (d.onUnhealthy() != null) {
+            b.onUnhealthy(UnhealthyAction.parse(d.onUnhealthy()));
+        }
+        HealthCheckDoc h = d.healthCheck();
+        if (h == null) {
+            return;
+        }
+        HealthCheck.Builder c = HealthCheck.builder();
+        switch (h.kind() == null ? "" : h.kind()) {
+            case "EXEC" -> c.command(list(h.command()).toArray(String[]::new));
+            case "SHELL" -> {
+                List<String> argv = list(h.command());
+                if (argv.size() != 3) {
+                    throw new IllegalArgumentException("healthCheck.command: a SHELL check is [/bin/sh, -c, text]");
+                }
+                c.shell(argv.get(2));
+            }
+            case "TCP" -> c.tcp(h.port() == null ? 0 : h.port());
+            case "HTTP" -> {
+                c.http(h.port() == null ? 0 : h.port(), h.path());
+                if (h.statusFrom() != null && h.statusTo() != null) {
+                    c.expectedStatus(h.statusFrom(), h.statusTo());
+                }
+            }
+            default -> throw new IllegalArgumentException("healthCheck.kind: \"" + h.kind()
+                    + "\" is not EXEC, SHELL, TCP or HTTP");
+        }
+        b.healthCheck(c.interval(Duration.ofMillis(h.intervalMillis())).timeout(Duration.ofMillis(h.timeoutMillis()))
+                .retries(h.retries()).startPeriod(Duration.ofMillis(h.startPeriodMillis())).build());
     }
 
     private static SeccompDoc seccomp(Seccomp sc) {
@@ -193,6 +274,9 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 default -> throw new IllegalArgumentException("seccomp.kind: \"" + seccomp.kind()
                         + "\" is not default, unconfined or profile");
             });
+        }
+        if (supervision != null) {
+            supervision(supervision, b);
         }
         b.detached(Boolean.TRUE.equals(detached)).autoRemove(Boolean.TRUE.equals(autoRemove));
         if (logging != null) {

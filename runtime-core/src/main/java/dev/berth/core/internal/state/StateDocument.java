@@ -22,8 +22,9 @@ import java.util.List;
  * @param started      when its target was exec'd
  * @param finished     when its target ended
  * @param exit         how it ended
- * @param restartCount how often it was restarted (always 0: restarts are not implemented yet)
- * @param health       its health status, absent while it has no health check
+ * @param restartCount how often it was restarted by its restart policy (or an unhealthy action)
+ * @param health       its health status ({@code starting}, {@code healthy}, {@code unhealthy}), absent while it
+ *                     has no health check
  * @param usage        final resource figures, read just before its cgroup was removed
  * @param control      what another process needs to control it (absent in states written before)
  */
@@ -97,5 +98,10 @@ public record StateDocument(String schema, String id, String status, ProcessDoc 
     public StateDocument withUsage(UsageDoc u) {
         return new StateDocument(schema, id, status, init, monitor, cgroup, image, rootfs, spec, created, started,
                 finished, exit, restartCount, health, u, control);
+    }
+
+    public StateDocument withHealth(String h) {
+        return new StateDocument(schema, id, status, init, monitor, cgroup, image, rootfs, spec, created, started,
+                finished, exit, restartCount, h, usage, control);
     }
 }

@@ -79,6 +79,7 @@ public interface Syscalls {
     int EOPNOTSUPP = LinuxConstants.EOPNOTSUPP;
 
     int EIO = LinuxConstants.EIO;
+    long CLONE_NEWNET = LinuxConstants.CLONE_NEWNET;
 
     int memfdCreate(String name, int flags);
 
@@ -212,4 +213,12 @@ public interface Syscalls {
 
     /** ioctl(SECCOMP_IOCTL_NOTIF_SEND); false when the caller went away (ENOENT). */
     boolean seccompNotifRespond(int fd, long id, long value, int error, int flags);
+
+    // ---- namespaces: the health probe thread enters a container's network namespace ----
+
+    /**
+     * setns(2) of the calling thread into the namespace {@code fd} refers to ({@code nstype}, e.g.
+     * {@link #CLONE_NEWNET}, or 0 for any). Only this thread moves; errors name {@code operand}.
+     */
+    void setns(int fd, long nstype, String operand);
 }

@@ -129,13 +129,13 @@ class SpecDocumentTest {
                 d.workingDir(), d.user(), d.hostname(), d.rlimits(), d.capabilities(), d.noNewPrivileges(),
                 d.readonlyRootfs(), d.namespaces(), d.maskedPaths(), d.readonlyPaths(), d.stdin(), d.stdout(),
                 d.stderr(), d.resources(), d.devices(), d.mounts(), d.tty(), d.consoleSize(), d.extraHosts(), d.dns(),
-                d.dnsSearch(), d.dnsOptions(), null, null, null, null);
+                d.dnsSearch(), d.dnsOptions(), null);
         assertThat(before.toSpec().seccomp().name()).isEqualTo("default");
         SpecDocument odd = new SpecDocument(1, d.rootfs(), d.image(), d.entrypoint(), d.command(), d.env(),
                 d.workingDir(), d.user(), d.hostname(), d.rlimits(), d.capabilities(), d.noNewPrivileges(),
                 d.readonlyRootfs(), d.namespaces(), d.maskedPaths(), d.readonlyPaths(), d.stdin(), d.stdout(),
                 d.stderr(), d.resources(), d.devices(), d.mounts(), d.tty(), d.consoleSize(), d.extraHosts(), d.dns(),
-                d.dnsSearch(), d.dnsOptions(), new SpecDocument.SeccompDoc("lax", null, null), null, null, null);
+                d.dnsSearch(), d.dnsOptions(), new SpecDocument.SeccompDoc("lax", null, null));
         assertThatThrownBy(odd::toSpec).hasMessage("seccomp.kind: \"lax\" is not default, unconfined or profile");
     }
 
@@ -153,13 +153,13 @@ class SpecDocumentTest {
                 d.workingDir(), d.user(), d.hostname(), d.rlimits(), d.capabilities(), d.noNewPrivileges(),
                 d.readonlyRootfs(), d.namespaces(), d.maskedPaths(), d.readonlyPaths(), d.stdin(), d.stdout(),
                 d.stderr(), d.resources(), d.devices(), d.mounts(), d.tty(), d.consoleSize(), d.extraHosts(), d.dns(),
-                d.dnsSearch(), d.dnsOptions(), d.seccomp(), null, null, null);
+                d.dnsSearch(), d.dnsOptions(), d.seccomp());
         assertThatThrownBy(newer::toSpec).hasMessage("spec.version: 2 is not a version this Berth reads (1)");
         SpecDocument relative = new SpecDocument(1, d.rootfs(), d.image(), d.entrypoint(), d.command(), d.env(),
                 "srv", d.user(), d.hostname(), d.rlimits(), d.capabilities(), d.noNewPrivileges(),
                 d.readonlyRootfs(), d.namespaces(), d.maskedPaths(), d.readonlyPaths(), d.stdin(), d.stdout(),
                 d.stderr(), d.resources(), d.devices(), d.mounts(), d.tty(), d.consoleSize(), d.extraHosts(), d.dns(),
-                d.dnsSearch(), d.dnsOptions(), d.seccomp(), null, null, null);
+                d.dnsSearch(), d.dnsOptions(), d.seccomp());
         assertThatThrownBy(relative::toSpec).hasMessageStartingWith("workingDir:");
     }
 

@@ -1,0 +1,604 @@
+package dev.berth.core.supervise;
+
+import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.OomEvent;
+import dev.berth.core.Container;
+import dev.berth.core.ContainerEvent;
+import dev.berth.core.ContainerException;
+import dev.berth.core.ContainerFiles;
+import dev.berth.core.ContainerStatus;
+import dev.berth.core.ExecProcess;
+import dev.berth.core.ExecSpec;
+import dev.berth.core.ExitStatus;
+import dev.berth.core.Health;
+import dev.berth.core.HealthCheck;
+import dev.berth.core.HealthStatus;
+import dev.berth.core.RestartPolicy;
+import dev.berth.core.Subscription;
+import dev.berth.core.UnhealthyAction;
+import dev.berth.core.internal.LinuxContainer;
+import dev.berth.core.internal.Supervision;
+import dev.berth.core.internal.state.Lifecycle;
+import dev.berth.core.internal.state.ProcessId;
+import dev.berth.core.internal.sys.Syscalls;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The handle a user holds: one container across its incarnations. Each start of it (the first, and
+ * each restart by its {@link RestartPolicy} or an {@link UnhealthyAction#RESTART}) is a
+ * {@link LinuxContainer} the runtime launched with the same id, writable layer, image pin and limits;
+ * {@link #pid()}, signals, exec and streams go to the current one. {@link #onExit()} completes when
+ * the container ends for good. An explicit {@link #stop}, {@link #kill} or {@link #close} is never
+ * undone by a restart. Events and health checks are driven from here.
+ *
+ * <p>Threads: an incarnation's end is seen on the cleanup thread (the decision only, nothing
+ * blocking); relaunches and unhealthy actions run on the runtime's restart thread; checks on its
+ * health scheduler thread; user callbacks on the callback executor.
+ */
+public final class SupervisedContainer implements Container {
+    private static final Logger LOG = LoggerFactory.getLogger(SupervisedContainer.class);
+    /** How long a stop by an unhealthy action waits after the stop signal before SIGKILL. */
+    static final Duration UNHEALTHY_STOP_GRACE = Duration.ofSeconds(10);
+
+    /** One start of the container, as the runtime launched it. */
+    public record Incarnation(LinuxContainer container, Lifecycle lifecycle, int stopSignal) {}
+
+    /** The runtime's part. */
+    public interface Launcher {
+        /**
+         * Starts the container again, reusing its directory, writable layer, image pin and id; its
+         * state says {@code restartCount}. Blocks until its target has been exec'd.
+         */
+        Incarnation relaunch(int restartCount) throws ContainerException;
+
+        /** After the last incarnation was closed: its writable layer, image pin, state and id go. */
+        void release();
+    }
+
+    private final String id;
+    private final RestartPolicy policy;
+    private final Optional<HealthCheck> check;
+    private final UnhealthyAction onUnhealthy;
+    private final Launcher launcher;
+    private final SupervisorServices services;
+    private final Supervision supervision;
+    private final Path healthOutput;
+    private final Map<String, String> baseAttributes;
+
+    private final Object lock = new Object();
+    private volatile Incarnation current;
+    private volatile int restartCount;
+    private RestartBackoff backoff = RestartBackoff.initial();
+    private Instant incarnationStart;
+    /** stop(), kill(), close() or an unhealthy stop: no restart from now on. */
+    private boolean manual;
+    /** An unhealthy action asked for a restart, whatever the policy. */
+    private boolean restartRequested;
+    private ScheduledFuture<?> pending;
+    private HealthMonitor monitor;
+    private AutoCloseable oomSubscription;
+    /** The current incarnation's OOM events: published while it runs, and one at its end if the kill came first. */
+    private OomEvents oomEvents;
+    private volatile Health lastHealth;
+    private boolean released;
+    /** A detached container whose handle let go of it: it goes on, unfollowed (no exit, no destroyed). */
+    private boolean letGo;
+    private final CompletableFuture<ExitStatus> finalExit = new CompletableFuture<>();
+    private final CompletableFuture<Void> healthy = new CompletableFuture<>();
+
+    /**
+     * @param healthOutput a file private to the runtime for exec checks' output
+     * @param attributes   what every event of it carries (image or rootfs)
+     */
+    public SupervisedContainer(String id, RestartPolicy policy, Optional<HealthCheck> check,
+            UnhealthyAction onUnhealthy, Launcher launcher, SupervisorServices services, Supervision supervision,
+            Path healthOutput, Map<String, String> attributes) {
+        this.id = id;
+        this.policy = policy;
+        this.check = check;
+        this.onUnhealthy = onUnhealthy;
+        this.launcher = launcher;
+        this.services = services;
+        this.supervision = supervision;
+        this.healthOutput = healthOutput;
+        this.baseAttributes = Map.copyOf(attributes);
+    }
+
+    /** Takes over the first incarnation: events, health checks, and what follows its end. */
+    public SupervisedContainer begin(Incarnation first) {
+        begin(first, 0);
+        return this;
+    }
+
+    private void begin(Incarnation inc, int count) {
+        synchronized (lock) {
+            current = inc;
+            incarnationStart = services.clock().instant();
+        }
+        var doc = inc.lifecycle().state();
+        publish(ContainerEvent.Type.CREATED, at(doc.created()), Map.of("pid", Long.toString(inc.container().pid())));
+        publish(ContainerEvent.Type.STARTED, at(doc.started()), count == 0 ? Map.of()
+                : Map.of("restartCount", Integer.toString(count)));
+        OomEvents oom = new OomEvents();
+        oomEvents = oom;
+        try {
+            oomSubscription = inc.container().onOom(oom::seen);
+        } catch (RuntimeException e) {
+            LOG.debug("container {}: no OOM events: {}", id, e.getMessage()); // no cgroup
+        }
+        if (check.isPresent()) {
+            try {
+                startMonitor(inc);
+            } catch (RuntimeException e) { // the runtime is closing: its end must still be seen below
+                LOG.warn("container {}: no health checks: {}", id, e.getMessage());
+            }
+        }
+        // last: once hooked, its end may be handled at once, and finds the monitor to stop
+        inc.container().supervisorExit().whenComplete((status, failure) -> ended(inc, status, failure));
+    }
+
+    private Instant at(String iso) {
+        return iso == null ? services.clock().instant() : Instant.parse(iso);
+    }
+
+    private void startMonitor(Incarnation inc) {
+        HealthCheck hc = check.get();
+        lastHealth = Health.starting();
+        recordHealth(inc, HealthStatus.STARTING);
+        ProcessId init = inc.lifecycle().state().init() != null ? inc.lifecycle().state().init().id()
+                : ProcessId.of(inc.container().pid());
+        HealthProbe.Target target = new HealthProbe.Target() {
+            @Override
+            public String id() {
+                return id;
+            }
+
+            @Override
+            public ProcessId init() {
+                return init;
+            }
+
+            @Override
+            public ExecProcess exec(ExecSpec spec) throws ContainerException {
+                return inc.container().exec(spec);
+            }
+
+            @Override
+            public Path outputFile() {
+                return healthOutput;
+            }
+        };
+        HealthMonitor m = new HealthMonitor(hc, services.probe(hc.kind()), target, services.scheduler(),
+                services.clock(), (h, changed) -> healthChanged(inc, h, changed));
+        synchronized (lock) {
+            monitor = m;
+        }
+        m.start();
+    }
+
+    /** Health scheduler thread. */
+    private void healthChanged(Incarnation inc, Health h, HealthStatus changed) {
+        lastHealth = h;
+        if (changed == null) {
+            return;
+        }
+        recordHealth(inc, changed);
+        publish(ContainerEvent.Type.HEALTH_STATUS, services.clock().instant(), Map.of("health_status", changed.label()));
+        if (changed == HealthStatus.HEALTHY) {
+            healthy.complete(null);
+        } else if (changed == HealthStatus.UNHEALTHY && onUnhealthy != UnhealthyAction.NONE) {
+            try {
+                services.restarter().execute(() -> actOnUnhealthy(inc));
+            } catch (RejectedExecutionException | IllegalStateException e) {
+                LOG.debug("container {}: runtime closing, no unhealthy action: {}", id, e.getMessage());
+            }
+        }
+    }
+
+    private void recordHealth(Incarnation inc, HealthStatus s) {
+        try {
+            inc.lifecycle().health(s.label());
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: recording its health: {}", id, e.getMessage());
+        }
+    }
+
+    /** Restart thread. */
+    private void actOnUnhealthy(Incarnation inc) {
+        synchronized (lock) {
+            if (manual || current != inc || !inc.container().isRunning()) {
+                return;
+            }
+            if (onUnhealthy == UnhealthyAction.RESTART) {
+                restartRequested = true;
+            } else {
+                manual = true;
+            }
+        }
+        LOG.info("container {} is unhealthy: {}", id, onUnhealthy.label());
+        LinuxContainer c = inc.container();
+        if (onUnhealthy == UnhealthyAction.KILL) {
+            c.kill();
+            return;
+        }
+        c.signal(inc.stopSignal());
+        services.restarter().schedule(() -> {
+            if (c.isRunning()) {
+                c.kill();
+            }
+        }, UNHEALTHY_STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Cleanup thread, as the incarnation's exit is recorded: decide, publish, hand any restart off. */
+    private void ended(Incarnation inc, ExitStatus status, Throwable failure) {
+        HealthMonitor m;
+        AutoCloseable oom;
+        synchronized (lock) {
+            m = monitor;
+            monitor = null;
+            oom = oomSubscription;
+            oomSubscription = null;
+        }
+        if (m != null) {
+            m.stop();
+        }
+        closeQuietly(oom);
+        if (failure instanceof LinuxContainer.Released) {
+            // a detached container's handle let go of it: it did not exit, and nothing follows it here
+            synchronized (lock) {
+                letGo = true;
+                finish(null, failure);
+            }
+            return;
+        }
+        ExitStatus s = failure == null ? status : ExitStatus.killed(Syscalls.SIGKILL);
+        OomEvents o = oomEvents;
+        if (o != null) {
+            o.ended(s);
+        }
+        publish(ContainerEvent.exited(id, services.clock().instant(), s, baseAttributes));
+        synchronized (lock) {
+            boolean again = failure == null && !manual && (restartRequested || policy.restartsAfter(s, restartCount));
+            restartRequested = false;
+            if (!again) {
+                finish(s, failure);
+                return;
+            }
+            restartCount++;
+            backoff = backoff.after(Duration.between(incarnationStart, services.clock().instant()));
+            Duration delay = backoff.delay();
+            Map<String, String> attrs = new LinkedHashMap<>();
+            attrs.put("restartCount", Integer.toString(restartCount));
+            attrs.put("delayMillis", Long.toString(delay.toMillis()));
+            publish(ContainerEvent.Type.RESTARTING, services.clock().instant(), attrs);
+            try {
+                pending = services.restarter().schedule(() -> relaunch(inc, s), delay.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException | IllegalStateException e) {
+                finish(s, null); // the runtime is closing
+            }
+        }
+    }
+
+    /** Restart thread: the old incarnation goes (not its storage), a new one starts. */
+    private void relaunch(Incarnation old, ExitStatus last) {
+        synchronized (lock) {
+            pending = null;
+            if (manual) {
+                finish(last, null);
+                return;
+            }
+        }
+        old.container().close(); // its processes, streams and cgroup; the container's storage stays
+        Incarnation next;
+        int count = restartCount;
+        try {
+            next = launcher.relaunch(count);
+        } catch (RuntimeException e) { // ContainerException too (unchecked)
+            LOG.warn("container {}: restart {} failed, it stays exited: {}", id, count, e.getMessage());
+            synchronized (lock) {
+                finish(last, null);
+            }
+            return;
+        }
+        boolean stopNow;
+        synchronized (lock) {
+            stopNow = manual;
+        }
+        begin(next, count);
+        if (stopNow) {
+            next.container().kill(); // stopped while it was starting: its exit finishes the container
+        }
+    }
+
+    /**
+     * One incarnation's OOM events. The cgroup's notification and the exit race: an OOM kill the
+     * exit status shows but no notification announced yet is published as the incarnation ends,
+     * before its {@code exited}, as docker's {@code oom} comes before {@code die}; later
+     * notifications are dropped.
+     */
+    private final class OomEvents {
+        private boolean published;
+        private boolean ended;
+
+        synchronized void seen(OomEvent e) {
+            if (!ended) {
+                published = true;
+                publish(ContainerEvent.Type.OOM, services.clock().instant(), Map.of("kind",
+                        e.kind().name().toLowerCase(java.util.Locale.ROOT), "count", Long.toString(e.count())));
+            }
+        }
+
+        synchronized void ended(ExitStatus s) {
+            ended = true;
+            if (s.oomKilled() && !published) {
+                publish(ContainerEvent.Type.OOM, services.clock().instant(), Map.of("kind", "oom_kill"));
+            }
+        }
+    }
+
+    /** Under {@link #lock}: the container ended for good. */
+    private void finish(ExitStatus s, Throwable failure) {
+        if (failure != null) {
+            finalExit.completeExceptionally(failure);
+        } else {
+            finalExit.complete(s);
+        }
+        healthy.completeExceptionally(new IllegalStateException("container " + id + (s == null
+                ? ": its handle was closed before it was healthy" : " ended (" + s + ") before it was healthy")));
+    }
+
+    /** From now on no restart; a restart waiting for its backoff is called off. */
+    private void markManual() {
+        synchronized (lock) {
+            manual = true;
+            if (pending != null && pending.cancel(false)) {
+                pending = null;
+                var doc = current.lifecycle().state();
+                finish(doc.exit() != null ? doc.exit().toExitStatus() : ExitStatus.killed(Syscalls.SIGKILL), null);
+            }
+        }
+    }
+
+    private void publish(ContainerEvent.Type type, Instant time, Map<String, String> attributes) {
+        Map<String, String> all = new LinkedHashMap<>(baseAttributes);
+        all.putAll(attributes);
+        publish(ContainerEvent.of(id, type, time, all));
+    }
+
+    private void publish(ContainerEvent e) {
+        services.events().publish(e);
+    }
+
+    // ---- Container ----
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public long pid() {
+        return current.container().pid();
+    }
+
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return supervision.forCallers(finalExit);
+    }
+
+    /** True until it ended for good (also while it waits to be restarted). */
+    @Override
+    public boolean isRunning() {
+        return !finalExit.isDone();
+    }
+
+    @Override
+    public ContainerStatus status() {
+        return finalExit.isDone() ? ContainerStatus.EXITED : current.container().status();
+    }
+
+    @Override
+    public ExitStatus waitFor() throws InterruptedException {
+        try {
+            return finalExit.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public boolean waitFor(Duration timeout) throws InterruptedException {
+        try {
+            finalExit.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        }
+    }
+
+    @Override
+    public void signal(int signal) {
+        current.container().signal(signal);
+    }
+
+    /** Never undone by a restart; waits for the end of a restart in progress too. */
+    @Override
+    public ExitStatus stop(Duration grace) throws InterruptedException {
+        markManual();
+        current.container().stop(grace);
+        if (!waitFor(grace.plusSeconds(5))) {
+            current.container().kill(); // a restart in progress started a new incarnation meanwhile
+        }
+        return waitFor();
+    }
+
+    @Override
+    public void kill() {
+        markManual();
+        current.container().kill();
+    }
+
+    @Override
+    public ContainerFiles files() {
+        return current.container().files();
+    }
+
+    @Override
+    public Subscription onLog(Consumer<dev.berth.core.LogEntry> listener, Executor executor) {
+        return current.container().onLog(listener, executor, () -> finalExit.isDone());
+    }
+
+    /** One log across its incarnations: each writes to the same files. */
+    @Override
+    public java.util.stream.Stream<dev.berth.core.LogEntry> logs(dev.berth.core.LogQuery query) {
+        Incarnation c = current;
+        return c.container().logs(query, () -> finalExit.isDone());
+    }
+
+    @Override
+    public OutputStream stdin() {
+        return current.container().stdin();
+    }
+
+    @Override
+    public InputStream stdout() {
+        return current.container().stdout();
+    }
+
+    @Override
+    public InputStream stderr() {
+        return current.container().stderr();
+    }
+
+    @Override
+    public void resizeTerminal(int columns, int rows) {
+        current.container().resizeTerminal(columns, rows);
+    }
+
+    @Override
+    public ExecProcess exec(ExecSpec spec) throws ContainerException {
+        return current.container().exec(spec);
+    }
+
+    @Override
+    public CgroupStats stats() {
+        return current.container().stats();
+    }
+
+    @Override
+    public void pause() {
+        current.container().pause();
+        publish(ContainerEvent.Type.PAUSED, services.clock().instant(), Map.of());
+    }
+
+    @Override
+    public void resume() {
+        current.container().resume();
+        publish(ContainerEvent.Type.RESUMED, services.clock().instant(), Map.of());
+    }
+
+    @Override
+    public Subscription onOom(Consumer<OomEvent> listener) {
+        return current.container().onOom(listener);
+    }
+
+    @Override
+    public Optional<Health> health() {
+        return check.isPresent() ? Optional.ofNullable(lastHealth) : Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<Void> onHealthy() {
+        if (check.isEmpty()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("container " + id
+                    + " has no health check"));
+        }
+        return supervision.forCallers(healthy);
+    }
+
+    @Override
+    public int restartCount() {
+        return restartCount;
+    }
+
+    @Override
+    public Subscription events(Consumer<ContainerEvent> listener) {
+        return services.events().subscribe(id, listener, null);
+    }
+
+    @Override
+    public Subscription events(Consumer<ContainerEvent> listener, Executor executor) {
+        return services.events().subscribe(id, listener, executor);
+    }
+
+    /** Ends it for good (no restart), closes its last incarnation, then releases its storage, pin, state and id. */
+    @Override
+    public void close() {
+        markManual();
+        boolean interrupted = false;
+        while (true) {
+            Incarnation c = current;
+            c.container().close();
+            while (true) {
+                try {
+                    finalExit.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    break;
+                }
+            }
+            if (current == c) {
+                break;
+            }
+        }
+        boolean release;
+        synchronized (lock) {
+            release = !released;
+            released = true;
+        }
+        if (release) {
+            try {
+                launcher.release();
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: releasing its resources failed: {}", id, e.getMessage(), e);
+            }
+            if (!letGo) {
+                publish(ContainerEvent.Type.DESTROYED, services.clock().instant(), Map.of());
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("closing an OOM subscription: {}", e.getMessage());
+            }
+        }
+    }
+}
