@@ -79,9 +79,10 @@ public interface Cgroup extends AutoCloseable {
   /**
    * Registers an OOM listener. Each increment of {@code oom}/{@code oom_kill} since the cgroup was
    * created is delivered exactly once, on the driver's watcher thread (or on the thread calling
-   * {@link #remove()}, which performs a final check). Close the returned handle to unregister.
+   * {@link #remove()}, which performs a final check). Close the returned subscription to unregister
+   * (idempotent, throws nothing).
    */
-  AutoCloseable onOom(Consumer<OomEvent> listener);
+  CgroupSubscription onOom(Consumer<OomEvent> listener);
 
   /**
    * Kills remaining processes and removes the directory in every hierarchy (leaf first, bounded

@@ -201,24 +201,24 @@ class CgroupV1DriverTest {
       t.put("pids/berth/c1/pids.current", "7\n");
       t.put("unified/berth/c1/io.pressure", "some avg10=1.00 avg60=2.00 avg300=3.00 total=42\nfull avg10=0.50 avg60=0.25 avg300=0.10 total=21\n");
       CgroupStats s = cg.stats();
-      CgroupStats.Cpu cpu = s.cpu().orElseThrow();
+      CgroupStats.Cpu cpu = s.cpu();
       assertThat(cpu.usageUsec()).isEqualTo(2004052);
-      assertThat(cpu.userUsec()).hasValue(1_500_000);
-      assertThat(cpu.systemUsec()).hasValue(500_000);
-      assertThat(cpu.nrThrottled()).hasValue(19);
-      assertThat(cpu.throttledUsec()).hasValue(949326);
-      CgroupStats.Memory m = s.memory().orElseThrow();
-      assertThat(m.current()).hasValue(33554432);
-      assertThat(m.peak()).hasValue(33562624);
-      assertThat(m.anon()).hasValue(30932992);
-      assertThat(m.file()).hasValue(1359872);
-      assertThat(m.stat("file_mapped")).hasValue(12288);
-      assertThat(m.pgmajfault()).hasValue(3);
-      assertThat(m.kernelStack()).isEmpty();
+      assertThat(cpu.userUsec()).isEqualTo(1_500_000);
+      assertThat(cpu.systemUsec()).isEqualTo(500_000);
+      assertThat(cpu.nrThrottled()).isEqualTo(19);
+      assertThat(cpu.throttledUsec()).isEqualTo(949326);
+      CgroupStats.Memory m = s.memory();
+      assertThat(m.current()).isEqualTo(33554432);
+      assertThat(m.peak()).isEqualTo(33562624);
+      assertThat(m.anon()).isEqualTo(30932992);
+      assertThat(m.file()).isEqualTo(1359872);
+      assertThat(m.stat("file_mapped")).isEqualTo(12288);
+      assertThat(m.pgmajfault()).isEqualTo(3);
+      assertThat(m.kernelStack()).isEqualTo(CgroupStats.UNAVAILABLE);
       assertThat(m.raw()).containsEntry("rss", 30932992L);
       assertThat(s.io()).containsExactly(new CgroupStats.IoDevice(8, 0, 1048576, 4194304, 16, 64));
-      assertThat(s.pidsCurrent()).hasValue(7);
-      assertThat(s.ioPressure().orElseThrow().full().orElseThrow()).isEqualTo(new CgroupStats.Psi(0.5, 0.25, 0.1, 21));
+      assertThat(s.pids()).isEqualTo(7);
+      assertThat(s.ioPressure().full()).isEqualTo(new CgroupStats.Psi(0.5, 0.25, 0.1, 21));
     }
   }
 

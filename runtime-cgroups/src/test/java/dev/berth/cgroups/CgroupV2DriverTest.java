@@ -209,29 +209,30 @@ class CgroupV2DriverTest {
       t.put(LEAF + "/memory.pressure", "some avg10=0.00 avg60=0.10 avg300=0.02 total=1500\nfull avg10=0.00 avg60=0.05 avg300=0.01 total=700\n");
       Files.delete(t.path(LEAF + "/io.pressure"));
       CgroupStats s = cg.stats();
-      CgroupStats.Cpu cpu = s.cpu().orElseThrow();
+      CgroupStats.Cpu cpu = s.cpu();
       assertThat(cpu.usageUsec()).isEqualTo(2004052);
-      assertThat(cpu.userUsec()).hasValue(1500000);
-      assertThat(cpu.systemUsec()).hasValue(504052);
-      assertThat(cpu.nrPeriods()).hasValue(20);
-      assertThat(cpu.nrThrottled()).hasValue(19);
-      assertThat(cpu.throttledUsec()).hasValue(949326);
-      CgroupStats.Memory m = s.memory().orElseThrow();
-      assertThat(m.current()).hasValue(33554432);
-      assertThat(m.peak()).hasValue(33558528);
-      assertThat(m.anon()).hasValue(30932992);
-      assertThat(m.file()).hasValue(1359872);
-      assertThat(m.kernelStack()).hasValue(16384);
-      assertThat(m.sock()).hasValue(4096);
-      assertThat(m.shmem()).hasValue(8192);
-      assertThat(m.pgfault()).hasValue(8377);
-      assertThat(m.pgmajfault()).hasValue(3);
+      assertThat(cpu.userUsec()).isEqualTo(1500000);
+      assertThat(cpu.systemUsec()).isEqualTo(504052);
+      assertThat(cpu.nrPeriods()).isEqualTo(20);
+      assertThat(cpu.nrThrottled()).isEqualTo(19);
+      assertThat(cpu.throttledUsec()).isEqualTo(949326);
+      CgroupStats.Memory m = s.memory();
+      assertThat(m.current()).isEqualTo(33554432);
+      assertThat(m.peak()).isEqualTo(33558528);
+      assertThat(m.anon()).isEqualTo(30932992);
+      assertThat(m.file()).isEqualTo(1359872);
+      assertThat(m.kernelStack()).isEqualTo(16384);
+      assertThat(m.sock()).isEqualTo(4096);
+      assertThat(m.shmem()).isEqualTo(8192);
+      assertThat(m.pgfault()).isEqualTo(8377);
+      assertThat(m.pgmajfault()).isEqualTo(3);
+      assertThat(m.stat("no_such_key")).isEqualTo(CgroupStats.UNAVAILABLE);
       assertThat(s.io()).containsExactly(new CgroupStats.IoDevice(8, 0, 1048576, 4194304, 16, 64),
           new CgroupStats.IoDevice(7, 0, 0, 2097152, 0, 32));
-      assertThat(s.pidsCurrent()).hasValue(3);
-      assertThat(s.cpuPressure().orElseThrow().some()).isEqualTo(new CgroupStats.Psi(12.5, 3.21, 0.75, 981234));
-      assertThat(s.memoryPressure().orElseThrow().full().orElseThrow().totalUsec()).isEqualTo(700);
-      assertThat(s.ioPressure()).isEmpty();
+      assertThat(s.pids()).isEqualTo(3);
+      assertThat(s.cpuPressure().some()).isEqualTo(new CgroupStats.Psi(12.5, 3.21, 0.75, 981234));
+      assertThat(s.memoryPressure().full().totalUsec()).isEqualTo(700);
+      assertThat(s.ioPressure()).isEqualTo(CgroupStats.Pressure.NONE);
     }
   }
 
@@ -240,10 +241,11 @@ class CgroupV2DriverTest {
     FakeCgroupTree t = FakeCgroupTree.v2(tmp, "/" + OWN, "hugetlb", "hugetlb");
     try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t); Cgroup cg = d.create("c1", Resources.none())) {
       CgroupStats s = cg.stats();
-      assertThat(s.memory()).isEmpty();
-      assertThat(s.pidsCurrent()).isEmpty();
+      assertThat(s.memory()).isEqualTo(CgroupStats.Memory.NONE);
+      assertThat(s.memory().current()).isEqualTo(CgroupStats.UNAVAILABLE);
+      assertThat(s.pids()).isEqualTo(CgroupStats.UNAVAILABLE);
       assertThat(s.io()).isEmpty();
-      assertThat(s.cpu().orElseThrow().nrThrottled()).isEmpty();
+      assertThat(s.cpu().nrThrottled()).isEqualTo(CgroupStats.UNAVAILABLE);
       assertThat(cg.oomKillCount()).isZero();
     }
   }
@@ -254,7 +256,7 @@ class CgroupV2DriverTest {
     try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t);
         Cgroup cg = d.create("c1", Resources.builder().memoryMax(1 << 20).build())) {
       List<OomEvent> events = new CopyOnWriteArrayList<>();
-      AutoCloseable reg = cg.onOom(events::add);
+      CgroupSubscription reg = cg.onOom(events::add);
       String file = t.path(LEAF + "/memory.events").toString();
       assertThat(t.sys.watches).containsValue(file);
       t.put(LEAF + "/memory.events", "low 0\nhigh 0\nmax 5\noom 1\noom_kill 1\noom_group_kill 0\n");
@@ -273,6 +275,29 @@ class CgroupV2DriverTest {
       assertThat(events).allMatch(e -> e.cgroup().equals("c1"));
       assertThat(cg.oomKillCount()).isEqualTo(3);
       reg.close();
+    }
+  }
+
+  @Test
+  void closingASubscriptionTwiceEndsOnlyItself() throws Exception {
+    FakeCgroupTree t = tree();
+    try (CgroupDriver d = Drivers.create(t.options().build(), t.sys, t);
+        Cgroup cg = d.create("c1", Resources.builder().memoryMax(1 << 20).build())) {
+      List<OomEvent> events = new CopyOnWriteArrayList<>();
+      java.util.function.Consumer<OomEvent> listener = events::add;
+      CgroupSubscription first = cg.onOom(listener);
+      CgroupSubscription second = cg.onOom(listener); // the same listener, a second registration
+      first.close();
+      first.close(); // idempotent: must not end the second registration
+      String file = t.path(LEAF + "/memory.events").toString();
+      t.put(LEAF + "/memory.events", "low 0\nhigh 0\nmax 5\noom 0\noom_kill 1\noom_group_kill 0\n");
+      t.sys.fireModify(file);
+      awaitSize(events, 1);
+      second.close();
+      t.put(LEAF + "/memory.events", "low 0\nhigh 0\nmax 5\noom 0\noom_kill 2\noom_group_kill 0\n");
+      t.sys.fireModify(file);
+      assertThat(cg.oomKillCount()).isEqualTo(2);
+      assertThat(events).hasSize(1);
     }
   }
 

@@ -145,9 +145,9 @@ public interface Container extends AutoCloseable {
 
     /**
      * Registers a listener for OOM events of the container's cgroup; each event is delivered
-     * once. Close the returned handle to unregister.
+     * once. Close the returned subscription to unregister.
      */
-    AutoCloseable onOom(Consumer<OomEvent> listener);
+    Subscription onOom(Consumer<OomEvent> listener);
 
     /**
      * Where the container is on its network (bridge or a user network), as CNI gave it; empty for

@@ -18,6 +18,7 @@ import dev.berth.core.internal.RootHold;
 import dev.berth.core.internal.SeccompNotifier;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
+import dev.berth.core.internal.StartFailure;
 import dev.berth.core.internal.StateStore;
 import dev.berth.core.supervise.SupervisedContainer;
 import dev.berth.core.supervise.SupervisorServices;
@@ -311,7 +312,11 @@ public final class ContainerRuntime implements AutoCloseable {
         return storageRoot;
     }
 
-    /** The image store under the storage root, opened on first use. */
+    /**
+     * The image store under the storage root, opened on first use.
+     *
+     * @throws ImageException when it cannot be opened
+     */
     public ImageStore images() {
         ImageStore s = images;
         if (s == null) {
@@ -321,7 +326,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     try {
                         s = ImageStore.open(storageRoot);
                     } catch (IOException e) {
-                        throw new UncheckedIOException("image store " + storageRoot + ": " + e.getMessage(), e);
+                        throw new ImageException("image store " + storageRoot + ": " + e.getMessage(), e);
                     }
                     images = s;
                 }
@@ -367,7 +372,13 @@ public final class ContainerRuntime implements AutoCloseable {
             byte[] b = new byte[6];
             RANDOM.nextBytes(b);
             String id = HexFormat.of().formatHex(b);
-            if (claim(id)) {
+            boolean claimed;
+            try {
+                claimed = claim(id);
+            } catch (RuntimeException e) {
+                throw StartFailure.of(e);
+            }
+            if (claimed) {
                 return startClaimed(id, spec);
             }
         }
@@ -389,6 +400,8 @@ public final class ContainerRuntime implements AutoCloseable {
             claimed = claim(id);
         } catch (IllegalStateException e) {
             throw new ContainerException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw StartFailure.of(e);
         }
         if (!claimed) {
             throw new ContainerException("container " + id + ": already exists");
@@ -624,9 +637,9 @@ public final class ContainerRuntime implements AutoCloseable {
         try {
             checkCapabilities(spec.capabilities());
             first = s.start(spec);
-        } catch (ContainerException | RuntimeException e) {
+        } catch (RuntimeException e) { // ContainerException too (unchecked)
             s.release(e);
-            throw e;
+            throw StartFailure.of(e);
         }
         Container c = supervise(id, spec, s, first);
         if (spec.detached()) {
@@ -654,7 +667,7 @@ public final class ContainerRuntime implements AutoCloseable {
                         Starting again = new Starting(id, kept, restartCount);
                         try {
                             return again.start(spec);
-                        } catch (ContainerException | RuntimeException e) {
+                        } catch (RuntimeException e) { // ContainerException too (unchecked)
                             again.release(e);
                             throw e;
                         }
@@ -1552,9 +1565,8 @@ public final class ContainerRuntime implements AutoCloseable {
         if (s == null) {
             return null;
         }
-        Long cpu = s.cpu().map(c -> c.usageUsec()).orElse(null);
-        Long peak = s.memory().flatMap(m -> m.peak().isPresent() ? Optional.of(m.peak().getAsLong()) : Optional.empty())
-                .orElse(null);
+        Long cpu = s.cpu().available() ? s.cpu().usageUsec() : null;
+        Long peak = CgroupStats.available(s.memory().peak()) ? s.memory().peak() : null;
         return new StateDocument.UsageDoc(cpu, peak);
     }
 
@@ -1649,13 +1661,13 @@ public final class ContainerRuntime implements AutoCloseable {
         if (user.isEmpty() || user.equals("0") || user.equals("0:0")) {
             try {
                 return toResolved(ImageUsers.resolve(layersTopFirst, "0"));
-            } catch (ImageException | RuntimeException e) {
+            } catch (RuntimeException e) { // ImageException too (unchecked)
                 return new ResolvedUser(0, 0, List.of(), "/root");
             }
         }
         try {
             return toResolved(ImageUsers.resolve(layersTopFirst, user));
-        } catch (ImageException | RuntimeException e) {
+        } catch (RuntimeException e) { // ImageException too (unchecked)
             throw new ContainerStartException("user \"" + user + "\" (" + where + "): " + e.getMessage(), "getpwnam",
                     user, 0, e);
         }

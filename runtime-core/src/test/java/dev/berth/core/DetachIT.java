@@ -134,7 +134,7 @@ class DetachIT {
         Container c = second.container(id("svc")).orElseThrow();
         assertThat(c.isRunning()).isTrue();
         assertThat(c.pid()).isEqualTo(pid);
-        assertThat(c.stats().pidsCurrent().orElse(0)).isPositive();
+        assertThat(c.stats().pids()).isPositive();
 
         ExitStatus how = c.stop(Duration.ofSeconds(10));
         assertThat(how).isEqualTo(ExitStatus.killed(15));
@@ -300,7 +300,7 @@ class DetachIT {
             Thread.sleep(300);
             int n = stats.size();
             assertThat(n).as("snapshots over ~0.8 s at 100 ms").isGreaterThanOrEqualTo(3);
-            assertThat(stats.get(0).pidsCurrent().orElse(0)).isPositive();
+            assertThat(stats.get(0).pids()).isPositive();
             Thread.sleep(300);
             assertThat(stats).as("no snapshot after the end").hasSize(n);
             logs.close();

@@ -1,12 +1,14 @@
 package dev.berth.image;
 
-import java.io.IOException;
+import dev.berth.BerthException;
 
 /**
- * A checked failure of the image store: an invalid image, a blob that fails verification, an unsafe
- * layer, or an exceeded budget. Messages are lowercase and name the offending blob, entry or value.
+ * A failure of the image store: an invalid image, a blob that fails verification, an unsafe layer,
+ * an exceeded budget, a registry's refusal. Messages are lowercase and name the offending blob,
+ * entry or value. Unchecked, a {@link BerthException}, as every module's failures are; the store's
+ * methods still declare {@link java.io.IOException} for the I/O on the caller's files.
  */
-public class ImageException extends IOException {
+public class ImageException extends BerthException {
   private static final long serialVersionUID = 1L;
 
   public ImageException(String message) {

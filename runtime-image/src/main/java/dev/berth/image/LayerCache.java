@@ -309,7 +309,7 @@ final class LayerCache {
             if (in.failure != e) {
               in.failure.addSuppressed(e);
             }
-            throw in.failure;
+            throw in.failure();
           }
           try {
             raw.drain();
@@ -344,9 +344,20 @@ final class LayerCache {
     }
   }
 
-  /** The source's stream, remembering the first failure it threw. */
+  /**
+   * The source's stream, remembering the first failure it threw: an IOException, or a registry's
+   * (unchecked) RegistryException.
+   */
   private static final class SourceStream extends java.io.FilterInputStream {
-    IOException failure;
+    Exception failure;
+
+    /** The recorded failure, to throw as it was thrown. */
+    IOException failure() {
+      if (failure instanceof RuntimeException r) {
+        throw r;
+      }
+      return (IOException) failure;
+    }
 
     SourceStream(InputStream in) {
       super(in);
@@ -356,7 +367,7 @@ final class LayerCache {
     public int read() throws IOException {
       try {
         return super.read();
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         failure = failure == null ? e : failure;
         throw e;
       }
@@ -366,7 +377,7 @@ final class LayerCache {
     public int read(byte[] b, int off, int len) throws IOException {
       try {
         return in.read(b, off, len);
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         failure = failure == null ? e : failure;
         throw e;
       }

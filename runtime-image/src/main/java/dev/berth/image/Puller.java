@@ -43,7 +43,7 @@ final class Puller {
     String what = "pull " + ref;
     List<String> endpoints = new ArrayList<>(options.mirrors(ref.registry()));
     endpoints.add(ref.registry());
-    IOException failure = null;
+    RegistryException failure = null;
     for (String endpoint : endpoints) {
       RegistryClient client;
       RegistryClient.Manifest top;

@@ -1,12 +1,14 @@
 package dev.berth.network;
 
-import java.io.IOException;
+import dev.berth.BerthException;
 
 /**
  * A network operation failed: a CNI plugin's error (with its code and the plugin named), a
- * network that does not exist or is in use, or the store's I/O.
+ * network that does not exist or is in use, or the store's I/O. Unchecked, a {@link BerthException},
+ * as every module's failures are.
  */
-public class NetworkException extends IOException {
+public class NetworkException extends BerthException {
+    private static final long serialVersionUID = 1L;
     private final int cniCode;
 
     public NetworkException(String message) {

@@ -13,7 +13,9 @@ import picocli.CommandLine.Command;
         description = "Run processes in containers from a Java library.",
         subcommands = {RunCommand.class, ExecCommand.class, CpCommand.class, ImportCommand.class, PullCommand.class,
                 ImagesCommand.class, RmiCommand.class, VolumeCommand.class, NetworkCommand.class,
-                PortCommand.class})
+                PortCommand.class, PsCommand.class, ContainerActions.Stop.class, ContainerActions.Kill.class,
+                ContainerActions.Rm.class, ContainerActions.Pause.class, ContainerActions.Unpause.class,
+                StatsCommand.class, InspectCommand.class, WaitCommand.class, LogsCommand.class})
 public final class BerthCli {
 
     public static final int EXIT_USAGE = 2;
@@ -26,7 +28,12 @@ public final class BerthCli {
     }
 
     public static int execute(String... args) {
-        CommandLine cl = new CommandLine(new BerthCli());
+        return execute(CommandLine.defaultFactory(), args);
+    }
+
+    /** With the commands made by {@code factory} (tests hand the container commands a fake state root). */
+    static int execute(CommandLine.IFactory factory, String... args) {
+        CommandLine cl = new CommandLine(new BerthCli(), factory);
         // As docker's: options end at the first positional (IMAGE, or CMD with --rootfs), so
         // "berth run IMAGE sh -c '...'" passes -c (and any later --) to the command.
         cl.getSubcommands().get("run").setStopAtPositional(true);

@@ -1,6 +1,7 @@
 package dev.berth.examples.cli;
 
 import dev.berth.image.Image;
+import dev.berth.image.ImageException;
 import dev.berth.image.ImageStore;
 import dev.berth.image.Platform;
 import dev.berth.image.registry.Credentials;
@@ -68,13 +69,13 @@ final class PullCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("berth: " + e.getMessage() + " (see 'berth pull --help')");
             return BerthCli.EXIT_USAGE;
-        } catch (IOException e) {
+        } catch (IOException | ImageException e) {
             spec.commandLine().getErr().println("berth: " + e.getMessage() + hint(e));
             return EXIT_PULL_FAILED;
         }
     }
 
-    static String hint(IOException e) {
+    static String hint(Exception e) {
         if (e instanceof RegistryException r) {
             String code = r.code().orElse("");
             if (code.equals("UNAUTHORIZED") || code.equals("DENIED")) {

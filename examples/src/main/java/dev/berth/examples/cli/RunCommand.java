@@ -12,6 +12,8 @@ import dev.berth.core.ContainerStartException;
 import dev.berth.core.Device;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.ExtraHost;
+import dev.berth.core.LogConfig;
+import dev.berth.core.Namespace;
 import dev.berth.core.Rlimit;
 import dev.berth.core.Seccomp;
 import dev.berth.core.Stdio;
@@ -176,8 +178,20 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--tmpfs", paramLabel = "CTR[:OPTS]", description = "Mount a tmpfs, e.g. /run:size=64m.")
     List<String> tmpfs = new ArrayList<>();
 
-    @Option(names = "--rm", description = "Remove the container when it ends (always done; named volumes stay).")
+    @Option(names = "--rm", description = "Remove the container when it ends (always done without -d; named volumes stay).")
     boolean rm;
+
+    @Option(names = {"-d", "--detach"},
+            description = "Run in the background: print the id and exit; the container outlives this command, its"
+                    + " output is captured to its log (berth logs).")
+    boolean detach;
+
+    @Option(names = "--log-max-size", paramLabel = "SIZE",
+            description = "With -d: rotate the log at this size (e.g. 10m; default 20m).")
+    String logMaxSize;
+
+    @Option(names = "--log-max-files", paramLabel = "N", description = "With -d: log files kept (default 5).")
+    Integer logMaxFiles;
 
     @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
     Path stateRoot = Path.of("/run/berth");
@@ -206,7 +220,7 @@ final class RunCommand implements Callable<Integer> {
                         dev.berth.image.registry.PullOptions.DEFAULTS, System.err));
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
-            } catch (java.io.IOException e) {
+            } catch (java.io.IOException | dev.berth.image.ImageException e) {
                 String why = policy == ImagePull.Policy.MISSING
                         ? "image " + args.get(0) + " is not in the store and pulling it failed: " : "";
                 spec.commandLine().getErr().println("berth: " + why + e.getMessage() + PullCommand.hint(e));
@@ -235,10 +249,40 @@ final class RunCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("berth: " + e.getMessage());
                 return BerthCli.EXIT_RUNTIME;
             }
+            if (detach) {
+                System.out.println(c.id()); // as docker run -d; closing the handle leaves the container running
+                c.close();
+                return 0;
+            }
             signals.attach(c);
             ExitStatus status = terminal != null ? terminal.run(c) : c.onExit().join();
             c.close();
             return status.shellCode();
+        }
+    }
+
+    /** {@code -d}: a container that outlives this command, its output captured to its log. */
+    private void detached(ContainerSpec.Builder b) {
+        if (tty) {
+            throw usage("-t: a detached container has no terminal here to attach to (its output goes to its log)");
+        }
+        if (interactive) {
+            throw usage("-i: a detached container has no stdin attached (it reads nothing)");
+        }
+        b.detached(true).autoRemove(rm);
+        if (logMaxSize != null || logMaxFiles != null) {
+            long size;
+            try {
+                size = logMaxSize == null ? LogConfig.DEFAULT.maxSize() : Units.size(logMaxSize);
+            } catch (IllegalArgumentException e) {
+                throw usage("--log-max-size: " + e.getMessage());
+            }
+            try {
+                b.logging(LogConfig.of(size, logMaxFiles == null ? LogConfig.DEFAULT.maxFiles() : logMaxFiles));
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage().replace("logging.maxSize", "--log-max-size")
+                        .replace("logging.maxFiles", "--log-max-files"));
+            }
         }
     }
 
@@ -257,7 +301,12 @@ final class RunCommand implements Callable<Integer> {
 
     ContainerSpec toSpec() {
         ContainerSpec.Builder b = ContainerSpec.builder();
-        if (tty) {
+        if (detach) {
+            detached(b); // its output goes to its log, its stdin is empty
+        } else if (logMaxSize != null || logMaxFiles != null) {
+            throw usage((logMaxSize != null ? "--log-max-size" : "--log-max-files")
+                    + ": only with -d (an attached container's output is this command's)");
+        } else if (tty) {
             TerminalSize size = TerminalAttachment.hostSize();
             b.tty(true).consoleSize(size.columns(), size.rows());
         } else {

@@ -328,4 +328,23 @@ class BerthCliTest {
         assertThat(rm[1]).isEqualTo("berth: network rm nope: no such network\n");
         assertThat(dev.berth.network.Networks.open(root).list()).isEmpty();
     }
+
+    @Test
+    void runDetachedCapturesItsOutputWithTheLogLimitsGiven() {
+        CommandLine cl = new CommandLine(new RunCommand()).setStopAtPositional(true); // as BerthCli sets it
+        cl.parseArgs("-d", "--rm", "--log-max-size", "10m", "--log-max-files", "3", "img", "sh", "-c", "echo hi");
+        ContainerSpec spec = ((RunCommand) cl.getCommand()).toSpec();
+        assertThat(spec.detached()).isTrue();
+        assertThat(spec.autoRemove()).isTrue();
+        assertThat(spec.logging()).contains(dev.berth.core.LogConfig.of(10L << 20, 3));
+        assertThat(spec.command()).containsExactly("sh", "-c", "echo hi");
+        CommandLine defaults = new CommandLine(new RunCommand());
+        defaults.parseArgs("-d", "img");
+        assertThat(((RunCommand) defaults.getCommand()).toSpec().logging()).contains(dev.berth.core.LogConfig.DEFAULT);
+        assertThat(run("run", "-d", "-i", "--rootfs", "/r", "true")[1]).startsWith("berth: -i: a detached container has no stdin");
+        assertThat(run("run", "-d", "--log-max-files", "0", "--rootfs", "/r", "true")[1])
+                .isEqualTo("berth: --log-max-files: 0; 1 to 100 (see 'berth run --help')\n");
+        assertThat(run("run", "-d", "--log-max-size", "lots", "--rootfs", "/r", "true")[1]).startsWith("berth: --log-max-size: invalid size");
+        assertThat(run("run", "--log-max-files", "2", "--rootfs", "/r", "true")[0]).isEqualTo("2");
+    }
 }

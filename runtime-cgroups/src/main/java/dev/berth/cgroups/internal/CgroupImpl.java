@@ -3,6 +3,7 @@ package dev.berth.cgroups.internal;
 import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.CgroupSubscription;
 import dev.berth.cgroups.OomEvent;
 import dev.berth.cgroups.Resources;
 import dev.berth.cgroups.internal.CgroupFs.FsException;
@@ -274,7 +275,7 @@ final class CgroupImpl implements Cgroup {
   }
 
   @Override
-  public AutoCloseable onOom(Consumer<OomEvent> listener) {
+  public CgroupSubscription onOom(Consumer<OomEvent> listener) {
     checkLive();
     if (oomEntry == null) {
       return () -> {};

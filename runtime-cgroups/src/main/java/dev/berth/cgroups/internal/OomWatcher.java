@@ -1,5 +1,6 @@
 package dev.berth.cgroups.internal;
 
+import dev.berth.cgroups.CgroupSubscription;
 import dev.berth.cgroups.OomEvent;
 import dev.berth.cgroups.internal.linux.SyscallException;
 import dev.berth.cgroups.internal.linux.Syscalls;
@@ -91,14 +92,17 @@ public final class OomWatcher implements AutoCloseable {
     return new Entry(cgroup, file, v2);
   }
 
-  synchronized AutoCloseable addListener(Entry e, Consumer<OomEvent> listener) {
-    e.listeners.add(listener);
+  synchronized CgroupSubscription addListener(Entry e, Consumer<OomEvent> listener) {
+    // A wrapper per registration: the same listener registered twice is two registrations, and
+    // closing one of them twice must not end the other.
+    Consumer<OomEvent> registration = listener::accept;
+    e.listeners.add(registration);
     if (!active.contains(e)) {
       active.add(e);
       if (e.v2) watch(e);
       start();
     }
-    return () -> e.listeners.remove(listener);
+    return () -> e.listeners.remove(registration);
   }
 
   private void watch(Entry e) {

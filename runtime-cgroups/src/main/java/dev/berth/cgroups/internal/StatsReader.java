@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /** Parsers for cgroup accounting files (pure functions) and the per-version readers. */
@@ -37,8 +36,11 @@ public final class StatsReader {
     return out;
   }
 
-  /** PSI file: {@code some avg10=0.00 avg60=0.00 avg300=0.00 total=0} and optional {@code full ...}. */
-  public static Optional<Pressure> pressure(String content) {
+  /**
+   * PSI file: {@code some avg10=0.00 avg60=0.00 avg300=0.00 total=0} and optional {@code full ...};
+   * {@link Pressure#NONE} without a well-formed {@code some} line.
+   */
+  public static Pressure pressure(String content) {
     Psi some = null;
     Psi full = null;
     for (String line : content.split("\n")) {
@@ -58,7 +60,7 @@ public final class StatsReader {
         // malformed line
       }
     }
-    return some == null ? Optional.empty() : Optional.of(new Pressure(some, Optional.ofNullable(full)));
+    return some == null ? Pressure.NONE : new Pressure(some, full == null ? Psi.NONE : full);
   }
 
   /** v2 io.stat: {@code 8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0}. */
@@ -143,71 +145,88 @@ public final class StatsReader {
     if (v != null) out.put(v2, v);
   }
 
-  private static OptionalLong optKey(Map<String, Long> m, String k) {
+  private static long key(Map<String, Long> m, String k) {
     Long v = m.get(k);
-    return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+    return v == null ? CgroupStats.UNAVAILABLE : v;
   }
 
-  private static OptionalLong number(CgroupFs fs, Path f) {
-    return fs.readIfExists(f).map(String::trim).filter(s -> s.matches("\\d+"))
-        .map(s -> OptionalLong.of(Long.parseLong(s))).orElse(OptionalLong.empty());
+  /** A file holding one non-negative number, or UNAVAILABLE when it is missing or not a number. */
+  private static long number(CgroupFs fs, Path f) {
+    return fs.readIfExists(f).map(String::trim).filter(s -> s.matches("\\d{1,18}"))
+        .map(Long::parseLong).orElse(CgroupStats.UNAVAILABLE);
   }
 
-  private static Optional<Pressure> psi(CgroupFs fs, Optional<Path> dir, String file) {
-    return dir.flatMap(d -> fs.readIfExists(d.resolve(file))).flatMap(StatsReader::pressure);
+  /**
+   * A memory limit file: v2 {@code max} and v1's page-rounded "no limit" (anything from 2^62 up) read
+   * as UNLIMITED, a missing file as UNAVAILABLE.
+   */
+  static long limit(CgroupFs fs, Path f) {
+    String s = fs.readIfExists(f).map(String::trim).orElse("");
+    if (s.equals("max")) return CgroupStats.UNLIMITED;
+    if (!s.matches("\\d+")) return CgroupStats.UNAVAILABLE;
+    try {
+      long v = Long.parseLong(s);
+      return v >= (1L << 62) ? CgroupStats.UNLIMITED : v;
+    } catch (NumberFormatException e) {
+      return CgroupStats.UNLIMITED; // above Long.MAX_VALUE
+    }
+  }
+
+  private static Pressure psi(CgroupFs fs, Optional<Path> dir, String file) {
+    return dir.flatMap(d -> fs.readIfExists(d.resolve(file))).map(StatsReader::pressure).orElse(Pressure.NONE);
   }
 
   /** Stats of a cgroup v2 directory. */
   static CgroupStats v2(CgroupFs fs, Path d) {
-    Optional<Cpu> cpu = fs.readIfExists(d.resolve("cpu.stat")).map(StatsReader::flatKeyed).map(m -> new Cpu(
-        m.getOrDefault("usage_usec", 0L), optKey(m, "user_usec"), optKey(m, "system_usec"),
-        optKey(m, "nr_periods"), optKey(m, "nr_throttled"), optKey(m, "throttled_usec")));
-    Optional<Memory> mem = Optional.empty();
-    OptionalLong current = number(fs, d.resolve("memory.current"));
-    if (current.isPresent()) {
+    Cpu cpu = fs.readIfExists(d.resolve("cpu.stat")).map(StatsReader::flatKeyed).map(m -> new Cpu(
+        m.getOrDefault("usage_usec", 0L), key(m, "user_usec"), key(m, "system_usec"),
+        key(m, "nr_periods"), key(m, "nr_throttled"), key(m, "throttled_usec"))).orElse(Cpu.NONE);
+    Memory mem = Memory.NONE;
+    long current = number(fs, d.resolve("memory.current"));
+    if (current >= 0) {
       Map<String, Long> stat = fs.readIfExists(d.resolve("memory.stat")).map(StatsReader::flatKeyed).orElse(Map.of());
-      mem = Optional.of(new Memory(current, number(fs, d.resolve("memory.peak")), stat, stat));
+      mem = new Memory(current, number(fs, d.resolve("memory.peak")), limit(fs, d.resolve("memory.max")), stat, stat);
     }
     List<IoDevice> io = fs.readIfExists(d.resolve("io.stat")).map(StatsReader::ioStatV2).orElse(List.of());
     Optional<Path> od = Optional.of(d);
-    return new CgroupStats(cpu, mem, io, number(fs, d.resolve("pids.current")),
+    return new CgroupStats(cpu, mem, number(fs, d.resolve("pids.current")), io,
         psi(fs, od, "cpu.pressure"), psi(fs, od, "memory.pressure"), psi(fs, od, "io.pressure"));
   }
 
   /** Stats of a v1 cgroup, with PSI (and CPU when cpuacct is missing) from the hybrid v2 directory. */
   static CgroupStats v1(CgroupFs fs, CgroupImpl cg) {
     Optional<Path> unified = cg.unifiedPath();
-    Optional<Map<String, Long>> throttling = cg.v1Dir("cpu")
-        .flatMap(d -> fs.readIfExists(d.resolve("cpu.stat"))).map(StatsReader::flatKeyed);
-    OptionalLong nrPeriods = throttling.map(m -> optKey(m, "nr_periods")).orElse(OptionalLong.empty());
-    OptionalLong nrThrottled = throttling.map(m -> optKey(m, "nr_throttled")).orElse(OptionalLong.empty());
-    OptionalLong throttledUsec = throttling.flatMap(m -> Optional.ofNullable(m.get("throttled_time")))
-        .map(ns -> OptionalLong.of(ns / 1000)).orElse(OptionalLong.empty());
-    Optional<Cpu> cpu = Optional.empty();
+    Map<String, Long> throttling = cg.v1Dir("cpu")
+        .flatMap(d -> fs.readIfExists(d.resolve("cpu.stat"))).map(StatsReader::flatKeyed).orElse(Map.of());
+    long nrPeriods = key(throttling, "nr_periods");
+    long nrThrottled = key(throttling, "nr_throttled");
+    long throttledNs = key(throttling, "throttled_time");
+    long throttledUsec = throttledNs < 0 ? CgroupStats.UNAVAILABLE : throttledNs / 1000;
+    Cpu cpu = Cpu.NONE;
     Optional<Path> acct = cg.v1Dir("cpuacct");
-    OptionalLong usageNs = acct.map(d -> number(fs, d.resolve("cpuacct.usage"))).orElse(OptionalLong.empty());
-    if (usageNs.isPresent()) {
+    long usageNs = acct.map(d -> number(fs, d.resolve("cpuacct.usage"))).orElse(CgroupStats.UNAVAILABLE);
+    if (usageNs >= 0) {
       Map<String, Long> st = acct.flatMap(d -> fs.readIfExists(d.resolve("cpuacct.stat")))
           .map(StatsReader::flatKeyed).orElse(Map.of());
-      OptionalLong user = st.containsKey("user") ? OptionalLong.of(st.get("user") * USEC_PER_TICK) : OptionalLong.empty();
-      OptionalLong system = st.containsKey("system") ? OptionalLong.of(st.get("system") * USEC_PER_TICK) : OptionalLong.empty();
-      cpu = Optional.of(new Cpu(usageNs.getAsLong() / 1000, user, system, nrPeriods, nrThrottled, throttledUsec));
+      long user = st.containsKey("user") ? st.get("user") * USEC_PER_TICK : CgroupStats.UNAVAILABLE;
+      long system = st.containsKey("system") ? st.get("system") * USEC_PER_TICK : CgroupStats.UNAVAILABLE;
+      cpu = new Cpu(usageNs / 1000, user, system, nrPeriods, nrThrottled, throttledUsec);
     } else if (unified.isPresent()) {
       Optional<Map<String, Long>> m = fs.readIfExists(unified.get().resolve("cpu.stat")).map(StatsReader::flatKeyed);
       if (m.isPresent()) {
         Map<String, Long> u = m.get();
-        cpu = Optional.of(new Cpu(u.getOrDefault("usage_usec", 0L), optKey(u, "user_usec"), optKey(u, "system_usec"),
-            nrPeriods, nrThrottled, throttledUsec));
+        cpu = new Cpu(u.getOrDefault("usage_usec", 0L), key(u, "user_usec"), key(u, "system_usec"),
+            nrPeriods, nrThrottled, throttledUsec);
       }
     }
-    Optional<Memory> mem = Optional.empty();
+    Memory mem = Memory.NONE;
     Optional<Path> md = cg.v1Dir("memory");
     if (md.isPresent()) {
-      OptionalLong current = number(fs, md.get().resolve("memory.usage_in_bytes"));
-      if (current.isPresent()) {
+      long current = number(fs, md.get().resolve("memory.usage_in_bytes"));
+      if (current >= 0) {
         Map<String, Long> raw = fs.readIfExists(md.get().resolve("memory.stat")).map(StatsReader::flatKeyed).orElse(Map.of());
-        mem = Optional.of(new Memory(current, number(fs, md.get().resolve("memory.max_usage_in_bytes")),
-            memoryStatV1ToV2Names(raw), raw));
+        mem = new Memory(current, number(fs, md.get().resolve("memory.max_usage_in_bytes")),
+            limit(fs, md.get().resolve("memory.limit_in_bytes")), memoryStatV1ToV2Names(raw), raw);
       }
     }
     List<IoDevice> io = cg.v1Dir("blkio").map(d -> blkioV1(
@@ -216,8 +235,8 @@ public final class StatsReader {
         fs.readIfExists(d.resolve("blkio.throttle.io_serviced_recursive"))
             .or(() -> fs.readIfExists(d.resolve("blkio.throttle.io_serviced"))).orElse("")))
         .orElse(List.of());
-    OptionalLong pids = cg.v1Dir("pids").map(d -> number(fs, d.resolve("pids.current"))).orElse(OptionalLong.empty());
-    return new CgroupStats(cpu, mem, io, pids, psi(fs, unified, "cpu.pressure"), psi(fs, unified, "memory.pressure"),
+    long pids = cg.v1Dir("pids").map(d -> number(fs, d.resolve("pids.current"))).orElse(CgroupStats.UNAVAILABLE);
+    return new CgroupStats(cpu, mem, pids, io, psi(fs, unified, "cpu.pressure"), psi(fs, unified, "memory.pressure"),
         psi(fs, unified, "io.pressure"));
   }
 }

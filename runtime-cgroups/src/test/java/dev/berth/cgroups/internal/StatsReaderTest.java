@@ -2,6 +2,7 @@ package dev.berth.cgroups.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.cgroups.CgroupStats;
 import dev.berth.cgroups.CgroupStats.IoDevice;
 import dev.berth.cgroups.CgroupStats.Psi;
 import java.util.Map;
@@ -12,12 +13,13 @@ class StatsReaderTest {
   @Test
   void psiSomeOnlyAndMalformed() {
     // cpu.pressure before 5.13 has no "full" line
-    var p = StatsReader.pressure("some avg10=1.50 avg60=0.25 avg300=0.05 total=123456\n").orElseThrow();
+    var p = StatsReader.pressure("some avg10=1.50 avg60=0.25 avg300=0.05 total=123456\n");
     assertThat(p.some()).isEqualTo(new Psi(1.5, 0.25, 0.05, 123456));
-    assertThat(p.full()).isEmpty();
-    assertThat(StatsReader.pressure("")).isEmpty();
-    assertThat(StatsReader.pressure("some avg10=x avg60=0 avg300=0 total=0\n")).isEmpty();
-    assertThat(StatsReader.pressure("full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n")).as("no some line").isEmpty();
+    assertThat(p.full()).isEqualTo(Psi.NONE);
+    assertThat(p.full().available()).isFalse();
+    assertThat(StatsReader.pressure("")).isEqualTo(CgroupStats.Pressure.NONE);
+    assertThat(StatsReader.pressure("some avg10=x avg60=0 avg300=0 total=0\n").available()).isFalse();
+    assertThat(StatsReader.pressure("full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n")).as("no some line").isEqualTo(CgroupStats.Pressure.NONE);
   }
 
   @Test
@@ -45,5 +47,35 @@ class StatsReaderTest {
         "pgfault", 3L, "total_pgfault", 30L, "mapped_file", 4L));
     assertThat(m).containsEntry("anon", 10L).containsEntry("file", 2L).containsEntry("pgfault", 30L)
         .containsEntry("file_mapped", 4L).doesNotContainKey("kernel_stack");
+  }
+
+  @Test
+  void memoryLimitsReadAsBytesUnlimitedOrUnavailable(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    CgroupFs fs = new CgroupFs(null); // reads only
+    java.nio.file.Path f = dir.resolve("memory.max");
+    java.nio.file.Files.writeString(f, "max\n");
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(CgroupStats.UNLIMITED);
+    java.nio.file.Files.writeString(f, "268435456\n");
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(268435456L);
+    java.nio.file.Files.writeString(f, "9223372036854771712\n"); // v1's page-rounded "no limit"
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(CgroupStats.UNLIMITED);
+    java.nio.file.Files.writeString(f, "18446744073709551615\n"); // above Long.MAX_VALUE
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(CgroupStats.UNLIMITED);
+    java.nio.file.Files.writeString(f, "garbage\n");
+    assertThat(StatsReader.limit(fs, f)).isEqualTo(CgroupStats.UNAVAILABLE);
+    assertThat(StatsReader.limit(fs, dir.resolve("missing"))).isEqualTo(CgroupStats.UNAVAILABLE);
+  }
+
+  @Test
+  void emptyStatsReportNothingAndNeverNull() {
+    CgroupStats s = CgroupStats.empty();
+    assertThat(s.memory().current()).isEqualTo(CgroupStats.UNAVAILABLE);
+    assertThat(s.memory().available()).isFalse();
+    assertThat(s.cpu().usageUsec()).isEqualTo(CgroupStats.UNAVAILABLE);
+    assertThat(s.pids()).isEqualTo(CgroupStats.UNAVAILABLE);
+    assertThat(s.cpuPressure().full().available()).isFalse();
+    assertThat(CgroupStats.available(0)).isTrue();
+    assertThat(CgroupStats.available(CgroupStats.UNAVAILABLE)).isFalse();
   }
 }

@@ -13,6 +13,7 @@ import dev.berth.core.ExecSpec;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.LogEntry;
 import dev.berth.core.LogQuery;
+import dev.berth.core.Subscription;
 import dev.berth.core.internal.logs.LogReader;
 import dev.berth.core.internal.state.ProcessId;
 import dev.berth.core.internal.state.Reconciler;
@@ -179,13 +180,14 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     /** The figures a state keeps of an ended container: CPU time and peak memory. */
     static CgroupStats stats(StateDocument.UsageDoc u) {
-        Optional<CgroupStats.Cpu> cpu = u.cpuUsageUsec() == null ? Optional.empty() : Optional.of(new CgroupStats.Cpu(
-                u.cpuUsageUsec(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
-                OptionalLong.empty(), OptionalLong.empty()));
-        Optional<CgroupStats.Memory> mem = u.memoryPeakBytes() == null ? Optional.empty() : Optional.of(
-                new CgroupStats.Memory(OptionalLong.empty(), OptionalLong.of(u.memoryPeakBytes()), Map.of(), Map.of()));
-        return new CgroupStats(cpu, mem, List.of(), OptionalLong.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty());
+        CgroupStats none = CgroupStats.empty();
+        CgroupStats.Cpu cpu = u.cpuUsageUsec() == null ? CgroupStats.Cpu.NONE : new CgroupStats.Cpu(u.cpuUsageUsec(),
+                CgroupStats.UNAVAILABLE, CgroupStats.UNAVAILABLE, CgroupStats.UNAVAILABLE, CgroupStats.UNAVAILABLE,
+                CgroupStats.UNAVAILABLE);
+        CgroupStats.Memory mem = u.memoryPeakBytes() == null ? CgroupStats.Memory.NONE : new CgroupStats.Memory(
+                CgroupStats.UNAVAILABLE, u.memoryPeakBytes(), CgroupStats.UNAVAILABLE, Map.of(), Map.of());
+        return new CgroupStats(cpu, mem, CgroupStats.UNAVAILABLE, List.of(), none.cpuPressure(), none.memoryPressure(),
+                none.ioPressure());
     }
 
     @Override
@@ -361,9 +363,9 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     }
 
     @Override
-    public AutoCloseable onOom(Consumer<OomEvent> listener) {
+    public Subscription onOom(Consumer<OomEvent> listener) {
         return cgroup.orElseThrow(() -> new IllegalStateException("container " + id + ": runs without a cgroup"))
-                .onOom(listener);
+                .onOom(listener)::close;
     }
 
     @Override

@@ -155,7 +155,7 @@ public final class Launcher {
                 setup.seccompListener(c, owned);
             }
             return c;
-        } catch (ContainerStartException | RuntimeException e) {
+        } catch (RuntimeException e) { // ContainerStartException too (unchecked)
             closeAll(childSide);
             closeAll(parentSide);
             if (master >= 0) {
@@ -250,7 +250,7 @@ public final class Launcher {
                     stderr[1] < 0 ? null : new FdInputStream(sys, stderr[1]), terminal, supervision);
             supervision.reactor().register(ctl, p);
             return p;
-        } catch (ContainerStartException | RuntimeException e) {
+        } catch (RuntimeException e) { // ContainerStartException too (unchecked)
             closeAll(childSide);
             closeAll(parentSide);
             if (master >= 0) {
@@ -320,7 +320,7 @@ public final class Launcher {
             monitor = -1;
             LOG.debug("container {}: root held by {} for file access", id, pid);
             return hold;
-        } catch (ContainerStartException | RuntimeException e) {
+        } catch (RuntimeException e) { // ContainerStartException too (unchecked)
             RootHold.release(sys, monitor, ctl);
             if (e instanceof SyscallException se) {
                 throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);

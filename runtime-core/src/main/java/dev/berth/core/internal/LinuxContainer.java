@@ -12,6 +12,7 @@ import dev.berth.core.ExecSpec;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.LogEntry;
 import dev.berth.core.LogQuery;
+import dev.berth.core.Subscription;
 import dev.berth.core.internal.logs.LogReader;
 import dev.berth.core.TerminalSize;
 import dev.berth.core.internal.files.ContainerFilesImpl;
@@ -523,8 +524,8 @@ public final class LinuxContainer implements Container, Reactor.Handler {
     }
 
     @Override
-    public AutoCloseable onOom(Consumer<OomEvent> listener) {
-        return cgroup().onOom(listener);
+    public Subscription onOom(Consumer<OomEvent> listener) {
+        return cgroup().onOom(listener)::close;
     }
 
     /**

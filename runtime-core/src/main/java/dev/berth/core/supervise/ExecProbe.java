@@ -40,7 +40,7 @@ public final class ExecProbe implements HealthProbe {
             Files.deleteIfExists(out);
             p = target.exec(ExecSpec.builder().command(check.command()).stdin(Stdio.discard())
                     .stdout(Stdio.append(out)).stderr(Stdio.append(out)).build());
-        } catch (ContainerException | IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) { // ContainerException too (unchecked)
             done.accept(new HealthResult(1, "exec " + check.command().get(0) + ": " + e.getMessage(), start,
                     clock.instant()));
             return;

@@ -310,7 +310,7 @@ public final class SupervisedContainer implements Container {
         int count = restartCount;
         try {
             next = launcher.relaunch(count);
-        } catch (ContainerException | RuntimeException e) {
+        } catch (RuntimeException e) { // ContainerException too (unchecked)
             LOG.warn("container {}: restart {} failed, it stays exited: {}", id, count, e.getMessage());
             synchronized (lock) {
                 finish(last, null);
@@ -523,7 +523,7 @@ public final class SupervisedContainer implements Container {
     }
 
     @Override
-    public AutoCloseable onOom(Consumer<OomEvent> listener) {
+    public Subscription onOom(Consumer<OomEvent> listener) {
         return current.container().onOom(listener);
     }
 

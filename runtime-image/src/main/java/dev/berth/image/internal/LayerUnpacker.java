@@ -422,10 +422,11 @@ public final class LayerUnpacker {
   /**
    * Creation calls never replace anything (O_EXCL, mkdirat, symlinkat, mknodat, linkat all fail
    * with EEXIST), so an existing name is detected by the create itself, with no separate lookup.
+   * Throws the (unchecked) conflict; returns any other error for the caller to throw.
    */
   private IOException conflictOr(ErrnoException ex, String name) {
     if (ex.errno() == EEXIST) {
-      return new UnsafeLayerException(
+      throw new UnsafeLayerException(
           "layer " + layer + ": entry `" + name + "` conflicts with an earlier entry of the same layer at that path");
     }
     return ex;

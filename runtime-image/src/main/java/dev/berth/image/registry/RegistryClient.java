@@ -121,7 +121,7 @@ public final class RegistryClient {
       RegistryClient http = new RegistryClient(registry, options, plain, URI.create("http://" + apiHost), auth);
       try {
         http.ping(options.connectTimeout());
-      } catch (IOException also) {
+      } catch (IOException | RegistryException also) {
         also.addSuppressed(e);
         throw also;
       }

@@ -592,7 +592,7 @@ class LayerUnpackerTest {
     byte[] cut = java.util.Arrays.copyOf(gz, gz.length / 2); // fails inside the entry's content
     assertThatThrownBy(() -> LayerUnpacker.unpack(new ByteArrayInputStream(cut), Compression.GZIP, Digest.sha256Of(tar), layer,
             UnpackLimits.DEFAULTS, "sha256:cut"))
-        .isInstanceOf(java.io.IOException.class)
+        .isInstanceOf(dev.berth.image.ImageException.class) // unchecked, a BerthException
         .hasMessageContaining("sha256:cut");
   }
 

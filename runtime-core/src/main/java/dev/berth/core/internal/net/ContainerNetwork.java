@@ -87,7 +87,7 @@ public final class ContainerNetwork {
                         + " (create it with ContainerRuntime.networks().create or berth network create)");
             }
             networks.checkPorts(spec.ports());
-        } catch (IOException e) {
+        } catch (IOException | dev.berth.network.NetworkException e) {
             throw new ContainerStartException(e.getMessage(), e);
         }
     }

@@ -212,9 +212,8 @@ public final class Reconciler {
     private static StateDocument.UsageDoc usage(Cgroup cg) {
         try {
             dev.berth.cgroups.CgroupStats s = cg.stats();
-            Long cpu = s.cpu().map(c -> c.usageUsec()).orElse(null);
-            Long peak = s.memory().flatMap(m -> m.peak().isPresent() ? Optional.of(m.peak().getAsLong())
-                    : Optional.empty()).orElse(null);
+            Long cpu = s.cpu().available() ? s.cpu().usageUsec() : null;
+            Long peak = dev.berth.cgroups.CgroupStats.available(s.memory().peak()) ? s.memory().peak() : null;
             return new StateDocument.UsageDoc(cpu, peak);
         } catch (RuntimeException e) {
             return null;

@@ -1,0 +1,264 @@
+package dev.berth.examples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.testing.Preconditions;
+import dev.berth.testing.RequiresRoot;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A busybox image run as docker users type it: without {@code --} before the command, and as a
+ * detached service that separate {@code berth} processes list, follow, enter, pause, stop and
+ * remove.
+ */
+@RequiresRoot
+class ContainerLauncherIT {
+    @TempDir
+    static Path tmp;
+    private static String store;
+    private static String state;
+    private static final String IMAGE = "cli/busybox:1";
+
+    record Outcome(int code, String out, String err) {}
+
+    private static Outcome berth(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(System.getProperty("berth.launcher"));
+        cmd.add(args[0]);
+        cmd.addAll(List.of("--root", store));
+        if (!List.of("import", "images", "rmi", "pull").contains(args[0])) {
+            cmd.addAll(List.of("--state-root", state)); // the image commands have no state root
+        }
+        cmd.addAll(List.of(args).subList(1, args.length));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Outcome(p.exitValue(), out, err);
+    }
+
+    /** An OCI image of the host's static busybox, its applets linked, imported into a fresh store. */
+    @BeforeAll
+    static void importBusybox() throws Exception {
+        Preconditions.requireTool("umoci", "umoci");
+        Path busybox = Path.of("/usr/bin/busybox");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(busybox), "busybox-static is not installed");
+        store = tmp.resolve("store").toString();
+        state = tmp.resolve("state").toString();
+        sh("umoci", "init", "--layout", "L");
+        sh("umoci", "new", "--image", "L:t");
+        sh("umoci", "unpack", "--image", "L:t", "B");
+        Path root = tmp.resolve("B/rootfs");
+        Files.createDirectories(root.resolve("bin"));
+        Files.createDirectories(root.resolve("tmp"));
+        Files.copy(busybox, root.resolve("bin/busybox"));
+        for (String applet : new String[] {"sh", "echo", "cat", "ls", "sleep", "seq", "id", "true", "hostname"}) {
+            Files.createSymbolicLink(root.resolve("bin/" + applet), Path.of("busybox"));
+        }
+        sh("umoci", "repack", "--image", "L:t", "B");
+        sh("umoci", "config", "--image", "L:t", "--config.cmd", "sh", "--config.env", "PATH=/bin");
+        Outcome imported = berth("import", tmp.resolve("L").toString(), "--name", IMAGE);
+        assertThat(imported.code()).as(imported.err()).isZero();
+    }
+
+    private static void sh(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+
+    @Test
+    void theCommandsOwnOptionsNeedNoDoubleDash() throws Exception {
+        Outcome shell = berth("run", "--rm", IMAGE, "sh", "-c", "echo hi; echo there >&2; exit 3");
+        assertThat(shell.code()).isEqualTo(3);
+        assertThat(shell.out()).isEqualTo("hi\n");
+        assertThat(shell.err()).isEqualTo("there\n");
+        Outcome flags = berth("run", "--rm", IMAGE, "ls", "-1d", "/bin", "/tmp");
+        assertThat(flags.code()).as(flags.err()).isZero();
+        assertThat(flags.out()).isEqualTo("/bin\n/tmp\n");
+        Outcome options = berth("run", "--rm", "-e", "X=1", IMAGE, "sh", "-c", "echo $X", "-e", "ignored");
+        assertThat(options.out()).as("-e after the image is the command's").isEqualTo("1\n");
+    }
+
+    @Test
+    void anotherBerthsContainerIsListedAndInspectedAndUnknownNamesChangeNothing() throws Exception {
+        Process run = new ProcessBuilder(System.getProperty("berth.launcher"), "run", "--root", store, "--state-root",
+                state, "--name", "cli-listed", IMAGE, "sleep", "120").redirectErrorStream(true).start();
+        try {
+            Path ready = Path.of(state, "cli-listed", "exec.json"); // written once the target runs
+            for (int i = 0; i < 1000 && !Files.exists(ready); i++) {
+                Thread.sleep(20);
+            }
+            Outcome ps = berth("ps");
+            assertThat(ps.code()).as(ps.err()).isZero();
+            List<String> lines = ps.out().lines().toList();
+            assertThat(lines.get(0)).matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +NAMES");
+            assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("cli-listed ").contains(IMAGE).contains("Up ")
+                    .endsWith("cli-listed"));
+            assertThat(berth("ps", "-q").out()).contains("cli-listed\n");
+            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "cli-list").out());
+            assertThat(inspect.get(0).get("Id").asText()).as("a unique prefix finds it").isEqualTo("cli-listed");
+            assertThat(inspect.get(0).at("/State/Running").asBoolean()).isTrue();
+            assertThat(inspect.get(0).at("/State/Pid").asLong()).isPositive();
+            Outcome unknown = berth("stop", "cli-listed", "nope");
+            assertThat(unknown.code()).isEqualTo(1);
+            assertThat(unknown.err()).isEqualTo("Error: No such container: nope\n");
+            assertThat(unknown.out()).isEmpty();
+            assertThat(run.isAlive()).as("stop with an unknown name stopped nothing").isTrue();
+            Outcome rm = berth("rm", "cli-listed");
+            assertThat(rm.code()).isEqualTo(1);
+            assertThat(rm.err()).startsWith("Error: cannot remove container cli-listed: it is running");
+            assertThat(run.isAlive()).isTrue();
+        } finally {
+            run.destroy(); // SIGTERM: the launcher forwards it, the container ends and is removed
+            assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(berth("ps", "-a").out().lines()).hasSize(1);
+    }
+
+    /** A counter service, started, listed, followed, entered, paused, stopped and removed by separate berth processes. */
+    @Test
+    void aDetachedServiceIsManagedBySeparateBerthProcesses() throws Exception {
+        Outcome started = berth("run", "-d", "--name", "cli-svc", "--log-max-size", "64k", "--log-max-files", "3", IMAGE,
+                "sh", "-c", "i=0; while true; do echo line $i; echo err $i >&2; i=$((i+1)); sleep 0.05; done");
+        assertThat(started.code()).as(started.err()).isZero();
+        assertThat(started.out()).isEqualTo("cli-svc\n");
+        try {
+            Outcome ps = berth("ps");
+            assertThat(ps.out().lines()).anySatisfy(l -> assertThat(l).startsWith("cli-svc ").contains(IMAGE).contains("Up "));
+            Thread.sleep(500);
+
+            // logs: stdout lines to stdout, stderr lines to stderr, in order, without gaps
+            Outcome logs = berth("logs", "cli-svc");
+            assertThat(logs.code()).as(logs.err()).isZero();
+            assertThat(logs.out()).startsWith("line 0\nline 1\n");
+            assertNoGaps(logs.out().lines().toList(), "line ");
+            assertThat(logs.err()).startsWith("err 0\nerr 1\n");
+            Outcome tail = berth("logs", "--tail", "4", "cli-svc"); // the last 4 lines of both streams, as docker's
+            assertThat(tail.out().lines().count() + tail.err().lines().count()).isEqualTo(4);
+            assertThat(tail.out().lines()).hasSize(2);
+            assertThat(berth("logs", "-t", "--tail", "2", "cli-sv").out())
+                    .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z line \\d+\\n");
+            assertThat(berth("logs", "--since", "1h", "cli-svc").out()).startsWith("line 0\n");
+            Outcome badSince = berth("logs", "--since", "yesterday", "cli-svc");
+            assertThat(badSince.code()).isEqualTo(2);
+            assertThat(badSince.err()).startsWith("berth: --since: \"yesterday\" is not a time");
+
+            // logs -f: follows the counter as it grows, in another process, with no line missing
+            Process follow = new ProcessBuilder(System.getProperty("berth.launcher"), "logs", "--state-root", state,
+                    "--root", store, "-f", "--tail", "0", "cli-svc").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            List<String> followed = new ArrayList<>();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(follow.getInputStream(), StandardCharsets.UTF_8))) {
+                for (int i = 0; i < 20; i++) {
+                    String line = r.readLine();
+                    assertThat(line).as("line %d of the follow", i).isNotNull();
+                    followed.add(line);
+                }
+            } finally {
+                follow.destroy();
+                follow.waitFor(10, TimeUnit.SECONDS);
+            }
+            assertNoGaps(followed, "line ");
+
+            // exec into it
+            Outcome exec = berth("exec", "cli-svc", "sh", "-c", "echo inside $(hostname)");
+            assertThat(exec.code()).as(exec.err()).isZero();
+            assertThat(exec.out()).isEqualTo("inside cli-svc\n");
+
+            // pause stops the counter; unpause lets it go on
+            assertThat(berth("pause", "cli-svc").out()).isEqualTo("cli-svc\n");
+            assertThat(berth("ps").out()).contains("(Paused)");
+            int paused = lastCount(berth("logs", "--tail", "2", "cli-svc").out());
+            Thread.sleep(600);
+            assertThat(lastCount(berth("logs", "--tail", "2", "cli-svc").out())).as("no line while paused").isEqualTo(paused);
+            Outcome again = berth("pause", "cli-svc");
+            assertThat(again.code()).isEqualTo(1);
+            assertThat(again.err()).isEqualTo("Error: container cli-svc is already paused\n");
+            assertThat(berth("unpause", "cli-svc").out()).isEqualTo("cli-svc\n");
+            Thread.sleep(600);
+            assertThat(lastCount(berth("logs", "--tail", "2", "cli-svc").out())).isGreaterThan(paused);
+
+            Outcome stats = berth("stats", "--no-stream", "cli-svc");
+            assertThat(stats.code()).as(stats.err()).isZero();
+            assertThat(stats.out().lines().toList().get(1)).startsWith("cli-svc ").containsPattern("\\d+\\.\\d\\d%")
+                    .containsPattern("[\\d.]+[KMG]?i?B / [\\d.]+[KMGT]iB");
+            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "cli-svc").out());
+            assertThat(inspect.get(0).at("/State/Running").asBoolean()).isTrue();
+            assertThat(inspect.get(0).get("Owner").asText()).isEqualTo("detached");
+
+            Outcome rmRunning = berth("rm", "cli-svc");
+            assertThat(rmRunning.code()).isEqualTo(1);
+            assertThat(berth("ps", "-q").out()).contains("cli-svc");
+
+            // stop (sh gets SIGTERM and dies of it), wait gives its code, ps -a shows it exited
+            Process waiting = new ProcessBuilder(System.getProperty("berth.launcher"), "wait", "--state-root", state,
+                    "--root", store, "cli-svc").start();
+            Outcome stop = berth("stop", "-t", "5", "cli-svc");
+            assertThat(stop.code()).as(stop.err()).isZero();
+            assertThat(stop.out()).isEqualTo("cli-svc\n");
+            assertThat(waiting.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(new String(waiting.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("143\n");
+            assertThat(berth("ps").out()).doesNotContain("cli-svc");
+            assertThat(berth("ps", "-a").out()).contains("Exited (143)");
+            assertThat(berth("logs", "cli-svc").out()).as("the log stays until rm").startsWith("line 0\n");
+            assertThat(berth("wait", "cli-svc").out()).isEqualTo("143\n");
+        } finally {
+            Outcome rm = berth("rm", "-f", "cli-svc");
+            assertThat(rm.code()).as(rm.err()).isZero();
+            assertThat(rm.out()).isEqualTo("cli-svc\n");
+        }
+        assertThat(berth("ps", "-a").out()).doesNotContain("cli-svc");
+        assertThat(Path.of(state, "cli-svc")).doesNotExist();
+        assertThat(Path.of(store, "containers", "cli-svc")).doesNotExist();
+        Outcome gone = berth("logs", "cli-svc");
+        assertThat(gone.code()).isEqualTo(1);
+        assertThat(gone.err()).isEqualTo("Error: No such container: cli-svc\n");
+    }
+
+    @Test
+    void aDetachedContainerWithRmIsRemovedOnceItEnded() throws Exception {
+        Outcome started = berth("run", "-d", "--rm", "--name", "cli-once", IMAGE, "sh", "-c", "echo done");
+        assertThat(started.code()).as(started.err()).isZero();
+        for (int i = 0; i < 200 && berth("ps", "-aq").out().contains("cli-once"); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(berth("ps", "-aq").out()).doesNotContain("cli-once");
+        Outcome bad = berth("run", "-d", "-t", IMAGE, "sh");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).startsWith("berth: -t: a detached container has no terminal").endsWith("(see 'berth run --help')\n");
+        Outcome noD = berth("run", "--log-max-size", "1m", IMAGE, "true");
+        assertThat(noD.code()).isEqualTo(2);
+        assertThat(noD.err()).startsWith("berth: --log-max-size: only with -d");
+        Outcome small = berth("run", "-d", "--log-max-size", "1k", IMAGE, "true");
+        assertThat(small.code()).isEqualTo(2);
+        assertThat(small.err()).startsWith("berth: --log-max-size: 1024 bytes; at least 4096");
+    }
+
+    private static void assertNoGaps(List<String> lines, String prefix) {
+        List<Integer> n = lines.stream().filter(l -> l.startsWith(prefix))
+                .map(l -> Integer.parseInt(l.substring(prefix.length()))).toList();
+        assertThat(n).isNotEmpty();
+        for (int i = 1; i < n.size(); i++) {
+            assertThat(n.get(i)).as("after %d", n.get(i - 1)).isEqualTo(n.get(i - 1) + 1);
+        }
+    }
+
+    private static int lastCount(String out) {
+        String last = out.strip().lines().reduce((a, b) -> b).orElseThrow();
+        return Integer.parseInt(last.substring("line ".length()));
+    }
+}
