@@ -50,7 +50,9 @@ command -v stty >/dev/null || need+=(coreutils)
 command -v wget >/dev/null || need+=(wget)
 command -v ip >/dev/null || need+=(iproute2)
 command -v iptables >/dev/null || need+=(iptables)
-command -v busybox >/dev/null || need+=(busybox)
+# the busybox rootfs of the container tests (DetachIT, RestartIT, NetworkingIT, ...) copies /bin/busybox
+# into a root with no libc: it must be Debian's static build
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 if ((${#need[@]})); then
   echo "[install-deps] apt-get install ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
