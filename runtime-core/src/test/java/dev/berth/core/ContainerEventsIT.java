@@ -62,7 +62,9 @@ class ContainerEventsIT extends ContainerTestSupport {
                     c.resume();
                     c.stop(Duration.ofSeconds(5));
                     c.close();
-                    RestartIT.waitFor(() -> types(all, id).contains("destroyed") && types(onMine, id).contains("destroyed"));
+                    // deliveries are asynchronous: each subscription gets its last event in its own time
+                    RestartIT.waitFor(() -> types(all, id).contains("destroyed") && types(onMine, id).contains("destroyed")
+                            && types(own, id).contains("destroyed"));
                 }
             }
             rec.stop();
