@@ -422,10 +422,15 @@ public final class DensityBenchmark {
         Result bare = results.get(0);
         b.append(String.format(Locale.ROOT, "- log capture adds %.1f KiB PSS a container (%.1f → %.1f)%n",
                 captured.pssPerContainer() - bare.pssPerContainer(), bare.pssPerContainer(), captured.pssPerContainer()));
+        for (Result r : results) {
+            b.append(String.format(Locale.ROOT, "- %s: %.1f ms a container to start, %.1f ms to stop (wall time over N)%n",
+                    r.name(), r.startMs() / r.n(), r.stopMs() / r.n()));
+        }
+        // per container: the peer may run fewer containers than Berth
         results.stream().filter(r -> r.name().startsWith("conmon")).findFirst().ifPresent(c -> b.append(String.format(
-                Locale.ROOT, "- berth with capture PSS / conmon PSS = %.2f; start all %.2f×, stop all %.2f×%n",
-                captured.pssPerContainer() / c.pssPerContainer(), captured.startMs() / c.startMs(),
-                captured.stopMs() / c.stopMs())));
+                Locale.ROOT, "- berth with capture / conmon, per container: PSS %.2f, start %.2f, stop %.2f%n",
+                captured.pssPerContainer() / c.pssPerContainer(), captured.startMs() / captured.n() / (c.startMs() / c.n()),
+                captured.stopMs() / captured.n() / (c.stopMs() / c.n()))));
         b.append("- limits: ").append(limits).append('\n');
         return b.toString();
     }
