@@ -3,6 +3,8 @@
 # N idle containers at once with log capture, their helpers' PSS, the JVM's threads, start-all
 # and stop-all. Run as root after `mvn install -DskipTests`.
 # Usage: examples/bench/density.sh [N] [POOL] [REPORT.md] [CONMON_N]
+# BUSYBOX (default /usr/bin/busybox) is copied into the root filesystem, which has no libc: a
+# static one (here Debian's busybox-static; Debian's busybox package is not static).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 # every container holds a few fds in the JVM (its monitor's socket, pidfd, cgroup files): raise the

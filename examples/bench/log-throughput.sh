@@ -2,6 +2,8 @@
 # Log capture throughput of Berth's monitor against the same writer with stdout a file, in one run
 # (see LogThroughputBenchmark). Run as root after `mvn install -DskipTests`.
 # Usage: examples/bench/log-throughput.sh [SECONDS] [ROUNDS] [REPORT.md]
+# BUSYBOX (default /usr/bin/busybox) is copied into the root filesystem, which has no libc: a
+# static one (here Debian's busybox-static; Debian's busybox package is not static).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 exec java -cp "$here/target/classes:$here/target/lib/*" dev.berth.examples.bench.LogThroughputBenchmark \
