@@ -4,7 +4,7 @@
 # and stop-all. Run as root after `mvn install -DskipTests`.
 # Usage: examples/bench/density.sh [N] [POOL] [REPORT.md] [CONMON_N]
 # BUSYBOX (default /usr/bin/busybox) is copied into the root filesystem, which has no libc: a
-# static one (here Debian's busybox-static; Debian's busybox package is not static).
+# static one: Debian's busybox-static, which .ci/install-deps.sh installs (the busybox package is not).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 # every container holds a few fds in the JVM (its monitor's socket, pidfd, cgroup files): raise the
