@@ -2,7 +2,7 @@
 # Installs what the build, the tests and the benchmarks need on a fresh Debian 12
 # machine, idempotently: JDK 17 and Maven, gcc with a static libc (and a cross gcc plus
 # qemu-user for the other architecture's init stage), the peer tools the interop tests and
-# benchmarks use (umoci, skopeo, runc, bubblewrap), docker-registry, htpasswd and openssl for the
+# benchmarks use (umoci, skopeo, runc, bubblewrap, conmon), docker-registry, htpasswd and openssl for the
 # registry pull test, setfacl and setcap for the xattr interop
 # test, setpriv for the store permission test, setsid and stty for the terminal test, and the
 # qemu VM for the cgroup v2 suite; and libseccomp, which the runtime itself needs.
@@ -31,6 +31,8 @@ ldconfig -p | grep -q 'libseccomp\.so\.2 ' || need+=(libseccomp2)
 command -v umoci >/dev/null || need+=(umoci)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v runc >/dev/null || need+=(runc)
+# the density benchmark's peer: podman's monitor, supervising runc containers
+command -v conmon >/dev/null || need+=(conmon)
 # PullIT: a real registry on loopback (CNCF distribution) with TLS made by openssl and htpasswd (bcrypt) auth
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
