@@ -32,8 +32,9 @@ static int logfd = -1;
 static uint64_t max_bytes, max_files, written;
 static char line[2][LINE_MAX_];
 static size_t pending[2];
-static char rec[LINE_MAX_ * 6 + 128];   /* worst case: every byte escaped as \u00XX */
-static char out[64 * 1024];             /* whole records, written with one write(2) per read of the pipe */
+static char out[LINE_MAX_ * 6 + 128];   /* whole records, built in place and written with one write(2) per
+                                           read of the pipe; room for one record whose every byte is
+                                           escaped as \u00XX */
 static size_t outlen;
 
 static const char *const NAMES[] = { "container.log", "stdout", "stderr" };
@@ -89,45 +90,59 @@ static int utf8_len(const unsigned char *p, size_t n) {
     return len;
 }
 
-static size_t put(size_t at, const char *s) {
+static size_t put(char *rec, size_t at, const char *s) {
     size_t n = strlen(s);
     memcpy(rec + at, s, n);
     return at + n;
 }
 
-/* Writes one record of n bytes of stream s. */
-static void emit(int s, const char *data, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    size_t at = put(0, "{\"log\":\"");
-    const unsigned char *p = (const unsigned char *)data;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\') { rec[at++] = '\\'; rec[at++] = (char)c; i++; continue; }
-        if (c == '\n') { at = put(at, "\\n"); i++; continue; }
-        if (c == '\r') { at = put(at, "\\r"); i++; continue; }
-        if (c == '\t') { at = put(at, "\\t"); i++; continue; }
-        if (c < 0x20 || c == 0x7f) {
-            at = put(at, "\\u00"); rec[at++] = hex[c >> 4]; rec[at++] = hex[c & 15]; i++; continue;
-        }
-        int len = utf8_len(p + i, n - i);
-        if (len <= 0) { at = put(at, "\\ufffd"); i++; continue; }
-        memcpy(rec + at, p + i, (size_t)len); at += (size_t)len; i += (size_t)len;
-    }
-    at = put(at, "\",\"stream\":\"");
-    at = put(at, NAMES[s]);
-    at = put(at, "\",\"time\":\"");
+/* The time of the records of one read of a pipe: they came at once (clock and formatting once a read). */
+static char stamp[48];
+
+static void take_time(void) {
     struct timespec ts; struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    at += strftime(rec + at, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    at += (size_t)snprintf(rec + at, 16, ".%09ldZ", ts.tv_nsec);
-    at = put(at, "\"}\n");
-    if (logfd >= 0 && written + outlen > 0 && written + outlen + at > max_bytes) {
-        flush_out();
-        rotate();
+    size_t n = strftime(stamp, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + n, sizeof stamp - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* Writes one record of n bytes of stream s. */
+static void emit(int s, const char *data, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    if (outlen + n * 6 + 128 > sizeof out) flush_out();   /* room for the worst case: built in place */
+    char *rec = out + outlen;
+    size_t at = put(rec, 0, "{\"log\":\"");
+    const unsigned char *p = (const unsigned char *)data;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {   /* the common case: a run of plain ASCII */
+            size_t j = i + 1;
+            while (j < n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' && p[j] != '\\') j++;
+            memcpy(rec + at, p + i, j - i); at += j - i; i = j;
+            continue;
+        }
+        if (c == '"' || c == '\\') { rec[at++] = '\\'; rec[at++] = (char)c; i++; continue; }
+        if (c == '\n') { at = put(rec, at, "\\n"); i++; continue; }
+        if (c == '\r') { at = put(rec, at, "\\r"); i++; continue; }
+        if (c == '\t') { at = put(rec, at, "\\t"); i++; continue; }
+        if (c < 0x20 || c == 0x7f) {
+            at = put(rec, at, "\\u00"); rec[at++] = hex[c >> 4]; rec[at++] = hex[c & 15]; i++; continue;
+        }
+        int len = utf8_len(p + i, n - i);
+        if (len <= 0) { at = put(rec, at, "\\ufffd"); i++; continue; }
+        memcpy(rec + at, p + i, (size_t)len); at += (size_t)len; i += (size_t)len;
     }
-    if (outlen + at > sizeof out) flush_out();
-    memcpy(out + outlen, rec, at);
+    at = put(rec, at, "\",\"stream\":\"");
+    at = put(rec, at, NAMES[s]);
+    at = put(rec, at, "\",\"time\":\"");
+    at = put(rec, at, stamp);
+    at = put(rec, at, "\"}\n");
+    if (logfd >= 0 && written + outlen > 0 && written + outlen + at > max_bytes) {
+        flush_out();                           /* the records before this one, to the old file */
+        rotate();
+        memmove(out, rec, at);                 /* this one starts the new file */
+    }
     outlen += at;
 }
 
@@ -157,6 +172,7 @@ static size_t chunk_end(const char *buf, size_t n) {
 /* Appends what a stream produced; writes every complete line, and full buffers as partial lines. */
 void log_data(int s, const char *data, size_t n) {
     s = s == 2 ? 2 : 1;
+    take_time();
     char *buf = line[s - 1];
     while (n > 0) {
         size_t take = LINE_MAX_ - pending[s - 1];
@@ -182,6 +198,7 @@ void log_data(int s, const char *data, size_t n) {
 /* The stream ended (or the container did): what is left of its last line is written as it is. */
 void log_flush(int s) {
     s = s == 2 ? 2 : 1;
+    take_time();
     if (pending[s - 1]) emit(s, line[s - 1], pending[s - 1]);
     pending[s - 1] = 0;
     flush_out();

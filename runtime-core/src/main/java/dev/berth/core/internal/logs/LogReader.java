@@ -108,17 +108,30 @@ public final class LogReader implements Iterator<LogEntry>, Closeable {
         openCurrent();
     }
 
+    /**
+     * Opens the file now named {@code container.log}, with the key (device, inode) of the very file
+     * opened: the name is looked up before and after the open, and a rotation in between means another
+     * try. (A key read before the open alone could be a rotated file's, whose inode a later file may
+     * get again once it is deleted: that rotation would then go unseen.)
+     */
     private boolean openCurrent() {
         Path p = dir.resolve(CURRENT);
         try {
-            Object key = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            FileChannel ch = open(p);
-            if (ch == null) {
-                return false;
+            for (int attempt = 0; attempt < 100; attempt++) {
+                Object key = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+                FileChannel ch = open(p);
+                if (ch == null) {
+                    return false;
+                }
+                Object after = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+                if (key.equals(after)) {
+                    current = ch;
+                    currentKey = key;
+                    return true;
+                }
+                closeQuietly(ch); // rotated meanwhile
             }
-            current = ch;
-            currentKey = key;
-            return true;
+            return false;
         } catch (NoSuchFileException e) {
             return false;
         } catch (IOException e) {
