@@ -893,7 +893,7 @@ public final class ContainerRuntime implements AutoCloseable {
                                 releaseNetworkAfterExit(id, net.get());
                                 if (removeCgroupAfterExit(id, cg)) {
                                     try {
-                                        life.cgroupRemoved(usage(last));
+                                        life.cgroupRemoved(StateDocument.UsageDoc.of(last));
                                     } catch (RuntimeException e) {
                                         LOG.warn("container {}: recording its cgroup's removal: {}", id, e.getMessage());
                                     }
@@ -1559,15 +1559,6 @@ public final class ContainerRuntime implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private static StateDocument.UsageDoc usage(CgroupStats s) {
-        if (s == null) {
-            return null;
-        }
-        Long cpu = s.cpu().available() ? s.cpu().usageUsec() : null;
-        Long peak = CgroupStats.available(s.memory().peak()) ? s.memory().peak() : null;
-        return new StateDocument.UsageDoc(cpu, peak);
     }
 
     /** {@link Container#close()}, after the container ended: every step runs, whatever fails before it. */

@@ -30,8 +30,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -229,14 +227,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     @Override
     public boolean waitFor(Duration timeout) throws InterruptedException {
-        try {
-            exit.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            return true;
-        }
+        return Supervision.endsWithin(exit, timeout);
     }
 
     @Override

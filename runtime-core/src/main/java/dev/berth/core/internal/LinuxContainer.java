@@ -363,14 +363,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
 
     @Override
     public boolean waitFor(Duration timeout) throws InterruptedException {
-        try {
-            exit.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            return true; // it ended; supervision failed, and awaitExit() says so
-        }
+        return Supervision.endsWithin(exit, timeout);
     }
 
     @Override

@@ -19,4 +19,19 @@ public record Supervision(Reactor reactor, Executor cleanup, Executor callbacks)
     public <T> CompletableFuture<T> forCallers(CompletableFuture<T> exit) {
         return exit.isDone() ? exit.copy() : exit.whenCompleteAsync((s, e) -> { }, callbacks);
     }
+
+    /**
+     * {@code Container.waitFor(timeout)} of a handle whose end is {@code exit}: true once it is complete
+     * within the timeout (normally or not: how it failed is for {@code waitFor()} to say).
+     */
+    public static boolean endsWithin(CompletableFuture<?> exit, java.time.Duration timeout) throws InterruptedException {
+        try {
+            exit.get(Math.max(0, timeout.toNanos()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true;
+        }
+    }
 }

@@ -35,7 +35,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -425,14 +424,7 @@ public final class SupervisedContainer implements Container {
 
     @Override
     public boolean waitFor(Duration timeout) throws InterruptedException {
-        try {
-            finalExit.get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            return true;
-        }
+        return Supervision.endsWithin(finalExit, timeout);
     }
 
     @Override

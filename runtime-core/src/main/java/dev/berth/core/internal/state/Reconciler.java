@@ -211,10 +211,7 @@ public final class Reconciler {
 
     private static StateDocument.UsageDoc usage(Cgroup cg) {
         try {
-            dev.berth.cgroups.CgroupStats s = cg.stats();
-            Long cpu = s.cpu().available() ? s.cpu().usageUsec() : null;
-            Long peak = dev.berth.cgroups.CgroupStats.available(s.memory().peak()) ? s.memory().peak() : null;
-            return new StateDocument.UsageDoc(cpu, peak);
+            return StateDocument.UsageDoc.of(cg.stats());
         } catch (RuntimeException e) {
             return null;
         }

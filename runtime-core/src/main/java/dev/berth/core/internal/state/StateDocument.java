@@ -69,7 +69,17 @@ public record StateDocument(String schema, String id, String status, ProcessDoc 
 
     /** CPU time and peak memory at the end, where the cgroup gave them. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record UsageDoc(Long cpuUsageUsec, Long memoryPeakBytes) {}
+    public record UsageDoc(Long cpuUsageUsec, Long memoryPeakBytes) {
+        /** The figures of {@code s} kept once a cgroup is gone; null for null (no cgroup, or its files unreadable). */
+        public static UsageDoc of(dev.berth.cgroups.CgroupStats s) {
+            if (s == null) {
+                return null;
+            }
+            Long cpu = s.cpu().available() ? s.cpu().usageUsec() : null;
+            Long peak = dev.berth.cgroups.CgroupStats.available(s.memory().peak()) ? s.memory().peak() : null;
+            return new UsageDoc(cpu, peak);
+        }
+    }
 
     public ContainerStatus containerStatus() {
         return ContainerStatus.ofLabel(status);
