@@ -1,6 +1,7 @@
 package dev.berth.core;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -20,10 +21,27 @@ import java.util.Optional;
  *                 by a runtime that died; {@link ContainerRuntime#reconcile()} removes it), or it is
  *                 detached (on its own, until removed)
  * @param network  where it is on its network (addresses, published ports), when it is attached to one
+ * @param command  the argv its target runs (entrypoint and command, the image's defaults resolved); empty
+ *                 in a state written before it was recorded
+ * @param health   its health as last recorded by the runtime that checks it; empty without a health check
+ * @param restartCount how often it was started again by its restart policy or an unhealthy action
  */
 public record ContainerInfo(String id, ContainerStatus status, Optional<String> image, Optional<String> rootfs,
         Instant created, Optional<Instant> started, Optional<Instant> finished, Optional<ExitStatus> exit, long pid,
-        Owner owner, Optional<NetworkInfo> network) {
+        Owner owner, Optional<NetworkInfo> network, List<String> command, Optional<HealthStatus> health,
+        int restartCount) {
+
+    public ContainerInfo {
+        command = List.copyOf(command);
+    }
+
+    /** Without a recorded command, health or restarts. */
+    public ContainerInfo(String id, ContainerStatus status, Optional<String> image, Optional<String> rootfs,
+            Instant created, Optional<Instant> started, Optional<Instant> finished, Optional<ExitStatus> exit, long pid,
+            Owner owner, Optional<NetworkInfo> network) {
+        this(id, status, image, rootfs, created, started, finished, exit, pid, owner, network, List.of(),
+                Optional.empty(), 0);
+    }
 
     /** Without a network. */
     public ContainerInfo(String id, ContainerStatus status, Optional<String> image, Optional<String> rootfs,
@@ -34,7 +52,8 @@ public record ContainerInfo(String id, ContainerStatus status, Optional<String> 
 
     /** This, with its network. */
     public ContainerInfo withNetwork(Optional<NetworkInfo> n) {
-        return new ContainerInfo(id, status, image, rootfs, created, started, finished, exit, pid, owner, n);
+        return new ContainerInfo(id, status, image, rootfs, created, started, finished, exit, pid, owner, n, command,
+                health, restartCount);
     }
 
     /** Who holds a container's lock under the state root. */

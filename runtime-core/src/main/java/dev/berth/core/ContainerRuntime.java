@@ -284,7 +284,19 @@ public final class ContainerRuntime implements AutoCloseable {
                 Optional.ofNullable(d.rootfs()), d.created() == null ? Instant.EPOCH : Instant.parse(d.created()),
                 Optional.ofNullable(d.started()).map(Instant::parse), Optional.ofNullable(d.finished()).map(Instant::parse),
                 Optional.ofNullable(d.exit()).map(StateDocument.ExitDoc::toExitStatus),
-                d.init() == null ? 0 : d.init().pid(), owner);
+                d.init() == null ? 0 : d.init().pid(), owner, Optional.empty(),
+                d.control() == null || d.control().argv() == null ? List.of() : d.control().argv(),
+                healthOf(d.health()), d.restartCount());
+    }
+
+    /** A recorded health label; empty for none (or one this version does not know). */
+    private static Optional<HealthStatus> healthOf(String label) {
+        for (HealthStatus h : HealthStatus.values()) {
+            if (h.label().equals(label)) {
+                return Optional.of(h);
+            }
+        }
+        return Optional.empty();
     }
 
     /** {@link #info} with the network its runtime recorded beside the state. */
@@ -755,7 +767,8 @@ public final class ContainerRuntime implements AutoCloseable {
                     d = ProcessDefaults.resolve(prepared.config(), spec.entrypoint(),
                             spec.command().isEmpty() ? Optional.empty() : Optional.of(spec.command()));
                     stopSignal = Signals.parse(d.stopSignal());
-                    healthCheck = spec.healthCheck().or(() -> d.healthcheck().flatMap(HealthCheck::fromImage));
+                    healthCheck = spec.healthCheckDisabled() ? Optional.empty()
+                            : spec.healthCheck().or(() -> d.healthcheck().flatMap(HealthCheck::fromImage));
                 } catch (IllegalArgumentException e) {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
@@ -812,7 +825,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
                     spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null,
                     restartCount, null, null, new StateDocument.ControlDoc(stopSignal,
-                            logDir == null ? null : logDir.toString())), state::write, Clock.systemUTC());
+                            logDir == null ? null : logDir.toString(), process.argv())), state::write, Clock.systemUTC());
             // closing an incarnation releases what only it held; the container's storage, state and id go
             // with the last one (SupervisedContainer.close -> closed())
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,

@@ -86,6 +86,7 @@ public final class ContainerSpec {
     private final LogConfig logging;
     private final RestartPolicy restart;
     private final Optional<HealthCheck> healthCheck;
+    private final boolean healthCheckDisabled;
     private final UnhealthyAction onUnhealthy;
 
     private ContainerSpec(Builder b) {
@@ -128,6 +129,7 @@ public final class ContainerSpec {
         this.logging = b.logging;
         this.restart = b.restart;
         this.healthCheck = Optional.ofNullable(b.healthCheck);
+        this.healthCheckDisabled = b.healthCheckDisabled;
         this.onUnhealthy = b.onUnhealthy;
     }
 
@@ -176,6 +178,7 @@ public final class ContainerSpec {
         b.loggingSet = logging != null && !(detached && logging == LogConfig.DEFAULT);
         b.restart = restart;
         b.healthCheck = healthCheck.orElse(null);
+        b.healthCheckDisabled = healthCheckDisabled;
         b.onUnhealthy = onUnhealthy;
         return b;
     }
@@ -389,6 +392,14 @@ public final class ContainerSpec {
         return healthCheck;
     }
 
+    /**
+     * docker's {@code --no-healthcheck}: no health check at all, not even the image's {@code Healthcheck}
+     * ({@link #healthCheck()} is then empty).
+     */
+    public boolean healthCheckDisabled() {
+        return healthCheckDisabled;
+    }
+
     /** What happens when it becomes unhealthy ({@link UnhealthyAction#NONE}, report only, unless set). */
     public UnhealthyAction onUnhealthy() {
         return onUnhealthy;
@@ -460,6 +471,7 @@ public final class ContainerSpec {
         private boolean loggingSet;
         private RestartPolicy restart = RestartPolicy.no();
         private HealthCheck healthCheck;
+        private boolean healthCheckDisabled;
         private UnhealthyAction onUnhealthy = UnhealthyAction.NONE;
 
         private Builder() {}
@@ -495,6 +507,16 @@ public final class ContainerSpec {
         /** docker's {@code --health-*}; null: none of its own (the image's applies, if any). */
         public Builder healthCheck(HealthCheck check) {
             this.healthCheck = check;
+            if (check != null) {
+                this.healthCheckDisabled = false;
+            }
+            return this;
+        }
+
+        /** docker's {@code --no-healthcheck}: no check, not even the image's (clears {@link #healthCheck}). */
+        public Builder noHealthCheck() {
+            this.healthCheck = null;
+            this.healthCheckDisabled = true;
             return this;
         }
 

@@ -4,7 +4,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** A command made of subcommands ({@code berth volume}, {@code berth network}): alone, it prints its usage and exits 2. */
+/** A command made of subcommands ({@code berth volume}, {@code berth network}): alone, it says so in one line and exits 125, as podman's. */
 abstract class CommandGroup implements Callable<Integer> {
     @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
     boolean help;
@@ -14,7 +14,8 @@ abstract class CommandGroup implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
+        spec.commandLine().getErr().println("berth: '" + spec.qualifiedName() + "' needs a command: "
+                + String.join(", ", spec.subcommands().keySet()) + " (see '" + spec.qualifiedName() + " --help')");
         return BerthCli.EXIT_USAGE;
     }
 }

@@ -101,7 +101,7 @@ final class ContainerActions {
 
         @Override
         String refusal(ContainerInfo c, String name) {
-            return live(c) ? null : "Error: cannot kill container " + name + ": it is not running (status "
+            return live(c) ? null : "Error response from daemon: cannot kill container " + name + ": it is not running (status "
                     + c.status().label() + ")";
         }
 
@@ -120,7 +120,7 @@ final class ContainerActions {
 
         @Override
         String refusal(ContainerInfo c, String name) {
-            return force || !live(c) ? null : "Error: cannot remove container " + name + ": it is "
+            return force || !live(c) ? null : "Error response from daemon: cannot remove container " + name + ": it is "
                     + c.status().label() + ": stop it first, or use 'berth rm -f'";
         }
 
@@ -135,10 +135,10 @@ final class ContainerActions {
         @Override
         String refusal(ContainerInfo c, String name) {
             if (c.status() == ContainerStatus.PAUSED) {
-                return "Error: container " + name + " is already paused";
+                return "Error response from daemon: container " + name + " is already paused";
             }
             return c.status() == ContainerStatus.RUNNING ? null
-                    : "Error: container " + name + " is not running (status " + c.status().label() + ")";
+                    : "Error response from daemon: container " + name + " is not running (status " + c.status().label() + ")";
         }
 
         @Override
@@ -154,7 +154,7 @@ final class ContainerActions {
         @Override
         String refusal(ContainerInfo c, String name) {
             return c.status() == ContainerStatus.PAUSED ? null
-                    : "Error: container " + name + " is not paused (status " + c.status().label() + ")";
+                    : "Error response from daemon: container " + name + " is not paused (status " + c.status().label() + ")";
         }
 
         @Override

@@ -43,7 +43,7 @@ abstract class ContainerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Containers c = opener.apply(roots.stateRoot, roots.storageRoot)) {
+        try (Containers c = opener.apply(roots.stateRoot(), roots.storageRoot())) {
             return run(c);
         } catch (ContainerNames.LookupException | Refused e) {
             err().println(e.getMessage());

@@ -26,7 +26,7 @@ final class ContainerNames {
     /** The id {@code name} stands for among {@code ids}. */
     static String resolve(Collection<String> ids, String name) throws LookupException {
         if (name == null || name.isEmpty()) {
-            throw new LookupException("Error: No such container: " + (name == null ? "" : name));
+            throw new LookupException("Error response from daemon: No such container: " + (name == null ? "" : name));
         }
         if (ids.contains(name)) {
             return name;
@@ -38,11 +38,11 @@ final class ContainerNames {
             }
         }
         if (matches.isEmpty()) {
-            throw new LookupException("Error: No such container: " + name);
+            throw new LookupException("Error response from daemon: No such container: " + name);
         }
         if (matches.size() > 1) {
             matches.sort(null);
-            throw new LookupException("Error: " + name + " is ambiguous: it is a prefix of " + matches.size()
+            throw new LookupException("Error response from daemon: " + name + " is ambiguous: it is a prefix of " + matches.size()
                     + " containers (" + String.join(", ", matches.subList(0, Math.min(5, matches.size())))
                     + (matches.size() > 5 ? ", ..." : "") + "); give more of the id");
         }

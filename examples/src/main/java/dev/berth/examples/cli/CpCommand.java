@@ -35,11 +35,7 @@ final class CpCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "DEST")
     String destination;
 
-    @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
-    Path stateRoot = Path.of("/run/berth");
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
 
     /** {@code CONTAINER:PATH}, or a host path (a local path with a colon needs a / or ./ in front, as in docker). */
     record Location(String container, String path) {
@@ -65,7 +61,7 @@ final class CpCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "\"" + in.container()
                     + ":\": the path in the container must not be empty");
         }
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot)
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot).storageRoot(GlobalOptions.of(spec).storageRoot)
                 .cgroups(false).build()) {
             ContainerFiles files = runtime.files(in.container());
             if (src.container() != null) {

@@ -60,11 +60,7 @@ final class ExecCommand implements Callable<Integer> {
             description = "Read variables from a file: K=V or K a line, # comments (docker's format).")
     List<Path> envFiles = new ArrayList<>();
 
-    @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
-    Path stateRoot = Path.of("/run/berth");
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
 
     @Parameters(paramLabel = "CONTAINER CMD", arity = "0..*", description = "CONTAINER CMD [ARG...]")
     List<String> args = new ArrayList<>();
@@ -79,7 +75,7 @@ final class ExecCommand implements Callable<Integer> {
         SignalForwarder signals = tty ? new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2")
                 : new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
         // the container's cgroups are its own runtime's: this one only enters them
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot)
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot).storageRoot(GlobalOptions.of(spec).storageRoot)
                 .cgroups(false).build()) {
             ExecProcess p;
             try {

@@ -52,6 +52,43 @@ final class HumanTime {
         return d.toHours() / 24 / 365 + " years";
     }
 
+    private static final Pattern GO_SIGNED = Pattern.compile("[-+]?((\\d+(\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h))+");
+    private static final Pattern GO_SIGNED_PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h)");
+
+    /**
+     * A duration as docker reads one (Go's {@code time.ParseDuration}): {@code 30s}, {@code 1m30s},
+     * {@code 500ms}, {@code 1.5h}, {@code 0}; a number needs its unit, as in docker.
+     *
+     * @throws IllegalArgumentException saying which forms are accepted, or that it is too long
+     */
+    static Duration goDuration(String value) {
+        String v = value == null ? "" : value.strip();
+        if (v.equals("0") || v.equals("+0") || v.equals("-0")) {
+            return Duration.ZERO;
+        }
+        if (!GO_SIGNED.matcher(v).matches()) {
+            throw new IllegalArgumentException("\"" + value + "\" is not a duration (e.g. 30s, 1m30s, 500ms)");
+        }
+        java.math.BigDecimal nanos = java.math.BigDecimal.ZERO;
+        Matcher m = GO_SIGNED_PART.matcher(v);
+        while (m.find()) {
+            long unit = switch (m.group(2)) {
+                case "ns" -> 1L;
+                case "us", "µs" -> 1_000L;
+                case "ms" -> 1_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "m" -> 60_000_000_000L;
+                default -> 3_600_000_000_000L;
+            };
+            nanos = nanos.add(new java.math.BigDecimal(m.group(1)).multiply(java.math.BigDecimal.valueOf(unit)));
+        }
+        if (nanos.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+            throw new IllegalArgumentException("\"" + value + "\" is too long a duration (at most 2562047h)");
+        }
+        Duration d = Duration.ofNanos(nanos.longValue());
+        return v.startsWith("-") ? d.negated() : d;
+    }
+
     /** "3 minutes ago" (a time in the future, a clock step, reads as "Less than a second ago"). */
     static String ago(Instant then, Instant now) {
         Duration d = Duration.between(then, now);

@@ -14,12 +14,12 @@ final class ImagesCommand implements Callable<Integer> {
     @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        try (ImageStore store = ImageStore.open(storageRoot)) {
+        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
             System.out.printf("%-40s %-19s %s%n", "NAME", "DIGEST", "LAYERS");
             for (Image i : store.images()) {
                 System.out.printf("%-40s %-19s %d%n", i.name(), i.manifestDigest().toString().substring(0, 19),

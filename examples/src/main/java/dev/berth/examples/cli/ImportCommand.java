@@ -28,8 +28,6 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--name", paramLabel = "NAME:TAG", description = "Name it (default: the name the image carries).")
     String name;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
 
     @Override
     public Integer call() throws Exception {
@@ -39,7 +37,7 @@ final class ImportCommand implements Callable<Integer> {
         }
         PrintStream err = System.err;
         ProgressBar bar = System.console() != null ? new ProgressBar(err) : null;
-        try (ImageStore store = ImageStore.open(storageRoot)) {
+        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
             // unpacks too, so the first run does not pay for it; closing the store waits for the disk
             Image image = store.importImage(source, Optional.ofNullable(name),
                     bar != null ? bar : dev.berth.image.ImportProgress.NONE);

@@ -51,6 +51,13 @@ final class InspectCommand extends ContainerCommand {
         }
         state.put("StartedAt", i.started().map(Instant::toString).orElse(NEVER));
         state.put("FinishedAt", i.finished().map(Instant::toString).orElse(NEVER));
+        i.health().ifPresent(h -> state.putObject("Health").put("Status", h.label()));
+        if (!i.command().isEmpty()) {
+            o.put("Path", i.command().get(0));
+            ArrayNode args = o.putArray("Args");
+            i.command().subList(1, i.command().size()).forEach(args::add);
+        }
+        o.put("RestartCount", i.restartCount());
         o.put("Image", i.image().orElse(""));
         if (i.rootfs().isPresent()) {
             o.put("Rootfs", i.rootfs().get());

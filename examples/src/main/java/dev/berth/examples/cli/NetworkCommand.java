@@ -29,7 +29,7 @@ final class NetworkCommand extends CommandGroup {
     /** The options every network command takes. */
     static final class Common extends StorageRootOptions {
         Networks networks() throws java.io.IOException {
-            return Networks.open(storageRoot);
+            return Networks.open(storageRoot());
         }
     }
 

@@ -19,11 +19,6 @@ final class PortCommand implements Callable<Integer> {
     @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
-    Path stateRoot = Path.of("/run/berth");
-
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -42,7 +37,7 @@ final class PortCommand implements Callable<Integer> {
                     + port + "\"");
         }
         Optional<ContainerInfo> info;
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot)
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot).storageRoot(GlobalOptions.of(spec).storageRoot)
                 .reconcile(false).build()) {
             info = runtime.list().stream().filter(i -> i.id().equals(id)).findFirst();
         }

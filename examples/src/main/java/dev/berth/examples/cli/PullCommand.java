@@ -32,9 +32,6 @@ final class PullCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The image reference.")
     String image;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
-
     @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]", description = "Platform of a multi-platform image (default: this host's).")
     String platform;
 
@@ -62,7 +59,7 @@ final class PullCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("berth: " + e.getMessage() + " (see 'berth pull --help')");
             return BerthCli.EXIT_USAGE;
         }
-        try (ImageStore store = ImageStore.open(storageRoot)) {
+        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
             Image img = quiet ? store.pull(image, options, null) : ImagePull.pull(store, image, options, System.err);
             System.out.println(img.name() + " " + img.manifestDigest() + " (" + img.diffIds().size() + " layers)");
             return 0;

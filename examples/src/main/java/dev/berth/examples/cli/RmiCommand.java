@@ -22,13 +22,11 @@ final class RmiCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "NAME:TAG")
     List<String> names;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
 
     @Override
     public Integer call() throws Exception {
         int code = 0;
-        try (ImageStore store = ImageStore.open(storageRoot)) {
+        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
             for (String n : names) {
                 try {
                     if (store.remove(n)) {

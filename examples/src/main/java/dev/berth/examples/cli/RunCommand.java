@@ -193,11 +193,45 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--log-max-files", paramLabel = "N", description = "With -d: log files kept (default 5).")
     Integer logMaxFiles;
 
-    @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
-    Path stateRoot = Path.of("/run/berth");
+    // supervision: restart policy and health check. Both are carried out by the berth process that started the
+    // container, while it runs: `berth run` without -d. After `berth run -d` has exited, nothing restarts the
+    // container or runs its checks; `berth ps` shows the health last recorded.
+    @Option(names = "--restart", paramLabel = "POLICY",
+            description = "Start it again when it ends: no (default), on-failure[:N], always, unless-stopped;"
+                    + " done by this command while it runs (not after run -d has exited); Ctrl-C or SIGTERM to this"
+                    + " command then stops the container for good.")
+    String restart;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root for images (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
+    @Option(names = "--health-cmd", paramLabel = "CMD",
+            description = "Health check run inside the container: a shell command (/bin/sh -c CMD), or a JSON"
+                    + " array [\"CMD\", ARG...] / [\"CMD-SHELL\", TEXT] / [\"NONE\"]; checked by this command while it"
+                    + " runs (not after run -d has exited).")
+    String healthCmd;
+
+    @Option(names = "--health-interval", paramLabel = "D", description = "Time between checks (e.g. 30s, 1m30s; default 30s).")
+    String healthInterval;
+
+    @Option(names = "--health-timeout", paramLabel = "D", description = "Time a check may take (default 30s).")
+    String healthTimeout;
+
+    @Option(names = "--health-retries", paramLabel = "N", description = "Failures in a row that make it unhealthy (default 3).")
+    String healthRetries;
+
+    @Option(names = "--health-start-period", paramLabel = "D",
+            description = "Time after the start when failures do not count (default 0s).")
+    String healthStartPeriod;
+
+    @Option(names = "--no-healthcheck", description = "No health check, not even the image's own HEALTHCHECK.")
+    boolean noHealthcheck;
+
+    @Option(names = "--health-on-failure", paramLabel = "ACTION",
+            description = "When it becomes unhealthy: none (default: report only), kill, restart or stop (podman's).")
+    String healthOnFailure;
+
+    /** The image's own Healthcheck, read in call() when a --health-* timing is given without --health-cmd. */
+    java.util.Optional<dev.berth.core.HealthCheck> imageHealthCheck = java.util.Optional.empty();
+
+
 
     @Option(names = "--pull", paramLabel = "POLICY", description = "Pull the image: missing (default), always or never.")
     String pull = "missing";
@@ -216,7 +250,7 @@ final class RunCommand implements Callable<Integer> {
                 throw usage(e.getMessage());
             }
             try {
-                args.set(0, ImagePull.resolve(args.get(0), policy, storageRoot,
+                args.set(0, ImagePull.resolve(args.get(0), policy, GlobalOptions.of(spec).storageRoot,
                         dev.berth.image.registry.PullOptions.DEFAULTS, System.err));
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
@@ -227,10 +261,16 @@ final class RunCommand implements Callable<Integer> {
                 return BerthCli.EXIT_RUNTIME;
             }
         }
-        if (publishAll && rootfs == null && !args.isEmpty()) {
-            try (dev.berth.image.ImageStore store = dev.berth.image.ImageStore.open(storageRoot)) {
-                exposedPorts = store.find(args.get(0)).map(i -> i.config().config().exposedPorts())
-                        .orElse(java.util.Set.of());
+        if ((publishAll || healthTimingsWithoutCommand()) && rootfs == null && !args.isEmpty()) {
+            try (dev.berth.image.ImageStore store = dev.berth.image.ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
+                java.util.Optional<dev.berth.image.ContainerConfig> config = store.find(args.get(0))
+                        .map(i -> i.config().config());
+                exposedPorts = config.map(c -> c.exposedPorts()).orElse(java.util.Set.of());
+                try {
+                    imageHealthCheck = config.flatMap(c -> c.healthcheck()).flatMap(dev.berth.core.HealthCheck::fromImage);
+                } catch (IllegalArgumentException e) {
+                    throw usage("image " + args.get(0) + ": " + e.getMessage());
+                }
             }
         }
         ContainerSpec containerSpec = toSpec();
@@ -238,7 +278,7 @@ final class RunCommand implements Callable<Integer> {
         TerminalAttachment terminal = tty ? new TerminalAttachment(interactive) : null;
         SignalForwarder signals = tty ? new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2")
                 : new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot).build()) {
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot).storageRoot(GlobalOptions.of(spec).storageRoot).build()) {
             Container c;
             try {
                 c = name == null ? runtime.start(containerSpec) : runtime.start(name, containerSpec);
@@ -255,6 +295,9 @@ final class RunCommand implements Callable<Integer> {
                 return 0;
             }
             signals.attach(c);
+            if (!containerSpec.restart().equals(dev.berth.core.RestartPolicy.no())) {
+                stopOnInterrupt(c);
+            }
             ExitStatus status = terminal != null ? terminal.run(c) : c.onExit().join();
             c.close();
             return status.shellCode();
@@ -286,6 +329,196 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * With a restart policy, Ctrl-C or SIGTERM to this command stops the container for good (as
+     * {@code berth stop}: the stop signal, SIGKILL after 10 s), instead of being passed on: a target
+     * killed by the passed-on signal would only be restarted, and this command would never end.
+     */
+    private static void stopOnInterrupt(Container c) {
+        for (String name : new String[] {"INT", "TERM"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+                    Thread t = new Thread(() -> {
+                        try {
+                            c.stop(java.time.Duration.ofSeconds(10));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }, "berth-stop");
+                    t.setDaemon(true);
+                    t.start();
+                });
+            } catch (IllegalArgumentException e) {
+                // the JVM reserves it: leave it alone
+            }
+        }
+    }
+
+    private boolean healthTimingsWithoutCommand() {
+        return healthCmd == null && !noHealthcheck && (healthInterval != null || healthTimeout != null
+                || healthRetries != null || healthStartPeriod != null);
+    }
+
+    /** {@code --restart}, {@code --health-*}, {@code --no-healthcheck} and {@code --health-on-failure}, as docker and podman read them. */
+    private void supervision(ContainerSpec.Builder b) {
+        if (restart != null) {
+            dev.berth.core.RestartPolicy policy;
+            try {
+                policy = dev.berth.core.RestartPolicy.parse(restart);
+            } catch (IllegalArgumentException e) {
+                throw usage("--" + e.getMessage());
+            }
+            if (rm && !policy.equals(dev.berth.core.RestartPolicy.no())) {
+                throw usage("Conflicting options: --restart and --rm");
+            }
+            b.restart(policy);
+        }
+        if (healthOnFailure != null) {
+            try {
+                b.onUnhealthy(dev.berth.core.UnhealthyAction.parse(healthOnFailure));
+            } catch (IllegalArgumentException e) {
+                throw usage("--health-on-failure: unknown action \"" + healthOnFailure + "\" (none, kill, restart, stop)");
+            }
+        }
+        boolean timings = healthInterval != null || healthTimeout != null || healthRetries != null
+                || healthStartPeriod != null;
+        if (noHealthcheck) {
+            if (healthCmd != null || timings) {
+                throw usage("Conflicting options: --no-healthcheck and --health-*");
+            }
+            b.noHealthCheck();
+            return;
+        }
+        dev.berth.core.HealthCheck.Builder check;
+        if (healthCmd != null) {
+            check = healthCommand(healthCmd);
+            if (check == null) { // ["NONE"]
+                if (timings) {
+                    throw usage("Conflicting options: --health-cmd [\"NONE\"] and --health-*");
+                }
+                b.noHealthCheck();
+                return;
+            }
+        } else if (timings) {
+            // docker's: the timings alone change the image's own check
+            check = imageHealthCheck.map(dev.berth.core.HealthCheck::toBuilder).orElseThrow(() -> usage(
+                    (healthInterval != null ? "--health-interval" : healthTimeout != null ? "--health-timeout"
+                            : healthRetries != null ? "--health-retries" : "--health-start-period")
+                            + ": there is no health check to apply it to (give --health-cmd; "
+                            + (rootfs != null ? "a root directory has" : "the image has") + " no HEALTHCHECK)"));
+        } else {
+            return;
+        }
+        // as docker's: 0 (or absent) keeps the default (or the image's value)
+        java.time.Duration interval = healthDuration("--health-interval", healthInterval);
+        if (!interval.isZero()) {
+            check.interval(interval);
+        }
+        java.time.Duration timeout = healthDuration("--health-timeout", healthTimeout);
+        if (!timeout.isZero()) {
+            check.timeout(timeout);
+        }
+        java.time.Duration startPeriod = healthDuration("--health-start-period", healthStartPeriod);
+        if (!startPeriod.isZero()) {
+            check.startPeriod(startPeriod);
+        }
+        if (healthRetries != null) {
+            int retries;
+            try {
+                retries = Integer.parseInt(healthRetries.strip());
+            } catch (NumberFormatException e) {
+                throw usage("--health-retries: \"" + healthRetries + "\" is not a number");
+            }
+            if (retries < 0) {
+                throw usage("--health-retries: cannot be negative, got " + retries);
+            }
+            if (retries > 0) {
+                check.retries(retries);
+            }
+        }
+        try {
+            b.healthCheck(check.build());
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage().replace("healthCheck.interval", "--health-interval")
+                    .replace("healthCheck.timeout", "--health-timeout").replace("healthCheck.command", "--health-cmd"));
+        }
+    }
+
+    /** A {@code --health-*} duration: docker's spelling (30s, 1m30s, 500ms), 0 for the default, never negative. */
+    private java.time.Duration healthDuration(String flag, String value) {
+        if (value == null) {
+            return java.time.Duration.ZERO;
+        }
+        java.time.Duration d;
+        try {
+            d = HumanTime.goDuration(value);
+        } catch (IllegalArgumentException e) {
+            throw usage(flag + ": " + e.getMessage());
+        }
+        if (d.isNegative()) {
+            throw usage(flag + ": cannot be negative, got " + value);
+        }
+        if (!d.isZero() && d.toMillis() < 1) {
+            throw usage(flag + ": must be at least 1ms, got " + value);
+        }
+        return d;
+    }
+
+    /**
+     * {@code --health-cmd}: a shell command (docker's, {@code CMD-SHELL}), or a JSON array as podman
+     * reads it: {@code ["CMD", argv...]}, {@code ["CMD-SHELL", text]}, {@code ["NONE"]} (null: no check)
+     * or a plain argv.
+     */
+    private dev.berth.core.HealthCheck.Builder healthCommand(String value) {
+        String v = value.strip();
+        if (v.isEmpty()) {
+            throw usage("--health-cmd: must not be empty (use --no-healthcheck to disable checks)");
+        }
+        if (!v.startsWith("[")) {
+            return dev.berth.core.HealthCheck.builder().shell(value);
+        }
+        List<String> argv = new ArrayList<>();
+        try {
+            com.fasterxml.jackson.databind.JsonNode array = new com.fasterxml.jackson.databind.ObjectMapper().readTree(v);
+            if (!array.isArray()) {
+                throw new IllegalArgumentException("not an array");
+            }
+            for (com.fasterxml.jackson.databind.JsonNode e : array) {
+                if (!e.isTextual()) {
+                    throw new IllegalArgumentException("element " + e + " is not a string");
+                }
+                argv.add(e.asText());
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw usage("--health-cmd: " + v + " is not a JSON array of strings ("
+                    + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage()
+                    : e.getMessage()) + ")");
+        }
+        if (argv.isEmpty()) {
+            throw usage("--health-cmd: [] has no command");
+        }
+        switch (argv.get(0)) {
+            case "NONE" -> {
+                if (argv.size() != 1) {
+                    throw usage("--health-cmd: [\"NONE\"] takes nothing after NONE");
+                }
+                return null;
+            }
+            case "CMD-SHELL" -> {
+                if (argv.size() != 2) {
+                    throw usage("--health-cmd: [\"CMD-SHELL\", TEXT] takes one command text, got " + (argv.size() - 1));
+                }
+                return dev.berth.core.HealthCheck.builder().shell(argv.get(1));
+            }
+            case "CMD" -> argv.remove(0);
+            default -> { } // a plain argv, as podman's
+        }
+        if (argv.isEmpty() || argv.get(0).isEmpty()) {
+            throw usage("--health-cmd: [\"CMD\", ...] needs a command after CMD");
+        }
+        return dev.berth.core.HealthCheck.builder().command(argv.toArray(String[]::new));
+    }
+
     /** Docker's convention: 127 for a command not found, 126 for one that cannot run, 125 otherwise. */
     static int startFailureCode(ContainerStartException e) {
         if (e.syscall().equals("exec")) {
@@ -301,6 +534,7 @@ final class RunCommand implements Callable<Integer> {
 
     ContainerSpec toSpec() {
         ContainerSpec.Builder b = ContainerSpec.builder();
+        supervision(b);
         if (detach) {
             detached(b); // its output goes to its log, its stdin is empty
         } else if (logMaxSize != null || logMaxFiles != null) {

@@ -1,16 +1,23 @@
 package dev.berth.examples.cli;
 
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** The options of every container command: where containers' state and images are, and --help. */
+/** What every container command has: --help, and the roots of the global options ({@link GlobalOptions}). */
 class StateRootOptions {
     @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--state-root", paramLabel = "DIR", description = "State directory (default /run/berth).")
-    Path stateRoot = Path.of("/run/berth");
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
+    Path stateRoot() {
+        return GlobalOptions.of(mixee).stateRoot;
+    }
+
+    Path storageRoot() {
+        return GlobalOptions.of(mixee).storageRoot;
+    }
 }

@@ -1,13 +1,19 @@
 package dev.berth.examples.cli;
 
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** The options of every subcommand over the storage root's objects (volumes, networks). */
+/** What every subcommand over the storage root's objects (volumes, networks) has: --help, and the storage root. */
 class StorageRootOptions {
     @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--root", paramLabel = "DIR", description = "Storage root (default /var/lib/berth).")
-    Path storageRoot = Path.of("/var/lib/berth");
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    Path storageRoot() {
+        return GlobalOptions.of(mixee).storageRoot;
+    }
 }

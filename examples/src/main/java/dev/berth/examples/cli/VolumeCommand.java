@@ -25,7 +25,7 @@ final class VolumeCommand extends CommandGroup {
     /** The options every volume command takes. */
     static final class Common extends StorageRootOptions {
         Volumes volumes() {
-            return Volumes.at(storageRoot);
+            return Volumes.at(storageRoot());
         }
     }
 

@@ -34,7 +34,7 @@ class BerthCliTest {
     @Test
     void badArgumentsPrintOneLineWithAHintAndExit2() {
         String[] r = run("run", "--rootfs", "/r", "--ulimit", "nofiles=1", "true");
-        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[0]).isEqualTo("125");
         assertThat(r[1].lines()).singleElement().asString()
                 .startsWith("berth: --ulimit nofiles=1: rlimit: unknown resource").endsWith("(see 'berth run --help')");
         String[] device = run("run", "--rootfs", "/r", "--device", "a:b:c:d", "true");
@@ -63,7 +63,7 @@ class BerthCliTest {
     @Test
     void missingCommandIsAUsageError() {
         String[] r = run("run", "--rootfs", "/r");
-        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[0]).isEqualTo("125");
         assertThat(r[1]).startsWith("berth: Missing required parameter");
     }
 
@@ -87,7 +87,7 @@ class BerthCliTest {
                 .startsWith("berth: networkAliases[0]: aliases need a user network");
         assertThat(run("run", "--rootfs", "/r", "--ip", "10.0.0.300", "true")[1]).startsWith("berth: ipAddress: ");
         assertThat(run("port", "a", "80/sctp")[1]).startsWith("berth: PORT: expected");
-        assertThat(run("run", "--rootfs", "/r", "--unknown", "true")[0]).isEqualTo("2");
+        assertThat(run("run", "--rootfs", "/r", "--unknown", "true")[0]).isEqualTo("125");
     }
 
     @Test
@@ -176,7 +176,7 @@ class BerthCliTest {
     @Test
     void badMountFlagsAreOneLineUsageErrors() {
         String[] r = run("run", "--rootfs", "/r", "-v", "/srv:relative", "true");
-        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[0]).isEqualTo("125");
         assertThat(r[1]).isEqualTo("berth: mounts[0].destination: \"relative\" must be an absolute, normalised path"
                 + " (no \".\", \"..\", \"//\" or trailing \"/\") (see 'berth run --help')\n");
         String[] opt = run("run", "--rootfs", "/r", "--mount", "type=bind,src=/a,target=/b,bind-recursive=maybe", "true");
@@ -227,7 +227,7 @@ class BerthCliTest {
         for (Map.Entry<String, String> c : cases.entrySet()) {
             Path f = Files.writeString(dir.resolve("bad.env"), c.getKey());
             String[] r = run("run", "--rootfs", "/r", "--env-file", f.toString(), "true");
-            assertThat(r[0]).isEqualTo("2");
+            assertThat(r[0]).isEqualTo("125");
             assertThat(r[1].lines()).as(c.getKey()).singleElement().asString()
                     .startsWith("berth: --env-file " + f + c.getValue()).endsWith("(see 'berth run --help')");
         }
@@ -281,10 +281,10 @@ class BerthCliTest {
     @Test
     void execWithoutACommandOrWithABadOptionIsOneLineAndExit2() {
         String[] none = run("exec", "web");
-        assertThat(none[0]).isEqualTo("2");
+        assertThat(none[0]).isEqualTo("125");
         assertThat(none[1]).isEqualTo("berth: Missing required parameter: 'CMD' (see 'berth exec --help')\n");
         String[] bad = run("exec", "-w", "tmp", "web", "sh");
-        assertThat(bad[0]).isEqualTo("2");
+        assertThat(bad[0]).isEqualTo("125");
         assertThat(bad[1]).isEqualTo("berth: workingDir: \"tmp\" must be an absolute path (see 'berth exec --help')\n");
         assertThat(run("exec", "--bogus", "web", "sh")[1]).isEqualTo("berth: Unknown option: '--bogus' (see 'berth exec --help')\n");
     }
@@ -315,7 +315,7 @@ class BerthCliTest {
         assertThat(run("network", "create", "--root", r, "--subnet", "10.123.0.0/24", "--subnet", "fd00:123::/64", "web")[0])
                 .isEqualTo("0");
         String[] overlap = run("network", "create", "--root", r, "--subnet", "10.123.0.0/16", "db");
-        assertThat(overlap[0]).isEqualTo("2");
+        assertThat(overlap[0]).isEqualTo("125");
         assertThat(overlap[1]).isEqualTo("berth: subnet: 10.123.0.0/16 overlaps network \"web\" (10.123.0.0/24)"
                 + " (see 'berth network create --help')\n");
         assertThat(run("network", "create", "--root", r, "--gateway", "10.1.1.1", "gw")[1])
@@ -345,6 +345,6 @@ class BerthCliTest {
         assertThat(run("run", "-d", "--log-max-files", "0", "--rootfs", "/r", "true")[1])
                 .isEqualTo("berth: --log-max-files: 0; 1 to 100 (see 'berth run --help')\n");
         assertThat(run("run", "-d", "--log-max-size", "lots", "--rootfs", "/r", "true")[1]).startsWith("berth: --log-max-size: invalid size");
-        assertThat(run("run", "--log-max-files", "2", "--rootfs", "/r", "true")[0]).isEqualTo("2");
+        assertThat(run("run", "--log-max-files", "2", "--rootfs", "/r", "true")[0]).isEqualTo("125");
     }
 }

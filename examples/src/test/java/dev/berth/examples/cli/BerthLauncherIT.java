@@ -78,7 +78,7 @@ class BerthLauncherIT {
         assertThat(badWorkdir.code()).isEqualTo(125);
         assertThat(badWorkdir.err()).contains("chdir(/missing): No such file or directory");
         Outcome usage = berth("run", "--rootfs", ROOTFS, "--bogus", "true");
-        assertThat(usage.code()).isEqualTo(2);
+        assertThat(usage.code()).isEqualTo(125);
         assertThat(usage.err()).isEqualTo("berth: Unknown option: '--bogus' (see 'berth run --help')\n");
         // options end at the first positional, as docker's: -c and -- belong to the command
         Outcome shell = berth("run", "--rootfs", ROOTFS, "probe", "echo", "-c", "x", "--", "echo", "--memory", "y");
@@ -102,10 +102,10 @@ class BerthLauncherIT {
                 "probe", "mknod", "/dev/z", "c", "10", "237", "--", "read", "/dev/z", "1");
         assertThat(ruled.out().lines()).containsExactly("mknod /dev/z: ok", "read /dev/z: Invalid argument");
         Outcome notADevice = berth("run", "--rootfs", ROOTFS, "--device", "/etc/passwd", "true");
-        assertThat(notADevice.code()).isEqualTo(2);
+        assertThat(notADevice.code()).isEqualTo(125);
         assertThat(notADevice.err()).contains("--device /etc/passwd: devices: /etc/passwd is not a character or block device");
         Outcome badRule = berth("run", "--rootfs", ROOTFS, "--device-cgroup-rule", "x 1:3 rwm", "true");
-        assertThat(badRule.code()).isEqualTo(2);
+        assertThat(badRule.code()).isEqualTo(125);
         assertThat(badRule.err()).contains("--device-cgroup-rule: devices: \"x 1:3 rwm\" is not a rule like");
     }
 
@@ -138,7 +138,7 @@ class BerthLauncherIT {
             assertThat(noContainer.code()).isEqualTo(1);
             assertThat(noContainer.err()).isEqualTo("berth: cp: no such container: nope\n");
             Outcome usage = berth("cp", "--state-root", state, host.toString(), tmp.resolve("y").toString());
-            assertThat(usage.code()).isEqualTo(2);
+            assertThat(usage.code()).isEqualTo(125);
             assertThat(usage.err()).contains("one of SRC and DEST must be CONTAINER:PATH").contains("berth cp --help");
         } finally {
             run.destroy(); // SIGTERM: the launcher forwards it and the container ends
@@ -156,10 +156,10 @@ class BerthLauncherIT {
         assertThat(berth("run", "--rootfs", ROOTFS, "--pids-limit", "16", "probe", "fork", "100").out())
                 .matches("started=1[0-4]\n");
         Outcome bad = berth("run", "--rootfs", ROOTFS, "--memory", "lots", "true");
-        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.code()).isEqualTo(125);
         assertThat(bad.err()).contains("--memory: invalid size \"lots\"");
         Outcome badCpus = berth("run", "--rootfs", ROOTFS, "--cpus", "-1", "true");
-        assertThat(badCpus.code()).isEqualTo(2);
+        assertThat(badCpus.code()).isEqualTo(125);
         assertThat(badCpus.err()).contains("cpu");
     }
 
@@ -229,7 +229,7 @@ class BerthLauncherIT {
         assertThat(berth("volume", "rm", "--root", store, "cli-data", "cli-other").out()).isEqualTo("cli-data\ncli-other\n");
         assertThat(berth("volume", "rm", "--root", store, "cli-data").code()).isEqualTo(1);
         Outcome bad = berth("run", "--root", store, "--rootfs", r, "-v", "/srv:/proc", "true");
-        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.code()).isEqualTo(125);
         assertThat(bad.err()).isEqualTo("berth: mounts[0].destination: cannot mount over /proc itself (the container's"
                 + " own root and system mounts) (see 'berth run --help')\n");
         Outcome noSource = berth("run", "--root", store, "--rootfs", r, "-v", tmp.resolve("none") + ":/x", "true");

@@ -35,6 +35,8 @@ class ContainerCommandsTest {
         CgroupStats stats = CgroupStats.empty();
         final List<dev.berth.core.LogEntry> log = new ArrayList<>();
         dev.berth.core.LogQuery lastQuery;
+        /** The state and storage roots the command opened this with. */
+        List<java.nio.file.Path> roots;
 
         FakeContainers add(String id, ContainerStatus status) {
             Optional<ExitStatus> exit = status == ContainerStatus.EXITED ? Optional.of(ExitStatus.exited(3)) : Optional.empty();
@@ -98,7 +100,10 @@ class ContainerCommandsTest {
                 public <K> K create(Class<K> cls) throws Exception {
                     K k = CommandLine.defaultFactory().create(cls);
                     if (k instanceof ContainerCommand c) {
-                        c.opener = (state, storage) -> fake;
+                        c.opener = (state, storage) -> {
+                            fake.roots = List.of(state, storage);
+                            return fake;
+                        };
                     }
                     return k;
                 }
@@ -124,9 +129,9 @@ class ContainerCommandsTest {
         assertThat(ContainerNames.resolve(ids, "a1b")).isEqualTo("a1b2c3d4e5f6");
         assertThatThrownBy(() -> ContainerNames.resolve(ids, "a1")).hasMessageContaining("a1 is ambiguous")
                 .hasMessageContaining("a1b2c3d4e5f6, a1ffff");
-        assertThatThrownBy(() -> ContainerNames.resolve(ids, "nope")).hasMessage("Error: No such container: nope");
+        assertThatThrownBy(() -> ContainerNames.resolve(ids, "nope")).hasMessage("Error response from daemon: No such container: nope");
         assertThatThrownBy(() -> ContainerNames.resolve(ids, "")).as("empty is not a prefix of everything")
-                .hasMessage("Error: No such container: ");
+                .hasMessage("Error response from daemon: No such container: ");
         assertThatThrownBy(() -> ContainerNames.resolve(ids, "../web-1")).hasMessageContaining("No such container");
         assertThat(ContainerNames.resolveAll(ids, List.of("a1b", "a1b2c3d4e5f6", "web-1")))
                 .as("named twice, acted on once").containsExactly(Map.entry("a1b2c3d4e5f6", "a1b"), Map.entry("web-1", "web-1"));
@@ -137,7 +142,7 @@ class ContainerCommandsTest {
         FakeContainers f = three();
         String[] r = run(f, "stop", "web-1", "nope", "web-2");
         assertThat(r[0]).isEqualTo("1");
-        assertThat(r[2]).isEqualTo("Error: No such container: nope\n");
+        assertThat(r[2]).isEqualTo("Error response from daemon: No such container: nope\n");
         assertThat(r[1]).isEmpty();
         assertThat(f.done).as("web-1 was not stopped before nope was found missing").isEmpty();
     }
@@ -147,12 +152,12 @@ class ContainerCommandsTest {
         FakeContainers f = three();
         String[] pause = run(f, "pause", "web-1", "a1b2");
         assertThat(pause[0]).isEqualTo("1");
-        assertThat(pause[2]).isEqualTo("Error: container a1b2 is not running (status exited)\n");
+        assertThat(pause[2]).isEqualTo("Error response from daemon: container a1b2 is not running (status exited)\n");
         String[] rm = run(f, "rm", "a1b2", "web-1");
         assertThat(rm[0]).isEqualTo("1");
-        assertThat(rm[2]).startsWith("Error: cannot remove container web-1: it is running: stop it first, or use 'berth rm -f'");
-        assertThat(run(f, "unpause", "web-1")[2]).isEqualTo("Error: container web-1 is not paused (status running)\n");
-        assertThat(run(f, "kill", "a1b2")[2]).startsWith("Error: cannot kill container a1b2: it is not running");
+        assertThat(rm[2]).startsWith("Error response from daemon: cannot remove container web-1: it is running: stop it first, or use 'berth rm -f'");
+        assertThat(run(f, "unpause", "web-1")[2]).isEqualTo("Error response from daemon: container web-1 is not paused (status running)\n");
+        assertThat(run(f, "kill", "a1b2")[2]).startsWith("Error response from daemon: cannot kill container a1b2: it is not running");
         assertThat(f.done).isEmpty();
     }
 
@@ -179,16 +184,16 @@ class ContainerCommandsTest {
         run(f, "kill", "-s", "10", "web-1");
         assertThat(f.done).containsExactly("signal[9] web-1", "signal[15] web-1", "signal[1] web-1", "signal[10] web-1");
         String[] bad = run(f, "kill", "-s", "SIGFOO", "web-1");
-        assertThat(bad[0]).isEqualTo("2");
+        assertThat(bad[0]).isEqualTo("125");
         assertThat(bad[2]).isEqualTo("berth: --signal: unknown signal \"SIGFOO\" (see 'berth kill --help')\n");
-        assertThat(run(f, "kill", "-s", "65", "web-1")[0]).isEqualTo("2");
+        assertThat(run(f, "kill", "-s", "65", "web-1")[0]).isEqualTo("125");
         assertThat(f.done).hasSize(4);
     }
 
     @Test
     void stopRefusesANegativeTime() {
         String[] r = run(three(), "stop", "-t", "-1", "web-1");
-        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[0]).isEqualTo("125");
         assertThat(r[2]).isEqualTo("berth: --time: must be >= 0, got -1 (see 'berth stop --help')\n");
     }
 
@@ -197,7 +202,7 @@ class ContainerCommandsTest {
         String[] r = run(three(), "ps");
         assertThat(r[0]).isEqualTo("0");
         List<String> lines = r[1].lines().toList();
-        assertThat(lines.get(0)).matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +NAMES");
+        assertThat(lines.get(0)).matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES");
         assertThat(lines).hasSize(3);
         assertThat(r[1]).contains("Up 5 minutes (Paused)").contains("Up 5 minutes").contains("10 minutes ago")
                 .doesNotContain("Exited");
@@ -219,7 +224,7 @@ class ContainerCommandsTest {
         assertThat(first.get("Names").asText()).isEqualTo("web-1");
         assertThat(first.get("State").asText()).isEqualTo("running");
         assertThat(first.get("Status").asText()).isEqualTo("Up 5 minutes");
-        assertThat(run(three(), "ps", "--format", "yaml")[0]).isEqualTo("2");
+        assertThat(run(three(), "ps", "--format", "yaml")[0]).isEqualTo("125");
     }
 
     @Test
@@ -304,7 +309,7 @@ class ContainerCommandsTest {
         assertThat(r[0]).isEqualTo("0");
         assertThat(r[1].lines().toList().get(0)).matches("CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +PIDS");
         assertThat(r[1]).doesNotContain("\033[2J").contains("web-1");
-        assertThat(run(f, "stats", "--no-stream", "nope")[2]).isEqualTo("Error: No such container: nope\n");
+        assertThat(run(f, "stats", "--no-stream", "nope")[2]).isEqualTo("Error response from daemon: No such container: nope\n");
     }
 
     @Test
@@ -342,7 +347,7 @@ class ContainerCommandsTest {
         }
         for (String cmd : new String[] {"stop", "kill", "rm", "pause", "unpause", "inspect", "wait"}) {
             String[] r = run(three(), cmd);
-            assertThat(r[0]).as(cmd).isEqualTo("2");
+            assertThat(r[0]).as(cmd).isEqualTo("125");
             assertThat(r[2]).as(cmd).startsWith("berth: Missing required parameter").endsWith("(see 'berth " + cmd
                     + " --help')\n");
         }
@@ -357,7 +362,7 @@ class ContainerCommandsTest {
         f.log.add(new dev.berth.core.LogEntry(t, "stdout", ""));
         String[] r = run(f, "logs", "web");
         assertThat(r[0]).as("a prefix of web-1 only? no: web-1 and web-2").isEqualTo("1");
-        assertThat(r[2]).startsWith("Error: web is ambiguous");
+        assertThat(r[2]).startsWith("Error response from daemon: web is ambiguous");
         r = run(f, "logs", "--tail", "5", "--since", "10m", "-f", "web-1");
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1]).isEqualTo("out 1\n\n");
@@ -368,12 +373,136 @@ class ContainerCommandsTest {
         assertThat(run(f, "logs", "-t", "web-1")[1]).isEqualTo("2026-12-02T01:02:03.000000450Z out 1\n"
                 + "2026-12-02T01:02:03.000000450Z \n");
         String[] badTail = run(f, "logs", "--tail", "many", "web-1");
-        assertThat(badTail[0]).isEqualTo("2");
+        assertThat(badTail[0]).isEqualTo("125");
         assertThat(badTail[2]).isEqualTo("berth: --tail: expected a number of lines or all, got \"many\" (see 'berth logs --help')\n");
-        assertThat(run(f, "logs", "--tail", "-3", "web-1")[0]).isEqualTo("2");
+        assertThat(run(f, "logs", "--tail", "-3", "web-1")[0]).isEqualTo("125");
         String[] badSince = run(f, "logs", "--since", "soon", "web-1");
-        assertThat(badSince[0]).isEqualTo("2");
+        assertThat(badSince[0]).isEqualTo("125");
         assertThat(badSince[2]).startsWith("berth: --since: \"soon\" is not a time");
         assertThat(run(f, "logs", "--help")[1]).startsWith("Usage: berth logs");
+    }
+
+    /** A container as the state records it, with a command, health and restarts. */
+    private static ContainerInfo recorded(String id, ContainerStatus status, List<String> command,
+            Optional<dev.berth.core.HealthStatus> health, int restarts, Optional<ExitStatus> exit) {
+        return new ContainerInfo(id, status, Optional.of("busybox:latest"), Optional.empty(),
+                NOW.minus(Duration.ofMinutes(10)), Optional.of(NOW.minus(Duration.ofSeconds(5))),
+                exit.map(e -> NOW.minus(Duration.ofSeconds(3))), exit, 4242, ContainerInfo.Owner.ANOTHER_RUNTIME,
+                Optional.empty(), command, health, restarts);
+    }
+
+    @Test
+    void psStatusSaysHealthRestartingAndAnyOtherStatusAsDockerDoes() {
+        List<String> cmd = List.of("sh", "-c", "sleep 100");
+        Optional<ExitStatus> none = Optional.empty();
+        assertThat(PsCommand.status(recorded("a", ContainerStatus.RUNNING, cmd, Optional.of(dev.berth.core.HealthStatus.HEALTHY),
+                0, none), NOW)).isEqualTo("Up 5 seconds (healthy)");
+        assertThat(PsCommand.status(recorded("a", ContainerStatus.RUNNING, cmd,
+                Optional.of(dev.berth.core.HealthStatus.STARTING), 0, none), NOW)).isEqualTo("Up 5 seconds (health: starting)");
+        assertThat(PsCommand.status(recorded("a", ContainerStatus.RUNNING, cmd,
+                Optional.of(dev.berth.core.HealthStatus.UNHEALTHY), 0, none), NOW)).isEqualTo("Up 5 seconds (unhealthy)");
+        assertThat(PsCommand.status(recorded("a", ContainerStatus.PAUSED, cmd,
+                Optional.of(dev.berth.core.HealthStatus.HEALTHY), 0, none), NOW)).isEqualTo("Up 5 seconds (Paused)");
+        assertThat(PsCommand.status(recorded("a", ContainerStatus.EXITED, cmd,
+                Optional.of(dev.berth.core.HealthStatus.UNHEALTHY), 2, Optional.of(ExitStatus.exited(1))), NOW))
+                .as("no health once ended").isEqualTo("Exited (1) 3 seconds ago");
+        // a status main does not have yet (RESTARTING) is mapped by its label: see PsCommand.status
+        for (ContainerStatus st : ContainerStatus.values()) {
+            assertThat(PsCommand.status(recorded("a", st, cmd, Optional.empty(), 0, Optional.of(ExitStatus.exited(1))), NOW))
+                    .as(st.label()).isNotBlank().doesNotContain("null");
+            if (st.label().equals("restarting")) {
+                assertThat(PsCommand.status(recorded("a", st, cmd, Optional.empty(), 1, Optional.of(ExitStatus.exited(1))),
+                        NOW)).isEqualTo("Restarting (1) 3 seconds ago");
+            }
+        }
+    }
+
+    @Test
+    void psShowsTheQuotedCommandTruncatedUnlessNoTrunc() throws Exception {
+        FakeContainers f = new FakeContainers();
+        f.infos.add(recorded("0123456789abcdef0123", ContainerStatus.RUNNING,
+                List.of("sh", "-c", "while true; do echo \"tick\"; sleep 1; done"),
+                Optional.of(dev.berth.core.HealthStatus.HEALTHY), 2, Optional.empty()));
+        String[] r = run(f, "ps");
+        assertThat(r[0]).isEqualTo("0");
+        String row = r[1].lines().toList().get(1);
+        assertThat(row).startsWith("0123456789ab ").contains("\"sh -c 'while true; …\"").contains(" (healthy)");
+        String whole = run(f, "ps", "--no-trunc")[1].lines().toList().get(1);
+        assertThat(whole).startsWith("0123456789abcdef0123 ")
+                .contains("\"sh -c 'while true; do echo \\\"tick\\\"; sleep 1; done'\"");
+        assertThat(run(f, "ps", "-q", "--no-trunc")[1]).isEqualTo("0123456789abcdef0123\n");
+        assertThat(run(f, "ps", "-q")[1]).isEqualTo("0123456789ab\n");
+        JsonNode j = new ObjectMapper().readTree(run(f, "ps", "--format", "json")[1]);
+        assertThat(j.get("Command").asText()).isEqualTo("\"sh -c 'while true; do echo \\\"tick\\\"; sleep 1; done'\"");
+        assertThat(j.get("Status").asText()).startsWith("Up ").endsWith(" (healthy)");
+        assertThat(j.get("Health").asText()).isEqualTo("healthy");
+        assertThat(j.get("RestartCount").asInt()).isEqualTo(2);
+        assertThat(j.get("CreatedAt").asText()).isEqualTo(NOW.minus(Duration.ofMinutes(10)).toString());
+        assertThat(j.get("Ports").asText()).isEmpty();
+        assertThat(PsCommand.quote("a\tb\u0001")).isEqualTo("\"a\\tb\\x01\"");
+    }
+
+    @Test
+    void psJsonShowsThePublishedPorts() throws Exception {
+        FakeContainers f = new FakeContainers();
+        ContainerInfo i = recorded("web", ContainerStatus.RUNNING, List.of("httpd"), Optional.empty(), 0, Optional.empty())
+                .withNetwork(Optional.of(new dev.berth.core.NetworkInfo("bridge", List.of("10.88.0.2/16"), List.of(),
+                        "", List.of(dev.berth.network.PortMapping.parse("127.0.0.1:8080:80")), List.of())));
+        f.infos.add(i);
+        JsonNode j = new ObjectMapper().readTree(run(f, "ps", "--format", "json")[1]);
+        assertThat(j.get("Ports").asText()).isEqualTo("127.0.0.1:8080->80/tcp");
+        assertThat(j.get("Health").asText()).as("no health check").isEmpty();
+        assertThat(run(f, "ps")[1]).contains("127.0.0.1:8080->80/tcp");
+    }
+
+    @Test
+    void inspectShowsTheCommandHealthAndRestarts() throws Exception {
+        FakeContainers f = new FakeContainers();
+        f.infos.add(recorded("svc", ContainerStatus.RUNNING, List.of("sh", "-c", "sleep 100"),
+                Optional.of(dev.berth.core.HealthStatus.UNHEALTHY), 4, Optional.empty()));
+        JsonNode o = new ObjectMapper().readTree(run(f, "inspect", "svc")[1]).get(0);
+        assertThat(o.get("Path").asText()).isEqualTo("sh");
+        assertThat(o.get("Args")).extracting(JsonNode::asText).containsExactly("-c", "sleep 100");
+        assertThat(o.at("/State/Health/Status").asText()).isEqualTo("unhealthy");
+        assertThat(o.get("RestartCount").asInt()).isEqualTo(4);
+        JsonNode plain = new ObjectMapper().readTree(run(three(), "inspect", "web-1")[1]).get(0);
+        assertThat(plain.has("Path")).as("a state without a recorded command").isFalse();
+        assertThat(plain.at("/State/Health").isMissingNode()).isTrue();
+    }
+
+    @Test
+    void globalOptionsGoBeforeOrAfterTheCommand() {
+        FakeContainers f = three();
+        assertThat(run(f, "--state-root", "/s1", "--root", "/r1", "ps")[0]).isEqualTo("0");
+        assertThat(f.roots).containsExactly(java.nio.file.Path.of("/s1"), java.nio.file.Path.of("/r1"));
+        assertThat(run(f, "ps", "--state-root", "/s2", "--root", "/r2", "-a")[0]).isEqualTo("0");
+        assertThat(f.roots).containsExactly(java.nio.file.Path.of("/s2"), java.nio.file.Path.of("/r2"));
+        assertThat(run(f, "--root", "/r3", "stop", "--state-root", "/s3", "web-1")[0]).isEqualTo("0");
+        assertThat(f.roots).containsExactly(java.nio.file.Path.of("/s3"), java.nio.file.Path.of("/r3"));
+        assertThat(run(f, "ps")[0]).isEqualTo("0");
+        assertThat(f.roots).as("defaults").containsExactly(java.nio.file.Path.of("/run/berth"),
+                java.nio.file.Path.of("/var/lib/berth"));
+        assertThat(run(f, "--log-level", "debug", "ps")[0]).isEqualTo("0");
+        assertThat(run(f, "ps", "--log-level", "WARN")[0]).isEqualTo("0");
+        String[] bad = run(f, "--log-level", "loud", "ps");
+        assertThat(bad[0]).isEqualTo("125");
+        assertThat(bad[2]).isEqualTo("berth: --log-level: \"loud\" is not a level (debug, info, warn, error, fatal)"
+                + " (see 'berth --help')\n");
+        assertThat(run(f, "ps", "--log-level", "loud")[2]).as("a global option's help is berth's")
+                .isEqualTo(bad[2]);
+    }
+
+    @Test
+    void usageErrorsExit125InOneLineWithAHint() {
+        FakeContainers f = three();
+        for (String[] argv : new String[][] {{"ps", "--bogus"}, {"stop", "-t", "x", "web-1"}, {"stop"}, {"--bogus"},
+            {"nosuchcommand"}, {"logs", "--tail"}, {"volume"}, {"network"}, {}}) {
+            String[] r = run(f, argv);
+            assertThat(r[0]).as(String.join(" ", argv)).isEqualTo("125");
+            assertThat(r[2]).as(String.join(" ", argv)).startsWith("berth: ").hasLineCount(1).contains("--help')");
+            assertThat(r[1]).as("no usage printed").isEmpty();
+        }
+        assertThat(f.done).isEmpty();
+        assertThat(run(f, "volume")[2]).startsWith("berth: 'berth volume' needs a command: create, ls, inspect, rm");
     }
 }

@@ -66,7 +66,8 @@ class ContainerLauncherIT {
         Files.createDirectories(root.resolve("bin"));
         Files.createDirectories(root.resolve("tmp"));
         Files.copy(busybox, root.resolve("bin/busybox"));
-        for (String applet : new String[] {"sh", "echo", "cat", "ls", "sleep", "seq", "id", "true", "hostname"}) {
+        for (String applet : new String[] {"sh", "echo", "cat", "ls", "sleep", "seq", "id", "true", "hostname", "test",
+            "touch"}) {
             Files.createSymbolicLink(root.resolve("bin/" + applet), Path.of("busybox"));
         }
         sh("umoci", "repack", "--image", "L:t", "B");
@@ -106,7 +107,7 @@ class ContainerLauncherIT {
             Outcome ps = berth("ps");
             assertThat(ps.code()).as(ps.err()).isZero();
             List<String> lines = ps.out().lines().toList();
-            assertThat(lines.get(0)).matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +NAMES");
+            assertThat(lines.get(0)).matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES");
             assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("cli-listed ").contains(IMAGE).contains("Up ")
                     .endsWith("cli-listed"));
             assertThat(berth("ps", "-q").out()).contains("cli-listed\n");
@@ -116,12 +117,12 @@ class ContainerLauncherIT {
             assertThat(inspect.get(0).at("/State/Pid").asLong()).isPositive();
             Outcome unknown = berth("stop", "cli-listed", "nope");
             assertThat(unknown.code()).isEqualTo(1);
-            assertThat(unknown.err()).isEqualTo("Error: No such container: nope\n");
+            assertThat(unknown.err()).isEqualTo("Error response from daemon: No such container: nope\n");
             assertThat(unknown.out()).isEmpty();
             assertThat(run.isAlive()).as("stop with an unknown name stopped nothing").isTrue();
             Outcome rm = berth("rm", "cli-listed");
             assertThat(rm.code()).isEqualTo(1);
-            assertThat(rm.err()).startsWith("Error: cannot remove container cli-listed: it is running");
+            assertThat(rm.err()).startsWith("Error response from daemon: cannot remove container cli-listed: it is running");
             assertThat(run.isAlive()).isTrue();
         } finally {
             run.destroy(); // SIGTERM: the launcher forwards it, the container ends and is removed
@@ -155,7 +156,7 @@ class ContainerLauncherIT {
                     .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z line \\d+\\n");
             assertThat(berth("logs", "--since", "1h", "cli-svc").out()).startsWith("line 0\n");
             Outcome badSince = berth("logs", "--since", "yesterday", "cli-svc");
-            assertThat(badSince.code()).isEqualTo(2);
+            assertThat(badSince.code()).isEqualTo(125);
             assertThat(badSince.err()).startsWith("berth: --since: \"yesterday\" is not a time");
 
             // logs -f: follows the counter as it grows, in another process, with no line missing
@@ -187,7 +188,7 @@ class ContainerLauncherIT {
             assertThat(lastCount(berth("logs", "--tail", "2", "cli-svc").out())).as("no line while paused").isEqualTo(paused);
             Outcome again = berth("pause", "cli-svc");
             assertThat(again.code()).isEqualTo(1);
-            assertThat(again.err()).isEqualTo("Error: container cli-svc is already paused\n");
+            assertThat(again.err()).isEqualTo("Error response from daemon: container cli-svc is already paused\n");
             assertThat(berth("unpause", "cli-svc").out()).isEqualTo("cli-svc\n");
             Thread.sleep(600);
             assertThat(lastCount(berth("logs", "--tail", "2", "cli-svc").out())).isGreaterThan(paused);
@@ -226,7 +227,7 @@ class ContainerLauncherIT {
         assertThat(Path.of(store, "containers", "cli-svc")).doesNotExist();
         Outcome gone = berth("logs", "cli-svc");
         assertThat(gone.code()).isEqualTo(1);
-        assertThat(gone.err()).isEqualTo("Error: No such container: cli-svc\n");
+        assertThat(gone.err()).isEqualTo("Error response from daemon: No such container: cli-svc\n");
     }
 
     @Test
@@ -238,14 +239,160 @@ class ContainerLauncherIT {
         }
         assertThat(berth("ps", "-aq").out()).doesNotContain("cli-once");
         Outcome bad = berth("run", "-d", "-t", IMAGE, "sh");
-        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.code()).isEqualTo(125);
         assertThat(bad.err()).startsWith("berth: -t: a detached container has no terminal").endsWith("(see 'berth run --help')\n");
         Outcome noD = berth("run", "--log-max-size", "1m", IMAGE, "true");
-        assertThat(noD.code()).isEqualTo(2);
+        assertThat(noD.code()).isEqualTo(125);
         assertThat(noD.err()).startsWith("berth: --log-max-size: only with -d");
         Outcome small = berth("run", "-d", "--log-max-size", "1k", IMAGE, "true");
-        assertThat(small.code()).isEqualTo(2);
+        assertThat(small.code()).isEqualTo(125);
         assertThat(small.err()).startsWith("berth: --log-max-size: 1024 bytes; at least 4096");
+    }
+
+    /** A container id of this run only: cgroup names are host-global, and other runs share the host. */
+    private static String uniqueId(String prefix) {
+        return prefix + "-" + Long.toHexString(System.nanoTime() ^ ProcessHandle.current().pid());
+    }
+
+    /** {@code berth ps -a --format json}'s object of container {@code id}, or null. */
+    private static JsonNode psJson(String id) throws Exception {
+        Outcome ps = berth("ps", "-a", "--format", "json");
+        assertThat(ps.code()).as(ps.err()).isZero();
+        for (String line : ps.out().lines().toList()) {
+            JsonNode o = new ObjectMapper().readTree(line);
+            if (o.get("Names").asText().equals(id)) {
+                return o;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Health checks and restarts are done by the berth process that runs the container: {@code berth run}
+     * without -d supervises it, and other berth processes see what it records (health, restart count).
+     */
+    @Test
+    void anAttachedRunChecksHealthAndRestartsAndPsShowsItFromAnotherProcess() throws Exception {
+        String id = uniqueId("cli-health");
+        // the first run is healthy for 10 s, then fails; the restart (its writable layer kept) fails after 6 s
+        String script = "if [ -f /tmp/ran ]; then sleep 6; exit 3; fi; touch /tmp/ran /tmp/ok; sleep 10; exit 3";
+        String command = "sh -c '" + script + "'";
+        Process run = new ProcessBuilder(System.getProperty("berth.launcher"), "--root", store, "--state-root", state,
+                "run", "--network", "none", "--name", id, "--restart", "on-failure:1", "--health-cmd",
+                "test -f /tmp/ok", "--health-interval", "500ms", "--health-retries", "1", IMAGE, "sh", "-c", script)
+                .redirectErrorStream(true).start();
+        try {
+            JsonNode healthy = null;
+            for (int i = 0; i < 100 && (healthy == null || !healthy.get("Health").asText().equals("healthy")); i++) {
+                healthy = psJson(id);
+                Thread.sleep(100);
+            }
+            assertThat(healthy).as("ps --format json lists " + id).isNotNull();
+            assertThat(healthy.get("Health").asText()).isEqualTo("healthy");
+            assertThat(healthy.get("Status").asText()).startsWith("Up ").endsWith(" (healthy)");
+            assertThat(healthy.get("Command").asText()).isEqualTo(PsCommand.quote(command));
+            assertThat(healthy.get("CreatedAt").asText()).isNotEmpty();
+            Outcome table = berth("ps", "-a");
+            assertThat(table.out().lines()).anySatisfy(l -> assertThat(l).startsWith(id + " ")
+                    .contains(PsCommand.quote(PsCommand.truncate(command, 20))).contains("(healthy)"));
+            assertThat(PsCommand.truncate(command, 20)).isEqualTo("sh -c 'if [ -f /tmp…");
+            assertThat(berth("ps", "-a", "--no-trunc").out()).contains(PsCommand.quote(command));
+
+            // it exits 3: on-failure:1 starts it once more; ps sees the restart
+            // (between two runs the container is briefly not listed: its state is being written anew)
+            JsonNode restarted = healthy;
+            for (int i = 0; i < 150 && run.isAlive() && (restarted == null || restarted.get("RestartCount").asInt() < 1);
+                    i++) {
+                Thread.sleep(100);
+                JsonNode now = psJson(id);
+                restarted = now != null ? now : restarted;
+            }
+            assertThat(restarted.get("RestartCount").asInt()).as("seen by ps while the restart ran").isEqualTo(1);
+            // the second run ends with 3 too, and no more restarts: berth run passes its code through
+            assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(run.exitValue()).as(new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .isEqualTo(3);
+        } finally {
+            run.destroy();
+            run.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertThat(psJson(id)).as("an attached container is removed as it ends").isNull();
+
+        // with a restart policy, SIGTERM to berth run is a stop: not passed on (and the target restarted)
+        String always = uniqueId("cli-always");
+        Process service = new ProcessBuilder(System.getProperty("berth.launcher"), "--root", store, "--state-root",
+                state, "run", "--network", "none", "--name", always, "--restart", "always", IMAGE, "sleep", "100")
+                .redirectErrorStream(true).start();
+        try {
+            for (int i = 0; i < 100 && psJson(always) == null; i++) {
+                Thread.sleep(100);
+            }
+            assertThat(psJson(always)).isNotNull();
+            service.destroy();
+            assertThat(service.waitFor(30, TimeUnit.SECONDS)).as("stopped for good, not restarted").isTrue();
+            assertThat(service.exitValue()).isEqualTo(143);
+        } finally {
+            service.destroyForcibly();
+            service.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertThat(psJson(always)).isNull();
+    }
+
+    /**
+     * After {@code run -d} has exited, no berth process runs the checks or the restarts (docs/api.md,
+     * "The launcher"): ps shows the command and the health recorded when it started.
+     */
+    @Test
+    void aDetachedRunRecordsItsHealthCheckAndPsShowsItsCommand() throws Exception {
+        String id = uniqueId("cli-dhealth");
+        Outcome started = berth("run", "-d", "--network", "none", "--name", id, "--restart", "on-failure:3",
+                "--health-cmd", "test -f /tmp/ok", "--health-interval", "1s", IMAGE, "sh", "-c", "touch /tmp/ok; sleep 100");
+        assertThat(started.code()).as(started.err()).isZero();
+        try {
+            JsonNode o = psJson(id);
+            assertThat(o).isNotNull();
+            assertThat(o.get("Command").asText()).isEqualTo("\"sh -c 'touch /tmp/ok; sleep 100'\"");
+            assertThat(o.get("State").asText()).isEqualTo("running");
+            assertThat(o.get("Health").asText()).isIn("starting", "healthy");
+            assertThat(o.get("Status").asText()).startsWith("Up ").containsAnyOf("(health: starting)", "(healthy)");
+            assertThat(o.get("RestartCount").asInt()).isZero();
+            Outcome conflicting = berth("run", "-d", "--rm", "--restart", "always", IMAGE, "true");
+            assertThat(conflicting.code()).isEqualTo(125);
+            assertThat(conflicting.err()).isEqualTo("berth: Conflicting options: --restart and --rm"
+                    + " (see 'berth run --help')\n");
+        } finally {
+            Outcome rm = berth("rm", "-f", id);
+            assertThat(rm.code()).as(rm.err()).isZero();
+        }
+        assertThat(psJson(id)).isNull();
+    }
+
+    /** Global options before the command (docker's and podman's place), after it, and docker's exit codes. */
+    @Test
+    void globalOptionsGoEitherSideAndExitCodesAreDockers() throws Exception {
+        String launcher = System.getProperty("berth.launcher");
+        Process before = new ProcessBuilder(launcher, "--root", store, "--state-root", state, "--log-level", "error",
+                "images").redirectErrorStream(true).start();
+        String listed = new String(before.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(before.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(before.exitValue()).as(listed).isZero();
+        assertThat(listed).contains(IMAGE);
+        Outcome after = berth("images", "--log-level", "warn");
+        assertThat(after.out()).contains(IMAGE);
+        Outcome badLevel = berth("images", "--log-level", "chatty");
+        assertThat(badLevel.code()).isEqualTo(125);
+        assertThat(badLevel.err()).hasLineCount(1).startsWith("berth: --log-level: \"chatty\" is not a level");
+        Outcome unknownFlag = berth("run", "--frobnicate", IMAGE, "true");
+        assertThat(unknownFlag.code()).isEqualTo(125);
+        assertThat(unknownFlag.err()).isEqualTo("berth: Unknown option: '--frobnicate' (see 'berth run --help')\n");
+        assertThat(berth("run", "--rm", "--network", "none", IMAGE, "sh", "-c", "exit 42").code()).isEqualTo(42);
+        Outcome notFound = berth("run", "--rm", "--network", "none", IMAGE, "nosuchcommand");
+        assertThat(notFound.code()).as(notFound.err()).isEqualTo(127);
+        Outcome notExecutable = berth("run", "--rm", "--network", "none", IMAGE, "/tmp");
+        assertThat(notExecutable.code()).as(notExecutable.err()).isEqualTo(126);
+        Outcome noSuch = berth("stop", "cli-nosuch");
+        assertThat(noSuch.code()).isEqualTo(1);
+        assertThat(noSuch.err()).isEqualTo("Error response from daemon: No such container: cli-nosuch\n");
     }
 
     private static void assertNoGaps(List<String> lines, String prefix) {

@@ -108,7 +108,7 @@ class ExecLauncherIT {
         assertThat(noContainer.code()).isEqualTo(1);
         assertThat(noContainer.err()).isEqualTo("berth: no such container: nosuch (see 'berth exec --help')\n");
         Outcome usage = exec("svc");
-        assertThat(usage.code()).isEqualTo(2);
+        assertThat(usage.code()).isEqualTo(125);
         assertThat(usage.err()).isEqualTo("berth: Missing required parameter: 'CMD' (see 'berth exec --help')\n");
         Outcome help = berth("", "exec", "--help");
         assertThat(help.code()).isZero();

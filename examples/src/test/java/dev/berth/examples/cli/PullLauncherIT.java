@@ -75,7 +75,7 @@ class PullLauncherIT {
             assertThat(never.code()).isEqualTo(125);
             assertThat(never.err()).contains("--pull never").endsWith("\n").hasLineCount(1);
             Outcome badPolicy = berth(Map.of(), "run", "--root", store, "--pull", "sometimes", ref);
-            assertThat(badPolicy.code()).isEqualTo(2);
+            assertThat(badPolicy.code()).isEqualTo(125);
             assertThat(badPolicy.err()).contains("--pull: expected missing, always or never");
 
             Outcome unknown = berth(Map.of(), "pull", "--root", store, "--cert-dir", certs, "--creds", creds,
@@ -86,7 +86,7 @@ class PullLauncherIT {
             assertThat(denied.code()).isEqualTo(1);
             assertThat(denied.err()).contains("UNAUTHORIZED", "hint: --creds").doesNotContain("wrong").hasLineCount(1);
             Outcome badRef = berth(Map.of(), "pull", "--root", store, "Not/Valid");
-            assertThat(badRef.code()).isEqualTo(2);
+            assertThat(badRef.code()).isEqualTo(125);
 
             // run pulls a missing image with the system's CA directory and REGISTRY_AUTH_FILE
             Path certsD = Path.of("/etc/containers/certs.d");

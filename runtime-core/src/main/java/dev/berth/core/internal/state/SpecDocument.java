@@ -90,7 +90,12 @@ public record SpecDocument(int version, String rootfs, String image, List<String
      * defaults (and in a state written before them).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record SupervisionDoc(String restart, HealthCheckDoc healthCheck, String onUnhealthy) {}
+    public record SupervisionDoc(String restart, HealthCheckDoc healthCheck, String onUnhealthy,
+            Boolean noHealthCheck) {
+        public SupervisionDoc(String restart, HealthCheckDoc healthCheck, String onUnhealthy) {
+            this(restart, healthCheck, onUnhealthy, null);
+        }
+    }
 
     /**
      * {@code kind}: EXEC, SHELL, TCP or HTTP; {@code command} for the first two (SHELL:
@@ -191,7 +196,7 @@ public record SpecDocument(int version, String rootfs, String image, List<String
     }
 
     private static SupervisionDoc supervision(ContainerSpec s) {
-        if (s.restart().equals(RestartPolicy.no()) && s.healthCheck().isEmpty()
+        if (s.restart().equals(RestartPolicy.no()) && s.healthCheck().isEmpty() && !s.healthCheckDisabled()
                 && s.onUnhealthy() == UnhealthyAction.NONE) {
             return null;
         }
@@ -200,7 +205,8 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 h.path().isEmpty() ? null : h.path(), h.kind() == HealthCheck.Kind.HTTP ? h.expectedStatus().from() : null,
                 h.kind() == HealthCheck.Kind.HTTP ? h.expectedStatus().to() : null, h.interval().toMillis(),
                 h.timeout().toMillis(), h.retries(), h.startPeriod().toMillis())).orElse(null);
-        return new SupervisionDoc(s.restart().toString(), hc, s.onUnhealthy().label());
+        return new SupervisionDoc(s.restart().toString(), hc, s.onUnhealthy().label(),
+                s.healthCheckDisabled() ? true : null);
     }
 
     private static void supervision(SupervisionDoc d, ContainerSpec.Builder b) {
@@ -209,6 +215,9 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         }
         if (d.onUnhealthy() != null) {
             b.onUnhealthy(UnhealthyAction.parse(d.onUnhealthy()));
+        }
+        if (Boolean.TRUE.equals(d.noHealthCheck())) {
+            b.noHealthCheck();
         }
         HealthCheckDoc h = d.healthCheck();
         if (h == null) {

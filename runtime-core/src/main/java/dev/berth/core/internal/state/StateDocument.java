@@ -63,9 +63,15 @@ public record StateDocument(String schema, String id, String status, ProcessDoc 
      *
      * @param stopSignal the signal {@code stop} sends first (the image's StopSignal, or SIGTERM)
      * @param logDir     the directory of its captured output ({@code container.log}, ...), absent without capture
+     * @param argv       what its target runs (entrypoint and command, the image's defaults resolved), for
+     *                   {@code berth ps}; absent in states written before
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record ControlDoc(int stopSignal, String logDir) {}
+    public record ControlDoc(int stopSignal, String logDir, List<String> argv) {
+        public ControlDoc(int stopSignal, String logDir) {
+            this(stopSignal, logDir, null);
+        }
+    }
 
     /** CPU time and peak memory at the end, where the cgroup gave them. */
     @JsonInclude(JsonInclude.Include.NON_NULL)

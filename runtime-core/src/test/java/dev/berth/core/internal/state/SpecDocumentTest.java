@@ -147,6 +147,33 @@ class SpecDocumentTest {
     }
 
     @Test
+    void noHealthCheckSurvivesTheRoundTripAndAHealthCheckClearsIt() throws Exception {
+        ContainerSpec off = ContainerSpec.builder().image("busybox").noHealthCheck().build();
+        ContainerSpec back = StateJson.read(StateJson.write(state(SpecDocument.of(off)))).spec().toSpec();
+        assertThat(back.healthCheckDisabled()).isTrue();
+        assertThat(back.healthCheck()).isEmpty();
+        ContainerSpec on = ContainerSpec.builder().image("busybox").noHealthCheck()
+                .healthCheck(dev.berth.core.HealthCheck.builder().shell("true").build()).build();
+        assertThat(on.healthCheckDisabled()).as("the last word wins").isFalse();
+        assertThat(StateJson.read(StateJson.write(state(SpecDocument.of(on)))).spec().toSpec().healthCheck()).isPresent();
+        assertThat(ContainerSpec.builder().image("busybox").build().healthCheckDisabled()).isFalse();
+    }
+
+    @Test
+    void theTargetsArgvIsKeptForListingAndAbsentInOlderStates() throws Exception {
+        StateDocument withArgv = new StateDocument(StateDocument.SCHEMA, "web-1", "running", null, null, List.of(),
+                "busybox", null, null, "2026-12-01T23:30:00Z", null, null, null, 0, "healthy", null,
+                new StateDocument.ControlDoc(15, null, List.of("sh", "-c", "sleep 1")));
+        StateDocument back = StateJson.read(StateJson.write(withArgv));
+        assertThat(back.control().argv()).containsExactly("sh", "-c", "sleep 1");
+        assertThat(back.health()).isEqualTo("healthy");
+        StateDocument older = StateJson.read(("{\"schema\":\"berth.state/v1\",\"id\":\"web-1\",\"status\":\"running\","
+                + "\"cgroup\":[],\"restartCount\":0,\"control\":{\"stopSignal\":15}}").getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(older.control().argv()).isNull();
+    }
+
+    @Test
     void aNewerVersionOrAnInvalidValueIsRefusedNamingTheField() {
         SpecDocument d = SpecDocument.of(ContainerSpec.builder().image("busybox").build());
         SpecDocument newer = new SpecDocument(2, d.rootfs(), d.image(), d.entrypoint(), d.command(), d.env(),

@@ -1,0 +1,55 @@
+package dev.berth.examples.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The options every {@code berth} command takes, in one place: declared once on {@code berth} itself
+ * and inherited by every subcommand, so that {@code berth --root /x images} (docker's and podman's
+ * place) and {@code berth images --root /x} both work, and the value lands here either way.
+ */
+final class GlobalOptions {
+    static final Path DEFAULT_STATE_ROOT = Path.of("/run/berth");
+    static final Path DEFAULT_STORAGE_ROOT = Path.of("/var/lib/berth");
+    /** docker's levels; slf4j-simple has no fatal, so fatal shows errors only. */
+    static final List<String> LEVELS = List.of("debug", "info", "warn", "error", "fatal");
+    /** slf4j-simple's setting, read once, when the first logger is made (after parsing). */
+    static final String SIMPLE_LOGGER_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    @Option(names = "--state-root", paramLabel = "DIR", scope = ScopeType.INHERIT,
+            description = "State directory of containers (default /run/berth).")
+    Path stateRoot = DEFAULT_STATE_ROOT;
+
+    @Option(names = "--root", paramLabel = "DIR", scope = ScopeType.INHERIT,
+            description = "Storage root of images, volumes and networks (default /var/lib/berth).")
+    Path storageRoot = DEFAULT_STORAGE_ROOT;
+
+    /** As given; absent: the launcher script's (warn, or $BERTH_LOG_LEVEL), or slf4j-simple's info. */
+    String logLevel;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", scope = ScopeType.INHERIT,
+            description = "Berth's own messages on stderr: debug, info, warn (the launcher's default), error or fatal.")
+    void logLevel(String level) {
+        String l = level.toLowerCase(Locale.ROOT);
+        if (!LEVELS.contains(l)) {
+            throw new CommandLine.ParameterException(mixee.commandLine(), "--log-level: \"" + level
+                    + "\" is not a level (debug, info, warn, error, fatal)");
+        }
+        logLevel = l;
+        System.setProperty(SIMPLE_LOGGER_LEVEL, l.equals("fatal") ? "error" : l);
+    }
+
+    /** The options of the {@code berth} command {@code spec} belongs to (the defaults for a command run alone, in tests). */
+    static GlobalOptions of(CommandSpec spec) {
+        return spec.root().userObject() instanceof BerthCli b ? b.global : new GlobalOptions();
+    }
+}
