@@ -92,7 +92,8 @@ public final class RegistryClient {
     HttpClient tls = HttpClient.newBuilder()
         .followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(options.connectTimeout())
-        .sslContext(RegistryTls.context(RegistryTls.caCertificates(registry, options.certDirectories())))
+        .sslContext(RegistryTls.context(RegistryTls.caCertificates(registry, options.certDirectories()),
+            RegistryTls.clientIdentities(registry, options.certDirectories())))
         .version(HttpClient.Version.HTTP_2)
         .build();
     RegistryClient https = new RegistryClient(registry, options, tls, URI.create("https://" + apiHost), auth);
@@ -105,6 +106,13 @@ public final class RegistryClient {
     } catch (RegistryException e) {
       if (e.status() != 0) {
         throw e; // it answered over https
+      }
+      Optional<String> alert = clientCertificateAlert(e);
+      if (alert.isPresent()) {
+        // it speaks TLS and wants a client certificate: plain HTTP is no answer
+        throw new RegistryException("registry " + registry + " refused the TLS handshake (" + alert.get()
+            + "): it wants a client certificate it trusts; put NAME.cert and NAME.key in " + registry + "/ below one of "
+            + options.certDirectories(), 0, Optional.empty(), e.getCause());
       }
       if (!mayFallBack) {
         boolean tlsFailed = e.getCause() instanceof javax.net.ssl.SSLException;
@@ -754,6 +762,21 @@ public final class RegistryClient {
   }
 
   /** An exception for a message: its class and message, and its cause's when it has none (HttpClient's ConnectException). */
+  /** The TLS alert, when a server refused the handshake for want of a (valid) client certificate. */
+  static Optional<String> clientCertificateAlert(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (t instanceof javax.net.ssl.SSLException && m != null) {
+        for (String alert : List.of("certificate_required", "bad_certificate", "unknown_ca", "certificate_unknown")) {
+          if (m.contains("Received fatal alert: " + alert)) {
+            return Optional.of(alert);
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   private static String describe(IOException e) {
     String m = e.getMessage();
     if ((m == null || m.isEmpty()) && e.getCause() != null) {
