@@ -20,8 +20,8 @@ final class ImagePull {
     /**
      * The JDK HTTP client's transfer sizes for a process that pulls: 256 KiB socket reads and HTTP/2
      * frames instead of 16 KiB. Each read or frame is a buffer handed between the client's threads
-     * and the reader; at 16 KiB a 383 MB pull made about 25,000 hand-offs, and the client's threads,
-     * their JIT work and the garbage took about 3 s more CPU than at 256 KiB (docs/benchmarks.md).
+     * and the reader; at 16 KiB a 383 MB pull made about 25,000 hand-offs and took about 1.2 s (7%)
+     * more CPU than at 256 KiB (medians of 3 alternating runs; docs/benchmarks.md).
      * These are JVM-wide, read once when the client's classes load: a launcher may set them, a
      * library should not, so the library leaves them to its embedder. Set before any client is made;
      * a value given on the command line wins.
