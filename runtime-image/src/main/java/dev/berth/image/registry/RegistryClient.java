@@ -488,6 +488,11 @@ public final class RegistryClient {
         if (creds.isEmpty()) {
           return false;
         }
+        if (creds.get().isIdentityToken()) {
+          throw new RegistryException(failure.getMessage() + "; the credentials for " + registry
+              + " are an identity token (OAuth2 refresh token), which is sent only to a bearer token endpoint, and the registry"
+              + " asked for Basic auth", 401, failure.code());
+        }
         if (!"https".equals(base.getScheme()) && !isLoopback(base.getHost())) {
           throw new RegistryException(failure.getMessage() + "; credentials are not sent over plain http to a host that is not loopback",
               401, failure.code());
@@ -501,6 +506,9 @@ public final class RegistryClient {
         return false;
     }
   }
+
+  /** The OAuth2 client_id sent with a refresh token, as the token spec asks of clients. */
+  private static final String CLIENT_ID = "berth";
 
   private static String basic(Credentials c) {
     return "Basic " + Base64.getEncoder().encodeToString((c.username() + ":" + c.secret()).getBytes(StandardCharsets.UTF_8));
@@ -525,15 +533,24 @@ public final class RegistryClient {
     c.param("service").ifPresent(s -> q.append("service=").append(URLEncoder.encode(s, StandardCharsets.UTF_8)));
     String scope = "repository:" + repository + ":pull";
     q.append(q.length() > 0 ? "&" : "").append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
-    String sep = realmUri.getRawQuery() == null ? "?" : "&";
-    URI uri = URI.create(realm + sep + q);
-    HttpRequest.Builder rb = HttpRequest.newBuilder(uri).GET().timeout(Duration.ofSeconds(60));
-    if (creds.isPresent()) {
-      if (!safe) {
-        throw new RegistryException(what + ": registry " + registry + " sent the token realm " + redact(realmUri)
-            + " over plain http; credentials are not sent there", 401, Optional.empty());
+    if (creds.isPresent() && !safe) {
+      throw new RegistryException(what + ": registry " + registry + " sent the token realm " + redact(realmUri)
+          + " over plain http; credentials are not sent there", 401, Optional.empty());
+    }
+    HttpRequest.Builder rb;
+    if (creds.isPresent() && creds.get().isIdentityToken()) {
+      // the distribution token spec's OAuth2 flow: the refresh token is exchanged by a POST
+      q.append("&grant_type=refresh_token&client_id=").append(CLIENT_ID)
+          .append("&refresh_token=").append(URLEncoder.encode(creds.get().secret(), StandardCharsets.UTF_8));
+      rb = HttpRequest.newBuilder(realmUri).timeout(Duration.ofSeconds(60))
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString(q.toString(), StandardCharsets.UTF_8));
+    } else {
+      String sep = realmUri.getRawQuery() == null ? "?" : "&";
+      rb = HttpRequest.newBuilder(URI.create(realm + sep + q)).GET().timeout(Duration.ofSeconds(60));
+      if (creds.isPresent()) {
+        rb.header("Authorization", basic(creds.get()));
       }
-      rb.header("Authorization", basic(creds.get()));
     }
     String realmName = realmUri.getScheme() + "://" + realmUri.getRawAuthority() + realmUri.getRawPath();
     HttpResponse<InputStream> r;
@@ -571,7 +588,9 @@ public final class RegistryClient {
       }
       throw new RegistryException(what + ": token endpoint " + realmName + " of registry " + registry + " answered "
           + status + code.map(x -> " " + x).orElse("")
-          + (status == 401 ? (creds.isPresent() ? " (the credentials were refused)" : " (no credentials for " + registry + ")") : ""),
+          + (status == 401 || (status == 400 && creds.isPresent() && creds.get().isIdentityToken())
+              ? (creds.isPresent() ? (creds.get().isIdentityToken() ? " (the identity token was refused)" : " (the credentials were refused)")
+                  : " (no credentials for " + registry + ")") : ""),
           status, code);
     }
     if (body.length > MAX_TOKEN_BODY) {
