@@ -107,13 +107,7 @@ public final class RegistryClient {
       if (e.status() != 0) {
         throw e; // it answered over https
       }
-      Optional<String> alert = clientCertificateAlert(e);
-      if (alert.isPresent()) {
-        // it speaks TLS and wants a client certificate: plain HTTP is no answer
-        throw new RegistryException("registry " + registry + " refused the TLS handshake (" + alert.get()
-            + "): it wants a client certificate it trusts; put NAME.cert and NAME.key in " + registry + "/ below one of "
-            + options.certDirectories(), 0, Optional.empty(), e.getCause());
-      }
+      throwIfClientCertificateWanted(registry, options, e);
       if (!mayFallBack) {
         boolean tlsFailed = e.getCause() instanceof javax.net.ssl.SSLException;
         throw new RegistryException(e.getMessage()
@@ -129,11 +123,38 @@ public final class RegistryClient {
       RegistryClient http = new RegistryClient(registry, options, plain, URI.create("http://" + apiHost), auth);
       try {
         http.ping(options.connectTimeout());
-      } catch (IOException | RegistryException also) {
+      } catch (RegistryException also) {
+        if (also.status() != 400) {
+          also.addSuppressed(e);
+          throw also;
+        }
+        // an HTTPS server answers a plain request with 400 (Go's "Client sent an HTTP request to an
+        // HTTPS server"): the https attempt was only slow (a loaded machine, a cold JVM); it gets
+        // the whole connect timeout now, and its failure is the one reported
+        try {
+          https.ping(options.connectTimeout());
+          return https;
+        } catch (RegistryException again) {
+          throwIfClientCertificateWanted(registry, options, again);
+          again.addSuppressed(also);
+          throw again;
+        }
+      } catch (IOException also) {
         also.addSuppressed(e);
         throw also;
       }
       return http;
+    }
+  }
+
+  /** Turns a server's refusal of the handshake for want of a client certificate into a message saying so. */
+  private static void throwIfClientCertificateWanted(String registry, PullOptions options, RegistryException e) {
+    Optional<String> alert = clientCertificateAlert(e);
+    if (alert.isPresent()) {
+      // it speaks TLS and wants a client certificate: plain HTTP is no answer
+      throw new RegistryException("registry " + registry + " refused the TLS handshake (" + alert.get()
+          + "): it wants a client certificate it trusts; put NAME.cert and NAME.key in " + registry + "/ below one of "
+          + options.certDirectories(), 0, Optional.empty(), e.getCause());
     }
   }
 
