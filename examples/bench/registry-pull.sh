@@ -4,14 +4,21 @@
 # alone (downloaded and verified) and followed by `umoci unpack` (ready to run). Same
 # registry (Debian's docker-registry with TLS by a CA made here, anonymous), same run,
 # rotating order, medians of RUNS runs. The image: the build JDK as one layer, /usr/share as
-# the other, built once with umoci and pushed with skopeo.
+# the other, built once with umoci and pushed with skopeo. A fourth row runs berth pull with the JDK
+# HTTP client's default 16 KiB transfer sizes (the launcher raises them to 256 KiB).
 #
-# Needs root, docker-registry, skopeo, umoci, openssl and a build (mvn install -DskipTests).
-# Usage: examples/bench/registry-pull.sh [REPORT.md]     env: RUNS (5), BERTH_BENCH_DIR
+# Each timed run writes to a fresh journaled ext4 on a loop device (as image-import.sh does): the
+# root file system here is ext4 without a journal, where creating files right after others were
+# deleted is several times slower (recently_deleted()), so a run paid for the one before it.
+# BERTH_BENCH_FS=dir writes to fresh directories of $BERTH_BENCH_DIR instead.
+#
+# Needs root, docker-registry, skopeo, umoci, openssl, mkfs.ext4, losetup and a build (mvn install -DskipTests).
+# Usage: examples/bench/registry-pull.sh [REPORT.md]     env: RUNS (5), BERTH_BENCH_DIR, BERTH_BENCH_FS (loop|dir)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 W=${BERTH_BENCH_DIR:-/var/tmp/berth-pull-bench}
 RUNS=${RUNS:-5}
+FS=${BERTH_BENCH_FS:-loop}
 mkdir -p "$W"
 JDK=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
 if [ ! -f "$W/layout/index.json" ]; then
@@ -51,7 +58,14 @@ http:
 YML
 docker-registry serve "$R/config.yml" >"$R/registry.log" 2>&1 &
 reg=$!
-cleanup() { kill "$reg" 2>/dev/null || true; wait "$reg" 2>/dev/null || true; rm -rf "$W/runs"; }
+IMG=$W/scratch.img
+LOOP=
+unscratch() {
+  if mountpoint -q "$W/mnt"; then umount "$W/mnt"; fi
+  if [ -n "$LOOP" ]; then losetup -d "$LOOP" 2>/dev/null || true; LOOP=; fi
+  rm -f "$IMG"
+}
+cleanup() { kill "$reg" 2>/dev/null || true; wait "$reg" 2>/dev/null || true; unscratch; rm -rf "$W/runs"; }
 trap cleanup EXIT
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 skopeo --insecure-policy copy -q --dest-cert-dir "$R/certs.d/$host" "oci:$W/layout:t" "docker://$host/bench/image:1"
@@ -62,33 +76,50 @@ now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A T
-run() { # name
-  local d=$W/runs/$1-$2; rm -rf "$d"; mkdir -p "$d"; sync
-  local t0 t1
+scratch() { # name run: sets d, a fresh directory on a fresh file system
+  if [ "$FS" = dir ]; then
+    d=$W/runs/$1-$2; rm -rf "$d"; mkdir -p "$d"; sync; return
+  fi
+  unscratch
+  truncate -s 8G "$IMG"
+  mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$IMG"
+  LOOP=$(losetup -f --show --direct-io=on "$IMG")
+  mkdir -p "$W/mnt"
+  mount "$LOOP" "$W/mnt"
+  d=$W/mnt/$1; mkdir -p "$d"; sync
+}
+jdk_defaults="-Djdk.httpclient.bufsize=16384 -Djdk.httpclient.maxframesize=16384"
+run() { # name run
+  local d t0 t1
+  scratch "$1" "$2"
   case $1 in
     berth) t0=$(now); "$here/berth" pull -q --root "$d/store" --cert-dir "$R/certs.d" "$ref" >/dev/null; t1=$(now) ;;
+    berth_jdk) t0=$(now); JAVA_TOOL_OPTIONS=$jdk_defaults "$here/berth" pull -q --root "$d/store" --cert-dir "$R/certs.d" "$ref" \
+        >/dev/null 2>&1; t1=$(now) ;;
     skopeo) t0=$(now); skopeo --insecure-policy copy -q --src-cert-dir "$R/certs.d/$host" "docker://$ref" "oci:$d/oci:t"; t1=$(now) ;;
     skopeo_umoci) t0=$(now); skopeo --insecure-policy copy -q --src-cert-dir "$R/certs.d/$host" "docker://$ref" "oci:$d/oci:t" \
         && umoci unpack --image "$d/oci:t" "$d/bundle" >/dev/null; t1=$(now) ;;
   esac
   T[$1]+="$(ms "$t0" "$t1") "
-  rm -rf "$d"
+  if [ "$FS" = dir ]; then rm -rf "$d"; fi
 }
-tools=(berth skopeo skopeo_umoci)
+tools=(berth skopeo skopeo_umoci berth_jdk)
 for r in $(seq "$RUNS"); do
-  for i in 0 1 2; do run "${tools[$(( (i + r) % 3 ))]}" "$r"; done
+  for i in 0 1 2 3; do run "${tools[$(( (i + r) % 4 ))]}" "$r"; done
 done
 med() { tr ' ' '\n' <<<"${T[$1]}" | grep . | median; }
-b=$(med berth); s=$(med skopeo); su=$(med skopeo_umoci)
+b=$(med berth); s=$(med skopeo); su=$(med skopeo_umoci); bj=$(med berth_jdk)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 report=$(cat <<MD
-Image: 2 layers (the JDK, /usr/share), ${gz} MB in the registry; $RUNS runs each, rotating order.
+Image: 2 layers (the JDK, /usr/share), ${gz} MB in the registry; $RUNS runs each, rotating order,
+$( [ "$FS" = dir ] && echo "each in a fresh directory of $(findmnt -n -o SOURCE --target "$W")" || echo "each on a fresh ext4 (loop device)") ($(date -u +%F), $(nproc) cores).
 
 | tool | median ms | runs ms |
 |---|---|---|
 | berth pull (fresh JVM; pulled, verified, unpacked, synced) | $b | ${T[berth]}|
 | skopeo copy docker:// oci: (downloaded, verified) | $s | ${T[skopeo]}|
 | skopeo copy + umoci unpack (ready to run) | $su | ${T[skopeo_umoci]}|
+| berth pull, JDK HttpClient's 16 KiB reads and frames | $bj | ${T[berth_jdk]}|
 
 Ratios: berth / (skopeo + umoci) **$(ratio "$b" "$su")**, berth / skopeo copy alone **$(ratio "$b" "$s")**.
 MD

@@ -50,6 +50,9 @@ final class FakeRegistry implements AutoCloseable {
   volatile String basicUser;
   volatile String basicPassword;
   volatile boolean bearer;
+  /** When set, the token endpoint accepts only the OAuth2 refresh-token grant with this token. */
+  volatile String refreshToken;
+  final List<Map<String, String>> tokenForms = new java.util.concurrent.CopyOnWriteArrayList<>();
   volatile String tokenRealm;
   volatile Function<HttpExchange, Integer> tokenFailure = x -> 0;
 
@@ -265,6 +268,31 @@ final class FakeRegistry implements AutoCloseable {
     int fail = tokenFailure.apply(x);
     if (fail != 0) {
       send(x, fail, "token service is down".getBytes(StandardCharsets.UTF_8));
+      return;
+    }
+    if (refreshToken != null) {
+      // the OAuth2 refresh-token grant of the distribution token spec: a form POST, answered with access_token
+      Map<String, String> form = new java.util.HashMap<>();
+      String body = new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      for (String kv : body.split("&")) {
+        int eq = kv.indexOf('=');
+        if (eq > 0) {
+          form.put(java.net.URLDecoder.decode(kv.substring(0, eq), StandardCharsets.UTF_8),
+              java.net.URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+      }
+      tokenForms.add(form);
+      if (!x.getRequestMethod().equals("POST") || !"refresh_token".equals(form.get("grant_type"))
+          || form.get("client_id") == null || !"fake".equals(form.get("service")) || form.get("scope") == null) {
+        error(x, 400, "UNSUPPORTED", "expected a refresh_token grant");
+        return;
+      }
+      if (!refreshToken.equals(form.get("refresh_token"))) {
+        send(x, 401, "{\"error\":\"invalid_grant\"}".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      x.getResponseHeaders().set("Content-Type", "application/json");
+      send(x, 200, "{\"access_token\":\"good-token\",\"expires_in\":300,\"refresh_token\":\"next\"}".getBytes(StandardCharsets.UTF_8));
       return;
     }
     if (basicUser != null) {

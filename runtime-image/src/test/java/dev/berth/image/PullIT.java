@@ -186,6 +186,49 @@ class PullIT {
     assertThat(store.images()).isEmpty();
   }
 
+  @Test
+  void aRegistryRequiringClientCertificatesIsPulledFromWithTheCertsDPair() throws Exception {
+    Path ca = Files.createDirectories(tmp.resolve("client-ca"));
+    LoopbackRegistry.run(ca, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=berth client CA");
+    // a PKCS#1 RSA key, as `openssl genrsa -traditional` and older docker set-ups write it
+    LoopbackRegistry.run(ca, "openssl", "genrsa", "-traditional", "-out", "client.key", "2048");
+    LoopbackRegistry.run(ca, "openssl", "req", "-new", "-key", "client.key", "-out", "client.csr", "-subj", "/CN=berth client");
+    LoopbackRegistry.run(ca, "openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "client.cert", "-days", "2");
+    try (LoopbackRegistry mtls = new LoopbackRegistry(tmp.resolve("mtls"), null, ca.resolve("ca.crt"))) {
+      Path hostDir = mtls.certDir.resolve(mtls.host());
+      PullOptions o = options.toBuilder().certDirectories(List.of(mtls.certDir))
+          .credentials(mtls.host(), new Credentials(LoopbackRegistry.USER, LoopbackRegistry.PASSWORD)).build();
+      // without the pair: refused by the server's handshake, said so (no fall-back to plain HTTP)
+      assertThatThrownBy(() -> store.pull(mtls.host() + "/berth/jib:1", o, ImportProgress.NONE))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("registry " + mtls.host() + " refused the TLS handshake")
+          .hasMessageContaining("NAME.cert and NAME.key");
+      Files.copy(ca.resolve("client.cert"), hostDir.resolve("client.cert"));
+      Files.copy(ca.resolve("client.key"), hostDir.resolve("client.key"));
+      Path app = Files.createDirectories(tmp.resolve("app"));
+      Path hello = Files.writeString(app.resolve("hello.txt"), "hello over mutual TLS");
+      Path tar = tmp.resolve("jib.tar");
+      Jib.fromScratch()
+          .addLayer(List.of(hello), AbsoluteUnixPath.get("/app"))
+          .setFormat(ImageFormat.Docker)
+          .containerize(Containerizer.to(TarImage.at(tar).named("berth/jib:1"))
+              .setBaseImageLayersCache(tmp.resolve("jib-cache"))
+              .setApplicationLayersCache(tmp.resolve("jib-app-cache")));
+      mtls.push(tmp, "docker-archive:" + tar, "berth/jib:1"); // skopeo reads the same pair
+      Image img = store.pull(mtls.host() + "/berth/jib:1", o, ImportProgress.NONE);
+      try (PreparedImage p = store.prepare(img.name())) {
+        assertThat(p.lowerDirs().get(0).resolve("app/hello.txt")).hasContent("hello over mutual TLS");
+      }
+      // a key that is not the certificate's is refused before anything is sent, naming the files
+      LoopbackRegistry.run(hostDir, "openssl", "genrsa", "-traditional", "-out", "client.key", "2048");
+      assertThatThrownBy(() -> store.pull(mtls.host() + "/berth/jib:1", o, ImportProgress.NONE))
+          .isInstanceOf(ImageException.class)
+          .hasMessage("client key " + hostDir.resolve("client.key") + " does not match certificate " + hostDir.resolve("client.cert"));
+    }
+  }
+
   SSLContext trustRegistry() throws Exception {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     ks.load(null, null);

@@ -397,6 +397,40 @@ class PullTest {
   }
 
   @Test
+  void identityTokensAreExchangedAtTheTokenEndpointAndNeverShown() throws IOException {
+    reg.bearer = true;
+    reg.refreshToken = "refresh-me-3f9a";
+    image("app", "1");
+    Path auth = tmp.resolve("auth.json");
+    // as `docker login` writes it for an OAuth2 registry: the token beside an auth of "<token>:"
+    Files.writeString(auth, "{\"auths\":{\"" + reg.host() + "\":{\"auth\":\""
+        + Base64.getEncoder().encodeToString("<token>:".getBytes(StandardCharsets.UTF_8)) + "\",\"identitytoken\":\"wrong-token-77\"}}}");
+    assertThatThrownBy(() -> store.pull(ref("app:1"), options.toBuilder().authFiles(List.of(auth)).build(), ImportProgress.NONE))
+        .isInstanceOf(RegistryException.class)
+        .hasMessageContaining("token endpoint https://" + reg.host() + "/token")
+        .hasMessageContaining("answered 401 UNAUTHORIZED (the identity token was refused)")
+        .hasMessageNotContaining("wrong-token-77");
+    assertNothingStored();
+    Files.writeString(auth, Files.readString(auth).replace("wrong-token-77", "refresh-me-3f9a"));
+    reg.tokenForms.clear();
+    Image img = store.pull(ref("app:1"), options.toBuilder().authFiles(List.of(auth)).build(), ImportProgress.NONE);
+    assertThat(img.diffIds()).hasSize(2);
+    assertThat(reg.tokenForms).first().satisfies(f -> assertThat(f)
+        .containsEntry("grant_type", "refresh_token").containsEntry("refresh_token", "refresh-me-3f9a")
+        .containsEntry("service", "fake").containsEntry("scope", "repository:app:pull").containsEntry("client_id", "berth"));
+    assertThat(reg.requests("/token")).allSatisfy(r -> assertThat(r.method()).isEqualTo("POST"));
+    // never sent as Basic auth: a registry that asks for Basic is refused, the token unsent
+    reg.bearer = false;
+    reg.basicUser = "x";
+    reg.basicPassword = "y";
+    assertThatThrownBy(() -> store.pull(ref("app:1"), options.toBuilder().credentials(reg.host(),
+        dev.berth.image.registry.Credentials.identityToken("refresh-me-3f9a")).build(), ImportProgress.NONE))
+        .hasMessageContaining("identity token").hasMessageContaining("asked for Basic auth")
+        .hasMessageNotContaining("refresh-me-3f9a");
+    assertThat(reg.requests("/v2/")).noneSatisfy(r -> assertThat(String.valueOf(r.authorization())).startsWith("Basic"));
+  }
+
+  @Test
   void credentialsComeFromAnAuthFile() throws IOException {
     reg.basicUser = "carol";
     reg.basicPassword = "pa:ss";

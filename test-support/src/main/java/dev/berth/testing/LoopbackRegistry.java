@@ -35,6 +35,14 @@ public final class LoopbackRegistry implements AutoCloseable {
   public record TokenAuth(String realm, String service, String issuer, Path certificate) {}
 
   public LoopbackRegistry(Path dir, TokenAuth token) throws Exception {
+    this(dir, token, null);
+  }
+
+  /**
+   * With {@code clientCa}, the registry requires mutual TLS: clients must present a certificate
+   * signed by that CA ({@code http.tls.clientcas}).
+   */
+  public LoopbackRegistry(Path dir, TokenAuth token, Path clientCa) throws Exception {
     Preconditions.requireTool("docker-registry", "docker-registry");
     Preconditions.requireTool("openssl", "openssl");
     Preconditions.requireTool("htpasswd", "apache2-utils");
@@ -68,6 +76,7 @@ public final class LoopbackRegistry implements AutoCloseable {
         "  tls:",
         "    certificate: " + dir.resolve("server.crt"),
         "    key: " + dir.resolve("server.key"),
+        clientCa == null ? "" : "    clientcas:\n      - " + clientCa,
         "auth:");
     String auth = token == null
         ? String.join("\n",
@@ -114,7 +123,7 @@ public final class LoopbackRegistry implements AutoCloseable {
   }
 
   /** Runs {@code cmd} in {@code cwd}; returns its output, failing with it on a non-zero exit. */
-  static String run(Path cwd, String... cmd) throws IOException, InterruptedException {
+  public static String run(Path cwd, String... cmd) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -38,7 +38,8 @@ final class PullCommand implements Callable<Integer> {
     @Option(names = "--authfile", paramLabel = "FILE", description = "Read credentials from this file only (auth.json or docker config.json).")
     List<Path> authFiles = new ArrayList<>();
 
-    @Option(names = "--creds", paramLabel = "USER:PASSWORD", description = "Credentials for the image's registry.")
+    @Option(names = "--creds", paramLabel = "USER[:PASSWORD]",
+            description = "Credentials for the image's registry; without :PASSWORD it is read from the terminal.")
     String creds;
 
     @Option(names = "--cert-dir", paramLabel = "DIR", description = "CA directories laid out DIR/HOST:PORT/*.crt (default /etc/containers/certs.d, /etc/docker/certs.d).")
@@ -59,6 +60,7 @@ final class PullCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("berth: " + e.getMessage() + " (see 'berth pull --help')");
             return BerthCli.EXIT_USAGE;
         }
+        ImagePull.tuneHttpClient();
         try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
             Image img = quiet ? store.pull(image, options, null) : ImagePull.pull(store, image, options, System.err);
             System.out.println(img.name() + " " + img.manifestDigest() + " (" + img.diffIds().size() + " layers)");
@@ -85,6 +87,35 @@ final class PullCommand implements Callable<Integer> {
         return "";
     }
 
+    /**
+     * {@code --creds USER[:PASSWORD]} as podman reads it: the password after the first colon, or,
+     * without one, read from {@code console} without echo; refused when there is no terminal. Neither
+     * appears in an error message.
+     */
+    static Credentials credentials(String creds, String registry, java.io.Console console) {
+        int colon = creds.indexOf(':');
+        String user = colon < 0 ? creds : creds.substring(0, colon);
+        if (user.isEmpty()) {
+            throw new IllegalArgumentException("--creds: expected USER[:PASSWORD], the user is empty");
+        }
+        if (colon >= 0) {
+            return new Credentials(user, creds.substring(colon + 1));
+        }
+        if (console == null) {
+            throw new IllegalArgumentException("--creds: no password after the user and no terminal to read it from;"
+                    + " give USER:PASSWORD or use --authfile");
+        }
+        char[] pw = console.readPassword("Password for %s at %s: ", user, registry);
+        if (pw == null) {
+            throw new IllegalArgumentException("--creds: no password was entered (end of input)");
+        }
+        try {
+            return new Credentials(user, new String(pw));
+        } finally {
+            java.util.Arrays.fill(pw, '\0');
+        }
+    }
+
     /** The pull options the launcher's flags describe. */
     static PullOptions options(String image, String platform, List<Path> authFiles, String creds, List<Path> certDirs,
             List<String> insecure) {
@@ -100,12 +131,8 @@ final class PullCommand implements Callable<Integer> {
             b.authFiles(authFiles);
         }
         if (creds != null) {
-            int colon = creds.indexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("--creds: expected USER:PASSWORD");
-            }
             String registry = dev.berth.image.registry.RegistryReference.parse(image).registry();
-            b.credentials(registry, new Credentials(creds.substring(0, colon), creds.substring(colon + 1)));
+            b.credentials(registry, credentials(creds, registry, System.console()));
         }
         if (!certDirs.isEmpty()) {
             b.certDirectories(certDirs);

@@ -236,6 +236,14 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--pull", paramLabel = "POLICY", description = "Pull the image: missing (default), always or never.")
     String pull = "missing";
 
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+            description = "Platform of a multi-platform image to pull (default: this host's); a stored image of another platform is pulled again.")
+    String platform;
+
+    @Option(names = "--creds", paramLabel = "USER[:PASSWORD]",
+            description = "Credentials for the image's registry when pulling; without :PASSWORD it is read from the terminal.")
+    String creds;
+
     @Parameters(paramLabel = "IMAGE | CMD", arity = "0..*",
             description = "IMAGE [CMD [ARG...]], or with --rootfs: CMD [ARG...].")
     List<String> args = new ArrayList<>();
@@ -249,9 +257,14 @@ final class RunCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
             }
+            dev.berth.image.registry.PullOptions pullOptions;
             try {
-                args.set(0, ImagePull.resolve(args.get(0), policy, GlobalOptions.of(spec).storageRoot,
-                        dev.berth.image.registry.PullOptions.DEFAULTS, System.err));
+                pullOptions = PullCommand.options(args.get(0), platform, List.of(), creds, List.of(), List.of());
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+            try {
+                args.set(0, ImagePull.resolve(args.get(0), policy, GlobalOptions.of(spec).storageRoot, pullOptions, System.err));
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
             } catch (java.io.IOException | dev.berth.image.ImageException e) {

@@ -113,6 +113,9 @@ final class AuthFiles {
     Object auths = doc.get("auths");
     if (auths instanceof Map<?, ?> a) {
       for (String k : keys(registry)) {
+        if (a.get(k) instanceof Map<?, ?> entry && entry.get("identitytoken") instanceof String idToken && !idToken.isEmpty()) {
+          return Optional.of(Credentials.identityToken(idToken)); // docker login's OAuth2 refresh token
+        }
         if (a.get(k) instanceof Map<?, ?> entry && entry.get("auth") instanceof String auth && !auth.isEmpty()) {
           return Optional.of(decode(auth, file, k));
         }
@@ -170,11 +173,10 @@ final class AuthFiles {
       if (!(doc.get("Username") instanceof String user) || !(doc.get("Secret") instanceof String secret)) {
         throw new ImageException("credential helper " + exe + " answered without Username and Secret");
       }
-      if (user.equals("<token>")) {
-        throw new ImageException("credential helper " + exe + " answered with an identity token for " + registry
-            + "; identity tokens (OAuth2 refresh tokens) are not supported, log in with a password or access token");
+      if (user.isEmpty() || secret.isEmpty()) {
+        throw new ImageException("credential helper " + exe + " answered with an empty Username or Secret");
       }
-      return Optional.of(new Credentials(user, secret));
+      return Optional.of(new Credentials(user, secret)); // "<token>": an identity token, for the bearer flow
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted while running credential helper " + exe);

@@ -92,7 +92,8 @@ public final class RegistryClient {
     HttpClient tls = HttpClient.newBuilder()
         .followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(options.connectTimeout())
-        .sslContext(RegistryTls.context(RegistryTls.caCertificates(registry, options.certDirectories())))
+        .sslContext(RegistryTls.context(RegistryTls.caCertificates(registry, options.certDirectories()),
+            RegistryTls.clientIdentities(registry, options.certDirectories())))
         .version(HttpClient.Version.HTTP_2)
         .build();
     RegistryClient https = new RegistryClient(registry, options, tls, URI.create("https://" + apiHost), auth);
@@ -106,6 +107,7 @@ public final class RegistryClient {
       if (e.status() != 0) {
         throw e; // it answered over https
       }
+      throwIfClientCertificateWanted(registry, options, e);
       if (!mayFallBack) {
         boolean tlsFailed = e.getCause() instanceof javax.net.ssl.SSLException;
         throw new RegistryException(e.getMessage()
@@ -121,11 +123,38 @@ public final class RegistryClient {
       RegistryClient http = new RegistryClient(registry, options, plain, URI.create("http://" + apiHost), auth);
       try {
         http.ping(options.connectTimeout());
-      } catch (IOException | RegistryException also) {
+      } catch (RegistryException also) {
+        if (also.status() != 400) {
+          also.addSuppressed(e);
+          throw also;
+        }
+        // an HTTPS server answers a plain request with 400 (Go's "Client sent an HTTP request to an
+        // HTTPS server"): the https attempt was only slow (a loaded machine, a cold JVM); it gets
+        // the whole connect timeout now, and its failure is the one reported
+        try {
+          https.ping(options.connectTimeout());
+          return https;
+        } catch (RegistryException again) {
+          throwIfClientCertificateWanted(registry, options, again);
+          again.addSuppressed(also);
+          throw again;
+        }
+      } catch (IOException also) {
         also.addSuppressed(e);
         throw also;
       }
       return http;
+    }
+  }
+
+  /** Turns a server's refusal of the handshake for want of a client certificate into a message saying so. */
+  private static void throwIfClientCertificateWanted(String registry, PullOptions options, RegistryException e) {
+    Optional<String> alert = clientCertificateAlert(e);
+    if (alert.isPresent()) {
+      // it speaks TLS and wants a client certificate: plain HTTP is no answer
+      throw new RegistryException("registry " + registry + " refused the TLS handshake (" + alert.get()
+          + "): it wants a client certificate it trusts; put NAME.cert and NAME.key in " + registry + "/ below one of "
+          + options.certDirectories(), 0, Optional.empty(), e.getCause());
     }
   }
 
@@ -480,6 +509,11 @@ public final class RegistryClient {
         if (creds.isEmpty()) {
           return false;
         }
+        if (creds.get().isIdentityToken()) {
+          throw new RegistryException(failure.getMessage() + "; the credentials for " + registry
+              + " are an identity token (OAuth2 refresh token), which is sent only to a bearer token endpoint, and the registry"
+              + " asked for Basic auth", 401, failure.code());
+        }
         if (!"https".equals(base.getScheme()) && !isLoopback(base.getHost())) {
           throw new RegistryException(failure.getMessage() + "; credentials are not sent over plain http to a host that is not loopback",
               401, failure.code());
@@ -493,6 +527,9 @@ public final class RegistryClient {
         return false;
     }
   }
+
+  /** The OAuth2 client_id sent with a refresh token, as the token spec asks of clients. */
+  private static final String CLIENT_ID = "berth";
 
   private static String basic(Credentials c) {
     return "Basic " + Base64.getEncoder().encodeToString((c.username() + ":" + c.secret()).getBytes(StandardCharsets.UTF_8));
@@ -517,15 +554,24 @@ public final class RegistryClient {
     c.param("service").ifPresent(s -> q.append("service=").append(URLEncoder.encode(s, StandardCharsets.UTF_8)));
     String scope = "repository:" + repository + ":pull";
     q.append(q.length() > 0 ? "&" : "").append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
-    String sep = realmUri.getRawQuery() == null ? "?" : "&";
-    URI uri = URI.create(realm + sep + q);
-    HttpRequest.Builder rb = HttpRequest.newBuilder(uri).GET().timeout(Duration.ofSeconds(60));
-    if (creds.isPresent()) {
-      if (!safe) {
-        throw new RegistryException(what + ": registry " + registry + " sent the token realm " + redact(realmUri)
-            + " over plain http; credentials are not sent there", 401, Optional.empty());
+    if (creds.isPresent() && !safe) {
+      throw new RegistryException(what + ": registry " + registry + " sent the token realm " + redact(realmUri)
+          + " over plain http; credentials are not sent there", 401, Optional.empty());
+    }
+    HttpRequest.Builder rb;
+    if (creds.isPresent() && creds.get().isIdentityToken()) {
+      // the distribution token spec's OAuth2 flow: the refresh token is exchanged by a POST
+      q.append("&grant_type=refresh_token&client_id=").append(CLIENT_ID)
+          .append("&refresh_token=").append(URLEncoder.encode(creds.get().secret(), StandardCharsets.UTF_8));
+      rb = HttpRequest.newBuilder(realmUri).timeout(Duration.ofSeconds(60))
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString(q.toString(), StandardCharsets.UTF_8));
+    } else {
+      String sep = realmUri.getRawQuery() == null ? "?" : "&";
+      rb = HttpRequest.newBuilder(URI.create(realm + sep + q)).GET().timeout(Duration.ofSeconds(60));
+      if (creds.isPresent()) {
+        rb.header("Authorization", basic(creds.get()));
       }
-      rb.header("Authorization", basic(creds.get()));
     }
     String realmName = realmUri.getScheme() + "://" + realmUri.getRawAuthority() + realmUri.getRawPath();
     HttpResponse<InputStream> r;
@@ -563,7 +609,9 @@ public final class RegistryClient {
       }
       throw new RegistryException(what + ": token endpoint " + realmName + " of registry " + registry + " answered "
           + status + code.map(x -> " " + x).orElse("")
-          + (status == 401 ? (creds.isPresent() ? " (the credentials were refused)" : " (no credentials for " + registry + ")") : ""),
+          + (status == 401 || (status == 400 && creds.isPresent() && creds.get().isIdentityToken())
+              ? (creds.isPresent() ? (creds.get().isIdentityToken() ? " (the identity token was refused)" : " (the credentials were refused)")
+                  : " (no credentials for " + registry + ")") : ""),
           status, code);
     }
     if (body.length > MAX_TOKEN_BODY) {
@@ -754,6 +802,21 @@ public final class RegistryClient {
   }
 
   /** An exception for a message: its class and message, and its cause's when it has none (HttpClient's ConnectException). */
+  /** The TLS alert, when a server refused the handshake for want of a (valid) client certificate. */
+  static Optional<String> clientCertificateAlert(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (t instanceof javax.net.ssl.SSLException && m != null) {
+        for (String alert : List.of("certificate_required", "bad_certificate", "unknown_ca", "certificate_unknown")) {
+          if (m.contains("Received fatal alert: " + alert)) {
+            return Optional.of(alert);
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   private static String describe(IOException e) {
     String m = e.getMessage();
     if ((m == null || m.isEmpty()) && e.getCause() != null) {
