@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -237,8 +238,7 @@ class NetworkingIT {
 
     @Test
     void aClientTakingTheFirstAddressOfASharedAliasReachesEachReplicaInTurn() throws Exception {
-        try (ContainerRuntime rt = runtime()) {
-            rt.networks().create(NetworkSpec.builder("rr").build());
+        try (ContainerRuntime rt = runtime(); NetworkLease lease = new NetworkLease(rt, "rr")) {
             List<Container> replicas = new ArrayList<>();
             try {
                 for (int i = 1; i <= 3; i++) {
@@ -280,8 +280,7 @@ class NetworkingIT {
 
     @Test
     void aReplicaWithAHealthCheckIsInItsAliasOnlyWhileHealthy() throws Exception {
-        try (ContainerRuntime rt = runtime()) {
-            rt.networks().create(NetworkSpec.builder("hc").build());
+        try (ContainerRuntime rt = runtime(); NetworkLease lease = new NetworkLease(rt, "hc")) {
             List<Container> started = new ArrayList<>();
             try {
                 Container plain = rt.start(run + "-hc-1", replica("hc", "hc-1").build());
@@ -311,6 +310,73 @@ class NetworkingIT {
             }
             assertThat(Files.exists(storage.resolve("networks/_dns/hc"))).isFalse();
             assertThat(rt.networks().remove("hc")).isTrue();
+        }
+    }
+
+    @Test
+    void aContainerRoutingLoopbackToItsGatewayDoesNotReachTheHostsLoopbackServices() throws Exception {
+        // a host service on 127.0.0.1, published by no container (sshd, a database, a debug port)
+        try (ServerSocket secret = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            Thread server = new Thread(() -> {
+                while (!secret.isClosed()) {
+                    try (java.net.Socket s = secret.accept()) {
+                        s.getOutputStream().write("HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\nsecret\n"
+                                .getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        // closed
+                    }
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            String before = rules();
+            try (ContainerRuntime rt = runtime(); NetworkLease lease = new NetworkLease(rt, "lo")) {
+                Network net = lease.network;
+                String gateway = dev.berth.network.Subnet.format(net.ranges().get(0).gateway());
+                try (Container c = rt.start(run + "-lo", httpd("lo").publish("127.0.0.1::80").build())) {
+                    int port = c.ports().get(0).hostPort();
+                    assertThat(get("http://127.0.0.1:" + port + "/")).as("the published port on loopback").isEqualTo("hello\n");
+                    assertThat(Files.readString(Path.of("/proc/sys/net/ipv4/conf", net.bridge(), "route_localnet")).trim())
+                            .as("portmap's route_localnet on the bridge").isEqualTo("1");
+                    // the attacker, as root with NET_ADMIN in the container's namespace would: loopback
+                    // routed to the gateway, and loopback addresses accepted on eth0
+                    String pin = state.resolve(run + "-lo").resolve("netns").toString();
+                    HostCommand.run("nsenter", "--net=" + pin, "/bin/sh", "-c",
+                            "echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet"
+                                    + " && ip route del local 127.0.0.0/8 dev lo table local"
+                                    + " && ip route del local 127.0.0.1 dev lo table local"
+                                    + " && ip route add 127.0.0.1/32 via " + gateway + " dev eth0 onlink");
+                    ExecProcess p = c.exec(ExecSpec.builder().command("/usr/bin/wget", "-O", "-", "-T", "3", "-t", "1",
+                            "http://127.0.0.1:" + secret.getLocalPort() + "/").stdout(Stdio.pipe()).stderr(Stdio.pipe()).build());
+                    String out = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
+                    String err = new String(p.stderr().readAllBytes(), StandardCharsets.UTF_8);
+                    Optional<ExitStatus> exit = p.waitFor(java.time.Duration.ofSeconds(30));
+                    assertThat(out).as("the host's 127.0.0.1:" + secret.getLocalPort() + " from the container").doesNotContain("secret");
+                    assertThat(err).as("wget's report").contains("Connecting to 127.0.0.1:" + secret.getLocalPort());
+                    assertThat(exit).as(err).isPresent().get().isNotEqualTo(ExitStatus.exited(0));
+                    assertThat(get("http://127.0.0.1:" + port + "/")).as("the published port still").isEqualTo("hello\n");
+                    assertThat(rules()).contains("-A INPUT -d 127.0.0.0/8 -i " + net.bridge() + " -m conntrack ! --ctstate"
+                            + " RELATED,ESTABLISHED,DNAT");
+                }
+                assertThat(rt.networks().remove("lo")).isTrue();
+            }
+            assertThat(rules().lines().filter(l -> !before.contains(l)).toList()).as("firewall rules left").isEmpty();
+        }
+    }
+
+    /** A network removed when the test ends, failed or not (its bridge and firewall rule are the host's). */
+    private static final class NetworkLease implements AutoCloseable {
+        final ContainerRuntime rt;
+        final Network network;
+
+        NetworkLease(ContainerRuntime rt, String name) throws IOException {
+            this.rt = rt;
+            this.network = rt.networks().create(NetworkSpec.builder(name).build());
+        }
+
+        @Override
+        public void close() throws IOException {
+            rt.networks().remove(network.name()); // false when the test removed it itself
         }
     }
 

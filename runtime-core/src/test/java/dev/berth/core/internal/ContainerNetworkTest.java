@@ -77,7 +77,10 @@ class ContainerNetworkTest {
                     + "if [ \"$CNI_COMMAND\" = ADD ]; then echo '" + RESULT + "'; fi\n");
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
         }
-        networks = Networks.open(tmp.resolve("storage"), List.of(plugins));
+        Path iptables = tmp.resolve("iptables"); // a stand-in: the rule is "there"; the host's firewall untouched
+        Files.writeString(iptables, "#!/bin/sh\nexit 0\n");
+        Files.setPosixFilePermissions(iptables, PosixFilePermissions.fromString("rwx------"));
+        networks = Networks.open(tmp.resolve("storage"), List.of(plugins), List.of(iptables.toString()));
         networks.create(NetworkSpec.builder("web").build());
         stateDir = Files.createDirectories(tmp.resolve("state/c1"));
         Files.writeString(stateDir.resolve("hosts"), "");
