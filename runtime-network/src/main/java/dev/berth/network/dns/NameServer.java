@@ -52,12 +52,8 @@ public final class NameServer {
     private final Path dir;
     private final Path file;
     private final Resolver upstream;
-    private final ExecutorService pool = new ThreadPoolExecutor(2, 16, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(256),
-            r -> {
-                Thread t = new Thread(r, "names-worker");
-                t.setDaemon(true);
-                return t;
-            });
+    /** Forwards and TCP clients: up to 16 at once (idle threads go after 30 s), 256 waiting, then refused. */
+    private final ExecutorService pool = pool();
     private volatile NameTable table;
     private volatile List<String> listen = List.of();
     private volatile Object stamp;
@@ -67,6 +63,16 @@ public final class NameServer {
         this.file = dir.resolve(FILE);
         this.upstream = upstream;
         reload();
+    }
+
+    private static ExecutorService pool() {
+        ThreadPoolExecutor p = new ThreadPoolExecutor(16, 16, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(256), r -> {
+            Thread t = new Thread(r, "names-worker");
+            t.setDaemon(true);
+            return t;
+        });
+        p.allowCoreThreadTimeOut(true); // a pool that grew only past a full queue would run 2 at a time
+        return p;
     }
 
     public static void main(String[] args) throws Exception {
