@@ -47,8 +47,9 @@ command -v setsid >/dev/null || need+=(util-linux)
 command -v stty >/dev/null || need+=(coreutils)
 # NetworkIT: the CNI plugins, ip (netns), iptables, and busybox httpd as the server in a namespace
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
-# names on user networks (NetworkingIT): podman's DNS server; wget and getent are the clients there
-[ -x /usr/lib/podman/aardvark-dns ] || need+=(aardvark-dns)
+# names on user networks (NetworkingIT): Berth's own name server (a java process, setsid from util-linux);
+# wget, getent and busybox nslookup are the clients there; nsenter (util-linux) sets up the loopback test
+command -v nsenter >/dev/null || need+=(util-linux)
 command -v wget >/dev/null || need+=(wget)
 command -v ip >/dev/null || need+=(iproute2)
 command -v iptables >/dev/null || need+=(iptables)

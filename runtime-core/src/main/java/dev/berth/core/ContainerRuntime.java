@@ -26,7 +26,7 @@ import dev.berth.core.internal.etc.EtcFiles;
 import dev.berth.core.internal.net.ContainerNetwork;
 import dev.berth.core.internal.net.JoinedNetwork;
 import dev.berth.core.internal.net.NameService;
-import dev.berth.core.internal.net.AardvarkNameService;
+import dev.berth.core.internal.net.ServerNameService;
 import dev.berth.network.Networks;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.Lifecycle;
@@ -204,7 +204,7 @@ public final class ContainerRuntime implements AutoCloseable {
             LOG.info("no device cgroup on this runtime ({}): containers run without CAP_MKNOD, so that no node"
                     + " they make can be opened", driver == null ? unavailable : "the host's cgroups cannot hold one");
         }
-        this.names = new AardvarkNameService(storageRoot.resolve("networks"), sys);
+        this.names = new ServerNameService(storageRoot.resolve("networks"), sys);
         this.reconciler = new Reconciler(state, sys, driver, storageRoot, id -> images().unpin(id),
                 b.keepOrphanedLayers ? Reconciler.LayerPolicy.KEEP : Reconciler.LayerPolicy.REMOVE, Duration.ofSeconds(10),
                 id -> ContainerNetwork.releaseRecorded(networks(), sys, names, state.root().resolve(id), id));
@@ -825,7 +825,13 @@ public final class ContainerRuntime implements AutoCloseable {
                     cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
                     spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null,
                     restartCount, null, null, new StateDocument.ControlDoc(stopSignal,
-                            logDir == null ? null : logDir.toString(), process.argv())), state::write, Clock.systemUTC());
+                            logDir == null ? null : logDir.toString(), process.argv())), doc -> {
+                                state.write(doc);
+                                ContainerNetwork n = net.get();
+                                if (n != null) {
+                                    n.health(doc.health()); // a health change moves it in or out of its names' answers
+                                }
+                            }, Clock.systemUTC());
             // closing an incarnation releases what only it held; the container's storage, state and id go
             // with the last one (SupervisedContainer.close -> closed())
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -159,7 +160,8 @@ class NetworkingIT {
             String gateway = dev.berth.network.Subnet.format(net.ranges().get(0).gateway());
             try (Container web = rt.start("web", httpd("names").networkAlias("site").build())) {
                 assertThat(Files.readString(state.resolve("web/resolv.conf"))).contains("nameserver " + gateway + "\n");
-                assertThat(dnsConfig("names")).contains(" " + web.addresses().get(0) + "  web,site");
+                assertThat(dnsEntries("names")).singleElement().isEqualTo(new dev.berth.network.dns.NamesFile.Entry("web",
+                        List.of(web.addresses().get(0)), List.of("web", "site"), true));
                 for (String name : List.of("web", "site")) {
                     ContainerSpec client = ContainerSpec.builder().rootfs(rootfs).network("names")
                             .command("/usr/bin/wget", "-q", "-T", "5", "-O", "-", "http://" + name + "/")
@@ -168,7 +170,7 @@ class NetworkingIT {
                 }
             }
             assertThat(Files.exists(storage.resolve("networks/_dns/names"))).as("the name server's directory").isFalse();
-            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/names"))).as("its server").isEmpty();
+            assertThat(nameServers(storage.resolve("networks/_dns/names"))).as("its server").isEmpty();
             assertThat(rt.networks().remove("names")).isTrue();
         }
     }
@@ -220,6 +222,195 @@ class NetworkingIT {
         }
     }
 
+    /** Cgroup names are the host's: ids unique to this run (the tests below), so that no other run shares one. */
+    private final String run = "nt" + Long.toHexString(System.nanoTime() & 0xffffff);
+
+    /**
+     * A replica on {@code network}: host name {@code name}, alias {@code svc}, serving its host name
+     * over HTTP (from a directory of its own: the test rootfs is shared, not an overlay).
+     */
+    private ContainerSpec.Builder replica(String network, String name) {
+        return ContainerSpec.builder().rootfs(rootfs).network(network).hostname(name).networkAlias("svc")
+                .command("/bin/sh", "-c", "d=/tmp/www-$(/bin/busybox hostname) && /bin/busybox mkdir -p $d && /bin/busybox hostname > $d/index.html"
+                        + " && exec /bin/busybox httpd -f -p 80 -h $d")
+                .stdout(Stdio.discard()).stderr(Stdio.discard());
+    }
+
+    @Test
+    void aClientTakingTheFirstAddressOfASharedAliasReachesEachReplicaInTurn() throws Exception {
+        try (ContainerRuntime rt = runtime(); NetworkLease lease = new NetworkLease(rt, "rr")) {
+            List<Container> replicas = new ArrayList<>();
+            try {
+                for (int i = 1; i <= 3; i++) {
+                    replicas.add(rt.start(run + "-rr-" + i, replica("rr", "rr-" + i).build()));
+                }
+                Set<String> all = new HashSet<>();
+                replicas.forEach(c -> all.add(c.addresses().get(0)));
+                assertThat(eventually(() -> resolved(rt, "rr", "svc"), all)).as("every replica's address").isEqualTo(all);
+                // each request looks the alias up and goes to the first address of the answer (busybox
+                // nslookup keeps the server's order; glibc's getaddrinfo would re-sort same-subnet
+                // addresses by RFC 6724 rule 9, see docs/architecture.md): with one fixed order it
+                // would reach one replica nine times
+                ContainerSpec client = ContainerSpec.builder().rootfs(rootfs).network("rr")
+                        .command("/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8 9; do a=$(/bin/busybox nslookup -type=a svc"
+                                + " | /bin/busybox awk '/^Name:/ {n=1} n && /^Address/ {print $2; exit}');"
+                                + " /usr/bin/wget -q -T 5 -O - http://$a/; done")
+                        .stdout(Stdio.pipe()).stderr(Stdio.discard()).build();
+                List<String> reached;
+                try (Container c = rt.start(client)) {
+                    reached = List.of(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8).trim().split("\\s+"));
+                    assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
+                }
+                assertThat(reached).hasSize(9);
+                assertThat(new HashSet<>(reached)).containsExactlyInAnyOrder("rr-1", "rr-2", "rr-3");
+                for (String r : List.of("rr-1", "rr-2", "rr-3")) {
+                    assertThat(reached.stream().filter(r::equals).count()).as(r + " in " + reached).isEqualTo(3);
+                }
+                replicas.get(0).stop(java.time.Duration.ofSeconds(5));
+                all.remove(replicas.get(0).addresses().get(0));
+                assertThat(eventually(() -> resolved(rt, "rr", "svc"), all)).as("after rr-1 stopped").isEqualTo(all);
+            } finally {
+                replicas.forEach(Container::close);
+            }
+            assertThat(Files.exists(storage.resolve("networks/_dns/rr"))).isFalse();
+            assertThat(nameServers(storage.resolve("networks/_dns/rr"))).isEmpty();
+            assertThat(rt.networks().remove("rr")).isTrue();
+        }
+    }
+
+    @Test
+    void aReplicaWithAHealthCheckIsInItsAliasOnlyWhileHealthy() throws Exception {
+        try (ContainerRuntime rt = runtime(); NetworkLease lease = new NetworkLease(rt, "hc")) {
+            List<Container> started = new ArrayList<>();
+            try {
+                Container plain = rt.start(run + "-hc-1", replica("hc", "hc-1").build());
+                started.add(plain);
+                Container checked = rt.start(run + "-hc-2", replica("hc", "hc-2").healthCheck(HealthCheck.builder()
+                        .shell("test -f /tmp/ok").interval(java.time.Duration.ofMillis(200))
+                        .timeout(java.time.Duration.ofSeconds(5)).retries(1).build()).build());
+                started.add(checked);
+                String p = plain.addresses().get(0);
+                String c = checked.addresses().get(0);
+                assertThat(dnsEntries("hc")).filteredOn(e -> e.id().equals(run + "-hc-2")).singleElement()
+                        .satisfies(e -> assertThat(e.serving()).as("starting: not yet").isFalse());
+                assertThat(eventually(() -> resolved(rt, "hc", "svc"), Set.of(p))).as("starting or unhealthy").isEqualTo(Set.of(p));
+                assertThat(resolved(rt, "hc", "hc-2")).as("its own name too").isEmpty();
+                exec(checked, "/bin/busybox", "touch", "/tmp/ok");
+                assertThat(eventually(() -> resolved(rt, "hc", "svc"), Set.of(p, c))).as("healthy").isEqualTo(Set.of(p, c));
+                assertThat(checked.health().orElseThrow().status()).isEqualTo(HealthStatus.HEALTHY);
+                exec(checked, "/bin/busybox", "rm", "/tmp/ok"); // its check fails from now on
+                assertThat(eventually(() -> resolved(rt, "hc", "svc"), Set.of(p))).as("unhealthy").isEqualTo(Set.of(p));
+                assertThat(checked.health().orElseThrow().status()).isEqualTo(HealthStatus.UNHEALTHY);
+                exec(checked, "/bin/busybox", "touch", "/tmp/ok");
+                assertThat(eventually(() -> resolved(rt, "hc", "svc"), Set.of(p, c))).as("healthy again").isEqualTo(Set.of(p, c));
+                checked.stop(java.time.Duration.ofSeconds(5));
+                assertThat(eventually(() -> resolved(rt, "hc", "svc"), Set.of(p))).as("stopped").isEqualTo(Set.of(p));
+            } finally {
+                started.forEach(Container::close);
+            }
+            assertThat(Files.exists(storage.resolve("networks/_dns/hc"))).isFalse();
+            assertThat(rt.networks().remove("hc")).isTrue();
+        }
+    }
+
+    @Test
+    void aContainerRoutingLoopbackToItsGatewayDoesNotReachTheHostsLoopbackServices() throws Exception {
+        // a host service on 127.0.0.1, published by no container (sshd, a database, a debug port)
+        try (ServerSocket secret = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            Thread server = new Thread(() -> {
+                while (!secret.isClosed()) {
+                    try (java.net.Socket s = secret.accept()) {
+                        s.getOutputStream().write("HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\nsecret\n"
+                                .getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        // closed
+                    }
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            String before = rules();
+            try (ContainerRuntime rt = runtime(); NetworkLease lease = new NetworkLease(rt, "lo")) {
+                Network net = lease.network;
+                String gateway = dev.berth.network.Subnet.format(net.ranges().get(0).gateway());
+                try (Container c = rt.start(run + "-lo", httpd("lo").publish("127.0.0.1::80").build())) {
+                    int port = c.ports().get(0).hostPort();
+                    assertThat(get("http://127.0.0.1:" + port + "/")).as("the published port on loopback").isEqualTo("hello\n");
+                    assertThat(Files.readString(Path.of("/proc/sys/net/ipv4/conf", net.bridge(), "route_localnet")).trim())
+                            .as("portmap's route_localnet on the bridge").isEqualTo("1");
+                    // the attacker, as root with NET_ADMIN in the container's namespace would: loopback
+                    // routed to the gateway, and loopback addresses accepted on eth0
+                    String pin = state.resolve(run + "-lo").resolve("netns").toString();
+                    HostCommand.run("nsenter", "--net=" + pin, "/bin/sh", "-c",
+                            "echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet"
+                                    + " && ip route del local 127.0.0.0/8 dev lo table local"
+                                    + " && ip route del local 127.0.0.1 dev lo table local"
+                                    + " && ip route add 127.0.0.1/32 via " + gateway + " dev eth0 onlink");
+                    ExecProcess p = c.exec(ExecSpec.builder().command("/usr/bin/wget", "-O", "-", "-T", "3", "-t", "1",
+                            "http://127.0.0.1:" + secret.getLocalPort() + "/").stdout(Stdio.pipe()).stderr(Stdio.pipe()).build());
+                    String out = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
+                    String err = new String(p.stderr().readAllBytes(), StandardCharsets.UTF_8);
+                    Optional<ExitStatus> exit = p.waitFor(java.time.Duration.ofSeconds(30));
+                    assertThat(out).as("the host's 127.0.0.1:" + secret.getLocalPort() + " from the container").doesNotContain("secret");
+                    assertThat(err).as("wget's report").contains("Connecting to 127.0.0.1:" + secret.getLocalPort());
+                    assertThat(exit).as(err).isPresent().get().isNotEqualTo(ExitStatus.exited(0));
+                    assertThat(get("http://127.0.0.1:" + port + "/")).as("the published port still").isEqualTo("hello\n");
+                    assertThat(rules()).contains("-A INPUT -d 127.0.0.0/8 -i " + net.bridge() + " -m conntrack ! --ctstate"
+                            + " RELATED,ESTABLISHED,DNAT");
+                }
+                assertThat(rt.networks().remove("lo")).isTrue();
+            }
+            assertThat(rules().lines().filter(l -> !before.contains(l)).toList()).as("firewall rules left").isEmpty();
+        }
+    }
+
+    /** A network removed when the test ends, failed or not (its bridge and firewall rule are the host's). */
+    private static final class NetworkLease implements AutoCloseable {
+        final ContainerRuntime rt;
+        final Network network;
+
+        NetworkLease(ContainerRuntime rt, String name) throws IOException {
+            this.rt = rt;
+            this.network = rt.networks().create(NetworkSpec.builder(name).build());
+        }
+
+        @Override
+        public void close() throws IOException {
+            rt.networks().remove(network.name()); // false when the test removed it itself
+        }
+    }
+
+    private static void exec(Container c, String... argv) throws Exception {
+        ExecProcess p = c.exec(ExecSpec.of(argv));
+        assertThat(p.waitFor(java.time.Duration.ofSeconds(10))).contains(ExitStatus.exited(0));
+    }
+
+    /** The IPv4 addresses one lookup of {@code name} gives in a client container of the network. */
+    private static Set<String> resolved(ContainerRuntime rt, String network, String name) throws Exception {
+        ContainerSpec client = ContainerSpec.builder().rootfs(rootfs).network(network)
+                .command("/bin/sh", "-c", "/usr/bin/getent ahostsv4 " + name + " | /bin/busybox awk '{print $1}'"
+                        + " | /bin/busybox sort -u")
+                .stdout(Stdio.pipe()).stderr(Stdio.discard()).build();
+        try (Container c = rt.start(client)) {
+            Set<String> out = new HashSet<>(List.of(new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8).trim()
+                    .split("\\s+")));
+            c.waitFor();
+            out.remove("");
+            return out;
+        }
+    }
+
+    /** {@code f} until it gives {@code want}, at most 20 s; its last result. */
+    private static Set<String> eventually(java.util.concurrent.Callable<Set<String>> f, Set<String> want) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        Set<String> got = f.call();
+        while (!got.equals(want) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            got = f.call();
+        }
+        return got;
+    }
+
     @Test
     void aDetachedContainerKeepsItsNetworkAfterItsHandleIsClosedUntilItIsRemoved() throws Exception {
         try (ContainerRuntime rt = runtime()) {
@@ -267,7 +458,7 @@ class NetworkingIT {
                 }
                 assertThat(started.stream().map(c -> c.ports().get(0).hostPort()).distinct()).hasSize(n);
                 assertThat(started.stream().map(c -> c.addresses().get(0)).distinct()).hasSize(n);
-                assertThat(dnsConfig("busy").lines().skip(1)).hasSize(n).allMatch(l -> l.endsWith(",many"));
+                assertThat(dnsEntries("busy")).hasSize(n).allMatch(e -> e.names().contains("many") && e.serving());
                 for (Container c : started) {
                     assertThat(get("http://127.0.0.1:" + c.ports().get(0).hostPort() + "/")).isEqualTo("hello\n");
                 }
@@ -286,7 +477,7 @@ class NetworkingIT {
                 assertNothingLeftOf("busy-" + i, null, net);
             }
             assertThat(Files.exists(storage.resolve("networks/_dns/busy"))).isFalse();
-            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/busy"))).isEmpty();
+            assertThat(nameServers(storage.resolve("networks/_dns/busy"))).isEmpty();
             assertThat(rt.networks().remove("busy")).isTrue();
         }
     }
@@ -316,14 +507,16 @@ class NetworkingIT {
         return true;
     }
 
-    private String dnsConfig(String network) throws IOException {
-        return Files.readString(storage.resolve("networks/_dns").resolve(network).resolve(network));
+    private List<dev.berth.network.dns.NamesFile.Entry> dnsEntries(String network) throws IOException {
+        return dev.berth.network.dns.NamesFile.read(storage.resolve("networks/_dns").resolve(network)
+                .resolve(dev.berth.network.dns.NameServer.FILE)).entries();
     }
 
-    /** aardvark-dns processes serving the directory. */
-    static List<Long> aardvarkProcesses(Path dir) {
-        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("aardvark-dns")
-                && p.info().commandLine().orElse("").contains(dir.toString())).map(ProcessHandle::pid).toList();
+    /** Name server processes serving the directory. */
+    static List<Long> nameServers(Path dir) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("")
+                .contains(dev.berth.network.dns.NameServer.class.getName() + " " + dir + " "))
+                .map(ProcessHandle::pid).toList();
     }
 
     @Test
@@ -343,7 +536,7 @@ class NetworkingIT {
             assertThat(line).as(() -> read(tmp.resolve("child.err"))).startsWith("started crashed ");
             int port = Integer.parseInt(line.split(" ")[2]);
             assertThat(get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
-            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/crash"))).as("its name server").hasSize(1);
+            assertThat(nameServers(storage.resolve("networks/_dns/crash"))).as("its name server").hasSize(1);
         } finally {
             jvm.destroyForcibly(); // SIGKILL: the container's init dies with its monitor, the pin stays
         }
@@ -356,7 +549,7 @@ class NetworkingIT {
             assertThat(rec.removed()).containsExactly("crashed");
             assertNothingLeftOf("crashed", info, net);
             assertThat(Files.exists(storage.resolve("networks/_dns/crash"))).as("the name server's directory").isFalse();
-            assertThat(aardvarkProcesses(storage.resolve("networks/_dns/crash"))).as("its server").isEmpty();
+            assertThat(nameServers(storage.resolve("networks/_dns/crash"))).as("its server").isEmpty();
             assertThat(rt.networks().remove("crash")).isTrue();
         }
         assertThat(rules().lines().filter(l -> !before.contains(l)).toList()).as("firewall rules left").isEmpty();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.berth.network.internal.CniChain;
 import dev.berth.network.internal.CniPlugins;
 import dev.berth.network.internal.HostRoutes;
+import dev.berth.network.internal.LoopbackGuard;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.DatagramSocket;
@@ -63,12 +64,14 @@ public final class Networks {
     private final CniPlugins plugins;
     private final Path procNet;
     private final Path sysClassNet;
+    private final LoopbackGuard guard;
 
-    private Networks(Path dir, CniPlugins plugins, Path procNet, Path sysClassNet) {
+    private Networks(Path dir, CniPlugins plugins, Path procNet, Path sysClassNet, LoopbackGuard guard) {
         this.dir = dir;
         this.plugins = plugins;
         this.procNet = procNet;
         this.sysClassNet = sysClassNet;
+        this.guard = guard;
     }
 
     /** The networks below {@code storageRoot}, with the CNI plugins of {@link CniPlugins#DEFAULT_DIRS}. */
@@ -78,13 +81,23 @@ public final class Networks {
 
     /** As above, with the plugins searched in {@code pluginDirs}. */
     public static Networks open(Path storageRoot, List<Path> pluginDirs) throws IOException {
-        return open(storageRoot, pluginDirs, Path.of("/proc/net"), Path.of("/sys/class/net"));
+        return open(storageRoot, pluginDirs, List.of("iptables"));
     }
 
-    static Networks open(Path storageRoot, List<Path> pluginDirs, Path procNet, Path sysClassNet) throws IOException {
+    /**
+     * As above, with the firewall rule that keeps containers off the host's loopback services
+     * ({@link LoopbackGuard}) set through {@code iptables} (a command and its first arguments).
+     */
+    public static Networks open(Path storageRoot, List<Path> pluginDirs, List<String> iptables) throws IOException {
+        return open(storageRoot, pluginDirs, Path.of("/proc/net"), Path.of("/sys/class/net"), iptables);
+    }
+
+    static Networks open(Path storageRoot, List<Path> pluginDirs, Path procNet, Path sysClassNet, List<String> iptables)
+            throws IOException {
         Path d = storageRoot.resolve("networks");
         Files.createDirectories(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        return new Networks(d, new CniPlugins(pluginDirs, Duration.ofSeconds(60)), procNet, sysClassNet);
+        return new Networks(d, new CniPlugins(pluginDirs, Duration.ofSeconds(60)), procNet, sysClassNet,
+                new LoopbackGuard(iptables));
     }
 
     // ---- networks ----
@@ -238,6 +251,7 @@ public final class Networks {
             if (Files.exists(sysClassNet.resolve(n.get().bridge()))) {
                 ipLinkDelete(n.get().bridge());
             }
+            guard.remove(n.get().bridge());
             deleteTree(dir.resolve("_ipam").resolve(name));
             deleteTree(dir.resolve(name));
             LOG.debug("network {}: removed", name);
@@ -312,6 +326,7 @@ public final class Networks {
             }
             request = new CniChain.Request(cidr, mac);
             chosen = choosePorts(ports);
+            guard.install(n.bridge()); // before the bridge plugin (and portmap's route_localnet) can open the way
             // recorded first: a JVM that dies during ADD leaves what a reconciliation needs for DEL
             write(record, new AttachmentFile(containerId, n.name(), ifName, netns, chosen, null, true));
         }
@@ -393,6 +408,7 @@ public final class Networks {
         try (Locked l = lock()) {
             if (attachmentIds(n.name()).isEmpty() && Files.exists(sysClassNet.resolve(n.bridge()))) {
                 ipLinkDelete(n.bridge());
+                guard.remove(n.bridge());
                 LOG.debug("network {}: bridge {} removed with its last container", n.name(), n.bridge());
             }
         }

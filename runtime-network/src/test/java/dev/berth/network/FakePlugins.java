@@ -21,10 +21,22 @@ final class FakePlugins {
 
     final Path dir;
     final Path calls;
+    /** A stand-in iptables: {@code -C} answers from {@link #rules}, {@code -I} adds a line, {@code -D} takes it out. */
+    final Path iptables;
+    final Path rules;
 
     FakePlugins(Path root) throws IOException {
         dir = Files.createDirectories(root.resolve("plugins"));
         calls = Files.createDirectories(root.resolve("calls"));
+        iptables = root.resolve("iptables");
+        rules = root.resolve("iptables.rules");
+        Files.writeString(rules, "");
+        Files.writeString(iptables, "#!/bin/sh\nop=$2; shift 3; r=\"$*\"\ncase $op in\n"
+                + "  -C) grep -qxF -- \"$r\" " + rules + " ;;\n"
+                + "  -I) echo \"$r\" >> " + rules + " ;;\n"
+                + "  -D) grep -vxF -- \"$r\" " + rules + " > " + rules + ".n; mv " + rules + ".n " + rules + " ;;\n"
+                + "esac\n");
+        Files.setPosixFilePermissions(iptables, PosixFilePermissions.fromString("rwx------"));
         for (String type : List.of("bridge", "portmap", "firewall")) {
             Path p = dir.resolve(type);
             Files.writeString(p, "#!/bin/sh\n"

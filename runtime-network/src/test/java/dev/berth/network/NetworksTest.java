@@ -37,7 +37,8 @@ class NetworksTest {
                 + "eth0\t0000590A\t00000000\t0001\t0\t0\t0\t00FFFFFF\n"); // 10.89.0.0/24 is the host's
         sysClassNet = Files.createDirectories(tmp.resolve("sys-class-net"));
         Files.createDirectories(sysClassNet.resolve("berth0")); // a host interface already named so
-        networks = Networks.open(tmp.resolve("storage"), List.of(plugins.dir), procNet, sysClassNet);
+        networks = Networks.open(tmp.resolve("storage"), List.of(plugins.dir), procNet, sysClassNet,
+                List.of(plugins.iptables.toString()));
     }
 
     @Test
@@ -131,6 +132,34 @@ class NetworksTest {
     }
 
     @Test
+    void theLoopbackGuardIsInstalledOnceBeforeTheFirstAddAndGoesWithTheNetwork() throws IOException {
+        String rule = "-i berth1 -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment"
+                + " berth: no host loopback from berth1 -j DROP";
+        networks.create(NetworkSpec.builder("web").build());
+        assertThat(Files.readString(plugins.rules)).as("not before a container attaches").isEmpty();
+        networks.attach("web", "c1", "/run/netns/x", "eth0", List.of());
+        networks.attach("web", "c2", "/run/netns/y", "eth0", List.of());
+        assertThat(Files.readAllLines(plugins.rules)).containsExactly(rule);
+        networks.detach("web", "c1");
+        networks.detach("web", "c2");
+        assertThat(Files.readAllLines(plugins.rules)).as("a user network keeps it while it exists").containsExactly(rule);
+        assertThat(networks.remove("web")).isTrue();
+        assertThat(Files.readString(plugins.rules)).isEmpty();
+    }
+
+    @Test
+    void aFailingIptablesFailsTheAttachNamingTheCommandAndLeavesNoRecord() throws IOException {
+        Files.writeString(plugins.iptables, "#!/bin/sh\necho 'iptables: Permission denied (you must be root)'\nexit 4\n");
+        networks.create(NetworkSpec.builder("web").build());
+        assertThatThrownBy(() -> networks.attach("web", "c1", "/run/netns/x", "eth0", List.of()))
+                .isInstanceOf(NetworkException.class)
+                .hasMessageStartingWith(plugins.iptables + " -w -C INPUT -i berth1 -d 127.0.0.0/8")
+                .hasMessageEndingWith(": exit 4: iptables: Permission denied (you must be root)");
+        assertThat(plugins.invocations()).isEmpty();
+        assertThat(networks.attachments("web")).isEmpty();
+    }
+
+    @Test
     void aFailedAddIsUndoneAndLeavesNoRecord() throws IOException {
         networks.create(NetworkSpec.builder("web").build());
         plugins.fail("portmap", "ADD");
@@ -169,7 +198,8 @@ class NetworksTest {
 
     @Test
     void twoRuntimesCreatingAtOnceNeverShareASubnetOrBridge() throws Exception {
-        Networks other = Networks.open(tmp.resolve("storage"), List.of(plugins.dir), procNet, sysClassNet);
+        Networks other = Networks.open(tmp.resolve("storage"), List.of(plugins.dir), procNet, sysClassNet,
+                List.of(plugins.iptables.toString()));
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<Network>> made = new ArrayList<>();

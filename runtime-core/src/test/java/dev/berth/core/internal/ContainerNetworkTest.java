@@ -44,8 +44,13 @@ class ContainerNetworkTest {
     Networks networks;
     NameService nameService = new NameService() {
         @Override
-        public void add(Network network, String containerId, List<String> addresses, List<String> n) {
-            names.add("add " + network.name() + " " + containerId + " " + addresses + " " + n);
+        public void add(Network network, String containerId, List<String> addresses, List<String> n, boolean serving) {
+            names.add("add " + network.name() + " " + containerId + " " + addresses + " " + n + (serving ? "" : " (not serving)"));
+        }
+
+        @Override
+        public void serve(String network, String containerId, boolean serving) {
+            names.add("serve " + network + " " + containerId + " " + serving);
         }
 
         @Override
@@ -72,7 +77,10 @@ class ContainerNetworkTest {
                     + "if [ \"$CNI_COMMAND\" = ADD ]; then echo '" + RESULT + "'; fi\n");
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
         }
-        networks = Networks.open(tmp.resolve("storage"), List.of(plugins));
+        Path iptables = tmp.resolve("iptables"); // a stand-in: the rule is "there"; the host's firewall untouched
+        Files.writeString(iptables, "#!/bin/sh\nexit 0\n");
+        Files.setPosixFilePermissions(iptables, PosixFilePermissions.fromString("rwx------"));
+        networks = Networks.open(tmp.resolve("storage"), List.of(plugins), List.of(iptables.toString()));
         networks.create(NetworkSpec.builder("web").build());
         stateDir = Files.createDirectories(tmp.resolve("state/c1"));
         Files.writeString(stateDir.resolve("hosts"), "");
@@ -116,6 +124,24 @@ class ContainerNetworkTest {
         int before = sys.calls.size();
         n.release(); // idempotent
         assertThat(sys.calls).hasSize(before);
+    }
+
+    @Test
+    void aContainerWithAHealthCheckServesItsNamesOnlyWhileHealthyAndNothingAfterItsRelease() throws Exception {
+        ContainerSpec checked = spec().toBuilder().healthCheck(dev.berth.core.HealthCheck.builder().tcp(8080).build()).build();
+        ContainerNetwork n = ContainerNetwork.attach(networks, sys, nameService, stateDir, "c1", checked, "web-1", 4242);
+        assertThat(names).containsExactly("add web c1 [10.89.0.2] [web-1, c1, api] (not serving)");
+        n.health("starting");
+        n.health("healthy");
+        n.health("healthy"); // a state write without a health change: nothing
+        n.health("unhealthy");
+        n.health("healthy");
+        n.health(null);
+        assertThat(names).containsExactly("add web c1 [10.89.0.2] [web-1, c1, api] (not serving)",
+                "serve web c1 false", "serve web c1 true", "serve web c1 false", "serve web c1 true");
+        n.release();
+        n.health("unhealthy");
+        assertThat(names).last().isEqualTo("remove web c1");
     }
 
     @Test

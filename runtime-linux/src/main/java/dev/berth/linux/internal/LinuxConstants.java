@@ -164,7 +164,7 @@ public final class LinuxConstants {
     public static final int POSIX_SPAWN_SETSID = common("POSIX_SPAWN_SETSID", 0x80);
     public static final int SIGKILL = common("SIGKILL", 9);
     public static final int SIGTERM = common("SIGTERM", 15);
-    /** A network's name server (aardvark-dns) re-reads its entries on SIGHUP. */
+    /** Hang-up (1). */
     public static final int SIGHUP = common("SIGHUP", 1);
 
     // <errno.h>

@@ -64,6 +64,9 @@ public final class ContainerNetwork {
     private final String id;
     private volatile NetworkInfo info;
     private boolean released;
+    /** The network whose name service lists the container (a user network), null otherwise. */
+    private volatile String named;
+    private String lastHealth;
 
     private ContainerNetwork(Networks networks, Syscalls sys, NameService names, Path stateDir, String id,
             NetworkInfo info) {
@@ -119,7 +122,10 @@ public final class ContainerNetwork {
             if (spec.network().kind() == dev.berth.core.NetworkMode.Kind.NETWORK) {
                 Network n = networks.inspect(network).orElseThrow(() -> new NetworkException("no such network: "
                         + network));
-                names.add(n, id, addresses(info), names(hostname, id, spec.networkAliases()));
+                // with a health check, in the answers only once healthy (health(..) puts it there)
+                names.add(n, id, addresses(info), names(hostname, id, spec.networkAliases()),
+                        spec.healthCheck().isEmpty());
+                cn.named = n.name();
                 Optional<String> server = names.server(n);
                 if (server.isPresent()) {
                     replace(stateDir, "resolv.conf", new EtcFiles(Path.of("/")).resolvConfWith(spec, server.get()));
@@ -190,6 +196,23 @@ public final class ContainerNetwork {
         Files.writeString(tmp, content, StandardCharsets.ISO_8859_1);
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
         Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * The container's health check status changed (any state write passes it here: only a change
+     * acts): {@code healthy} puts its addresses in its names' answers, {@code starting} and
+     * {@code unhealthy} take them out. After the release, nothing.
+     */
+    public synchronized void health(String status) {
+        if (released || named == null || status == null || status.equals(lastHealth)) {
+            return;
+        }
+        lastHealth = status;
+        try {
+            names.serve(named, id, status.equals(dev.berth.core.HealthStatus.HEALTHY.label()));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("container {}: its names on network {} as {}: {}", id, named, status, e.getMessage());
+        }
     }
 
     /** What ADD gave, or null before it completed. */

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** What a container is called on its network, and aardvark-dns's line for it. */
+/** What a container is called on its network, and what its name server is started with. */
 class NamesTest {
     @Test
     void aContainerAnswersToItsNameItsIdAndItsAliasesEachOnce() {
@@ -15,10 +15,10 @@ class NamesTest {
     }
 
     @Test
-    void anEntryListsEachFamilyInItsColumnEvenWhenEmpty() {
-        assertThat(AardvarkNameService.entry("id1", List.of("10.89.0.2"), List.of("web", "site")))
-                .isEqualTo("id1 10.89.0.2  web,site");
-        assertThat(AardvarkNameService.entry("id1", List.of("10.89.0.2", "fd00::2"), List.of("web")))
-                .isEqualTo("id1 10.89.0.2 fd00::2 web");
+    void theNameServersClasspathHasItsCodeAndItsLibrariesAsFilesThatExist() throws Exception {
+        String[] cp = ServerNameService.classpath().split(":");
+        assertThat(cp).anyMatch(p -> p.contains("dnsjava")).anyMatch(p -> p.contains("jackson-databind"))
+                .anyMatch(p -> p.contains("runtime-network")).anyMatch(p -> p.contains("slf4j-api"));
+        assertThat(cp).allMatch(p -> java.nio.file.Files.exists(java.nio.file.Path.of(p)));
     }
 }
