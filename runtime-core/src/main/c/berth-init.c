@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <malloc.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/magic.h>
@@ -52,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -152,6 +154,8 @@ enum { MON_DETACH = 1,    /* MONITOR: outlive the JVM (leave its process tree an
 enum { EXEC_NEXT = 0xffffffffu,   /* error-pipe record index: the target is about to exec */
        SYNC_AT = 0xfffffffeu };    /* error-pipe record index: the init waits at op <errno field> */
 enum { PLAN_CHUNK = 65536, PLAN_MAX = 64 << 20 };
+enum { READ_MAX = 65536,   /* MONITOR with MON_LOG: one read of a container's stdout or stderr pipe */
+       LOG_IDLE_MS = 1000 };  /* MONITOR with MON_LOG: quiet pipes for this long give the buffers' pages back */
 enum { RESOLVE_PLAIN = 0, RESOLVE_ROOT = 1, RESOLVE_ROOT_NOSYMLINKS = 2 };
 
 struct arg { uint32_t len; const char *p; };
@@ -191,7 +195,9 @@ static uint32_t rd32(const char **p, const char *end, int *ok) {
     memcpy(&v, *p, 4); *p += 4; return v;
 }
 
-static int parse_plan(const char *buf, size_t len) {
+/* Parses the plan in place: each argument points into buf (len + 1 bytes: the NUL terminators are
+ * written once every length has been read, over the first byte of the field after each). */
+static int parse_plan(char *buf, size_t len) {
     const char *p = buf, *end = buf + len; int ok = 1;
     if (len < 12 || memcmp(p, "BRT1", 4) != 0) return -1;
     p += 4;
@@ -210,13 +216,27 @@ static int parse_plan(const char *buf, size_t len) {
         for (uint32_t a = 0; a < ops[i].nargs; a++) {
             uint32_t n = rd32(&p, end, &ok);
             if (!ok || (size_t)(end - p) < n) return -1;
-            char *s = malloc(n + 1);            /* NUL-terminated copy for C string use */
-            if (!s) return -1;
-            memcpy(s, p, n); s[n] = 0; p += n;
-            ops[i].args[a].len = n; ops[i].args[a].p = s;
+            ops[i].args[a].len = n; ops[i].args[a].p = p; p += n;
         }
     }
-    return p == end ? 0 : -1;
+    if (p != end) return -1;
+    for (uint32_t i = 0; i < nops; i++)        /* NUL-terminated for C string use */
+        for (uint32_t a = 0; a < ops[i].nargs; a++) buf[ops[i].args[a].p - buf + ops[i].args[a].len] = 0;
+    return 0;
+}
+
+static char *plan_map;      /* the received plan's mapping (receive_plan), which the arguments point into */
+static size_t plan_map_len;
+
+/* The plan is done with (the monitor supervising, the init reaping): its memory goes back to the
+ * kernel, so that neither keeps pages of a plan it no longer reads for the container's life. */
+static void drop_plan(void) {
+    for (uint32_t i = 0; ops && i < nops; i++) free(ops[i].args);
+    free(ops);
+    ops = NULL; nops = 0;
+    if (plan_map) munmap(plan_map, plan_map_len);
+    plan_map = NULL;
+    malloc_trim(0);
 }
 
 static const char *S(const struct op *o, uint32_t i) { return i < o->nargs ? o->args[i].p : ""; }
@@ -613,6 +633,7 @@ _Noreturn static void run(uint32_t i) {
             break; }
         case OP_REAP:
             close(errfd);                      /* init's part succeeded; EOF now waits only for the exec */
+            drop_plan();
             reap();
         default: errno = EINVAL; r = -1; operand = "unknown op"; break;
         }
@@ -664,20 +685,21 @@ static void close_fds_above(int keep) {
     for (rlim_t fd = (rlim_t)keep + 1; fd < limit; fd++) close((int)fd);
 }
 
-/* Receives the plan: a u32 length, then the bytes, over as many packets as it takes. */
+/* Receives the plan: a u32 length, then the bytes, over as many packets as it takes; into a mapping
+ * of its own (with a byte for parse_plan's last NUL), given back by drop_plan(). */
 static char *receive_plan(size_t *len) {
-    static char pkt[PLAN_CHUNK];
-    ssize_t n = recv(3, pkt, sizeof pkt, MSG_TRUNC);
-    if (n < 4 || n > (ssize_t)sizeof pkt) return NULL;
-    uint32_t total; memcpy(&total, pkt, 4);
-    if (total > PLAN_MAX || (size_t)n - 4 > total) return NULL;
-    char *plan = malloc(total ? total : 1);
-    if (!plan) return NULL;
+    uint32_t total;
+    ssize_t n = recv(3, &total, 4, MSG_PEEK | MSG_TRUNC);   /* the first packet's size, and the total */
+    if (n < 4 || n > PLAN_CHUNK || total > PLAN_MAX || (size_t)n - 4 > total) return NULL;
+    plan_map_len = (size_t)total + 5;
+    plan_map = mmap(NULL, plan_map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (plan_map == MAP_FAILED) { plan_map = NULL; return NULL; }
+    if (recv(3, plan_map, (size_t)n, 0) != n) return NULL;
+    char *plan = plan_map + 4;
     size_t got = (size_t)n - 4;
-    memcpy(plan, pkt + 4, got);
     while (got < total) {
         n = recv(3, plan + got, total - got < PLAN_CHUNK ? total - got : PLAN_CHUNK, MSG_TRUNC);
-        if (n <= 0 || (size_t)n > total - got) { free(plan); return NULL; }
+        if (n <= 0 || (size_t)n > total - got) return NULL;
         got += (size_t)n;
     }
     *len = total;
@@ -714,8 +736,13 @@ int main(int argc, char **argv) {
         setsid();
     }
     int logp[2][2] = { { -1, -1 }, { -1, -1 } };   /* the container's stdout and stderr, read by the monitor */
+    char *readbuf = NULL;                      /* READ_MAX, mapped with the log's own buffers */
     if (mflags & MON_LOG) {
-        if (log_open(logdir, U(mon, 3), U(mon, 4)) < 0) { send_error(0, errno, "container.log", 13); return 1; }
+        int lo = log_open(logdir, U(mon, 3), U(mon, 4));
+        if (lo == -2) { send_error(0, errno, "mmap of the log buffers", 23); return 1; }
+        if (lo < 0) { send_error(0, errno, "container.log", 13); return 1; }
+        readbuf = mmap(NULL, READ_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (readbuf == MAP_FAILED) { send_error(0, errno, "mmap of the log buffers", 23); return 1; }
         for (int s = 0; s < 2; s++) {
             if (pipe2(logp[s], O_CLOEXEC) || dup2(logp[s][1], s + 1) < 0) {   /* dup2: not CLOEXEC */
                 send_error(0, errno, "pipe2", 5); return 1;
@@ -777,6 +804,7 @@ int main(int argc, char **argv) {
             if (statedir >= 0) close(statedir);
             if (logdir >= 0) close(logdir);
             if (logp[0][0] >= 0) { close(logp[0][0]); close(logp[1][0]); }
+            if (mflags & MON_LOG) { log_leave(); munmap(readbuf, READ_MAX); }   /* the log file is a host file */
         }
         errfd = errp[1]; gofd = gop[0]; statusfd = stp[1]; ttysock = tsp[1]; notifsock = nsp[1];
         run(at + 1);                           /* an entered process: its SETNS op closes nsfd */
@@ -786,6 +814,15 @@ int main(int argc, char **argv) {
     if (ttyop) { close(tsp[1]); ttysock = tsp[0]; }
     if (notifop) { close(nsp[1]); notifsock = nsp[0]; }
     if (cgfd >= 0) close((int)cgfd);
+    /* The fds the plan hands to the init's ops (a cgroup.procs, a detached mount tree, a pidfd), which
+     * each op closes in the init: the monitor's copies are of no use to it, and a detached container's
+     * monitor would otherwise hold them (a tree keeps its host mount busy) for the container's life. */
+    for (uint32_t i = at + 1; i < nops; i++) {
+        uint32_t c = ops[i].code;
+        int fd = (int)U(&ops[i], 0);
+        if ((c == OP_WRITE_FD || c == OP_MOVE_MOUNT || c == OP_SETNS) && fd > 3 && fd != statedir && fd != logdir)
+            close(fd);
+    }
 
     if (mflags & MON_LOG) {                    /* the pipes' write ends are the container's only */
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -871,17 +908,20 @@ int main(int argc, char **argv) {
     }
     m[0] = 'X';
     send_msg(m, 1);
+    drop_plan();                               /* nothing below reads it */
 
     /* Supervise: the container ends, or the JVM goes away (then the container goes too, unless it is
      * detached); meanwhile its output is captured. */
     struct pollfd pf[4] = { { pidfd, POLLIN, 0 }, { 3, POLLIN, 0 }, { logp[0][0], POLLIN, 0 }, { logp[1][0], POLLIN, 0 } };
-    static char out[65536];
+    int touched = 0;                           /* the buffers hold pages: given back after LOG_IDLE_MS of quiet */
     for (;;) {
-        if (poll(pf, 4, -1) < 0) { if (errno == EINTR) continue; break; }
+        int ready = poll(pf, 4, touched ? LOG_IDLE_MS : -1);
+        if (ready < 0) { if (errno == EINTR) continue; break; }
+        if (ready == 0) { log_idle(); log_release(readbuf, READ_MAX); touched = 0; continue; }
         for (int s = 0; s < 2; s++) {
             if (!pf[2 + s].revents) continue;
-            ssize_t n = read(pf[2 + s].fd, out, sizeof out);
-            if (n > 0) { log_data(s + 1, out, (size_t)n); continue; }
+            ssize_t n = read(pf[2 + s].fd, readbuf, READ_MAX);
+            if (n > 0) { log_data(s + 1, readbuf, (size_t)n); touched = 1; continue; }
             if (n < 0 && errno == EINTR) continue;
             log_flush(s + 1);                  /* every writer is gone */
             close(pf[2 + s].fd); pf[2 + s].fd = -1;
@@ -900,7 +940,7 @@ int main(int argc, char **argv) {
         if (pf[2 + s].fd < 0) continue;
         fcntl(pf[2 + s].fd, F_SETFL, O_NONBLOCK);
         ssize_t n;
-        while ((n = read(pf[2 + s].fd, out, sizeof out)) > 0) log_data(s + 1, out, (size_t)n);
+        while ((n = read(pf[2 + s].fd, readbuf, READ_MAX)) > 0) log_data(s + 1, readbuf, (size_t)n);
         log_flush(s + 1);
     }
     int st = 0, tst;

@@ -12,6 +12,9 @@
  * container.log is started. Records are gathered and written whole (one write(2) to an O_APPEND file
  * for all the lines one read of the pipe gave), so a reader never sees half a record followed by
  * another, and a stream of short lines costs a write per pipe read, not per line.
+ * Memory: the line and record buffers are anonymous mappings, touched only as far as output reaches;
+ * log_idle() gives their pages back once the pipes went quiet (a container that once wrote a burst
+ * does not keep 128 KiB resident for the rest of its life), keeping only the unfinished lines.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,11 +34,12 @@ enum { LINE_MAX_ = 16384 };
 static int logdir = -1;
 static int logfd = -1;
 static uint64_t max_bytes, max_files, written;
-static char line[2][LINE_MAX_];
-static size_t pending[2];
-static char out[LINE_MAX_ * 6 + 128];   /* whole records, built in place and written with one write(2) per
+enum { OUT_MAX = LINE_MAX_ * 6 + 128 };  /* whole records, built in place and written with one write(2) per
                                            read of the pipe; room for one record whose every byte is
                                            escaped as \u00XX */
+static char *line[2];                   /* LINE_MAX_ each, then out: one mapping (log_open) */
+static size_t pending[2];
+static char *out;
 static size_t outlen;
 
 static const char *const NAMES[] = { "container.log", "stdout", "stderr" };
@@ -50,6 +55,9 @@ static int open_current(void) {
 }
 
 int log_open(int dirfd, uint64_t maxbytes, uint64_t maxfiles) {
+    char *m = mmap(NULL, 2 * LINE_MAX_ + OUT_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return -2;
+    line[0] = m; line[1] = m + LINE_MAX_; out = m + 2 * LINE_MAX_;
     logdir = dirfd;
     max_bytes = maxbytes;
     max_files = maxfiles ? maxfiles : 1;
@@ -110,7 +118,7 @@ static void take_time(void) {
 /* Writes one record of n bytes of stream s. */
 static void emit(int s, const char *data, size_t n) {
     static const char hex[] = "0123456789abcdef";
-    if (outlen + n * 6 + 128 > sizeof out) flush_out();   /* room for the worst case: built in place */
+    if (outlen + n * 6 + 128 > OUT_MAX) flush_out();   /* room for the worst case: built in place */
     char *rec = out + outlen;
     size_t at = put(rec, 0, "{\"log\":\"");
     const unsigned char *p = (const unsigned char *)data;
@@ -202,4 +210,27 @@ void log_flush(int s) {
     if (pending[s - 1]) emit(s, line[s - 1], pending[s - 1]);
     pending[s - 1] = 0;
     flush_out();
+}
+
+/* Gives back the whole pages of [p, p + n) (they read as zeros again when next touched). */
+void log_release(char *p, size_t n) {
+    uintptr_t from = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, to = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (to > from) madvise((void *)from, to - from, MADV_DONTNEED);
+}
+
+/* The pipes went quiet: every page of the buffers is given back but those of unfinished lines. */
+void log_idle(void) {
+    if (!out) return;
+    flush_out();
+    for (int s = 0; s < 2; s++) log_release(line[s] + pending[s], LINE_MAX_ - pending[s]);
+    log_release(out, OUT_MAX);
+}
+
+/* In the container's init, right after the clone: the log file and the buffers are the monitor's
+ * alone; the init must hold no fd of a host file, and no pages it will never use. */
+void log_leave(void) {
+    if (logfd >= 0) close(logfd);
+    logfd = -1;
+    if (line[0]) munmap(line[0], 2 * LINE_MAX_ + OUT_MAX);
+    line[0] = line[1] = out = NULL;
 }

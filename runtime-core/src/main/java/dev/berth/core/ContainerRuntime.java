@@ -86,6 +86,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -96,10 +97,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The entry point: starts and tracks containers. One instance per state root; it owns
- * two threads however many containers run (the reactor, which reads the monitors'
- * reports, and the cleanup thread, which tears ended containers down), and two more on
- * first use (the restart thread and the health check thread). Closing it kills the
- * containers it started.
+ * the same threads however many containers run (the reactor, which reads the monitors'
+ * reports, and a fixed few cleanup threads, twice the cores and at most 8, which tear ended
+ * containers down), and two more on first use (the restart thread and the health check
+ * thread). Closing it kills the containers it started, side by side.
  *
  * <pre>{@code
  * try (ContainerRuntime runtime = ContainerRuntime.builder().build();
@@ -121,6 +122,13 @@ public final class ContainerRuntime implements AutoCloseable {
     private static final EtcFiles ETC = new EtcFiles(Path.of("/"));
     /** The kernel's own ceiling on argv + envp, whatever the stack limit (fs/exec.c: 3/4 of 8 MiB). */
     static final long KERNEL_ARG_CEILING = 6L << 20;
+    /**
+     * The teardown workers (cgroup removal, state writes after an exit): a fixed few, scaled to the
+     * cores and never to the containers. Each of those steps mostly waits on the kernel (an rmdir in
+     * every cgroup hierarchy, a rename the file system flushes), so containers ending together are
+     * torn down side by side rather than one after another.
+     */
+    static final int CLEANUP_THREADS = Math.max(2, Math.min(8, 2 * Runtime.getRuntime().availableProcessors()));
     /** MAX_ARG_STRLEN: the longest single argument or environment string, with its NUL. */
     static final long MAX_ARG_STRLEN = 32 * 4096;
 
@@ -167,11 +175,14 @@ public final class ContainerRuntime implements AutoCloseable {
         this.sys = new LinuxSyscalls();
         this.init = NativeInit.load(sys);
         this.reactor = new Reactor(sys);
-        this.cleanup = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "berth-cleanup");
+        java.util.concurrent.atomic.AtomicInteger cleaners = new java.util.concurrent.atomic.AtomicInteger();
+        ThreadPoolExecutor teardown = (ThreadPoolExecutor) Executors.newFixedThreadPool(CLEANUP_THREADS, r -> {
+            Thread t = new Thread(r, "berth-cleanup-" + cleaners.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
+        teardown.prestartAllCoreThreads(); // a fixed count from the start: none appears with the first exit
+        this.cleanup = teardown;
         Executor callbacks = b.callbackExecutor != null ? b.callbackExecutor
                 : new CompletableFuture<Void>().defaultExecutor(); // the JDK's: where Process.onExit() completes
         this.callbacks = callbacks;
@@ -1782,9 +1793,7 @@ public final class ContainerRuntime implements AutoCloseable {
         for (AdoptedContainer a : List.copyOf(adopted)) {
             a.close();
         }
-        for (Container c : containers()) {
-            c.close();
-        }
+        closeAll(containers());
         supervisors.close();
         // ids whose close() left something behind: their locks go with this runtime, so that the
         // next reconcile (in this JVM or another) can finish the job
@@ -1794,7 +1803,7 @@ public final class ContainerRuntime implements AutoCloseable {
         cleanup.shutdown();
         try {
             if (!cleanup.awaitTermination(30, TimeUnit.SECONDS)) {
-                LOG.warn("container teardown still running after 30 s; leaving it to the cleanup thread");
+                LOG.warn("container teardown still running after 30 s; leaving it to the cleanup threads");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -1805,6 +1814,50 @@ public final class ContainerRuntime implements AutoCloseable {
         }
         if (images != null) {
             images.close();
+        }
+    }
+
+    /**
+     * Closes the containers from {@link #CLEANUP_THREADS} threads made for it (and gone after), so
+     * that a thousand containers are signalled and waited for side by side, not one after another.
+     */
+    private static void closeAll(List<Container> all) {
+        if (all.size() <= 1) {
+            all.forEach(Container::close);
+            return;
+        }
+        int n = Math.min(CLEANUP_THREADS, all.size());
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable worker = () -> {
+            for (int i; (i = next.getAndIncrement()) < all.size();) {
+                try {
+                    all.get(i).close();
+                } catch (RuntimeException e) {
+                    LOG.warn("closing container {}: {}", all.get(i).id(), e.getMessage(), e);
+                }
+            }
+        };
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 1; i < n; i++) {
+            Thread t = new Thread(worker, "berth-close-" + i);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        worker.run(); // the closing thread takes its share
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // close() finishes its job first, as Container.close() does
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

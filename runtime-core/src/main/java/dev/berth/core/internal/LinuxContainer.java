@@ -613,6 +613,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         }
         boolean interrupted = false;
         if (isRunning()) {
+            lifecycle.discard(); // this close ends it and its state goes right after: no exit record to write
             thawIfFrozen();
             kill();
         }

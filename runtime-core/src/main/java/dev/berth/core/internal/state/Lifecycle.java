@@ -20,6 +20,8 @@ public final class Lifecycle {
     private final Consumer<StateDocument> persist;
     private final Clock clock;
     private StateDocument state;
+    /** Set by {@link #discard()}: the state file is about to go, transitions stay in memory. */
+    private boolean discarded;
 
     /**
      * @param initial the state before the init exists (status {@code created}, not persisted yet)
@@ -106,7 +108,9 @@ public final class Lifecycle {
         }
         StateDocument next = state.withExit(exit, now());
         try {
-            persist.accept(next);
+            if (!discarded) {
+                persist.accept(next);
+            }
         } finally {
             state = next; // it ended, whether or not the file could say so: nothing may pause it now
         }
@@ -118,8 +122,20 @@ public final class Lifecycle {
     }
 
     private void set(StateDocument next) {
-        persist.accept(next); // first: a failed write leaves the status as the file has it
+        if (!discarded) {
+            persist.accept(next); // first: a failed write leaves the status as the file has it
+        }
         state = next;
+    }
+
+    /**
+     * The container is being closed, which ends it and then removes its state file: the exit and
+     * the cgroup's removal that follow are kept in memory only (the handle still reports them), not
+     * written to a file deleted a moment later. A runtime that dies meanwhile leaves a state naming
+     * processes that are gone, which a reconcile cleans up as it does any dead runtime's.
+     */
+    public synchronized void discard() {
+        discarded = true;
     }
 
     private String now() {

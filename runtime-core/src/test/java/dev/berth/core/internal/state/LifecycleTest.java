@@ -42,6 +42,19 @@ class LifecycleTest {
     }
 
     @Test
+    void aDiscardedLifecycleKeepsItsExitInMemoryAndWritesNothingMore() {
+        life.created(new ProcessId(10, 100), new ProcessId(9, 99));
+        life.started();
+        life.discard(); // close() ends it and removes its state right after
+        life.exited(ExitStatus.killed(9));
+        life.cgroupRemoved(null);
+        assertThat(statuses()).containsExactly("created", "running");
+        assertThat(life.status()).isEqualTo(ContainerStatus.EXITED);
+        assertThat(life.state().exit()).isEqualTo(new StateDocument.ExitDoc(null, 9, false));
+        assertThat(life.state().cgroup()).isEmpty();
+    }
+
+    @Test
     void pausingWhatIsNotRunningIsRefusedNamingTheStatus() {
         life.created(new ProcessId(10, 100), new ProcessId(9, 99));
         assertThatThrownBy(() -> life.require("pause", ContainerStatus.RUNNING, "running"))
