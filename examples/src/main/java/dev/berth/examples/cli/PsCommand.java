@@ -77,6 +77,8 @@ final class PsCommand extends ContainerCommand {
             case PAUSED -> "Up " + HumanTime.duration(since(i.started().orElse(i.created()), now)) + " (Paused)";
             case EXITED -> "Exited (" + i.exit().map(e -> e.shellCode()).orElse(0) + ") "
                     + HumanTime.ago(i.finished().orElse(i.created()), now);
+            case RESTARTING -> "Restarting (" + i.exit().map(e -> e.shellCode()).orElse(0) + ") "
+                    + HumanTime.ago(i.finished().orElse(i.created()), now);
         };
     }
 

@@ -167,6 +167,10 @@ public final class Reconciler {
      * it is removed (docker's exited containers).
      */
     public Settled settle(String id, StateDocument d) {
+        if (d.containerStatus() == ContainerStatus.RESTARTING) {
+            // settled already by its exit command, which waits for its backoff: its record stays as it is
+            return new Settled(false, Optional.of(d), false);
+        }
         if (d.containerStatus() != ContainerStatus.EXITED && d.monitor() != null && isLive(d.monitor().id())) {
             return new Settled(true, Optional.of(d), false);
         }
