@@ -71,7 +71,7 @@ class DetachedRestartIT {
             for (ContainerInfo i : r.list()) {
                 r.remove(i.id(), true);
             }
-            for (String name : List.of("always", "onfail", "nocp")) {
+            for (String name : List.of("always", "onfail", "nocp", "killed")) {
                 assertThat(r.cgroupDriver().flatMap(d -> d.open(id(name)))).as("cgroup of " + name).isEmpty();
             }
         }
@@ -245,5 +245,33 @@ class DetachedRestartIT {
                 "--storage-root", tmp.resolve("empty-storage").toString(), "no-such"});
         assertThat(code).isZero();
         assertThat(tmp.resolve("empty-state").resolve("no-such")).doesNotExist();
+    }
+
+    @Test
+    void whenTheSupervisingJvmIsKilledTheExitCommandTakesOver() throws Exception {
+        String id = id("killed");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process jvm = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", CrashRecoveryIT.classPath(),
+                dev.berth.core.testing.RestartingEmbedderMain.class.getName(), stateRoot.toString(),
+                storageRoot.toString(), rootfs.toString(), id).redirectError(tmp.resolve("killed.err").toFile()).start();
+        try {
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(jvm.getInputStream())).readLine();
+            assertThat(line).as("child: %s", Files.readString(tmp.resolve("killed.err"))).isEqualTo("started " + id);
+            // its first restart is the child JVM's own (it holds the lease); kill it while that run runs
+            followRuns(id, 1, Duration.ofSeconds(30));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!state(id).path("status").asText().equals("running")) {
+                assertThat(System.nanoTime()).isLessThan(deadline);
+                Thread.sleep(10);
+            }
+        } finally {
+            jvm.destroyForcibly(); // SIGKILL: the kernel drops its lease
+        }
+        assertThat(jvm.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        int before = state(id).get("restartCount").asInt();
+        followRuns(id, before + 2, Duration.ofSeconds(60));
+        assertThat(exitCommandLog(id)).contains("restarted (restart " + (before + 1));
+        ContainerRuntime second = runtime();
+        second.container(id).orElseThrow().kill();
     }
 }
