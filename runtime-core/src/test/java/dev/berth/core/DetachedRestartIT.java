@@ -115,7 +115,9 @@ class DetachedRestartIT {
         if (procDoc == null || procDoc.isMissingNode() || procDoc.isNull()) {
             return false;
         }
-        return ProcessHandle.of(procDoc.get("pid").asLong()).map(ProcessHandle::isAlive).orElse(false);
+        // a zombie has ended: its new parent (after the monitor's double fork) reaps it in its own time
+        return dev.berth.core.internal.state.Reconciler.isLive(new dev.berth.core.internal.state.ProcessId(
+                procDoc.get("pid").asLong(), procDoc.get("startTime").asLong()));
     }
 
     /** Polls the state: each run's (restart count, started, finished) as they go by. */
