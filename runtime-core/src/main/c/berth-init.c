@@ -26,7 +26,8 @@
  *              or   'K' i32 status  the container ended during setup, before the exec
  *                                   (killed: by the OOM killer, a signal, ...)
  *   monitor -> JVM  'W' i32 status  target's wait status (after it ended); with a state dir (MONITOR)
- *                                   also written to its file "exit" first, for a JVM that is gone
+ *                                   also written to its file "exit" first, for a JVM that is gone; then,
+ *                                   with EXIT_COMMAND, that command is started (see run_exit_command)
  *
  * Op 0 (CLONE) runs in the monitor; every later op runs in the container init. An exec plan (a
  * process run in a running container) starts with ENTER, which the monitor runs before CLONE:
@@ -135,6 +136,8 @@ enum {
     OP_MKFILE = 32,      /* str path (in root), u64 mode: a mount point for a file; parents made, an existing entry kept */
     OP_MOVE_MOUNT = 33,  /* i64 fd of a detached tree (open_tree by the JVM), str target (in root); closes fd */
     OP_SYNC = 34,        /* - : reports the index to the JVM (through the monitor) and waits for its go */
+    OP_EXIT_COMMAND = 35,/* u64 argc, str argv..., str env...: right after MONITOR (which has a state dir), before
+                            CLONE: run by the monitor, detached, once the container ended and "exit" was written */
     OP_TTY_OPEN = 45,    /* u64 rows, u64 cols, str console: a pty from /dev/pts/ptmx; its slave bound on console
                             (unless empty) and kept for the target, its master sent to the monitor */
     OP_TTY_ATTACH = 46,  /* u64 uid: the slave becomes the owner's, stdio 0-2 and the controlling terminal */
@@ -706,6 +709,33 @@ static char *receive_plan(size_t *len) {
     return plan;
 }
 
+/* EXIT_COMMAND: the argv and environment the JVM handed, started once the container ended and its
+ * "exit" record is in place, as conmon's exit command is. The command outlives the monitor and is
+ * nobody's child but init's (double fork), in a session of its own, with stdin on /dev/null, stdout
+ * and stderr appended to the state dir's "exit-command.log" (the command bounds it), every other fd closed
+ * and only the environment the plan gives. The monitor does not wait for it. */
+static void run_exit_command(const struct op *o, int statedir) {
+    pid_t p = fork();
+    if (p < 0) return;
+    if (p > 0) { while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {} return; }
+    if (fork() != 0) _exit(0);
+    setsid();
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int log = openat(statedir, "exit-command.log", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(log >= 0 ? log : null, 1) < 0 || dup2(log >= 0 ? log : null, 2) < 0)
+        _exit(127);
+    close_fds_above(2);
+    uint64_t argc = U(o, 0);
+    char **av = calloc(argc + 1, sizeof(char *)), **envp = calloc(o->nargs - argc, sizeof(char *));
+    if (!av || !envp) _exit(127);
+    for (uint64_t i = 0; i < argc; i++) av[i] = (char *)S(o, (uint32_t)(1 + i));
+    for (uint32_t i = (uint32_t)(1 + argc), j = 0; i < o->nargs; i++, j++) envp[j] = (char *)S(o, i);
+    untrap_signals();
+    execve(av[0], av, envp);
+    dprintf(2, "berth-init: exit command: execve(%s): %s\n", av[0], strerror(errno));
+    _exit(127);
+}
+
 int main(int argc, char **argv) {
     int keep = argc > 1 ? atoi(argv[1]) : 3;
     if (keep < 3) keep = 3;
@@ -716,9 +746,10 @@ int main(int argc, char **argv) {
 
     size_t planlen = 0;
     char *buf = receive_plan(&planlen);
-    uint32_t at = 0;                           /* the CLONE op: 0, or 1 after ENTER or MONITOR */
+    uint32_t at = 0;                           /* the CLONE op: 0, 1 after ENTER or MONITOR, 2 after EXIT_COMMAND */
     if (!buf || parse_plan(buf, planlen) < 0
             || ((ops[0].code == OP_ENTER || ops[0].code == OP_MONITOR) && (at = 1) >= nops)
+            || (ops[0].code == OP_MONITOR && ops[1].code == OP_EXIT_COMMAND && (at = 2) >= nops)
             || ops[at].code != OP_CLONE) {
         send_error(0, EINVAL, "plan", 4);
         return 1;
@@ -726,6 +757,11 @@ int main(int argc, char **argv) {
     const struct op *mon = ops[0].code == OP_MONITOR ? &ops[0] : NULL;
     uint64_t mflags = mon ? U(mon, 0) : 0;
     int statedir = mon ? (int)U(mon, 1) : -1, logdir = mon ? (int)U(mon, 2) : -1;
+    const struct op *exitcmd = at == 2 ? &ops[1] : NULL;
+    if (exitcmd && (U(exitcmd, 0) == 0 || U(exitcmd, 0) + 1 > exitcmd->nargs || statedir < 0)) {
+        send_error(1, EINVAL, "exit command", 12);
+        return 1;
+    }
     if (mflags & MON_DETACH) {
         /* The container is to outlive the JVM: the monitor leaves the JVM's process tree (the process
          * the JVM spawned exits now, and the JVM reaps it) and its session, so that neither the JVM's
@@ -953,6 +989,7 @@ int main(int argc, char **argv) {
             close(fd);
             renameat(statedir, "exit.tmp", statedir, "exit");
         }
+        if (exitcmd) run_exit_command(exitcmd, statedir);
     }
     m[0] = 'W'; put32(m + 1, (uint32_t)st);
     send_msg(m, 5);

@@ -20,6 +20,7 @@ import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
 import dev.berth.core.internal.StartFailure;
 import dev.berth.core.internal.StateStore;
+import dev.berth.core.supervise.DetachedRestart;
 import dev.berth.core.supervise.SupervisedContainer;
 import dev.berth.core.supervise.SupervisorServices;
 import dev.berth.core.internal.etc.EtcFiles;
@@ -168,10 +169,17 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Set<AdoptedContainer> adopted = ConcurrentHashMap.newKeySet();
     /** Events, the restart thread and the health scheduler (restart policies, health checks). */
     private final SupervisorServices supervisors;
+    /** Whether this runtime was built with cgroups on (its exit commands' runtimes are built alike). */
+    private final boolean cgroupsOn;
+    /** The class path of the exit command's JVM: this JVM's (a test sets another). */
+    private final String exitCommandClassPath;
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
         this.storageRoot = b.storageRoot.toAbsolutePath();
+        this.cgroupsOn = b.cgroups;
+        this.exitCommandClassPath = b.exitCommandClassPath != null ? b.exitCommandClassPath
+                : System.getProperty("java.class.path", "");
         this.sys = new LinuxSyscalls();
         this.init = NativeInit.load(sys);
         this.reactor = new Reactor(sys);
@@ -640,6 +648,13 @@ public final class ContainerRuntime implements AutoCloseable {
         public void closed(AdoptedContainer c) {
             adopted.remove(c);
         }
+
+        @Override
+        public void stopping(String id) {
+            if (read(id).map(Reconciler::detached).orElse(false)) {
+                state.markStopped(id);
+            }
+        }
     };
 
     /** After the id's state directory is gone: its lock file too, and the id is free. */
@@ -657,14 +672,22 @@ public final class ContainerRuntime implements AutoCloseable {
     private Container startClaimed(String id, ContainerSpec spec) throws ContainerException {
         Starting s = new Starting(id, null, 0);
         SupervisedContainer.Incarnation first;
+        // a detached container with a restart policy: its supervisor lease, taken before its first run can end
+        IdLock lease = null;
         try {
             checkCapabilities(spec.capabilities());
+            if (spec.detached() && spec.restart().kind() != RestartPolicy.Kind.NO) {
+                lease = state.tryLease(id);
+            }
             first = s.start(spec);
         } catch (RuntimeException e) { // ContainerException too (unchecked)
+            if (lease != null) {
+                lease.close();
+            }
             s.release(e);
             throw StartFailure.of(e);
         }
-        Container c = supervise(id, spec, s, first);
+        Container c = supervise(id, spec, s, first, lease);
         if (spec.detached()) {
             // Nobody holds a detached container's lock while it runs: whichever runtime (this one, or a
             // `berth stop` in another process) finds it ended takes the lock to settle or remove it.
@@ -679,12 +702,48 @@ public final class ContainerRuntime implements AutoCloseable {
      * health checks and emits the events. A restart is a {@link Starting} that reuses what the first
      * start made (directory, writable layer, image pin); the last close releases them.
      */
-    private Container supervise(String id, ContainerSpec spec, Starting first, SupervisedContainer.Incarnation inc) {
+    private Container supervise(String id, ContainerSpec spec, Starting first, SupervisedContainer.Incarnation inc,
+            IdLock supervisorLease) {
         Kept kept = first.kept;
         Map<String, String> attributes = spec.image().map(i -> Map.of("image", i))
                 .orElseGet(() -> Map.of("rootfs", spec.rootfs().map(Path::toString).orElse("")));
+        // a detached container with a restart policy: this handle is its supervisor while it holds the
+        // lease (its exit commands find it held and leave the exit to it)
+        AtomicReference<IdLock> lease = new AtomicReference<>(supervisorLease);
         SupervisedContainer c = new SupervisedContainer(id, spec.restart(), first.healthCheck, spec.onUnhealthy(),
                 new SupervisedContainer.Launcher() {
+                    @Override
+                    public void stopping() {
+                        if (spec.detached()) {
+                            state.markStopped(id);
+                        }
+                    }
+
+                    @Override
+                    public boolean stopRecorded() {
+                        return spec.detached() && state.stopped(id);
+                    }
+
+                    @Override
+                    public void exitHandled(SupervisedContainer.Incarnation ended, int streak) {
+                        StateDocument.ProcessDoc monitor = ended.lifecycle().state().monitor();
+                        if (lease.get() != null && monitor != null) {
+                            state.writeRestart(id, state.readRestart(id).handledRun(monitor, streak));
+                        }
+                    }
+
+                    @Override
+                    public void exitHandedBack(SupervisedContainer.Incarnation ended, int streak) {
+                        if (lease.get() != null) {
+                            state.writeRestart(id, new StateStore.RestartRecord(0, 0, streak));
+                        }
+                    }
+
+                    @Override
+                    public void letGo() {
+                        dropSupervisorLease(id, lease);
+                    }
+
                     @Override
                     public SupervisedContainer.Incarnation relaunch(int restartCount) throws ContainerException {
                         Starting again = new Starting(id, kept, restartCount);
@@ -699,6 +758,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     @Override
                     public void release() {
                         if (spec.detached()) {
+                            dropSupervisorLease(id, lease);
                             open.remove(id); // it goes on, or stays as it ended, until removed
                             return;
                         }
@@ -707,6 +767,239 @@ public final class ContainerRuntime implements AutoCloseable {
                 }, supervisors, supervision, state.root().resolve(id).resolve("health.out"), attributes);
         open.put(id, Optional.of(c));
         return c.begin(inc);
+    }
+
+    /** The exit command's environment: nothing of this JVM's (docs/security.md). */
+    static final List<String> EXIT_COMMAND_ENV = List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "LANG=C.UTF-8");
+
+    /**
+     * The argv of a detached container's exit command ({@link ExitCommand}): this JVM's own java
+     * binary and class path, and this runtime's roots and the id; nothing the container can write.
+     */
+    List<String> exitCommandArgv(String id) {
+        String java = ProcessHandle.current().info().command().filter(c -> c.startsWith("/"))
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> argv = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
+                "-cp", exitCommandClassPath, ExitCommand.class.getName(), "--state-root", stateRoot.toString(),
+                "--storage-root", storageRoot.toString()));
+        if (!cgroupsOn) {
+            argv.add("--no-cgroups");
+        }
+        argv.add(id);
+        return argv;
+    }
+
+    /**
+     * The exit command's work ({@link ExitCommand}): the current run of detached container {@code id}
+     * ended; under its supervisor lease (or not at all: its holder handles it), the exit is settled
+     * and handled once by the restart policy. Loops while the run it started ended unhandled meanwhile
+     * (that run's own exit command found the lease held).
+     *
+     * @return one line saying what was done
+     */
+    String handleDetachedExit(String id) throws InterruptedException {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("id: \"" + id + "\" must match " + ID.pattern());
+        }
+        List<String> done = new ArrayList<>();
+        while (true) {
+            IdLock lease = state.tryLease(id);
+            if (lease == null) {
+                done.add(state.hasDirectory(id) ? "container " + id + ": its supervisor lease is held; its holder"
+                        + " handles the exit" : "container " + id + ": no such container under " + stateRoot);
+                return String.join("; ", done);
+            }
+            try {
+                done.add(handleExitOnce(id));
+            } finally {
+                lease.close();
+            }
+            if (!endedUnhandled(id)) {
+                return String.join("; ", done);
+            }
+        }
+    }
+
+    /**
+     * Whether the current run of detached container {@code id} ended and nobody handled its exit yet
+     * (a supervisor that let go of its lease checks this, for the exit command that found it held).
+     */
+    boolean endedUnhandled(String id) {
+        Optional<StateDocument> d;
+        try {
+            d = state.read(id);
+        } catch (UncheckedIOException e) {
+            return false;
+        }
+        if (d.isEmpty() || !Reconciler.detached(d.get()) || d.get().monitor() == null
+                || d.get().containerStatus() == ContainerStatus.RESTARTING) {
+            return false;
+        }
+        boolean ended = d.get().containerStatus() == ContainerStatus.EXITED || !Reconciler.isLive(d.get().monitor().id());
+        return ended && !state.readRestart(id).handled(d.get().monitor());
+    }
+
+    /** Under the lease: one ended run's exit, settled and decided. */
+    private String handleExitOnce(String id) throws InterruptedException {
+        Optional<StateDocument> read = state.read(id);
+        if (read.isEmpty() || !Reconciler.detached(read.get()) || read.get().monitor() == null) {
+            return "container " + id + ": no detached container with a run";
+        }
+        StateDocument d = read.get();
+        StateDocument.ProcessDoc run = d.monitor();
+        // the monitor wrote the exit record, started this command and exits now: wait for its end
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (d.containerStatus() != ContainerStatus.EXITED && Reconciler.isLive(run.id())) {
+            if (System.nanoTime() > deadline) {
+                return "container " + id + ": still running (its monitor " + run.pid() + " is live)";
+            }
+            Thread.sleep(20);
+            d = state.read(id).orElse(d);
+        }
+        StateStore.RestartRecord record = state.readRestart(id);
+        if (record.handled(run) || d.containerStatus() == ContainerStatus.RESTARTING) {
+            return "container " + id + ": its exit was handled already";
+        }
+        IdLock lock = lockWithin(id, Duration.ofSeconds(10));
+        DetachedRestart.Decision decision;
+        ExitStatus status;
+        try {
+            d = state.read(id).orElse(d);
+            Reconciler.Settled settled = reconciler.settle(id, d);
+            if (settled.removed()) {
+                lock.release();
+                return "container " + id + ": ended and removed (autoRemove)";
+            }
+            d = settled.state().orElse(d);
+            releaseRecordedNetwork(id, d);
+            status = d.exit() != null ? d.exit().toExitStatus() : ExitStatus.killed(Syscalls.SIGKILL);
+            ContainerSpec spec = d.spec().toSpec();
+            Duration ran = d.started() == null || d.finished() == null ? Duration.ZERO
+                    : Duration.between(java.time.Instant.parse(d.started()), java.time.Instant.parse(d.finished()));
+            decision = DetachedRestart.decide(spec.restart(), status, d.restartCount(), state.stopped(id),
+                    record.streak(), ran);
+            state.writeRestart(id, record.handledRun(run, decision.streak()));
+            if (decision.verdict() != DetachedRestart.Verdict.RESTART) {
+                return decision.describe(id, status);
+            }
+            state.write(d.withStatus(ContainerStatus.RESTARTING));
+        } finally {
+            lock.close();
+        }
+        Thread.sleep(decision.delay().toMillis());
+        return decision.describe(id, status) + "; " + relaunchDetached(id, decision.restartCount());
+    }
+
+    /** CNI DEL of the ended run's network (and its netns pin), before a new run is attached anew. */
+    private void releaseRecordedNetwork(String id, StateDocument d) {
+        if (d.spec() != null && d.spec().toSpec().network().attaches()) {
+            ContainerNetwork.releaseRecorded(networks(), sys, names, state.root().resolve(id), id);
+        }
+    }
+
+    /**
+     * Lets go of a detached container's supervisor lease (once), then hands a run that ended
+     * meanwhile unhandled (its exit command found the lease held and left) to an exit command.
+     */
+    private void dropSupervisorLease(String id, AtomicReference<IdLock> lease) {
+        IdLock l = lease.getAndSet(null);
+        if (l == null) {
+            return;
+        }
+        l.close();
+        if (endedUnhandled(id)) {
+            spawnExitCommand(id);
+        }
+    }
+
+    /**
+     * Starts the exit command of {@code id} from this JVM (a child the JDK reaps): for a run that
+     * ended while this runtime held its supervisor lease and let go of it before handling the exit.
+     */
+    private void spawnExitCommand(String id) {
+        ProcessBuilder pb = new ProcessBuilder(exitCommandArgv(id)).redirectInput(ProcessBuilder.Redirect.from(
+                new java.io.File("/dev/null"))).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(state.root()
+                .resolve(id).resolve("exit-command.log").toFile()));
+        pb.environment().clear();
+        for (String kv : EXIT_COMMAND_ENV) {
+            int eq = kv.indexOf('=');
+            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        try {
+            pb.start();
+        } catch (IOException e) {
+            LOG.warn("container {}: starting its exit command {}: {}", id, pb.command().get(0), e.getMessage());
+        }
+    }
+
+    /** After the backoff: a new run of {@code id}, unless a stop called it off meanwhile. */
+    private String relaunchDetached(String id, int restartCount) {
+        IdLock lock = lockWithin(id, Duration.ofSeconds(10));
+        StateDocument d = state.read(id).orElse(null);
+        if (d == null) {
+            lock.release();
+            return "removed while it waited";
+        }
+        if (state.stopped(id) || d.containerStatus() != ContainerStatus.RESTARTING) {
+            if (d.containerStatus() == ContainerStatus.RESTARTING) {
+                state.write(d.withStatus(ContainerStatus.EXITED));
+            }
+            lock.close();
+            return "stopped while it waited: stays exited";
+        }
+        ContainerSpec spec = d.spec().toSpec();
+        if (open.putIfAbsent(id, Optional.empty()) != null) {
+            lock.close();
+            throw new IllegalStateException("container " + id + ": this runtime already has it");
+        }
+        locks.put(id, lock);
+        Kept kept = new Kept(storageRoot.resolve("containers").resolve(id), d.image() != null, new AtomicReference<>());
+        Starting again = new Starting(id, kept, restartCount);
+        SupervisedContainer.Incarnation inc;
+        try {
+            checkCapabilities(spec.capabilities());
+            inc = again.start(spec);
+        } catch (RuntimeException e) { // ContainerException too (unchecked)
+            again.release(e);
+            open.remove(id);
+            try {
+                state.write(d.withStatus(ContainerStatus.EXITED)); // the ended run's record, as it was
+            } finally {
+                releaseId(id, false);
+            }
+            throw new IllegalStateException("container " + id + ": restart " + restartCount
+                    + " failed, it stays exited: " + e.getMessage(), e);
+        }
+        releaseId(id, false); // a detached container's lock: nobody holds it while it runs
+        inc.container().startCompleted();
+        long pid = inc.container().pid();
+        if (state.stopped(id)) {
+            inc.container().kill(); // stopped while it was being started: its exit command leaves it exited
+        }
+        inc.container().close(); // lets go of it: it runs on, and its own exit command follows it
+        return "restarted (restart " + restartCount + ", pid " + pid + ")";
+    }
+
+    /** The id's lock, taken within {@code wait} (whoever settles or removes it holds it for a moment). */
+    private IdLock lockWithin(String id, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            IdLock lock = state.tryLock(id);
+            if (lock != null) {
+                return lock;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("container " + id + ": its lock (" + state.root().resolve("." + id
+                        + ".lock") + ") is held by a live runtime for more than " + wait.toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("container " + id + ": interrupted waiting for its lock", e);
+            }
+        }
     }
 
     /**
@@ -819,6 +1112,9 @@ public final class ContainerRuntime implements AutoCloseable {
             Path logDir = spec.logging().isPresent() ? captureDirectory() : null;
             if (spec.detached() || logDir != null) {
                 plan = plan.withMonitor(monitorOp(spec, logDir));
+            }
+            if (spec.detached() && spec.restart().kind() != RestartPolicy.Kind.NO) {
+                plan = plan.withExitCommand(Op.exitCommand(exitCommandArgv(id), EXIT_COMMAND_ENV));
             }
             ExecProfile profile = new ExecProfile(TargetPolicy.of(spec, placement.devicePolicy()), spec.namespaces(),
                     ExecProfile.limits(spec.rlimits()), execEnv, userSpec, process.cwd(),
@@ -1159,6 +1455,9 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             Path containers = storageRoot.resolve("containers");
             Path dir = containers.resolve(id);
+            if (reuse != null && dir.equals(reuse.dir()) && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                return dir; // a restart: the first start's (with its log)
+            }
             try {
                 PrivateDirectories.create(containers, true);
                 Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
@@ -1870,6 +2169,7 @@ public final class ContainerRuntime implements AutoCloseable {
         private Duration startTimeout = Duration.ofSeconds(60);
         private Executor callbackExecutor;
         private boolean reconcile = true;
+        private String exitCommandClassPath;
         private boolean keepOrphanedLayers;
 
         private Builder() {}
@@ -1878,6 +2178,12 @@ public final class ContainerRuntime implements AutoCloseable {
          * Whether {@link #build()} reconciles the state root ({@link ContainerRuntime#reconcile()}):
          * true by default.
          */
+        /** For tests: the class path the exit command's JVM is given (this JVM's by default). */
+        Builder exitCommandClassPath(String classPath) {
+            this.exitCommandClassPath = classPath;
+            return this;
+        }
+
         public Builder reconcile(boolean on) {
             this.reconcile = on;
             return this;

@@ -67,6 +67,12 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         /** The handle was closed. */
         void closed(AdoptedContainer c);
 
+        /**
+         * An explicit stop or kill is about to signal it: recorded first, so that no restart by its
+         * supervisor (an exit command, its starting runtime) undoes it.
+         */
+        default void stopping(String id) {}
+
         /** Where it is on its network, as its runtime recorded beside its state. */
         default Optional<dev.berth.core.NetworkInfo> network(String id) {
             return Optional.empty();
@@ -114,7 +120,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     }
 
     private void follow() {
-        if (adopted.containerStatus() == ContainerStatus.EXITED) {
+        if (adopted.containerStatus() == ContainerStatus.EXITED || adopted.containerStatus() == ContainerStatus.RESTARTING) {
             ended(Optional.of(adopted));
             return;
         }
@@ -244,6 +250,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     @Override
     public ExitStatus stop(Duration grace) throws InterruptedException {
+        runtime.stopping(id); // before the signal: no restart undoes it
         int stopSignal = adopted.control() != null ? adopted.control().stopSignal() : Syscalls.SIGTERM;
         signal(stopSignal);
         if (!waitFor(grace)) {
@@ -254,6 +261,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     @Override
     public void kill() {
+        runtime.stopping(id);
         thawIfFrozen();
         signal(Syscalls.SIGKILL);
         boolean ownPidNamespace = adopted.spec() == null || adopted.spec().namespaces() == null

@@ -244,6 +244,105 @@ public final class StateStore {
         }
     }
 
+    /** Marks an explicit stop of a detached container: written before its stop signal; never undone. */
+    static final String STOPPED = "stopped";
+    /** The supervisor lease of a detached container: flocked by whoever applies its restart policy. */
+    static final String LEASE = "supervisor.lock";
+    /** What its restart policy's supervisor keeps across runs ({@link RestartRecord}). */
+    static final String RESTART = "restart.json";
+
+    /**
+     * Records an explicit stop ({@code stop}, {@code kill}, {@code remove}) of {@code id}, before its
+     * signal: no restart (by any process) follows it. A file created once, never rewritten, so a
+     * concurrent rewrite of the state cannot lose it. False when the container has no state directory.
+     */
+    public boolean markStopped(String id) {
+        if (!hasDirectory(id)) {
+            return false;
+        }
+        try {
+            Files.newByteChannel(root.resolve(id).resolve(STOPPED), Set.<java.nio.file.OpenOption>of(
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                    PosixFilePermissions.asFileAttribute(PRIVATE_FILE)).close();
+            return true;
+        } catch (NoSuchFileException e) {
+            return false; // removed meanwhile
+        } catch (IOException e) {
+            throw new UncheckedIOException("recording the stop of " + id + " (" + root.resolve(id).resolve(STOPPED)
+                    + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether an explicit stop of {@code id} was recorded ({@link #markStopped}). */
+    public boolean stopped(String id) {
+        return Files.exists(root.resolve(id).resolve(STOPPED), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /**
+     * The supervisor lease of {@code id} if nobody holds it (close it to let go; never release it:
+     * the file stays with the state directory), else null; null too when the container has no state
+     * directory (any more).
+     */
+    public IdLock tryLease(String id) {
+        if (!hasDirectory(id)) {
+            return null;
+        }
+        try {
+            return IdLock.tryAcquire(sys, root.resolve(id).resolve(LEASE));
+        } catch (dev.berth.core.internal.sys.SyscallException e) {
+            if (e.errno() == dev.berth.core.internal.sys.Syscalls.ENOENT) {
+                return null; // removed meanwhile
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * What the supervisor of a detached container's restart policy keeps across its runs.
+     *
+     * @param handledMonitorPid       the monitor of the last run whose exit was handled (0: none)
+     * @param handledMonitorStartTime that monitor's start time (with the pid: one run)
+     * @param streak                  the backoff's restarts in a row after short runs ({@code RestartBackoff})
+     */
+    public record RestartRecord(long handledMonitorPid, long handledMonitorStartTime, int streak) {
+        public static final RestartRecord NONE = new RestartRecord(0, 0, 0);
+
+        /** Whether the run whose monitor is {@code monitor} was handled already. */
+        public boolean handled(StateDocument.ProcessDoc monitor) {
+            return monitor != null && monitor.pid() == handledMonitorPid && monitor.startTime() == handledMonitorStartTime;
+        }
+
+        public RestartRecord handledRun(StateDocument.ProcessDoc monitor, int streakNow) {
+            return new RestartRecord(monitor == null ? 0 : monitor.pid(), monitor == null ? 0 : monitor.startTime(),
+                    streakNow);
+        }
+    }
+
+    /** The restart record of {@code id} ({@link RestartRecord#NONE} before any). */
+    public RestartRecord readRestart(String id) {
+        Path f = root.resolve(id).resolve(RESTART);
+        if (!hasDirectory(id) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || !ownedByUs(f)) {
+            return RestartRecord.NONE;
+        }
+        try {
+            return JSON.readValue(Files.readAllBytes(f), RestartRecord.class);
+        } catch (NoSuchFileException e) {
+            return RestartRecord.NONE;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the restart record of {@code id} atomically; the lease holder only. */
+    public void writeRestart(String id, RestartRecord r) {
+        Path dir = root.resolve(id);
+        try {
+            writePrivately(dir, RESTART, JSON.writeValueAsBytes(r));
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + dir.resolve(RESTART) + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A wait status the monitor wrote ({@code waitpid}'s raw value) and when. */
     public record RecordedExit(int waitStatus, java.time.Instant at) {}
 

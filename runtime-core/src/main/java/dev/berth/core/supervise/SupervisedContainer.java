@@ -69,6 +69,35 @@ public final class SupervisedContainer implements Container {
 
         /** After the last incarnation was closed: its writable layer, image pin, state and id go. */
         void release();
+
+        /**
+         * A detached container: an explicit stop, {@code kill} or {@code close} is about to signal it;
+         * recorded where any process sees it, so that no restart by another supervisor undoes it.
+         */
+        default void stopping() {}
+
+        /** Whether an explicit stop was recorded by any process (a detached container's {@code berth stop}). */
+        default boolean stopRecorded() {
+            return false;
+        }
+
+        /**
+         * A detached container: this handle decided what follows the end of {@code ended} (restart or
+         * not), with {@code streak} as the backoff's streak; recorded so that the exit is handled once.
+         */
+        default void exitHandled(Incarnation ended, int streak) {}
+
+        /**
+         * A detached container: this handle's close() called off the restart it had decided for the end
+         * of {@code ended}; the exit is unhandled again (with the streak from before), for its exit command.
+         */
+        default void exitHandedBack(Incarnation ended, int streak) {}
+
+        /**
+         * A detached container's handle let go of it: its supervisor lease goes, and a run that ended
+         * meanwhile unhandled (its exit command found the lease held) is handed to an exit command.
+         */
+        default void letGo() {}
     }
 
     private final String id;
@@ -99,6 +128,10 @@ public final class SupervisedContainer implements Container {
     private boolean released;
     /** A detached container whose handle let go of it: it goes on, unfollowed (no exit, no destroyed). */
     private boolean letGo;
+    /** close() was called (not stop() or kill()): for a detached container, a letting go, not a stop. */
+    private volatile boolean closing;
+    /** The backoff's streak before the restart that waits in {@link #pending}. */
+    private int streakBefore;
     private final CompletableFuture<ExitStatus> finalExit = new CompletableFuture<>();
     private final CompletableFuture<Void> healthy = new CompletableFuture<>();
 
@@ -265,6 +298,11 @@ public final class SupervisedContainer implements Container {
                 letGo = true;
                 finish(null, failure);
             }
+            try {
+                launcher.letGo();
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: handing its supervision over: {}", id, e.getMessage());
+            }
             return;
         }
         ExitStatus s = failure == null ? status : ExitStatus.killed(Syscalls.SIGKILL);
@@ -274,18 +312,28 @@ public final class SupervisedContainer implements Container {
         }
         publish(ContainerEvent.exited(id, services.clock().instant(), s, baseAttributes));
         synchronized (lock) {
-            boolean again = failure == null && !manual && (restartRequested || policy.restartsAfter(s, restartCount));
+            boolean wouldRestart = failure == null && (restartRequested || policy.restartsAfter(s, restartCount))
+                    && !stopRecorded();
+            boolean again = wouldRestart && !manual;
             restartRequested = false;
             if (!again) {
+                if (!(wouldRestart && closing)) {
+                    // not when only this handle's close() held the restart back: a detached container's
+                    // close lets go of it, and the exit goes to its exit command (Launcher.letGo)
+                    exitHandled(inc, backoff.streak());
+                }
                 finish(s, failure);
                 return;
             }
             restartCount++;
+            streakBefore = backoff.streak();
             backoff = backoff.after(Duration.between(incarnationStart, services.clock().instant()));
+            exitHandled(inc, backoff.streak());
             Duration delay = backoff.delay();
             Map<String, String> attrs = new LinkedHashMap<>();
             attrs.put("restartCount", Integer.toString(restartCount));
             attrs.put("delayMillis", Long.toString(delay.toMillis()));
+            recordQuietly(inc.lifecycle()::restarting);
             publish(ContainerEvent.Type.RESTARTING, services.clock().instant(), attrs);
             try {
                 pending = services.restarter().schedule(() -> relaunch(inc, s), delay.toMillis(), TimeUnit.MILLISECONDS);
@@ -299,7 +347,9 @@ public final class SupervisedContainer implements Container {
     private void relaunch(Incarnation old, ExitStatus last) {
         synchronized (lock) {
             pending = null;
-            if (manual) {
+            if (manual || stopRecorded()) {
+                manual = true;
+                recordQuietly(old.lifecycle()::restartCalledOff);
                 finish(last, null);
                 return;
             }
@@ -311,6 +361,7 @@ public final class SupervisedContainer implements Container {
             next = launcher.relaunch(count);
         } catch (RuntimeException e) { // ContainerException too (unchecked)
             LOG.warn("container {}: restart {} failed, it stays exited: {}", id, count, e.getMessage());
+            recordQuietly(old.lifecycle()::restartCalledOff);
             synchronized (lock) {
                 finish(last, null);
             }
@@ -352,6 +403,31 @@ public final class SupervisedContainer implements Container {
         }
     }
 
+    private void recordQuietly(Runnable transition) {
+        try {
+            transition.run();
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: recording its status: {}", id, e.getMessage());
+        }
+    }
+
+    private boolean stopRecorded() {
+        try {
+            return launcher.stopRecorded();
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: reading whether a stop was recorded: {}", id, e.getMessage());
+            return false;
+        }
+    }
+
+    private void exitHandled(Incarnation inc, int streak) {
+        try {
+            launcher.exitHandled(inc, streak);
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: recording that its exit was handled: {}", id, e.getMessage());
+        }
+    }
+
     /** Under {@link #lock}: the container ended for good. */
     private void finish(ExitStatus s, Throwable failure) {
         if (failure != null) {
@@ -369,6 +445,13 @@ public final class SupervisedContainer implements Container {
             manual = true;
             if (pending != null && pending.cancel(false)) {
                 pending = null;
+                recordQuietly(current.lifecycle()::restartCalledOff);
+                if (closing && restartCount > 0) {
+                    restartCount--; // not restarted here: its exit command decides anew
+                    Incarnation ended = current;
+                    int streak = streakBefore;
+                    recordQuietly(() -> launcher.exitHandedBack(ended, streak));
+                }
                 var doc = current.lifecycle().state();
                 finish(doc.exit() != null ? doc.exit().toExitStatus() : ExitStatus.killed(Syscalls.SIGKILL), null);
             }
@@ -410,7 +493,11 @@ public final class SupervisedContainer implements Container {
 
     @Override
     public ContainerStatus status() {
-        return finalExit.isDone() ? ContainerStatus.EXITED : current.container().status();
+        if (finalExit.isDone()) {
+            return ContainerStatus.EXITED;
+        }
+        ContainerStatus s = current.lifecycle().status();
+        return s == ContainerStatus.RESTARTING ? s : current.container().status();
     }
 
     @Override
@@ -435,6 +522,7 @@ public final class SupervisedContainer implements Container {
     /** Never undone by a restart; waits for the end of a restart in progress too. */
     @Override
     public ExitStatus stop(Duration grace) throws InterruptedException {
+        launcher.stopping();
         markManual();
         current.container().stop(grace);
         if (!waitFor(grace.plusSeconds(5))) {
@@ -445,6 +533,7 @@ public final class SupervisedContainer implements Container {
 
     @Override
     public void kill() {
+        launcher.stopping();
         markManual();
         current.container().kill();
     }
@@ -551,6 +640,7 @@ public final class SupervisedContainer implements Container {
     /** Ends it for good (no restart), closes its last incarnation, then releases its storage, pin, state and id. */
     @Override
     public void close() {
+        closing = true;
         markManual();
         boolean interrupted = false;
         while (true) {

@@ -87,6 +87,18 @@ public record Op(OpCode code, int flags, List<Object> args) {
         return new Op(OpCode.EXEC, 0, a);
     }
 
+    /** The monitor's exit command ({@link OpCode#EXIT_COMMAND}): argv[0] is an absolute path; env as given. */
+    public static Op exitCommand(List<String> argv, List<String> env) {
+        if (argv.isEmpty() || !argv.get(0).startsWith("/")) {
+            throw new IllegalArgumentException("exit command: argv[0] must be an absolute path, got " + argv);
+        }
+        List<Object> a = new ArrayList<>();
+        a.add((long) argv.size());
+        a.addAll(argv);
+        a.addAll(env);
+        return new Op(OpCode.EXIT_COMMAND, 0, a);
+    }
+
     /** Loads a seccomp program: its name (for errors), its flags, then one long per instruction. */
     public static Op seccomp(String name, dev.berth.core.internal.seccomp.BpfProgram program) {
         List<Object> a = new ArrayList<>();

@@ -39,6 +39,13 @@ public enum OpCode {
     MKFILE(32, "open"),
     MOVE_MOUNT(33, "move_mount"),
     SYNC(34, "sync"),
+    /**
+     * argc, argv..., environment...: right after {@link #MONITOR} (with a state dir), before {@link #CLONE}:
+     * the command the monitor starts, detached (double fork, own session, stdio on /dev/null and the state
+     * dir's {@code exit-command.log}, no other fd, only this environment), once the container ended and its
+     * {@code exit} record was written: a detached container's restart policy ({@code ExitCommand}).
+     */
+    EXIT_COMMAND(35, "execve"),
     /** rows, columns, console path: a pty of the container's devpts; the master goes to the JVM ('T'). */
     TTY_OPEN(45, "openpty"),
     /** uid: after SETSID, the pty becomes the target's stdio and controlling terminal, owned by uid. */

@@ -23,8 +23,13 @@ public record Plan(List<Op> ops) {
     public Plan {
         ops = List.copyOf(ops);
         int clone = !ops.isEmpty() && (ops.get(0).code() == OpCode.ENTER || ops.get(0).code() == OpCode.MONITOR) ? 1 : 0;
+        if (clone == 1 && ops.get(0).code() == OpCode.MONITOR && ops.size() > 1
+                && ops.get(1).code() == OpCode.EXIT_COMMAND) {
+            clone = 2;
+        }
         if (ops.size() <= clone || ops.get(clone).code() != OpCode.CLONE) {
-            throw new IllegalArgumentException("a plan starts with CLONE, or ENTER or MONITOR and CLONE");
+            throw new IllegalArgumentException("a plan starts with CLONE, or ENTER or MONITOR (and EXIT_COMMAND) and"
+                    + " CLONE");
         }
     }
 
@@ -37,6 +42,24 @@ public record Plan(List<Op> ops) {
         all.add(monitor);
         for (Op o : ops) {
             // FORK names the op its parent continues at by index: one further on now
+            all.add(o.code() == OpCode.FORK ? new Op(OpCode.FORK, o.flags(), List.of((Long) o.args().get(0) + 1)) : o);
+        }
+        return new Plan(all);
+    }
+
+    /**
+     * This plan (which starts with MONITOR) with {@code exitCommand} right after the MONITOR op: the
+     * monitor runs it once the container ended (a detached container's restart policy).
+     */
+    public Plan withExitCommand(Op exitCommand) {
+        if (exitCommand.code() != OpCode.EXIT_COMMAND || ops.get(0).code() != OpCode.MONITOR
+                || ops.get(1).code() != OpCode.CLONE) {
+            throw new IllegalArgumentException("an EXIT_COMMAND op goes between a plan's MONITOR and its CLONE");
+        }
+        java.util.List<Op> all = new java.util.ArrayList<>(ops.size() + 1);
+        all.add(ops.get(0));
+        all.add(exitCommand);
+        for (Op o : ops.subList(1, ops.size())) {
             all.add(o.code() == OpCode.FORK ? new Op(OpCode.FORK, o.flags(), List.of((Long) o.args().get(0) + 1)) : o);
         }
         return new Plan(all);

@@ -56,7 +56,7 @@ public final class Lifecycle {
     /** The target was exec'd. No effect on the status when it has already ended (it only records the time). */
     public synchronized void started() {
         ContainerStatus s = status();
-        if (s == ContainerStatus.EXITED) {
+        if (s == ContainerStatus.EXITED || s == ContainerStatus.RESTARTING) {
             set(new StateDocument(state.schema(), state.id(), state.status(), state.init(), state.monitor(),
                     state.cgroup(), state.image(), state.rootfs(), state.spec(), state.created(), now(),
                     state.finished(), state.exit(), state.restartCount(), state.health(), state.usage(),
@@ -91,7 +91,7 @@ public final class Lifecycle {
 
     private boolean move(String operation, ContainerStatus from, ContainerStatus to, String expected) {
         ContainerStatus s = status();
-        if (s == ContainerStatus.EXITED) {
+        if (s == ContainerStatus.EXITED || s == ContainerStatus.RESTARTING) {
             return false;
         }
         if (s != from || !from.canBecome(to)) {
@@ -103,7 +103,7 @@ public final class Lifecycle {
 
     /** The target ended (from any status but exited: a second report changes nothing). */
     public synchronized void exited(ExitStatus exit) {
-        if (status() == ContainerStatus.EXITED) {
+        if (status() == ContainerStatus.EXITED || status() == ContainerStatus.RESTARTING) {
             return;
         }
         StateDocument next = state.withExit(exit, now());
@@ -113,6 +113,20 @@ public final class Lifecycle {
             }
         } finally {
             state = next; // it ended, whether or not the file could say so: nothing may pause it now
+        }
+    }
+
+    /** Ended, and waiting for its restart's backoff: exited → restarting. */
+    public synchronized void restarting() {
+        if (status() == ContainerStatus.EXITED) {
+            set(state.withStatus(ContainerStatus.RESTARTING));
+        }
+    }
+
+    /** A stop called the restart off (or it failed): restarting → exited, the ended run's record as it was. */
+    public synchronized void restartCalledOff() {
+        if (status() == ContainerStatus.RESTARTING) {
+            set(state.withStatus(ContainerStatus.EXITED));
         }
     }
 

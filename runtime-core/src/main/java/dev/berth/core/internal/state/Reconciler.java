@@ -167,6 +167,23 @@ public final class Reconciler {
      * it is removed (docker's exited containers).
      */
     public Settled settle(String id, StateDocument d) {
+        if (d.containerStatus() == ContainerStatus.RESTARTING) {
+            IdLock lease = store.tryLease(id);
+            if (lease == null) {
+                // settled already by its supervisor, which waits for its backoff: its record stays as it is
+                return new Settled(false, Optional.of(d), false);
+            }
+            lease.close();
+            // its supervisor died while it waited (a JVM killed): nobody finishes the restart, it stays exited
+            StateDocument now = d.withStatus(ContainerStatus.EXITED);
+            store.write(now);
+            LOG.info("container {}: its restart was left unfinished by a supervisor that died; it stays exited", id);
+            if (Boolean.TRUE.equals(d.spec().autoRemove())) {
+                clean(id);
+                return new Settled(false, Optional.of(now), true);
+            }
+            return new Settled(false, Optional.of(now), false);
+        }
         if (d.containerStatus() != ContainerStatus.EXITED && d.monitor() != null && isLive(d.monitor().id())) {
             return new Settled(true, Optional.of(d), false);
         }

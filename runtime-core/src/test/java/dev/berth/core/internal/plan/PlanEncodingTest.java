@@ -80,4 +80,22 @@ class PlanEncodingTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.withMonitor(m.ops().get(0)))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void anExitCommandGoesRightAfterTheMonitorAndTheForkStillNamesTheInitsTail() {
+        Plan p = new Plan(java.util.List.of(Op.clone(0, -1), Op.of(OpCode.FORK, 3L), Op.of(OpCode.SETSID),
+                Op.of(OpCode.REAP))).withMonitor(Op.of(OpCode.MONITOR, OpCode.MONITOR_DETACH, 5L, -1L, 4096L, 1L));
+        Op cmd = Op.exitCommand(java.util.List.of("/usr/bin/java", "-cp", "x"), java.util.List.of("PATH=/bin"));
+        Plan e = p.withExitCommand(cmd);
+        org.assertj.core.api.Assertions.assertThat(e.ops()).extracting(Op::code).startsWith(OpCode.MONITOR,
+                OpCode.EXIT_COMMAND, OpCode.CLONE);
+        org.assertj.core.api.Assertions.assertThat(e.ops().get(1).args()).containsExactly(3L, "/usr/bin/java", "-cp",
+                "x", "PATH=/bin");
+        org.assertj.core.api.Assertions.assertThat(e.ops().get(3).args()).containsExactly(5L);
+        org.assertj.core.api.Assertions.assertThat(e.ops().get(5).code()).isEqualTo(OpCode.REAP);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> e.withExitCommand(cmd))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Op.exitCommand(java.util.List.of("java"),
+                java.util.List.of())).hasMessageContaining("argv[0] must be an absolute path");
+    }
 }

@@ -116,8 +116,31 @@ class LifecycleTest {
         assertThat(ContainerStatus.PAUSED.canBecome(ContainerStatus.RUNNING)).isTrue();
         assertThat(ContainerStatus.PAUSED.canBecome(ContainerStatus.EXITED)).isTrue();
         for (ContainerStatus s : ContainerStatus.values()) {
-            assertThat(ContainerStatus.EXITED.canBecome(s)).isFalse();
+            // exited is terminal but for a detached container's wait before its restart
+            assertThat(ContainerStatus.EXITED.canBecome(s)).isEqualTo(s == ContainerStatus.RESTARTING);
             assertThat(ContainerStatus.ofLabel(s.label())).isEqualTo(s);
         }
+        assertThat(ContainerStatus.RESTARTING.canBecome(ContainerStatus.CREATED)).isTrue();
+        assertThat(ContainerStatus.RESTARTING.canBecome(ContainerStatus.EXITED)).isTrue();
+        assertThat(ContainerStatus.RESTARTING.canBecome(ContainerStatus.RUNNING)).isFalse();
+        assertThat(ContainerStatus.RESTARTING.label()).isEqualTo("restarting");
+    }
+
+    @Test
+    void aRestartWaitIsRecordedAndCalledOffAndNoLaterExitOverwritesIt() {
+        Lifecycle l = life;
+        l.created(new ProcessId(10, 100), new ProcessId(9, 99));
+        l.started();
+        assertThat(l.status()).as("not ended yet: nothing to wait for").isEqualTo(ContainerStatus.RUNNING);
+        l.exited(ExitStatus.exited(1));
+        l.restarting();
+        assertThat(l.status()).isEqualTo(ContainerStatus.RESTARTING);
+        assertThat(written.get(written.size() - 1).status()).isEqualTo("restarting");
+        l.exited(ExitStatus.exited(2)); // a second report of the end changes nothing
+        assertThat(l.state().exit().exitCode()).isEqualTo(1);
+        assertThat(l.paused()).isFalse();
+        l.restartCalledOff();
+        assertThat(l.status()).isEqualTo(ContainerStatus.EXITED);
+        assertThat(written.get(written.size() - 1).status()).isEqualTo("exited");
     }
 }
