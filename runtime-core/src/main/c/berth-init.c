@@ -714,7 +714,33 @@ static char *receive_plan(size_t *len) {
  * nobody's child but init's (double fork), in a session of its own, with stdin on /dev/null, stdout
  * and stderr appended to the state dir's "exit-command.log" (the command bounds it), every other fd closed
  * and only the environment the plan gives. The monitor does not wait for it. */
-static void run_exit_command(const struct op *o, int statedir) {
+static char **exit_argv, **exit_envp;          /* keep_exit_command(): outlives drop_plan() */
+
+/* The EXIT_COMMAND's argv and environment copied out of the plan into one allocation: the plan is
+ * dropped (drop_plan) once the monitor supervises, long before the command runs. */
+static int keep_exit_command(const struct op *o) {
+    uint64_t argc = U(o, 0);
+    size_t n = o->nargs - 1, bytes = 0;         /* argc strings, then the environment's */
+    for (uint32_t i = 1; i < o->nargs; i++) bytes += o->args[i].len + 1;
+    char **v = malloc((n + 2) * sizeof(char *) + bytes);
+    if (!v) return -1;
+    char *p = (char *)(v + n + 2);
+    uint32_t j = 0;
+    for (uint32_t i = 1; i < o->nargs; i++) {
+        if (i == 1 + argc) v[j++] = NULL;       /* argv's end, then the environment */
+        memcpy(p, o->args[i].p, o->args[i].len);
+        p[o->args[i].len] = 0;
+        v[j++] = p;
+        p += o->args[i].len + 1;
+    }
+    if (1 + argc == o->nargs) v[j++] = NULL;    /* an empty environment */
+    v[j] = NULL;
+    exit_argv = v;
+    exit_envp = v + argc + 1;
+    return 0;
+}
+
+static void run_exit_command(int statedir) {
     pid_t p = fork();
     if (p < 0) return;
     if (p > 0) { while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {} return; }
@@ -725,14 +751,9 @@ static void run_exit_command(const struct op *o, int statedir) {
     if (null < 0 || dup2(null, 0) < 0 || dup2(log >= 0 ? log : null, 1) < 0 || dup2(log >= 0 ? log : null, 2) < 0)
         _exit(127);
     close_fds_above(2);
-    uint64_t argc = U(o, 0);
-    char **av = calloc(argc + 1, sizeof(char *)), **envp = calloc(o->nargs - argc, sizeof(char *));
-    if (!av || !envp) _exit(127);
-    for (uint64_t i = 0; i < argc; i++) av[i] = (char *)S(o, (uint32_t)(1 + i));
-    for (uint32_t i = (uint32_t)(1 + argc), j = 0; i < o->nargs; i++, j++) envp[j] = (char *)S(o, i);
     untrap_signals();
-    execve(av[0], av, envp);
-    dprintf(2, "berth-init: exit command: execve(%s): %s\n", av[0], strerror(errno));
+    execve(exit_argv[0], exit_argv, exit_envp);
+    dprintf(2, "berth-init: exit command: execve(%s): %s\n", exit_argv[0], strerror(errno));
     _exit(127);
 }
 
@@ -762,6 +783,7 @@ int main(int argc, char **argv) {
         send_error(1, EINVAL, "exit command", 12);
         return 1;
     }
+    if (exitcmd && keep_exit_command(exitcmd) < 0) { send_error(1, ENOMEM, "exit command", 12); return 1; }
     if (mflags & MON_DETACH) {
         /* The container is to outlive the JVM: the monitor leaves the JVM's process tree (the process
          * the JVM spawned exits now, and the JVM reaps it) and its session, so that neither the JVM's
@@ -989,7 +1011,7 @@ int main(int argc, char **argv) {
             close(fd);
             renameat(statedir, "exit.tmp", statedir, "exit");
         }
-        if (exitcmd) run_exit_command(exitcmd, statedir);
+        if (exit_argv) run_exit_command(statedir);
     }
     m[0] = 'W'; put32(m + 1, (uint32_t)st);
     send_msg(m, 5);
