@@ -36,6 +36,8 @@ command -v conmon >/dev/null || need+=(conmon)
 # PullIT: a real registry on loopback (CNCF distribution) with TLS made by openssl and htpasswd (bcrypt) auth
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
+# the networking benchmark's HTTP load generator: ApacheBench (apache2-utils)
+command -v ab >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v mkfifo >/dev/null || need+=(coreutils)
