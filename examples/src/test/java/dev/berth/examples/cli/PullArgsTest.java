@@ -56,14 +56,14 @@ class PullArgsTest {
     void badPlatformOrCredsOfRunAndPullAreOneLineUsageErrorsThatNeverEchoTheSecret() {
         String[] r = run("run", "--root", tmp.toString(), "--state-root", tmp.resolve("state").toString(),
                 "--platform", "linux", "registry.test/app:1");
-        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[0]).isEqualTo("125");
         assertThat(r[1]).isEqualTo("berth: --platform: expected OS/ARCH[/VARIANT], got \"linux\" (see 'berth run --help')\n");
         String[] noTerminal = run("run", "--root", tmp.toString(), "--state-root", tmp.resolve("state").toString(),
                 "--creds", "robot", "registry.test/app:1");
-        assertThat(noTerminal[0]).isEqualTo("2");
+        assertThat(noTerminal[0]).isEqualTo("125");
         assertThat(noTerminal[1].lines()).singleElement().asString().startsWith("berth: --creds: no password after the user");
         String[] pull = run("pull", "--root", tmp.toString(), "--creds", ":hunter2", "registry.test/app:1");
-        assertThat(pull[0]).isEqualTo("2");
+        assertThat(pull[0]).isEqualTo("125");
         assertThat(pull[1]).isEqualTo("berth: --creds: expected USER[:PASSWORD], the user is empty (see 'berth pull --help')\n");
         assertThat(pull[1]).doesNotContain("hunter2");
     }
