@@ -244,7 +244,24 @@ public final class ImageStore implements AutoCloseable {
    */
   public Image pull(String reference, PullOptions options, ImportProgress progress) throws IOException {
     PullOptions o = options == null ? PullOptions.DEFAULTS : options;
-    return pull(RegistryReference.parse(reference, o.defaultRegistry()), o, progress);
+    return pull(resolveReference(reference, o), o, progress);
+  }
+
+  /**
+   * {@code reference} normalised as {@link #pull(String, PullOptions, ImportProgress)} does: a short
+   * name gets {@code options}' default registry when one was set, else the one registry of
+   * registries.conf's {@code unqualified-search-registries}, else Docker Hub.
+   *
+   * @throws ImageException when registries.conf is malformed, or lists several search registries for a short name
+   * @throws IllegalArgumentException for a malformed reference
+   */
+  public static RegistryReference resolveReference(String reference, PullOptions options) throws IOException {
+    PullOptions o = options == null ? PullOptions.DEFAULTS : options;
+    String registry = o.defaultRegistry();
+    if (!o.defaultRegistrySet() && reference != null && RegistryReference.isShortName(reference)) {
+      registry = Puller.registriesConf(o).shortNameRegistry(reference);
+    }
+    return RegistryReference.parse(reference, registry);
   }
 
   /** {@link #pull(String, PullOptions, ImportProgress)} of a parsed reference. */

@@ -47,6 +47,8 @@ class PullTest {
         .authFiles(List.of())
         .certDirectories(List.of(FakeRegistry.CERTS))
         .initialBackoff(Duration.ofMillis(10))
+        .registriesConf(tmp.resolve("no-registries.conf")) // the host's /etc/containers is not part of the test
+        .registriesConfDir(tmp.resolve("no-registries.conf.d"))
         .build();
     layers = List.of(Layer.gzip(BASE), Layer.gzip(TOP));
   }
@@ -155,6 +157,53 @@ class PullTest {
       assertThat(reg.seen).hasSize(asked);
       assertThat(mirror.blobGets(top)).isEqualTo(1);
     }
+  }
+
+  @Test
+  void aMirrorAndShortNamesConfiguredOnlyByRegistriesConfAreUsedAndABlockedRegistryIsRefused() throws IOException {
+    image("hub/app", "1");
+    Digest top = Digest.sha256Of(layers.get(1).blob());
+    try (FakeRegistry mirror = new FakeRegistry()) {
+      // the mirror serves the registry's repository below a path of its own (location rewriting)
+      reg.manifests.forEach((k, v) -> mirror.manifests.put("cache/" + k, v));
+      reg.manifestTypes.forEach((k, v) -> mirror.manifestTypes.put("cache/" + k, v));
+      mirror.blobs.putAll(reg.blobs);
+      Path conf = Files.writeString(tmp.resolve("registries.conf"), """
+          unqualified-search-registries = ["%s"]
+
+          [[registry]]
+          prefix = "%s"
+          location = "%s"
+
+          [[registry.mirror]]
+          location = "%s/cache"
+          """.formatted(reg.host(), reg.host(), reg.host(), mirror.host()));
+      PullOptions o = options.toBuilder().registriesConf(conf).build();
+      Image img = store.pull("hub/app:1", o, ImportProgress.NONE); // a short name: the one search registry
+      assertThat(img.name()).isEqualTo(reg.host() + "/hub/app:1");
+      assertThat(mirror.blobGets(top)).isEqualTo(1);
+      assertThat(mirror.requests("/v2/cache/hub/app/manifests/1")).hasSize(1);
+      assertThat(reg.blobGets(top)).isZero();
+      assertThat(reg.requests("/manifests/")).isEmpty();
+      // explicit options override the file: the API's mirror list replaces the file's
+      try (ImageStore other = ImageStore.open(tmp.resolve("store2"))) {
+        other.pull(ref("hub/app:1"), o.toBuilder().mirror(reg.host(), "127.0.0.1:1").maxAttempts(1).build(),
+            ImportProgress.NONE);
+      }
+      assertThat(reg.blobGets(top)).isEqualTo(1);
+      assertThat(mirror.blobGets(top)).isEqualTo(1);
+    }
+    Path blocked = Files.writeString(tmp.resolve("blocked.conf"), """
+        [[registry]]
+        prefix = "%s/hub"
+        blocked = true
+        """.formatted(reg.host()));
+    int asked = reg.seen.size();
+    assertThatThrownBy(() -> store.pull(ref("hub/app:2"), options.toBuilder().registriesConf(blocked).build(),
+        ImportProgress.NONE))
+        .isInstanceOf(ImageException.class)
+        .hasMessageContaining("registry " + reg.host() + " is blocked in " + blocked);
+    assertThat(reg.seen).hasSize(asked); // refused before any request
   }
 
   @Test
