@@ -161,6 +161,11 @@ final class Puller {
       }
 
       @Override
+      public boolean aborted() {
+        return aborted.get();
+      }
+
+      @Override
       public void abort() {
         aborted.set(true);
         for (InputStream in : open) {
