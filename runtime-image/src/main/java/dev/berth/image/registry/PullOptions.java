@@ -171,7 +171,8 @@ public final class PullOptions {
     // credentials are named by registry only
     return "PullOptions[platform=" + platform + ", defaultRegistry=" + defaultRegistry + ", mirrors=" + mirrors
         + ", insecure=" + insecureRegistries + ", certDirectories=" + certDirectories + ", authFiles=" + authFiles
-        + ", credentialsFor=" + credentials.keySet() + ", maxAttempts=" + maxAttempts + "]";
+        + ", credentialsFor=" + credentials.keySet() + ", maxAttempts=" + maxAttempts + ", registriesConf="
+        + registriesConf() + ", registriesConfDir=" + registriesConfDir() + "]";
   }
 
   /** Builder of {@link PullOptions}; validates each value as it is set. */

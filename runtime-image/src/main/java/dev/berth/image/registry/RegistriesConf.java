@@ -91,6 +91,9 @@ public final class RegistriesConf {
     Map<String, Registry> regs = new LinkedHashMap<>();
     for (Path f : files) {
       JsonNode root = read(f);
+      if (root == null) {
+        continue; // nothing but comments
+      }
       Fields top = new Fields(f, "");
       if (root.has("registries")) {
         throw top.error("registries", "the version 1 format ([registries.search], [registries.insecure], "
@@ -122,6 +125,7 @@ public final class RegistriesConf {
     return new RegistriesConf(search, searchFrom, regs);
   }
 
+  /** The file's tree; null when it holds only comments. */
   private static JsonNode read(Path f) throws IOException {
     if (Files.exists(f) && !Files.isRegularFile(f)) {
       throw new ImageException("registries.conf " + f + ": not a regular file");
@@ -135,9 +139,13 @@ public final class RegistriesConf {
     if (bytes.length > MAX_BYTES) {
       throw new ImageException("registries.conf " + f + ": larger than " + MAX_BYTES + " bytes");
     }
+    if (onlyComments(bytes)) {
+      // the usual system file is all comments: no need to load the TOML parser (and databind's tree)
+      return null;
+    }
     JsonNode root;
     try {
-      root = new TomlMapper().readTree(bytes);
+      root = Holder.MAPPER.readTree(bytes);
     } catch (JacksonException e) {
       JsonLocation loc = e.getLocation();
       String where = loc != null && loc.getLineNr() > 0 ? " line " + loc.getLineNr() + ":" : "";
@@ -145,9 +153,33 @@ public final class RegistriesConf {
       throw new ImageException("registries.conf " + f + ":" + where + " not valid TOML: " + printable(m), e);
     }
     if (root == null || root.isMissingNode()) {
-      return new TomlMapper().createObjectNode();
+      return Holder.MAPPER.createObjectNode();
     }
     return root;
+  }
+
+  /** Whether every line is blank or a {@code #} comment (ASCII whitespace only). */
+  static boolean onlyComments(byte[] b) {
+    boolean lineStart = true;
+    boolean comment = false;
+    for (byte c : b) {
+      if (c == '\n') {
+        lineStart = true;
+        comment = false;
+      } else if (comment) {
+        continue;
+      } else if (c == '#' && lineStart) {
+        comment = true;
+      } else if (c != ' ' && c != '\t' && c != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Loaded on the first file with content. */
+  private static final class Holder {
+    static final TomlMapper MAPPER = new TomlMapper();
   }
 
   private static Registry registry(Fields k, JsonNode r) {

@@ -40,6 +40,16 @@ class RegistriesConfTest {
   }
 
   @Test
+  void aFileOfCommentsIsNoConfiguration() throws IOException {
+    assertThat(RegistriesConf.onlyComments("# a\n\n   # b = [\n\t\r\n".getBytes())).isTrue();
+    assertThat(RegistriesConf.onlyComments("# a\nx = 1 # b\n".getBytes())).isFalse();
+    RegistriesConf c = conf("# unqualified-search-registries = [\"a.io\", \"b.io\"]\n");
+    assertThat(c.searchRegistries()).isEmpty();
+    assertThat(c.registries()).isEmpty();
+    assertThat(c.shortNameRegistry("busybox")).isEqualTo("docker.io");
+  }
+
+  @Test
   void oneSearchRegistryIsTheShortNameRegistryAndSeveralAreRefusedNamingThem() throws IOException {
     assertThat(conf("unqualified-search-registries = [\"quay.io\"]\n").shortNameRegistry("busybox")).isEqualTo("quay.io");
     RegistriesConf two = conf("unqualified-search-registries = [\"registry.fedoraproject.org\", \"docker.io\"]\n");
