@@ -24,6 +24,11 @@ interface BlobSource {
    */
   default void abort() {}
 
+  /** Whether {@link #abort()} was called: waits for another process's download of a blob end then. */
+  default boolean aborted() {
+    return false;
+  }
+
   /** One blob of a source. */
   interface SourceBlob {
     /**

@@ -30,8 +30,10 @@ final class BlobStore {
   private final Path tmp;
   private final DeferredSync durability;
   private final UnpackLimits limits;
+  private final DownloadLocks downloads;
 
-  BlobStore(Path root, Path blobs, Path tmp, DeferredSync durability, UnpackLimits limits) {
+  BlobStore(Path root, Path blobs, Path tmp, DeferredSync durability, UnpackLimits limits, DownloadLocks downloads) {
+    this.downloads = downloads;
     this.root = root;
     this.blobs = blobs;
     this.tmp = tmp;
@@ -61,6 +63,19 @@ final class BlobStore {
     }
   }
 
+  /** {@link #has}, an I/O error counting as absent (for polling). */
+  boolean hasQuietly(Descriptor d) {
+    try {
+      return has(d);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  DownloadLocks downloads() {
+    return downloads;
+  }
+
   boolean has(Descriptor d) throws IOException {
     Path p = path(d.digest());
     return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == d.size();
@@ -86,6 +101,21 @@ final class BlobStore {
     }
     SourceBlob b = src.blob(d).orElseThrow(
         () -> new ImageException(src.description() + ": layer blob " + d.digest() + " is missing"));
+    if (b.staged().isEmpty()) {
+      // a download: one process at a time (DownloadLocks); a waiter finds the blob stored
+      try (DownloadLocks.Held h = downloads.acquire(d.digest(), () -> hasQuietly(d), src::aborted)) {
+        if (has(d)) {
+          listener.blobDone(d);
+          return;
+        }
+        listener.blobStarted(d, total);
+        try (InputStream in = b.open()) {
+          putStream(in, d, listener, h::progress);
+        }
+      }
+      listener.blobDone(d);
+      return;
+    }
     listener.blobStarted(d, total);
     if (b.staged().isPresent() && d.digest().algorithm().equals("sha256")) {
       // staged from an archive into this store's tmp/ and hashed in full while staging: verify and rename
@@ -108,6 +138,11 @@ final class BlobStore {
 
   /** Verified streaming write of one blob. */
   void putStream(InputStream in, Descriptor d, ImportProgress listener) throws IOException {
+    putStream(in, d, listener, () -> {});
+  }
+
+  /** Verified streaming write of one blob, {@code progress} run as bytes arrive. */
+  void putStream(InputStream in, Descriptor d, ImportProgress listener, Runnable progress) throws IOException {
     algorithmDir(path(d.digest()));
     Path t = newTempFile();
     MessageDigest md = d.digest().newMessageDigest();
@@ -127,6 +162,7 @@ final class BlobStore {
             throw new LimitExceededException("blob " + d.digest() + ": more than " + limits.maxTotalBytes() + " bytes");
           }
           listener.blobProgress(d, r);
+          progress.run();
         }
         out.flush();
       }

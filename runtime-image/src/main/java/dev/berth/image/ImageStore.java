@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
  * pins/&lt;holder&gt;               layers pinned by a holder (e.g. a created container)
  * pending/&lt;random&gt;.intent     commits not yet known to be on disk (see DeferredSync)
  * tmp/                        import staging
+ * downloads/&lt;alg&gt;-&lt;hex&gt;.lock  who downloads a blob, across processes (DownloadLocks)
  * store.lock                  shared/exclusive lock across threads and processes (StoreLock)
  * </pre>
  *
@@ -58,6 +59,8 @@ public final class ImageStore implements AutoCloseable {
   private final Path root;
   private final Path layersDir;
   private final Path tmp;
+  private final Path downloadsDir;
+  private final DownloadLocks downloads;
   private final Path pending;
   private final DeferredSync durability;
   private final UnpackLimits limits;
@@ -84,15 +87,17 @@ public final class ImageStore implements AutoCloseable {
     Path pinsDir = this.root.resolve("pins");
     this.tmp = this.root.resolve("tmp");
     this.pending = this.root.resolve("pending");
+    this.downloadsDir = this.root.resolve("downloads");
     this.limits = limits;
     // Unpacked layers hold setuid files and device nodes an image shipped: no other user may reach
     // them. The root is made 0700 when created here; every area below it is made (or tightened
     // to) 0700 on each open, so the protection does not depend on the mode of an existing root.
     Files2.createPrivateIfMissing(this.root);
     for (Path p : List.of(blobsDir, blobsDir.resolve("sha256"), layersDir, layersDir.resolve("sha256"), links, refsDir,
-        pinsDir, tmp, pending)) {
+        pinsDir, tmp, pending, downloadsDir)) {
       Files2.privateDirectory(p);
     }
+    this.downloads = new DownloadLocks(downloadsDir);
     this.lock = StoreLock.acquire(this.root.resolve("store.lock"));
     try {
       this.durability = recover();
@@ -124,7 +129,7 @@ public final class ImageStore implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.blobs = new BlobStore(this.root, blobsDir, tmp, durability, limits);
+    this.blobs = new BlobStore(this.root, blobsDir, tmp, durability, limits, downloads);
     this.layers = new LayerCache(this.root, layersDir, links, blobs, durability, limits, workers, lock.unpacking, lock.leases);
     this.refs = new RefStore(this.root, refsDir, blobs, durability);
     this.pins = new Pins(pinsDir);
@@ -157,6 +162,7 @@ public final class ImageStore implements AutoCloseable {
           Files2.deleteTree(p);
         }
       }
+      downloads.clear(); // lock files of failed or killed downloads
     });
     return new DeferredSync(root, pending, boot);
   }
@@ -244,7 +250,24 @@ public final class ImageStore implements AutoCloseable {
    */
   public Image pull(String reference, PullOptions options, ImportProgress progress) throws IOException {
     PullOptions o = options == null ? PullOptions.DEFAULTS : options;
-    return pull(RegistryReference.parse(reference, o.defaultRegistry()), o, progress);
+    return pull(resolveReference(reference, o), o, progress);
+  }
+
+  /**
+   * {@code reference} normalised as {@link #pull(String, PullOptions, ImportProgress)} does: a short
+   * name gets {@code options}' default registry when one was set, else the one registry of
+   * registries.conf's {@code unqualified-search-registries}, else Docker Hub.
+   *
+   * @throws ImageException when registries.conf is malformed, or lists several search registries for a short name
+   * @throws IllegalArgumentException for a malformed reference
+   */
+  public static RegistryReference resolveReference(String reference, PullOptions options) throws IOException {
+    PullOptions o = options == null ? PullOptions.DEFAULTS : options;
+    String registry = o.defaultRegistry();
+    if (!o.defaultRegistrySet() && reference != null && RegistryReference.isShortName(reference)) {
+      registry = Puller.registriesConf(o).shortNameRegistry(reference);
+    }
+    return RegistryReference.parse(reference, registry);
   }
 
   /** {@link #pull(String, PullOptions, ImportProgress)} of a parsed reference. */

@@ -264,7 +264,14 @@ final class LayerCache {
         blobs.store(src, l, total, listener);
         return unpackStored(l, diffId, index, count, listener);
       }
-      return stream(b, l, diffId, total, listener);
+      // a download: one process at a time (DownloadLocks); a waiter then finds the blob stored
+      try (DownloadLocks.Held h = blobs.downloads().acquire(l.digest(), () -> blobs.hasQuietly(l), src::aborted)) {
+        if (blobs.has(l)) {
+          listener.blobDone(l);
+          return ready(diffId) ? dir(diffId) : unpackStored(l, diffId, index, count, listener);
+        }
+        return stream(b, l, diffId, total, listener, h::progress);
+      }
     }));
   }
 
@@ -286,7 +293,7 @@ final class LayerCache {
    * manifest says is reported as such even when the unpacker tripped over it first. Nothing becomes
    * visible unless both the blob and the DiffID verify.
    */
-  private Path stream(SourceBlob b, Descriptor l, Digest diffId, int total, ImportProgress listener)
+  private Path stream(SourceBlob b, Descriptor l, Digest diffId, int total, ImportProgress listener, Runnable progress)
       throws IOException {
     Compression c = compression(l);
     listener.blobStarted(l, total);
@@ -298,7 +305,10 @@ final class LayerCache {
       try (DirectFileOutputStream out = DirectFileOutputStream.create(blobTmp);
           SourceStream in = new SourceStream(b.open())) {
         CountingDigestInputStream raw = new CountingDigestInputStream(
-            new TeeInputStream(in, out, l.size(), n -> listener.blobProgress(l, n)),
+            new TeeInputStream(in, out, l.size(), n -> {
+              listener.blobProgress(l, n);
+              progress.run();
+            }),
             l.digest().newMessageDigest(), limits.maxTotalBytes(), "blob " + l.digest());
         try {
           r = LayerUnpacker.unpack(raw, c, diffId, staging, limits, l.digest().toString());

@@ -4,6 +4,7 @@ import dev.berth.image.BlobSource.SourceBlob;
 import dev.berth.image.internal.ImageSource.SourceFile;
 import dev.berth.image.internal.json.Json;
 import dev.berth.image.registry.PullOptions;
+import dev.berth.image.registry.RegistriesConf;
 import dev.berth.image.registry.RegistryClient;
 import dev.berth.image.registry.RegistryException;
 import dev.berth.image.registry.RegistryReference;
@@ -39,34 +40,58 @@ final class Puller {
     this.limits = limits;
   }
 
+  /** The registries.conf {@code options} name (file, then drop-ins), parsed. */
+  static RegistriesConf registriesConf(PullOptions options) throws IOException {
+    return RegistriesConf.load(options.registriesConf(), Optional.of(options.registriesConfDir()));
+  }
+
+  /**
+   * Where to pull {@code ref} from, mirrors first: registries.conf's (a blocked registry fails
+   * here), with the mirrors of {@code options} replacing the file's for the reference's registry.
+   */
+  static List<RegistriesConf.Endpoint> endpoints(RegistryReference ref, PullOptions options) throws IOException {
+    List<RegistriesConf.Endpoint> fromFile = registriesConf(options).endpoints(ref);
+    if (!options.hasMirrors(ref.registry())) {
+      return fromFile;
+    }
+    List<RegistriesConf.Endpoint> out = new ArrayList<>();
+    for (String m : options.mirrors(ref.registry())) {
+      out.add(new RegistriesConf.Endpoint(m, ref.repository(), false, true));
+    }
+    out.add(fromFile.get(fromFile.size() - 1));
+    return out;
+  }
+
   Image pull(RegistryReference ref, PullOptions options, ImportProgress listener) throws IOException {
     String what = "pull " + ref;
-    List<String> endpoints = new ArrayList<>(options.mirrors(ref.registry()));
-    endpoints.add(ref.registry());
+    List<RegistriesConf.Endpoint> endpoints = endpoints(ref, options);
     RegistryException failure = null;
-    for (String endpoint : endpoints) {
+    for (RegistriesConf.Endpoint endpoint : endpoints) {
       RegistryClient client;
       RegistryClient.Manifest top;
+      PullOptions o = endpoint.insecure() && !options.insecure(endpoint.registry())
+          ? options.toBuilder().insecureRegistry(endpoint.registry()).build() : options;
       try {
-        client = RegistryClient.connect(endpoint, options);
-        top = client.manifest(ref.repository(), ref.manifestReference(), limits.maxJsonBytes(), what);
+        client = RegistryClient.connect(endpoint.registry(), o);
+        top = client.manifest(endpoint.repository(), ref.manifestReference(), limits.maxJsonBytes(), what);
       } catch (RegistryException e) {
-        if (endpoint.equals(ref.registry())) {
+        if (!endpoint.mirror()) {
           if (failure != null) {
             e.addSuppressed(failure);
           }
           throw e;
         }
-        LOG.info("{}: mirror {} failed ({}); trying the next", what, endpoint, e.getMessage());
+        LOG.info("{}: mirror {}/{} failed ({}); trying the next", what, endpoint.registry(), endpoint.repository(),
+            e.getMessage());
         failure = e;
         continue;
       }
-      return pull(ref, options, client, top, what, listener);
+      return pull(ref, endpoint.repository(), options, client, top, what, listener);
     }
     throw new IllegalStateException("unreachable: the registry itself is the last endpoint");
   }
 
-  private Image pull(RegistryReference ref, PullOptions options, RegistryClient client, RegistryClient.Manifest top,
+  private Image pull(RegistryReference ref, String repository, PullOptions options, RegistryClient client, RegistryClient.Manifest top,
       String what, ImportProgress listener) throws IOException {
     Platform wanted = options.platform().orElse(Platform.host());
     Map<Digest, byte[]> jsonBlobs = new LinkedHashMap<>();
@@ -79,7 +104,7 @@ final class Puller {
       jsonBlobs.put(m.digest(), m.bytes());
       ImageIndex index = Json.readIndex(m.bytes(), what + " index " + m.digest());
       Descriptor d = Importer.selectPlatform(index, m.digest(), wanted);
-      m = client.manifest(ref.repository(), d.digest().toString(), limits.maxJsonBytes(), what);
+      m = client.manifest(repository, d.digest().toString(), limits.maxJsonBytes(), what);
       if (m.bytes().length != d.size()) {
         throw new BlobVerificationException(what + ": manifest " + d.digest() + " is " + m.bytes().length
             + " bytes, the index says " + d.size());
@@ -97,7 +122,7 @@ final class Puller {
           + limits.maxJsonBytes());
     }
     byte[] cb;
-    try (InputStream in = client.blob(ref.repository(), cd, what)) {
+    try (InputStream in = client.blob(repository, cd, what)) {
       cb = in.readNBytes((int) cd.size() + 1);
     }
     Digest actual = cd.digest().sameAlgorithm(cd.digest().newMessageDigest().digest(cb));
@@ -124,7 +149,7 @@ final class Puller {
 
           @Override
           public InputStream open() throws IOException {
-            InputStream in = client.blob(ref.repository(), d, what);
+            InputStream in = client.blob(repository, d, what);
             open.add(in);
             if (aborted.get()) {
               in.close();
@@ -133,6 +158,11 @@ final class Puller {
             return in;
           }
         });
+      }
+
+      @Override
+      public boolean aborted() {
+        return aborted.get();
       }
 
       @Override

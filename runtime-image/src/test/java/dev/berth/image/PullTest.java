@@ -47,6 +47,8 @@ class PullTest {
         .authFiles(List.of())
         .certDirectories(List.of(FakeRegistry.CERTS))
         .initialBackoff(Duration.ofMillis(10))
+        .registriesConf(tmp.resolve("no-registries.conf")) // the host's /etc/containers is not part of the test
+        .registriesConfDir(tmp.resolve("no-registries.conf.d"))
         .build();
     layers = List.of(Layer.gzip(BASE), Layer.gzip(TOP));
   }
@@ -154,6 +156,172 @@ class PullTest {
       }
       assertThat(reg.seen).hasSize(asked);
       assertThat(mirror.blobGets(top)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aMirrorAndShortNamesConfiguredOnlyByRegistriesConfAreUsedAndABlockedRegistryIsRefused() throws IOException {
+    image("hub/app", "1");
+    Digest top = Digest.sha256Of(layers.get(1).blob());
+    try (FakeRegistry mirror = new FakeRegistry()) {
+      // the mirror serves the registry's repository below a path of its own (location rewriting)
+      reg.manifests.forEach((k, v) -> mirror.manifests.put("cache/" + k, v));
+      reg.manifestTypes.forEach((k, v) -> mirror.manifestTypes.put("cache/" + k, v));
+      mirror.blobs.putAll(reg.blobs);
+      Path conf = Files.writeString(tmp.resolve("registries.conf"), """
+          unqualified-search-registries = ["%s"]
+
+          [[registry]]
+          prefix = "%s"
+          location = "%s"
+
+          [[registry.mirror]]
+          location = "%s/cache"
+          """.formatted(reg.host(), reg.host(), reg.host(), mirror.host()));
+      PullOptions o = options.toBuilder().registriesConf(conf).build();
+      Image img = store.pull("hub/app:1", o, ImportProgress.NONE); // a short name: the one search registry
+      assertThat(img.name()).isEqualTo(reg.host() + "/hub/app:1");
+      assertThat(mirror.blobGets(top)).isEqualTo(1);
+      assertThat(mirror.requests("/v2/cache/hub/app/manifests/1")).hasSize(1);
+      assertThat(reg.blobGets(top)).isZero();
+      assertThat(reg.requests("/manifests/")).isEmpty();
+      // explicit options override the file: the API's mirror list replaces the file's
+      try (ImageStore other = ImageStore.open(tmp.resolve("store2"))) {
+        other.pull(ref("hub/app:1"), o.toBuilder().mirror(reg.host(), "127.0.0.1:1").maxAttempts(1).build(),
+            ImportProgress.NONE);
+      }
+      assertThat(reg.blobGets(top)).isEqualTo(1);
+      assertThat(mirror.blobGets(top)).isEqualTo(1);
+    }
+    Path blocked = Files.writeString(tmp.resolve("blocked.conf"), """
+        [[registry]]
+        prefix = "%s/hub"
+        blocked = true
+        """.formatted(reg.host()));
+    int asked = reg.seen.size();
+    assertThatThrownBy(() -> store.pull(ref("hub/app:2"), options.toBuilder().registriesConf(blocked).build(),
+        ImportProgress.NONE))
+        .isInstanceOf(ImageException.class)
+        .hasMessageContaining("registry " + reg.host() + " is blocked in " + blocked);
+    assertThat(reg.seen).hasSize(asked); // refused before any request
+  }
+
+  /** A child JVM running {@link PullChild} into the store at {@code root}. */
+  static Process pullProcess(Path root, String reference, Path log) throws IOException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), PullChild.class.getName(),
+        root.toString(), reference, FakeRegistry.CERTS.toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  static void awaitExit(Process p, Path log) throws Exception {
+    if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError("the pulling process did not end: " + Files.readString(log));
+    }
+    assertThat(p.exitValue()).as(Files.readString(log)).isZero();
+  }
+
+  static void awaitCondition(java.util.function.BooleanSupplier c, String what) throws InterruptedException {
+    long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!c.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  static List<Path> list(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.toList();
+    }
+  }
+
+  @Test
+  void twoProcessesPullingOneImageAtOnceDownloadEachLayerOnce() throws Exception {
+    image("app", "1");
+    Digest base = Digest.sha256Of(layers.get(0).blob());
+    Digest top = Digest.sha256Of(layers.get(1).blob());
+    // each layer's first GET is answered only once both processes have their manifest, so that
+    // the second one reaches the layers while the first downloads them
+    FakeRegistry.Fault late = (x, body) -> {
+      try {
+        awaitCondition(() -> reg.requests("/v2/app/manifests/1").size() >= 2, "both processes asked for the manifest");
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return false; // then served as usual
+    };
+    reg.fault("/v2/app/blobs/" + base, late);
+    reg.fault("/v2/app/blobs/" + top, late);
+    Path shared = tmp.resolve("shared");
+    Process a = pullProcess(shared, ref("app:1"), tmp.resolve("a.log"));
+    Process b = pullProcess(shared, ref("app:1"), tmp.resolve("b.log"));
+    awaitExit(a, tmp.resolve("a.log"));
+    awaitExit(b, tmp.resolve("b.log"));
+    assertThat(Files.readString(tmp.resolve("a.log"))).contains("pulled " + reg.host() + "/app:1");
+    assertThat(Files.readString(tmp.resolve("b.log"))).contains("pulled " + reg.host() + "/app:1");
+    String logs = Files.readString(tmp.resolve("a.log")) + Files.readString(tmp.resolve("b.log")) + reg.seen;
+    assertThat(reg.blobGets(base)).as(logs).isEqualTo(1);
+    assertThat(reg.blobGets(top)).as(logs).isEqualTo(1);
+    assertThat(list(shared.resolve("downloads"))).isEmpty(); // no lock file left behind
+    try (ImageStore s = ImageStore.open(shared)) {
+      assertThat(Files.readString(s.layerDir(s.find(reg.host() + "/app:1").orElseThrow().diffIds().get(0))
+          .resolve("etc/hostname"))).isEqualTo("base");
+    }
+  }
+
+  @Test
+  void aDownloadingProcessKilledMidBlobLetsTheWaitingOneDownloadIt() throws Exception {
+    image("app", "1");
+    Digest base = Digest.sha256Of(layers.get(0).blob());
+    Digest top = Digest.sha256Of(layers.get(1).blob());
+    java.util.concurrent.CountDownLatch midBlob = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    reg.fault("/v2/app/blobs/" + top, (x, body) -> {
+      x.sendResponseHeaders(200, body.length);
+      OutputStream o = x.getResponseBody();
+      o.write(body, 0, body.length / 2);
+      o.flush();
+      midBlob.countDown();
+      try {
+        release.await(120, java.util.concurrent.TimeUnit.SECONDS); // the rest never comes
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      x.close();
+      return true;
+    });
+    Path shared = tmp.resolve("shared");
+    Process holder = pullProcess(shared, ref("app:1"), tmp.resolve("holder.log"));
+    Process waiter = null;
+    try {
+      assertThat(midBlob.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("the holder is mid-blob").isTrue();
+      waiter = pullProcess(shared, ref("app:1"), tmp.resolve("waiter.log"));
+      awaitCondition(() -> reg.requests("/v2/app/manifests/1").size() >= 2, "the second process asked for the manifest");
+      Thread.sleep(1500);
+      assertThat(reg.blobGets(top)).as("the second process waits for the holder").isEqualTo(1);
+      assertThat(waiter.isAlive()).isTrue();
+      holder.destroyForcibly(); // SIGKILL: the kernel releases its lock
+      assertThat(holder.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      awaitExit(waiter, tmp.resolve("waiter.log"));
+    } finally {
+      release.countDown();
+      holder.destroyForcibly();
+      if (waiter != null) {
+        waiter.destroyForcibly();
+      }
+    }
+    assertThat(Files.readString(tmp.resolve("waiter.log"))).contains("pulled " + reg.host() + "/app:1");
+    assertThat(reg.blobGets(top)).isEqualTo(2); // the killed holder's and the waiter's
+    assertThat(reg.blobGets(base)).isEqualTo(1); // stored by the holder before it died: not downloaded again
+    assertThat(list(shared.resolve("downloads"))).isEmpty();
+    try (ImageStore s = ImageStore.open(shared)) { // alone now: the killed process's staging is swept
+      Image img = s.find(reg.host() + "/app:1").orElseThrow();
+      assertThat(s.layerDir(img.diffIds().get(1)).resolve("app/run")).hasSize(300_000);
+      assertThat(list(shared.resolve("tmp"))).isEmpty();
     }
   }
 

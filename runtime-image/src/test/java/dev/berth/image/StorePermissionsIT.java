@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StorePermissionsIT {
   @TempDir Path tmp;
-  static final List<String> AREAS = List.of("blobs", "blobs/sha256", "layers", "layers/sha256", "l", "refs", "pins", "tmp", "pending");
+  static final List<String> AREAS = List.of("blobs", "blobs/sha256", "layers", "layers/sha256", "l", "refs", "pins", "tmp", "pending", "downloads");
 
   @BeforeEach
   void traversableParent() throws IOException {

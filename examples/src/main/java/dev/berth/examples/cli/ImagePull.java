@@ -4,7 +4,6 @@ import dev.berth.image.Image;
 import dev.berth.image.ImageStore;
 import dev.berth.image.ImportProgress;
 import dev.berth.image.registry.PullOptions;
-import dev.berth.image.registry.RegistryReference;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -82,7 +81,7 @@ final class ImagePull {
         } catch (IllegalArgumentException notAStoreName) {
             // e.g. a digest reference: only its normalised name can be stored
         }
-        String normal = RegistryReference.parse(image, options.defaultRegistry()).storeName().toString();
+        String normal = ImageStore.resolveReference(image, options).storeName().toString(); // registries.conf's short names too
         return store.find(normal).isPresent() ? Optional.of(normal) : Optional.empty();
     }
 

@@ -102,6 +102,23 @@ class PullLauncherIT {
                 Outcome pullOnRun = berth(Map.of("REGISTRY_AUTH_FILE", auth.toString()), "run", "--root", store2, ref);
                 assertThat(pullOnRun.code()).as(pullOnRun.err()).isZero();
                 assertThat(pullOnRun.out()).contains("hello from a berth container");
+
+                // a short name through $CONTAINERS_REGISTRIES_CONF's one search registry: pulled on run,
+                // then found locally under the same normalisation by --pull never
+                Path conf = tmp.resolve("registries.conf");
+                Files.writeString(conf, "unqualified-search-registries = [\"" + registry.host() + "\"]\n");
+                String store3 = tmp.resolve("store3").toString();
+                Map<String, String> env = Map.of("REGISTRY_AUTH_FILE", auth.toString(), "CONTAINERS_REGISTRIES_CONF",
+                        conf.toString());
+                Outcome shortName = berth(env, "run", "--root", store3, "cli/demo:1");
+                assertThat(shortName.code()).as(shortName.err()).isZero();
+                assertThat(shortName.out()).contains("hello from a berth container");
+                Outcome local = berth(env, "run", "--root", store3, "--pull", "never", "cli/demo:1");
+                assertThat(local.code()).as(local.err()).isZero();
+                Files.writeString(conf, "unqualified-search-registries = [\"" + registry.host() + "\", \"docker.io\"]\n");
+                Outcome ambiguous = berth(env, "pull", "--root", store3, "cli/demo:1");
+                assertThat(ambiguous.code()).isNotZero();
+                assertThat(ambiguous.err()).contains("ambiguous", conf.toString()).hasLineCount(1);
             } finally {
                 Files.deleteIfExists(hostCerts.resolve("ca.crt"));
                 Files.deleteIfExists(hostCerts);

@@ -37,6 +37,9 @@ public final class PullOptions {
   private final Duration maxRetryAfter;
   private final Duration connectTimeout;
   private final int maxConcurrentDownloads;
+  private final boolean defaultRegistrySet;
+  private final Optional<Path> registriesConf;
+  private final Optional<Path> registriesConfDir;
 
   private PullOptions(Builder b) {
     this.platform = b.platform;
@@ -52,6 +55,9 @@ public final class PullOptions {
     this.maxRetryAfter = b.maxRetryAfter;
     this.connectTimeout = b.connectTimeout;
     this.maxConcurrentDownloads = b.maxConcurrentDownloads;
+    this.defaultRegistrySet = b.defaultRegistrySet;
+    this.registriesConf = b.registriesConf;
+    this.registriesConfDir = b.registriesConfDir;
   }
 
   public static Builder builder() {
@@ -73,6 +79,9 @@ public final class PullOptions {
     b.maxRetryAfter = maxRetryAfter;
     b.connectTimeout = connectTimeout;
     b.maxConcurrentDownloads = maxConcurrentDownloads;
+    b.defaultRegistrySet = defaultRegistrySet;
+    b.registriesConf = registriesConf;
+    b.registriesConfDir = registriesConfDir;
     return b;
   }
 
@@ -83,6 +92,32 @@ public final class PullOptions {
 
   public String defaultRegistry() {
     return defaultRegistry;
+  }
+
+  /** Whether {@link Builder#defaultRegistry} was called: then it, not registries.conf, decides short names. */
+  public boolean defaultRegistrySet() {
+    return defaultRegistrySet;
+  }
+
+  /** Whether {@link Builder#mirror} named mirrors for {@code registry}: then they replace registries.conf's. */
+  public boolean hasMirrors(String registry) {
+    return mirrors.containsKey(registry);
+  }
+
+  /**
+   * The registries.conf read: {@link Builder#registriesConf}, else {@code $CONTAINERS_REGISTRIES_CONF},
+   * else {@link RegistriesConf#SYSTEM_FILE}; a missing file is no configuration.
+   */
+  public Path registriesConf() {
+    return registriesConf.orElseGet(() -> {
+      String env = System.getenv("CONTAINERS_REGISTRIES_CONF");
+      return env != null && !env.isEmpty() ? Path.of(env) : RegistriesConf.SYSTEM_FILE;
+    });
+  }
+
+  /** The drop-in directory read after {@link #registriesConf()}: {@link Builder#registriesConfDir}, else the system's. */
+  public Path registriesConfDir() {
+    return registriesConfDir.orElse(RegistriesConf.SYSTEM_DIR);
   }
 
   /** Mirrors tried, in order, before a registry; keyed by registry (e.g. {@code docker.io}). */
@@ -136,7 +171,8 @@ public final class PullOptions {
     // credentials are named by registry only
     return "PullOptions[platform=" + platform + ", defaultRegistry=" + defaultRegistry + ", mirrors=" + mirrors
         + ", insecure=" + insecureRegistries + ", certDirectories=" + certDirectories + ", authFiles=" + authFiles
-        + ", credentialsFor=" + credentials.keySet() + ", maxAttempts=" + maxAttempts + "]";
+        + ", credentialsFor=" + credentials.keySet() + ", maxAttempts=" + maxAttempts + ", registriesConf="
+        + registriesConf() + ", registriesConfDir=" + registriesConfDir() + "]";
   }
 
   /** Builder of {@link PullOptions}; validates each value as it is set. */
@@ -154,8 +190,27 @@ public final class PullOptions {
     private Duration maxRetryAfter = Duration.ofSeconds(60);
     private Duration connectTimeout = Duration.ofSeconds(30);
     private int maxConcurrentDownloads = 3;
+    private boolean defaultRegistrySet;
+    private Optional<Path> registriesConf = Optional.empty();
+    private Optional<Path> registriesConfDir = Optional.empty();
 
     private Builder() {}
+
+    /**
+     * Read this registries.conf (containers-registries.conf(5) v2) instead of {@code
+     * $CONTAINERS_REGISTRIES_CONF} or {@code /etc/containers/registries.conf}; a missing file is no
+     * configuration. The settings of this builder override the file's.
+     */
+    public Builder registriesConf(Path file) {
+      this.registriesConf = Optional.of(file);
+      return this;
+    }
+
+    /** Read the {@code *.conf} drop-ins of this directory instead of {@code /etc/containers/registries.conf.d}. */
+    public Builder registriesConfDir(Path dir) {
+      this.registriesConfDir = Optional.of(dir);
+      return this;
+    }
 
     /** Pull this platform of a multi-platform image (default: the host's). */
     public Builder platform(Platform p) {
@@ -166,6 +221,7 @@ public final class PullOptions {
     public Builder defaultRegistry(String registry) {
       new RegistryReference(registry, "x", Optional.empty(), Optional.empty()); // validates the name
       this.defaultRegistry = registry;
+      this.defaultRegistrySet = true;
       return this;
     }
 

@@ -82,6 +82,22 @@ public record RegistryReference(String registry, String repository, Optional<Str
     }
   }
 
+  /**
+   * Whether {@code ref} names no registry (a short name such as {@code busybox} or {@code
+   * team/app}), so that the default registry decides where it comes from.
+   */
+  public static boolean isShortName(String ref) {
+    String rest = ref;
+    int at = rest.indexOf('@');
+    if (at >= 0) {
+      rest = rest.substring(0, at);
+    }
+    int first = rest.indexOf('/');
+    String head = first < 0 ? "" : rest.substring(0, first);
+    return first < 0 || (!head.contains(".") && !head.contains(":") && !head.equals("localhost")
+        && head.toLowerCase(Locale.ROOT).equals(head));
+  }
+
   private static RegistryReference parseUnchecked(String ref, String defaultRegistry) {
     if (ref == null || ref.isEmpty()) {
       throw new IllegalArgumentException("empty");
