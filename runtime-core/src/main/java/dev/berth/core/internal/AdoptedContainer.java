@@ -178,6 +178,8 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private boolean oomPublished;
     private boolean runEnded;
     private long betweenSince;
+    /** Poll thread only. */
+    private int restartingTicks;
     private ExitStatus lastExit;
     private AutoCloseable oomSubscription;
     private HealthMonitor healthMonitor;
@@ -460,6 +462,12 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
                 return;
             }
             Optional<StateDocument> state = runtime.read(id);
+            if (phase == Phase.BETWEEN && state.isPresent()
+                    && state.get().containerStatus() == ContainerStatus.RESTARTING && ++restartingTicks % 10 == 0) {
+                // once a second: a supervisor that died while it waited for its backoff (its lease free)
+                // leaves it restarting for good; settling records it exited
+                state = runtime.settle(id);
+            }
             boolean settleNew = false;
             synchronized (follow) {
                 if (closed.get()) {
