@@ -178,6 +178,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private boolean oomPublished;
     private boolean runEnded;
     private long betweenSince;
+    private boolean runStartedHere;
     /** Poll thread only. */
     private int restartingTicks;
     private ExitStatus lastExit;
@@ -281,6 +282,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         restartingPublished = false;
         seen = d.containerStatus();
         phase = Phase.RUNNING;
+        runStartedHere = again; // a run this handle saw start: its health starts anew (a record is the last run's)
         if (again) {
             try {
                 cgroup = runtime.cgroup(id);
@@ -617,8 +619,20 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             return;
         }
         healthMonitor = m;
-        lastHealth = Health.starting();
-        recordHealth(run, HealthStatus.STARTING, 20);
+        // what the state recorded for this run stays until a check says otherwise (a short-lived handle,
+        // e.g. one `berth exec`, leaves a healthy container healthy); a run without a record starts
+        HealthStatus recorded = null;
+        for (HealthStatus h : HealthStatus.values()) {
+            if (!runStartedHere && h.label().equals(d.health()) && run.equals(d.monitor())) {
+                recorded = h;
+            }
+        }
+        if (recorded == null || recorded == HealthStatus.STARTING) {
+            lastHealth = Health.starting();
+            recordHealth(run, HealthStatus.STARTING, 20);
+        } else {
+            lastHealth = new Health(recorded, 0, List.of());
+        }
         m.start();
     }
 
