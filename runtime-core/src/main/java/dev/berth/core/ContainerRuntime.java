@@ -167,6 +167,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** Handles of containers this runtime did not start ({@link #container(String)}), until closed. */
     private final Set<AdoptedContainer> adopted = ConcurrentHashMap.newKeySet();
+    /** Per id, the adopted handle that publishes its events and runs its health checks here. */
+    private final Map<String, AdoptedContainer> leaders = new ConcurrentHashMap<>();
     /** Events, the restart thread and the health scheduler (restart policies, health checks). */
     private final SupervisorServices supervisors;
     /** Whether this runtime was built with cgroups on (its exit commands' runtimes are built alike). */
@@ -538,6 +540,10 @@ public final class ContainerRuntime implements AutoCloseable {
         }
         c.close();
         removeEnded(id);
+        if (!leaders.containsKey(id)) {
+            // no handle here follows it (one that does sees its state go, and publishes this itself)
+            supervisors.events().publish(ContainerEvent.of(id, ContainerEvent.Type.DESTROYED, Instant.now(), Map.of()));
+        }
     }
 
     /**
@@ -647,6 +653,75 @@ public final class ContainerRuntime implements AutoCloseable {
         @Override
         public void closed(AdoptedContainer c) {
             adopted.remove(c);
+            if (leaders.remove(c.id(), c)) {
+                // another open handle of the id takes over (its state poll starts its health checks)
+                adopted.stream().filter(o -> o.id().equals(c.id())).findFirst()
+                        .ifPresent(o -> leaders.putIfAbsent(o.id(), o));
+            }
+        }
+
+        @Override
+        public SupervisorServices services() {
+            return supervisors;
+        }
+
+        @Override
+        public void adopting(AdoptedContainer c) {
+            leaders.putIfAbsent(c.id(), c);
+        }
+
+        @Override
+        public boolean leads(AdoptedContainer c) {
+            return leaders.get(c.id()) == c;
+        }
+
+        @Override
+        public boolean recordHealth(String id, StateDocument.ProcessDoc run, String status) {
+            IdLock lock = state.tryLock(id);
+            if (lock == null) {
+                return false;
+            }
+            try {
+                read(id).filter(d -> Objects.equals(d.monitor(), run) && (d.containerStatus() == ContainerStatus.RUNNING
+                        || d.containerStatus() == ContainerStatus.PAUSED))
+                        .ifPresent(d -> state.write(d.withHealth(status)));
+                return true;
+            } finally {
+                lock.close();
+            }
+        }
+
+        @Override
+        public Path healthOutput(String id) {
+            return state.root().resolve(id).resolve("health.out");
+        }
+
+        @Override
+        public Optional<Cgroup> cgroup(String id) {
+            return cgroups == null ? Optional.empty() : cgroups.open(id);
+        }
+
+        @Override
+        public Boolean endedUnrestarted(String id, StateDocument.ProcessDoc monitor) {
+            IdLock lock = state.tryLock(id);
+            if (lock == null) {
+                return null;
+            }
+            try {
+                Optional<StateDocument> d = read(id);
+                return d.isPresent() && d.get().containerStatus() == ContainerStatus.EXITED
+                        && Objects.equals(d.get().monitor(), monitor) && state.readRestart(id).handled(monitor);
+            } catch (RuntimeException e) {
+                LOG.debug("container {}: its restart record: {}", id, e.getMessage());
+                return null;
+            } finally {
+                lock.close();
+            }
+        }
+
+        @Override
+        public boolean stopRecorded(String id) {
+            return state.stopped(id);
         }
 
         @Override

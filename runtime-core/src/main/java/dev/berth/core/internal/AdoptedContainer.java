@@ -10,11 +10,22 @@ import dev.berth.core.ContainerStateException;
 import dev.berth.core.ContainerStatus;
 import dev.berth.core.ExecProcess;
 import dev.berth.core.ExecSpec;
+import dev.berth.core.ContainerEvent;
+import dev.berth.core.ContainerSpec;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.Health;
+import dev.berth.core.HealthCheck;
+import dev.berth.core.HealthStatus;
+import dev.berth.core.RestartPolicy;
+import dev.berth.core.UnhealthyAction;
 import dev.berth.core.LogEntry;
 import dev.berth.core.LogQuery;
 import dev.berth.core.Subscription;
 import dev.berth.core.internal.logs.LogReader;
+import dev.berth.core.supervise.DetachedRestart;
+import dev.berth.core.supervise.HealthMonitor;
+import dev.berth.core.supervise.HealthProbe;
+import dev.berth.core.supervise.SupervisorServices;
 import dev.berth.core.internal.state.ProcessId;
 import dev.berth.core.internal.state.Reconciler;
 import dev.berth.core.internal.state.StateDocument;
@@ -24,12 +35,18 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -77,7 +94,55 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         default Optional<dev.berth.core.NetworkInfo> network(String id) {
             return Optional.empty();
         }
+
+        /** The runtime's event bus, health scheduler and probes, and the thread that follows the state. */
+        SupervisorServices services();
+
+        /** A handle is about to follow its container (before its first event). */
+        void adopting(AdoptedContainer c);
+
+        /**
+         * Whether {@code c} is the handle of its id that publishes the container's events and runs its
+         * health checks in this runtime (one at a time, so that no event is published twice).
+         */
+        boolean leads(AdoptedContainer c);
+
+        /**
+         * Records its health status in its state (as {@code berth ps} shows it) while {@code run} is its
+         * run there; false when another process held its id lock for the moment (nothing written).
+         */
+        boolean recordHealth(String id, StateDocument.ProcessDoc run, String status);
+
+        /** A file private to the runtime that its exec checks' output goes to. */
+        Path healthOutput(String id);
+
+        /** Its cgroup now (each run has its own: a restart makes it anew). */
+        Optional<Cgroup> cgroup(String id);
+
+        /**
+         * Whether the run whose monitor is {@code monitor} ended for good: its state, read under its id lock
+         * (so that no supervisor is between its decision and its record), still shows that run exited, and
+         * its restart supervisor handled that exit (deciding against a restart); null while another process
+         * holds the lock.
+         */
+        Boolean endedUnrestarted(String id, StateDocument.ProcessDoc monitor);
+
+        /** Whether an explicit stop of it was recorded. */
+        boolean stopRecorded(String id);
     }
+
+    /** How often the state is read for what happens without this handle (pause by others, restarts, removal). */
+    private static final long POLL_MILLIS = 100;
+    /**
+     * How long after a run's end whose restart policy restarts it this handle waits for its exit command to
+     * take it (status {@code restarting}, or the run recorded handled); past it, the run's end is its end.
+     */
+    private static final Duration HANDOFF = Duration.ofSeconds(8);
+    /** How long an unhealthy stop waits after the stop signal before SIGKILL. */
+    private static final Duration UNHEALTHY_STOP_GRACE = Duration.ofSeconds(10);
+
+    /** Where the followed container is. */
+    private enum Phase { RUNNING, BETWEEN, ENDED, GONE }
 
     @Override
     public Optional<dev.berth.core.NetworkInfo> network() {
@@ -86,17 +151,43 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     private final Syscalls sys;
     private final String id;
-    private final StateDocument adopted;
+    private volatile StateDocument adopted;
     private final Supervision supervision;
     private final Runtime runtime;
-    private final Optional<Cgroup> cgroup;
+    private volatile Optional<Cgroup> cgroup;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final CompletableFuture<Void> healthy = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object lock = new Object();
+    /** Orders what this handle sees of its container, and the events it publishes for it. */
+    private final Object follow = new Object();
     private volatile CgroupStats finalStats;
     private int initPidfd = -1;
     private int monitorPidfd = -1;
-    private long token;
+    private volatile long token;
+    private final Optional<HealthCheck> check;
+    private final UnhealthyAction onUnhealthy;
+    private final RestartPolicy policy;
+    private final boolean detached;
+    private final Map<String, String> baseAttributes;
+    // guarded by follow
+    private Phase phase = Phase.RUNNING;
+    private StateDocument.ProcessDoc runMonitor;
+    private ContainerStatus seen;
+    private boolean restartingPublished;
+    private boolean oomPublished;
+    private boolean runEnded;
+    private long betweenSince;
+    private boolean runStartedHere;
+    /** Poll thread only. */
+    private int restartingTicks;
+    private ExitStatus lastExit;
+    private AutoCloseable oomSubscription;
+    private HealthMonitor healthMonitor;
+    private ScheduledFuture<?> poll;
+    /** stop() or kill() through this handle: a restart pending is called off (its supervisor sees the stop). */
+    private volatile boolean stopRequested;
+    private volatile Health lastHealth;
 
     private AdoptedContainer(Syscalls sys, StateDocument doc, Supervision supervision, Runtime runtime,
             Optional<Cgroup> cgroup) {
@@ -106,31 +197,104 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         this.supervision = supervision;
         this.runtime = runtime;
         this.cgroup = cgroup;
+        ContainerSpec spec = null;
+        try {
+            spec = doc.spec() == null ? null : doc.spec().toSpec();
+        } catch (RuntimeException e) {
+            LOG.debug("container {}: its stored spec: {}", id, e.getMessage());
+        }
+        this.check = spec == null || spec.healthCheckDisabled() ? Optional.empty() : spec.healthCheck();
+        this.onUnhealthy = spec == null ? UnhealthyAction.NONE : spec.onUnhealthy();
+        this.policy = spec == null ? RestartPolicy.no() : spec.restart();
+        this.detached = Reconciler.detached(doc);
+        Map<String, String> attrs = new LinkedHashMap<>();
+        if (doc.image() != null) {
+            attrs.put("image", doc.image());
+        } else {
+            attrs.put("rootfs", doc.rootfs() == null ? "" : doc.rootfs());
+        }
+        this.baseAttributes = Map.copyOf(attrs);
     }
 
     /**
      * A handle to the container {@code doc} describes: ended already (its recorded exit), or followed
-     * until it ends.
+     * until it ends for good (across restarts by its exit command).
      */
     public static AdoptedContainer adopt(Syscalls sys, StateDocument doc, Supervision supervision, Runtime runtime,
             Optional<Cgroup> cgroup) {
         AdoptedContainer c = new AdoptedContainer(sys, doc, supervision, runtime, cgroup);
+        runtime.adopting(c);
         c.follow();
         return c;
     }
 
     private void follow() {
-        if (adopted.containerStatus() == ContainerStatus.EXITED || adopted.containerStatus() == ContainerStatus.RESTARTING) {
-            ended(Optional.of(adopted));
-            return;
+        StateDocument d = adopted;
+        boolean settle = false;
+        synchronized (follow) {
+            runMonitor = d.monitor();
+            if (d.containerStatus() == ContainerStatus.RESTARTING) {
+                // between two runs: its supervisor starts the next one, or calls it off
+                runEnded = true;
+                restartingPublished = true; // it was restarting before this handle came
+                lastExit = exitOf(Optional.of(d));
+                finalStats = d.usage() == null ? null : stats(d.usage());
+                betweenSince = System.nanoTime();
+                phase = Phase.BETWEEN;
+            } else if (d.containerStatus() == ContainerStatus.EXITED) {
+                runEnded = true;
+                lastExit = exitOf(Optional.of(d));
+                finalStats = d.usage() == null ? null : stats(d.usage());
+                endForGood();
+            } else if (!attach(d)) {
+                runEnded = true;
+                settle = true; // it ended, and nobody recorded it yet
+            }
         }
-        monitorPidfd = adopted.monitor() == null ? -1 : openChecked(adopted.monitor().id());
-        if (monitorPidfd < 0) {
-            ended(runtime.settle(id)); // it ended, and nobody recorded it yet
-            return;
+        if (settle) {
+            Optional<StateDocument> s = runtime.settle(id);
+            synchronized (follow) {
+                afterRun(s, false);
+            }
         }
-        initPidfd = adopted.init() == null ? -1 : openChecked(adopted.init().id());
-        token = supervision.reactor().register(monitorPidfd, this);
+        startPolling();
+    }
+
+    /** Under {@link #follow}: follows the run {@code d} describes; false when its monitor is gone already. */
+    private boolean attach(StateDocument d) {
+        boolean again = phase == Phase.BETWEEN; // a new run: its cgroup was made anew
+        int m = d.monitor() == null ? -1 : openChecked(d.monitor().id());
+        if (m < 0) {
+            return false;
+        }
+        synchronized (lock) {
+            if (closed.get()) {
+                sys.close(m);
+                return false;
+            }
+            monitorPidfd = m;
+            initPidfd = d.init() == null ? -1 : openChecked(d.init().id());
+        }
+        adopted = d;
+        runMonitor = d.monitor();
+        runEnded = false;
+        oomPublished = false;
+        restartingPublished = false;
+        seen = d.containerStatus();
+        phase = Phase.RUNNING;
+        runStartedHere = again; // a run this handle saw start: its health starts anew (a record is the last run's)
+        if (again) {
+            try {
+                cgroup = runtime.cgroup(id);
+            } catch (RuntimeException e) {
+                LOG.debug("container {}: its new cgroup: {}", id, e.getMessage());
+                cgroup = Optional.empty();
+            }
+        }
+        subscribeOom();
+        startHealth();
+        token = supervision.reactor().register(m, this);
+        return true;
     }
 
     /** A pidfd of the process {@code p} names while it is that process (start time, berth-init); -1 otherwise. */
@@ -152,13 +316,17 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     @Override
     public boolean onReadable() {
         releaseProcessHandles();
-        supervision.cleanup().execute(() -> ended(runtime.settle(id)));
+        supervision.cleanup().execute(this::runEnded);
         return true;
     }
 
     @Override
     public void onFailure(RuntimeException e) {
         releaseProcessHandles();
+        synchronized (follow) {
+            stopRunExtras();
+            phase = Phase.ENDED;
+        }
         exit.completeExceptionally(e);
     }
 
@@ -175,11 +343,409 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         }
     }
 
-    private void ended(Optional<StateDocument> state) {
-        ExitStatus status = state.map(StateDocument::exit).map(StateDocument.ExitDoc::toExitStatus)
+    /** Cleanup thread: the followed run's monitor is gone. */
+    private void runEnded() {
+        synchronized (follow) {
+            if (runEnded || phase != Phase.RUNNING) {
+                return;
+            }
+            runEnded = true;
+            stopRunExtras();
+        }
+        Optional<StateDocument> d = runtime.settle(id);
+        synchronized (follow) {
+            afterRun(d, true);
+        }
+    }
+
+    private static ExitStatus exitOf(Optional<StateDocument> state) {
+        return state.map(StateDocument::exit).map(StateDocument.ExitDoc::toExitStatus)
                 .orElse(ExitStatus.killed(Syscalls.SIGKILL));
+    }
+
+    /**
+     * Under {@link #follow}: the followed run ended, {@code state} its settled state. Publishes its end;
+     * it ended for good unless its supervisor restarts it (restarting, or a new run already), or
+     * ({@code watched}: this handle saw it end) its policy restarts it and its exit command has yet to
+     * take it.
+     */
+    private void afterRun(Optional<StateDocument> state, boolean watched) {
+        if (phase == Phase.ENDED || phase == Phase.GONE) {
+            return;
+        }
+        ExitStatus s = exitOf(state);
+        lastExit = s;
         finalStats = state.map(StateDocument::usage).map(AdoptedContainer::stats).orElse(null);
-        exit.complete(status);
+        if (s.oomKilled() && !oomPublished) {
+            oomPublished = true;
+            publish(ContainerEvent.Type.OOM, Map.of("kind", "oom_kill"));
+        }
+        publish(ContainerEvent.exited(id, now(), s, baseAttributes));
+        if (state.isEmpty()) {
+            gone();
+            return;
+        }
+        StateDocument d = state.get();
+        boolean newRun = d.monitor() != null && !d.monitor().equals(runMonitor);
+        if (d.containerStatus() == ContainerStatus.RESTARTING || newRun || (watched && restartExpected(d, s))) {
+            phase = Phase.BETWEEN;
+            betweenSince = System.nanoTime();
+            if (d.containerStatus() == ContainerStatus.RESTARTING) {
+                publishRestarting(d);
+            }
+            return;
+        }
+        endForGood();
+    }
+
+    /** Whether the run just ended is one its restart policy restarts (its exit command decides for sure). */
+    private boolean restartExpected(StateDocument d, ExitStatus s) {
+        if (!detached) {
+            return false;
+        }
+        boolean stop = stopRequested || runtime.stopRecorded(id);
+        return DetachedRestart.decide(policy, s, d.restartCount(), stop, 0, Duration.ZERO).verdict()
+                == DetachedRestart.Verdict.RESTART;
+    }
+
+    private void publishRestarting(StateDocument d) {
+        if (restartingPublished) {
+            return;
+        }
+        restartingPublished = true;
+        int next = d.containerStatus() == ContainerStatus.RESTARTING ? d.restartCount() + 1 : d.restartCount();
+        publish(ContainerEvent.Type.RESTARTING, Map.of("restartCount", Integer.toString(next)));
+    }
+
+    /** Under {@link #follow}: no restart follows; the handle's exit completes. */
+    private void endForGood() {
+        phase = Phase.ENDED;
+        stopRunExtras();
+        exit.complete(lastExit);
+        healthy.completeExceptionally(new IllegalStateException("container " + id + " ended (" + lastExit
+                + ") before it was healthy"));
+    }
+
+    /** Under {@link #follow}: its state is gone (removed). */
+    private void gone() {
+        boolean wasEnded = phase == Phase.ENDED;
+        phase = Phase.GONE;
+        publish(ContainerEvent.Type.DESTROYED, Map.of());
+        if (!wasEnded) {
+            stopRunExtras();
+            exit.complete(lastExit != null ? lastExit : ExitStatus.killed(Syscalls.SIGKILL));
+            healthy.completeExceptionally(new IllegalStateException("container " + id + " was removed"));
+        }
+        if (poll != null) {
+            poll.cancel(false);
+        }
+    }
+
+    private void startPolling() {
+        try {
+            ScheduledFuture<?> f = runtime.services().restarter().scheduleWithFixedDelay(this::tick, POLL_MILLIS,
+                    POLL_MILLIS, TimeUnit.MILLISECONDS);
+            synchronized (follow) {
+                if (closed.get() || phase == Phase.GONE) {
+                    f.cancel(false);
+                } else {
+                    poll = f;
+                }
+            }
+        } catch (RejectedExecutionException | IllegalStateException e) {
+            LOG.debug("container {}: the runtime is closing, its state is not followed: {}", id, e.getMessage());
+        }
+    }
+
+    /** The poll thread: what the state shows that this handle did not do (pause by others, restarts, removal). */
+    private void tick() {
+        try {
+            if (closed.get()) {
+                return;
+            }
+            Optional<StateDocument> state = runtime.read(id);
+            if (phase == Phase.BETWEEN && state.isPresent()
+                    && state.get().containerStatus() == ContainerStatus.RESTARTING && ++restartingTicks % 10 == 0) {
+                // once a second: a supervisor that died while it waited for its backoff (its lease free)
+                // leaves it restarting for good; settling records it exited
+                state = runtime.settle(id);
+            }
+            boolean settleNew = false;
+            synchronized (follow) {
+                if (closed.get()) {
+                    return;
+                }
+                switch (phase) {
+                    case RUNNING -> {
+                        if (state.isEmpty() || runEnded || !runMonitor.equals(state.get().monitor())) {
+                            return; // its monitor's end is seen on the reactor
+                        }
+                        ContainerStatus st = state.get().containerStatus();
+                        if ((st == ContainerStatus.PAUSED || st == ContainerStatus.RUNNING) && st != seen) {
+                            seen = st;
+                            publish(st == ContainerStatus.PAUSED ? ContainerEvent.Type.PAUSED
+                                    : ContainerEvent.Type.RESUMED, Map.of());
+                        }
+                        if (healthMonitor == null && check.isPresent()) {
+                            startHealth(); // not started before: another process held its id for a moment
+                        }
+                    }
+                    case BETWEEN -> {
+                        if (state.isEmpty()) {
+                            gone();
+                            return;
+                        }
+                        StateDocument d = state.get();
+                        ContainerStatus st = d.containerStatus();
+                        boolean newRun = d.monitor() != null && !d.monitor().equals(runMonitor)
+                                && (st == ContainerStatus.RUNNING || st == ContainerStatus.PAUSED);
+                        if (newRun) {
+                            publishRestarting(d);
+                            boolean followed = attach(d);
+                            publish(ContainerEvent.Type.STARTED, Map.of("restartCount",
+                                    Integer.toString(d.restartCount())));
+                            if (!followed) { // it ended already: settled below
+                                adopted = d;
+                                runMonitor = d.monitor();
+                                runEnded = true;
+                                phase = Phase.RUNNING;
+                                settleNew = true;
+                            }
+                        } else if (st == ContainerStatus.RESTARTING) {
+                            publishRestarting(d);
+                            if (stopRequested) {
+                                endForGood(); // this handle's stop calls the restart off: it stays exited
+                            }
+                        } else if (st == ContainerStatus.EXITED) {
+                            if (restartingPublished || !restartExpected(d, lastExit)
+                                    || Boolean.TRUE.equals(runtime.endedUnrestarted(id, runMonitor))
+                                    || System.nanoTime() - betweenSince > HANDOFF.toNanos()) {
+                                endForGood(); // called off, not restarted, or no supervisor took it
+                            }
+                        }
+                    }
+                    case ENDED -> {
+                        if (state.isEmpty()) {
+                            gone();
+                        }
+                    }
+                    case GONE -> {
+                        if (poll != null) {
+                            poll.cancel(false);
+                        }
+                    }
+                }
+            }
+            if (settleNew) {
+                Optional<StateDocument> d = runtime.settle(id);
+                synchronized (follow) {
+                    phase = Phase.RUNNING;
+                    afterRun(d, true);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: following its state: {}", id, e.getMessage(), e);
+        }
+    }
+
+    // ---- per run: OOM events and health checks ----
+
+    /** Under {@link #follow}. */
+    private void subscribeOom() {
+        Optional<Cgroup> cg = cgroup;
+        if (oomSubscription == null && cg.isPresent()) {
+            StateDocument.ProcessDoc run = runMonitor;
+            try {
+                oomSubscription = cg.get().onOom(e -> oomSeen(run, e))::close;
+            } catch (RuntimeException e) {
+                LOG.debug("container {}: no OOM events: {}", id, e.getMessage());
+            }
+        }
+    }
+
+    private void oomSeen(StateDocument.ProcessDoc run, OomEvent e) {
+        synchronized (follow) {
+            if (phase == Phase.RUNNING && !runEnded && run.equals(runMonitor)) {
+                oomPublished = true;
+                publish(ContainerEvent.Type.OOM, Map.of("kind", e.kind().name().toLowerCase(java.util.Locale.ROOT),
+                        "count", Long.toString(e.count())));
+            }
+        }
+    }
+
+    /** Under {@link #follow}: the run's health checks, by the leading handle only, per its stored spec. */
+    private void startHealth() {
+        if (check.isEmpty() || healthMonitor != null || closed.get() || !runtime.leads(this)) {
+            return;
+        }
+        StateDocument d = adopted;
+        if (d.init() == null) {
+            return;
+        }
+        HealthCheck hc = check.get();
+        StateDocument.ProcessDoc run = runMonitor;
+        ProcessId init = d.init().id();
+        HealthProbe.Target target = new HealthProbe.Target() {
+            @Override
+            public String id() {
+                return id;
+            }
+
+            @Override
+            public ProcessId init() {
+                return init;
+            }
+
+            @Override
+            public ExecProcess exec(ExecSpec spec) throws ContainerException {
+                return runtime.exec(id, spec);
+            }
+
+            @Override
+            public Path outputFile() {
+                return runtime.healthOutput(id);
+            }
+        };
+        SupervisorServices sv;
+        HealthMonitor m;
+        try {
+            sv = runtime.services();
+            HealthMonitor[] self = new HealthMonitor[1];
+            m = new HealthMonitor(hc, sv.probe(hc.kind()), target, sv.scheduler(), sv.clock(),
+                    (h, changed) -> healthChanged(self[0], run, h, changed));
+            self[0] = m;
+        } catch (RuntimeException e) {
+            LOG.debug("container {}: no health checks: {}", id, e.getMessage()); // the runtime is closing
+            return;
+        }
+        healthMonitor = m;
+        // what the state recorded for this run stays until a check says otherwise (a short-lived handle,
+        // e.g. one `berth exec`, leaves a healthy container healthy); a run without a record starts
+        HealthStatus recorded = null;
+        for (HealthStatus h : HealthStatus.values()) {
+            if (!runStartedHere && h.label().equals(d.health()) && run.equals(d.monitor())) {
+                recorded = h;
+            }
+        }
+        if (recorded == null || recorded == HealthStatus.STARTING) {
+            lastHealth = Health.starting();
+            recordHealth(run, HealthStatus.STARTING, 20);
+        } else {
+            lastHealth = new Health(recorded, 0, List.of());
+        }
+        m.start();
+    }
+
+    /** Health scheduler thread. */
+    private void healthChanged(HealthMonitor m, StateDocument.ProcessDoc run, Health h, HealthStatus changed) {
+        synchronized (follow) {
+            if (m != healthMonitor || runEnded || phase != Phase.RUNNING) {
+                return;
+            }
+            lastHealth = h;
+            if (changed == null) {
+                return;
+            }
+            recordHealth(run, changed, 20);
+            publish(ContainerEvent.Type.HEALTH_STATUS, Map.of("health_status", changed.label()));
+        }
+        if (changed == HealthStatus.HEALTHY) {
+            healthy.complete(null);
+        } else if (changed == HealthStatus.UNHEALTHY) {
+            actOnUnhealthy();
+        }
+    }
+
+    /**
+     * An unhealthy run: {@code stop} and {@code kill} are explicit stops (recorded first, so no restart
+     * undoes them); {@code restart} is left to the restart policy its exit command applies (reported only).
+     */
+    private void actOnUnhealthy() {
+        switch (onUnhealthy) {
+            case KILL -> {
+                LOG.info("container {} is unhealthy: kill", id);
+                kill();
+            }
+            case STOP -> {
+                LOG.info("container {} is unhealthy: stop", id);
+                stopRequested = true;
+                runtime.stopping(id);
+                signal(adopted.control() != null ? adopted.control().stopSignal() : Syscalls.SIGTERM);
+                try {
+                    runtime.services().restarter().schedule(() -> {
+                        if (isRunning()) {
+                            kill();
+                        }
+                    }, UNHEALTHY_STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException | IllegalStateException e) {
+                    LOG.debug("container {}: runtime closing: {}", id, e.getMessage());
+                }
+            }
+            case RESTART -> LOG.info("container {} is unhealthy; an adopted handle does not restart it (its restart"
+                    + " policy, applied by its exit command, does when it ends)", id);
+            default -> { }
+        }
+    }
+
+    /**
+     * Records its health in its state under its id lock, while {@code run} is the run there; when another
+     * process holds the lock for a moment (an exit command settling), again a little later.
+     */
+    private void recordHealth(StateDocument.ProcessDoc run, HealthStatus s, int attempts) {
+        boolean done;
+        try {
+            done = runtime.recordHealth(id, run, s.label());
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: recording its health: {}", id, e.getMessage());
+            return;
+        }
+        if (!done && attempts > 0 && !closed.get()) {
+            try {
+                runtime.services().restarter().schedule(() -> {
+                    synchronized (follow) {
+                        if (run.equals(runMonitor) && !runEnded && lastHealth != null
+                                && lastHealth.status() == s) {
+                            recordHealth(run, s, attempts - 1);
+                        }
+                    }
+                }, 50, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException | IllegalStateException e) {
+                LOG.debug("container {}: runtime closing: {}", id, e.getMessage());
+            }
+        }
+    }
+
+    /** Under {@link #follow}: the run's OOM subscription and health checks end. */
+    private void stopRunExtras() {
+        if (healthMonitor != null) {
+            healthMonitor.stop();
+            healthMonitor = null;
+        }
+        if (oomSubscription != null) {
+            try {
+                oomSubscription.close();
+            } catch (Exception e) {
+                LOG.debug("container {}: closing its OOM subscription: {}", id, e.getMessage());
+            }
+            oomSubscription = null;
+        }
+    }
+
+    private Instant now() {
+        return runtime.services().clock().instant();
+    }
+
+    private void publish(ContainerEvent.Type type, Map<String, String> attributes) {
+        Map<String, String> all = new LinkedHashMap<>(baseAttributes);
+        all.putAll(attributes);
+        publish(ContainerEvent.of(id, type, now(), all));
+    }
+
+    /** Under {@link #follow} (one order per container): only the leading handle of its id publishes. */
+    private void publish(ContainerEvent e) {
+        if (!closed.get() && runtime.leads(this)) {
+            runtime.services().events().publish(e);
+        }
     }
 
     /** The figures a state keeps of an ended container: CPU time and peak memory. */
@@ -250,6 +816,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     @Override
     public ExitStatus stop(Duration grace) throws InterruptedException {
+        stopRequested = true;
         runtime.stopping(id); // before the signal: no restart undoes it
         int stopSignal = adopted.control() != null ? adopted.control().stopSignal() : Syscalls.SIGTERM;
         signal(stopSignal);
@@ -261,6 +828,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     @Override
     public void kill() {
+        stopRequested = true;
         runtime.stopping(id);
         thawIfFrozen();
         signal(Syscalls.SIGKILL);
@@ -281,6 +849,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             if (cgroup.isPresent() && cgroup.get().frozen()) {
                 cgroup.get().thaw();
                 runtime.recordStatus(id, ContainerStatus.RUNNING);
+                seenByThisHandle(ContainerStatus.RUNNING);
             }
         } catch (RuntimeException e) {
             LOG.debug("container {}: thaw before kill: {}", id, e.getMessage());
@@ -348,6 +917,18 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         Cgroup cg = cgroup.orElseThrow(() -> new IllegalStateException("container " + id + ": runs without a cgroup"));
         cg.freeze();
         runtime.recordStatus(id, ContainerStatus.PAUSED);
+        seenByThisHandle(ContainerStatus.PAUSED);
+    }
+
+    /** A pause or resume through this handle: its event now (the state poll then finds nothing new). */
+    private void seenByThisHandle(ContainerStatus st) {
+        synchronized (follow) {
+            if (phase == Phase.RUNNING && !runEnded && st != seen) {
+                seen = st;
+                publish(st == ContainerStatus.PAUSED ? ContainerEvent.Type.PAUSED : ContainerEvent.Type.RESUMED,
+                        Map.of());
+            }
+        }
     }
 
     @Override
@@ -359,6 +940,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         Cgroup cg = cgroup.orElseThrow(() -> new IllegalStateException("container " + id + ": runs without a cgroup"));
         cg.thaw();
         runtime.recordStatus(id, ContainerStatus.RUNNING);
+        seenByThisHandle(ContainerStatus.RUNNING);
     }
 
     @Override
@@ -383,11 +965,47 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         return LogReader.follow(Path.of(adopted.control().logDir()), exit::isDone, listener, executor);
     }
 
-    /** Lets go of the handle: the container goes on as it is. */
+    @Override
+    public Optional<Health> health() {
+        return check.isPresent() ? Optional.ofNullable(lastHealth) : Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<Void> onHealthy() {
+        if (check.isEmpty()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("container " + id
+                    + " has no health check"));
+        }
+        return supervision.forCallers(healthy);
+    }
+
+    @Override
+    public int restartCount() {
+        return runtime.read(id).map(StateDocument::restartCount).orElse(adopted.restartCount());
+    }
+
+    @Override
+    public Subscription events(Consumer<ContainerEvent> listener) {
+        return runtime.services().events().subscribe(id, listener, null);
+    }
+
+    @Override
+    public Subscription events(Consumer<ContainerEvent> listener, Executor executor) {
+        return runtime.services().events().subscribe(id, listener, java.util.Objects.requireNonNull(executor,
+                "executor"));
+    }
+
+    /** Lets go of the handle: the container goes on as it is (its health checks here stop). */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        synchronized (follow) {
+            if (poll != null) {
+                poll.cancel(false);
+            }
+            stopRunExtras();
         }
         if (token != 0) {
             supervision.reactor().forget(token);
@@ -395,6 +1013,8 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         releaseProcessHandles();
         exit.completeExceptionally(new IllegalStateException("container " + id
                 + ": this handle was closed; the container goes on without it"));
+        healthy.completeExceptionally(new IllegalStateException("container " + id
+                + ": this handle was closed before it was healthy"));
         runtime.closed(this);
     }
 }

@@ -1,0 +1,249 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.core.testing.BusyboxRootfs;
+import dev.berth.testing.RequiresCgroups;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Handles of detached containers adopted by a later runtime (the starter closed): their events, each
+ * once and in order, across pauses by other processes and restarts by the exit command, and their
+ * health checks resumed from the stored spec.
+ */
+@RequiresCgroups
+class AdoptedEventsIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    @TempDir
+    Path tmp;
+    Path stateRoot;
+    Path storageRoot;
+    Path rootfs;
+    final List<ContainerRuntime> runtimes = new ArrayList<>();
+    final ExecutorService listenerThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "adopted-events"));
+    /** Cgroup names are the host's: ids unique to this run. */
+    private final String run = "ae" + Long.toHexString(System.nanoTime() & 0xffffff);
+
+    private String id(String name) {
+        return run + "-" + name;
+    }
+
+    @BeforeEach
+    void roots() throws IOException {
+        stateRoot = tmp.resolve("state");
+        storageRoot = tmp.resolve("storage");
+        rootfs = BusyboxRootfs.at(tmp.resolve("busybox"));
+    }
+
+    private ContainerRuntime runtime() {
+        ContainerRuntime r = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot).build();
+        runtimes.add(r);
+        return r;
+    }
+
+    @AfterEach
+    void nothingIsLeft() throws Exception {
+        runtimes.forEach(ContainerRuntime::close);
+        listenerThread.shutdownNow();
+        try (ContainerRuntime r = runtime()) {
+            for (ContainerInfo i : r.list()) {
+                r.container(i.id()).ifPresent(Container::kill);
+            }
+            Thread.sleep(1500); // an exit command at work finds the stop and leaves it exited
+            for (ContainerInfo i : r.list()) {
+                r.remove(i.id(), true);
+            }
+            for (String name : List.of("pause", "always", "health")) {
+                assertThat(r.cgroupDriver().flatMap(d -> d.open(id(name)))).as("cgroup of " + name).isEmpty();
+            }
+        }
+        if (Files.exists(stateRoot)) {
+            try (Stream<Path> s = Files.list(stateRoot)) {
+                assertThat(s.filter(p -> !p.getFileName().toString().startsWith(".")).toList())
+                        .as("state directories left").isEmpty();
+            }
+        }
+    }
+
+    private ContainerSpec.Builder shell(String script) {
+        return ContainerSpec.builder().rootfs(rootfs).command("/bin/sh", "-c", script).detached(true);
+    }
+
+    private static void await(String what, Duration within, BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + within + ": " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static List<String> types(List<ContainerEvent> events) {
+        synchronized (events) {
+            return events.stream().map(e -> e.type().label()).toList();
+        }
+    }
+
+    private String recordedHealth(String id) throws IOException {
+        for (int i = 0; ; i++) {
+            try {
+                return JSON.readTree(stateRoot.resolve(id).resolve("state.json").toFile()).path("health").asText();
+            } catch (IOException e) {
+                if (i > 20) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    @Test
+    void pauseResumeAndStopOfAnAdoptedContainerAreEachDeliveredOnceInOrderAcrossProcesses() throws Exception {
+        String id = id("pause");
+        ContainerRuntime first = runtime();
+        first.start(id, shell("exec sleep 1000").build());
+        first.close(); // the starter lets go
+
+        ContainerRuntime second = runtime();
+        List<ContainerEvent> own = Collections.synchronizedList(new ArrayList<>());
+        List<ContainerEvent> all = Collections.synchronizedList(new ArrayList<>());
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        Container c = second.container(id).orElseThrow();
+        try (Subscription s1 = c.events(e -> {
+            threads.add(Thread.currentThread().getName());
+            own.add(e);
+        }, listenerThread); Subscription s2 = second.events(all::add)) {
+            // a second handle of the same id in the same runtime publishes nothing twice
+            Container twin = second.container(id).orElseThrow();
+            c.pause();
+            assertThat(c.status()).isEqualTo(ContainerStatus.PAUSED);
+            // resumed by another process: seen in the state
+            try (ContainerRuntime third = runtime()) {
+                third.container(id).orElseThrow().resume();
+            }
+            await("resumed seen", Duration.ofSeconds(5), () -> types(own).contains("resumed"));
+            ExitStatus status = c.stop(Duration.ofSeconds(5));
+            assertThat(status.signal()).isEqualTo(15);
+            twin.close();
+            second.remove(id, false);
+            await("destroyed", Duration.ofSeconds(5), () -> types(own).contains("destroyed")
+                    && types(all).contains("destroyed"));
+            Thread.sleep(500); // nothing more comes
+        }
+        assertThat(types(own)).containsExactly("paused", "resumed", "exited", "destroyed");
+        assertThat(types(all)).containsExactly("paused", "resumed", "exited", "destroyed");
+        assertThat(threads).containsExactly("adopted-events");
+        ContainerEvent exited = own.get(2);
+        assertThat(exited.exitStatus().orElseThrow().signal()).isEqualTo(15);
+        assertThat(own).allSatisfy(e -> assertThat(e.id()).isEqualTo(id));
+    }
+
+    @Test
+    void anAdoptedRestartAlwaysHandleFollowsTheRestartByItsExitCommandUntilItIsStopped() throws Exception {
+        String id = id("always");
+        ContainerRuntime first = runtime();
+        first.start(id, shell("sleep 1.5; exit 1").restart(RestartPolicy.always()).build());
+        first.close(); // from now on its exit command restarts it
+
+        ContainerRuntime second = runtime();
+        Container c = second.container(id).orElseThrow();
+        List<ContainerEvent> own = Collections.synchronizedList(new ArrayList<>());
+        try (Subscription s = c.events(own::add)) {
+            try {
+                await("exited, restarting, started", Duration.ofSeconds(30), () -> types(own).contains("started"));
+            } catch (AssertionError e) {
+                Path log = stateRoot.resolve(id).resolve("exit-command.log");
+                throw new AssertionError(e.getMessage() + "; events " + types(own) + "; status " + c.status()
+                        + "; state " + Files.readString(stateRoot.resolve(id).resolve("state.json")) + "; exit command: "
+                        + (Files.exists(log) ? Files.readString(log) : "none"), e);
+            }
+            assertThat(types(own)).containsExactly("exited", "restarting", "started");
+            assertThat(own.get(0).exitStatus().orElseThrow().exitCode()).isEqualTo(1);
+            assertThat(own.get(1).attributes()).containsEntry("restartCount", "1");
+            assertThat(own.get(2).attributes()).containsEntry("restartCount", "1");
+            // the handle follows the new run: not ended, and it stops that run
+            assertThat(c.onExit()).isNotDone();
+            assertThat(c.isRunning()).isTrue();
+            assertThat(c.restartCount()).isEqualTo(1);
+            ExitStatus stopped = c.stop(Duration.ofSeconds(5));
+            assertThat(stopped.signal()).isEqualTo(15); // the new run's end, not the first run's exit 1
+            assertThat(c.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(stopped);
+            Thread.sleep(2500); // no restart after the stop
+            assertThat(second.container(id).orElseThrow().status()).isEqualTo(ContainerStatus.EXITED);
+            assertThat(types(own)).containsExactly("exited", "restarting", "started", "exited");
+        }
+    }
+
+    @Test
+    void healthChecksResumeOnAnAdoptedHandleAndAreRecordedUntilItIsClosed() throws Exception {
+        String id = id("health");
+        ContainerRuntime first = runtime();
+        HealthCheck check = HealthCheck.builder().command("/bin/test", "-f", "/tmp/ready")
+                .interval(Duration.ofMillis(200)).timeout(Duration.ofSeconds(2)).retries(2)
+                .startPeriod(Duration.ofSeconds(60)).build(); // failures before the first success do not count
+        first.start(id, shell("exec sleep 1000").healthCheck(check).build());
+        first.close();
+
+        ContainerRuntime second = runtime();
+        Container c = second.container(id).orElseThrow();
+        List<ContainerEvent> own = Collections.synchronizedList(new ArrayList<>());
+        try (Subscription s = c.events(own::add)) {
+            assertThat(c.health()).map(Health::status).contains(HealthStatus.STARTING);
+            assertThat(recordedHealth(id)).isEqualTo("starting");
+            Thread.sleep(1000);
+            assertThat(c.health().orElseThrow().status()).isEqualTo(HealthStatus.STARTING);
+            try (ExecProcess p = c.exec(ExecSpec.of("/bin/touch", "/tmp/ready"))) {
+                assertThat(p.waitFor(Duration.ofSeconds(10)).orElseThrow().exitCode()).isZero();
+            }
+            c.onHealthy().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            await("healthy recorded", Duration.ofSeconds(5), () -> {
+                try {
+                    return recordedHealth(id).equals("healthy");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThat(second.list()).filteredOn(i -> i.id().equals(id)).singleElement()
+                    .satisfies(i -> assertThat(i.health()).contains(HealthStatus.HEALTHY));
+            try (ExecProcess p = c.exec(ExecSpec.of("/bin/rm", "/tmp/ready"))) {
+                assertThat(p.waitFor(Duration.ofSeconds(10)).orElseThrow().exitCode()).isZero();
+            }
+            await("unhealthy", Duration.ofSeconds(10), () -> c.health().orElseThrow().status() == HealthStatus.UNHEALTHY);
+            await("unhealthy recorded", Duration.ofSeconds(5), () -> {
+                try {
+                    return recordedHealth(id).equals("unhealthy");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            await("events", Duration.ofSeconds(5), () -> own.size() >= 2);
+            assertThat(own).extracting(e -> e.type().label() + "=" + e.attributes().get("health_status"))
+                    .containsExactly("health_status=healthy", "health_status=unhealthy");
+        }
+        // closed: no check runs any more, so the recorded status stays as it was once the file is back
+        // (put there from the host, through the init's root: no other handle adopts it and checks it)
+        long pid = c.pid();
+        c.close();
+        Files.createFile(Path.of("/proc/" + pid + "/root/tmp/ready"));
+        Thread.sleep(1500);
+        assertThat(recordedHealth(id)).isEqualTo("unhealthy");
+        assertThat(own).hasSize(2);
+    }
+}
