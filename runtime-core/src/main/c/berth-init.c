@@ -138,6 +138,9 @@ enum {
     OP_SYNC = 34,        /* - : reports the index to the JVM (through the monitor) and waits for its go */
     OP_EXIT_COMMAND = 35,/* u64 argc, str argv..., str env...: right after MONITOR (which has a state dir), before
                             CLONE: run by the monitor, detached, once the container ended and "exit" was written */
+    OP_RECV_MOUNT = 40,  /* i64 socket fd, str target, u64 resolve, u64 last: receives one detached mount tree (SCM_RIGHTS,
+                            made by the JVM after the clone: an idmapped root, a file) and moves it onto target; closes
+                            the tree, and the socket after the last */
     OP_TTY_OPEN = 45,    /* u64 rows, u64 cols, str console: a pty from /dev/pts/ptmx; its slave bound on console
                             (unless empty) and kept for the target, its master sent to the monitor */
     OP_TTY_ATTACH = 46,  /* u64 uid: the slave becomes the owner's, stdio 0-2 and the controlling terminal */
@@ -321,20 +324,29 @@ static int do_mount(const struct op *o) {
     const char *src = S(o, 0), *dst = S(o, 1), *fs = S(o, 2), *data = S(o, 4);
     unsigned long flags = (unsigned long)U(o, 3);
     uint64_t resolve = U(o, 5);
+    int fd = -1;
+    char p[64];
+    if (resolve != RESOLVE_PLAIN) {
+        const char *rel = dst;
+        while (*rel == '/') rel++;
+        /* the root itself only for a remount of it (in a user namespace its host path may be closed to the init);
+         * as a mount target it stays refused (open_target) */
+        fd = !*rel && (flags & MS_REMOUNT) ? fcntl(rootfd, F_DUPFD_CLOEXEC, 0)
+                                           : open_target(dst, resolve == RESOLVE_ROOT_NOSYMLINKS, o->flags & F_NOT_PROCFS);
+        if (fd < 0) return -1;
+        fd_path(fd, p, sizeof p);
+        dst = p;
+    }
+    int r = 0;
     if (o->flags & F_KEEP_FLAGS) {
         struct statvfs sv;
-        if (statvfs(dst, &sv) < 0) return -1;
+        r = statvfs(dst, &sv);
         /* glibc's ST_* equal the MS_* values for these */
-        flags |= sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_SYNCHRONOUS | ST_MANDLOCK
-                              | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+        if (!r) flags |= sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_SYNCHRONOUS | ST_MANDLOCK
+                                      | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
     }
-    if (resolve == RESOLVE_PLAIN)
-        return mount(*src ? src : NULL, dst, *fs ? fs : NULL, flags, *data ? data : NULL);
-    int fd = open_target(dst, resolve == RESOLVE_ROOT_NOSYMLINKS, o->flags & F_NOT_PROCFS);
-    if (fd < 0) return -1;
-    char p[64]; fd_path(fd, p, sizeof p);
-    int r = mount(*src ? src : NULL, p, *fs ? fs : NULL, flags, *data ? data : NULL);
-    int e = errno; close(fd); errno = e;
+    if (!r) r = mount(*src ? src : NULL, dst, *fs ? fs : NULL, flags, *data ? data : NULL);
+    int e = errno; if (fd >= 0) close(fd); errno = e;
     return r;
 }
 
@@ -405,6 +417,34 @@ static int recv_fd(int sock) {
     }
     int fd; memcpy(&fd, CMSG_DATA(h), sizeof fd);
     return fd;
+}
+
+/* RECV_MOUNT: the next tree the JVM sent (blocking: it sends them all before its go), moved onto the target,
+ * a host path (the root's mount point) or one resolved in the root. */
+static int recv_mount(const struct op *o) {
+    int sock = (int)U(o, 0), fd = -1, t = -1, r = -1;
+    char tag, c[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = { &tag, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c, .msg_controllen = sizeof c };
+    ssize_t n;
+    while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+    struct cmsghdr *h = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int))) {
+        if (n >= 0) errno = EPROTO;
+    } else {
+        memcpy(&fd, CMSG_DATA(h), sizeof fd);
+        uint64_t resolve = U(o, 2);
+        t = resolve == RESOLVE_PLAIN ? open(S(o, 1), O_PATH | O_CLOEXEC)
+                                     : open_target(S(o, 1), resolve == RESOLVE_ROOT_NOSYMLINKS, o->flags & F_NOT_PROCFS);
+        if (t >= 0)
+            r = (int)syscall(SYS_move_mount, fd, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    }
+    int e = errno;
+    if (t >= 0) close(t);
+    if (fd >= 0) close(fd);
+    if (U(o, 3)) close(sock);
+    errno = e;
+    return r;
 }
 
 /* A pty of the container's own devpts (the root is pivoted: /dev/pts is the plan's instance), sized,
@@ -541,6 +581,7 @@ _Noreturn static void run(uint32_t i) {
             r = t < 0 ? -1 : (int)syscall(SYS_move_mount, fd, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
             int e = errno; if (t >= 0) close(t); close(fd); errno = e;
             break; }
+        case OP_RECV_MOUNT: operand = S(o, 1); r = recv_mount(o); break;
         case OP_WRITE_FD: {
             int fd = (int)U(o, 0);
             r = write(fd, o->args[1].p, o->args[1].len) == (ssize_t)o->args[1].len ? 0 : -1;
@@ -586,7 +627,8 @@ _Noreturn static void run(uint32_t i) {
             break; }
         case OP_PIVOT_ROOT:
             /* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only the new root. */
-            r = chdir(S(o, 0));
+            /* the root's fd when open: in a user namespace the host path's parents may be closed to the init */
+            r = rootfd >= 0 ? fchdir(rootfd) : chdir(S(o, 0));
             if (!r) r = (int)syscall(SYS_pivot_root, ".", ".");
             if (!r) r = umount2(".", MNT_DETACH);
             if (!r) r = chdir("/");
@@ -878,7 +920,7 @@ int main(int argc, char **argv) {
     for (uint32_t i = at + 1; i < nops; i++) {
         uint32_t c = ops[i].code;
         int fd = (int)U(&ops[i], 0);
-        if ((c == OP_WRITE_FD || c == OP_MOVE_MOUNT || c == OP_SETNS) && fd > 3 && fd != statedir && fd != logdir)
+        if ((c == OP_WRITE_FD || c == OP_MOVE_MOUNT || c == OP_SETNS || c == OP_RECV_MOUNT) && fd > 3 && fd != statedir && fd != logdir)
             close(fd);
     }
 

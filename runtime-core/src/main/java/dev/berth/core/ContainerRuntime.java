@@ -5,6 +5,7 @@ import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.DeviceRule;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.ExitHandler;
 import dev.berth.core.internal.AdoptedContainer;
@@ -51,6 +52,8 @@ import dev.berth.core.internal.plan.OpCode;
 import dev.berth.core.internal.plan.PlanCompiler;
 import dev.berth.core.internal.plan.ProcessPlan;
 import dev.berth.core.internal.plan.RootSource;
+import dev.berth.core.internal.plan.UserNsPlan;
+import dev.berth.core.internal.UserNamespaces;
 import dev.berth.core.internal.seccomp.SeccompCompiler;
 import dev.berth.core.internal.seccomp.SeccompPrograms;
 import dev.berth.core.internal.plan.TargetPolicy;
@@ -1113,6 +1116,8 @@ public final class ContainerRuntime implements AutoCloseable {
         Kept kept;
         /** Its network attachment, once made (afterClone): a failed start releases it. */
         volatile ContainerNetwork network;
+        /** With a user namespace: the JVM's end of the socket the idmapped root and /etc files go to the init on. */
+        int treeSocket = -1;
 
         Starting(String id, Kept reuse, int restartCount) {
             this.id = id;
@@ -1122,8 +1127,12 @@ public final class ContainerRuntime implements AutoCloseable {
 
         SupervisedContainer.Incarnation start(ContainerSpec spec) throws ContainerException {
             String hostname = spec.hostname().orElse(defaultHostname(id));
+            UserNamespace userns = resolveUserNamespace(spec);
             if (spec.network().attaches()) {
                 ContainerNetwork.precheck(networks(), spec); // an unknown network, a port in use: before anything
+            }
+            if (userns != null) {
+                checkHostDevices(spec);
             }
             RootSource root;
             ProcessPlan process;
@@ -1153,10 +1162,11 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
                 userSpec = spec.user().orElse(d.user());
                 ResolvedUser user = resolveUser(prepared.lowerDirs(), userSpec, "image " + ref);
+                checkMapped(userns, user, userSpec);
                 process = new ProcessPlan(d.argv(), environment(d.env(), spec, user, hostname),
                         spec.workingDir().orElse(d.workingDir()), user);
                 execEnv = execEnvironment(d.env(), spec, hostname);
-                root = overlay(prepared);
+                root = overlay(prepared, userns);
             } else {
                 Path rootfs = spec.rootfs().orElseThrow();
                 if (!Files.isDirectory(rootfs)) {
@@ -1167,6 +1177,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 argv.addAll(spec.command());
                 userSpec = spec.user().orElse("");
                 ResolvedUser user = resolveUser(List.of(rootfs), userSpec, "rootfs " + rootfs);
+                checkMapped(userns, user, userSpec);
                 process = new ProcessPlan(argv, environment(List.of(ProcessDefaults.DEFAULT_PATH), spec, user, hostname),
                         spec.workingDir().orElse("/"), user);
                 execEnv = execEnvironment(List.of(ProcessDefaults.DEFAULT_PATH), spec, hostname);
@@ -1182,8 +1193,16 @@ public final class ContainerRuntime implements AutoCloseable {
                 fds.add(JoinedNetwork.pidfdOf(sys, state, open, spec.network().name().orElseThrow()));
                 joinNetwork = Launcher.CONTROL_FD + fds.size();
             }
-            Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts,
-                    view(spec, root, hostname), joinNetwork);
+            UserNsPlan usernsPlan = null;
+            if (userns != null) {
+                int[] pair = sys.socketpair();
+                treeSocket = pair[0];
+                fds.add(pair[1]);
+                usernsPlan = new UserNsPlan(Launcher.CONTROL_FD + fds.size(), userns.hostGid(5).isPresent());
+            }
+            ContainerView view = view(spec, root, hostname);
+            Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts, view, joinNetwork,
+                    usernsPlan);
             Path logDir = spec.logging().isPresent() ? captureDirectory() : null;
             if (spec.detached() || logDir != null) {
                 plan = plan.withMonitor(monitorOp(spec, logDir));
@@ -1195,7 +1214,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     ExecProfile.limits(spec.rlimits()), execEnv, userSpec, process.cwd(),
                     cgroup == null ? null : cgroup.unifiedPath().map(Path::toString).orElse(null),
                     cgroup == null ? List.of() : cgroup.procsFiles().stream().map(Path::toString).toList(),
-                    ExecProfile.Filter.of(process.seccomp()));
+                    ExecProfile.Filter.of(process.seccomp()), userns != null);
             Cgroup cg = cgroup;
             Path dir = containerDir;
             boolean pin = pinned;
@@ -1268,6 +1287,9 @@ public final class ContainerRuntime implements AutoCloseable {
                                         throw new ContainerStartException("network " + spec.network() + ": /etc files: "
                                                 + e.getMessage(), e);
                                     }
+                                }
+                                if (userns != null) {
+                                    mappedSetup(initPid, userns, heldRoot, PlanCompiler.shownFiles(spec, view));
                                 }
                             }
 
@@ -1373,7 +1395,28 @@ public final class ContainerRuntime implements AutoCloseable {
             }
         }
 
-        private RootSource overlay(PreparedImage p) throws ContainerStartException {
+        private RootSource overlay(PreparedImage p, UserNamespace userns) throws ContainerStartException {
+            RootSource.Overlay o = overlay(p);
+            if (userns != null) {
+                // the writable layer is the mapped root's on the host: the container's root copies up into it
+                Path link = Path.of(o.linkDir());
+                for (String d : List.of(o.upperdir(), o.workdir())) {
+                    Path dir = link.resolve(d).normalize();
+                    long uid = userns.hostUid(0).orElseThrow();
+                    long gid = userns.hostGid(0).orElseThrow();
+                    try {
+                        Files.setAttribute(dir, "unix:uid", (int) uid, LinkOption.NOFOLLOW_LINKS);
+                        Files.setAttribute(dir, "unix:gid", (int) gid, LinkOption.NOFOLLOW_LINKS);
+                    } catch (IOException | RuntimeException e) {
+                        throw new ContainerStartException("chown(" + dir + ", " + uid + ":" + gid + "): "
+                                + e.getMessage(), e);
+                    }
+                }
+            }
+            return o;
+        }
+
+        private RootSource.Overlay overlay(PreparedImage p) throws ContainerStartException {
             Path containers = storageRoot.resolve("containers");
             Path dir = containers.resolve(id);
             if (reuse != null) { // a restart: the first start's writable layer, as it was left
@@ -1587,6 +1630,52 @@ public final class ContainerRuntime implements AutoCloseable {
                 sys.close(fd);
             }
             fds.clear();
+            if (treeSocket >= 0) {
+                sys.close(treeSocket);
+                treeSocket = -1;
+            }
+        }
+
+        /**
+         * The host side of a user-namespaced start, between clone and go: the maps, then the idmapped root
+         * and the generated /etc files (owned by the mapped root) sent to the init as detached trees, in the
+         * order its RECV_MOUNT ops take them.
+         */
+        private void mappedSetup(long initPid, UserNamespace userns, RootSource root,
+                List<ContainerView.FileMount> files) throws ContainerStartException {
+            UserNamespaces.writeMaps(sys, initPid, userns);
+            List<String> lowers = prepared == null ? List.of()
+                    : prepared.lowerDirs().stream().map(Path::toString).toList();
+            String[] upperAndWork = root instanceof RootSource.Overlay o ? new String[] {
+                    Path.of(o.linkDir()).resolve(o.upperdir()).normalize().toString(),
+                    Path.of(o.linkDir()).resolve(o.workdir()).normalize().toString()} : null;
+            int tree = UserNamespaces.idmappedRoot(sys, initPid, root, lowers, upperAndWork);
+            try {
+                sys.sendFd(treeSocket, tree, "the container's root to its init");
+            } finally {
+                sys.close(tree);
+            }
+            long uid = userns.hostUid(0).orElseThrow();
+            long gid = userns.hostGid(0).orElseThrow();
+            for (ContainerView.FileMount f : files) {
+                Path source = Path.of(f.source());
+                try {
+                    Files.setAttribute(source, "unix:uid", (int) uid, LinkOption.NOFOLLOW_LINKS);
+                    Files.setAttribute(source, "unix:gid", (int) gid, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException | RuntimeException e) {
+                    throw new ContainerStartException("chown(" + source + ", " + uid + ":" + gid + "): "
+                            + e.getMessage(), e);
+                }
+                int file = sys.openTree(Syscalls.AT_FDCWD, f.source(), Syscalls.OPEN_TREE_CLONE
+                        | Syscalls.OPEN_TREE_CLOEXEC, f.source());
+                try {
+                    sys.sendFd(treeSocket, file, f.source() + " to the container's init");
+                } finally {
+                    sys.close(file);
+                }
+            }
+            sys.close(treeSocket);
+            treeSocket = -1;
         }
 
         /** Takes back whatever this start made, and releases the id; cleanup failures ride along as suppressed. */
@@ -1738,6 +1827,16 @@ public final class ContainerRuntime implements AutoCloseable {
             String userSpec = spec.user().orElse(profile.user());
             ResolvedUser user = resolveUser(List.of(Path.of("/proc/" + initPid + "/root")), userSpec,
                     "container " + id);
+            if (profile.userNamespace()) {
+                try {
+                    String who = userSpec.isEmpty() ? "user " + user.uid() : "user " + userSpec;
+                    UserNamespaces.checkMapped(UserNamespaces.readMap(Path.of("/proc/" + initPid + "/uid_map")),
+                            UserNamespaces.readMap(Path.of("/proc/" + initPid + "/gid_map")), user.uid(), user.gid(),
+                            user.additionalGids(), "exec in container " + id + ": " + who);
+                } catch (IOException e) {
+                    throw new ContainerException("exec: container " + id + " is not running (its init ended)", e);
+                }
+            }
             // the root the monitor takes after setns: the init's, whatever the mount namespace's own is
             fds.add(sys.open("/proc/" + initPid + "/root", Syscalls.O_PATH | Syscalls.O_DIRECTORY | Syscalls.O_CLOEXEC, 0));
             if (!sys.pidfdSendSignal(pidfd, 0)) {
@@ -2065,6 +2164,61 @@ public final class ContainerRuntime implements AutoCloseable {
         } catch (RuntimeException e) { // ImageException too (unchecked)
             throw new ContainerStartException("user \"" + user + "\" (" + where + "): " + e.getMessage(), "getpwnam",
                     user, 0, e);
+        }
+    }
+
+    /**
+     * The user namespace a start creates: null for the host's; a {@link UserNamespace.Mode#MAPPED} one as
+     * given. An {@code auto} one is given its range by the allocator: until one is wired here, it is refused.
+     */
+    private static UserNamespace resolveUserNamespace(ContainerSpec spec) throws ContainerStartException {
+        UserNamespace ns = spec.userNamespace();
+        return switch (ns.mode()) {
+            case HOST -> null;
+            case MAPPED -> ns;
+            case AUTO -> throw new ContainerStartException("userNamespace auto: no range allocated");
+        };
+    }
+
+    /** The container's root and its target user must be mapped ({@link UserNamespaces#checkMapped}). */
+    private static void checkMapped(UserNamespace ns, ResolvedUser user, String userSpec)
+            throws ContainerStartException {
+        if (ns != null) {
+            String who = userSpec.isEmpty() || userSpec.equals(Long.toString(user.uid())) ? "user " + user.uid()
+                    : "user " + userSpec + " (uid " + user.uid() + ")";
+            UserNamespaces.checkMapped(ns.uidMap(), ns.gidMap(), user.uid(), user.gid(), user.additionalGids(), who);
+        }
+    }
+
+    /**
+     * In a user namespace a device is the host's node bound in (mknod is refused there): it must exist on the
+     * host at the same path, of the same type and numbers, and keep the host's owner.
+     */
+    private static void checkHostDevices(ContainerSpec spec) throws ContainerStartException {
+        for (dev.berth.core.Device d : spec.devices()) {
+            String what = "devices[" + d.path() + "]: ";
+            if (d.uid() != 0 || d.gid() != 0) {
+                throw new ContainerStartException(what + "uid/gid " + d.uid() + ":" + d.gid() + " cannot be set in a"
+                        + " user namespace (the node is the host's, bound in)");
+            }
+            Map<String, Object> a;
+            try {
+                a = Files.readAttributes(Path.of(d.path()), "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                throw new ContainerStartException(what + "stat(" + d.path() + "): no such device node on the host (in a"
+                        + " user namespace a device is the host's node, bound in)", e);
+            }
+            int mode = (Integer) a.get("mode");
+            long rdev = (Long) a.get("rdev");
+            long major = ((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL);
+            long minor = ((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL);
+            boolean block = d.type() == DeviceRule.Type.BLOCK;
+            int type = mode & Syscalls.S_IFMT;
+            if (type != (block ? Syscalls.S_IFBLK : Syscalls.S_IFCHR) || major != d.major() || minor != d.minor()) {
+                throw new ContainerStartException(what + d.path() + " on the host is not the " + (block ? "block" : "character")
+                        + " device " + d.major() + ":" + d.minor() + " (in a user namespace a device is the host's node,"
+                        + " bound in)");
+            }
         }
     }
 

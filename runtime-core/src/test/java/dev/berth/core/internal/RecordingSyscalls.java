@@ -72,6 +72,7 @@ class RecordingSyscalls implements Syscalls {
     @Override
     public int open(String path, int flags, int mode) {
         int fd = fd();
+        openedPaths.put(fd, path);
         calls.add("open " + path + " -> " + fd);
         return fd;
     }
@@ -99,6 +100,10 @@ class RecordingSyscalls implements Syscalls {
 
     @Override
     public int write(int fd, byte[] buf, int off, int len) {
+        Integer errno = writeErrors.get(openedPaths.get(fd));
+        if (errno != null) {
+            throw new SyscallException("write", String.valueOf(fd), errno, strerror(errno));
+        }
         byte[] copy = java.util.Arrays.copyOfRange(buf, off, off + len);
         written.add(copy);
         writtenFds.add(fd);
@@ -239,6 +244,48 @@ class RecordingSyscalls implements Syscalls {
         int fd = fd();
         calls.add("open_tree " + operand + " " + flags + " -> " + fd);
         return fd;
+    }
+
+    /** Map files whose write fails, with the errno. */
+    final Map<String, Integer> writeErrors = new TreeMap<>();
+    /** The path each fd open() returned was opened for. */
+    final Map<Integer, String> openedPaths = new TreeMap<>();
+    /** The fds sent with sendFd, in order. */
+    final List<Integer> sentFds = new ArrayList<>();
+
+    @Override
+    public void mountSetattrIdmap(int fd, int flags, int usernsFd, String operand) {
+        calls.add("mount_setattr " + fd + " " + flags + " MOUNT_ATTR_IDMAP userns " + usernsFd + " " + operand);
+    }
+
+    @Override
+    public int fsopen(String fsType, String operand) {
+        int fd = fd();
+        calls.add("fsopen " + fsType + " -> " + fd);
+        return fd;
+    }
+
+    @Override
+    public void fsconfigString(int fsfd, String key, String value, String operand) {
+        calls.add("fsconfig " + fsfd + " " + key + "=" + value);
+    }
+
+    @Override
+    public void fsconfigCreate(int fsfd, String operand) {
+        calls.add("fsconfig " + fsfd + " create");
+    }
+
+    @Override
+    public int fsmount(int fsfd, String operand) {
+        int fd = fd();
+        calls.add("fsmount " + fsfd + " -> " + fd);
+        return fd;
+    }
+
+    @Override
+    public void sendFd(int socket, int fd, String operand) {
+        sentFds.add(fd);
+        calls.add("sendfd " + socket + " " + fd + " " + operand);
     }
 
     @Override

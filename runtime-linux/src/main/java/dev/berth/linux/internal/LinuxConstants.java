@@ -130,6 +130,7 @@ public final class LinuxConstants {
     public static final int SOL_SOCKET = common("SOL_SOCKET", 1);
     public static final int SCM_RIGHTS = common("SCM_RIGHTS", 1);
     public static final int MSG_CTRUNC = common("MSG_CTRUNC", 0x8);
+    public static final int MSG_NOSIGNAL = common("MSG_NOSIGNAL", 0x4000);
     public static final int MSG_CMSG_CLOEXEC = common("MSG_CMSG_CLOEXEC", 0x40000000);
     public static final int MSGHDR_SIZE = common("MSGHDR_SIZE", "sizeof(struct msghdr)", 56);
     public static final int MSGHDR_IOV_OFFSET = common("MSGHDR_IOV_OFFSET", "offsetof(struct msghdr, msg_iov)", 16);
@@ -231,6 +232,7 @@ public final class LinuxConstants {
     public static final long CLONE_NEWIPC = common("CLONE_NEWIPC", 0x08000000L);
     public static final long CLONE_NEWPID = common("CLONE_NEWPID", 0x20000000L);
     public static final long CLONE_NEWNET = common("CLONE_NEWNET", 0x40000000L);
+    public static final long CLONE_NEWUSER = common("CLONE_NEWUSER", 0x10000000L);
 
     // <linux/magic.h>: statfs f_type of the cgroup mounts.
     public static final long CGROUP2_SUPER_MAGIC = common("CGROUP2_SUPER_MAGIC", 0x63677270L);
@@ -256,6 +258,15 @@ public final class LinuxConstants {
     public static final long MOUNT_ATTR_NODEV = common("MOUNT_ATTR_NODEV", 0x4L);
     public static final long MOUNT_ATTR_NOEXEC = common("MOUNT_ATTR_NOEXEC", 0x8L);
     public static final int MOUNT_ATTR_SIZE_VER0 = common("MOUNT_ATTR_SIZE_VER0", 32);
+    // idmapped mounts (5.12) and the filesystem context API (5.2) for a user-namespaced container's root
+    public static final long MOUNT_ATTR_IDMAP = common("MOUNT_ATTR_IDMAP", 0x00100000L);
+    public static final long SYS_FSOPEN = common("SYS_FSOPEN", "SYS_fsopen", 430L);
+    public static final long SYS_FSCONFIG = common("SYS_FSCONFIG", "SYS_fsconfig", 431L);
+    public static final long SYS_FSMOUNT = common("SYS_FSMOUNT", "SYS_fsmount", 432L);
+    public static final int FSOPEN_CLOEXEC = common("FSOPEN_CLOEXEC", 1);
+    public static final int FSMOUNT_CLOEXEC = common("FSMOUNT_CLOEXEC", 1);
+    public static final int FSCONFIG_SET_STRING = common("FSCONFIG_SET_STRING", 1);
+    public static final int FSCONFIG_CMD_CREATE = common("FSCONFIG_CMD_CREATE", 6);
     public static final long MS_SLAVE = common("MS_SLAVE", 1L << 19);
     public static final long MS_SHARED = common("MS_SHARED", 1L << 20);
 

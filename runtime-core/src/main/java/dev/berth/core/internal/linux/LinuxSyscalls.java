@@ -103,6 +103,14 @@ public final class LinuxSyscalls implements Syscalls {
 
         long syscall(long number, int dirfd, String path, int flags, Pointer attr, long size) throws LastErrorException;
 
+        long syscall(long number, String fsType, int flags) throws LastErrorException;
+
+        long syscall(long number, int fd, int cmd, String key, String value, int aux) throws LastErrorException;
+
+        long syscall(long number, int a, int b, int c) throws LastErrorException;
+
+        long sendmsg(int socket, Pointer msg, int flags) throws LastErrorException;
+
         int flock(int fd, int operation) throws LastErrorException;
 
         int mount(String source, String target, String fstype, long flags, Pointer data) throws LastErrorException;
@@ -447,6 +455,106 @@ public final class LinuxSyscalls implements Syscalls {
             C.syscall(SYS_MOUNT_SETATTR, fd, "", flags | AT_EMPTY_PATH, attr, MOUNT_ATTR_SIZE_VER0);
         } catch (LastErrorException e) {
             throw error("mount_setattr", operand, e);
+        }
+    }
+
+    @Override
+    public void mountSetattrIdmap(int fd, int flags, int usernsFd, String operand) {
+        try (Memory attr = new Memory(MOUNT_ATTR_SIZE_VER0)) {
+            attr.clear();
+            attr.setLong(0, LinuxConstants.MOUNT_ATTR_IDMAP);
+            attr.setLong(24, usernsFd);
+            C.syscall(SYS_MOUNT_SETATTR, fd, "", flags | AT_EMPTY_PATH, attr, MOUNT_ATTR_SIZE_VER0);
+        } catch (LastErrorException e) {
+            throw error("mount_setattr", operand + ", MOUNT_ATTR_IDMAP", e);
+        }
+    }
+
+    @Override
+    public int fsopen(String fsType, String operand) {
+        try {
+            return (int) C.syscall(LinuxConstants.SYS_FSOPEN, fsType, LinuxConstants.FSOPEN_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw error("fsopen", operand, e);
+        }
+    }
+
+    @Override
+    public void fsconfigString(int fsfd, String key, String value, String operand) {
+        try {
+            C.syscall(LinuxConstants.SYS_FSCONFIG, fsfd, LinuxConstants.FSCONFIG_SET_STRING, key, value, 0);
+        } catch (LastErrorException e) {
+            throw error("fsconfig", operand + logOf(fsfd), e);
+        }
+    }
+
+    @Override
+    public void fsconfigCreate(int fsfd, String operand) {
+        try {
+            C.syscall(LinuxConstants.SYS_FSCONFIG, fsfd, LinuxConstants.FSCONFIG_CMD_CREATE, null, null, 0);
+        } catch (LastErrorException e) {
+            throw error("fsconfig", operand + logOf(fsfd), e);
+        }
+    }
+
+    /** What the filesystem logged on the context (lines "e overlayfs: ..."), as " [...]"; empty when nothing. */
+    private static String logOf(int fsfd) {
+        StringBuilder log = new StringBuilder();
+        byte[] buf = new byte[1024];
+        for (int i = 0; i < 16; i++) {
+            long n;
+            try {
+                n = C.read(fsfd, buf, buf.length);
+            } catch (LastErrorException e) {
+                break; // ENODATA: nothing more
+            }
+            if (n <= 0) {
+                break;
+            }
+            String line = new String(buf, 0, (int) n, java.nio.charset.StandardCharsets.UTF_8).strip();
+            log.append(log.length() == 0 ? "" : "; ").append(line.length() > 2 && line.charAt(1) == ' '
+                    ? line.substring(2) : line);
+        }
+        return log.length() == 0 ? "" : " [" + log + "]";
+    }
+
+    @Override
+    public int fsmount(int fsfd, String operand) {
+        try {
+            return (int) C.syscall(LinuxConstants.SYS_FSMOUNT, fsfd, LinuxConstants.FSMOUNT_CLOEXEC, 0);
+        } catch (LastErrorException e) {
+            throw error("fsmount", operand, e);
+        }
+    }
+
+    @Override
+    public void sendFd(int socket, int fd, String operand) {
+        try (Memory data = new Memory(1); Memory iov = new Memory(LinuxConstants.IOVEC_SIZE);
+                Memory control = new Memory(LinuxConstants.CMSG_SPACE_FD); Memory msg = new Memory(LinuxConstants.MSGHDR_SIZE)) {
+            data.setByte(0, (byte) 'M');
+            iov.clear();
+            control.clear();
+            msg.clear();
+            iov.setPointer(0, data);
+            iov.setLong(LinuxConstants.IOVEC_LEN_OFFSET, 1);
+            control.setLong(0, LinuxConstants.CMSG_LEN_FD);
+            control.setInt(LinuxConstants.CMSG_LEVEL_OFFSET, SOL_SOCKET);
+            control.setInt(LinuxConstants.CMSG_TYPE_OFFSET, SCM_RIGHTS);
+            control.setInt(LinuxConstants.CMSG_DATA_OFFSET, fd);
+            msg.setPointer(LinuxConstants.MSGHDR_IOV_OFFSET, iov);
+            msg.setLong(LinuxConstants.MSGHDR_IOVLEN_OFFSET, 1);
+            msg.setPointer(LinuxConstants.MSGHDR_CONTROL_OFFSET, control);
+            msg.setLong(LinuxConstants.MSGHDR_CONTROLLEN_OFFSET, LinuxConstants.CMSG_SPACE_FD);
+            while (true) {
+                try {
+                    C.sendmsg(socket, msg, LinuxConstants.MSG_NOSIGNAL);
+                    return;
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() != EINTR) {
+                        throw error("sendmsg", operand, e);
+                    }
+                }
+            }
         }
     }
 

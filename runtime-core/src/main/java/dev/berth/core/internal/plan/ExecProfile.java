@@ -22,9 +22,18 @@ import java.util.Set;
  * @param cgroupProcs   the {@code cgroup.procs} file of each of its cgroups (the v2 one included)
  * @param seccomp       the container's seccomp program, or null for none: an exec'd process is held
  *                      to the same filter as the container's own process
+ * @param userNamespace whether the container has a user namespace of its own: an exec'd process enters it
+ *                      first (its ids, capabilities and file owners are the container's)
  */
 public record ExecProfile(TargetPolicy target, Set<Namespace> namespaces, List<Limit> rlimits, List<String> env,
-        String user, String workingDir, String cgroupUnified, List<String> cgroupProcs, Filter seccomp) {
+        String user, String workingDir, String cgroupUnified, List<String> cgroupProcs, Filter seccomp,
+        boolean userNamespace) {
+
+    /** In the host's user namespace. */
+    public ExecProfile(TargetPolicy target, Set<Namespace> namespaces, List<Limit> rlimits, List<String> env,
+            String user, String workingDir, String cgroupUnified, List<String> cgroupProcs, Filter seccomp) {
+        this(target, namespaces, rlimits, env, user, workingDir, cgroupUnified, cgroupProcs, seccomp, false);
+    }
 
     /** Without a seccomp filter. */
     public ExecProfile(TargetPolicy target, Set<Namespace> namespaces, List<Limit> rlimits, List<String> env,

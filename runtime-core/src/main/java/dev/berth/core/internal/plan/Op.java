@@ -113,7 +113,7 @@ public record Op(OpCode code, int flags, List<Object> args) {
     /** The operand an error message names for this op: its first string argument, or the syscall alone. */
     public String operand() {
         return switch (code) {
-            case MOUNT, SYMLINK -> (String) args.get(1);
+            case MOUNT, SYMLINK, RECV_MOUNT -> (String) args.get(1);
             case WRITE_FD -> (String) args.get(2);
             case SETRLIMIT -> (String) args.get(3);
             case EXEC -> (String) args.get(1);

@@ -46,6 +46,12 @@ public enum OpCode {
      * {@code exit} record was written: a detached container's restart policy ({@code ExitCommand}).
      */
     EXIT_COMMAND(35, "execve"),
+    /**
+     * socket fd, target, resolve, last: receives one detached tree over the socket ({@code SCM_RIGHTS}; the JVM
+     * sends them after writing a user namespace's maps) and moves it onto the target (a host path with
+     * {@link Op#RESOLVE_PLAIN}, else resolved in the root); closes the tree, and the socket when last is 1.
+     */
+    RECV_MOUNT(40, "move_mount"),
     /** rows, columns, console path: a pty of the container's devpts; the master goes to the JVM ('T'). */
     TTY_OPEN(45, "openpty"),
     /** uid: after SETSID, the pty becomes the target's stdio and controlling terminal, owned by uid. */

@@ -111,9 +111,22 @@ public final class PlanCompiler {
      */
     public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
             CgroupPlacement cgroups, MountSources mounts, ContainerView view, int joinNetworkFd) {
+        return compile(spec, root, hostname, process, cgroups, mounts, view, joinNetworkFd, null);
+    }
+
+    /**
+     * @param userns the container's own user namespace, or null for the host's: cloned with its other
+     *               namespaces (which it then owns); the init receives its idmapped root and /etc files from
+     *               the JVM ({@link OpCode#RECV_MOUNT}) and becomes the namespace's root before it makes
+     *               anything; devices are the host's nodes bound onto empty files (mknod is refused in a
+     *               user namespace); /sys is the host's, bound read-only, unless the network namespace is
+     *               the container's own; /proc is bound likewise without a PID namespace of its own
+     */
+    public static Plan compile(ContainerSpec spec, RootSource root, String hostname, ProcessPlan process,
+            CgroupPlacement cgroups, MountSources mounts, ContainerView view, int joinNetworkFd, UserNsPlan userns) {
         String rootfs = root.mountpoint();
         List<Op> ops = new ArrayList<>();
-        long cloneFlags = 0;
+        long cloneFlags = userns != null ? LinuxConstants.CLONE_NEWUSER : 0;
         for (Namespace ns : spec.namespaces()) {
             cloneFlags |= ns.cloneFlag();
         }
@@ -141,7 +154,7 @@ public final class PlanCompiler {
             ops.add(Op.of(OpCode.UNSHARE, Namespace.CGROUP.cloneFlag()));
         }
         ops.add(Op.of(OpCode.UMASK, 0L));
-        rootfs(ops, spec, root, mounts, view);
+        rootfs(ops, spec, root, mounts, view, userns, joinNetworkFd < 0 && spec.namespaces().contains(Namespace.NETWORK));
         ops.add(Op.of(OpCode.PIVOT_ROOT, rootfs));
         if (spec.tty()) {
             // after the pivot: /dev/pts/ptmx is the container's own devpts instance, so the pty is
@@ -210,18 +223,43 @@ public final class PlanCompiler {
 
     /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
     private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root, MountSources mounts,
-            ContainerView view) {
+            ContainerView view, UserNsPlan userns, boolean ownNetwork) {
         long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
         String rootfs = root.mountpoint();
-        mountRoot(ops, root);
-        ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
+        List<ContainerView.FileMount> files = shownFiles(spec, view);
+        if (userns == null) {
+            mountRoot(ops, root);
+            ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
+        } else {
+            // The root comes from the JVM (made after the maps, idmapped): moved onto its mount point while the
+            // init still has the host root's uid, which owns the directories above it; then the init becomes the
+            // namespace's root, so that what it makes is owned by the mapped root and its tmpfs mounts take it
+            ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));
+            ops.add(Op.of(OpCode.RECV_MOUNT, (long) userns.treeSocketFd(), rootfs, Op.RESOLVE_PLAIN,
+                    files.isEmpty() ? 1L : 0L));
+            ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
+            ops.add(Op.setgroups(List.of()));
+            ops.add(Op.of(OpCode.SETGID, 0L));
+            ops.add(Op.of(OpCode.SETUID, 0L));
+        }
         if (mounts.populateFirst()) {
             ops.add(Op.of(OpCode.SYNC)); // the JVM fills new volumes from the image's content, untouched yet
         }
         ops.add(Op.of(OpCode.MKDIR, "/proc", 0555L));
-        ops.add(Op.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        if (userns == null || spec.namespaces().contains(Namespace.PID)) {
+            ops.add(Op.mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        } else {
+            // a procfs belongs to a PID namespace the user namespace owns: the host's, as rootless podman binds it
+            ops.add(Op.mount("/proc", "/proc", "", MS_BIND | MS_REC, "", noSym));
+        }
         ops.add(Op.of(OpCode.MKDIR, "/sys", 0555L));
-        ops.add(Op.mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        if (userns == null || ownNetwork) {
+            ops.add(Op.mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        } else {
+            // sysfs may be mounted only by the owner of the network namespace: the host's, bound read-only
+            ops.add(Op.mount("/sys", "/sys", "", MS_BIND | MS_REC, "", noSym));
+            ops.add(Op.mount("", "/sys", "", READ_ONLY_REMOUNT, "", noSym).keepingFlags());
+        }
         ops.add(Op.of(OpCode.MKDIR, "/dev", 0755L));
         // the one writable mount where device nodes work: it holds only the nodes made here
         ops.add(Op.mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", noSym));
@@ -229,6 +267,13 @@ public final class PlanCompiler {
             String parent = d.path().substring(0, d.path().lastIndexOf('/'));
             if (!parent.equals("/dev")) {
                 ops.add(Op.of(OpCode.MKDIR, parent, 0755L));
+            }
+            if (userns != null) {
+                // mknod is refused in a user namespace: the host's node (checked by the JVM) bound onto an empty
+                // file, as runc does; the device policy still decides whether it opens
+                ops.add(Op.of(OpCode.MKFILE, d.path(), 0L));
+                ops.add(Op.mount(d.path(), d.path(), "", MS_BIND, "", noSym));
+                continue;
             }
             long kind = d.type() == DeviceRule.Type.BLOCK ? S_IFBLK : S_IFCHR;
             ops.add(Op.of(OpCode.MKNOD, d.path(), kind | d.fileMode(), d.major(), d.minor()));
@@ -238,7 +283,8 @@ public final class PlanCompiler {
         }
         ops.add(Op.of(OpCode.MKDIR, "/dev/pts", 0755L));
         ops.add(Op.mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                "newinstance,ptmxmode=0666,mode=0620,gid=5", noSym));
+                "newinstance,ptmxmode=0666,mode=0620" + (userns == null || userns.ptyGroupMapped() ? ",gid=5" : ""),
+                noSym));
         ops.add(Op.of(OpCode.SYMLINK, "pts/ptmx", "/dev/ptmx"));
         if (spec.tty()) {
             ops.add(Op.of(OpCode.MKFILE, CONSOLE, 0600L)); // the mount point of the pty (TTY_OPEN)
@@ -251,14 +297,21 @@ public final class PlanCompiler {
         ops.add(Op.of(OpCode.MKDIR, "/dev/shm", 01777L));
         ops.add(Op.mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", noSym));
         ops.add(Op.of(OpCode.MKDIR, "/dev/mqueue", 0755L));
-        ops.add(Op.mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        if (userns == null || spec.namespaces().contains(Namespace.IPC)) {
+            ops.add(Op.mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, "", noSym));
+        } else {
+            // an mqueue belongs to an IPC namespace the user namespace owns: the host's, bound where it has one
+            ops.add(Op.mount("/dev/mqueue", "/dev/mqueue", "", MS_BIND | MS_REC, "", noSym).optional());
+        }
         cgroupView(ops, view.cgroups());
         userMounts(ops, spec, mounts);
-        generatedFiles(ops, spec, view);
+        generatedFiles(ops, files, view, userns);
         // nodev: a node the image shipped or the container made on its root never opens;
-        // read-only last, once every mount point exists
-        ops.add(Op.mount("", rootfs, "", MS_BIND | MS_REMOUNT | MS_NODEV | (spec.readonlyRootfs() ? MS_RDONLY : 0), "",
-                Op.RESOLVE_PLAIN).keepingFlags());
+        // read-only last, once every mount point exists. In a user namespace by the root's fd ("/" in root):
+        // the init may not reach its host path any more
+        long remount = MS_BIND | MS_REMOUNT | MS_NODEV | (spec.readonlyRootfs() ? MS_RDONLY : 0);
+        ops.add((userns == null ? Op.mount("", rootfs, "", remount, "", Op.RESOLVE_PLAIN)
+                : Op.mount("", "/", "", remount, "", Op.RESOLVE_IN_ROOT)).keepingFlags());
     }
 
     /**
@@ -338,21 +391,28 @@ public final class PlanCompiler {
      * user's, and the generated one is left out. A file's target resolves in the root (an image's
      * /etc/resolv.conf may be a symlink to another file of it).
      */
-    private static void generatedFiles(List<Op> ops, ContainerSpec spec, ContainerView view) {
+    private static void generatedFiles(List<Op> ops, List<ContainerView.FileMount> files, ContainerView view,
+            UserNsPlan userns) {
+        for (int i = 0; i < files.size(); i++) {
+            ContainerView.FileMount f = files.get(i);
+            if (view.rootWritable()) {
+                ops.add(Op.of(OpCode.MKFILE, f.target(), 0644L));
+            }
+            // optional: on a read-only root without the file, or through a dangling symlink, it is left out;
+            // in a user namespace the JVM sends the file's tree (the state directory is closed to the init)
+            ops.add((userns == null ? Op.mount(f.source(), f.target(), "", MS_BIND, "", Op.RESOLVE_IN_ROOT)
+                    : Op.of(OpCode.RECV_MOUNT, (long) userns.treeSocketFd(), f.target(), Op.RESOLVE_IN_ROOT,
+                            i == files.size() - 1 ? 1L : 0L)).optional().notOnProcfs());
+        }
+    }
+
+    /** The generated /etc files the container is shown: those whose path the spec mounts nothing on itself. */
+    public static List<ContainerView.FileMount> shownFiles(ContainerSpec spec, ContainerView view) {
         Set<String> userTargets = new HashSet<>();
         for (Mount m : spec.mounts()) {
             userTargets.add(m.destination());
         }
-        for (ContainerView.FileMount f : view.files()) {
-            if (userTargets.contains(f.target())) {
-                continue;
-            }
-            if (view.rootWritable()) {
-                ops.add(Op.of(OpCode.MKFILE, f.target(), 0644L));
-            }
-            // optional: on a read-only root without the file, or through a dangling symlink, it is left out
-            ops.add(Op.mount(f.source(), f.target(), "", MS_BIND, "", Op.RESOLVE_IN_ROOT).optional().notOnProcfs());
-        }
+        return view.files().stream().filter(f -> !userTargets.contains(f.target())).toList();
     }
 
     /**
@@ -439,8 +499,11 @@ public final class PlanCompiler {
     public static Plan enter(ExecProfile profile, int initPidfd, int rootFd, String what, CgroupPlacement cgroups,
             TerminalSize terminal, ProcessPlan process) {
         List<Op> ops = new ArrayList<>();
-        long flags = 0;
+        long flags = profile.userNamespace() ? LinuxConstants.CLONE_NEWUSER : 0;
         List<String> names = new ArrayList<>();
+        if (profile.userNamespace()) {
+            names.add("user"); // entered first by setns: the others are its own
+        }
         for (Namespace ns : Namespace.values()) {
             if (profile.namespaces().contains(ns) && ns != Namespace.CGROUP) {
                 flags |= ns.cloneFlag();
@@ -458,6 +521,12 @@ public final class PlanCompiler {
         }
         // also when the container shares the host's cgroup namespace: the op closes the pidfd
         ops.add(Op.of(OpCode.SETNS, (long) initPidfd, cgroupNs, "pidfd of " + what + ", cgroup"));
+        if (profile.userNamespace()) {
+            // the namespace's root before anything is made (a pty's owner must be mapped to be changed)
+            ops.add(Op.setgroups(List.of()));
+            ops.add(Op.of(OpCode.SETGID, 0L));
+            ops.add(Op.of(OpCode.SETUID, 0L));
+        }
         ops.add(Op.of(OpCode.UMASK, 0022L));
         rlimits(ops, profile.rlimits());
         if (terminal != null) {

@@ -18,6 +18,8 @@ import dev.berth.core.Rlimit;
 import dev.berth.core.Seccomp;
 import dev.berth.core.Stdio;
 import dev.berth.network.PortMapping;
+import dev.berth.core.IdMapping;
+import dev.berth.core.UserNamespace;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,7 +55,53 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
         List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
         SeccompDoc seccomp, SupervisionDoc supervision, Boolean detached, Boolean autoRemove, LogDoc logging,
-        NetworkDoc network) {
+        NetworkDoc network, UserNsDoc userNamespace) {
+
+    /** A document without a user namespace (written before them): the host's. */
+    public SpecDocument(int version, String rootfs, String image, List<String> entrypoint, List<String> command,
+            Map<String, String> env, String workingDir, String user, String hostname, List<RlimitDoc> rlimits,
+            List<String> capabilities, boolean noNewPrivileges, boolean readonlyRootfs, List<String> namespaces,
+            List<String> maskedPaths, List<String> readonlyPaths, StdioDoc stdin, StdioDoc stdout, StdioDoc stderr,
+            ResourcesDoc resources, List<DeviceDoc> devices, List<MountDoc> mounts, boolean tty, SizeDoc consoleSize,
+            List<HostDoc> extraHosts, List<String> dns, List<String> dnsSearch, List<String> dnsOptions,
+            SeccompDoc seccomp, SupervisionDoc supervision, Boolean detached, Boolean autoRemove, LogDoc logging,
+            NetworkDoc network) {
+        this(version, rootfs, image, entrypoint, command, env, workingDir, user, hostname, rlimits, capabilities,
+                noNewPrivileges, readonlyRootfs, namespaces, maskedPaths, readonlyPaths, stdin, stdout, stderr,
+                resources, devices, mounts, tty, consoleSize, extraHosts, dns, dnsSearch, dnsOptions, seccomp,
+                supervision, detached, autoRemove, logging, network, null);
+    }
+
+    /**
+     * The container's user namespace; absent for the host's (and in a state written before them).
+     *
+     * @param mode     {@code mapped} or {@code auto}
+     * @param uidMap   {@code CONTAINER:HOST:SIZE} per line (mapped)
+     * @param gidMap   likewise
+     * @param autoSize the fixed size of an automatic range, or null
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record UserNsDoc(String mode, List<String> uidMap, List<String> gidMap, Long autoSize) {
+        static UserNsDoc of(UserNamespace ns) {
+            return switch (ns.mode()) {
+                case HOST -> null;
+                case MAPPED -> new UserNsDoc("mapped", ns.uidMap().stream().map(IdMapping::toString).toList(),
+                        ns.gidMap().stream().map(IdMapping::toString).toList(), null);
+                case AUTO -> new UserNsDoc("auto", null, null,
+                        ns.autoSize().isPresent() ? ns.autoSize().getAsLong() : null);
+            };
+        }
+
+        UserNamespace toUserNamespace() {
+            return switch (mode) {
+                case "mapped" -> UserNamespace.of(list(uidMap).stream().map(IdMapping::parse).toList(),
+                        list(gidMap).stream().map(IdMapping::parse).toList());
+                case "auto" -> autoSize == null ? UserNamespace.auto() : UserNamespace.auto(autoSize);
+                default -> throw new IllegalArgumentException("spec.userNamespace.mode: \"" + mode
+                        + "\" is not mapped or auto");
+            };
+        }
+    }
 
     /** A document without networking (written before it): {@code none}, or {@code host} by the namespaces. */
     public SpecDocument(int version, String rootfs, String image, List<String> entrypoint, List<String> command,
@@ -192,7 +240,7 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 new SizeDoc(s.consoleSize().columns(), s.consoleSize().rows()), hosts, s.dns(), s.dnsSearch(),
                 s.dnsOptions(), seccomp(s.seccomp()), supervision(s), s.detached() ? true : null,
                 s.autoRemove() ? true : null, s.logging().map(l -> new LogDoc(l.maxSize(), l.maxFiles())).orElse(null),
-                NetworkDoc.of(s));
+                NetworkDoc.of(s), UserNsDoc.of(s.userNamespace()));
     }
 
     private static SupervisionDoc supervision(ContainerSpec s) {
@@ -325,6 +373,9 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         }
         b.extraHosts(list(extraHosts).stream().map(h -> new ExtraHost(h.name(), h.address())).toList());
         b.dns(list(dns)).dnsSearch(list(dnsSearch)).dnsOptions(list(dnsOptions));
+        if (userNamespace != null) {
+            b.userNamespace(userNamespace.toUserNamespace());
+        }
         if (seccomp != null) {
             b.seccomp(switch (seccomp.kind()) {
                 case "default" -> Seccomp.defaultProfile();

@@ -82,6 +82,7 @@ public interface Syscalls {
 
     int EIO = LinuxConstants.EIO;
     long CLONE_NEWNET = LinuxConstants.CLONE_NEWNET;
+    long CLONE_NEWUSER = LinuxConstants.CLONE_NEWUSER;
 
     int memfdCreate(String name, int flags);
 
@@ -161,6 +162,32 @@ public interface Syscalls {
 
     /** flock(2); false when {@link #LOCK_NB} was given and another holds a conflicting lock. */
     boolean flock(int fd, int operation, String operand);
+
+    // ---- user namespaces: idmapped trees and the overlay of a user-namespaced container's root ----
+
+    /**
+     * {@code mount_setattr(fd, "", AT_EMPTY_PATH | flags, MOUNT_ATTR_IDMAP, userns_fd)}: the detached tree
+     * {@code fd} shows its files' owners through the mapping of the user namespace {@code usernsFd}.
+     */
+    void mountSetattrIdmap(int fd, int flags, int usernsFd, String operand);
+
+    /** {@code fsopen(fsType, FSOPEN_CLOEXEC)}: a filesystem context. */
+    int fsopen(String fsType, String operand);
+
+    /** {@code fsconfig(fsfd, FSCONFIG_SET_STRING, key, value)}. */
+    void fsconfigString(int fsfd, String key, String value, String operand);
+
+    /**
+     * {@code fsconfig(fsfd, FSCONFIG_CMD_CREATE)}; a refusal's exception carries what the filesystem logged
+     * on the context (its reason) in its operand.
+     */
+    void fsconfigCreate(int fsfd, String operand);
+
+    /** {@code fsmount(fsfd, FSMOUNT_CLOEXEC, 0)}: the created filesystem as a detached tree. */
+    int fsmount(int fsfd, String operand);
+
+    /** {@code sendmsg} of one byte with {@code fd} as {@code SCM_RIGHTS} ({@code MSG_NOSIGNAL}). */
+    void sendFd(int socket, int fd, String operand);
 
     // ---- extended attributes (a new volume's copy of an image directory keeps them) ----
 

@@ -1,0 +1,13 @@
+package dev.berth.core.internal.plan;
+
+/**
+ * A container in a user namespace of its own (created with its other namespaces, which it then owns):
+ * what its plan needs beyond the spec.
+ *
+ * @param treeSocketFd   where the init finds its end of the socket the JVM sends the detached trees on,
+ *                       once the maps are written: the idmapped root first, then each generated /etc file
+ *                       ({@link PlanCompiler#shownFiles}), in that order ({@link OpCode#RECV_MOUNT})
+ * @param ptyGroupMapped whether the container's gid 5 ({@code tty}) is mapped: devpts is mounted with
+ *                       {@code gid=5} only then (the kernel refuses an unmapped gid)
+ */
+public record UserNsPlan(int treeSocketFd, boolean ptyGroupMapped) {}
