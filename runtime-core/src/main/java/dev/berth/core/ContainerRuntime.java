@@ -1131,9 +1131,7 @@ public final class ContainerRuntime implements AutoCloseable {
             if (spec.network().attaches()) {
                 ContainerNetwork.precheck(networks(), spec); // an unknown network, a port in use: before anything
             }
-            if (userns != null) {
-                checkHostDevices(spec);
-            }
+            Map<String, String> deviceSources = userns == null ? Map.of() : hostDevices(spec);
             RootSource root;
             ProcessPlan process;
             String userSpec;
@@ -1198,7 +1196,8 @@ public final class ContainerRuntime implements AutoCloseable {
                 int[] pair = sys.socketpair();
                 treeSocket = pair[0];
                 fds.add(pair[1]);
-                usernsPlan = new UserNsPlan(Launcher.CONTROL_FD + fds.size(), userns.hostGid(5).isPresent());
+                usernsPlan = new UserNsPlan(Launcher.CONTROL_FD + fds.size(), userns.hostGid(5).isPresent(),
+                        deviceSources);
             }
             ContainerView view = view(spec, root, hostname);
             Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts, view, joinNetwork,
@@ -1857,9 +1856,14 @@ public final class ContainerRuntime implements AutoCloseable {
                     .withSeccomp(Optional.ofNullable(profile.seccomp()).map(ExecProfile.Filter::filter));
             CgroupPlacement cgroups = openCgroups(profile.cgroupProcs().stream().map(Path::of).toList(),
                     Optional.ofNullable(profile.cgroupUnified()).map(Path::of), true, fds);
+            int cgroupNs = -1;
+            if (profile.userNamespace() && profile.namespaces().contains(Namespace.CGROUP)) {
+                fds.add(sys.open("/proc/" + initPid + "/ns/cgroup", Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0));
+                cgroupNs = Launcher.CONTROL_FD + fds.size();
+            }
             Plan plan = PlanCompiler.enter(profile, Launcher.CONTROL_FD + 1, Launcher.CONTROL_FD + 2,
                     "container " + id + "'s init (pid " + initPid + ")", cgroups,
-                    spec.tty() ? spec.consoleSize() : null, process);
+                    spec.tty() ? spec.consoleSize() : null, process, cgroupNs);
             String name = "exec " + spec.command().get(0) + " in container " + id;
             LinuxExecProcess p = launcher.enter(name, plan, spec.tty() ? Stdio.discard() : spec.stdin(),
                     spec.tty() ? Stdio.discard() : spec.stdout(), spec.tty() ? Stdio.discard() : spec.stderr(), fds);
@@ -2191,34 +2195,48 @@ public final class ContainerRuntime implements AutoCloseable {
     }
 
     /**
-     * In a user namespace a device is the host's node bound in (mknod is refused there): it must exist on the
-     * host at the same path, of the same type and numbers, and keep the host's owner.
+     * In a user namespace a device is the host's node bound in (mknod is refused there): each node the
+     * container gets must exist on the host, of the same type and numbers (at the same path, else found
+     * below /dev), and keep the host's owner. Returns the host node of each one that is elsewhere.
      */
-    private static void checkHostDevices(ContainerSpec spec) throws ContainerStartException {
-        for (dev.berth.core.Device d : spec.devices()) {
+    private static Map<String, String> hostDevices(ContainerSpec spec) throws ContainerStartException {
+        Map<String, String> elsewhere = new LinkedHashMap<>();
+        for (dev.berth.core.Device d : PlanCompiler.deviceNodes(spec)) {
             String what = "devices[" + d.path() + "]: ";
             if (d.uid() != 0 || d.gid() != 0) {
                 throw new ContainerStartException(what + "uid/gid " + d.uid() + ":" + d.gid() + " cannot be set in a"
                         + " user namespace (the node is the host's, bound in)");
             }
-            Map<String, Object> a;
-            try {
-                a = Files.readAttributes(Path.of(d.path()), "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
-            } catch (IOException e) {
-                throw new ContainerStartException(what + "stat(" + d.path() + "): no such device node on the host (in a"
-                        + " user namespace a device is the host's node, bound in)", e);
+            if (isNode(Path.of(d.path()), d)) {
+                continue;
             }
-            int mode = (Integer) a.get("mode");
+            Optional<Path> found;
+            try (java.util.stream.Stream<Path> s = Files.walk(Path.of("/dev"), 3)) {
+                found = s.filter(p -> isNode(p, d)).findFirst();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                found = Optional.empty();
+            }
+            if (found.isEmpty()) {
+                throw new ContainerStartException(what + "the host has no " + (d.type() == DeviceRule.Type.BLOCK
+                        ? "block" : "character") + " device " + d.major() + ":" + d.minor() + " below /dev (in a user"
+                        + " namespace a device is the host's node, bound in)");
+            }
+            elsewhere.put(d.path(), found.get().toString());
+        }
+        return elsewhere;
+    }
+
+    private static boolean isNode(Path p, dev.berth.core.Device d) {
+        try {
+            Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
             long rdev = (Long) a.get("rdev");
             long major = ((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL);
             long minor = ((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL);
-            boolean block = d.type() == DeviceRule.Type.BLOCK;
-            int type = mode & Syscalls.S_IFMT;
-            if (type != (block ? Syscalls.S_IFBLK : Syscalls.S_IFCHR) || major != d.major() || minor != d.minor()) {
-                throw new ContainerStartException(what + d.path() + " on the host is not the " + (block ? "block" : "character")
-                        + " device " + d.major() + ":" + d.minor() + " (in a user namespace a device is the host's node,"
-                        + " bound in)");
-            }
+            int type = (Integer) a.get("mode") & Syscalls.S_IFMT;
+            return type == (d.type() == DeviceRule.Type.BLOCK ? Syscalls.S_IFBLK : Syscalls.S_IFCHR)
+                    && major == d.major() && minor == d.minor();
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

@@ -8,28 +8,35 @@ import dev.berth.core.testing.HostCommand;
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.image.ImportProgress;
 import dev.berth.testing.RequiresRoot;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Containers in a user namespace of their own (rootful): the container's root is an unprivileged host
- * range, image layers stay shared and unchowned (idmapped), and the isolation results hold.
+ * range, image layers stay shared and unchowned (idmapped), and the isolation results of a container in the
+ * host's user namespace hold.
  */
 @RequiresRoot
 class UserNamespaceIT extends ContainerTestSupport {
 
-    /** A host range per run and test class: B = 100000 + 65536 * k. */
+    /** A host range per run: B = 100000 + 65536 * k, and another one far from it. */
     private static final long BASE = 100000L + 65536L * (1 + (ProcessHandle.current().pid() % 200));
     private static final long OTHER = BASE + 65536L * 300;
+    private final String run = "un" + Long.toHexString(System.nanoTime() & 0xffffff);
 
     private static UserNamespace mapped(long base) {
         return UserNamespace.of(base, 65536);
@@ -48,6 +55,46 @@ class UserNamespaceIT extends ContainerTestSupport {
         return probe(args).rootfs(null).image("it/userns:1").userNamespace(mapped(base));
     }
 
+    /** The image's layer that holds data/root-file, on the host. */
+    private static Path layerFile() throws IOException {
+        try (Stream<Path> s = Files.list(tmp.resolve("storage/layers/sha256"))) {
+            return s.map(l -> l.resolve("data/root-file")).filter(Files::exists).findFirst().orElseThrow();
+        }
+    }
+
+    private static String host(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(TestRootfs.path().resolve("bin/probe").toString());
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    private static String exec(Container c, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("/bin/probe"));
+        argv.addAll(List.of(args));
+        try (ExecProcess p = c.exec(ExecSpec.builder().command(argv).stdout(Stdio.pipe()).stderr(Stdio.inherit())
+                .build())) {
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.stdout()));
+            assertThat(p.onExit().get(60, TimeUnit.SECONDS).exited()).isTrue();
+            return out.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String read(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "[read failed: " + e.getMessage() + "]";
+        }
+    }
+
+    private static long uidOf(Path p) throws IOException {
+        return ((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
+    }
+
     @Test
     void rootInsideIsTheMappedRangeOnTheHost() throws Exception {
         assertThat(run(inImage(BASE, "id")).stdout()).isEqualTo("uid=0 gid=0 euid=0 egid=0\n");
@@ -58,9 +105,177 @@ class UserNamespaceIT extends ContainerTestSupport {
     }
 
     @Test
+    void filesTheContainerMakesAreTheMappedRootsAndTheLayersStayUnchowned() throws Exception {
+        String id = run + "-own";
+        try (Container c = runtime.start(id, inImage(BASE, "write", "/made-inside", "x", "--", "write",
+                "/data/root-file", "changed", "--", "owner", "/data/root-file", "--", "owner", "/bin/probe", "--", "owner",
+                "/etc/hostname", "--", "owner", "/made-inside").build())) {
+            assertThat(read(c.stdout())).isEqualTo("0:0\n0:0\n0:0\n0:0\n");
+            assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
+            Path upper = tmp.resolve("storage/containers/" + id + "/upper");
+            assertThat(uidOf(upper.resolve("made-inside"))).isEqualTo(BASE);
+            assertThat(uidOf(upper.resolve("data/root-file"))).as("copied up").isEqualTo(BASE);
+            assertThat(uidOf(upper)).isEqualTo(BASE);
+        }
+        Path layer = layerFile();
+        assertThat(uidOf(layer)).isEqualTo(0);
+        assertThat(uidOf(layer.getParent())).isEqualTo(0);
+        assertThat(Files.readString(layer)).isEqualTo("from the image");
+    }
+
+    @Test
+    void twoMappingsRunAtOnceOnTheSameLayers() throws Exception {
+        try (Container a = runtime.start(run + "-a", inImage(BASE, "sleep", "30").build());
+                Container b = runtime.start(run + "-b", inImage(OTHER, "sleep", "30").build())) {
+            Path layer = layerFile();
+            Object ino = Files.getAttribute(layer, "unix:ino");
+            Path inA = Path.of("/proc/" + a.pid() + "/root/data/root-file");
+            Path inB = Path.of("/proc/" + b.pid() + "/root/data/root-file");
+            assertThat(Files.getAttribute(inA, "unix:ino")).isEqualTo(ino);
+            assertThat(Files.getAttribute(inB, "unix:ino")).isEqualTo(ino);
+            // from the host, each container's view of the one file is owned by its own root
+            assertThat(uidOf(inA)).isEqualTo(BASE);
+            assertThat(uidOf(inB)).isEqualTo(OTHER);
+            assertThat(exec(a, "owner", "/data/root-file", "--", "id")).isEqualTo("0:0\nuid=0 gid=0 euid=0 egid=0\n");
+            assertThat(exec(b, "owner", "/data/root-file")).isEqualTo("0:0\n");
+            assertThat(exec(a, "cat", "/proc/self/uid_map").trim().split("\\s+"))
+                    .containsExactly("0", Long.toString(BASE), "65536");
+            a.kill();
+            b.kill();
+        }
+    }
+
+    @Test
     void aDirectoryRootfsRunsIdmapped() throws Exception {
         assertThat(run(probe("id").userNamespace(mapped(BASE))).stdout()).isEqualTo("uid=0 gid=0 euid=0 egid=0\n");
         // the rootfs's files are root's on the host, and show as the container's root
         assertThat(run(probe("owner", "/bin/probe").userNamespace(mapped(BASE))).stdout()).isEqualTo("0:0\n");
+    }
+
+    @Test
+    void theContainersRootCannotReadAHostRootsPrivateFile() throws Exception {
+        Path secret = Files.writeString(tmp.resolve("root-only-" + run), "host secret");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        String out = run(inImage(BASE, "cat", "/secret", "--", "owner", "/secret")
+                .mounts(List.of(Mount.bind(secret, "/secret")))).stdout();
+        assertThat(out).contains("Permission denied").doesNotContain("host secret").contains("65534:65534");
+        // the same bind mount in the host's user namespace: root reads it (the test would notice a broken mapping)
+        assertThat(run(probe("cat", "/secret").mounts(List.of(Mount.bind(secret, "/secret")))).stdout())
+                .contains("host secret");
+    }
+
+    @Test
+    void noMknodNoModuleAndNoHostPrivilegeEvenWithTheCapabilities() throws Exception {
+        String out = run(inImage(BASE, "mknod", "/tmp/null", "c", "1", "3", "--", "syscall", "finit_module", "--",
+                "syscall", "settimeofday").addCapabilities(Capability.SYS_MODULE, Capability.MKNOD, Capability.SYS_TIME)
+                .seccomp(Seccomp.unconfined())).stdout();
+        // capabilities of the container's user namespace: none of them counts on the host's kernel objects
+        assertThat(out).contains("mknod /tmp/null: Operation not permitted", "settimeofday: Operation not permitted")
+                .containsPattern("finit_module: (Operation not permitted|Function not implemented)");
+        // in the host's user namespace the same capability passes the kernel's check (the test would notice)
+        assertThat(run(probe("syscall", "settimeofday").addCapabilities(Capability.SYS_TIME)
+                .seccomp(Seccomp.unconfined())).stdout()).contains("settimeofday: ok 0");
+    }
+
+    @Test
+    void theHostRootsKeyringIsOutOfReachEvenUnconfined() throws Exception {
+        String secret = "berth-userns-" + UUID.randomUUID();
+        String planted = "berth-userns-planted-" + UUID.randomUUID();
+        assertThat(host("add-key", secret, "s3cret")).startsWith("add_key: ok");
+        try {
+            assertThat(run(probe("read-key", secret).seccomp(Seccomp.unconfined())).stdout())
+                    .as("the hole a user namespace closes").isEqualTo("key: s3cret\n");
+            assertThat(run(inImage(BASE, "read-key", secret).seccomp(Seccomp.unconfined())).stdout())
+                    .isEqualTo("keyctl: Required key not available\n");
+            assertThat(run(inImage(BASE, "add-key", planted, "evil").seccomp(Seccomp.unconfined())).stdout())
+                    .startsWith("add_key: ok");
+            assertThat(host("read-key", planted)).isEqualTo("keyctl: Required key not available\n");
+        } finally {
+            host("revoke-key", secret);
+        }
+    }
+
+    @Test
+    void theIsolationResultsHold() throws Exception {
+        // masked paths: /dev/null over files, an empty read-only tmpfs over directories
+        int checked = 0;
+        for (String p : ContainerSpec.DEFAULT_MASKED_PATHS) {
+            Path host = Path.of(p);
+            if (!Files.exists(host)) {
+                continue;
+            }
+            String inside = run(inImage(BASE, "stat", p)).stdout();
+            assertThat(inside).as(p).startsWith(Files.isDirectory(host) ? "dir 555" : "char 666 1:3");
+            checked++;
+        }
+        assertThat(checked).isGreaterThanOrEqualTo(3);
+        String mounts = run(inImage(BASE, "cat", "/proc/self/mounts")).stdout();
+        for (String p : ContainerSpec.DEFAULT_READONLY_PATHS) {
+            if (Files.exists(Path.of(p))) {
+                assertThat(mounts).as(p).containsPattern("(?m)^proc " + p + " proc ro,nosuid,nodev,noexec");
+            }
+        }
+        assertThat(mounts).containsPattern("(?m)^proc /proc proc rw,nosuid,nodev,noexec");
+        assertThat(mounts).containsPattern("(?m)^sysfs /sys sysfs ro,nosuid,nodev,noexec");
+        assertThat(mounts).containsPattern("(?m)^devpts /dev/pts devpts rw,nosuid,noexec");
+        assertThat(mounts).containsPattern("(?m)^mqueue /dev/mqueue mqueue rw,nosuid,nodev,noexec");
+        assertThat(mounts).containsPattern("(?m) /sys/fs/cgroup[ /].* ro,");
+        assertThat(run(inImage(BASE, "write", "/proc/sys/kernel/hostname", "x", "--", "write", "/sys/kernel/x", "x"))
+                .stdout()).contains("/proc/sys/kernel/hostname: Read-only file system", "/sys/kernel/x: Read-only file system");
+        // the default device nodes work; the host's nodes are bound in, with their numbers
+        assertThat(run(inImage(BASE, "stat", "/dev/null", "--", "stat", "/dev/tty")).stdout())
+                .isEqualTo("char 666 1:3\nchar 666 5:0\n");
+        assertThat(run(inImage(BASE, "read", "/dev/zero", "1", "--", "overwrite", "/dev/null", "x", "--", "overwrite",
+                "/dev/full", "x")).stdout()).contains("read /dev/zero: ", "wrote /dev/null: 1",
+                "write /dev/full: No space left on device");
+        // capabilities are Docker's defaults, in the container's own user namespace
+        assertThat(run(inImage(BASE, "status")).stdout()).contains("CapEff:\t00000000a80425fb")
+                .contains("CapInh:\t0000000000000000").contains("NoNewPrivs:\t1");
+        // the hostname and a read-only root
+        assertThat(run(inImage(BASE, "hostname").hostname("mapped-1")).stdout()).isEqualTo("mapped-1\n");
+        assertThat(run(inImage(BASE, "write", "/x", "y").readonlyRootfs(true)).stdout()).contains("Read-only file system");
+    }
+
+    @Test
+    void withTheHostsNetworkSysIsTheHostsBoundReadOnly() throws Exception {
+        String out = run(inImage(BASE, "cat", "/proc/self/mounts", "--", "write", "/sys/kernel/x", "x")
+                .shareNamespace(Namespace.NETWORK)).stdout();
+        assertThat(out).containsPattern("(?m)^sysfs /sys sysfs ro,").contains("/sys/kernel/x: Read-only file system");
+    }
+
+    @Test
+    void anUnmappedUserIsRefusedBeforeTheStart() {
+        UserNamespace small = UserNamespace.of(BASE, 1000);
+        assertThatThrownBy(() -> run(probe("id").userNamespace(small).user("1000")))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("user 1000: not mapped by the container's uid map 0:" + BASE + ":1000");
+        assertThatThrownBy(() -> run(probe("id").userNamespace(UserNamespace.of(List.of(IdMapping.of(1, BASE, 10)),
+                List.of(IdMapping.of(0, BASE, 10)))))).isInstanceOf(ContainerStartException.class)
+                .hasMessageContaining("does not map the container's root (uid 0)");
+        assertThatThrownBy(() -> run(probe("id").userNamespace(UserNamespace.auto())))
+                .isInstanceOf(ContainerStartException.class).hasMessage("userNamespace auto: no range allocated");
+        assertThat(runtime.list()).noneMatch(i -> i.id().startsWith(run));
+    }
+
+    @Test
+    void anExecAsAnUnmappedUserIsRefused() throws Exception {
+        try (Container c = runtime.start(run + "-x", probe("sleep", "30")
+                .userNamespace(UserNamespace.of(BASE, 1000)).build())) {
+            assertThatThrownBy(() -> c.exec(ExecSpec.builder().command("/bin/probe", "id").user("5000").build()))
+                    .isInstanceOf(ContainerStartException.class)
+                    .hasMessageContaining("user 5000: not mapped by the container's uid map 0:" + BASE + ":1000");
+            assertThat(exec(c, "id")).isEqualTo("uid=0 gid=0 euid=0 egid=0\n");
+            c.kill();
+        }
+    }
+
+    @Test
+    void aUserWithinTheMapRunsAsItsMappedId() throws Exception {
+        try (Container c = runtime.start(run + "-u", inImage(BASE, "id", "--", "write", "/tmp/by-1000", "x")
+                .user("1000:1000").build())) {
+            assertThat(read(c.stdout())).isEqualTo("uid=1000 gid=1000 euid=1000 egid=1000\n");
+            c.waitFor();
+            assertThat(uidOf(tmp.resolve("storage/containers/" + run + "-u/upper/tmp/by-1000"))).isEqualTo(BASE + 1000);
+        }
     }
 }

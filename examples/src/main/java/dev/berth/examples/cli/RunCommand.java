@@ -110,6 +110,16 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--ulimit", paramLabel = "TYPE=SOFT[:HARD]", description = "Set a resource limit (e.g. nofile=1024:2048).")
     List<String> ulimits = new ArrayList<>();
 
+    @Option(names = "--uidmap", paramLabel = "CONTAINER:HOST:SIZE",
+            description = "Run in a user namespace of its own with this uid mapping (repeatable), e.g. 0:100000:65536;"
+                    + " without --gidmap, the gids are mapped the same.")
+    List<String> uidmaps = new ArrayList<>();
+
+    @Option(names = "--gidmap", paramLabel = "CONTAINER:HOST:SIZE",
+            description = "The gid mapping of the user namespace (repeatable); without --uidmap, the uids are mapped"
+                    + " the same.")
+    List<String> gidmaps = new ArrayList<>();
+
     // networking (NetworkArgs)
     @Option(names = "--network", paramLabel = "MODE",
             description = "bridge (the default network; default), none (loopback only), host, container:ID, or a network's name.")
@@ -610,6 +620,7 @@ final class RunCommand implements Callable<Integer> {
         for (String o : securityOpts) {
             securityOpt(b, o);
         }
+        userNamespace(b);
         try {
             NetworkArgs.apply(b, network, publish, publishAll, exposedPorts, networkAliases, ip, macAddress);
         } catch (IllegalArgumentException e) {
@@ -761,6 +772,32 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Docker's and podman's {@code --security-opt} spellings: the seccomp profile and no_new_privs. */
+    /** {@code --uidmap}/{@code --gidmap}, as podman: either alone maps both kinds of id the same. */
+    private void userNamespace(ContainerSpec.Builder b) {
+        if (uidmaps.isEmpty() && gidmaps.isEmpty()) {
+            return;
+        }
+        List<dev.berth.core.IdMapping> uids = idMaps("--uidmap", uidmaps.isEmpty() ? gidmaps : uidmaps);
+        List<dev.berth.core.IdMapping> gids = idMaps("--gidmap", gidmaps.isEmpty() ? uidmaps : gidmaps);
+        try {
+            b.userNamespace(dev.berth.core.UserNamespace.of(uids, gids));
+        } catch (IllegalArgumentException e) {
+            throw usage((e.getMessage().startsWith("uid map") ? "--uidmap: " : "--gidmap: ") + e.getMessage());
+        }
+    }
+
+    private List<dev.berth.core.IdMapping> idMaps(String option, List<String> texts) {
+        List<dev.berth.core.IdMapping> out = new ArrayList<>();
+        for (String t : texts) {
+            try {
+                out.add(dev.berth.core.IdMapping.parse(t));
+            } catch (IllegalArgumentException e) {
+                throw usage(option + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
     private void securityOpt(ContainerSpec.Builder b, String opt) {
         int eq = opt.indexOf('=');
         String key = eq < 0 ? opt : opt.substring(0, eq);

@@ -347,4 +347,33 @@ class BerthCliTest {
         assertThat(run("run", "-d", "--log-max-size", "lots", "--rootfs", "/r", "true")[1]).startsWith("berth: --log-max-size: invalid size");
         assertThat(run("run", "--log-max-files", "2", "--rootfs", "/r", "true")[0]).isEqualTo("125");
     }
+
+    @Test
+    void uidmapAndGidmapMakeAUserNamespaceAsPodmanDoes() {
+        dev.berth.core.UserNamespace both = parse("--uidmap", "0:100000:65536", "--rootfs", "/r", "id").toSpec()
+                .userNamespace();
+        assertThat(both.mode()).isEqualTo(dev.berth.core.UserNamespace.Mode.MAPPED);
+        assertThat(both.uidMap()).containsExactly(dev.berth.core.IdMapping.of(0, 100000, 65536));
+        assertThat(both.gidMap()).as("a uidmap alone maps the gids the same").isEqualTo(both.uidMap());
+        dev.berth.core.UserNamespace two = parse("--uidmap", "0:100000:1000", "--uidmap", "1000:5000:1", "--gidmap",
+                "0:200000:65536", "--rootfs", "/r", "id").toSpec().userNamespace();
+        assertThat(two.uidMap()).containsExactly(dev.berth.core.IdMapping.of(0, 100000, 1000),
+                dev.berth.core.IdMapping.of(1000, 5000, 1));
+        assertThat(two.gidMap()).containsExactly(dev.berth.core.IdMapping.of(0, 200000, 65536));
+        assertThat(parse("--gidmap", "0:300000:10", "--rootfs", "/r", "id").toSpec().userNamespace().uidMap())
+                .containsExactly(dev.berth.core.IdMapping.of(0, 300000, 10));
+        assertThat(parse("--rootfs", "/r", "id").toSpec().userNamespace().isHost()).isTrue();
+    }
+
+    @Test
+    void aBadIdMapIsOneLineNamingTheOption() {
+        String[] r = run("run", "--rootfs", "/r", "--uidmap", "0:100000", "true");
+        assertThat(r[0]).isEqualTo("125");
+        assertThat(r[1]).isEqualTo("berth: --uidmap: id mapping \"0:100000\": expected CONTAINER:HOST:SIZE"
+                + " (see 'berth run --help')\n");
+        String[] overlap = run("run", "--rootfs", "/r", "--uidmap", "0:100000:10", "--uidmap", "5:200000:10", "true");
+        assertThat(overlap[1].lines()).singleElement().asString().startsWith("berth: --uidmap: uid map: lines");
+        String[] gid = run("run", "--rootfs", "/r", "--uidmap", "0:1:2", "--gidmap", "x:1:2", "true");
+        assertThat(gid[1]).startsWith("berth: --gidmap: id mapping \"x:1:2\"");
+    }
 }

@@ -100,7 +100,8 @@ class RecordingSyscalls implements Syscalls {
 
     @Override
     public int write(int fd, byte[] buf, int off, int len) {
-        Integer errno = writeErrors.get(openedPaths.get(fd));
+        String opened = openedPaths.get(fd);
+        Integer errno = opened == null ? null : writeErrors.get(opened);
         if (errno != null) {
             throw new SyscallException("write", String.valueOf(fd), errno, strerror(errno));
         }

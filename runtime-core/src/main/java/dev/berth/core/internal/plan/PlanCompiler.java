@@ -76,7 +76,7 @@ public final class PlanCompiler {
     }
 
     /** The nodes made in /dev: the defaults, each replaced by a spec device of the same path, then the rest. */
-    static List<Device> deviceNodes(ContainerSpec spec) {
+    public static List<Device> deviceNodes(ContainerSpec spec) {
         Map<String, Device> nodes = new LinkedHashMap<>();
         DEFAULT_DEVICES.forEach(d -> nodes.put(d.path(), d));
         spec.devices().forEach(d -> nodes.put(d.path(), d));
@@ -272,7 +272,8 @@ public final class PlanCompiler {
                 // mknod is refused in a user namespace: the host's node (checked by the JVM) bound onto an empty
                 // file, as runc does; the device policy still decides whether it opens
                 ops.add(Op.of(OpCode.MKFILE, d.path(), 0L));
-                ops.add(Op.mount(d.path(), d.path(), "", MS_BIND, "", noSym));
+                ops.add(Op.mount(userns.deviceSources().getOrDefault(d.path(), d.path()), d.path(), "", MS_BIND, "",
+                        noSym));
                 continue;
             }
             long kind = d.type() == DeviceRule.Type.BLOCK ? S_IFBLK : S_IFCHR;
@@ -498,6 +499,18 @@ public final class PlanCompiler {
      */
     public static Plan enter(ExecProfile profile, int initPidfd, int rootFd, String what, CgroupPlacement cgroups,
             TerminalSize terminal, ProcessPlan process) {
+        return enter(profile, initPidfd, rootFd, what, cgroups, terminal, process, -1);
+    }
+
+    /**
+     * @param cgroupNsFd an fd of the init's cgroup namespace ({@code /proc/PID/ns/cgroup}, opened by the JVM), or -1
+     *                   to enter it through the pidfd. In a user namespace the entered process may not use the
+     *                   pidfd any more: the init is non-dumpable and its memory the host's, so the kernel's ptrace
+     *                   check behind a pidfd's setns refuses the namespace's root; an fd of the namespace itself
+     *                   needs no such check
+     */
+    public static Plan enter(ExecProfile profile, int initPidfd, int rootFd, String what, CgroupPlacement cgroups,
+            TerminalSize terminal, ProcessPlan process, int cgroupNsFd) {
         List<Op> ops = new ArrayList<>();
         long flags = profile.userNamespace() ? LinuxConstants.CLONE_NEWUSER : 0;
         List<String> names = new ArrayList<>();
@@ -519,8 +532,13 @@ public final class PlanCompiler {
         for (CgroupPlacement.Join j : cgroups.joins()) {
             ops.add(Op.writeFd(j.fd(), "0", j.path()));
         }
-        // also when the container shares the host's cgroup namespace: the op closes the pidfd
-        ops.add(Op.of(OpCode.SETNS, (long) initPidfd, cgroupNs, "pidfd of " + what + ", cgroup"));
+        if (cgroupNsFd >= 0) {
+            ops.add(Op.of(OpCode.SETNS, (long) cgroupNsFd, cgroupNs, "cgroup namespace of " + what));
+            ops.add(Op.of(OpCode.SETNS, (long) initPidfd, 0L, "pidfd of " + what)); // closes it
+        } else {
+            // also when the container shares the host's cgroup namespace: the op closes the pidfd
+            ops.add(Op.of(OpCode.SETNS, (long) initPidfd, cgroupNs, "pidfd of " + what + ", cgroup"));
+        }
         if (profile.userNamespace()) {
             // the namespace's root before anything is made (a pty's owner must be mapped to be changed)
             ops.add(Op.setgroups(List.of()));

@@ -9,5 +9,12 @@ package dev.berth.core.internal.plan;
  *                       ({@link PlanCompiler#shownFiles}), in that order ({@link OpCode#RECV_MOUNT})
  * @param ptyGroupMapped whether the container's gid 5 ({@code tty}) is mapped: devpts is mounted with
  *                       {@code gid=5} only then (the kernel refuses an unmapped gid)
+ * @param deviceSources  the host's node of each device (by its path in the container) that is not at the
+ *                       same path on the host: bound onto an empty file, mknod being refused in a user namespace
  */
-public record UserNsPlan(int treeSocketFd, boolean ptyGroupMapped) {}
+public record UserNsPlan(int treeSocketFd, boolean ptyGroupMapped, java.util.Map<String, String> deviceSources) {
+
+    public UserNsPlan {
+        deviceSources = java.util.Map.copyOf(deviceSources);
+    }
+}
