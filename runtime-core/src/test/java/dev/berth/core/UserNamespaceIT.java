@@ -278,4 +278,72 @@ class UserNamespaceIT extends ContainerTestSupport {
             assertThat(uidOf(tmp.resolve("storage/containers/" + run + "-u/upper/tmp/by-1000"))).isEqualTo(BASE + 1000);
         }
     }
+
+    /** The embedding JVM killed with SIGKILL: no process of the container and no mount of its root stays behind. */
+    @Test
+    void aJvmKilledByKill9LeavesNoProcessNorMount() throws Exception {
+        String before = Files.readString(Path.of("/proc/self/mountinfo"));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Path dir = Files.createDirectories(tmp.resolve("crash-" + run));
+        Process jvm = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                dev.berth.core.testing.EmbedderMain.class.getName(), dir.resolve("state").toString(),
+                dir.resolve("storage").toString(), TestRootfs.path().toString(), Long.toString(BASE))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<Long> processes = new ArrayList<>();
+        String id;
+        try {
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(jvm.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine();
+            assertThat(line).as("the child JVM started its container").startsWith("id ");
+            id = line.split(" ")[1];
+            long init = Long.parseLong(line.split(" ")[3]);
+            assertThat(Files.readString(Path.of("/proc/" + init + "/uid_map")).trim().split("\\s+"))
+                    .containsExactly("0", Long.toString(BASE), "65536");
+            processes.add(init);
+            for (String c : Files.readString(Path.of("/proc/" + init + "/task/" + init + "/children")).trim().split(" ")) {
+                if (!c.isEmpty()) {
+                    processes.add(Long.parseLong(c));
+                }
+            }
+            ProcessHandle.of(init).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).ifPresent(processes::add);
+        } finally {
+            jvm.destroyForcibly();
+        }
+        assertThat(jvm.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        for (long p : processes) {
+            ProcessHandle.of(p).ifPresent(h -> h.onExit().orTimeout(30, TimeUnit.SECONDS).join());
+            assertThat(ProcessHandle.of(p).filter(ProcessHandle::isAlive)).as("pid %d after the JVM's death", p).isEmpty();
+        }
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).as("the host's mounts").isEqualTo(before);
+        try (ContainerRuntime next = ContainerRuntime.builder().stateRoot(dir.resolve("state"))
+                .storageRoot(dir.resolve("storage")).reconcile(false).build()) {
+            assertThat(next.reconcile().removed()).containsExactly(id);
+        }
+    }
+
+    /**
+     * A detached container keeps its user namespace in its stored spec: another runtime on the same roots (another
+     * berth process) reads it back and execs into it as the container's root.
+     */
+    @Test
+    void aDetachedContainerKeepsItsUserNamespaceForOtherRuntimes() throws Exception {
+        String id = run + "-d";
+        try (Container c = runtime.start(id, ContainerSpec.builder().image("it/userns:1").command("/bin/probe", "sleep",
+                "60").userNamespace(mapped(BASE)).detached(true).build())) {
+            String stateJson = Files.readString(stateRoot.resolve(id).resolve("state.json"));
+            assertThat(stateJson).contains("\"userNamespace\":{\"mode\":\"mapped\",\"uidMap\":[\"0:" + BASE + ":65536\"]");
+            try (ContainerRuntime other = ContainerRuntime.builder().stateRoot(stateRoot)
+                    .storageRoot(tmp.resolve("storage")).reconcile(false).build()) {
+                Container adopted = other.container(id).orElseThrow();
+                assertThat(exec(adopted, "id", "--", "owner", "/data/root-file")).isEqualTo("uid=0 gid=0 euid=0 egid=0\n0:0\n");
+                adopted.kill();
+                adopted.waitFor(java.time.Duration.ofSeconds(30));
+                adopted.close();
+            }
+        } finally {
+            if (runtime.list().stream().anyMatch(i -> i.id().equals(id))) {
+                runtime.remove(id, true);
+            }
+        }
+    }
 }
