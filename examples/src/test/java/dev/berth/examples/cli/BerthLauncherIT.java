@@ -64,6 +64,23 @@ class BerthLauncherIT {
     }
 
     @Test
+    void uidmapRunsTheContainerInAUserNamespaceOfItsOwn() throws Exception {
+        long base = 100000L + 65536L * (1 + (ProcessHandle.current().pid() % 200));
+        Outcome o = berth("run", "--rootfs", ROOTFS, "--uidmap", "0:" + base + ":65536", "probe", "id", "--", "cat",
+                "/proc/self/uid_map", "--", "cat", "/proc/self/gid_map");
+        assertThat(o.code()).isZero();
+        List<String> lines = o.out().lines().toList();
+        assertThat(lines.get(0)).isEqualTo("uid=0 gid=0 euid=0 egid=0");
+        assertThat(lines.get(1).trim().split("\\s+")).containsExactly("0", Long.toString(base), "65536");
+        assertThat(lines.get(2).trim().split("\\s+")).as("a uidmap alone maps the gids the same")
+                .containsExactly("0", Long.toString(base), "65536");
+        Outcome unmapped = berth("run", "--rootfs", ROOTFS, "--uidmap", "0:" + base + ":1000", "--user", "1000",
+                "probe", "id");
+        assertThat(unmapped.code()).isEqualTo(125);
+        assertThat(unmapped.err()).contains("user 1000: not mapped by the container's uid map 0:" + base + ":1000");
+    }
+
+    @Test
     void exitCodesFollowDocker() throws Exception {
         assertThat(berth("run", "--rootfs", ROOTFS, "probe", "exit", "42").code()).isEqualTo(42);
         assertThat(berth("run", "--rootfs", ROOTFS, "probe", "kill-self", "9").code()).isEqualTo(137);
