@@ -1118,6 +1118,8 @@ public final class ContainerRuntime implements AutoCloseable {
         volatile ContainerNetwork network;
         /** With a user namespace: the JVM's end of the socket the idmapped root and /etc files go to the init on. */
         int treeSocket = -1;
+        /** Spec mounts with {@code idmap}: their trees, idmapped once the user namespace exists. */
+        final List<UserNamespaces.IdmappedTree> idmapped = new ArrayList<>();
 
         Starting(String id, Kept reuse, int restartCount) {
             this.id = id;
@@ -1186,6 +1188,10 @@ public final class ContainerRuntime implements AutoCloseable {
             process = process.withSeccomp(seccompFilter(spec));
             CgroupPlacement placement = placeInCgroup(spec);
             MountSources mounts = openMounts(spec);
+            if (userns == null && !idmapped.isEmpty()) {
+                throw new ContainerStartException(idmapped.get(0).name() + ": the idmap option needs a user namespace"
+                        + " (ContainerSpec.userNamespace)");
+            }
             int joinNetwork = -1;
             if (spec.network().kind() == NetworkMode.Kind.CONTAINER) {
                 fds.add(JoinedNetwork.pidfdOf(sys, state, open, spec.network().name().orElseThrow()));
@@ -1500,6 +1506,10 @@ public final class ContainerRuntime implements AutoCloseable {
                 } catch (IOException | IllegalStateException | SyscallException e) {
                     throw new ContainerStartException("mounts[" + i + "]: " + e.getMessage(), e);
                 }
+                if (o.idmap()) {
+                    idmapped.add(new UserNamespaces.IdmappedTree(fds.get(fds.size() - 1),
+                            "mounts[" + i + "] " + m.source(), o.recursive()));
+                }
             }
             return new MountSources(sources, !toPopulate.isEmpty());
         }
@@ -1643,6 +1653,7 @@ public final class ContainerRuntime implements AutoCloseable {
         private void mappedSetup(long initPid, UserNamespace userns, RootSource root,
                 List<ContainerView.FileMount> files) throws ContainerStartException {
             UserNamespaces.writeMaps(sys, initPid, userns);
+            UserNamespaces.idmapTrees(sys, initPid, idmapped);
             List<String> lowers = prepared == null ? List.of()
                     : prepared.lowerDirs().stream().map(Path::toString).toList();
             String[] upperAndWork = root instanceof RootSource.Overlay o ? new String[] {

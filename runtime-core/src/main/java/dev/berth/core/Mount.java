@@ -15,11 +15,14 @@ import java.util.Set;
  *       (with its submounts, the default) or {@code bind}, {@code nosuid}, {@code nodev},
  *       {@code noexec}, propagation {@code rprivate} (default), {@code private}, {@code rslave},
  *       {@code slave}, {@code rshared}, {@code shared}. {@code ro} on an {@code rbind} makes every
- *       submount read-only too.</li>
+ *       submount read-only too. {@code idmap} (with a {@link ContainerSpec#userNamespace() user namespace}):
+ *       the tree is idmapped to the container's namespace, so that its files' host owners show as the
+ *       container's ids (host root as the container's root) and what the container writes keeps host ids
+ *       on disk.</li>
  *   <li>{@link Type#VOLUME}: a named volume of the runtime ({@link ContainerRuntime#volumes()}),
  *       created when missing. A volume that is empty when mounted over a directory of the image is
  *       first filled with that directory's content, as docker does, unless {@code nocopy}. Options:
- *       {@code ro}/{@code rw}, {@code nocopy}, {@code nosuid}, {@code noexec}, {@code dev}.</li>
+ *       {@code ro}/{@code rw}, {@code nocopy}, {@code nosuid}, {@code noexec}, {@code dev}, {@code idmap}.</li>
  *   <li>{@link Type#TMPFS}: options {@code size=64m} (bytes, {@code k}, {@code m}, {@code g} or
  *       {@code %} of memory), {@code mode=1777} (the default), {@code ro}, {@code exec},
  *       {@code suid}, {@code dev}; {@code nosuid,nodev,noexec} otherwise.</li>

@@ -165,6 +165,20 @@ class UserNamespaceIT extends ContainerTestSupport {
     }
 
     @Test
+    void anIdmappedBindShowsTheHostsRootAsTheContainersAndKeepsHostIdsOnDisk() throws Exception {
+        Path shared = Files.createDirectories(tmp.resolve("idmapped-" + run));
+        Path secret = Files.writeString(shared.resolve("root-only"), "for the container's root");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        String out = run(inImage(BASE, "cat", "/shared/root-only", "--", "owner", "/shared/root-only", "--", "write",
+                "/shared/made-inside", "x").mounts(List.of(Mount.bind(shared, "/shared", "idmap")))).stdout();
+        assertThat(out).isEqualTo("for the container's root0:0\n");
+        assertThat(uidOf(shared.resolve("made-inside"))).as("the container's root is the host's root on disk").isZero();
+        assertThatThrownBy(() -> run(probe("id").mounts(List.of(Mount.bind(shared, "/shared", "idmap")))))
+                .isInstanceOf(ContainerStartException.class)
+                .hasMessage("mounts[0] " + shared + ": the idmap option needs a user namespace (ContainerSpec.userNamespace)");
+    }
+
+    @Test
     void noMknodNoModuleAndNoHostPrivilegeEvenWithTheCapabilities() throws Exception {
         String out = run(inImage(BASE, "mknod", "/tmp/null", "c", "1", "3", "--", "syscall", "finit_module", "--",
                 "syscall", "settimeofday").addCapabilities(Capability.SYS_MODULE, Capability.MKNOD, Capability.SYS_TIME)

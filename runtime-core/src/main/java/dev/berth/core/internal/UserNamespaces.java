@@ -145,6 +145,31 @@ public final class UserNamespaces {
         }
     }
 
+    /**
+     * Idmaps detached trees the JVM already holds (spec mounts with {@code idmap}: opened before the spawn, handed
+     * to the monitor, attached by the init only after the go) to the user namespace of {@code pid}.
+     *
+     * @param trees the tree fds in the JVM, each with the name errors give it, and whether it is recursive
+     */
+    public static void idmapTrees(Syscalls sys, long pid, List<IdmappedTree> trees) throws ContainerStartException {
+        if (trees.isEmpty()) {
+            return;
+        }
+        int userns = sys.open("/proc/" + pid + "/ns/user", Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
+        try {
+            for (IdmappedTree t : trees) {
+                sys.mountSetattrIdmap(t.fd(), t.recursive() ? Syscalls.AT_RECURSIVE : 0, userns, t.name());
+            }
+        } catch (SyscallException e) {
+            throw new ContainerStartException(e.getMessage() + hint(e), e.syscall(), e.operand(), e.errno(), e);
+        } finally {
+            sys.close(userns);
+        }
+    }
+
+    /** A spec mount's detached tree to idmap: its fd in the JVM, its name in errors, and whether it is recursive. */
+    public record IdmappedTree(int fd, String name, boolean recursive) {}
+
     /** A detached copy of the tree at {@code path}, idmapped to the user namespace {@code userns}. */
     static int idmappedTree(Syscalls sys, int userns, String path, boolean recursive) {
         int tree = sys.openTree(Syscalls.AT_FDCWD, path, Syscalls.OPEN_TREE_CLONE | Syscalls.OPEN_TREE_CLOEXEC

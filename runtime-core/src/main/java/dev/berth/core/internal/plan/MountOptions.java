@@ -16,9 +16,11 @@ import java.util.regex.Pattern;
  * @param copyUp                a volume: fill it from the image when it is empty ({@code nocopy}: not)
  * @param tmpfsFlags            a tmpfs: its mount(2) flags
  * @param tmpfsData             a tmpfs: its mount data ({@code mode=...,size=...})
+ * @param idmap                 a bind or volume shown through the container's user namespace ({@code idmap}, as
+ *                              podman's): its files' owners mapped as the container's, the host's owners on disk
  */
 public record MountOptions(boolean recursive, long attributes, long propagation, boolean propagationRecursive,
-        boolean copyUp, long tmpfsFlags, String tmpfsData) {
+        boolean copyUp, long tmpfsFlags, String tmpfsData, boolean idmap) {
 
     static final long ATTR_RDONLY = LinuxConstants.MOUNT_ATTR_RDONLY;
     static final long ATTR_NOSUID = LinuxConstants.MOUNT_ATTR_NOSUID;
@@ -50,6 +52,7 @@ public record MountOptions(boolean recursive, long attributes, long propagation,
         boolean copyUp = true;
         String size = null;
         String mode = "1777";
+        boolean idmap = false;
         for (String o : options) {
             String opt = o == null ? "" : o;
             switch (opt) {
@@ -67,6 +70,8 @@ public record MountOptions(boolean recursive, long attributes, long propagation,
                         recursive = opt.equals("rbind");
                     } else if (type == Mount.Type.BIND && PROPAGATION.contains(opt)) {
                         propagation = opt;
+                    } else if (type != Mount.Type.TMPFS && opt.equals("idmap")) {
+                        idmap = true;
                     } else if (type == Mount.Type.VOLUME && opt.equals("nocopy")) {
                         copyUp = false;
                     } else if (type == Mount.Type.TMPFS && opt.startsWith("size=")) {
@@ -96,9 +101,10 @@ public record MountOptions(boolean recursive, long attributes, long propagation,
         if (type == Mount.Type.TMPFS) {
             long flags = (ro ? PlanCompiler.MS_RDONLY : 0) | (nosuid ? PlanCompiler.MS_NOSUID : 0)
                     | (nodev ? PlanCompiler.MS_NODEV : 0) | (noexec ? PlanCompiler.MS_NOEXEC : 0);
-            return new MountOptions(false, 0, 0, false, false, flags, "mode=" + mode + (size == null ? "" : ",size=" + size));
+            return new MountOptions(false, 0, 0, false, false, flags, "mode=" + mode + (size == null ? "" : ",size=" + size),
+                    false);
         }
         return new MountOptions(recursive, attrs, prop, propagation.startsWith("r"), type == Mount.Type.VOLUME && copyUp,
-                0, "");
+                0, "", idmap);
     }
 }

@@ -334,7 +334,7 @@ class PlanCompilerTest {
     @Test
     void mountOptionsBecomeAttributesPropagationAndTmpfsFlags() {
         MountOptions bind = MountOptions.parse(dev.berth.core.Mount.Type.BIND, List.of());
-        assertThat(bind).isEqualTo(new MountOptions(true, 0, MS_PRIVATE, true, false, 0, ""));
+        assertThat(bind).isEqualTo(new MountOptions(true, 0, MS_PRIVATE, true, false, 0, "", false));
         MountOptions ro = MountOptions.parse(dev.berth.core.Mount.Type.BIND,
                 List.of("ro", "bind", "nosuid", "noexec", "rslave", "z"));
         assertThat(ro.recursive()).isFalse();
