@@ -360,4 +360,32 @@ class UserNamespaceIT extends ContainerTestSupport {
             }
         }
     }
+
+    /** A restart reuses the writable layer (already the mapped root's) and makes the idmapped root again. */
+    @Test
+    void aRestartRunsInTheUserNamespaceAgain() throws Exception {
+        String id = run + "-r";
+        try (Container c = runtime.start(id, inImage(BASE, "stat", "/mark",
+                "--", "write", "/mark", "x", "--", "exit", "3").stdout(Stdio.discard()).restart(RestartPolicy.onFailure(1))
+                .build())) {
+            assertThat(c.onExit().get(60, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(3));
+            assertThat(c.restartCount()).isEqualTo(1);
+            assertThat(uidOf(tmp.resolve("storage/containers/" + id + "/upper/mark"))).isEqualTo(BASE);
+        }
+    }
+
+    /** A start that fails after the clone (its target missing) leaves no fd, mount or container directory. */
+    @Test
+    void aFailedStartLeavesNothingBehind() throws Exception {
+        run(inImage(BASE, "id")); // warm: the runtime's own lazily opened fds
+        java.util.Set<String> fds = openFds();
+        String mounts = Files.readString(Path.of("/proc/self/mountinfo"));
+        String id = run + "-f";
+        assertThatThrownBy(() -> runtime.start(id, inImage(BASE).command("/nope").build()))
+                .isInstanceOf(ContainerStartException.class).hasMessageContaining("exec(/nope): No such file or directory");
+        assertThat(openFds()).isEqualTo(fds);
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).isEqualTo(mounts);
+        assertThat(tmp.resolve("storage/containers/" + id)).doesNotExist();
+        assertThat(runtime.list()).noneMatch(i -> i.id().equals(id));
+    }
 }
