@@ -388,4 +388,17 @@ class UserNamespaceIT extends ContainerTestSupport {
         assertThat(tmp.resolve("storage/containers/" + id)).doesNotExist();
         assertThat(runtime.list()).noneMatch(i -> i.id().equals(id));
     }
+
+    /** An exec health check runs in the container's user namespace: the image's file shows as its root's. */
+    @Test
+    void anExecHealthCheckRunsInTheUserNamespace() throws Exception {
+        HealthCheck check = HealthCheck.builder().command("/bin/probe", "owner", "/data/root-file")
+                .interval(java.time.Duration.ofMillis(200)).timeout(java.time.Duration.ofSeconds(10)).build();
+        try (Container c = runtime.start(run + "-h", inImage(BASE, "sleep", "30").stdout(Stdio.discard())
+                .healthCheck(check).build())) {
+            c.onHealthy().get(30, TimeUnit.SECONDS);
+            assertThat(c.health().orElseThrow().log()).last().extracting(HealthResult::output).isEqualTo("0:0\n");
+            c.kill();
+        }
+    }
 }
