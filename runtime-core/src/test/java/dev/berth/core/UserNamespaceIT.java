@@ -401,4 +401,17 @@ class UserNamespaceIT extends ContainerTestSupport {
             c.kill();
         }
     }
+
+    /** A container's own terminal in a user namespace: its devpts, the pty owned by the target's (mapped) user. */
+    @Test
+    void aTerminalWorksInTheUserNamespace() throws Exception {
+        assertThat(run(ttyInImage("tty", "--", "owner", "/dev/pts/0")).stdout()).isEqualTo("/dev/pts/0\r\n0:5\r\n");
+        assertThat(run(ttyInImage("owner", "/dev/pts/0").user("1000:1000")).stdout()).isEqualTo("1000:5\r\n");
+    }
+
+    private static ContainerSpec.Builder ttyInImage(String... args) {
+        List<String> argv = new ArrayList<>(List.of("/bin/probe"));
+        argv.addAll(List.of(args));
+        return ContainerSpec.builder().image("it/userns:1").command(argv).userNamespace(mapped(BASE)).tty(true);
+    }
 }
