@@ -1,5 +1,6 @@
 package dev.berth.examples.cli;
 
+import static dev.berth.examples.cli.InJvmBerth.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.ContainerSpec;
@@ -18,18 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class BerthCliTest {
-
-    private static String[] run(String... args) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = BerthCli.execute(args);
-            return new String[] {Integer.toString(code), err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(saved);
-        }
-    }
 
     @Test
     void badArgumentsPrintOneLineWithAHintAndExit2() {
