@@ -46,6 +46,12 @@ class PreflightIT {
         assertThat(check(r, Preflight.CGROUP_DELEGATION).found()).isEqualTo("not needed (rootful)");
         // user namespaces and overlay work; seccomp has user notification
         assertThat(check(r, Preflight.USER_NAMESPACES).status()).isEqualTo(Status.OK);
+        String max;
+        try (java.io.InputStream in = Files.newInputStream(Path.of("/proc/sys/user/max_user_namespaces"))) {
+            max = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        }
+        assertThat(Long.parseLong(max)).isGreaterThan(9); // a sysctl file read whole, not its first byte
+        assertThat(check(r, Preflight.USER_NAMESPACES).found()).isEqualTo("max_user_namespaces " + max);
         assertThat(check(r, Preflight.OVERLAY).status()).isEqualTo(Status.OK);
         assertThat(check(r, Preflight.SECCOMP).status()).isEqualTo(Status.OK);
         assertThat(check(r, Preflight.SECCOMP).found()).contains("user_notif");

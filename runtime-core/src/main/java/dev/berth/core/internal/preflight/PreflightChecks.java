@@ -6,7 +6,7 @@ import dev.berth.core.Preflight.Section;
 import dev.berth.core.Preflight.Status;
 import dev.berth.core.SubordinateIds;
 import dev.berth.core.UserNamespace;
-import dev.berth.network.Networks;
+import dev.berth.network.CniDefaults;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -265,20 +265,20 @@ public final class PreflightChecks {
     private Check cniPlugins() {
         String missingFix = "install the CNI plugins (Debian: containernetworking-plugins)";
         Status absent = root ? Status.MISSING : Status.WARNING; // rootless networks use pasta or slirp4netns
-        for (Path dir : Networks.DEFAULT_PLUGIN_DIRS) {
+        for (Path dir : CniDefaults.PLUGIN_DIRS) {
             List<String> names = f.list(dir);
             if (names.isEmpty()) {
                 continue;
             }
-            List<String> lacking = Networks.PLUGINS.stream().filter(p -> !names.contains(p)).toList();
+            List<String> lacking = CniDefaults.PLUGINS.stream().filter(p -> !names.contains(p)).toList();
             if (lacking.isEmpty()) {
-                return Check.ok(Preflight.CNI_PLUGINS, Section.HOST, dir + " (" + join(Networks.PLUGINS) + ")");
+                return Check.ok(Preflight.CNI_PLUGINS, Section.HOST, dir + " (" + join(CniDefaults.PLUGINS) + ")");
             }
             return Check.of(Preflight.CNI_PLUGINS, Section.HOST, absent, dir + " lacks " + join(lacking)
                     + " (bridge networks need them)", missingFix);
         }
         return Check.of(Preflight.CNI_PLUGINS, Section.HOST, absent, "none in " + join(
-                Networks.DEFAULT_PLUGIN_DIRS.stream().map(Path::toString).toList()) + " (bridge networks need them)",
+                CniDefaults.PLUGIN_DIRS.stream().map(Path::toString).toList()) + " (bridge networks need them)",
                 missingFix);
     }
 

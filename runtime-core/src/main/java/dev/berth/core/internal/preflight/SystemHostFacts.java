@@ -2,6 +2,7 @@ package dev.berth.core.internal.preflight;
 
 import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -23,11 +24,11 @@ public final class SystemHostFacts implements HostFacts {
 
     @Override
     public Optional<String> read(Path file) {
-        try {
-            if (Files.isRegularFile(file) && Files.size(file) > MAX_READ) {
-                return Optional.empty();
-            }
-            return Optional.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
+        // Not Files.readAllBytes: a proc/sys file says its size is 0, so that reads one byte first,
+        // and a sysctl file read on from offset 1 is at its end ("96362" came back as "9").
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] b = in.readNBytes((int) MAX_READ + 1);
+            return b.length > MAX_READ ? Optional.empty() : Optional.of(new String(b, StandardCharsets.UTF_8));
         } catch (IOException | SecurityException e) {
             return Optional.empty();
         }
