@@ -578,12 +578,12 @@ public final class ContainerRuntime implements AutoCloseable {
         try {
             state.read(id).filter(Reconciler::detached).ifPresent(d -> reconciler.settle(id, d));
             reconciler.clean(id);
+            releaseIdRange(id); // under the id's lock: no new container of that id can hold one yet
             lock.release();
         } catch (RuntimeException e) {
             lock.close();
             throw new ContainerException("remove: container " + id + ": " + e.getMessage(), e);
         }
-        releaseIdRange(id);
     }
 
     /** What an adopted container's handle asks of this runtime. */
@@ -747,8 +747,8 @@ public final class ContainerRuntime implements AutoCloseable {
         IdLock lock = locks.remove(id);
         if (lock != null) {
             if (stateRemoved) {
+                releaseIdRange(id); // before the id is free again
                 lock.release();
-                releaseIdRange(id);
             } else {
                 lock.close(); // its state stays, and names what is left: a later reconcile finds it
             }

@@ -157,6 +157,9 @@ public final class IdRangeAllocator {
     /** Drops the range of {@code containerId}, if it has one. */
     public void release(String containerId) {
         checkId(containerId);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return; // no container of this root ever had a range: nothing to make
+        }
         withLock(() -> {
             Files.deleteIfExists(dir.resolve(containerId + SUFFIX));
             return null;

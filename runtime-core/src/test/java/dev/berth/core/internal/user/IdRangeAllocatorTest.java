@@ -134,6 +134,15 @@ class IdRangeAllocatorTest {
     }
 
     @Test
+    void releasingOrReconcilingWithoutRangesLeavesNoTrace() {
+        IdRangeAllocator a = allocator();
+        a.release("never");
+        assertThat(a.reconcile()).isEmpty();
+        assertThat(a.allocations()).isEmpty();
+        assertThat(tmp.resolve("state")).doesNotExist();
+    }
+
+    @Test
     void rangesOfContainersThatAreGoneAreDropped() {
         IdRangeAllocator a = allocator();
         allocate(a, "gone", 9000);
