@@ -50,6 +50,8 @@ public final class IdRangeAllocator {
     public static final String DIR = ".userns";
     static final String LOCK = "lock";
     static final String SUFFIX = ".json";
+    /** The cached walks of image layers ({@link ImageIdSpan}). */
+    static final String LAYERS = "layers";
     /** Held ranges listed in an error message before "and N more". */
     private static final int HELD_SHOWN = 6;
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -81,7 +83,7 @@ public final class IdRangeAllocator {
     private final Path subgid;
     private final Syscalls sys;
     private final Predicate<String> containerExists;
-    private final ImageIdSpan span = new ImageIdSpan();
+    private final ImageIdSpan span;
 
     /**
      * The allocator of {@code stateRoot}: a container exists while its state directory or its
@@ -99,6 +101,7 @@ public final class IdRangeAllocator {
         this.subgid = Objects.requireNonNull(subgid, "subgid");
         this.sys = Objects.requireNonNull(sys, "sys");
         this.containerExists = Objects.requireNonNull(containerExists, "containerExists");
+        this.span = new ImageIdSpan(dir.resolve(LAYERS));
     }
 
     public Path subuidFile() {
@@ -181,11 +184,12 @@ public final class IdRangeAllocator {
         });
     }
 
-    /** Drops the records of containers that no longer exist; returns their ids. */
+    /** Drops the records of containers that no longer exist, and the cached walks of layers that are gone; returns the ids. */
     public List<String> reconcile() {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return List.of();
         }
+        span.prune();
         return withLock(() -> {
             List<String> dropped = new ArrayList<>();
             for (Path f : records()) {

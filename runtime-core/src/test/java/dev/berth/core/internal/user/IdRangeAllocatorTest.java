@@ -224,6 +224,38 @@ class IdRangeAllocatorTest {
     }
 
     @Test
+    void layerWalksAreCachedAcrossJvmsAndPrunedWithTheirLayers() throws IOException {
+        Path layer = Files.createDirectories(tmp.resolve("layers/one/usr"));
+        Path l = layer.getParent();
+        Path cache = tmp.resolve("cache");
+        ImageIdSpan first = new ImageIdSpan(cache);
+        assertThat(first.highest(List.of(l))).isNotNull();
+        Path file = first.cacheFile(ImageIdSpan.keyOf(l));
+        assertThat(file).isRegularFile();
+        assertThat(Files.readString(file)).startsWith("{\"layer\":\"" + l + "\",\"key\":\"" + l + "#");
+        // another JVM (a new instance) takes the cached figures instead of walking
+        Files.writeString(file, "{\"layer\":\"" + l + "\",\"key\":\"" + ImageIdSpan.keyOf(l)
+                + "\",\"uid\":99999,\"gid\":5}");
+        assertThat(new ImageIdSpan(cache).highest(List.of(l))).containsExactly(99999, 5);
+        // a cache file that names another key, or is not JSON, is walked again and replaced
+        Files.writeString(file, "{\"layer\":\"" + l + "\",\"key\":\"elsewhere\",\"uid\":99999,\"gid\":5}");
+        long[] walked = new ImageIdSpan(cache).highest(List.of(l));
+        assertThat(walked[0]).isLessThan(99999);
+        Files.writeString(file, "junk");
+        assertThat(new ImageIdSpan(cache).highest(List.of(l))).containsExactly(walked);
+        assertThat(Files.readString(file)).contains(ImageIdSpan.keyOf(l));
+        new ImageIdSpan(cache).prune();
+        assertThat(file).exists();
+        Files.delete(layer);
+        Files.delete(l);
+        new ImageIdSpan(cache).prune();
+        assertThat(file).doesNotExist();
+        try (var s = Files.list(cache)) {
+            assertThat(s).isEmpty(); // no temp file left either
+        }
+    }
+
+    @Test
     void fileOwnersOfTheLayersCountWhenRootCanMakeThem() throws IOException {
         org.junit.jupiter.api.Assumptions.assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
                 "needs root to chown a file to uid 70000");
