@@ -74,11 +74,6 @@ public final class Networks {
         this.guard = guard;
     }
 
-    /** Where the CNI plugins are looked for by default, in order (Debian's directory, then upstream's). */
-    public static final List<Path> DEFAULT_PLUGIN_DIRS = CniPlugins.DEFAULT_DIRS;
-    /** The CNI plugins Berth's networks chain (a bridge network: bridge, host-local, portmap, firewall). */
-    public static final List<String> PLUGINS = List.of("bridge", "host-local", "portmap", "firewall");
-
     /** The networks below {@code storageRoot}, with the CNI plugins of {@link CniPlugins#DEFAULT_DIRS}. */
     public static Networks open(Path storageRoot) throws IOException {
         return open(storageRoot, CniPlugins.DEFAULT_DIRS);
