@@ -31,6 +31,8 @@ class PreflightIT {
         Files.writeString(tmp.resolve("subuid"), "containers:2147483647:2147483648\n");
         Files.writeString(tmp.resolve("subgid"), "root:100000:65536\n");
         long mountsBefore = Files.readAllLines(Path.of("/proc/self/mountinfo")).size();
+        Preflight.run(tmp.resolve("storage/not/yet"), tmp.resolve("subuid"), tmp.resolve("subgid")); // classes loaded
+        long fdsBefore = fds();
         Preflight.Report r = Preflight.run(tmp.resolve("storage/not/yet"), tmp.resolve("subuid"), tmp.resolve("subgid"));
 
         assertThat(r.rootless()).isFalse();
@@ -75,9 +77,16 @@ class PreflightIT {
             assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("subuid", "subgid");
         }
         assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo")).size()).isEqualTo(mountsBefore);
+        assertThat(fds()).isEqualTo(fdsBefore);
         assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)
                 .map(p -> p.info().command().orElse("")).filter(c -> c.contains("unshare") || c.contains("sleep")))
                 .isEmpty();
+    }
+
+    private static long fds() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
     }
 
     @Test

@@ -105,6 +105,11 @@ final class IdmapProbe {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+                try {
+                    holder.getErrorStream().close(); // its stderr pipe (the JDK closes it too, once the process is reaped)
+                } catch (IOException e) {
+                    // closed already
+                }
             }
             if (tmp != null) {
                 try {
