@@ -257,9 +257,10 @@ public final class LinuxConstants {
     public static final long MOUNT_ATTR_NOSUID = common("MOUNT_ATTR_NOSUID", 0x2L);
     public static final long MOUNT_ATTR_NODEV = common("MOUNT_ATTR_NODEV", 0x4L);
     public static final long MOUNT_ATTR_NOEXEC = common("MOUNT_ATTR_NOEXEC", 0x8L);
-    public static final int MOUNT_ATTR_SIZE_VER0 = common("MOUNT_ATTR_SIZE_VER0", 32);
-    // idmapped mounts (5.12) and the filesystem context API (5.2) for a user-namespaced container's root
+    /** mount_setattr: the mount maps ids through the user namespace in {@code userns_fd} (5.12). */
     public static final long MOUNT_ATTR_IDMAP = common("MOUNT_ATTR_IDMAP", 0x00100000L);
+    public static final int MOUNT_ATTR_SIZE_VER0 = common("MOUNT_ATTR_SIZE_VER0", 32);
+    // the filesystem context API (5.2): the overlay of a user-namespaced container's root over idmapped layers
     public static final long SYS_FSOPEN = common("SYS_FSOPEN", "SYS_fsopen", 430L);
     public static final long SYS_FSCONFIG = common("SYS_FSCONFIG", "SYS_fsconfig", 431L);
     public static final long SYS_FSMOUNT = common("SYS_FSMOUNT", "SYS_fsmount", 432L);

@@ -63,6 +63,7 @@ public interface Syscalls {
     long MOUNT_ATTR_NOSUID = LinuxConstants.MOUNT_ATTR_NOSUID;
     long MOUNT_ATTR_NODEV = LinuxConstants.MOUNT_ATTR_NODEV;
     long MOUNT_ATTR_NOEXEC = LinuxConstants.MOUNT_ATTR_NOEXEC;
+    long MOUNT_ATTR_IDMAP = LinuxConstants.MOUNT_ATTR_IDMAP;
     long MS_PRIVATE = LinuxConstants.MS_PRIVATE;
     long MS_SLAVE = LinuxConstants.MS_SLAVE;
     long MS_SHARED = LinuxConstants.MS_SHARED;
@@ -167,7 +168,9 @@ public interface Syscalls {
 
     /**
      * {@code mount_setattr(fd, "", AT_EMPTY_PATH | flags, MOUNT_ATTR_IDMAP, userns_fd)}: the detached tree
-     * {@code fd} shows its files' owners through the mapping of the user namespace {@code usernsFd}.
+     * {@code fd} (from {@link #openTree} with {@link #OPEN_TREE_CLONE}) shows its files' owners through the mapping
+     * of the user namespace {@code usernsFd} (an open {@code /proc/PID/ns/user}); {@code flags} 0 or
+     * {@link #AT_RECURSIVE}. Errors: {@code mount_setattr(operand, MOUNT_ATTR_IDMAP): strerror}.
      */
     void mountSetattrIdmap(int fd, int flags, int usernsFd, String operand);
 
