@@ -1161,11 +1161,10 @@ public final class ContainerRuntime implements AutoCloseable {
 
         SupervisedContainer.Incarnation start(ContainerSpec spec) throws ContainerException {
             String hostname = spec.hostname().orElse(defaultHostname(id));
-            UserNamespace userns = resolveUserNamespace(spec);
+            final UserNamespace userns; // resolved once the root's layers are known (auto sizes its range by them)
             if (spec.network().attaches()) {
                 ContainerNetwork.precheck(networks(), spec); // an unknown network, a port in use: before anything
             }
-            Map<String, String> deviceSources = userns == null ? Map.of() : hostDevices(spec);
             RootSource root;
             ProcessPlan process;
             String userSpec;
@@ -1193,6 +1192,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
                 userSpec = spec.user().orElse(d.user());
+                userns = resolveUserNamespace(id, spec, prepared.lowerDirs());
                 ResolvedUser user = resolveUser(prepared.lowerDirs(), userSpec, "image " + ref);
                 checkMapped(userns, user, userSpec);
                 process = new ProcessPlan(d.argv(), environment(d.env(), spec, user, hostname),
@@ -1208,6 +1208,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 List<String> argv = new ArrayList<>(spec.entrypoint().orElse(List.of()));
                 argv.addAll(spec.command());
                 userSpec = spec.user().orElse("");
+                userns = resolveUserNamespace(id, spec, List.of(rootfs));
                 ResolvedUser user = resolveUser(List.of(rootfs), userSpec, "rootfs " + rootfs);
                 checkMapped(userns, user, userSpec);
                 process = new ProcessPlan(argv, environment(List.of(ProcessDefaults.DEFAULT_PATH), spec, user, hostname),
@@ -1216,6 +1217,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 root = new RootSource.Directory(rootfs.toString());
                 healthCheck = spec.healthCheck();
             }
+            Map<String, String> deviceSources = userns == null ? Map.of() : hostDevices(spec);
             checkArgumentList(process, spec);
             process = process.withSeccomp(seccompFilter(spec));
             CgroupPlacement placement = placeInCgroup(spec);
@@ -2216,15 +2218,24 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /**
      * The user namespace a start creates: null for the host's; a {@link UserNamespace.Mode#MAPPED} one as
-     * given. An {@code auto} one is given its range by the allocator: until one is wired here, it is refused.
+     * given; an {@code auto} one gets a range of its own from the allocator (the same range again on a
+     * restart; released with the id), sized by the root's layers ({@code layersTopFirst}).
      */
-    private static UserNamespace resolveUserNamespace(ContainerSpec spec) throws ContainerStartException {
+    private UserNamespace resolveUserNamespace(String id, ContainerSpec spec, List<Path> layersTopFirst)
+            throws ContainerStartException {
         UserNamespace ns = spec.userNamespace();
-        return switch (ns.mode()) {
-            case HOST -> null;
-            case MAPPED -> ns;
-            case AUTO -> throw new ContainerStartException("userNamespace auto: no range allocated");
-        };
+        switch (ns.mode()) {
+            case HOST:
+                return null;
+            case MAPPED:
+                return ns;
+            default:
+                try {
+                    return idRanges.allocate(id, ns, layersTopFirst);
+                } catch (RuntimeException e) { // no free range, an unreadable subuid file or record
+                    throw new ContainerStartException("userNamespace " + ns + ": " + e.getMessage(), e);
+                }
+        }
     }
 
     /** The container's root and its target user must be mapped ({@link UserNamespaces#checkMapped}). */

@@ -266,9 +266,41 @@ class UserNamespaceIT extends ContainerTestSupport {
         assertThatThrownBy(() -> run(probe("id").userNamespace(UserNamespace.of(List.of(IdMapping.of(1, BASE, 10)),
                 List.of(IdMapping.of(0, BASE, 10)))))).isInstanceOf(ContainerStartException.class)
                 .hasMessageContaining("does not map the container's root (uid 0)");
-        assertThatThrownBy(() -> run(probe("id").userNamespace(UserNamespace.auto())))
-                .isInstanceOf(ContainerStartException.class).hasMessage("userNamespace auto: no range allocated");
         assertThat(runtime.list()).noneMatch(i -> i.id().startsWith(run));
+    }
+
+    /** The first uid_map line of a running container, as container:host:size. */
+    private static String uidMapOf(Container c) throws Exception {
+        return String.join(":", exec(c, "cat", "/proc/self/uid_map").trim().split("\\s+"));
+    }
+
+    @Test
+    void autoGivesEachContainerARangeOfItsOwnFromTheContainersUsersSubordinateIds() throws Exception {
+        long auto = OTHER + 65536L * 2;
+        Path subuid = Files.writeString(tmp.resolve(run + "-subuid"), "alice:1:99\ncontainers:" + auto + ":140000\n");
+        Path subgid = Files.writeString(tmp.resolve(run + "-subgid"), "containers:" + auto + ":140000\n");
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(tmp.resolve(run + "-state"))
+                .storageRoot(tmp.resolve(run + "-storage")).subordinateIds(subuid, subgid).build();
+                Container a = rt.start(run + "-a", probe("sleep", "30").userNamespace(UserNamespace.auto()).build());
+                Container b = rt.start(run + "-b", probe("sleep", "30").userNamespace(UserNamespace.auto()).build())) {
+            // podman's size: the root's highest id plus one (its passwd names nobody, 65534); first fit, no overlap
+            assertThat(List.of(uidMapOf(a), uidMapOf(b)))
+                    .containsExactlyInAnyOrder("0:" + auto + ":65535", "0:" + (auto + 65535) + ":65535");
+            assertThat(exec(a, "id")).isEqualTo("uid=0 gid=0 euid=0 egid=0\n");
+            // 8930 ids are left: a container that asks for more is refused, naming the file and the owner
+            assertThatThrownBy(() -> rt.start(run + "-c", probe("id").userNamespace(UserNamespace.auto(10000)).build()))
+                    .isInstanceOf(ContainerStartException.class)
+                    .hasMessageStartingWith("userNamespace auto:size=10000: userns auto: no free range of 10000 ids in "
+                            + subuid + " for \"containers\"");
+            assertThat(rt.list()).extracting(ContainerInfo::id).doesNotContain(run + "-c");
+            String first = uidMapOf(a);
+            a.kill();
+            a.waitFor();
+            a.close(); // its range goes with it: the next container gets it
+            try (Container c = rt.start(run + "-c", probe("sleep", "30").userNamespace(UserNamespace.auto()).build())) {
+                assertThat(uidMapOf(c)).isEqualTo(first);
+            }
+        }
     }
 
     @Test
