@@ -725,6 +725,36 @@ public final class ContainerRuntime implements AutoCloseable {
         }
 
         @Override
+        public Boolean requestRestart(String id, StateDocument.ProcessDoc run) {
+            IdLock lock = state.tryLock(id);
+            if (lock == null) {
+                return null;
+            }
+            try {
+                Optional<StateDocument> d = read(id);
+                if (d.isEmpty() || !Reconciler.detached(d.get()) || !Objects.equals(d.get().monitor(), run)
+                        || state.stopped(id) || (d.get().containerStatus() != ContainerStatus.RUNNING
+                        && d.get().containerStatus() != ContainerStatus.PAUSED)) {
+                    return false; // another run by now, ended, or stopped: nothing to restart
+                }
+                state.requestRestart(id, run);
+                return true;
+            } finally {
+                lock.close();
+            }
+        }
+
+        @Override
+        public boolean restartRequested(String id, StateDocument.ProcessDoc run) {
+            try {
+                return state.restartRequested(id, run);
+            } catch (UncheckedIOException e) {
+                LOG.warn("container {}: {}", id, e.getMessage());
+                return false;
+            }
+        }
+
+        @Override
         public void stopping(String id) {
             if (read(id).map(Reconciler::detached).orElse(false)) {
                 state.markStopped(id);
@@ -751,7 +781,7 @@ public final class ContainerRuntime implements AutoCloseable {
         IdLock lease = null;
         try {
             checkCapabilities(spec.capabilities());
-            if (spec.detached() && spec.restart().kind() != RestartPolicy.Kind.NO) {
+            if (restartsDetached(spec)) {
                 lease = state.tryLease(id);
             }
             first = s.start(spec);
@@ -820,6 +850,11 @@ public final class ContainerRuntime implements AutoCloseable {
                     }
 
                     @Override
+                    public boolean restartRequested(SupervisedContainer.Incarnation ended) {
+                        return state.restartRequested(id, ended.lifecycle().state().monitor());
+                    }
+
+                    @Override
                     public SupervisedContainer.Incarnation relaunch(int restartCount) throws ContainerException {
                         Starting again = new Starting(id, kept, restartCount);
                         try {
@@ -842,6 +877,16 @@ public final class ContainerRuntime implements AutoCloseable {
                 }, supervisors, supervision, state.root().resolve(id).resolve("health.out"), attributes);
         open.put(id, Optional.of(c));
         return c.begin(inc);
+    }
+
+    /**
+     * Whether a detached container may be restarted: by its restart policy, or by a restart its
+     * unhealthy action {@code restart} requests (from any process that follows it). Such a container
+     * has an exit command, and its starter holds its supervisor lease.
+     */
+    static boolean restartsDetached(ContainerSpec spec) {
+        return spec.detached() && (spec.restart().kind() != RestartPolicy.Kind.NO
+                || spec.onUnhealthy() == UnhealthyAction.RESTART);
     }
 
     /** The exit command's environment: nothing of this JVM's (docs/security.md). */
@@ -953,7 +998,7 @@ public final class ContainerRuntime implements AutoCloseable {
             Duration ran = d.started() == null || d.finished() == null ? Duration.ZERO
                     : Duration.between(java.time.Instant.parse(d.started()), java.time.Instant.parse(d.finished()));
             decision = DetachedRestart.decide(spec.restart(), status, d.restartCount(), state.stopped(id),
-                    record.streak(), ran);
+                    state.restartRequested(id, run), record.streak(), ran);
             state.writeRestart(id, record.handledRun(run, decision.streak()));
             if (decision.verdict() != DetachedRestart.Verdict.RESTART) {
                 return decision.describe(id, status);
@@ -1029,7 +1074,8 @@ public final class ContainerRuntime implements AutoCloseable {
             throw new IllegalStateException("container " + id + ": this runtime already has it");
         }
         locks.put(id, lock);
-        Kept kept = new Kept(storageRoot.resolve("containers").resolve(id), d.image() != null, new AtomicReference<>());
+        Kept kept = new Kept(storageRoot.resolve("containers").resolve(id), d.image() != null, new AtomicReference<>(),
+                d.created());
         Starting again = new Starting(id, kept, restartCount);
         SupervisedContainer.Incarnation inc;
         try {
@@ -1079,9 +1125,10 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /**
      * What a container keeps across its incarnations: its directory (writable layer), its pin on the
-     * image, and its latest cgroup (removed at each exit, made again with the same limits at each start).
+     * image, its latest cgroup (removed at each exit, made again with the same limits at each start),
+     * and when it was first created (its CREATED, as docker and podman keep it across restarts).
      */
-    private record Kept(Path dir, boolean pinned, AtomicReference<Cgroup> cgroup) {}
+    private record Kept(Path dir, boolean pinned, AtomicReference<Cgroup> cgroup, String created) {}
 
     /** Events of every container of this runtime, each once, in order per container, on the callback executor. */
     public Subscription events(Consumer<ContainerEvent> listener) {
@@ -1188,7 +1235,7 @@ public final class ContainerRuntime implements AutoCloseable {
             if (spec.detached() || logDir != null) {
                 plan = plan.withMonitor(monitorOp(spec, logDir));
             }
-            if (spec.detached() && spec.restart().kind() != RestartPolicy.Kind.NO) {
+            if (restartsDetached(spec)) {
                 plan = plan.withExitCommand(Op.exitCommand(exitCommandArgv(id), EXIT_COMMAND_ENV));
             }
             ExecProfile profile = new ExecProfile(TargetPolicy.of(spec, placement.devicePolicy()), spec.namespaces(),
@@ -1205,15 +1252,17 @@ public final class ContainerRuntime implements AutoCloseable {
             Lifecycle life = new Lifecycle(new StateDocument(StateDocument.SCHEMA, id,
                     ContainerStatus.CREATED.label(), null, null,
                     cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
-                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null,
+                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec),
+                    reuse == null ? null : reuse.created(), null, null, null,
                     restartCount, null, null, new StateDocument.ControlDoc(stopSignal,
-                            logDir == null ? null : logDir.toString(), process.argv())), doc -> {
+                            logDir == null ? null : logDir.toString(), process.argv(),
+                            healthCheck.map(SpecDocument.HealthCheckDoc::of).orElse(null))), doc -> {
                                 state.write(doc);
                                 ContainerNetwork n = net.get();
                                 if (n != null) {
                                     n.health(doc.health()); // a health change moves it in or out of its names' answers
                                 }
-                            }, Clock.systemUTC());
+                            }, Clock.systemUTC(), reuse != null);
             // closing an incarnation releases what only it held; the container's storage, state and id go
             // with the last one (SupervisedContainer.close -> closed())
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
@@ -1346,7 +1395,7 @@ public final class ContainerRuntime implements AutoCloseable {
             cgroup = null;
             containerDir = null;
             pinned = false;
-            kept = reuse != null ? reuse : new Kept(dir, pin, new AtomicReference<>());
+            kept = reuse != null ? reuse : new Kept(dir, pin, new AtomicReference<>(), life.state().created());
             kept.cgroup().set(cg);
             return new SupervisedContainer.Incarnation(c, life, stopSignal);
         }

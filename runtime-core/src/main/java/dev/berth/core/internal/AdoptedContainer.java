@@ -129,6 +129,17 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
         /** Whether an explicit stop of it was recorded. */
         boolean stopRecorded(String id);
+
+        /**
+         * Requests a restart of its run whose monitor is {@code run} (an unhealthy action {@code restart}),
+         * under its id lock, for its supervisor (the lease holder) to carry out once the run ended: true
+         * when recorded; false when there is nothing to restart (another run by now, ended, stopped, not
+         * detached); null while another process holds its id lock for a moment.
+         */
+        Boolean requestRestart(String id, StateDocument.ProcessDoc run);
+
+        /** Whether a restart of its run whose monitor is {@code run} was requested. */
+        boolean restartRequested(String id, StateDocument.ProcessDoc run);
     }
 
     /** How often the state is read for what happens without this handle (pause by others, restarts, removal). */
@@ -203,7 +214,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         } catch (RuntimeException e) {
             LOG.debug("container {}: its stored spec: {}", id, e.getMessage());
         }
-        this.check = spec == null || spec.healthCheckDisabled() ? Optional.empty() : spec.healthCheck();
+        this.check = checkOf(doc, spec);
         this.onUnhealthy = spec == null ? UnhealthyAction.NONE : spec.onUnhealthy();
         this.policy = spec == null ? RestartPolicy.no() : spec.restart();
         this.detached = Reconciler.detached(doc);
@@ -214,6 +225,21 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             attrs.put("rootfs", doc.rootfs() == null ? "" : doc.rootfs());
         }
         this.baseAttributes = Map.copyOf(attrs);
+    }
+
+    /**
+     * The health check its runs have: the one its starter recorded as in effect (the spec's, or the
+     * image's when the spec has none), else (a state written before) the stored spec's.
+     */
+    private static Optional<HealthCheck> checkOf(StateDocument doc, ContainerSpec spec) {
+        if (doc.control() != null && doc.control().healthCheck() != null) {
+            try {
+                return Optional.of(doc.control().healthCheck().toCheck());
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: its recorded health check: {}", doc.id(), e.getMessage());
+            }
+        }
+        return spec == null || spec.healthCheckDisabled() ? Optional.empty() : spec.healthCheck();
     }
 
     /**
@@ -404,8 +430,8 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             return false;
         }
         boolean stop = stopRequested || runtime.stopRecorded(id);
-        return DetachedRestart.decide(policy, s, d.restartCount(), stop, 0, Duration.ZERO).verdict()
-                == DetachedRestart.Verdict.RESTART;
+        return DetachedRestart.decide(policy, s, d.restartCount(), stop, runtime.restartRequested(id, runMonitor), 0,
+                Duration.ZERO).verdict() == DetachedRestart.Verdict.RESTART;
     }
 
     private void publishRestarting(StateDocument d) {
@@ -652,15 +678,16 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         if (changed == HealthStatus.HEALTHY) {
             healthy.complete(null);
         } else if (changed == HealthStatus.UNHEALTHY) {
-            actOnUnhealthy();
+            actOnUnhealthy(run);
         }
     }
 
     /**
      * An unhealthy run: {@code stop} and {@code kill} are explicit stops (recorded first, so no restart
-     * undoes them); {@code restart} is left to the restart policy its exit command applies (reported only).
+     * undoes them); {@code restart} requests a restart of the run from its supervisor (the holder of its
+     * lease: its exit command, or its starter), then stops the run (see {@link #requestRestart}).
      */
-    private void actOnUnhealthy() {
+    private void actOnUnhealthy(StateDocument.ProcessDoc run) {
         switch (onUnhealthy) {
             case KILL -> {
                 LOG.info("container {} is unhealthy: kill", id);
@@ -681,9 +708,72 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
                     LOG.debug("container {}: runtime closing: {}", id, e.getMessage());
                 }
             }
-            case RESTART -> LOG.info("container {} is unhealthy; an adopted handle does not restart it (its restart"
-                    + " policy, applied by its exit command, does when it ends)", id);
+            case RESTART -> {
+                if (!detached) {
+                    // its runtime runs the same check and restarts it itself (it holds its id)
+                    LOG.info("container {} is unhealthy: restarted by the runtime that runs it", id);
+                } else {
+                    requestRestart(run, 20);
+                }
+            }
             default -> { }
+        }
+    }
+
+    /**
+     * The unhealthy action {@code restart}: a restart of the run is recorded under its id lock (when
+     * another process holds it for a moment, again 50 ms later), then the run is stopped through its
+     * own init's pidfd (the stop signal, SIGKILL after the grace). Its supervisor restarts it once
+     * ended, whatever its policy: once, however many handles in however many processes asked. An
+     * explicit stop recorded meanwhile still wins.
+     */
+    private void requestRestart(StateDocument.ProcessDoc run, int attempts) {
+        Boolean recorded;
+        try {
+            recorded = runtime.requestRestart(id, run);
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: requesting its restart: {}", id, e.getMessage());
+            return;
+        }
+        if (recorded == null) {
+            if (attempts > 0 && !closed.get()) {
+                try {
+                    runtime.services().restarter().schedule(() -> requestRestart(run, attempts - 1), 50,
+                            TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException | IllegalStateException e) {
+                    LOG.debug("container {}: runtime closing: {}", id, e.getMessage());
+                }
+            }
+            return;
+        }
+        if (!recorded) {
+            return;
+        }
+        LOG.info("container {} is unhealthy: restart", id);
+        int stopSignal = adopted.control() != null ? adopted.control().stopSignal() : Syscalls.SIGTERM;
+        if (!signalRun(run, stopSignal)) {
+            return;
+        }
+        try {
+            runtime.services().restarter().schedule(() -> signalRun(run, Syscalls.SIGKILL),
+                    UNHEALTHY_STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException | IllegalStateException e) {
+            LOG.debug("container {}: runtime closing: {}", id, e.getMessage());
+        }
+    }
+
+    /** Signals the init of the run {@code run} while this handle follows that run; false otherwise. */
+    private boolean signalRun(StateDocument.ProcessDoc run, int signal) {
+        synchronized (follow) {
+            if (!run.equals(runMonitor) || runEnded || phase != Phase.RUNNING) {
+                return false;
+            }
+            synchronized (lock) {
+                if (initPidfd >= 0) {
+                    sys.pidfdSendSignal(initPidfd, signal);
+                }
+            }
+            return true;
         }
     }
 

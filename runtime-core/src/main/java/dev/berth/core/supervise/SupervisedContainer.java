@@ -98,6 +98,14 @@ public final class SupervisedContainer implements Container {
          * meanwhile unhandled (its exit command found the lease held) is handed to an exit command.
          */
         default void letGo() {}
+
+        /**
+         * Whether a restart of the run {@code ended} was requested by another process (an adopted
+         * handle's unhealthy action {@code restart}): restarted whatever the policy, unless stopped.
+         */
+        default boolean restartRequested(Incarnation ended) {
+            return false;
+        }
     }
 
     private final String id;
@@ -116,9 +124,9 @@ public final class SupervisedContainer implements Container {
     private RestartBackoff backoff = RestartBackoff.initial();
     private Instant incarnationStart;
     /** stop(), kill(), close() or an unhealthy stop: no restart from now on. */
-    private boolean manual;
+    private volatile boolean manual;
     /** An unhealthy action asked for a restart, whatever the policy. */
-    private boolean restartRequested;
+    private volatile boolean restartRequested;
     private ScheduledFuture<?> pending;
     private HealthMonitor monitor;
     private AutoCloseable oomSubscription;
@@ -165,7 +173,11 @@ public final class SupervisedContainer implements Container {
             incarnationStart = services.clock().instant();
         }
         var doc = inc.lifecycle().state();
-        publish(ContainerEvent.Type.CREATED, at(doc.created()), Map.of("pid", Long.toString(inc.container().pid())));
+        // the state keeps the first creation time across restarts; each run's event has its own
+        publish(ContainerEvent.Type.CREATED, count == 0 ? at(doc.created()) : services.clock().instant(),
+                Map.of("pid", Long.toString(inc.container().pid())));
+        // a run that ends to be restarted is recorded restarting at once (no exited in between for a list)
+        inc.lifecycle().restartFollows(s -> !manual && restartWanted(inc, s));
         publish(ContainerEvent.Type.STARTED, at(doc.started()), count == 0 ? Map.of()
                 : Map.of("restartCount", Integer.toString(count)));
         OomEvents oom = new OomEvents();
@@ -312,11 +324,11 @@ public final class SupervisedContainer implements Container {
         }
         publish(ContainerEvent.exited(id, services.clock().instant(), s, baseAttributes));
         synchronized (lock) {
-            boolean wouldRestart = failure == null && (restartRequested || policy.restartsAfter(s, restartCount))
-                    && !stopRecorded();
+            boolean wouldRestart = failure == null && restartWanted(inc, s);
             boolean again = wouldRestart && !manual;
             restartRequested = false;
             if (!again) {
+                recordQuietly(inc.lifecycle()::restartCalledOff); // recorded restarting as it ended: not so
                 if (!(wouldRestart && closing)) {
                     // not when only this handle's close() held the restart back: a detached container's
                     // close lets go of it, and the exit goes to its exit command (Launcher.letGo)
@@ -409,6 +421,19 @@ public final class SupervisedContainer implements Container {
         } catch (RuntimeException e) {
             LOG.warn("container {}: recording its status: {}", id, e.getMessage());
         }
+    }
+
+    /** Whether the end of {@code inc} with {@code s} is followed by a restart, unless stopped by this handle. */
+    private boolean restartWanted(Incarnation inc, ExitStatus s) {
+        boolean requested = restartRequested;
+        if (!requested) {
+            try {
+                requested = launcher.restartRequested(inc);
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: reading whether a restart was requested: {}", id, e.getMessage());
+            }
+        }
+        return (requested || policy.restartsAfter(s, restartCount)) && !stopRecorded();
     }
 
     private boolean stopRecorded() {

@@ -174,6 +174,10 @@ public final class Reconciler {
                 return new Settled(false, Optional.of(d), false);
             }
             lease.close();
+            if (d.monitor() != null && isLive(d.monitor().id())) {
+                // a restart's new run, between its clone and its exec (recorded restarting until then)
+                return new Settled(true, Optional.of(d), false);
+            }
             // its supervisor died while it waited (a JVM killed): nobody finishes the restart, it stays exited
             StateDocument now = d.withStatus(ContainerStatus.EXITED);
             store.write(now);
