@@ -978,7 +978,7 @@ public final class ContainerRuntime implements AutoCloseable {
             d = state.read(id).orElse(d);
         }
         StateStore.RestartRecord record = state.readRestart(id);
-        if (record.handled(run) || d.containerStatus() == ContainerStatus.RESTARTING) {
+        if (record.handled(run)) {
             return "container " + id + ": its exit was handled already";
         }
         IdLock lock = lockWithin(id, Duration.ofSeconds(10));
@@ -986,29 +986,58 @@ public final class ContainerRuntime implements AutoCloseable {
         ExitStatus status;
         try {
             d = state.read(id).orElse(d);
-            Reconciler.Settled settled = reconciler.settle(id, d);
+            boolean markedRestarting = d.containerStatus() == ContainerStatus.RESTARTING;
+            if (markedRestarting) {
+                // recorded restarting as it ended by its starter, which died (its lease free) before it decided
+                d = d.withStatus(ContainerStatus.EXITED);
+            }
+            DetachedRestart.Decision[] decided = new DetachedRestart.Decision[1];
+            // decided as the exit is settled: a restart's status is in the same write (no exited in between)
+            Reconciler.Settled settled = reconciler.settle(id, d, s -> {
+                decided[0] = decideRestart(id, s, run, record);
+                return decided[0].verdict() == DetachedRestart.Verdict.RESTART
+                        ? s.withStatus(ContainerStatus.RESTARTING) : s;
+            });
             if (settled.removed()) {
                 lock.release();
                 return "container " + id + ": ended and removed (autoRemove)";
             }
             d = settled.state().orElse(d);
+            if (decided[0] == null) { // settled before (by any process): decided here
+                decision = decideRestart(id, d, run, record);
+                if (decision.verdict() == DetachedRestart.Verdict.RESTART) {
+                    d = d.withStatus(ContainerStatus.RESTARTING);
+                    state.write(d);
+                } else if (markedRestarting) {
+                    state.write(d);
+                }
+            } else {
+                decision = decided[0];
+            }
             releaseRecordedNetwork(id, d);
             status = d.exit() != null ? d.exit().toExitStatus() : ExitStatus.killed(Syscalls.SIGKILL);
-            ContainerSpec spec = d.spec().toSpec();
-            Duration ran = d.started() == null || d.finished() == null ? Duration.ZERO
-                    : Duration.between(java.time.Instant.parse(d.started()), java.time.Instant.parse(d.finished()));
-            decision = DetachedRestart.decide(spec.restart(), status, d.restartCount(), state.stopped(id),
-                    state.restartRequested(id, run), record.streak(), ran);
             state.writeRestart(id, record.handledRun(run, decision.streak()));
             if (decision.verdict() != DetachedRestart.Verdict.RESTART) {
                 return decision.describe(id, status);
             }
-            state.write(d.withStatus(ContainerStatus.RESTARTING));
         } finally {
             lock.close();
         }
         Thread.sleep(decision.delay().toMillis());
         return decision.describe(id, status) + "; " + relaunchDetached(id, decision.restartCount());
+    }
+
+    /**
+     * What follows the settled end {@code d} of the run {@code run}: its restart policy, an explicit
+     * stop, a requested restart (an adopted handle's unhealthy action), and the backoff so far.
+     */
+    private DetachedRestart.Decision decideRestart(String id, StateDocument d, StateDocument.ProcessDoc run,
+            StateStore.RestartRecord record) {
+        ExitStatus status = d.exit() != null ? d.exit().toExitStatus() : ExitStatus.killed(Syscalls.SIGKILL);
+        Duration ran = d.started() == null || d.finished() == null ? Duration.ZERO
+                : Duration.between(java.time.Instant.parse(d.started()), java.time.Instant.parse(d.finished()));
+        return DetachedRestart.decide(d.spec().toSpec().restart(), status, d.restartCount(), state.stopped(id),
+                state.restartRequested(id, run), record.streak(), ran);
     }
 
     /** CNI DEL of the ended run's network (and its netns pin), before a new run is attached anew. */

@@ -167,6 +167,14 @@ public final class Reconciler {
      * it is removed (docker's exited containers).
      */
     public Settled settle(String id, StateDocument d) {
+        return settle(id, d, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * {@link #settle(String, StateDocument)}, with {@code then} applied to the settled state before it
+     * is written (a supervisor records its decision in the same write).
+     */
+    public Settled settle(String id, StateDocument d, java.util.function.UnaryOperator<StateDocument> then) {
         if (d.containerStatus() == ContainerStatus.RESTARTING) {
             IdLock lease = store.tryLease(id);
             if (lease == null) {
@@ -220,6 +228,7 @@ public final class Reconciler {
             if (usage != null || d.usage() == null) {
                 now = now.withUsage(usage != null ? usage : d.usage());
             }
+            now = then.apply(now);
             store.write(now);
             LOG.debug("container {}: detached, ended {}", id, status);
         }
