@@ -24,7 +24,6 @@ import dev.berth.core.Subscription;
 import dev.berth.core.internal.logs.LogReader;
 import dev.berth.core.supervise.DetachedRestart;
 import dev.berth.core.supervise.HealthMonitor;
-import dev.berth.core.supervise.HealthProbe;
 import dev.berth.core.supervise.SupervisorServices;
 import dev.berth.core.internal.state.ProcessId;
 import dev.berth.core.internal.state.Reconciler;
@@ -40,7 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -167,7 +165,6 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private final Runtime runtime;
     private volatile Optional<Cgroup> cgroup;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    private final CompletableFuture<Void> healthy = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object lock = new Object();
     /** Orders what this handle sees of its container, and the events it publishes for it. */
@@ -176,7 +173,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private int initPidfd = -1;
     private int monitorPidfd = -1;
     private volatile long token;
-    private final Optional<HealthCheck> check;
+    private final dev.berth.core.supervise.ContainerHealth health;
     private final UnhealthyAction onUnhealthy;
     private final RestartPolicy policy;
     private final boolean detached;
@@ -198,7 +195,6 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private ScheduledFuture<?> poll;
     /** stop() or kill() through this handle: a restart pending is called off (its supervisor sees the stop). */
     private volatile boolean stopRequested;
-    private volatile Health lastHealth;
 
     private AdoptedContainer(Syscalls sys, StateDocument doc, Supervision supervision, Runtime runtime,
             Optional<Cgroup> cgroup) {
@@ -214,7 +210,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         } catch (RuntimeException e) {
             LOG.debug("container {}: its stored spec: {}", id, e.getMessage());
         }
-        this.check = checkOf(doc, spec);
+        this.health = new dev.berth.core.supervise.ContainerHealth(id, checkOf(doc, spec), supervision);
         this.onUnhealthy = spec == null ? UnhealthyAction.NONE : spec.onUnhealthy();
         this.policy = spec == null ? RestartPolicy.no() : spec.restart();
         this.detached = Reconciler.detached(doc);
@@ -448,8 +444,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         phase = Phase.ENDED;
         stopRunExtras();
         exit.complete(lastExit);
-        healthy.completeExceptionally(new IllegalStateException("container " + id + " ended (" + lastExit
-                + ") before it was healthy"));
+        health.neverHealthy(" ended (" + lastExit + ") before it was healthy");
     }
 
     /** Under {@link #follow}: its state is gone (removed). */
@@ -460,7 +455,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         if (!wasEnded) {
             stopRunExtras();
             exit.complete(lastExit != null ? lastExit : ExitStatus.killed(Syscalls.SIGKILL));
-            healthy.completeExceptionally(new IllegalStateException("container " + id + " was removed"));
+            health.neverHealthy(" was removed");
         }
         if (poll != null) {
             poll.cancel(false);
@@ -512,7 +507,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
                             publish(st == ContainerStatus.PAUSED ? ContainerEvent.Type.PAUSED
                                     : ContainerEvent.Type.RESUMED, Map.of());
                         }
-                        if (healthMonitor == null && check.isPresent()) {
+                        if (healthMonitor == null && health.check().isPresent()) {
                             startHealth(); // not started before: another process held its id for a moment
                         }
                     }
@@ -601,44 +596,19 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     /** Under {@link #follow}: the run's health checks, by the leading handle only, per its stored spec. */
     private void startHealth() {
-        if (check.isEmpty() || healthMonitor != null || closed.get() || !runtime.leads(this)) {
+        if (health.check().isEmpty() || healthMonitor != null || closed.get() || !runtime.leads(this)) {
             return;
         }
         StateDocument d = adopted;
         if (d.init() == null) {
             return;
         }
-        HealthCheck hc = check.get();
         StateDocument.ProcessDoc run = runMonitor;
-        ProcessId init = d.init().id();
-        HealthProbe.Target target = new HealthProbe.Target() {
-            @Override
-            public String id() {
-                return id;
-            }
-
-            @Override
-            public ProcessId init() {
-                return init;
-            }
-
-            @Override
-            public ExecProcess exec(ExecSpec spec) throws ContainerException {
-                return runtime.exec(id, spec);
-            }
-
-            @Override
-            public Path outputFile() {
-                return runtime.healthOutput(id);
-            }
-        };
-        SupervisorServices sv;
         HealthMonitor m;
         try {
-            sv = runtime.services();
             HealthMonitor[] self = new HealthMonitor[1];
-            m = new HealthMonitor(hc, sv.probe(hc.kind()), target, sv.scheduler(), sv.clock(),
-                    (h, changed) -> healthChanged(self[0], run, h, changed));
+            m = health.monitor(runtime.services(), d.init().id(), spec -> runtime.exec(id, spec),
+                    runtime.healthOutput(id), (h, changed) -> healthChanged(self[0], run, h, changed));
             self[0] = m;
         } catch (RuntimeException e) {
             LOG.debug("container {}: no health checks: {}", id, e.getMessage()); // the runtime is closing
@@ -654,10 +624,10 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             }
         }
         if (recorded == null || recorded == HealthStatus.STARTING) {
-            lastHealth = Health.starting();
+            health.update(Health.starting());
             recordHealth(run, HealthStatus.STARTING, 20);
         } else {
-            lastHealth = new Health(recorded, 0, List.of());
+            health.update(new Health(recorded, 0, List.of())); // recorded healthy: onHealthy() completes
         }
         m.start();
     }
@@ -668,16 +638,14 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             if (m != healthMonitor || runEnded || phase != Phase.RUNNING) {
                 return;
             }
-            lastHealth = h;
+            health.update(h);
             if (changed == null) {
                 return;
             }
             recordHealth(run, changed, 20);
             publish(ContainerEvent.Type.HEALTH_STATUS, Map.of("health_status", changed.label()));
         }
-        if (changed == HealthStatus.HEALTHY) {
-            healthy.complete(null);
-        } else if (changed == HealthStatus.UNHEALTHY) {
+        if (changed == HealthStatus.UNHEALTHY) {
             actOnUnhealthy(run);
         }
     }
@@ -793,8 +761,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             try {
                 runtime.services().restarter().schedule(() -> {
                     synchronized (follow) {
-                        if (run.equals(runMonitor) && !runEnded && lastHealth != null
-                                && lastHealth.status() == s) {
+                        if (run.equals(runMonitor) && !runEnded && health.status() == s) {
                             recordHealth(run, s, attempts - 1);
                         }
                     }
@@ -1057,16 +1024,12 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     @Override
     public Optional<Health> health() {
-        return check.isPresent() ? Optional.ofNullable(lastHealth) : Optional.empty();
+        return health.health();
     }
 
     @Override
     public CompletableFuture<Void> onHealthy() {
-        if (check.isEmpty()) {
-            return CompletableFuture.failedFuture(new IllegalStateException("container " + id
-                    + " has no health check"));
-        }
-        return supervision.forCallers(healthy);
+        return health.onHealthy();
     }
 
     @Override
@@ -1103,8 +1066,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         releaseProcessHandles();
         exit.completeExceptionally(new IllegalStateException("container " + id
                 + ": this handle was closed; the container goes on without it"));
-        healthy.completeExceptionally(new IllegalStateException("container " + id
-                + ": this handle was closed before it was healthy"));
+        health.neverHealthy(": this handle was closed before it was healthy");
         runtime.closed(this);
     }
 }

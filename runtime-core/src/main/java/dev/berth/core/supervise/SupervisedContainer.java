@@ -110,7 +110,7 @@ public final class SupervisedContainer implements Container {
 
     private final String id;
     private final RestartPolicy policy;
-    private final Optional<HealthCheck> check;
+    private final ContainerHealth health;
     private final UnhealthyAction onUnhealthy;
     private final Launcher launcher;
     private final SupervisorServices services;
@@ -132,7 +132,6 @@ public final class SupervisedContainer implements Container {
     private AutoCloseable oomSubscription;
     /** The current incarnation's OOM events: published while it runs, and one at its end if the kill came first. */
     private OomEvents oomEvents;
-    private volatile Health lastHealth;
     private boolean released;
     /** A detached container whose handle let go of it: it goes on, unfollowed (no exit, no destroyed). */
     private boolean letGo;
@@ -141,7 +140,6 @@ public final class SupervisedContainer implements Container {
     /** The backoff's streak before the restart that waits in {@link #pending}. */
     private int streakBefore;
     private final CompletableFuture<ExitStatus> finalExit = new CompletableFuture<>();
-    private final CompletableFuture<Void> healthy = new CompletableFuture<>();
 
     /**
      * @param healthOutput a file private to the runtime for exec checks' output
@@ -152,7 +150,7 @@ public final class SupervisedContainer implements Container {
             Path healthOutput, Map<String, String> attributes) {
         this.id = id;
         this.policy = policy;
-        this.check = check;
+        this.health = new ContainerHealth(id, check, supervision);
         this.onUnhealthy = onUnhealthy;
         this.launcher = launcher;
         this.services = services;
@@ -187,7 +185,7 @@ public final class SupervisedContainer implements Container {
         } catch (RuntimeException e) {
             LOG.debug("container {}: no OOM events: {}", id, e.getMessage()); // no cgroup
         }
-        if (check.isPresent()) {
+        if (health.check().isPresent()) {
             try {
                 startMonitor(inc);
             } catch (RuntimeException e) { // the runtime is closing: its end must still be seen below
@@ -203,34 +201,12 @@ public final class SupervisedContainer implements Container {
     }
 
     private void startMonitor(Incarnation inc) {
-        HealthCheck hc = check.get();
-        lastHealth = Health.starting();
+        health.update(Health.starting());
         recordHealth(inc, HealthStatus.STARTING);
         ProcessId init = inc.lifecycle().state().init() != null ? inc.lifecycle().state().init().id()
                 : ProcessId.of(inc.container().pid());
-        HealthProbe.Target target = new HealthProbe.Target() {
-            @Override
-            public String id() {
-                return id;
-            }
-
-            @Override
-            public ProcessId init() {
-                return init;
-            }
-
-            @Override
-            public ExecProcess exec(ExecSpec spec) throws ContainerException {
-                return inc.container().exec(spec);
-            }
-
-            @Override
-            public Path outputFile() {
-                return healthOutput;
-            }
-        };
-        HealthMonitor m = new HealthMonitor(hc, services.probe(hc.kind()), target, services.scheduler(),
-                services.clock(), (h, changed) -> healthChanged(inc, h, changed));
+        HealthMonitor m = health.monitor(services, init, inc.container()::exec, healthOutput,
+                (h, changed) -> healthChanged(inc, h, changed));
         synchronized (lock) {
             monitor = m;
         }
@@ -239,15 +215,13 @@ public final class SupervisedContainer implements Container {
 
     /** Health scheduler thread. */
     private void healthChanged(Incarnation inc, Health h, HealthStatus changed) {
-        lastHealth = h;
+        health.update(h);
         if (changed == null) {
             return;
         }
         recordHealth(inc, changed);
         publish(ContainerEvent.Type.HEALTH_STATUS, services.clock().instant(), Map.of("health_status", changed.label()));
-        if (changed == HealthStatus.HEALTHY) {
-            healthy.complete(null);
-        } else if (changed == HealthStatus.UNHEALTHY && onUnhealthy != UnhealthyAction.NONE) {
+        if (changed == HealthStatus.UNHEALTHY && onUnhealthy != UnhealthyAction.NONE) {
             try {
                 services.restarter().execute(() -> actOnUnhealthy(inc));
             } catch (RejectedExecutionException | IllegalStateException e) {
@@ -460,8 +434,8 @@ public final class SupervisedContainer implements Container {
         } else {
             finalExit.complete(s);
         }
-        healthy.completeExceptionally(new IllegalStateException("container " + id + (s == null
-                ? ": its handle was closed before it was healthy" : " ended (" + s + ") before it was healthy")));
+        health.neverHealthy(s == null ? ": its handle was closed before it was healthy"
+                : " ended (" + s + ") before it was healthy");
     }
 
     /** From now on no restart; a restart waiting for its backoff is called off. */
@@ -635,16 +609,12 @@ public final class SupervisedContainer implements Container {
 
     @Override
     public Optional<Health> health() {
-        return check.isPresent() ? Optional.ofNullable(lastHealth) : Optional.empty();
+        return health.health();
     }
 
     @Override
     public CompletableFuture<Void> onHealthy() {
-        if (check.isEmpty()) {
-            return CompletableFuture.failedFuture(new IllegalStateException("container " + id
-                    + " has no health check"));
-        }
-        return supervision.forCallers(healthy);
+        return health.onHealthy();
     }
 
     @Override
