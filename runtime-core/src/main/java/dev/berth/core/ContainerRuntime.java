@@ -1315,12 +1315,13 @@ public final class ContainerRuntime implements AutoCloseable {
                                         open.remove(id); // it goes on, or stays as it ended, until removed
                                         used.forEach(Volumes.Lease::close);
                                     }, () -> {
+                                        // first: once its state is gone, container(id) finds no handle of it here
+                                        open.remove(id);
                                         try {
                                             removeEnded(id);
                                         } catch (ContainerException e) {
                                             throw new IllegalStateException(e.getMessage(), e);
                                         } finally {
-                                            open.remove(id);
                                             used.forEach(Volumes.Lease::close);
                                         }
                                     }));

@@ -183,6 +183,16 @@ class AdoptedEventsIT {
             assertThat(c.onExit()).isNotDone();
             assertThat(c.isRunning()).isTrue();
             assertThat(c.restartCount()).isEqualTo(1);
+            // the exit command is done with the new run (a stop recorded while it still starts the run is
+            // answered with SIGKILL: "a run started while a stop was being recorded is killed at once")
+            Path log = stateRoot.resolve(id).resolve("exit-command.log");
+            await("the exit command done", Duration.ofSeconds(30), () -> {
+                try {
+                    return Files.exists(log) && Files.readString(log).contains("restarted (restart 1");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
             ExitStatus stopped = c.stop(Duration.ofSeconds(5));
             assertThat(stopped.signal()).isEqualTo(15); // the new run's end, not the first run's exit 1
             assertThat(c.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(stopped);
@@ -310,6 +320,9 @@ class AdoptedEventsIT {
                 assertThat(i.created()).isEqualTo(created); // the first creation time, kept across the restart
             });
             assertThat(recordedHealth(id)).isEqualTo("healthy");
+            Path log = stateRoot.resolve(id).resolve("exit-command.log");
+            // by its exit command, once
+            assertThat(Files.readString(log).split("restarted \\(restart ", -1)).hasSize(2);
             // an explicit stop still wins: it stays exited, its policy being no
             ExitStatus stopped = c.stop(Duration.ofSeconds(5));
             assertThat(stopped.signal()).isEqualTo(15);
