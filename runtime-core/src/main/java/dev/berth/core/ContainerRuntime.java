@@ -612,9 +612,10 @@ public final class ContainerRuntime implements AutoCloseable {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (true) {
                 IdLock lock = state.tryLock(id);
+                Optional<StateDocument> d;
                 if (lock != null) {
                     try {
-                        Optional<StateDocument> d = read(id);
+                        d = read(id);
                         if (d.isEmpty() || !Reconciler.detached(d.get())) {
                             return d;
                         }
@@ -622,18 +623,22 @@ public final class ContainerRuntime implements AutoCloseable {
                         if (s.removed()) {
                             lock.release();
                         }
-                        return s.state();
+                        if (!s.deferred()) {
+                            return s.state();
+                        }
+                        d = s.state(); // its supervisor records the end: wait for it
                     } catch (RuntimeException e) {
                         LOG.warn("container {}: recording its end: {}", id, e.getMessage());
                         return read(id);
                     } finally {
                         lock.close();
                     }
+                } else {
+                    // its owner (a live runtime) records the end: wait for it
+                    d = read(id);
                 }
-                // its owner (a live runtime) records the end: wait for it
-                Optional<StateDocument> d = read(id);
                 if (d.isEmpty() || d.get().containerStatus() == ContainerStatus.EXITED
-                        || System.nanoTime() > deadline) {
+                        || d.get().containerStatus() == ContainerStatus.RESTARTING || System.nanoTime() > deadline) {
                     return d;
                 }
                 try {
@@ -852,6 +857,14 @@ public final class ContainerRuntime implements AutoCloseable {
                     @Override
                     public boolean restartRequested(SupervisedContainer.Incarnation ended) {
                         return state.restartRequested(id, ended.lifecycle().state().monitor());
+                    }
+
+                    @Override
+                    public void requestRestart(SupervisedContainer.Incarnation inc) {
+                        StateDocument.ProcessDoc monitor = inc.lifecycle().state().monitor();
+                        if (spec.detached() && monitor != null) {
+                            state.requestRestart(id, monitor);
+                        }
                     }
 
                     @Override

@@ -71,7 +71,7 @@ class AdoptedEventsIT {
             for (ContainerInfo i : r.list()) {
                 r.remove(i.id(), true);
             }
-            for (String name : List.of("pause", "always", "health", "unhealthy-no", "image-check")) {
+            for (String name : List.of("pause", "always", "health", "unhealthy-no", "unhealthy-lease", "image-check")) {
                 assertThat(r.cgroupDriver().flatMap(d -> d.open(id(name)))).as("cgroup of " + name).isEmpty();
             }
         }
@@ -329,6 +329,48 @@ class AdoptedEventsIT {
             Thread.sleep(2500);
             assertThat(second.container(id).orElseThrow().status()).isEqualTo(ContainerStatus.EXITED);
             assertThat(second.container(id).orElseThrow().restartCount()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The same while its starter still holds on (its handle holds the supervisor lease and runs the same
+     * check): the starter's handle restarts it, in its JVM, and the adopted handle's request adds no second
+     * restart.
+     */
+    @Test
+    void anUnhealthyRestartWhileItsStarterSupervisesItRestartsItOnce() throws Exception {
+        String id = id("unhealthy-lease");
+        HealthCheck check = HealthCheck.builder().command("/bin/sh", "-c", "test ! -f /tmp/bad")
+                .interval(Duration.ofMillis(200)).timeout(Duration.ofSeconds(2)).retries(1).build();
+        ContainerRuntime first = runtime();
+        Container starter = first.start(id, shell("rm -f /tmp/bad; exec sleep 1000").healthCheck(check)
+                .onUnhealthy(UnhealthyAction.RESTART).build());
+        ContainerRuntime second = runtime();
+        Container c = second.container(id).orElseThrow();
+        List<ContainerEvent> own = Collections.synchronizedList(new ArrayList<>());
+        try (Subscription s = c.events(own::add)) {
+            await("healthy", Duration.ofSeconds(10), () -> c.health().orElseThrow().status() == HealthStatus.HEALTHY);
+            try (ExecProcess p = c.exec(ExecSpec.of("/bin/touch", "/tmp/bad"))) {
+                assertThat(p.waitFor(Duration.ofSeconds(10)).orElseThrow().exitCode()).isZero();
+            }
+            try {
+                await("restarted", Duration.ofSeconds(30), () -> labels(own).contains("started")
+                        && starter.restartCount() == 1);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; events " + labels(own) + "; starter " + starter.status()
+                        + " " + starter.restartCount() + "; state " + Files.readString(stateRoot.resolve(id)
+                        .resolve("state.json")), e);
+            }
+            Thread.sleep(2000);
+            assertThat(starter.restartCount()).isEqualTo(1);
+            assertThat(c.restartCount()).isEqualTo(1);
+            assertThat(labels(own).stream().filter("started"::equals).count()).isEqualTo(1);
+            assertThat(starter.isRunning()).isTrue();
+            // the ended run's exit command found the lease held and left it to the starter
+            assertThat(Files.readString(stateRoot.resolve(id).resolve("exit-command.log")))
+                    .contains("its supervisor lease is held").doesNotContain("restarted (restart");
+            starter.kill();
+            assertThat(starter.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS).signal()).isEqualTo(9);
         }
     }
 

@@ -106,6 +106,12 @@ public final class SupervisedContainer implements Container {
         default boolean restartRequested(Incarnation ended) {
             return false;
         }
+
+        /**
+         * A detached container: this handle's unhealthy action restarts the run {@code inc}; recorded as a
+         * restart request, so that the handles of other processes that follow it expect the restart.
+         */
+        default void requestRestart(Incarnation inc) {}
     }
 
     private final String id;
@@ -251,6 +257,13 @@ public final class SupervisedContainer implements Container {
             }
         }
         LOG.info("container {} is unhealthy: {}", id, onUnhealthy.label());
+        if (onUnhealthy == UnhealthyAction.RESTART) {
+            try {
+                launcher.requestRestart(inc);
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: recording its restart request: {}", id, e.getMessage());
+            }
+        }
         LinuxContainer c = inc.container();
         if (onUnhealthy == UnhealthyAction.KILL) {
             c.kill();

@@ -156,7 +156,11 @@ public final class Reconciler {
      * What {@link #settle} found: the container still runs; or it ended, with how ({@code exit}), and
      * was removed when it asked for that ({@code autoRemove}).
      */
-    public record Settled(boolean running, Optional<StateDocument> state, boolean removed) {}
+    public record Settled(boolean running, Optional<StateDocument> state, boolean removed, boolean deferred) {
+        public Settled(boolean running, Optional<StateDocument> state, boolean removed) {
+            this(running, state, removed, false);
+        }
+    }
 
     /**
      * Brings a detached container's state up to date; the caller holds its lock. While its monitor
@@ -164,15 +168,17 @@ public final class Reconciler {
      * recorded none: its monitor was killed, and the init with it), whether the OOM killer struck, and
      * the final figures are written to the state, and its cgroup is removed; a container that asked
      * for {@code autoRemove} is then removed. Its writable layer, logs and state otherwise stay until
-     * it is removed (docker's exited containers).
+     * it is removed (docker's exited containers). An end not recorded yet while its supervisor lease is
+     * held is left to its holder (the starter's handle, or an exit command), which records it (and its
+     * decision) itself: {@code deferred}, the state as it was.
      */
     public Settled settle(String id, StateDocument d) {
-        return settle(id, d, java.util.function.UnaryOperator.identity());
+        return settle(id, d, null);
     }
 
     /**
-     * {@link #settle(String, StateDocument)}, with {@code then} applied to the settled state before it
-     * is written (a supervisor records its decision in the same write).
+     * {@link #settle(String, StateDocument)} by the holder of its supervisor lease, with {@code then}
+     * applied to the settled state before it is written (the decision recorded in the same write).
      */
     public Settled settle(String id, StateDocument d, java.util.function.UnaryOperator<StateDocument> then) {
         if (d.containerStatus() == ContainerStatus.RESTARTING) {
@@ -198,6 +204,18 @@ public final class Reconciler {
         }
         if (d.containerStatus() != ContainerStatus.EXITED && d.monitor() != null && isLive(d.monitor().id())) {
             return new Settled(true, Optional.of(d), false);
+        }
+        if (then == null && (d.containerStatus() != ContainerStatus.EXITED || d.cgroup() == null
+                || !d.cgroup().isEmpty())) {
+            IdLock lease = store.tryLease(id);
+            if (lease == null && store.hasDirectory(id)) {
+                // its supervisor (a live holder of its lease) records this end and decides what follows:
+                // settling it here too would race its teardown (its cgroup) and its record
+                return new Settled(false, Optional.of(d), false, true);
+            }
+            if (lease != null) {
+                lease.close();
+            }
         }
         if (d.started() == null) {
             // its start never completed (its starter died before the target's exec): never a container
@@ -228,7 +246,9 @@ public final class Reconciler {
             if (usage != null || d.usage() == null) {
                 now = now.withUsage(usage != null ? usage : d.usage());
             }
-            now = then.apply(now);
+            if (then != null) {
+                now = then.apply(now);
+            }
             store.write(now);
             LOG.debug("container {}: detached, ended {}", id, status);
         }
