@@ -366,9 +366,17 @@ class AdoptedEventsIT {
             assertThat(c.restartCount()).isEqualTo(1);
             assertThat(labels(own).stream().filter("started"::equals).count()).isEqualTo(1);
             assertThat(starter.isRunning()).isTrue();
-            // the ended run's exit command found the lease held and left it to the starter
-            assertThat(Files.readString(stateRoot.resolve(id).resolve("exit-command.log")))
-                    .contains("its supervisor lease is held").doesNotContain("restarted (restart");
+            // the ended run's exit command (a JVM: give it time) found the lease held and left it to the starter
+            Path log = stateRoot.resolve(id).resolve("exit-command.log");
+            await("the exit command's line", Duration.ofSeconds(30), () -> {
+                try {
+                    return Files.exists(log) && Files.readString(log).contains("its supervisor lease is held");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThat(Files.readString(log)).doesNotContain("restarted (restart");
+            assertThat(starter.restartCount()).isEqualTo(1);
             starter.kill();
             assertThat(starter.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS).signal()).isEqualTo(9);
         }
