@@ -6,14 +6,18 @@
 # rotating order, medians of RUNS runs. The image: the build JDK as one layer, /usr/share as
 # the other, built once with umoci and pushed with skopeo. A fourth row runs berth pull with the JDK
 # HTTP client's default 16 KiB transfer sizes (the launcher raises them to 256 KiB).
+# IMAGE=debian-jdk (the default, the issue's image): Debian bookworm minbase made by debootstrap
+# (from the Debian mirror apt uses; cached in $BERTH_BENCH_DIR/minbase) as one layer, the build JDK
+# as the other. IMAGE=jdk-usrshare: the build JDK and the host's /usr/share (54,000 files; the
+# previous rounds' image, far heavier in files).
 #
 # Each timed run writes to a fresh journaled ext4 on a loop device (as image-import.sh does): the
 # root file system here is ext4 without a journal, where creating files right after others were
 # deleted is several times slower (recently_deleted()), so a run paid for the one before it.
 # BERTH_BENCH_FS=dir writes to fresh directories of $BERTH_BENCH_DIR instead.
 #
-# Needs root, docker-registry, skopeo, umoci, openssl, mkfs.ext4, losetup and a build (mvn install -DskipTests).
-# Usage: examples/bench/registry-pull.sh [REPORT.md]     env: RUNS (5), BERTH_BENCH_DIR, BERTH_BENCH_FS (loop|dir)
+# Needs root, docker-registry, skopeo, umoci, debootstrap (IMAGE=debian-jdk), openssl, mkfs.ext4, losetup and a build (mvn install -DskipTests).
+# Usage: examples/bench/registry-pull.sh [REPORT.md]     env: RUNS (5), IMAGE, BERTH_BENCH_DIR, BERTH_BENCH_FS (loop|dir)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 W=${BERTH_BENCH_DIR:-/var/tmp/berth-pull-bench}
@@ -21,14 +25,31 @@ RUNS=${RUNS:-5}
 FS=${BERTH_BENCH_FS:-loop}
 mkdir -p "$W"
 JDK=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
-if [ ! -f "$W/layout/index.json" ]; then
-  echo "[bench] building the two-layer image with umoci ($JDK, /usr/share)" >&2
-  rm -rf "$W/layout" "$W/B"
-  (cd "$W" && umoci init --layout layout && umoci new --image layout:t \
-     && umoci unpack --image layout:t B >/dev/null \
-     && mkdir -p "B/rootfs$JDK" && cp -a "$JDK/." "B/rootfs$JDK/" && umoci repack --image layout:t B && rm -rf B \
-     && umoci unpack --image layout:t B >/dev/null \
-     && mkdir -p B/rootfs/usr/share && cp -a /usr/share/. B/rootfs/usr/share/ && umoci repack --image layout:t B && rm -rf B)
+IMAGE=${IMAGE:-debian-jdk}
+L=$W/layout-$IMAGE
+case $IMAGE in
+  debian-jdk)
+    describe="Debian bookworm minbase (debootstrap) and the JDK"
+    if [ ! -f "$W/minbase/etc/debian_version" ]; then
+      echo "[bench] debootstrap --variant=minbase bookworm" >&2
+      rm -rf "$W/minbase"
+      debootstrap --variant=minbase bookworm "$W/minbase" http://deb.debian.org/debian >"$W/debootstrap.log" 2>&1
+    fi
+    first=$W/minbase/. first_at=/ ;;
+  jdk-usrshare)
+    describe="the JDK and the host's /usr/share"
+    first=$JDK/. first_at=$JDK ;;
+  *) echo "IMAGE=$IMAGE: expected debian-jdk or jdk-usrshare" >&2; exit 2 ;;
+esac
+if [ ! -f "$L/index.json" ]; then
+  echo "[bench] building the two-layer image with umoci ($describe)" >&2
+  rm -rf "$L" "$W/B"
+  if [ "$IMAGE" = debian-jdk ]; then second=$JDK/. second_at=$JDK; else second=/usr/share/. second_at=/usr/share; fi
+  (cd "$W" && umoci init --layout "$L" && umoci new --image "$L:t" \
+     && umoci unpack --image "$L:t" B >/dev/null \
+     && mkdir -p "B/rootfs$first_at" && cp -a "$first" "B/rootfs$first_at/" && umoci repack --image "$L:t" B && rm -rf B \
+     && umoci unpack --image "$L:t" B >/dev/null \
+     && mkdir -p "B/rootfs$second_at" && cp -a "$second" "B/rootfs$second_at/" && umoci repack --image "$L:t" B && rm -rf B)
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 host=127.0.0.1:$port
@@ -68,7 +89,7 @@ unscratch() {
 cleanup() { kill "$reg" 2>/dev/null || true; wait "$reg" 2>/dev/null || true; unscratch; rm -rf "$W/runs"; }
 trap cleanup EXIT
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-skopeo --insecure-policy copy -q --dest-cert-dir "$R/certs.d/$host" "oci:$W/layout:t" "docker://$host/bench/image:1"
+skopeo --insecure-policy copy -q --dest-cert-dir "$R/certs.d/$host" "oci:$L:t" "docker://$host/bench/image:1"
 ref=$host/bench/image:1
 gz=$(du -sm "$R/data" | cut -f1)
 
@@ -111,7 +132,7 @@ med() { tr ' ' '\n' <<<"${T[$1]}" | grep . | median; }
 b=$(med berth); s=$(med skopeo); su=$(med skopeo_umoci); bj=$(med berth_jdk)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 report=$(cat <<MD
-Image: 2 layers (the JDK, /usr/share), ${gz} MB in the registry; $RUNS runs each, rotating order,
+Image: 2 layers ($describe), ${gz} MB in the registry; $RUNS runs each, rotating order,
 $( [ "$FS" = dir ] && echo "each in a fresh directory of $(findmnt -n -o SOURCE --target "$W")" || echo "each on a fresh ext4 (loop device)") ($(date -u +%F), $(nproc) cores).
 
 | tool | median ms | runs ms |

@@ -56,6 +56,7 @@ import dev.berth.core.internal.seccomp.SeccompPrograms;
 import dev.berth.core.internal.plan.TargetPolicy;
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
+import dev.berth.core.internal.user.IdRangeAllocator;
 import dev.berth.core.internal.user.ResolvedUser;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageStore;
@@ -175,6 +176,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final boolean cgroupsOn;
     /** The class path of the exit command's JVM: this JVM's (a test sets another). */
     private final String exitCommandClassPath;
+    /** {@code --userns=auto}: the id ranges of this state root's containers. */
+    private final IdRangeAllocator idRanges;
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -200,6 +203,7 @@ public final class ContainerRuntime implements AutoCloseable {
         this.supervisors = new SupervisorServices(sys, callbacks, Clock.systemUTC());
         this.launcher = new Launcher(sys, init, supervision, b.startTimeout);
         this.state = new StateStore(stateRoot, sys);
+        this.idRanges = new IdRangeAllocator(stateRoot, b.subuid, b.subgid, sys);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
         warmUpSeccomp();
@@ -244,6 +248,11 @@ public final class ContainerRuntime implements AutoCloseable {
     public Reconciliation reconcile() {
         long t0 = System.nanoTime();
         Reconciler.Outcome o = reconciler.reconcile(Set.copyOf(open.keySet()));
+        try {
+            idRanges.reconcile(); // the id ranges of containers that are gone now
+        } catch (RuntimeException e) {
+            LOG.warn("reconciling userns auto ranges under {}: {}", stateRoot, e.getMessage());
+        }
         LOG.debug("reconcile of {}: {} removed, {} failed in {} ms", stateRoot, o.removed().size(), o.failed().size(),
                 (System.nanoTime() - t0) / 1_000_000);
         return new Reconciliation(o.removed(), o.failed());
@@ -569,6 +578,7 @@ public final class ContainerRuntime implements AutoCloseable {
         try {
             state.read(id).filter(Reconciler::detached).ifPresent(d -> reconciler.settle(id, d));
             reconciler.clean(id);
+            releaseIdRange(id); // under the id's lock: no new container of that id can hold one yet
             lock.release();
         } catch (RuntimeException e) {
             lock.close();
@@ -772,11 +782,33 @@ public final class ContainerRuntime implements AutoCloseable {
         IdLock lock = locks.remove(id);
         if (lock != null) {
             if (stateRemoved) {
+                releaseIdRange(id); // before the id is free again
                 lock.release();
             } else {
                 lock.close(); // its state stays, and names what is left: a later reconcile finds it
             }
         }
+    }
+
+    /** Its {@code --userns=auto} range, if it had one: the container is gone. */
+    private void releaseIdRange(String id) {
+        try {
+            idRanges.release(id);
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: releasing its userns auto range (the next reconcile drops it): {}", id,
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * What this host offers Berth and what is missing (as {@code berth info}): rootful or
+     * rootless, kernel, cgroups and delegation, user namespaces, idmapped mounts on the storage
+     * root's file system, seccomp, overlayfs, subordinate ids (of the files this runtime was built
+     * with), CNI plugins and rootless networking tools. Each check says what to do about a missing
+     * piece. Reads the system; changes nothing.
+     */
+    public Preflight.Report preflight() {
+        return Preflight.run(storageRoot, idRanges.subuidFile(), idRanges.subgidFile());
     }
 
     private Container startClaimed(String id, ContainerSpec spec) throws ContainerException {
@@ -2338,8 +2370,21 @@ public final class ContainerRuntime implements AutoCloseable {
         private boolean reconcile = true;
         private String exitCommandClassPath;
         private boolean keepOrphanedLayers;
+        private Path subuid = SubordinateIds.SUBUID;
+        private Path subgid = SubordinateIds.SUBGID;
 
         private Builder() {}
+
+        /**
+         * The subordinate id files {@code --userns=auto} takes ranges from (the lines of
+         * {@value UserNamespace#AUTO_OWNER}) and {@link ContainerRuntime#preflight()} reports on;
+         * {@code /etc/subuid} and {@code /etc/subgid} by default.
+         */
+        public Builder subordinateIds(Path subuid, Path subgid) {
+            this.subuid = Objects.requireNonNull(subuid, "subuid");
+            this.subgid = Objects.requireNonNull(subgid, "subgid");
+            return this;
+        }
 
         /**
          * Whether {@link #build()} reconciles the state root ({@link ContainerRuntime#reconcile()}):

@@ -88,6 +88,7 @@ public final class ContainerSpec {
     private final Optional<HealthCheck> healthCheck;
     private final boolean healthCheckDisabled;
     private final UnhealthyAction onUnhealthy;
+    private final UserNamespace userNamespace;
 
     private ContainerSpec(Builder b) {
         this.rootfs = b.rootfs;
@@ -131,6 +132,7 @@ public final class ContainerSpec {
         this.healthCheck = Optional.ofNullable(b.healthCheck);
         this.healthCheckDisabled = b.healthCheckDisabled;
         this.onUnhealthy = b.onUnhealthy;
+        this.userNamespace = b.userNamespace;
     }
 
     public static Builder builder() {
@@ -180,6 +182,7 @@ public final class ContainerSpec {
         b.healthCheck = healthCheck.orElse(null);
         b.healthCheckDisabled = healthCheckDisabled;
         b.onUnhealthy = onUnhealthy;
+        b.userNamespace = userNamespace;
         return b;
     }
 
@@ -406,6 +409,14 @@ public final class ContainerSpec {
     }
 
     /**
+     * The container's user namespace: {@link UserNamespace#host()} (the default) shares the host's
+     * ids; a mapped one makes the container's root an unprivileged id on the host.
+     */
+    public UserNamespace userNamespace() {
+        return userNamespace;
+    }
+
+    /**
      * The network the container is on: {@link NetworkMode#none()} (loopback only) unless set;
      * {@link NetworkMode#host()} when the network namespace is shared with {@code shareNamespace}.
      */
@@ -473,6 +484,7 @@ public final class ContainerSpec {
         private HealthCheck healthCheck;
         private boolean healthCheckDisabled;
         private UnhealthyAction onUnhealthy = UnhealthyAction.NONE;
+        private UserNamespace userNamespace = UserNamespace.host();
 
         private Builder() {}
 
@@ -521,6 +533,12 @@ public final class ContainerSpec {
         }
 
         /** podman's {@code --health-on-failure}. */
+        /** See {@link ContainerSpec#userNamespace()}. */
+        public Builder userNamespace(UserNamespace ns) {
+            this.userNamespace = Objects.requireNonNull(ns, "userNamespace");
+            return this;
+        }
+
         public Builder onUnhealthy(UnhealthyAction action) {
             this.onUnhealthy = Objects.requireNonNull(action, "onUnhealthy");
             return this;

@@ -3,7 +3,7 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.core.testing.BusyboxRootfs;
+import dev.berth.core.testing.TempRootsSupport;
 import dev.berth.testing.RequiresCgroups;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,11 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Handles of detached containers adopted by a later runtime (the starter closed): their events, each
@@ -30,57 +26,17 @@ import org.junit.jupiter.api.io.TempDir;
  * health checks resumed from the stored spec.
  */
 @RequiresCgroups
-class AdoptedEventsIT {
+class AdoptedEventsIT extends TempRootsSupport {
     private static final ObjectMapper JSON = new ObjectMapper();
-    @TempDir
-    Path tmp;
-    Path stateRoot;
-    Path storageRoot;
-    Path rootfs;
-    final List<ContainerRuntime> runtimes = new ArrayList<>();
     final ExecutorService listenerThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "adopted-events"));
-    /** Cgroup names are the host's: ids unique to this run. */
-    private final String run = "ae" + Long.toHexString(System.nanoTime() & 0xffffff);
 
-    private String id(String name) {
-        return run + "-" + name;
+    AdoptedEventsIT() {
+        super("ae", Duration.ofMillis(1500));
     }
 
-    @BeforeEach
-    void roots() throws IOException {
-        stateRoot = tmp.resolve("state");
-        storageRoot = tmp.resolve("storage");
-        rootfs = BusyboxRootfs.at(tmp.resolve("busybox"));
-    }
-
-    private ContainerRuntime runtime() {
-        ContainerRuntime r = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot).build();
-        runtimes.add(r);
-        return r;
-    }
-
-    @AfterEach
-    void nothingIsLeft() throws Exception {
-        runtimes.forEach(ContainerRuntime::close);
+    @Override
+    protected void runtimesClosed() {
         listenerThread.shutdownNow();
-        try (ContainerRuntime r = runtime()) {
-            for (ContainerInfo i : r.list()) {
-                r.container(i.id()).ifPresent(Container::kill);
-            }
-            Thread.sleep(1500); // an exit command at work finds the stop and leaves it exited
-            for (ContainerInfo i : r.list()) {
-                r.remove(i.id(), true);
-            }
-            for (String name : List.of("pause", "always", "health", "unhealthy-no", "unhealthy-lease", "image-check")) {
-                assertThat(r.cgroupDriver().flatMap(d -> d.open(id(name)))).as("cgroup of " + name).isEmpty();
-            }
-        }
-        if (Files.exists(stateRoot)) {
-            try (Stream<Path> s = Files.list(stateRoot)) {
-                assertThat(s.filter(p -> !p.getFileName().toString().startsWith(".")).toList())
-                        .as("state directories left").isEmpty();
-            }
-        }
     }
 
     private ContainerSpec.Builder shell(String script) {

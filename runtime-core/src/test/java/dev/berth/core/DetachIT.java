@@ -3,7 +3,7 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.berth.core.testing.BusyboxRootfs;
+import dev.berth.core.testing.TempRootsSupport;
 import dev.berth.testing.RequiresCgroups;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,10 +17,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Detached containers: they outlive the runtime that started them, a later runtime on the same roots
@@ -28,54 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * is captured by the monitor to rotated JSON-lines files, with nothing lost while no JVM is attached.
  */
 @RequiresCgroups
-class DetachIT {
-    @TempDir
-    Path tmp;
-    Path stateRoot;
-    Path storageRoot;
-    Path rootfs;
-    final List<ContainerRuntime> runtimes = new ArrayList<>();
-    /** Cgroup names are the host's: ids unique to this run, so that no other test (or run) shares one. */
-    private final String run = "dt" + Long.toHexString(System.nanoTime() & 0xffffff);
-
-    private String id(String name) {
-        return run + "-" + name;
-    }
-
-    @BeforeEach
-    void roots() throws IOException {
-        stateRoot = tmp.resolve("state");
-        storageRoot = tmp.resolve("storage");
-        rootfs = BusyboxRootfs.at(tmp.resolve("busybox"));
-    }
-
-    private ContainerRuntime runtime() {
-        ContainerRuntime r = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(storageRoot).build();
-        runtimes.add(r);
-        return r;
-    }
-
-    @AfterEach
-    void nothingIsLeft() throws Exception {
-        runtimes.forEach(ContainerRuntime::close);
-        try (ContainerRuntime r = runtime()) {
-            for (ContainerInfo i : r.list()) {
-                r.remove(i.id(), true);
-            }
-        }
-        if (!Files.exists(stateRoot)) {
-            return; // no runtime made one
-        }
-        try (Stream<Path> s = Files.list(stateRoot)) {
-            assertThat(s.filter(p -> !p.getFileName().toString().startsWith(".")).toList())
-                    .as("state directories left").isEmpty();
-        }
-        Path containers = storageRoot.resolve("containers");
-        if (Files.exists(containers)) {
-            try (Stream<Path> s = Files.list(containers)) {
-                assertThat(s.toList()).as("container directories left").isEmpty();
-            }
-        }
+class DetachIT extends TempRootsSupport {
+    DetachIT() {
+        super("dt", Duration.ZERO);
     }
 
     private ContainerSpec.Builder shell(String script) {

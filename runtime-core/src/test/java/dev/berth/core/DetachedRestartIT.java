@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.core.testing.BusyboxRootfs;
+import dev.berth.core.testing.TempRootsSupport;
 import dev.berth.testing.RequiresCgroups;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,11 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Restart policies of detached containers whose starter let go of them: the monitor's exit command
@@ -28,65 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
  * the container's supervisor lease; an explicit stop from any process ends it for good.
  */
 @RequiresCgroups
-class DetachedRestartIT {
+class DetachedRestartIT extends TempRootsSupport {
     private static final ObjectMapper JSON = new ObjectMapper();
-    @TempDir
-    Path tmp;
-    Path stateRoot;
-    Path storageRoot;
-    Path rootfs;
-    final List<ContainerRuntime> runtimes = new ArrayList<>();
-    /** Cgroup names are the host's: ids unique to this run. */
-    private final String run = "dr" + Long.toHexString(System.nanoTime() & 0xffffff);
 
-    private String id(String name) {
-        return run + "-" + name;
-    }
-
-    @BeforeEach
-    void roots() throws IOException {
-        stateRoot = tmp.resolve("state");
-        storageRoot = tmp.resolve("storage");
-        rootfs = BusyboxRootfs.at(tmp.resolve("busybox"));
-    }
-
-    private ContainerRuntime runtime() {
-        return runtime(ContainerRuntime.builder());
-    }
-
-    private ContainerRuntime runtime(ContainerRuntime.Builder b) {
-        ContainerRuntime r = b.stateRoot(stateRoot).storageRoot(storageRoot).build();
-        runtimes.add(r);
-        return r;
-    }
-
-    @AfterEach
-    void nothingIsLeft() throws Exception {
-        runtimes.forEach(ContainerRuntime::close);
-        try (ContainerRuntime r = runtime()) {
-            for (ContainerInfo i : r.list()) {
-                r.container(i.id()).ifPresent(c -> c.kill());
-            }
-            Thread.sleep(1500); // an exit command at work finds the stop and leaves it exited
-            for (ContainerInfo i : r.list()) {
-                r.remove(i.id(), true);
-            }
-            for (String name : List.of("always", "onfail", "nocp", "killed")) {
-                assertThat(r.cgroupDriver().flatMap(d -> d.open(id(name)))).as("cgroup of " + name).isEmpty();
-            }
-        }
-        if (Files.exists(stateRoot)) {
-            try (Stream<Path> s = Files.list(stateRoot)) {
-                assertThat(s.filter(p -> !p.getFileName().toString().startsWith(".")).toList())
-                        .as("state directories left").isEmpty();
-            }
-        }
-        Path containers = storageRoot.resolve("containers");
-        if (Files.exists(containers)) {
-            try (Stream<Path> s = Files.list(containers)) {
-                assertThat(s.toList()).as("container directories left").isEmpty();
-            }
-        }
+    DetachedRestartIT() {
+        super("dr", Duration.ofMillis(1500));
     }
 
     private ContainerSpec.Builder shell(String script) {

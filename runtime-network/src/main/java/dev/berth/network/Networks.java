@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.berth.network.internal.CniChain;
 import dev.berth.network.internal.CniPlugins;
+import dev.berth.network.internal.DirectoryLock;
 import dev.berth.network.internal.HostRoutes;
 import dev.berth.network.internal.LoopbackGuard;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -31,7 +31,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +56,7 @@ public final class Networks {
     private static final Pattern CONTAINER_ID = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
     private static final String SCHEMA = "berth.network/v1";
     private static final Logger LOG = LoggerFactory.getLogger(Networks.class);
-    private static final ReentrantLock JVM_LOCK = new ReentrantLock();
+    private static final DirectoryLock LOCK = new DirectoryLock();
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path dir;
@@ -109,7 +108,7 @@ public final class Networks {
      *                                  another network's or a route of the host
      */
     public Network create(NetworkSpec spec) throws IOException {
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             if (spec.name().equals(DEFAULT)) {
                 throw new IllegalArgumentException("name: \"" + DEFAULT + "\" is the default network's (made on first use)");
             }
@@ -119,7 +118,7 @@ public final class Networks {
 
     /** The default network, made on first use with 10.88.0.0/16 (or a free /24 when the host uses that range). */
     public Network defaultNetwork() throws IOException {
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             return defaultNetworkLocked();
         }
     }
@@ -238,7 +237,7 @@ public final class Networks {
      * @throws NetworkException when containers are attached, naming them
      */
     public boolean remove(String name) throws IOException {
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             Optional<Network> n = inspect(name);
             if (n.isEmpty()) {
                 return false;
@@ -309,7 +308,7 @@ public final class Networks {
         Path record;
         List<PortMapping> chosen;
         CniChain.Request request;
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             n = (network.equals(DEFAULT) ? Optional.of(defaultNetworkLocked()) : inspect(network))
                     .orElseThrow(() -> new NetworkException("no such network: " + network));
             record = dir.resolve(n.name()).resolve("attachments").resolve(containerId + ".json");
@@ -353,7 +352,7 @@ public final class Networks {
      * the host or another container holds ({@code bind 0.0.0.0:8080: Address already in use}).
      */
     public void checkPorts(List<PortMapping> ports) throws IOException {
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             choosePorts(ports);
         }
     }
@@ -405,7 +404,7 @@ public final class Networks {
      * CLI's temporary one), each holding a route that pushes the next default network off its subnet.
      */
     private void removeIdleBridge(Network n) throws IOException {
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             if (attachmentIds(n.name()).isEmpty() && Files.exists(sysClassNet.resolve(n.bridge()))) {
                 ipLinkDelete(n.bridge());
                 guard.remove(n.bridge());
@@ -551,31 +550,8 @@ public final class Networks {
     }
 
     /** This JVM's lock, then the storage root's: held while networks or attachments change. */
-    private Locked lock() throws IOException {
-        JVM_LOCK.lock();
-        try {
-            FileChannel c = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            try {
-                return new Locked(c, c.lock());
-            } catch (IOException | RuntimeException e) {
-                c.close();
-                throw e;
-            }
-        } catch (IOException | RuntimeException e) {
-            JVM_LOCK.unlock();
-            throw e;
-        }
-    }
-
-    private record Locked(FileChannel channel, FileLock lock) implements AutoCloseable {
-        @Override
-        public void close() throws IOException {
-            try {
-                channel.close(); // releases the lock
-            } finally {
-                JVM_LOCK.unlock();
-            }
-        }
+    private DirectoryLock.Held lock() throws IOException {
+        return LOCK.lock(dir);
     }
 
     /** network.json. */

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
                 ImagesCommand.class, RmiCommand.class, VolumeCommand.class, NetworkCommand.class,
                 PortCommand.class, PsCommand.class, ContainerActions.Stop.class, ContainerActions.Kill.class,
                 ContainerActions.Rm.class, ContainerActions.Pause.class, ContainerActions.Unpause.class,
-                StatsCommand.class, InspectCommand.class, WaitCommand.class, LogsCommand.class})
+                StatsCommand.class, InspectCommand.class, WaitCommand.class, LogsCommand.class, InfoCommand.class})
 public final class BerthCli implements Callable<Integer> {
 
     /** A wrong command line: docker's and podman's 125 (picocli's own default is 2). */

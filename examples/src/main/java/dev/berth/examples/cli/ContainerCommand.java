@@ -25,7 +25,7 @@ abstract class ContainerCommand implements Callable<Integer> {
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Mixin
-    StateRootOptions roots;
+    GlobalOptions.Roots roots;
 
     /** Where the containers come from; tests put a fake here. */
     BiFunction<Path, Path, Containers> opener = RuntimeContainers::open;

@@ -52,4 +52,25 @@ final class GlobalOptions {
     static GlobalOptions of(CommandSpec spec) {
         return spec.root().userObject() instanceof BerthCli b ? b.global : new GlobalOptions();
     }
+
+    /**
+     * What every subcommand over the roots' objects has (the container commands, {@code volume} and
+     * {@code network}): its {@code --help}, and the roots of these global options, given before or
+     * after the subcommand.
+     */
+    static class Roots {
+        @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+
+        @Spec(Spec.Target.MIXEE)
+        CommandSpec mixee;
+
+        Path stateRoot() {
+            return of(mixee).stateRoot;
+        }
+
+        Path storageRoot() {
+            return of(mixee).storageRoot;
+        }
+    }
 }

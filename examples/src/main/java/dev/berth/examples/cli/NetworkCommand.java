@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
                 NetworkCommand.Rm.class})
 final class NetworkCommand extends CommandGroup {
     /** The options every network command takes. */
-    static final class Common extends StorageRootOptions {
+    static final class Common extends GlobalOptions.Roots {
         Networks networks() throws java.io.IOException {
             return Networks.open(storageRoot());
         }

@@ -107,6 +107,11 @@ final class RunCommand implements Callable<Integer> {
                     + "or no-new-privileges[=true|false] (on by default).")
     List<String> securityOpts = new ArrayList<>();
 
+    @Option(names = "--userns", paramLabel = "MODE",
+            description = "User namespace: host (default: none), auto[:size=N] (a host id range of its own from the"
+                    + " subordinate ids of \"containers\", sized by the image, at least 1024), keep-id (rootless only).")
+    String userns;
+
     @Option(names = "--ulimit", paramLabel = "TYPE=SOFT[:HARD]", description = "Set a resource limit (e.g. nofile=1024:2048).")
     List<String> ulimits = new ArrayList<>();
 
@@ -609,6 +614,13 @@ final class RunCommand implements Callable<Integer> {
         }
         for (String o : securityOpts) {
             securityOpt(b, o);
+        }
+        if (userns != null) {
+            try {
+                b.userNamespace(UsernsArgs.parse(userns));
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
         }
         try {
             NetworkArgs.apply(b, network, publish, publishAll, exposedPorts, networkAliases, ip, macAddress);

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
                 VolumeCommand.Rm.class})
 final class VolumeCommand extends CommandGroup {
     /** The options every volume command takes. */
-    static final class Common extends StorageRootOptions {
+    static final class Common extends GlobalOptions.Roots {
         Volumes volumes() {
             return Volumes.at(storageRoot());
         }

@@ -1,5 +1,6 @@
 package dev.berth.examples.cli;
 
+import static dev.berth.examples.cli.InJvmBerth.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.ContainerSpec;
@@ -19,18 +20,6 @@ import picocli.CommandLine;
 
 class BerthCliTest {
 
-    private static String[] run(String... args) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = BerthCli.execute(args);
-            return new String[] {Integer.toString(code), err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(saved);
-        }
-    }
-
     @Test
     void badArgumentsPrintOneLineWithAHintAndExit2() {
         String[] r = run("run", "--rootfs", "/r", "--ulimit", "nofiles=1", "true");
@@ -45,7 +34,7 @@ class BerthCliTest {
     @Test
     void everyCommandHasHelp() {
         for (String cmd : new String[] {"run", "exec", "import", "images", "rmi", "volume", "volume create", "volume ls",
-                "volume inspect", "volume rm"}) {
+                "volume inspect", "volume rm", "info"}) {
             java.io.PrintStream saved = System.out;
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -346,5 +335,104 @@ class BerthCliTest {
                 .isEqualTo("berth: --log-max-files: 0; 1 to 100 (see 'berth run --help')\n");
         assertThat(run("run", "-d", "--log-max-size", "lots", "--rootfs", "/r", "true")[1]).startsWith("berth: --log-max-size: invalid size");
         assertThat(run("run", "--log-max-files", "2", "--rootfs", "/r", "true")[0]).isEqualTo("125");
+    }
+
+    @Test
+    void usernsSetsTheSpecsUserNamespace() {
+        assertThat(spec(Map.of(), "--rootfs", "/r", "true").userNamespace()).isEqualTo(dev.berth.core.UserNamespace.host());
+        assertThat(spec(Map.of(), "--userns=host", "--rootfs", "/r", "true").userNamespace())
+                .isEqualTo(dev.berth.core.UserNamespace.host());
+        assertThat(spec(Map.of(), "--userns", "auto", "--rootfs", "/r", "true").userNamespace())
+                .isEqualTo(dev.berth.core.UserNamespace.auto());
+        dev.berth.core.UserNamespace sized = spec(Map.of(), "--userns=auto:size=2048", "--rootfs", "/r", "true")
+                .userNamespace();
+        assertThat(sized).isEqualTo(dev.berth.core.UserNamespace.auto(2048));
+        assertThat(sized.autoSize()).hasValue(2048);
+    }
+
+    @Test
+    void badUsernsValuesAreOneLineUsageErrorsNamingTheOption() {
+        String[][] cases = {
+            {"keep-id", "--userns=keep-id: only supported for rootless Berth"},
+            {"keep-id:uid=1", "--userns=keep-id:uid=1: only supported for rootless Berth"},
+            {"bogus", "--userns=bogus: unknown mode (expected host, auto[:size=N] or keep-id)"},
+            {"", "--userns=: unknown mode (expected host, auto[:size=N] or keep-id)"},
+            {"host:x", "--userns=host:x: host takes no options"},
+            {"auto:size=0", "--userns=auto:size=0: size must be a number from 1 to 4294967294"},
+            {"auto:size=4294967295", "--userns=auto:size=4294967295: size must be a number from 1 to 4294967294"},
+            {"auto:size=lots", "--userns=auto:size=lots: size must be a number from 1 to 4294967294"},
+            {"auto:size", "--userns=auto:size: unknown auto option \"size\" (expected size=N)"},
+            {"auto:uidmapping=0:1:2", "--userns=auto:uidmapping=0:1:2: unknown auto option \"uidmapping=0:1:2\""
+                    + " (expected size=N)"},
+            {"auto:size=1,size=2", "--userns=auto:size=1,size=2: size given twice"},
+        };
+        for (String[] c : cases) {
+            String[] r = run("run", "--rootfs", "/r", "--userns=" + c[0], "true");
+            assertThat(r[0]).as(c[0]).isEqualTo("125");
+            assertThat(r[1]).as(c[0]).isEqualTo("berth: " + c[1] + " (see 'berth run --help')\n");
+        }
+    }
+
+    private static dev.berth.core.Preflight.Report sampleReport() {
+        dev.berth.core.Preflight.Section host = dev.berth.core.Preflight.Section.HOST;
+        dev.berth.core.Preflight.Section security = dev.berth.core.Preflight.Section.SECURITY;
+        return new dev.berth.core.Preflight.Report(java.util.List.of(
+                dev.berth.core.Preflight.Check.ok("kernel", host, "6.18.44"),
+                dev.berth.core.Preflight.Check.of("cgroupVersion", host, dev.berth.core.Preflight.Status.WARNING,
+                        "hybrid: v1 controllers cpu memory", "boot with systemd.unified_cgroup_hierarchy=1"),
+                dev.berth.core.Preflight.Check.ok("rootless", security, "false (euid 0)"),
+                dev.berth.core.Preflight.Check.of("idmappedMounts", security, dev.berth.core.Preflight.Status.UNKNOWN,
+                        "no unshare (util-linux) on PATH", "install util-linux")), false);
+    }
+
+    @Test
+    void infoPrintsPodmansLayout() {
+        assertThat(InfoCommand.human(sampleReport())).isEqualTo("""
+                host:
+                  kernel: 6.18.44
+                  cgroupVersion: hybrid: v1 controllers cpu memory
+                    status: warning
+                    fix: boot with systemd.unified_cgroup_hierarchy=1
+                security:
+                  rootless: false (euid 0)
+                  idmappedMounts: no unshare (util-linux) on PATH
+                    status: unknown
+                    fix: install util-linux
+                """);
+    }
+
+    @Test
+    void infoPrintsJson() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(InfoCommand.json(sampleReport()));
+        assertThat(j.path("host").path("kernel").path("status").asText()).isEqualTo("ok");
+        assertThat(j.path("host").path("kernel").has("fix")).isFalse();
+        assertThat(j.path("host").path("cgroupVersion").path("fix").asText())
+                .isEqualTo("boot with systemd.unified_cgroup_hierarchy=1");
+        assertThat(j.path("security").path("idmappedMounts").path("status").asText()).isEqualTo("unknown");
+        java.util.List<String> names = new java.util.ArrayList<>();
+        j.path("security").fieldNames().forEachRemaining(names::add);
+        assertThat(names).containsExactly("rootless", "idmappedMounts");
+    }
+
+    @Test
+    void infoRunsTheRealPreflightAndExitsZero() throws Exception {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = BerthCli.execute("info", "--format", "json");
+        } finally {
+            System.setOut(saved);
+        }
+        assertThat(code).isZero();
+        com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toByteArray());
+        assertThat(j.path("host").path("kernel").path("found").asText()).isEqualTo(System.getProperty("os.version"));
+        assertThat(j.path("security").path("rootless").path("status").asText()).isEqualTo("ok");
+        assertThat(j.path("security").has("idmappedMounts")).isTrue();
+        String[] bad = run("info", "--format", "yaml");
+        assertThat(bad[0]).isEqualTo("125");
+        assertThat(bad[1]).isEqualTo("berth: --format: \"yaml\" is not a format (json) (see 'berth info --help')\n");
     }
 }

@@ -1,36 +1,29 @@
 package dev.berth.examples.cli;
 
+import static dev.berth.examples.cli.Launcher.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.examples.cli.Launcher.Outcome;
 import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The executable examples/berth, as a user runs it. */
 @RequiresRoot
 class BerthLauncherIT {
     private static final String ROOTFS = System.getProperty("berth.test.rootfs");
 
-    record Outcome(int code, String out, String err) {}
+    @RegisterExtension
+    static final Launcher BERTH = new Launcher();
 
     private static Outcome berth(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(System.getProperty("berth.launcher"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.PIPE);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Outcome(p.exitValue(), out, err);
+        return BERTH.run(args);
     }
 
     @Test
@@ -112,32 +105,31 @@ class BerthLauncherIT {
     /** berth cp against a container another berth process runs, found by its name under the state root. */
     @Test
     void cpCopiesBetweenTheHostAndARunningContainer(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        String state = tmp.resolve("state").toString();
-        Process run = new ProcessBuilder(System.getProperty("berth.launcher"), "run", "--state-root", state, "--name",
-                "cpit", "--rootfs", ROOTFS, "probe", "mkdir", "/tmp/cpit", "--", "sleep", "60")
-                .redirectErrorStream(true).start();
+        String cpit = BERTH.name("cpit");
+        Process run = new ProcessBuilder(BERTH.command("run", "--name", cpit, "--rootfs", ROOTFS, "probe", "mkdir",
+                "/tmp/cpit", "--", "sleep", "60")).redirectErrorStream(true).start();
         try {
-            Path stateFile = tmp.resolve("state/cpit/state.json");
+            Path stateFile = BERTH.stateRoot().resolve(cpit).resolve("state.json");
             for (int i = 0; i < 500 && !Files.exists(stateFile); i++) {
                 Thread.sleep(20);
             }
             assertThat(stateFile).exists();
             Path host = Files.writeString(tmp.resolve("in.txt"), "from the host");
-            Outcome in = berth("cp", "--state-root", state, host.toString(), "cpit:/tmp/cpit/");
+            Outcome in = berth("cp", host.toString(), cpit + ":/tmp/cpit/");
             assertThat(in.code()).as(in.err()).isZero();
-            Outcome out = berth("cp", "--state-root", state, "cpit:/tmp/cpit/in.txt", tmp.resolve("back.txt").toString());
+            Outcome out = berth("cp", cpit + ":/tmp/cpit/in.txt", tmp.resolve("back.txt").toString());
             assertThat(out.code()).as(out.err()).isZero();
             assertThat(tmp.resolve("back.txt")).hasContent("from the host");
-            Outcome tar = berth("cp", "--state-root", state, "cpit:/etc/passwd", "-");
+            Outcome tar = berth("cp", cpit + ":/etc/passwd", "-");
             assertThat(tar.code()).isZero();
             assertThat(tar.out()).startsWith("passwd").contains("alice:x:1000");
-            Outcome missing = berth("cp", "--state-root", state, "cpit:/no/such", tmp.resolve("x").toString());
+            Outcome missing = berth("cp", cpit + ":/no/such", tmp.resolve("x").toString());
             assertThat(missing.code()).isEqualTo(1);
-            assertThat(missing.err()).isEqualTo("berth: cp: /no/such: no such file or directory in container cpit\n");
-            Outcome noContainer = berth("cp", "--state-root", state, "nope:/etc", tmp.resolve("x").toString());
+            assertThat(missing.err()).isEqualTo("berth: cp: /no/such: no such file or directory in container " + cpit + "\n");
+            Outcome noContainer = berth("cp", "nope:/etc", tmp.resolve("x").toString());
             assertThat(noContainer.code()).isEqualTo(1);
             assertThat(noContainer.err()).isEqualTo("berth: cp: no such container: nope\n");
-            Outcome usage = berth("cp", "--state-root", state, host.toString(), tmp.resolve("y").toString());
+            Outcome usage = berth("cp", host.toString(), tmp.resolve("y").toString());
             assertThat(usage.code()).isEqualTo(125);
             assertThat(usage.err()).contains("one of SRC and DEST must be CONTAINER:PATH").contains("berth cp --help");
         } finally {
@@ -174,7 +166,7 @@ class BerthLauncherIT {
         sh(tmp, "umoci", "repack", "--image", "L:t", "B");
         sh(tmp, "umoci", "config", "--image", "L:t", "--config.cmd", "/bin/probe", "--config.cmd", "hello",
                 "--config.workingdir", "/home/alice");
-        String store = tmp.resolve("store").toString();
+        String store = BERTH.newStorageRoot().toString();
         Outcome imported = berth("import", layout.toString(), "--name", "cli/demo:1", "--root", store);
         assertThat(imported.code()).as(imported.err()).isZero();
         assertThat(imported.out()).startsWith("cli/demo:1 sha256:").contains("(1 layers)");
@@ -196,7 +188,7 @@ class BerthLauncherIT {
 
     @Test
     void bindVolumeAndTmpfsFlagsAndTheVolumeCommands(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        String store = tmp.resolve("store").toString();
+        String store = BERTH.newStorageRoot().toString();
         Path host = Files.createDirectories(tmp.resolve("host"));
         Files.writeString(host.resolve("in"), "from the host\n");
         Path root = tmp.resolve("root");
@@ -237,15 +229,9 @@ class BerthLauncherIT {
         assertThat(noSource.err()).startsWith("berth: open_tree(" + tmp.resolve("none") + "): No such file or directory");
     }
 
-    private static void sh(Path dir, String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
-    }
-
     @Test
     void signalsToTheLauncherReachTheContainer() throws Exception {
-        Process p = new ProcessBuilder(System.getProperty("berth.launcher"), "run", "--rootfs", ROOTFS, "probe", "wait-signal")
+        Process p = new ProcessBuilder(BERTH.command("run", "--rootfs", ROOTFS, "probe", "wait-signal"))
                 .redirectErrorStream(true).start();
         var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).isEqualTo("ready");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.examples.cli.Launcher.Outcome;
 import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRoot;
 import java.io.BufferedReader;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,27 +30,18 @@ import org.junit.jupiter.api.io.TempDir;
 class ContainerLauncherIT {
     @TempDir
     static Path tmp;
+    @RegisterExtension
+    static final Launcher BERTH = new Launcher();
     private static String store;
     private static String state;
     private static final String IMAGE = "cli/busybox:1";
-
-    record Outcome(int code, String out, String err) {}
+    /** Container names of this run only. */
+    private static final String LISTED = BERTH.name("cli-listed");
+    private static final String SVC = BERTH.name("cli-svc");
+    private static final String ONCE = BERTH.name("cli-once");
 
     private static Outcome berth(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(System.getProperty("berth.launcher"));
-        cmd.add(args[0]);
-        cmd.addAll(List.of("--root", store));
-        if (!List.of("import", "images", "rmi", "pull").contains(args[0])) {
-            cmd.addAll(List.of("--state-root", state)); // the image commands have no state root
-        }
-        cmd.addAll(List.of(args).subList(1, args.length));
-        Process p = new ProcessBuilder(cmd).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Outcome(p.exitValue(), out, err);
+        return BERTH.run(args);
     }
 
     /** An OCI image of the host's static busybox, its applets linked, imported into a fresh store. */
@@ -57,8 +50,8 @@ class ContainerLauncherIT {
         Preconditions.requireTool("umoci", "umoci");
         Path busybox = Path.of("/usr/bin/busybox");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(busybox), "busybox-static is not installed");
-        store = tmp.resolve("store").toString();
-        state = tmp.resolve("state").toString();
+        store = BERTH.storageRoot().toString();
+        state = BERTH.stateRoot().toString();
         sh("umoci", "init", "--layout", "L");
         sh("umoci", "new", "--image", "L:t");
         sh("umoci", "unpack", "--image", "L:t", "B");
@@ -77,9 +70,7 @@ class ContainerLauncherIT {
     }
 
     private static void sh(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+        Launcher.sh(tmp, cmd);
     }
 
     @Test
@@ -97,10 +88,10 @@ class ContainerLauncherIT {
 
     @Test
     void anotherBerthsContainerIsListedAndInspectedAndUnknownNamesChangeNothing() throws Exception {
-        Process run = new ProcessBuilder(System.getProperty("berth.launcher"), "run", "--root", store, "--state-root",
-                state, "--name", "cli-listed", IMAGE, "sleep", "120").redirectErrorStream(true).start();
+        Process run = new ProcessBuilder(BERTH.command("run", "--name", LISTED, IMAGE, "sleep", "120"))
+                .redirectErrorStream(true).start();
         try {
-            Path ready = Path.of(state, "cli-listed", "exec.json"); // written once the target runs
+            Path ready = Path.of(state, LISTED, "exec.json"); // written once the target runs
             for (int i = 0; i < 1000 && !Files.exists(ready); i++) {
                 Thread.sleep(20);
             }
@@ -108,21 +99,21 @@ class ContainerLauncherIT {
             assertThat(ps.code()).as(ps.err()).isZero();
             List<String> lines = ps.out().lines().toList();
             assertThat(lines.get(0)).matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES");
-            assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("cli-listed ").contains(IMAGE).contains("Up ")
-                    .endsWith("cli-listed"));
-            assertThat(berth("ps", "-q").out()).contains("cli-listed\n");
+            assertThat(lines).anySatisfy(l -> assertThat(l).startsWith(LISTED + " ").contains(IMAGE).contains("Up ")
+                    .endsWith(LISTED));
+            assertThat(berth("ps", "-q").out()).contains(LISTED + "\n");
             JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "cli-list").out());
-            assertThat(inspect.get(0).get("Id").asText()).as("a unique prefix finds it").isEqualTo("cli-listed");
+            assertThat(inspect.get(0).get("Id").asText()).as("a unique prefix finds it").isEqualTo(LISTED);
             assertThat(inspect.get(0).at("/State/Running").asBoolean()).isTrue();
             assertThat(inspect.get(0).at("/State/Pid").asLong()).isPositive();
-            Outcome unknown = berth("stop", "cli-listed", "nope");
+            Outcome unknown = berth("stop", LISTED, "nope");
             assertThat(unknown.code()).isEqualTo(1);
             assertThat(unknown.err()).isEqualTo("Error response from daemon: No such container: nope\n");
             assertThat(unknown.out()).isEmpty();
             assertThat(run.isAlive()).as("stop with an unknown name stopped nothing").isTrue();
-            Outcome rm = berth("rm", "cli-listed");
+            Outcome rm = berth("rm", LISTED);
             assertThat(rm.code()).isEqualTo(1);
-            assertThat(rm.err()).startsWith("Error response from daemon: cannot remove container cli-listed: it is running");
+            assertThat(rm.err()).startsWith("Error response from daemon: cannot remove container " + LISTED + ": it is running");
             assertThat(run.isAlive()).isTrue();
         } finally {
             run.destroy(); // SIGTERM: the launcher forwards it, the container ends and is removed
@@ -134,34 +125,34 @@ class ContainerLauncherIT {
     /** A counter service, started, listed, followed, entered, paused, stopped and removed by separate berth processes. */
     @Test
     void aDetachedServiceIsManagedBySeparateBerthProcesses() throws Exception {
-        Outcome started = berth("run", "-d", "--name", "cli-svc", "--log-max-size", "64k", "--log-max-files", "3", IMAGE,
+        Outcome started = berth("run", "-d", "--name", SVC, "--log-max-size", "64k", "--log-max-files", "3", IMAGE,
                 "sh", "-c", "i=0; while true; do echo line $i; echo err $i >&2; i=$((i+1)); sleep 0.05; done");
         assertThat(started.code()).as(started.err()).isZero();
-        assertThat(started.out()).isEqualTo("cli-svc\n");
+        assertThat(started.out()).isEqualTo(SVC + "\n");
         try {
             Outcome ps = berth("ps");
-            assertThat(ps.out().lines()).anySatisfy(l -> assertThat(l).startsWith("cli-svc ").contains(IMAGE).contains("Up "));
+            assertThat(ps.out().lines()).anySatisfy(l -> assertThat(l).startsWith(SVC + " ").contains(IMAGE).contains("Up "));
             Thread.sleep(500);
 
             // logs: stdout lines to stdout, stderr lines to stderr, in order, without gaps
-            Outcome logs = berth("logs", "cli-svc");
+            Outcome logs = berth("logs", SVC);
             assertThat(logs.code()).as(logs.err()).isZero();
             assertThat(logs.out()).startsWith("line 0\nline 1\n");
             assertNoGaps(logs.out().lines().toList(), "line ");
             assertThat(logs.err()).startsWith("err 0\nerr 1\n");
-            Outcome tail = berth("logs", "--tail", "4", "cli-svc"); // the last 4 lines of both streams, as docker's
+            Outcome tail = berth("logs", "--tail", "4", SVC); // the last 4 lines of both streams, as docker's
             assertThat(tail.out().lines().count() + tail.err().lines().count()).isEqualTo(4);
             assertThat(tail.out().lines()).hasSize(2);
             assertThat(berth("logs", "-t", "--tail", "2", "cli-sv").out())
                     .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z line \\d+\\n");
-            assertThat(berth("logs", "--since", "1h", "cli-svc").out()).startsWith("line 0\n");
-            Outcome badSince = berth("logs", "--since", "yesterday", "cli-svc");
+            assertThat(berth("logs", "--since", "1h", SVC).out()).startsWith("line 0\n");
+            Outcome badSince = berth("logs", "--since", "yesterday", SVC);
             assertThat(badSince.code()).isEqualTo(125);
             assertThat(badSince.err()).startsWith("berth: --since: \"yesterday\" is not a time");
 
             // logs -f: follows the counter as it grows, in another process, with no line missing
-            Process follow = new ProcessBuilder(System.getProperty("berth.launcher"), "logs", "--state-root", state,
-                    "--root", store, "-f", "--tail", "0", "cli-svc").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process follow = new ProcessBuilder(BERTH.command("logs", "-f", "--tail", "0", SVC))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             List<String> followed = new ArrayList<>();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(follow.getInputStream(), StandardCharsets.UTF_8))) {
                 for (int i = 0; i < 20; i++) {
@@ -176,68 +167,67 @@ class ContainerLauncherIT {
             assertNoGaps(followed, "line ");
 
             // exec into it
-            Outcome exec = berth("exec", "cli-svc", "sh", "-c", "echo inside $(hostname)");
+            Outcome exec = berth("exec", SVC, "sh", "-c", "echo inside $(hostname)");
             assertThat(exec.code()).as(exec.err()).isZero();
-            assertThat(exec.out()).isEqualTo("inside cli-svc\n");
+            assertThat(exec.out()).isEqualTo("inside " + SVC + "\n");
 
             // pause stops the counter; unpause lets it go on
-            assertThat(berth("pause", "cli-svc").out()).isEqualTo("cli-svc\n");
+            assertThat(berth("pause", SVC).out()).isEqualTo(SVC + "\n");
             assertThat(berth("ps").out()).contains("(Paused)");
-            int paused = lastCount(berth("logs", "--tail", "2", "cli-svc").out());
+            int paused = lastCount(berth("logs", "--tail", "2", SVC).out());
             Thread.sleep(600);
-            assertThat(lastCount(berth("logs", "--tail", "2", "cli-svc").out())).as("no line while paused").isEqualTo(paused);
-            Outcome again = berth("pause", "cli-svc");
+            assertThat(lastCount(berth("logs", "--tail", "2", SVC).out())).as("no line while paused").isEqualTo(paused);
+            Outcome again = berth("pause", SVC);
             assertThat(again.code()).isEqualTo(1);
-            assertThat(again.err()).isEqualTo("Error response from daemon: container cli-svc is already paused\n");
-            assertThat(berth("unpause", "cli-svc").out()).isEqualTo("cli-svc\n");
+            assertThat(again.err()).isEqualTo("Error response from daemon: container " + SVC + " is already paused\n");
+            assertThat(berth("unpause", SVC).out()).isEqualTo(SVC + "\n");
             Thread.sleep(600);
-            assertThat(lastCount(berth("logs", "--tail", "2", "cli-svc").out())).isGreaterThan(paused);
+            assertThat(lastCount(berth("logs", "--tail", "2", SVC).out())).isGreaterThan(paused);
 
-            Outcome stats = berth("stats", "--no-stream", "cli-svc");
+            Outcome stats = berth("stats", "--no-stream", SVC);
             assertThat(stats.code()).as(stats.err()).isZero();
-            assertThat(stats.out().lines().toList().get(1)).startsWith("cli-svc ").containsPattern("\\d+\\.\\d\\d%")
+            assertThat(stats.out().lines().toList().get(1)).startsWith(SVC + " ").containsPattern("\\d+\\.\\d\\d%")
                     .containsPattern("[\\d.]+[KMG]?i?B / [\\d.]+[KMGT]iB");
-            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", "cli-svc").out());
+            JsonNode inspect = new ObjectMapper().readTree(berth("inspect", SVC).out());
             assertThat(inspect.get(0).at("/State/Running").asBoolean()).isTrue();
             assertThat(inspect.get(0).get("Owner").asText()).isEqualTo("detached");
 
-            Outcome rmRunning = berth("rm", "cli-svc");
+            Outcome rmRunning = berth("rm", SVC);
             assertThat(rmRunning.code()).isEqualTo(1);
-            assertThat(berth("ps", "-q").out()).contains("cli-svc");
+            assertThat(berth("ps", "-q").out()).contains(SVC);
 
             // stop (sh gets SIGTERM and dies of it), wait gives its code, ps -a shows it exited
-            Process waiting = new ProcessBuilder(System.getProperty("berth.launcher"), "wait", "--state-root", state,
-                    "--root", store, "cli-svc").start();
-            Outcome stop = berth("stop", "-t", "5", "cli-svc");
+            Process waiting = new ProcessBuilder(BERTH.command("wait", SVC)).start();
+            Outcome stop = berth("stop", "-t", "5", SVC);
             assertThat(stop.code()).as(stop.err()).isZero();
-            assertThat(stop.out()).isEqualTo("cli-svc\n");
+            assertThat(stop.out()).isEqualTo(SVC + "\n");
             assertThat(waiting.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(new String(waiting.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("143\n");
-            assertThat(berth("ps").out()).doesNotContain("cli-svc");
+            assertThat(berth("ps").out()).doesNotContain(SVC);
             assertThat(berth("ps", "-a").out()).contains("Exited (143)");
-            assertThat(berth("logs", "cli-svc").out()).as("the log stays until rm").startsWith("line 0\n");
-            assertThat(berth("wait", "cli-svc").out()).isEqualTo("143\n");
+            assertThat(berth("logs", SVC).out()).as("the log stays until rm").startsWith("line 0\n");
+            assertThat(berth("wait", SVC).out()).isEqualTo("143\n");
         } finally {
-            Outcome rm = berth("rm", "-f", "cli-svc");
+            Outcome rm = berth("rm", "-f", SVC);
             assertThat(rm.code()).as(rm.err()).isZero();
-            assertThat(rm.out()).isEqualTo("cli-svc\n");
+            assertThat(rm.out()).isEqualTo(SVC + "\n");
         }
-        assertThat(berth("ps", "-a").out()).doesNotContain("cli-svc");
-        assertThat(Path.of(state, "cli-svc")).doesNotExist();
-        assertThat(Path.of(store, "containers", "cli-svc")).doesNotExist();
-        Outcome gone = berth("logs", "cli-svc");
+        assertThat(berth("ps", "-a").out()).doesNotContain(SVC);
+        assertThat(Path.of(state, SVC)).doesNotExist();
+        assertThat(Path.of(store, "containers", SVC)).doesNotExist();
+        Outcome gone = berth("logs", SVC);
         assertThat(gone.code()).isEqualTo(1);
-        assertThat(gone.err()).isEqualTo("Error response from daemon: No such container: cli-svc\n");
+        assertThat(gone.err()).isEqualTo("Error response from daemon: No such container: " + SVC + "\n");
     }
 
     @Test
     void aDetachedContainerWithRmIsRemovedOnceItEnded() throws Exception {
-        Outcome started = berth("run", "-d", "--rm", "--name", "cli-once", IMAGE, "sh", "-c", "echo done");
+        Outcome started = berth("run", "-d", "--rm", "--name", ONCE, IMAGE, "sh", "-c", "echo done");
         assertThat(started.code()).as(started.err()).isZero();
-        for (int i = 0; i < 200 && berth("ps", "-aq").out().contains("cli-once"); i++) {
+        for (int i = 0; i < 200 && berth("ps", "-aq").out().contains(ONCE); i++) {
             Thread.sleep(100);
         }
-        assertThat(berth("ps", "-aq").out()).doesNotContain("cli-once");
+        assertThat(berth("ps", "-aq").out()).doesNotContain(ONCE);
         Outcome bad = berth("run", "-d", "-t", IMAGE, "sh");
         assertThat(bad.code()).isEqualTo(125);
         assertThat(bad.err()).startsWith("berth: -t: a detached container has no terminal").endsWith("(see 'berth run --help')\n");
@@ -247,11 +237,6 @@ class ContainerLauncherIT {
         Outcome small = berth("run", "-d", "--log-max-size", "1k", IMAGE, "true");
         assertThat(small.code()).isEqualTo(125);
         assertThat(small.err()).startsWith("berth: --log-max-size: 1024 bytes; at least 4096");
-    }
-
-    /** A container id of this run only: cgroup names are host-global, and other runs share the host. */
-    private static String uniqueId(String prefix) {
-        return prefix + "-" + Long.toHexString(System.nanoTime() ^ ProcessHandle.current().pid());
     }
 
     /** {@code berth ps -a --format json}'s object of container {@code id}, or null. */
@@ -273,14 +258,13 @@ class ContainerLauncherIT {
      */
     @Test
     void anAttachedRunChecksHealthAndRestartsAndPsShowsItFromAnotherProcess() throws Exception {
-        String id = uniqueId("cli-health");
+        String id = BERTH.name("cli-health");
         // the first run is healthy for 10 s, then fails; the restart (its writable layer kept) fails after 6 s
         String script = "if [ -f /tmp/ran ]; then sleep 6; exit 3; fi; touch /tmp/ran /tmp/ok; sleep 10; exit 3";
         String command = "sh -c '" + script + "'";
-        Process run = new ProcessBuilder(System.getProperty("berth.launcher"), "--root", store, "--state-root", state,
-                "run", "--network", "none", "--name", id, "--restart", "on-failure:1", "--health-cmd",
-                "test -f /tmp/ok", "--health-interval", "500ms", "--health-retries", "1", IMAGE, "sh", "-c", script)
-                .redirectErrorStream(true).start();
+        Process run = new ProcessBuilder(BERTH.command("run", "--network", "none", "--name", id, "--restart",
+                "on-failure:1", "--health-cmd", "test -f /tmp/ok", "--health-interval", "500ms", "--health-retries", "1",
+                IMAGE, "sh", "-c", script)).redirectErrorStream(true).start();
         try {
             JsonNode healthy = null;
             for (int i = 0; i < 100 && (healthy == null || !healthy.get("Health").asText().equals("healthy")); i++) {
@@ -321,9 +305,9 @@ class ContainerLauncherIT {
         assertThat(psJson(id)).as("an attached container is removed as it ends").isNull();
 
         // with a restart policy, SIGTERM to berth run is a stop: not passed on (and the target restarted)
-        String always = uniqueId("cli-always");
-        Process service = new ProcessBuilder(System.getProperty("berth.launcher"), "--root", store, "--state-root",
-                state, "run", "--network", "none", "--name", always, "--restart", "always", IMAGE, "sleep", "100")
+        String always = BERTH.name("cli-always");
+        Process service = new ProcessBuilder(BERTH.command("run", "--network", "none", "--name", always, "--restart", "always",
+                IMAGE, "sleep", "100"))
                 .redirectErrorStream(true).start();
         try {
             for (int i = 0; i < 100 && psJson(always) == null; i++) {
@@ -346,7 +330,7 @@ class ContainerLauncherIT {
      */
     @Test
     void aDetachedRunRecordsItsHealthCheckAndPsShowsItsCommand() throws Exception {
-        String id = uniqueId("cli-dhealth");
+        String id = BERTH.name("cli-dhealth");
         Outcome started = berth("run", "-d", "--network", "none", "--name", id, "--restart", "on-failure:3",
                 "--health-cmd", "test -f /tmp/ok", "--health-interval", "1s", IMAGE, "sh", "-c", "touch /tmp/ok; sleep 100");
         assertThat(started.code()).as(started.err()).isZero();
@@ -379,7 +363,7 @@ class ContainerLauncherIT {
         assertThat(before.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(before.exitValue()).as(listed).isZero();
         assertThat(listed).contains(IMAGE);
-        Outcome after = berth("images", "--log-level", "warn");
+        Outcome after = berth("images", "--root", store, "--state-root", state, "--log-level", "warn");
         assertThat(after.out()).contains(IMAGE);
         Outcome badLevel = berth("images", "--log-level", "chatty");
         assertThat(badLevel.code()).isEqualTo(125);

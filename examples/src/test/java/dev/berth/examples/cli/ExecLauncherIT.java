@@ -2,20 +2,20 @@ package dev.berth.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.examples.cli.Launcher.Outcome;
 import dev.berth.examples.internal.linux.TestPty;
 import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code berth exec} into a container that another {@code berth run --name} process runs, found by
@@ -24,41 +24,28 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresRoot
 class ExecLauncherIT {
     private static final String ROOTFS = System.getProperty("berth.test.rootfs");
-    @TempDir
-    static Path tmp;
-    private static String state;
+    @RegisterExtension
+    static final Launcher BERTH = new Launcher();
+    /** The service's name, of this run only. */
+    private static final String SVC = BERTH.name("svc");
     private static Process run;
 
-    record Outcome(int code, String out, String err) {}
-
     private static Outcome berth(String input, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(System.getProperty("berth.launcher"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
-        try (OutputStream in = p.getOutputStream()) {
-            in.write(input.getBytes(StandardCharsets.UTF_8));
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Outcome(p.exitValue(), out, err);
+        return BERTH.run(Map.of(), input, args);
     }
 
     private static Outcome exec(String... args) throws IOException, InterruptedException {
-        List<String> a = new ArrayList<>(List.of("exec", "--state-root", state));
+        List<String> a = new ArrayList<>(List.of("exec"));
         a.addAll(List.of(args));
         return berth("", a.toArray(String[]::new));
     }
 
     @BeforeAll
     static void startAService() throws Exception {
-        state = tmp.resolve("state").toString();
-        run = new ProcessBuilder(System.getProperty("berth.launcher"), "run", "--state-root", state, "--name", "svc",
-                "--hostname", "svc-host", "-e", "FROM_RUN=1", "-w", "/tmp", "--rootfs", ROOTFS, "probe", "sleep", "120")
-                .redirectErrorStream(true).start();
+        run = new ProcessBuilder(BERTH.command("run", "--name", SVC, "--hostname", "svc-host", "-e", "FROM_RUN=1", "-w",
+                "/tmp", "--rootfs", ROOTFS, "probe", "sleep", "120")).redirectErrorStream(true).start();
         // the exec profile is written once the container's process has been exec'd
-        Path ready = tmp.resolve("state/svc/exec.json");
+        Path ready = BERTH.stateRoot().resolve(SVC).resolve("exec.json");
         for (int i = 0; i < 1000 && !Files.exists(ready); i++) {
             Thread.sleep(20);
         }
@@ -69,15 +56,15 @@ class ExecLauncherIT {
     static void stopIt() throws Exception {
         run.destroy(); // SIGTERM: the launcher forwards it and the container ends
         assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(tmp.resolve("state/svc")).doesNotExist();
+        assertThat(BERTH.stateRoot().resolve(SVC)).doesNotExist();
     }
 
     @Test
     void theCommandRunsInTheContainerWithItsOptions() throws Exception {
-        Outcome o = exec("svc", "probe", "hostname", "--", "pwd", "--", "id");
+        Outcome o = exec(SVC, "probe", "hostname", "--", "pwd", "--", "id");
         assertThat(o.code()).as(o.err()).isZero();
         assertThat(o.out()).isEqualTo("svc-host\n/tmp\nuid=0 gid=0 euid=0 egid=0\n");
-        Outcome opts = exec("-u", "alice:staff", "-w", "/home/alice", "-e", "X=hello world", "svc",
+        Outcome opts = exec("-u", "alice:staff", "-w", "/home/alice", "-e", "X=hello world", SVC,
                 "probe", "id", "--", "pwd", "--", "env");
         assertThat(opts.code()).as(opts.err()).isZero();
         assertThat(opts.out().lines().toList()).startsWith("uid=1000 gid=50 euid=1000 egid=50", "/home/alice")
@@ -86,28 +73,28 @@ class ExecLauncherIT {
 
     @Test
     void optionsEndAtTheContainerAndStdinAttachesWithI() throws Exception {
-        Outcome o = exec("svc", "probe", "echo", "-u", "x", "--", "echo", "-e", "y");
+        Outcome o = exec(SVC, "probe", "echo", "-u", "x", "--", "echo", "-e", "y");
         assertThat(o.out()).isEqualTo("-u x\n-e y\n");
-        Outcome piped = berth("through stdin\n", "exec", "--state-root", state, "-i", "svc", "probe", "stdin");
+        Outcome piped = berth("through stdin\n", "exec", "-i", SVC, "probe", "stdin");
         assertThat(piped.out()).isEqualTo("through stdin\n");
-        Outcome closed = berth("not read\n", "exec", "--state-root", state, "svc", "probe", "stdin");
+        Outcome closed = berth("not read\n", "exec", SVC, "probe", "stdin");
         assertThat(closed.out()).isEmpty();
     }
 
     @Test
     void exitCodesFollowDockerExec() throws Exception {
-        assertThat(exec("svc", "probe", "exit", "42").code()).isEqualTo(42);
-        assertThat(exec("svc", "probe", "kill-self", "9").code()).isEqualTo(137);
-        Outcome notFound = exec("svc", "nope");
+        assertThat(exec(SVC, "probe", "exit", "42").code()).isEqualTo(42);
+        assertThat(exec(SVC, "probe", "kill-self", "9").code()).isEqualTo(137);
+        Outcome notFound = exec(SVC, "nope");
         assertThat(notFound.code()).isEqualTo(126);
-        assertThat(notFound.err()).isEqualTo("berth: exec nope in container svc: exec(nope): No such file or directory\n");
-        Outcome badDir = exec("-w", "/missing", "svc", "probe", "pwd");
+        assertThat(notFound.err()).isEqualTo("berth: exec nope in container " + SVC + ": exec(nope): No such file or directory\n");
+        Outcome badDir = exec("-w", "/missing", SVC, "probe", "pwd");
         assertThat(badDir.code()).isEqualTo(126);
         assertThat(badDir.err()).contains("chdir(/missing): No such file or directory");
         Outcome noContainer = exec("nosuch", "probe", "true");
         assertThat(noContainer.code()).isEqualTo(1);
         assertThat(noContainer.err()).isEqualTo("berth: no such container: nosuch (see 'berth exec --help')\n");
-        Outcome usage = exec("svc");
+        Outcome usage = exec(SVC);
         assertThat(usage.code()).isEqualTo(125);
         assertThat(usage.err()).isEqualTo("berth: Missing required parameter: 'CMD' (see 'berth exec --help')\n");
         Outcome help = berth("", "exec", "--help");
@@ -121,8 +108,9 @@ class ExecLauncherIT {
         dev.berth.testing.Preconditions.requireTool("setsid", "util-linux");
         try (TestPty pty = TestPty.open(120, 40)) {
             java.io.File tty = pty.slave().toFile();
-            Process p = new ProcessBuilder("setsid", "--ctty", System.getProperty("berth.launcher"), "exec",
-                    "--state-root", state, "-it", "svc", "probe", "tty", "--", "winsize", "--", "ctty")
+            List<String> cmd = new ArrayList<>(List.of("setsid", "--ctty"));
+            cmd.addAll(BERTH.command("exec", "-it", SVC, "probe", "tty", "--", "winsize", "--", "ctty"));
+            Process p = new ProcessBuilder(cmd)
                     .redirectInput(tty).redirectOutput(tty).redirectError(tty).start();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the screen shows: %s", pty.screen()).isTrue();
             assertThat(p.exitValue()).as("the screen shows: %s", pty.screen()).isZero();

@@ -2,6 +2,7 @@ package dev.berth.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.examples.cli.Launcher.Outcome;
 import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
@@ -13,21 +14,21 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code berth run -p/--network/--network-alias} and {@code berth port}, as a user runs them. */
 @RequiresRoot
 class NetworkLauncherIT {
+    @RegisterExtension
+    static final Launcher BERTH = new Launcher();
     @TempDir
     Path tmp;
     Path root;
-
-    record Outcome(int code, String out, String err) {}
 
     @BeforeEach
     void busyboxRoot() throws IOException {
@@ -41,30 +42,16 @@ class NetworkLauncherIT {
         Files.writeString(root.resolve("www/index.html"), "hello\n");
     }
 
-    private List<String> cmd(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(System.getProperty("berth.launcher")));
-        cmd.add(args[0]);
-        if (!args[0].equals("network")) {
-            cmd.addAll(List.of("--state-root", tmp.resolve("state").toString()));
-        }
-        cmd.addAll(List.of(args).subList(1, args.length));
-        return cmd;
-    }
-
-    private Outcome berth(String... args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd(args)).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Outcome(p.exitValue(), out, err);
+    private static Outcome berth(String... args) throws IOException, InterruptedException {
+        return BERTH.run(args);
     }
 
     @Test
     void aPublishedPortIsReportedByBerthPortAndAnswersOnLoopback() throws Exception {
-        String storage = tmp.resolve("storage").toString();
+        String storage = BERTH.storageRoot().toString();
         assertThat(berth("network", "create", "--root", storage, "clinet").code()).isZero();
-        Process run = new ProcessBuilder(cmd("run", "--root", storage, "--rootfs", root.toString(), "--name", "web",
+        String web = BERTH.name("web");
+        Process run = new ProcessBuilder(BERTH.command("run", "--root", storage, "--rootfs", root.toString(), "--name", web,
                 "--network", "clinet", "--network-alias", "site", "-p", "127.0.0.1::80",
                 "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www"))
                 .redirectOutput(tmp.resolve("run.out").toFile()).redirectError(tmp.resolve("run.err").toFile()).start();
@@ -72,7 +59,7 @@ class NetworkLauncherIT {
             Outcome port = null;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
-                port = berth("port", "--root", storage, "web", "80");
+                port = berth("port", "--root", storage, web, "80");
                 if (port.code() == 0) {
                     break;
                 }
@@ -82,23 +69,23 @@ class NetworkLauncherIT {
             assertThat(port.out()).matches("127\\.0\\.0\\.1:\\d+\n");
             String hostPort = port.out().trim();
             assertThat(get("http://" + hostPort + "/")).isEqualTo("hello\n");
-            assertThat(berth("port", "--root", storage, "web").out()).isEqualTo("80/tcp -> " + hostPort + "\n");
-            Outcome none = berth("port", "--root", storage, "web", "81");
+            assertThat(berth("port", "--root", storage, web).out()).isEqualTo("80/tcp -> " + hostPort + "\n");
+            Outcome none = berth("port", "--root", storage, web, "81");
             assertThat(none.code()).isEqualTo(125);
-            assertThat(none.err()).isEqualTo("berth: container web publishes no port 81 (see 'berth port web')\n");
+            assertThat(none.err()).isEqualTo("berth: container " + web + " publishes no port 81 (see 'berth port " + web + "')\n");
         } finally {
             run.destroy(); // SIGTERM, forwarded to the container: it ends, and berth run closes it
             assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(berth("network", "rm", "--root", storage, "clinet").code()).as("nothing attached any more").isZero();
-        Outcome gone = berth("port", "--root", storage, "web");
+        Outcome gone = berth("port", "--root", storage, web);
         assertThat(gone.code()).isEqualTo(125);
-        assertThat(gone.err()).startsWith("berth: no such container: web");
+        assertThat(gone.err()).startsWith("berth: no such container: " + web);
     }
 
     @Test
     void aHostPortInUseFailsTheRunWithOneLine() throws Exception {
-        String storage = tmp.resolve("storage").toString();
+        String storage = BERTH.storageRoot().toString();
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             Outcome o = berth("run", "--root", storage, "--rootfs", root.toString(), "-p",
                     "127.0.0.1:" + taken.getLocalPort() + ":80", "/bin/busybox", "true");

@@ -1,14 +1,12 @@
 package dev.berth.examples.cli;
 
+import static dev.berth.examples.cli.InJvmBerth.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.image.Platform;
 import dev.berth.image.registry.Credentials;
 import dev.berth.image.registry.PullOptions;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -17,18 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code --platform} and {@code --creds} of {@code berth pull} and {@code berth run}. */
 class PullArgsTest {
     @TempDir Path tmp;
-
-    private static String[] run(String... args) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = BerthCli.execute(args);
-            return new String[] {Integer.toString(code), err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(saved);
-        }
-    }
 
     @Test
     void credsSplitAtTheFirstColonAndWithoutAPasswordNeedATerminal() {

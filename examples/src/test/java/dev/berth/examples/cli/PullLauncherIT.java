@@ -1,7 +1,9 @@
 package dev.berth.examples.cli;
 
+import static dev.berth.examples.cli.Launcher.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.examples.cli.Launcher.Outcome;
 import dev.berth.testing.LoopbackRegistry;
 import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRoot;
@@ -9,12 +11,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code berth pull} and {@code berth run --pull} against a real registry on loopback (TLS, htpasswd). */
@@ -24,26 +24,11 @@ class PullLauncherIT {
 
     @TempDir Path tmp;
 
-    record Outcome(int code, String out, String err) {}
+    @RegisterExtension
+    static final Launcher BERTH = new Launcher();
 
     private static Outcome berth(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(System.getProperty("berth.launcher"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.PIPE);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        return new Outcome(p.exitValue(), out, err);
-    }
-
-    private static void sh(Path dir, String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+        return BERTH.run(env, "", args);
     }
 
     @Test
@@ -59,7 +44,7 @@ class PullLauncherIT {
         try (LoopbackRegistry registry = new LoopbackRegistry(tmp.resolve("registry"))) {
             registry.push(tmp, "oci:L:t", "cli/demo:1");
             String ref = registry.host() + "/cli/demo:1";
-            String store = tmp.resolve("store").toString();
+            String store = BERTH.newStorageRoot().toString();
             String certs = registry.certDir.toString();
             String creds = LoopbackRegistry.USER + ":" + LoopbackRegistry.PASSWORD;
 
@@ -98,7 +83,7 @@ class PullLauncherIT {
                 Path auth = tmp.resolve("auth.json");
                 Files.writeString(auth, "{\"auths\":{\"" + registry.host() + "\":{\"auth\":\""
                         + Base64.getEncoder().encodeToString(creds.getBytes(StandardCharsets.UTF_8)) + "\"}}}");
-                String store2 = tmp.resolve("store2").toString();
+                String store2 = BERTH.newStorageRoot().toString();
                 Outcome pullOnRun = berth(Map.of("REGISTRY_AUTH_FILE", auth.toString()), "run", "--root", store2, ref);
                 assertThat(pullOnRun.code()).as(pullOnRun.err()).isZero();
                 assertThat(pullOnRun.out()).contains("hello from a berth container");
@@ -107,7 +92,7 @@ class PullLauncherIT {
                 // then found locally under the same normalisation by --pull never
                 Path conf = tmp.resolve("registries.conf");
                 Files.writeString(conf, "unqualified-search-registries = [\"" + registry.host() + "\"]\n");
-                String store3 = tmp.resolve("store3").toString();
+                String store3 = BERTH.newStorageRoot().toString();
                 Map<String, String> env = Map.of("REGISTRY_AUTH_FILE", auth.toString(), "CONTAINERS_REGISTRIES_CONF",
                         conf.toString());
                 Outcome shortName = berth(env, "run", "--root", store3, "cli/demo:1");

@@ -1,5 +1,6 @@
 package dev.berth.examples.cli;
 
+import static dev.berth.examples.cli.InJvmBerth.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,9 +8,6 @@ import dev.berth.core.ContainerSpec;
 import dev.berth.core.HealthCheck;
 import dev.berth.core.RestartPolicy;
 import dev.berth.core.UnhealthyAction;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -26,18 +24,6 @@ class SupervisionFlagsTest {
 
     private static ContainerSpec spec(String... args) {
         return parsed(args).toSpec();
-    }
-
-    /** exit code, stderr. */
-    private static String[] berth(String... args) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return new String[] {Integer.toString(BerthCli.execute(args)), err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(saved);
-        }
     }
 
     @Test
@@ -73,21 +59,21 @@ class SupervisionFlagsTest {
         assertThat(spec("--restart", "on-failure", "--rootfs", "/r", "true").restart()).isEqualTo(RestartPolicy.onFailure());
         assertThat(spec("--restart", "on-failure:3", "-d", "--rootfs", "/r", "true").restart())
                 .isEqualTo(RestartPolicy.onFailure(3));
-        assertThat(berth("run", "--restart", "sometimes", "--rootfs", "/r", "true")).containsExactly("125",
+        assertThat(run("run", "--restart", "sometimes", "--rootfs", "/r", "true")).containsExactly("125",
                 "berth: --restart: unknown policy \"sometimes\" (no, on-failure[:max-retries], always, unless-stopped)"
                         + " (see 'berth run --help')\n");
-        assertThat(berth("run", "--restart", "always:3", "--rootfs", "/r", "true")[1])
+        assertThat(run("run", "--restart", "always:3", "--rootfs", "/r", "true")[1])
                 .startsWith("berth: --restart: \"always:3\": only on-failure takes a max-retries count");
-        assertThat(berth("run", "--restart", "on-failure:-1", "--rootfs", "/r", "true")[1])
+        assertThat(run("run", "--restart", "on-failure:-1", "--rootfs", "/r", "true")[1])
                 .startsWith("berth: --restart: \"on-failure:-1\": max-retries must be a non-negative number");
-        assertThat(berth("run", "--restart", "on-failure:x", "--rootfs", "/r", "true")[0]).isEqualTo("125");
+        assertThat(run("run", "--restart", "on-failure:x", "--rootfs", "/r", "true")[0]).isEqualTo("125");
     }
 
     @Test
     void restartWithRmConflictsAsInDocker() {
-        assertThat(berth("run", "-d", "--rm", "--restart", "always", "--rootfs", "/r", "true"))
+        assertThat(run("run", "-d", "--rm", "--restart", "always", "--rootfs", "/r", "true"))
                 .containsExactly("125", "berth: Conflicting options: --restart and --rm (see 'berth run --help')\n");
-        assertThat(berth("run", "--rm", "--restart", "on-failure:2", "--rootfs", "/r", "true")[1])
+        assertThat(run("run", "--rm", "--restart", "on-failure:2", "--rootfs", "/r", "true")[1])
                 .startsWith("berth: Conflicting options: --restart and --rm");
         assertThat(spec("-d", "--rm", "--restart", "no", "--rootfs", "/r", "true").autoRemove())
                 .as("--restart no is no restart: docker allows it with --rm").isTrue();
@@ -126,7 +112,7 @@ class SupervisionFlagsTest {
             {"[\"CMD-SHELL\", \"a\", \"b\"]", "berth: --health-cmd: [\"CMD-SHELL\", TEXT] takes one command text, got 2"},
             {"[\"NONE\", \"x\"]", "berth: --health-cmd: [\"NONE\"] takes nothing after NONE"},
             {"[\"CMD\", \"a\\u0000b\"]", "berth: --health-cmd: must be a non-empty argv without NUL bytes"}}) {
-            String[] r = berth("run", "--health-cmd", bad[0], "--rootfs", "/r", "true");
+            String[] r = run("run", "--health-cmd", bad[0], "--rootfs", "/r", "true");
             assertThat(r[0]).as(bad[0]).isEqualTo("125");
             assertThat(r[1]).as(bad[0]).startsWith(bad[1]).endsWith("(see 'berth run --help')\n").hasLineCount(1);
         }
@@ -154,7 +140,7 @@ class SupervisionFlagsTest {
             {"--health-start-period", "soon", "berth: --health-start-period: \"soon\" is not a duration"},
             {"--health-retries", "three", "berth: --health-retries: \"three\" is not a number"},
             {"--health-retries", "-2", "berth: --health-retries: cannot be negative, got -2"}}) {
-            String[] r = berth("run", "--health-cmd", "true", bad[0], bad[1], "--rootfs", "/r", "true");
+            String[] r = run("run", "--health-cmd", "true", bad[0], bad[1], "--rootfs", "/r", "true");
             assertThat(r[0]).as(bad[1]).isEqualTo("125");
             assertThat(r[1]).as(bad[1]).startsWith(bad[2]).endsWith("(see 'berth run --help')\n").hasLineCount(1);
         }
@@ -173,7 +159,7 @@ class SupervisionFlagsTest {
         assertThatThrownBy(() -> parsed("--health-timeout", "2s", "img").toSpec())
                 .hasMessage("--health-timeout: there is no health check to apply it to (give --health-cmd; the image has"
                         + " no HEALTHCHECK)");
-        assertThat(berth("run", "--health-interval", "2s", "--rootfs", "/r", "true")[1]).isEqualTo("berth:"
+        assertThat(run("run", "--health-interval", "2s", "--rootfs", "/r", "true")[1]).isEqualTo("berth:"
                 + " --health-interval: there is no health check to apply it to (give --health-cmd; a root directory has no"
                 + " HEALTHCHECK) (see 'berth run --help')\n");
     }
@@ -184,11 +170,11 @@ class SupervisionFlagsTest {
         assertThat(s.healthCheckDisabled()).isTrue();
         assertThat(s.healthCheck()).isEmpty();
         assertThat(spec("img").healthCheckDisabled()).as("by default the image's check applies").isFalse();
-        assertThat(berth("run", "--no-healthcheck", "--health-cmd", "true", "--rootfs", "/r", "true")).containsExactly(
+        assertThat(run("run", "--no-healthcheck", "--health-cmd", "true", "--rootfs", "/r", "true")).containsExactly(
                 "125", "berth: Conflicting options: --no-healthcheck and --health-* (see 'berth run --help')\n");
-        assertThat(berth("run", "--no-healthcheck", "--health-retries", "2", "--rootfs", "/r", "true")[1])
+        assertThat(run("run", "--no-healthcheck", "--health-retries", "2", "--rootfs", "/r", "true")[1])
                 .startsWith("berth: Conflicting options: --no-healthcheck and --health-*");
-        assertThat(berth("run", "--health-cmd", "[\"NONE\"]", "--health-interval", "1s", "--rootfs", "/r", "true")[1])
+        assertThat(run("run", "--health-cmd", "[\"NONE\"]", "--health-interval", "1s", "--rootfs", "/r", "true")[1])
                 .startsWith("berth: Conflicting options: --health-cmd [\"NONE\"] and --health-*");
     }
 
@@ -199,7 +185,7 @@ class SupervisionFlagsTest {
             assertThat(spec("--health-cmd", "true", "--health-on-failure", a.label(), "--rootfs", "/r", "true")
                     .onUnhealthy()).isEqualTo(a);
         }
-        assertThat(berth("run", "--health-on-failure", "explode", "--rootfs", "/r", "true")).containsExactly("125",
+        assertThat(run("run", "--health-on-failure", "explode", "--rootfs", "/r", "true")).containsExactly("125",
                 "berth: --health-on-failure: unknown action \"explode\" (none, kill, restart, stop)"
                         + " (see 'berth run --help')\n");
     }

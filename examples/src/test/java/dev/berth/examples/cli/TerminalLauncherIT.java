@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code berth run -t} / {@code -it} as a user at a terminal runs it: the launcher on a pty of
@@ -27,6 +28,9 @@ import org.junit.jupiter.api.Test;
 class TerminalLauncherIT {
     private static final String ROOTFS = System.getProperty("berth.test.rootfs");
     private static final byte CTRL_C = 0x03;
+
+    @RegisterExtension
+    static final Launcher BERTH = new Launcher();
 
     @BeforeAll
     static void tools() {
@@ -43,8 +47,8 @@ class TerminalLauncherIT {
         Session(int columns, int rows, String... args) throws IOException {
             pty = TestPty.open(columns, rows);
             before = settings();
-            List<String> cmd = new ArrayList<>(List.of("setsid", "--ctty", System.getProperty("berth.launcher")));
-            cmd.addAll(List.of(args));
+            List<String> cmd = new ArrayList<>(List.of("setsid", "--ctty"));
+            cmd.addAll(BERTH.command(args));
             File tty = pty.slave().toFile();
             // setsid: a session of its own whose controlling terminal is the pty (its stdin); the launcher
             // is exec'd in place, so this process is the launcher

@@ -247,6 +247,11 @@ class RecordingSyscalls implements Syscalls {
     }
 
     @Override
+    public void mountSetattrIdmap(int fd, int usernsFd, String operand) {
+        calls.add("mount_setattr_idmap " + fd + " " + usernsFd + " " + operand);
+    }
+
+    @Override
     public boolean flock(int fd, int operation, String operand) {
         calls.add("flock " + fd + " " + operation);
         return true;

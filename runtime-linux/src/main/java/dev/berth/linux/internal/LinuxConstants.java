@@ -255,6 +255,8 @@ public final class LinuxConstants {
     public static final long MOUNT_ATTR_NOSUID = common("MOUNT_ATTR_NOSUID", 0x2L);
     public static final long MOUNT_ATTR_NODEV = common("MOUNT_ATTR_NODEV", 0x4L);
     public static final long MOUNT_ATTR_NOEXEC = common("MOUNT_ATTR_NOEXEC", 0x8L);
+    /** mount_setattr: the mount maps ids through the user namespace in {@code userns_fd} (5.12). */
+    public static final long MOUNT_ATTR_IDMAP = common("MOUNT_ATTR_IDMAP", 0x00100000L);
     public static final int MOUNT_ATTR_SIZE_VER0 = common("MOUNT_ATTR_SIZE_VER0", 32);
     public static final long MS_SLAVE = common("MS_SLAVE", 1L << 19);
     public static final long MS_SHARED = common("MS_SHARED", 1L << 20);

@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
  */
 public final class CniPlugins {
     /** Where Debian's containernetworking-plugins puts them, then the upstream default. */
-    public static final List<Path> DEFAULT_DIRS = List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"));
+    public static final List<Path> DEFAULT_DIRS = dev.berth.network.CniDefaults.PLUGIN_DIRS;
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final List<Path> dirs;

@@ -451,6 +451,18 @@ public final class LinuxSyscalls implements Syscalls {
     }
 
     @Override
+    public void mountSetattrIdmap(int fd, int usernsFd, String operand) {
+        try (Memory attr = new Memory(MOUNT_ATTR_SIZE_VER0)) {
+            attr.clear();
+            attr.setLong(0, MOUNT_ATTR_IDMAP);
+            attr.setLong(24, usernsFd);
+            C.syscall(SYS_MOUNT_SETATTR, fd, "", AT_EMPTY_PATH, attr, MOUNT_ATTR_SIZE_VER0);
+        } catch (LastErrorException e) {
+            throw error("mount_setattr(MOUNT_ATTR_IDMAP)", operand, e);
+        }
+    }
+
+    @Override
     public boolean flock(int fd, int operation, String operand) {
         while (true) {
             try {

@@ -7,23 +7,20 @@ import dev.berth.network.NetworkException;
 import dev.berth.network.Subnet;
 import dev.berth.network.dns.NameServer;
 import dev.berth.network.dns.NamesFile;
+import dev.berth.network.internal.DirectoryLock;
 import java.io.IOException;
 import java.net.URISyntaxException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +47,7 @@ public final class ServerNameService implements NameService {
     static final List<Path> SETSID = List.of(Path.of("/usr/bin/setsid"), Path.of("/bin/setsid"));
     private static final String MAIN = NameServer.class.getName();
     private static final Logger LOG = LoggerFactory.getLogger(ServerNameService.class);
-    private static final ReentrantLock JVM_LOCK = new ReentrantLock();
+    private static final DirectoryLock LOCK = new DirectoryLock();
 
     private final Path dir;
     private final Syscalls sys;
@@ -75,7 +72,7 @@ public final class ServerNameService implements NameService {
     @Override
     public void add(Network network, String containerId, List<String> addresses, List<String> names, boolean serving)
             throws IOException {
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             Path nd = dir.resolve(network.name());
             Files.createDirectories(nd, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Path file = nd.resolve(NameServer.FILE);
@@ -91,7 +88,7 @@ public final class ServerNameService implements NameService {
 
     @Override
     public void serve(String network, String containerId, boolean serving) throws IOException {
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             Path nd = dir.resolve(network);
             Path file = nd.resolve(NameServer.FILE);
             Optional<NamesFile> table = read(file);
@@ -107,7 +104,7 @@ public final class ServerNameService implements NameService {
 
     @Override
     public void remove(String network, String containerId) throws IOException {
-        try (Locked l = lock()) {
+        try (DirectoryLock.Held l = lock()) {
             Path nd = dir.resolve(network);
             Path file = nd.resolve(NameServer.FILE);
             Optional<NamesFile> table = read(file);
@@ -244,31 +241,7 @@ public final class ServerNameService implements NameService {
         }
     }
 
-    private Locked lock() throws IOException {
-        JVM_LOCK.lock();
-        try {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            FileChannel c = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            try {
-                return new Locked(c, c.lock());
-            } catch (IOException | RuntimeException e) {
-                c.close();
-                throw e;
-            }
-        } catch (IOException | RuntimeException e) {
-            JVM_LOCK.unlock();
-            throw e;
-        }
-    }
-
-    private record Locked(FileChannel channel, FileLock lock) implements AutoCloseable {
-        @Override
-        public void close() throws IOException {
-            try {
-                channel.close();
-            } finally {
-                JVM_LOCK.unlock();
-            }
-        }
+    private DirectoryLock.Held lock() throws IOException {
+        return LOCK.lock(dir);
     }
 }

@@ -63,6 +63,7 @@ public interface Syscalls {
     long MOUNT_ATTR_NOSUID = LinuxConstants.MOUNT_ATTR_NOSUID;
     long MOUNT_ATTR_NODEV = LinuxConstants.MOUNT_ATTR_NODEV;
     long MOUNT_ATTR_NOEXEC = LinuxConstants.MOUNT_ATTR_NOEXEC;
+    long MOUNT_ATTR_IDMAP = LinuxConstants.MOUNT_ATTR_IDMAP;
     long MS_PRIVATE = LinuxConstants.MS_PRIVATE;
     long MS_SLAVE = LinuxConstants.MS_SLAVE;
     long MS_SHARED = LinuxConstants.MS_SHARED;
@@ -158,6 +159,13 @@ public interface Syscalls {
      * {@link #AT_RECURSIVE} on every mount of the tree. Errors name {@code operand}.
      */
     void mountSetattr(int fd, int flags, long attrSet, long propagation, String operand);
+
+    /**
+     * mount_setattr(2) with {@link #MOUNT_ATTR_IDMAP}: the detached mount {@code fd} (from
+     * {@link #openTree} with {@link #OPEN_TREE_CLONE}) maps ids through the user namespace
+     * {@code usernsFd} refers to (an open {@code /proc/PID/ns/user}). Errors name {@code operand}.
+     */
+    void mountSetattrIdmap(int fd, int usernsFd, String operand);
 
     /** flock(2); false when {@link #LOCK_NB} was given and another holds a conflicting lock. */
     boolean flock(int fd, int operation, String operand);
