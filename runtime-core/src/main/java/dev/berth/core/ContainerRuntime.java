@@ -625,9 +625,10 @@ public final class ContainerRuntime implements AutoCloseable {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (true) {
                 IdLock lock = state.tryLock(id);
+                Optional<StateDocument> d;
                 if (lock != null) {
                     try {
-                        Optional<StateDocument> d = read(id);
+                        d = read(id);
                         if (d.isEmpty() || !Reconciler.detached(d.get())) {
                             return d;
                         }
@@ -635,18 +636,22 @@ public final class ContainerRuntime implements AutoCloseable {
                         if (s.removed()) {
                             lock.release();
                         }
-                        return s.state();
+                        if (!s.deferred()) {
+                            return s.state();
+                        }
+                        d = s.state(); // its supervisor records the end: wait for it
                     } catch (RuntimeException e) {
                         LOG.warn("container {}: recording its end: {}", id, e.getMessage());
                         return read(id);
                     } finally {
                         lock.close();
                     }
+                } else {
+                    // its owner (a live runtime) records the end: wait for it
+                    d = read(id);
                 }
-                // its owner (a live runtime) records the end: wait for it
-                Optional<StateDocument> d = read(id);
                 if (d.isEmpty() || d.get().containerStatus() == ContainerStatus.EXITED
-                        || System.nanoTime() > deadline) {
+                        || d.get().containerStatus() == ContainerStatus.RESTARTING || System.nanoTime() > deadline) {
                     return d;
                 }
                 try {
@@ -738,6 +743,36 @@ public final class ContainerRuntime implements AutoCloseable {
         }
 
         @Override
+        public Boolean requestRestart(String id, StateDocument.ProcessDoc run) {
+            IdLock lock = state.tryLock(id);
+            if (lock == null) {
+                return null;
+            }
+            try {
+                Optional<StateDocument> d = read(id);
+                if (d.isEmpty() || !Reconciler.detached(d.get()) || !Objects.equals(d.get().monitor(), run)
+                        || state.stopped(id) || (d.get().containerStatus() != ContainerStatus.RUNNING
+                        && d.get().containerStatus() != ContainerStatus.PAUSED)) {
+                    return false; // another run by now, ended, or stopped: nothing to restart
+                }
+                state.requestRestart(id, run);
+                return true;
+            } finally {
+                lock.close();
+            }
+        }
+
+        @Override
+        public boolean restartRequested(String id, StateDocument.ProcessDoc run) {
+            try {
+                return state.restartRequested(id, run);
+            } catch (UncheckedIOException e) {
+                LOG.warn("container {}: {}", id, e.getMessage());
+                return false;
+            }
+        }
+
+        @Override
         public void stopping(String id) {
             if (read(id).map(Reconciler::detached).orElse(false)) {
                 state.markStopped(id);
@@ -786,7 +821,7 @@ public final class ContainerRuntime implements AutoCloseable {
         IdLock lease = null;
         try {
             checkCapabilities(spec.capabilities());
-            if (spec.detached() && spec.restart().kind() != RestartPolicy.Kind.NO) {
+            if (restartsDetached(spec)) {
                 lease = state.tryLease(id);
             }
             first = s.start(spec);
@@ -855,6 +890,19 @@ public final class ContainerRuntime implements AutoCloseable {
                     }
 
                     @Override
+                    public boolean restartRequested(SupervisedContainer.Incarnation ended) {
+                        return state.restartRequested(id, ended.lifecycle().state().monitor());
+                    }
+
+                    @Override
+                    public void requestRestart(SupervisedContainer.Incarnation inc) {
+                        StateDocument.ProcessDoc monitor = inc.lifecycle().state().monitor();
+                        if (spec.detached() && monitor != null) {
+                            state.requestRestart(id, monitor);
+                        }
+                    }
+
+                    @Override
                     public SupervisedContainer.Incarnation relaunch(int restartCount) throws ContainerException {
                         Starting again = new Starting(id, kept, restartCount);
                         try {
@@ -877,6 +925,16 @@ public final class ContainerRuntime implements AutoCloseable {
                 }, supervisors, supervision, state.root().resolve(id).resolve("health.out"), attributes);
         open.put(id, Optional.of(c));
         return c.begin(inc);
+    }
+
+    /**
+     * Whether a detached container may be restarted: by its restart policy, or by a restart its
+     * unhealthy action {@code restart} requests (from any process that follows it). Such a container
+     * has an exit command, and its starter holds its supervisor lease.
+     */
+    static boolean restartsDetached(ContainerSpec spec) {
+        return spec.detached() && (spec.restart().kind() != RestartPolicy.Kind.NO
+                || spec.onUnhealthy() == UnhealthyAction.RESTART);
     }
 
     /** The exit command's environment: nothing of this JVM's (docs/security.md). */
@@ -968,7 +1026,7 @@ public final class ContainerRuntime implements AutoCloseable {
             d = state.read(id).orElse(d);
         }
         StateStore.RestartRecord record = state.readRestart(id);
-        if (record.handled(run) || d.containerStatus() == ContainerStatus.RESTARTING) {
+        if (record.handled(run)) {
             return "container " + id + ": its exit was handled already";
         }
         IdLock lock = lockWithin(id, Duration.ofSeconds(10));
@@ -976,29 +1034,58 @@ public final class ContainerRuntime implements AutoCloseable {
         ExitStatus status;
         try {
             d = state.read(id).orElse(d);
-            Reconciler.Settled settled = reconciler.settle(id, d);
+            boolean markedRestarting = d.containerStatus() == ContainerStatus.RESTARTING;
+            if (markedRestarting) {
+                // recorded restarting as it ended by its starter, which died (its lease free) before it decided
+                d = d.withStatus(ContainerStatus.EXITED);
+            }
+            DetachedRestart.Decision[] decided = new DetachedRestart.Decision[1];
+            // decided as the exit is settled: a restart's status is in the same write (no exited in between)
+            Reconciler.Settled settled = reconciler.settle(id, d, s -> {
+                decided[0] = decideRestart(id, s, run, record);
+                return decided[0].verdict() == DetachedRestart.Verdict.RESTART
+                        ? s.withStatus(ContainerStatus.RESTARTING) : s;
+            });
             if (settled.removed()) {
                 lock.release();
                 return "container " + id + ": ended and removed (autoRemove)";
             }
             d = settled.state().orElse(d);
+            if (decided[0] == null) { // settled before (by any process): decided here
+                decision = decideRestart(id, d, run, record);
+                if (decision.verdict() == DetachedRestart.Verdict.RESTART) {
+                    d = d.withStatus(ContainerStatus.RESTARTING);
+                    state.write(d);
+                } else if (markedRestarting) {
+                    state.write(d);
+                }
+            } else {
+                decision = decided[0];
+            }
             releaseRecordedNetwork(id, d);
             status = d.exit() != null ? d.exit().toExitStatus() : ExitStatus.killed(Syscalls.SIGKILL);
-            ContainerSpec spec = d.spec().toSpec();
-            Duration ran = d.started() == null || d.finished() == null ? Duration.ZERO
-                    : Duration.between(java.time.Instant.parse(d.started()), java.time.Instant.parse(d.finished()));
-            decision = DetachedRestart.decide(spec.restart(), status, d.restartCount(), state.stopped(id),
-                    record.streak(), ran);
             state.writeRestart(id, record.handledRun(run, decision.streak()));
             if (decision.verdict() != DetachedRestart.Verdict.RESTART) {
                 return decision.describe(id, status);
             }
-            state.write(d.withStatus(ContainerStatus.RESTARTING));
         } finally {
             lock.close();
         }
         Thread.sleep(decision.delay().toMillis());
         return decision.describe(id, status) + "; " + relaunchDetached(id, decision.restartCount());
+    }
+
+    /**
+     * What follows the settled end {@code d} of the run {@code run}: its restart policy, an explicit
+     * stop, a requested restart (an adopted handle's unhealthy action), and the backoff so far.
+     */
+    private DetachedRestart.Decision decideRestart(String id, StateDocument d, StateDocument.ProcessDoc run,
+            StateStore.RestartRecord record) {
+        ExitStatus status = d.exit() != null ? d.exit().toExitStatus() : ExitStatus.killed(Syscalls.SIGKILL);
+        Duration ran = d.started() == null || d.finished() == null ? Duration.ZERO
+                : Duration.between(java.time.Instant.parse(d.started()), java.time.Instant.parse(d.finished()));
+        return DetachedRestart.decide(d.spec().toSpec().restart(), status, d.restartCount(), state.stopped(id),
+                state.restartRequested(id, run), record.streak(), ran);
     }
 
     /** CNI DEL of the ended run's network (and its netns pin), before a new run is attached anew. */
@@ -1064,7 +1151,8 @@ public final class ContainerRuntime implements AutoCloseable {
             throw new IllegalStateException("container " + id + ": this runtime already has it");
         }
         locks.put(id, lock);
-        Kept kept = new Kept(storageRoot.resolve("containers").resolve(id), d.image() != null, new AtomicReference<>());
+        Kept kept = new Kept(storageRoot.resolve("containers").resolve(id), d.image() != null, new AtomicReference<>(),
+                d.created());
         Starting again = new Starting(id, kept, restartCount);
         SupervisedContainer.Incarnation inc;
         try {
@@ -1114,9 +1202,10 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /**
      * What a container keeps across its incarnations: its directory (writable layer), its pin on the
-     * image, and its latest cgroup (removed at each exit, made again with the same limits at each start).
+     * image, its latest cgroup (removed at each exit, made again with the same limits at each start),
+     * and when it was first created (its CREATED, as docker and podman keep it across restarts).
      */
-    private record Kept(Path dir, boolean pinned, AtomicReference<Cgroup> cgroup) {}
+    private record Kept(Path dir, boolean pinned, AtomicReference<Cgroup> cgroup, String created) {}
 
     /** Events of every container of this runtime, each once, in order per container, on the callback executor. */
     public Subscription events(Consumer<ContainerEvent> listener) {
@@ -1246,7 +1335,7 @@ public final class ContainerRuntime implements AutoCloseable {
             if (spec.detached() || logDir != null) {
                 plan = plan.withMonitor(monitorOp(spec, logDir));
             }
-            if (spec.detached() && spec.restart().kind() != RestartPolicy.Kind.NO) {
+            if (restartsDetached(spec)) {
                 plan = plan.withExitCommand(Op.exitCommand(exitCommandArgv(id), EXIT_COMMAND_ENV));
             }
             ExecProfile profile = new ExecProfile(TargetPolicy.of(spec, placement.devicePolicy()), spec.namespaces(),
@@ -1263,15 +1352,17 @@ public final class ContainerRuntime implements AutoCloseable {
             Lifecycle life = new Lifecycle(new StateDocument(StateDocument.SCHEMA, id,
                     ContainerStatus.CREATED.label(), null, null,
                     cg == null ? List.of() : cg.paths().stream().map(Path::toString).toList(), spec.image().orElse(null),
-                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec), null, null, null, null,
+                    spec.rootfs().map(Path::toString).orElse(null), SpecDocument.of(spec),
+                    reuse == null ? null : reuse.created(), null, null, null,
                     restartCount, null, null, new StateDocument.ControlDoc(stopSignal,
-                            logDir == null ? null : logDir.toString(), process.argv())), doc -> {
+                            logDir == null ? null : logDir.toString(), process.argv(),
+                            healthCheck.map(SpecDocument.HealthCheckDoc::of).orElse(null))), doc -> {
                                 state.write(doc);
                                 ContainerNetwork n = net.get();
                                 if (n != null) {
                                     n.health(doc.health()); // a health change moves it in or out of its names' answers
                                 }
-                            }, Clock.systemUTC());
+                            }, Clock.systemUTC(), reuse != null);
             // closing an incarnation releases what only it held; the container's storage, state and id go
             // with the last one (SupervisedContainer.close -> closed())
             LinuxContainer.Resources held = new LinuxContainer.Resources(cg, stopSignal,
@@ -1295,12 +1386,13 @@ public final class ContainerRuntime implements AutoCloseable {
                                         open.remove(id); // it goes on, or stays as it ended, until removed
                                         used.forEach(Volumes.Lease::close);
                                     }, () -> {
+                                        // first: once its state is gone, container(id) finds no handle of it here
+                                        open.remove(id);
                                         try {
                                             removeEnded(id);
                                         } catch (ContainerException e) {
                                             throw new IllegalStateException(e.getMessage(), e);
                                         } finally {
-                                            open.remove(id);
                                             used.forEach(Volumes.Lease::close);
                                         }
                                     }));
@@ -1407,7 +1499,7 @@ public final class ContainerRuntime implements AutoCloseable {
             cgroup = null;
             containerDir = null;
             pinned = false;
-            kept = reuse != null ? reuse : new Kept(dir, pin, new AtomicReference<>());
+            kept = reuse != null ? reuse : new Kept(dir, pin, new AtomicReference<>(), life.state().created());
             kept.cgroup().set(cg);
             return new SupervisedContainer.Incarnation(c, life, stopSignal);
         }

@@ -84,6 +84,50 @@ class RestartIT extends ContainerTestSupport {
         }
     }
 
+    /**
+     * From its first run to its last, list() shows a restarting container, by this runtime and by another
+     * on the same root (berth ps): running or restarting, never missing, created or exited in between; and
+     * always with its first creation time (docker's and podman's CREATED).
+     */
+    @Test
+    void listShowsARestartingContainerThroughoutWithItsFirstCreationTime() throws Exception {
+        try (ContainerRuntime other = ContainerRuntime.builder().stateRoot(stateRoot).storageRoot(tmp.resolve("storage"))
+                .reconcile(false).build();
+                Container c = runtime.start(sh("sleep 0.2; exit 1").restart(RestartPolicy.onFailure(6)).build())) {
+            java.time.Instant created = null;
+            java.util.Set<String> seen = new java.util.TreeSet<>();
+            int polls = 0;
+            while (c.isRunning()) {
+                for (ContainerRuntime r : List.of(runtime, other)) {
+                    List<ContainerInfo> l = r.list();
+                    polls++;
+                    if (!c.isRunning()) {
+                        break; // ended for good: exited from now on
+                    }
+                    ContainerInfo i = l.stream().filter(x -> x.id().equals(c.id())).findFirst().orElseThrow(
+                            () -> new AssertionError("not listed while restarting (restart " + c.restartCount() + ")"));
+                    if (i.status() == ContainerStatus.EXITED && i.restartCount() == 6) {
+                        break; // its last run (on-failure:6 spent) ended for good
+                    }
+                    assertThat(i.status()).as("listed status at restart " + i.restartCount())
+                            .isIn(ContainerStatus.RUNNING, ContainerStatus.RESTARTING);
+                    seen.add(i.status().label());
+                    created = created == null ? i.created() : created;
+                    assertThat(i.created()).isEqualTo(created);
+                }
+            }
+            assertThat(c.onExit().get(30, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(1));
+            assertThat(c.restartCount()).isEqualTo(6);
+            assertThat(seen).contains("restarting");
+            assertThat(polls).isGreaterThan(20);
+            ContainerInfo last = runtime.list().stream().filter(x -> x.id().equals(c.id())).findFirst().orElseThrow();
+            assertThat(last.created()).isEqualTo(created);
+            assertThat(last.started().orElseThrow()).isAfter(created);
+            assertThat(Files.readString(stateRoot.resolve(c.id()).resolve("state.json")))
+                    .contains("\"created\":\"" + created + "\"");
+        }
+    }
+
     @Test
     void alwaysRestartsUntilStopAndAStoppedContainerStaysStopped() throws Exception {
         try (Container c = runtime.start(sh("sleep 0.1; exit 0").restart(RestartPolicy.always()).build())) {

@@ -391,6 +391,19 @@ class ContainerCommandsTest {
                 Optional.empty(), command, health, restarts);
     }
 
+    /** A restarted container: CREATED is its first creation (the state keeps it across restarts), Up its last run's start. */
+    @Test
+    void psShowsARestartedContainersFirstCreationAsCreatedAndItsLastRunAsUp() {
+        ContainerInfo restarted = recorded("web-9", ContainerStatus.RUNNING, List.of("httpd"), Optional.empty(), 3,
+                Optional.empty());
+        String table = PsCommand.table(List.of(restarted), NOW, true);
+        assertThat(table.lines().toList().get(1)).contains("10 minutes ago").contains("Up 5 seconds");
+        assertThat(PsCommand.json(restarted, NOW).get("CreatedAt").asText()).isEqualTo(NOW.minus(Duration.ofMinutes(10))
+                .toString());
+        assertThat(PsCommand.json(restarted, NOW).get("RunningFor").asText()).isEqualTo("10 minutes ago");
+        assertThat(PsCommand.json(restarted, NOW).get("RestartCount").asInt()).isEqualTo(3);
+    }
+
     @Test
     void psStatusSaysHealthRestartingAndAnyOtherStatusAsDockerDoes() {
         List<String> cmd = List.of("sh", "-c", "sleep 100");

@@ -282,16 +282,18 @@ class ContainerLauncherIT {
             assertThat(PsCommand.truncate(command, 20)).isEqualTo("sh -c 'if [ -f /tmp…");
             assertThat(berth("ps", "-a", "--no-trunc").out()).contains(PsCommand.quote(command));
 
-            // it exits 3: on-failure:1 starts it once more; ps sees the restart
-            // (between two runs the container is briefly not listed: its state is being written anew)
+            // it exits 3: on-failure:1 starts it once more; ps sees the restart, and lists the container
+            // throughout (restarting from the first run's end to the second's exec), with its first CREATED
             JsonNode restarted = healthy;
-            for (int i = 0; i < 150 && run.isAlive() && (restarted == null || restarted.get("RestartCount").asInt() < 1);
-                    i++) {
+            for (int i = 0; i < 150 && run.isAlive() && restarted.get("RestartCount").asInt() < 1; i++) {
                 Thread.sleep(100);
                 JsonNode now = psJson(id);
-                restarted = now != null ? now : restarted;
+                assertThat(now).as("ps lists " + id + " while it restarts").isNotNull();
+                assertThat(now.get("State").asText()).isIn("running", "restarting");
+                restarted = now;
             }
             assertThat(restarted.get("RestartCount").asInt()).as("seen by ps while the restart ran").isEqualTo(1);
+            assertThat(restarted.get("CreatedAt").asText()).isEqualTo(healthy.get("CreatedAt").asText());
             // the second run ends with 3 too, and no more restarts: berth run passes its code through
             assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(run.exitValue()).as(new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8))

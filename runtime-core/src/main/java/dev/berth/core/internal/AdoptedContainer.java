@@ -24,7 +24,6 @@ import dev.berth.core.Subscription;
 import dev.berth.core.internal.logs.LogReader;
 import dev.berth.core.supervise.DetachedRestart;
 import dev.berth.core.supervise.HealthMonitor;
-import dev.berth.core.supervise.HealthProbe;
 import dev.berth.core.supervise.SupervisorServices;
 import dev.berth.core.internal.state.ProcessId;
 import dev.berth.core.internal.state.Reconciler;
@@ -40,7 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -129,6 +127,17 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
         /** Whether an explicit stop of it was recorded. */
         boolean stopRecorded(String id);
+
+        /**
+         * Requests a restart of its run whose monitor is {@code run} (an unhealthy action {@code restart}),
+         * under its id lock, for its supervisor (the lease holder) to carry out once the run ended: true
+         * when recorded; false when there is nothing to restart (another run by now, ended, stopped, not
+         * detached); null while another process holds its id lock for a moment.
+         */
+        Boolean requestRestart(String id, StateDocument.ProcessDoc run);
+
+        /** Whether a restart of its run whose monitor is {@code run} was requested. */
+        boolean restartRequested(String id, StateDocument.ProcessDoc run);
     }
 
     /** How often the state is read for what happens without this handle (pause by others, restarts, removal). */
@@ -156,7 +165,6 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private final Runtime runtime;
     private volatile Optional<Cgroup> cgroup;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    private final CompletableFuture<Void> healthy = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object lock = new Object();
     /** Orders what this handle sees of its container, and the events it publishes for it. */
@@ -165,7 +173,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private int initPidfd = -1;
     private int monitorPidfd = -1;
     private volatile long token;
-    private final Optional<HealthCheck> check;
+    private final dev.berth.core.supervise.ContainerHealth health;
     private final UnhealthyAction onUnhealthy;
     private final RestartPolicy policy;
     private final boolean detached;
@@ -187,7 +195,6 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private ScheduledFuture<?> poll;
     /** stop() or kill() through this handle: a restart pending is called off (its supervisor sees the stop). */
     private volatile boolean stopRequested;
-    private volatile Health lastHealth;
 
     private AdoptedContainer(Syscalls sys, StateDocument doc, Supervision supervision, Runtime runtime,
             Optional<Cgroup> cgroup) {
@@ -203,7 +210,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         } catch (RuntimeException e) {
             LOG.debug("container {}: its stored spec: {}", id, e.getMessage());
         }
-        this.check = spec == null || spec.healthCheckDisabled() ? Optional.empty() : spec.healthCheck();
+        this.health = new dev.berth.core.supervise.ContainerHealth(id, checkOf(doc, spec), supervision);
         this.onUnhealthy = spec == null ? UnhealthyAction.NONE : spec.onUnhealthy();
         this.policy = spec == null ? RestartPolicy.no() : spec.restart();
         this.detached = Reconciler.detached(doc);
@@ -214,6 +221,21 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             attrs.put("rootfs", doc.rootfs() == null ? "" : doc.rootfs());
         }
         this.baseAttributes = Map.copyOf(attrs);
+    }
+
+    /**
+     * The health check its runs have: the one its starter recorded as in effect (the spec's, or the
+     * image's when the spec has none), else (a state written before) the stored spec's.
+     */
+    private static Optional<HealthCheck> checkOf(StateDocument doc, ContainerSpec spec) {
+        if (doc.control() != null && doc.control().healthCheck() != null) {
+            try {
+                return Optional.of(doc.control().healthCheck().toCheck());
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: its recorded health check: {}", doc.id(), e.getMessage());
+            }
+        }
+        return spec == null || spec.healthCheckDisabled() ? Optional.empty() : spec.healthCheck();
     }
 
     /**
@@ -404,8 +426,8 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             return false;
         }
         boolean stop = stopRequested || runtime.stopRecorded(id);
-        return DetachedRestart.decide(policy, s, d.restartCount(), stop, 0, Duration.ZERO).verdict()
-                == DetachedRestart.Verdict.RESTART;
+        return DetachedRestart.decide(policy, s, d.restartCount(), stop, runtime.restartRequested(id, runMonitor), 0,
+                Duration.ZERO).verdict() == DetachedRestart.Verdict.RESTART;
     }
 
     private void publishRestarting(StateDocument d) {
@@ -422,8 +444,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         phase = Phase.ENDED;
         stopRunExtras();
         exit.complete(lastExit);
-        healthy.completeExceptionally(new IllegalStateException("container " + id + " ended (" + lastExit
-                + ") before it was healthy"));
+        health.neverHealthy(" ended (" + lastExit + ") before it was healthy");
     }
 
     /** Under {@link #follow}: its state is gone (removed). */
@@ -434,7 +455,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         if (!wasEnded) {
             stopRunExtras();
             exit.complete(lastExit != null ? lastExit : ExitStatus.killed(Syscalls.SIGKILL));
-            healthy.completeExceptionally(new IllegalStateException("container " + id + " was removed"));
+            health.neverHealthy(" was removed");
         }
         if (poll != null) {
             poll.cancel(false);
@@ -486,7 +507,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
                             publish(st == ContainerStatus.PAUSED ? ContainerEvent.Type.PAUSED
                                     : ContainerEvent.Type.RESUMED, Map.of());
                         }
-                        if (healthMonitor == null && check.isPresent()) {
+                        if (healthMonitor == null && health.check().isPresent()) {
                             startHealth(); // not started before: another process held its id for a moment
                         }
                     }
@@ -575,44 +596,19 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     /** Under {@link #follow}: the run's health checks, by the leading handle only, per its stored spec. */
     private void startHealth() {
-        if (check.isEmpty() || healthMonitor != null || closed.get() || !runtime.leads(this)) {
+        if (health.check().isEmpty() || healthMonitor != null || closed.get() || !runtime.leads(this)) {
             return;
         }
         StateDocument d = adopted;
         if (d.init() == null) {
             return;
         }
-        HealthCheck hc = check.get();
         StateDocument.ProcessDoc run = runMonitor;
-        ProcessId init = d.init().id();
-        HealthProbe.Target target = new HealthProbe.Target() {
-            @Override
-            public String id() {
-                return id;
-            }
-
-            @Override
-            public ProcessId init() {
-                return init;
-            }
-
-            @Override
-            public ExecProcess exec(ExecSpec spec) throws ContainerException {
-                return runtime.exec(id, spec);
-            }
-
-            @Override
-            public Path outputFile() {
-                return runtime.healthOutput(id);
-            }
-        };
-        SupervisorServices sv;
         HealthMonitor m;
         try {
-            sv = runtime.services();
             HealthMonitor[] self = new HealthMonitor[1];
-            m = new HealthMonitor(hc, sv.probe(hc.kind()), target, sv.scheduler(), sv.clock(),
-                    (h, changed) -> healthChanged(self[0], run, h, changed));
+            m = health.monitor(runtime.services(), d.init().id(), spec -> runtime.exec(id, spec),
+                    runtime.healthOutput(id), (h, changed) -> healthChanged(self[0], run, h, changed));
             self[0] = m;
         } catch (RuntimeException e) {
             LOG.debug("container {}: no health checks: {}", id, e.getMessage()); // the runtime is closing
@@ -628,10 +624,10 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             }
         }
         if (recorded == null || recorded == HealthStatus.STARTING) {
-            lastHealth = Health.starting();
+            health.update(Health.starting());
             recordHealth(run, HealthStatus.STARTING, 20);
         } else {
-            lastHealth = new Health(recorded, 0, List.of());
+            health.update(new Health(recorded, 0, List.of())); // recorded healthy: onHealthy() completes
         }
         m.start();
     }
@@ -642,25 +638,24 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             if (m != healthMonitor || runEnded || phase != Phase.RUNNING) {
                 return;
             }
-            lastHealth = h;
+            health.update(h);
             if (changed == null) {
                 return;
             }
             recordHealth(run, changed, 20);
             publish(ContainerEvent.Type.HEALTH_STATUS, Map.of("health_status", changed.label()));
         }
-        if (changed == HealthStatus.HEALTHY) {
-            healthy.complete(null);
-        } else if (changed == HealthStatus.UNHEALTHY) {
-            actOnUnhealthy();
+        if (changed == HealthStatus.UNHEALTHY) {
+            actOnUnhealthy(run);
         }
     }
 
     /**
      * An unhealthy run: {@code stop} and {@code kill} are explicit stops (recorded first, so no restart
-     * undoes them); {@code restart} is left to the restart policy its exit command applies (reported only).
+     * undoes them); {@code restart} requests a restart of the run from its supervisor (the holder of its
+     * lease: its exit command, or its starter), then stops the run (see {@link #requestRestart}).
      */
-    private void actOnUnhealthy() {
+    private void actOnUnhealthy(StateDocument.ProcessDoc run) {
         switch (onUnhealthy) {
             case KILL -> {
                 LOG.info("container {} is unhealthy: kill", id);
@@ -681,9 +676,72 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
                     LOG.debug("container {}: runtime closing: {}", id, e.getMessage());
                 }
             }
-            case RESTART -> LOG.info("container {} is unhealthy; an adopted handle does not restart it (its restart"
-                    + " policy, applied by its exit command, does when it ends)", id);
+            case RESTART -> {
+                if (!detached) {
+                    // its runtime runs the same check and restarts it itself (it holds its id)
+                    LOG.info("container {} is unhealthy: restarted by the runtime that runs it", id);
+                } else {
+                    requestRestart(run, 20);
+                }
+            }
             default -> { }
+        }
+    }
+
+    /**
+     * The unhealthy action {@code restart}: a restart of the run is recorded under its id lock (when
+     * another process holds it for a moment, again 50 ms later), then the run is stopped through its
+     * own init's pidfd (the stop signal, SIGKILL after the grace). Its supervisor restarts it once
+     * ended, whatever its policy: once, however many handles in however many processes asked. An
+     * explicit stop recorded meanwhile still wins.
+     */
+    private void requestRestart(StateDocument.ProcessDoc run, int attempts) {
+        Boolean recorded;
+        try {
+            recorded = runtime.requestRestart(id, run);
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: requesting its restart: {}", id, e.getMessage());
+            return;
+        }
+        if (recorded == null) {
+            if (attempts > 0 && !closed.get()) {
+                try {
+                    runtime.services().restarter().schedule(() -> requestRestart(run, attempts - 1), 50,
+                            TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException | IllegalStateException e) {
+                    LOG.debug("container {}: runtime closing: {}", id, e.getMessage());
+                }
+            }
+            return;
+        }
+        if (!recorded) {
+            return;
+        }
+        LOG.info("container {} is unhealthy: restart", id);
+        int stopSignal = adopted.control() != null ? adopted.control().stopSignal() : Syscalls.SIGTERM;
+        if (!signalRun(run, stopSignal)) {
+            return;
+        }
+        try {
+            runtime.services().restarter().schedule(() -> signalRun(run, Syscalls.SIGKILL),
+                    UNHEALTHY_STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException | IllegalStateException e) {
+            LOG.debug("container {}: runtime closing: {}", id, e.getMessage());
+        }
+    }
+
+    /** Signals the init of the run {@code run} while this handle follows that run; false otherwise. */
+    private boolean signalRun(StateDocument.ProcessDoc run, int signal) {
+        synchronized (follow) {
+            if (!run.equals(runMonitor) || runEnded || phase != Phase.RUNNING) {
+                return false;
+            }
+            synchronized (lock) {
+                if (initPidfd >= 0) {
+                    sys.pidfdSendSignal(initPidfd, signal);
+                }
+            }
+            return true;
         }
     }
 
@@ -703,8 +761,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             try {
                 runtime.services().restarter().schedule(() -> {
                     synchronized (follow) {
-                        if (run.equals(runMonitor) && !runEnded && lastHealth != null
-                                && lastHealth.status() == s) {
+                        if (run.equals(runMonitor) && !runEnded && health.status() == s) {
                             recordHealth(run, s, attempts - 1);
                         }
                     }
@@ -967,16 +1024,12 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
     @Override
     public Optional<Health> health() {
-        return check.isPresent() ? Optional.ofNullable(lastHealth) : Optional.empty();
+        return health.health();
     }
 
     @Override
     public CompletableFuture<Void> onHealthy() {
-        if (check.isEmpty()) {
-            return CompletableFuture.failedFuture(new IllegalStateException("container " + id
-                    + " has no health check"));
-        }
-        return supervision.forCallers(healthy);
+        return health.onHealthy();
     }
 
     @Override
@@ -1013,8 +1066,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         releaseProcessHandles();
         exit.completeExceptionally(new IllegalStateException("container " + id
                 + ": this handle was closed; the container goes on without it"));
-        healthy.completeExceptionally(new IllegalStateException("container " + id
-                + ": this handle was closed before it was healthy"));
+        health.neverHealthy(": this handle was closed before it was healthy");
         runtime.closed(this);
     }
 }

@@ -250,6 +250,45 @@ public final class StateStore {
     static final String LEASE = "supervisor.lock";
     /** What its restart policy's supervisor keeps across runs ({@link RestartRecord}). */
     static final String RESTART = "restart.json";
+    /** A restart of one run asked for by another process ({@link RestartRequest}). */
+    static final String RESTART_REQUEST = "restart-request.json";
+
+    /**
+     * A restart of the run whose monitor is named here, requested by a process that does not
+     * supervise it (an adopted handle's unhealthy action {@code restart}): its supervisor restarts
+     * that run once it ended, whatever the restart policy, unless an explicit stop was recorded. It
+     * names one run, so a later run is never restarted by it.
+     */
+    public record RestartRequest(long monitorPid, long monitorStartTime) {
+        public boolean names(StateDocument.ProcessDoc monitor) {
+            return monitor != null && monitor.pid() == monitorPid && monitor.startTime() == monitorStartTime;
+        }
+    }
+
+    /** Records a restart request for the run whose monitor is {@code run}; the id's lock holder only. */
+    public void requestRestart(String id, StateDocument.ProcessDoc run) {
+        Path dir = root.resolve(id);
+        try {
+            writePrivately(dir, RESTART_REQUEST, JSON.writeValueAsBytes(new RestartRequest(run.pid(), run.startTime())));
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + dir.resolve(RESTART_REQUEST) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether a restart of the run whose monitor is {@code run} was requested ({@link #requestRestart}). */
+    public boolean restartRequested(String id, StateDocument.ProcessDoc run) {
+        Path f = root.resolve(id).resolve(RESTART_REQUEST);
+        if (run == null || !hasDirectory(id) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || !ownedByUs(f)) {
+            return false;
+        }
+        try {
+            return JSON.readValue(Files.readAllBytes(f), RestartRequest.class).names(run);
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
+        }
+    }
 
     /**
      * Records an explicit stop ({@code stop}, {@code kill}, {@code remove}) of {@code id}, before its

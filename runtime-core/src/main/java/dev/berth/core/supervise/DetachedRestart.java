@@ -48,10 +48,19 @@ public final class DetachedRestart {
      */
     public static Decision decide(RestartPolicy policy, ExitStatus status, int restartsSoFar, boolean stopRequested,
             int streak, Duration ran) {
+        return decide(policy, status, restartsSoFar, stopRequested, false, streak, ran);
+    }
+
+    /**
+     * @param restartRequested a restart of the run was requested (an unhealthy action {@code restart} of
+     *                         an adopted handle): it restarts whatever the policy; a stop still wins
+     */
+    public static Decision decide(RestartPolicy policy, ExitStatus status, int restartsSoFar, boolean stopRequested,
+            boolean restartRequested, int streak, Duration ran) {
         if (stopRequested) {
             return new Decision(Verdict.STOPPED, Duration.ZERO, streak, restartsSoFar);
         }
-        if (!policy.restartsAfter(status, restartsSoFar)) {
+        if (!restartRequested && !policy.restartsAfter(status, restartsSoFar)) {
             return new Decision(Verdict.POLICY, Duration.ZERO, streak, restartsSoFar);
         }
         RestartBackoff next = new RestartBackoff(streak).after(ran.isNegative() ? Duration.ZERO : ran);

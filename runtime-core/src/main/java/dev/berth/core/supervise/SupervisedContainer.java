@@ -98,11 +98,25 @@ public final class SupervisedContainer implements Container {
          * meanwhile unhandled (its exit command found the lease held) is handed to an exit command.
          */
         default void letGo() {}
+
+        /**
+         * Whether a restart of the run {@code ended} was requested by another process (an adopted
+         * handle's unhealthy action {@code restart}): restarted whatever the policy, unless stopped.
+         */
+        default boolean restartRequested(Incarnation ended) {
+            return false;
+        }
+
+        /**
+         * A detached container: this handle's unhealthy action restarts the run {@code inc}; recorded as a
+         * restart request, so that the handles of other processes that follow it expect the restart.
+         */
+        default void requestRestart(Incarnation inc) {}
     }
 
     private final String id;
     private final RestartPolicy policy;
-    private final Optional<HealthCheck> check;
+    private final ContainerHealth health;
     private final UnhealthyAction onUnhealthy;
     private final Launcher launcher;
     private final SupervisorServices services;
@@ -116,15 +130,14 @@ public final class SupervisedContainer implements Container {
     private RestartBackoff backoff = RestartBackoff.initial();
     private Instant incarnationStart;
     /** stop(), kill(), close() or an unhealthy stop: no restart from now on. */
-    private boolean manual;
+    private volatile boolean manual;
     /** An unhealthy action asked for a restart, whatever the policy. */
-    private boolean restartRequested;
+    private volatile boolean restartRequested;
     private ScheduledFuture<?> pending;
     private HealthMonitor monitor;
     private AutoCloseable oomSubscription;
     /** The current incarnation's OOM events: published while it runs, and one at its end if the kill came first. */
     private OomEvents oomEvents;
-    private volatile Health lastHealth;
     private boolean released;
     /** A detached container whose handle let go of it: it goes on, unfollowed (no exit, no destroyed). */
     private boolean letGo;
@@ -133,7 +146,6 @@ public final class SupervisedContainer implements Container {
     /** The backoff's streak before the restart that waits in {@link #pending}. */
     private int streakBefore;
     private final CompletableFuture<ExitStatus> finalExit = new CompletableFuture<>();
-    private final CompletableFuture<Void> healthy = new CompletableFuture<>();
 
     /**
      * @param healthOutput a file private to the runtime for exec checks' output
@@ -144,7 +156,7 @@ public final class SupervisedContainer implements Container {
             Path healthOutput, Map<String, String> attributes) {
         this.id = id;
         this.policy = policy;
-        this.check = check;
+        this.health = new ContainerHealth(id, check, supervision);
         this.onUnhealthy = onUnhealthy;
         this.launcher = launcher;
         this.services = services;
@@ -165,7 +177,11 @@ public final class SupervisedContainer implements Container {
             incarnationStart = services.clock().instant();
         }
         var doc = inc.lifecycle().state();
-        publish(ContainerEvent.Type.CREATED, at(doc.created()), Map.of("pid", Long.toString(inc.container().pid())));
+        // the state keeps the first creation time across restarts; each run's event has its own
+        publish(ContainerEvent.Type.CREATED, count == 0 ? at(doc.created()) : services.clock().instant(),
+                Map.of("pid", Long.toString(inc.container().pid())));
+        // a run that ends to be restarted is recorded restarting at once (no exited in between for a list)
+        inc.lifecycle().restartFollows(s -> !manual && restartWanted(inc, s));
         publish(ContainerEvent.Type.STARTED, at(doc.started()), count == 0 ? Map.of()
                 : Map.of("restartCount", Integer.toString(count)));
         OomEvents oom = new OomEvents();
@@ -175,7 +191,7 @@ public final class SupervisedContainer implements Container {
         } catch (RuntimeException e) {
             LOG.debug("container {}: no OOM events: {}", id, e.getMessage()); // no cgroup
         }
-        if (check.isPresent()) {
+        if (health.check().isPresent()) {
             try {
                 startMonitor(inc);
             } catch (RuntimeException e) { // the runtime is closing: its end must still be seen below
@@ -191,34 +207,12 @@ public final class SupervisedContainer implements Container {
     }
 
     private void startMonitor(Incarnation inc) {
-        HealthCheck hc = check.get();
-        lastHealth = Health.starting();
+        health.update(Health.starting());
         recordHealth(inc, HealthStatus.STARTING);
         ProcessId init = inc.lifecycle().state().init() != null ? inc.lifecycle().state().init().id()
                 : ProcessId.of(inc.container().pid());
-        HealthProbe.Target target = new HealthProbe.Target() {
-            @Override
-            public String id() {
-                return id;
-            }
-
-            @Override
-            public ProcessId init() {
-                return init;
-            }
-
-            @Override
-            public ExecProcess exec(ExecSpec spec) throws ContainerException {
-                return inc.container().exec(spec);
-            }
-
-            @Override
-            public Path outputFile() {
-                return healthOutput;
-            }
-        };
-        HealthMonitor m = new HealthMonitor(hc, services.probe(hc.kind()), target, services.scheduler(),
-                services.clock(), (h, changed) -> healthChanged(inc, h, changed));
+        HealthMonitor m = health.monitor(services, init, inc.container()::exec, healthOutput,
+                (h, changed) -> healthChanged(inc, h, changed));
         synchronized (lock) {
             monitor = m;
         }
@@ -227,15 +221,13 @@ public final class SupervisedContainer implements Container {
 
     /** Health scheduler thread. */
     private void healthChanged(Incarnation inc, Health h, HealthStatus changed) {
-        lastHealth = h;
+        health.update(h);
         if (changed == null) {
             return;
         }
         recordHealth(inc, changed);
         publish(ContainerEvent.Type.HEALTH_STATUS, services.clock().instant(), Map.of("health_status", changed.label()));
-        if (changed == HealthStatus.HEALTHY) {
-            healthy.complete(null);
-        } else if (changed == HealthStatus.UNHEALTHY && onUnhealthy != UnhealthyAction.NONE) {
+        if (changed == HealthStatus.UNHEALTHY && onUnhealthy != UnhealthyAction.NONE) {
             try {
                 services.restarter().execute(() -> actOnUnhealthy(inc));
             } catch (RejectedExecutionException | IllegalStateException e) {
@@ -265,6 +257,13 @@ public final class SupervisedContainer implements Container {
             }
         }
         LOG.info("container {} is unhealthy: {}", id, onUnhealthy.label());
+        if (onUnhealthy == UnhealthyAction.RESTART) {
+            try {
+                launcher.requestRestart(inc);
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: recording its restart request: {}", id, e.getMessage());
+            }
+        }
         LinuxContainer c = inc.container();
         if (onUnhealthy == UnhealthyAction.KILL) {
             c.kill();
@@ -312,11 +311,11 @@ public final class SupervisedContainer implements Container {
         }
         publish(ContainerEvent.exited(id, services.clock().instant(), s, baseAttributes));
         synchronized (lock) {
-            boolean wouldRestart = failure == null && (restartRequested || policy.restartsAfter(s, restartCount))
-                    && !stopRecorded();
+            boolean wouldRestart = failure == null && restartWanted(inc, s);
             boolean again = wouldRestart && !manual;
             restartRequested = false;
             if (!again) {
+                recordQuietly(inc.lifecycle()::restartCalledOff); // recorded restarting as it ended: not so
                 if (!(wouldRestart && closing)) {
                     // not when only this handle's close() held the restart back: a detached container's
                     // close lets go of it, and the exit goes to its exit command (Launcher.letGo)
@@ -411,6 +410,19 @@ public final class SupervisedContainer implements Container {
         }
     }
 
+    /** Whether the end of {@code inc} with {@code s} is followed by a restart, unless stopped by this handle. */
+    private boolean restartWanted(Incarnation inc, ExitStatus s) {
+        boolean requested = restartRequested;
+        if (!requested) {
+            try {
+                requested = launcher.restartRequested(inc);
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: reading whether a restart was requested: {}", id, e.getMessage());
+            }
+        }
+        return (requested || policy.restartsAfter(s, restartCount)) && !stopRecorded();
+    }
+
     private boolean stopRecorded() {
         try {
             return launcher.stopRecorded();
@@ -435,8 +447,8 @@ public final class SupervisedContainer implements Container {
         } else {
             finalExit.complete(s);
         }
-        healthy.completeExceptionally(new IllegalStateException("container " + id + (s == null
-                ? ": its handle was closed before it was healthy" : " ended (" + s + ") before it was healthy")));
+        health.neverHealthy(s == null ? ": its handle was closed before it was healthy"
+                : " ended (" + s + ") before it was healthy");
     }
 
     /** From now on no restart; a restart waiting for its backoff is called off. */
@@ -610,16 +622,12 @@ public final class SupervisedContainer implements Container {
 
     @Override
     public Optional<Health> health() {
-        return check.isPresent() ? Optional.ofNullable(lastHealth) : Optional.empty();
+        return health.health();
     }
 
     @Override
     public CompletableFuture<Void> onHealthy() {
-        if (check.isEmpty()) {
-            return CompletableFuture.failedFuture(new IllegalStateException("container " + id
-                    + " has no health check"));
-        }
-        return supervision.forCallers(healthy);
+        return health.onHealthy();
     }
 
     @Override

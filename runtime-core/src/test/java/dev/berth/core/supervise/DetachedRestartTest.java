@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.RestartPolicy;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class DetachedRestartTest {
@@ -45,6 +46,18 @@ class DetachedRestartTest {
             DetachedRestart.Decision d = DetachedRestart.decide(p, ExitStatus.killed(15), 0, true, 3, SHORT);
             assertThat(d.verdict()).as(p.toString()).isEqualTo(DetachedRestart.Verdict.STOPPED);
             assertThat(d.streak()).isEqualTo(3); // unchanged: nothing follows
+        }
+    }
+
+    @Test
+    void aRequestedRestartRestartsWhateverThePolicyButAStopStillWins() {
+        for (RestartPolicy p : List.of(RestartPolicy.no(), RestartPolicy.onFailure(1), RestartPolicy.always())) {
+            DetachedRestart.Decision d = DetachedRestart.decide(p, ExitStatus.exited(0), 5, false, true, 0, SHORT);
+            assertThat(d.verdict()).as(p.toString()).isEqualTo(DetachedRestart.Verdict.RESTART);
+            assertThat(d.restartCount()).isEqualTo(6);
+            assertThat(d.delay()).isEqualTo(Duration.ofMillis(100));
+            assertThat(DetachedRestart.decide(p, ExitStatus.killed(15), 5, true, true, 0, SHORT).verdict())
+                    .isEqualTo(DetachedRestart.Verdict.STOPPED);
         }
     }
 

@@ -22,15 +22,42 @@ public final class Lifecycle {
     private StateDocument state;
     /** Set by {@link #discard()}: the state file is about to go, transitions stay in memory. */
     private boolean discarded;
+    /**
+     * A restart's run: from its clone until its target's exec it is recorded {@code restarting} (not
+     * {@code created}), so that a list never shows a restarting container as one that is not running.
+     */
+    private final boolean restart;
+    /** Between the clone of a restart's run and its exec (or end). */
+    private boolean relaunching;
+    /** Asked as the target ends: whether a restart follows (then recorded {@code restarting} at once), or null. */
+    private java.util.function.Predicate<ExitStatus> restartFollows;
 
     /**
      * @param initial the state before the init exists (status {@code created}, not persisted yet)
      * @param persist writes a state; its failure fails the transition (the status is unchanged)
      */
     public Lifecycle(StateDocument initial, Consumer<StateDocument> persist, Clock clock) {
+        this(initial, persist, clock, false);
+    }
+
+    /**
+     * @param restart a restart's run: {@code restarting} (not {@code created}) until its target was
+     *                exec'd, and the container's first creation time ({@code initial.created()}) kept
+     */
+    public Lifecycle(StateDocument initial, Consumer<StateDocument> persist, Clock clock, boolean restart) {
         this.state = initial;
         this.persist = persist;
         this.clock = clock;
+        this.restart = restart;
+    }
+
+    /**
+     * {@code decides} is asked as the target ends whether a restart follows; when it says so, the
+     * exit is recorded with the status {@code restarting} in the same write (no {@code exited} in
+     * between for a reader to see). Its supervisor confirms or calls it off afterwards.
+     */
+    public synchronized void restartFollows(java.util.function.Predicate<ExitStatus> decides) {
+        this.restartFollows = decides;
     }
 
     public synchronized ContainerStatus status() {
@@ -45,17 +72,26 @@ public final class Lifecycle {
         return state.id(); // never changes
     }
 
-    /** The init was cloned: its and the monitor's identity, persisted before the init runs anything. */
+    /**
+     * The init was cloned: its and the monitor's identity, persisted before the init runs anything.
+     * The creation time is the container's first (kept across restarts, as docker and podman do).
+     */
     public synchronized void created(ProcessId init, ProcessId monitor) {
-        set(new StateDocument(state.schema(), state.id(), ContainerStatus.CREATED.label(),
-                StateDocument.ProcessDoc.of(init), StateDocument.ProcessDoc.of(monitor), state.cgroup(), state.image(),
-                state.rootfs(), state.spec(), now(), null, null, null, state.restartCount(), state.health(), null,
-                state.control()));
+        relaunching = restart;
+        set(new StateDocument(state.schema(), state.id(), (restart ? ContainerStatus.RESTARTING
+                : ContainerStatus.CREATED).label(), StateDocument.ProcessDoc.of(init), StateDocument.ProcessDoc.of(monitor),
+                state.cgroup(), state.image(), state.rootfs(), state.spec(), state.created() != null ? state.created()
+                : now(), null, null, null, state.restartCount(), state.health(), null, state.control()));
     }
 
     /** The target was exec'd. No effect on the status when it has already ended (it only records the time). */
     public synchronized void started() {
         ContainerStatus s = status();
+        if (relaunching) {
+            relaunching = false;
+            set(state.withStarted(now()));
+            return;
+        }
         if (s == ContainerStatus.EXITED || s == ContainerStatus.RESTARTING) {
             set(new StateDocument(state.schema(), state.id(), state.status(), state.init(), state.monitor(),
                     state.cgroup(), state.image(), state.rootfs(), state.spec(), state.created(), now(),
@@ -103,10 +139,14 @@ public final class Lifecycle {
 
     /** The target ended (from any status but exited: a second report changes nothing). */
     public synchronized void exited(ExitStatus exit) {
-        if (status() == ContainerStatus.EXITED || status() == ContainerStatus.RESTARTING) {
+        if (status() == ContainerStatus.EXITED || (status() == ContainerStatus.RESTARTING && !relaunching)) {
             return;
         }
+        relaunching = false;
         StateDocument next = state.withExit(exit, now());
+        if (restartFollows != null && restartFollows.test(exit)) {
+            next = next.withStatus(ContainerStatus.RESTARTING);
+        }
         try {
             if (!discarded) {
                 persist.accept(next);

@@ -156,7 +156,11 @@ public final class Reconciler {
      * What {@link #settle} found: the container still runs; or it ended, with how ({@code exit}), and
      * was removed when it asked for that ({@code autoRemove}).
      */
-    public record Settled(boolean running, Optional<StateDocument> state, boolean removed) {}
+    public record Settled(boolean running, Optional<StateDocument> state, boolean removed, boolean deferred) {
+        public Settled(boolean running, Optional<StateDocument> state, boolean removed) {
+            this(running, state, removed, false);
+        }
+    }
 
     /**
      * Brings a detached container's state up to date; the caller holds its lock. While its monitor
@@ -164,9 +168,19 @@ public final class Reconciler {
      * recorded none: its monitor was killed, and the init with it), whether the OOM killer struck, and
      * the final figures are written to the state, and its cgroup is removed; a container that asked
      * for {@code autoRemove} is then removed. Its writable layer, logs and state otherwise stay until
-     * it is removed (docker's exited containers).
+     * it is removed (docker's exited containers). An end not recorded yet while its supervisor lease is
+     * held is left to its holder (the starter's handle, or an exit command), which records it (and its
+     * decision) itself: {@code deferred}, the state as it was.
      */
     public Settled settle(String id, StateDocument d) {
+        return settle(id, d, null);
+    }
+
+    /**
+     * {@link #settle(String, StateDocument)} by the holder of its supervisor lease, with {@code then}
+     * applied to the settled state before it is written (the decision recorded in the same write).
+     */
+    public Settled settle(String id, StateDocument d, java.util.function.UnaryOperator<StateDocument> then) {
         if (d.containerStatus() == ContainerStatus.RESTARTING) {
             IdLock lease = store.tryLease(id);
             if (lease == null) {
@@ -174,6 +188,10 @@ public final class Reconciler {
                 return new Settled(false, Optional.of(d), false);
             }
             lease.close();
+            if (d.monitor() != null && isLive(d.monitor().id())) {
+                // a restart's new run, between its clone and its exec (recorded restarting until then)
+                return new Settled(true, Optional.of(d), false);
+            }
             // its supervisor died while it waited (a JVM killed): nobody finishes the restart, it stays exited
             StateDocument now = d.withStatus(ContainerStatus.EXITED);
             store.write(now);
@@ -186,6 +204,18 @@ public final class Reconciler {
         }
         if (d.containerStatus() != ContainerStatus.EXITED && d.monitor() != null && isLive(d.monitor().id())) {
             return new Settled(true, Optional.of(d), false);
+        }
+        if (then == null && (d.containerStatus() != ContainerStatus.EXITED || d.cgroup() == null
+                || !d.cgroup().isEmpty())) {
+            IdLock lease = store.tryLease(id);
+            if (lease == null && store.hasDirectory(id)) {
+                // its supervisor (a live holder of its lease) records this end and decides what follows:
+                // settling it here too would race its teardown (its cgroup) and its record
+                return new Settled(false, Optional.of(d), false, true);
+            }
+            if (lease != null) {
+                lease.close();
+            }
         }
         if (d.started() == null) {
             // its start never completed (its starter died before the target's exec): never a container
@@ -215,6 +245,9 @@ public final class Reconciler {
                     .withCgroup(List.of());
             if (usage != null || d.usage() == null) {
                 now = now.withUsage(usage != null ? usage : d.usage());
+            }
+            if (then != null) {
+                now = then.apply(now);
             }
             store.write(now);
             LOG.debug("container {}: detached, ended {}", id, status);

@@ -152,7 +152,45 @@ public record SpecDocument(int version, String rootfs, String image, List<String
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record HealthCheckDoc(String kind, List<String> command, Integer port, String path, Integer statusFrom,
-            Integer statusTo, long intervalMillis, long timeoutMillis, int retries, long startPeriodMillis) {}
+            Integer statusTo, long intervalMillis, long timeoutMillis, int retries, long startPeriodMillis) {
+        public static HealthCheckDoc of(HealthCheck h) {
+            return new HealthCheckDoc(h.kind().name(), h.command().isEmpty() ? null : h.command(),
+                    h.port() == 0 ? null : h.port(), h.path().isEmpty() ? null : h.path(),
+                    h.kind() == HealthCheck.Kind.HTTP ? h.expectedStatus().from() : null,
+                    h.kind() == HealthCheck.Kind.HTTP ? h.expectedStatus().to() : null, h.interval().toMillis(),
+                    h.timeout().toMillis(), h.retries(), h.startPeriod().toMillis());
+        }
+
+        /**
+         * The check again.
+         *
+         * @throws IllegalArgumentException naming the field that is not valid
+         */
+        public HealthCheck toCheck() {
+            HealthCheck.Builder c = HealthCheck.builder();
+            switch (kind == null ? "" : kind) {
+                case "EXEC" -> c.command(list(command).toArray(String[]::new));
+                case "SHELL" -> {
+                    List<String> argv = list(command);
+                    if (argv.size() != 3) {
+                        throw new IllegalArgumentException("healthCheck.command: a SHELL check is [/bin/sh, -c, text]");
+                    }
+                    c.shell(argv.get(2));
+                }
+                case "TCP" -> c.tcp(port == null ? 0 : port);
+                case "HTTP" -> {
+                    c.http(port == null ? 0 : port, path);
+                    if (statusFrom != null && statusTo != null) {
+                        c.expectedStatus(statusFrom, statusTo);
+                    }
+                }
+                default -> throw new IllegalArgumentException("healthCheck.kind: \"" + kind
+                        + "\" is not EXEC, SHELL, TCP or HTTP");
+            }
+            return c.interval(Duration.ofMillis(intervalMillis)).timeout(Duration.ofMillis(timeoutMillis))
+                    .retries(retries).startPeriod(Duration.ofMillis(startPeriodMillis)).build();
+        }
+    }
 
     public record RlimitDoc(String type, long soft, long hard) {}
 
@@ -248,11 +286,7 @@ public record SpecDocument(int version, String rootfs, String image, List<String
                 && s.onUnhealthy() == UnhealthyAction.NONE) {
             return null;
         }
-        HealthCheckDoc hc = s.healthCheck().map(h -> new HealthCheckDoc(h.kind().name(),
-                h.command().isEmpty() ? null : h.command(), h.port() == 0 ? null : h.port(),
-                h.path().isEmpty() ? null : h.path(), h.kind() == HealthCheck.Kind.HTTP ? h.expectedStatus().from() : null,
-                h.kind() == HealthCheck.Kind.HTTP ? h.expectedStatus().to() : null, h.interval().toMillis(),
-                h.timeout().toMillis(), h.retries(), h.startPeriod().toMillis())).orElse(null);
+        HealthCheckDoc hc = s.healthCheck().map(HealthCheckDoc::of).orElse(null);
         return new SupervisionDoc(s.restart().toString(), hc, s.onUnhealthy().label(),
                 s.healthCheckDisabled() ? true : null);
     }
@@ -267,32 +301,9 @@ public record SpecDocument(int version, String rootfs, String image, List<String
         if (Boolean.TRUE.equals(d.noHealthCheck())) {
             b.noHealthCheck();
         }
-        HealthCheckDoc h = d.healthCheck();
-        if (h == null) {
-            return;
+        if (d.healthCheck() != null) {
+            b.healthCheck(d.healthCheck().toCheck());
         }
-        HealthCheck.Builder c = HealthCheck.builder();
-        switch (h.kind() == null ? "" : h.kind()) {
-            case "EXEC" -> c.command(list(h.command()).toArray(String[]::new));
-            case "SHELL" -> {
-                List<String> argv = list(h.command());
-                if (argv.size() != 3) {
-                    throw new IllegalArgumentException("healthCheck.command: a SHELL check is [/bin/sh, -c, text]");
-                }
-                c.shell(argv.get(2));
-            }
-            case "TCP" -> c.tcp(h.port() == null ? 0 : h.port());
-            case "HTTP" -> {
-                c.http(h.port() == null ? 0 : h.port(), h.path());
-                if (h.statusFrom() != null && h.statusTo() != null) {
-                    c.expectedStatus(h.statusFrom(), h.statusTo());
-                }
-            }
-            default -> throw new IllegalArgumentException("healthCheck.kind: \"" + h.kind()
-                    + "\" is not EXEC, SHELL, TCP or HTTP");
-        }
-        b.healthCheck(c.interval(Duration.ofMillis(h.intervalMillis())).timeout(Duration.ofMillis(h.timeoutMillis()))
-                .retries(h.retries()).startPeriod(Duration.ofMillis(h.startPeriodMillis())).build());
     }
 
     private static SeccompDoc seccomp(Seccomp sc) {

@@ -65,11 +65,18 @@ public record StateDocument(String schema, String id, String status, ProcessDoc 
      * @param logDir     the directory of its captured output ({@code container.log}, ...), absent without capture
      * @param argv       what its target runs (entrypoint and command, the image's defaults resolved), for
      *                   {@code berth ps}; absent in states written before
+     * @param healthCheck the health check its runs have: the spec's, or the image's when the spec has none;
+     *                   absent without one (and in states written before), so that a handle adopting the
+     *                   container resumes the check its starter ran
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record ControlDoc(int stopSignal, String logDir, List<String> argv) {
+    public record ControlDoc(int stopSignal, String logDir, List<String> argv, SpecDocument.HealthCheckDoc healthCheck) {
         public ControlDoc(int stopSignal, String logDir) {
-            this(stopSignal, logDir, null);
+            this(stopSignal, logDir, null, null);
+        }
+
+        public ControlDoc(int stopSignal, String logDir, List<String> argv) {
+            this(stopSignal, logDir, argv, null);
         }
     }
 

@@ -42,6 +42,48 @@ class LifecycleTest {
     }
 
     @Test
+    void aRestartsRunIsRecordedRestartingUntilExecAndKeepsTheFirstCreationTime() {
+        List<StateDocument> out = new ArrayList<>();
+        Lifecycle again = new Lifecycle(new StateDocument(StateDocument.SCHEMA, "web-1", "created", null, null,
+                List.of(), "busybox", null, null, "2025-06-01T00:00:00Z", null, null, null, 1, null, null, null), out::add,
+                Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC), true);
+        again.created(new ProcessId(20, 200), new ProcessId(19, 199));
+        assertThat(again.status()).isEqualTo(ContainerStatus.RESTARTING); // never created/exited for a list in between
+        again.started();
+        again.exited(ExitStatus.exited(1));
+        assertThat(out.stream().map(StateDocument::status).toList()).containsExactly("restarting", "running", "exited");
+        assertThat(out).allSatisfy(d -> assertThat(d.created()).isEqualTo("2025-06-01T00:00:00Z"));
+        assertThat(out.get(1).started()).isEqualTo("2026-01-01T00:00:00Z");
+        assertThat(out.get(2).exit()).isEqualTo(new StateDocument.ExitDoc(1, null, false));
+    }
+
+    @Test
+    void aRestartsRunThatEndsBeforeItsExecRecordsItsExit() {
+        Lifecycle again = new Lifecycle(new StateDocument(StateDocument.SCHEMA, "web-1", "created", null, null,
+                List.of(), "busybox", null, null, "2025-06-01T00:00:00Z", null, null, null, 1, null, null, null),
+                written::add, Clock.systemUTC(), true);
+        again.created(new ProcessId(20, 200), new ProcessId(19, 199));
+        again.exited(ExitStatus.killed(9));
+        again.started(); // too late: it records the time only
+        assertThat(statuses()).containsExactly("restarting", "exited", "exited");
+        assertThat(again.state().exit()).isEqualTo(new StateDocument.ExitDoc(null, 9, false));
+    }
+
+    @Test
+    void anExitThatARestartFollowsIsRecordedRestartingInOneWrite() {
+        life.created(new ProcessId(10, 100), new ProcessId(9, 99));
+        life.started();
+        life.restartFollows(s -> s.exitCode() == 1);
+        life.exited(ExitStatus.exited(1));
+        assertThat(statuses()).containsExactly("created", "running", "restarting");
+        assertThat(written.get(2).exit()).isEqualTo(new StateDocument.ExitDoc(1, null, false));
+        life.restartCalledOff(); // its supervisor decided otherwise after all
+        assertThat(statuses()).containsExactly("created", "running", "restarting", "exited");
+        // a first run keeps its own creation time
+        assertThat(written.get(0).created()).isEqualTo("2026-01-01T00:00:00Z");
+    }
+
+    @Test
     void aDiscardedLifecycleKeepsItsExitInMemoryAndWritesNothingMore() {
         life.created(new ProcessId(10, 100), new ProcessId(9, 99));
         life.started();
