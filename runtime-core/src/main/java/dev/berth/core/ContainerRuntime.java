@@ -2325,7 +2325,8 @@ public final class ContainerRuntime implements AutoCloseable {
                 try {
                     return idRanges.allocate(id, ns, layersTopFirst);
                 } catch (RuntimeException e) { // no free range, an unreadable subuid file or record
-                    throw new ContainerStartException("userNamespace " + ns + ": " + e.getMessage(), e);
+                    String m = String.valueOf(e.getMessage());
+                    throw new ContainerStartException(m.startsWith("userns auto") ? m : "userns " + ns + ": " + m, e);
                 }
         }
     }

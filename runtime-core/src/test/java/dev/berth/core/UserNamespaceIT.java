@@ -290,7 +290,7 @@ class UserNamespaceIT extends ContainerTestSupport {
             // 8930 ids are left: a container that asks for more is refused, naming the file and the owner
             assertThatThrownBy(() -> rt.start(run + "-c", probe("id").userNamespace(UserNamespace.auto(10000)).build()))
                     .isInstanceOf(ContainerStartException.class)
-                    .hasMessageStartingWith("userNamespace auto:size=10000: userns auto: no free range of 10000 ids in "
+                    .hasMessageStartingWith("userns auto: no free range of 10000 ids in "
                             + subuid + " for \"containers\"");
             assertThat(rt.list()).extracting(ContainerInfo::id).doesNotContain(run + "-c");
             String first = uidMapOf(a);
