@@ -221,11 +221,13 @@ public final class SupervisedContainer implements Container {
 
     /** Health scheduler thread. */
     private void healthChanged(Incarnation inc, Health h, HealthStatus changed) {
+        if (changed != null) {
+            recordHealth(inc, changed); // first: once health() or onHealthy() says so, state.json (berth ps) does
+        }
         health.update(h);
         if (changed == null) {
             return;
         }
-        recordHealth(inc, changed);
         publish(ContainerEvent.Type.HEALTH_STATUS, services.clock().instant(), Map.of("health_status", changed.label()));
         if (changed == HealthStatus.UNHEALTHY && onUnhealthy != UnhealthyAction.NONE) {
             try {
