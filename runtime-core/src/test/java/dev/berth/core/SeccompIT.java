@@ -6,11 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.core.testing.ContainerTestSupport;
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.testing.RequiresRoot;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -18,17 +15,6 @@ import org.junit.jupiter.api.Test;
 /** The seccomp filter a container runs under: Docker's default, a profile of one's own, or none. */
 @RequiresRoot
 class SeccompIT extends ContainerTestSupport {
-
-    /** Runs the probe on the host, as the host's root (it is static: the test rootfs's binary runs anywhere). */
-    private static String host(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(TestRootfs.path().resolve("bin/probe").toString());
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        return out;
-    }
 
     @Test
     void theDefaultFilterRefusesWhatDockersProfileRefuses() throws Exception {

@@ -62,16 +62,6 @@ class UserNamespaceIT extends ContainerTestSupport {
         }
     }
 
-    private static String host(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(TestRootfs.path().resolve("bin/probe").toString());
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        return out;
-    }
-
     private static String exec(Container c, String... args) throws Exception {
         List<String> argv = new ArrayList<>(List.of("/bin/probe"));
         argv.addAll(List.of(args));

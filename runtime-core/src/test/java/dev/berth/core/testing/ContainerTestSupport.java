@@ -103,6 +103,17 @@ public abstract class ContainerTestSupport {
         return false;
     }
 
+    /** Runs the probe on the host, outside any container, as the test's root: its output and errors. */
+    protected static String host(String... args) throws IOException, InterruptedException {
+        java.util.List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(TestRootfs.path().resolve("bin/probe").toString());
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
     protected static ContainerSpec.Builder probe(String... args) {
         String[] argv = new String[args.length + 1];
         argv[0] = "/bin/probe";
