@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Berth's whole test suite:
 #   1. unit tests (no privileges) and privileged integration tests (*IT, as root): mvn verify
-#   2. the cgroup v2 suite (*V2IT) inside a small qemu VM with a cgroup v2 kernel
+#   2. the rootless tier (*RootlessIT) as an unprivileged user (.ci/rootless-suite.sh)
+#   3. the cgroup v2 suite (*V2IT) inside a small qemu VM with a cgroup v2 kernel
 # As root it first installs what it needs (apt-get) and then runs strictly: a privileged test
 # whose precondition (root, a tool, cgroups) is missing fails instead of skipping. Not as root,
 # the privileged tiers skip, saying why.
@@ -27,6 +28,8 @@ if [ "$strict" = true ] && ((other > 0)); then
   exit 1
 fi
 if [ "$(id -u)" = 0 ]; then
+  # the rootless tier: *RootlessIT as an unprivileged user the script creates
+  bash .ci/rootless-suite.sh
   bash .ci/vm/cgroup-v2-suite.sh
 else
   echo "cgroup v2 VM suite: skipped: requires root (it boots a VM and mounts cgroup2 there)"

@@ -58,6 +58,12 @@ command -v iptables >/dev/null || need+=(iptables)
 # the busybox rootfs of the container tests (DetachIT, RestartIT, NetworkingIT, ...) copies /bin/busybox
 # into a root with no libc: it must be Debian's static build
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
+# Rootless Berth (RootlessIT, as an unprivileged user): newuidmap/newgidmap for subordinate id maps,
+# pasta and slirp4netns for user-mode networks; rsync copies the checkout to that user (rootless-suite.sh)
+command -v newuidmap >/dev/null || need+=(uidmap)
+command -v pasta >/dev/null || need+=(passt)
+command -v slirp4netns >/dev/null || need+=(slirp4netns)
+command -v rsync >/dev/null || need+=(rsync)
 if ((${#need[@]})); then
   echo "[install-deps] apt-get install ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
