@@ -8,6 +8,7 @@ import dev.berth.core.ContainerRuntime;
 import dev.berth.core.ContainerSpec;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Seccomp;
+import dev.berth.core.UserNamespace;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,11 @@ public final class StartLatencyBenchmark {
         Path work = Files.createTempDirectory("berth-bench");
         Map<String, Optional<Stats>> results = new LinkedHashMap<>();
         Resources limits = Resources.builder().memoryMax(64L << 20).pidsMax(64).build();
+        // As an ordinary user (start-latency-rootless.sh) the same harness measures rootless Berth (a user
+        // namespace with the user's subordinate ids, no cgroup) against rootless bwrap; runc, the
+        // explicitly mapped and the cgroup-less rootful contenders are root's.
+        boolean rootful = Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("Uid:")).anyMatch(l -> l.split("\\s+")[2].equals("0"));
         try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(work.resolve("state"))
                 .storageRoot(work.resolve("storage")).build();
              ContainerRuntime bare = ContainerRuntime.builder().stateRoot(work.resolve("state-nocg"))
@@ -58,20 +64,32 @@ public final class StartLatencyBenchmark {
             // the default seccomp filter is on the start path (loaded by the target before its exec)
             ContainerSpec unconfined = spec.toBuilder().seccomp(Seccomp.unconfined()).build();
             contenders.add(new Contender(UNCONFINED, () -> runOnce(runtime, unconfined)));
-            ContainerSpec limited = spec.toBuilder().resources(limits).build();
-            contenders.add(new Contender("berth, memory + pids limits", () -> runOnce(runtime, limited)));
+            if (rootful) {
+                // a user namespace of its own (container root = host uid 100000): the maps written between
+                // clone and go, the root an idmapped tree the JVM hands to the init
+                ContainerSpec mapped = spec.toBuilder().userNamespace(UserNamespace.of(100_000, 65_536)).build();
+                contenders.add(new Contender(USERNS, () -> runOnce(runtime, mapped)));
+            }
+            if (runtime.cgroupDriver().isPresent()) {
+                ContainerSpec limited = spec.toBuilder().resources(limits).build();
+                contenders.add(new Contender(LIMITS, () -> runOnce(runtime, limited)));
+            }
             Optional<String> image = importImage(runtime, rootfs, work);
             if (image.isPresent()) {
                 ContainerSpec fromImage = ContainerSpec.builder().image(image.get()).command("/bin/true").build();
                 contenders.add(new Contender(IMAGE, () -> runOnce(runtime, fromImage)));
             }
-            contenders.add(new Contender("berth, no cgroup", () -> runOnce(bare, spec)));
+            if (rootful) {
+                contenders.add(new Contender("berth, no cgroup", () -> runOnce(bare, spec)));
+            }
+            // bwrap as the same user: as root its sandbox without a user namespace, rootless with one
+            // (--unshare-all tries the user namespace; unprivileged bwrap needs it)
             List<String> bwrap = List.of("bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", rootfs.toString(), "/",
                     "--proc", "/proc", "--dev", "/dev", "/bin/true");
             if (onPath("bwrap")) {
                 contenders.add(new Contender("bwrap", () -> exec(bwrap)));
             }
-            if (onPath("runc")) {
+            if (rootful && onPath("runc")) {
                 Path bundle = runcBundle(rootfs, work);
                 int[] n = {0};
                 contenders.add(new Contender("runc", () -> exec(List.of("runc", "--root", work.resolve("runc-state").toString(),
@@ -104,6 +122,8 @@ public final class StartLatencyBenchmark {
     }
 
     private static final String UNCONFINED = "berth, seccomp unconfined";
+    private static final String USERNS = "berth, user namespace (0:100000:65536)";
+    private static final String LIMITS = "berth, memory + pids limits";
     private static final String IMAGE = "berth, image (warm: overlay of unpacked layers)";
     private static final String SPAWN = "spawn overhead (host /bin/true via ProcessBuilder)";
 
@@ -205,13 +225,16 @@ public final class StartLatencyBenchmark {
         for (String peer : List.of("bwrap", "runc")) {
             Optional<Stats> p = results.get(peer);
             if (p.isPresent()) {
-                b.append(String.format(Locale.ROOT, "- berth p50 / %s p50 = %.2f; with limits %.2f%n", peer,
-                        berth.p50() / p.get().p50(),
-                        results.get("berth, memory + pids limits").orElseThrow().p50() / p.get().p50()));
+                b.append(String.format(Locale.ROOT, "- berth p50 / %s p50 = %.2f", peer, berth.p50() / p.get().p50()));
+                Optional<Stats> limited = results.getOrDefault(LIMITS, Optional.empty());
+                limited.ifPresent(l -> b.append(String.format(Locale.ROOT, "; with limits %.2f", l.p50() / p.get().p50())));
+                b.append('\n');
             }
         }
         results.get(UNCONFINED).ifPresent(u -> b.append(String.format(Locale.ROOT,
                 "- default seccomp filter: berth p50 − unconfined p50 = %.2f ms%n", berth.p50() - u.p50())));
+        results.getOrDefault(USERNS, Optional.empty()).ifPresent(u -> b.append(String.format(Locale.ROOT,
+                "- user namespace: mapped p50 − berth p50 = %.2f ms%n", u.p50() - berth.p50())));
         results.get("berth, image (warm: overlay of unpacked layers)").ifPresent(img -> b.append(String.format(Locale.ROOT,
                 "- image container p50 − rootfs container p50 = %.2f ms (the warm path's added start latency)%n",
                 img.p50() - berth.p50())));
