@@ -64,6 +64,8 @@ command -v newuidmap >/dev/null || need+=(uidmap)
 command -v pasta >/dev/null || need+=(passt)
 command -v slirp4netns >/dev/null || need+=(slirp4netns)
 command -v rsync >/dev/null || need+=(rsync)
+# the rootless start benchmark's peer: rootless podman (examples/bench/start-latency-rootless.sh)
+command -v podman >/dev/null || need+=(podman)
 if ((${#need[@]})); then
   echo "[install-deps] apt-get install ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

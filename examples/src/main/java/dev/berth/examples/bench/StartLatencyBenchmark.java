@@ -89,6 +89,13 @@ public final class StartLatencyBenchmark {
             if (onPath("bwrap")) {
                 contenders.add(new Contender("bwrap", () -> exec(bwrap)));
             }
+            if (!rootful && onPath("podman")) {
+                // rootless podman over the same root (runc, no cgroup manager of systemd's here; crun refuses
+                // this hybrid host even rootless: "cgroups in hybrid mode not supported")
+                List<String> podman = List.of("podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "run",
+                        "--rm", "--network", "none", "--rootfs", rootfs.toString(), "/bin/true");
+                contenders.add(new Contender("podman (rootless, runc)", () -> exec(podman)));
+            }
             if (rootful && onPath("runc")) {
                 Path bundle = runcBundle(rootfs, work);
                 int[] n = {0};
@@ -222,7 +229,7 @@ public final class StartLatencyBenchmark {
                 name, x.p50(), x.p90(), x.p99(), x.min())).orElse("| " + name + " | missing | | | |\n")));
         Stats berth = results.get("berth").orElseThrow();
         b.append('\n');
-        for (String peer : List.of("bwrap", "runc")) {
+        for (String peer : List.of("bwrap", "runc", "podman (rootless, runc)")) {
             Optional<Stats> p = results.get(peer);
             if (p.isPresent()) {
                 b.append(String.format(Locale.ROOT, "- berth p50 / %s p50 = %.2f", peer, berth.p50() / p.get().p50()));
