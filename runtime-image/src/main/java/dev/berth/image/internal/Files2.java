@@ -75,6 +75,31 @@ public final class Files2 {
     privateDirectory(dir);
   }
 
+  /**
+   * Refuses a directory that {@code euid} does not own: its owner could change modes or swap what
+   * is inside under the user that opens it.
+   */
+  public static void requireOwner(Path dir, int euid, String what) throws IOException {
+    int owner = (Integer) Files.getAttribute(dir, "unix:uid");
+    if (owner != euid) {
+      throw new IOException(what + " " + dir + ": owned by uid " + owner + ", not by uid " + euid
+          + " that opens it; refusing a store another user controls (chown it, or choose another root)");
+    }
+  }
+
+  /**
+   * {@link #requireOwner}, and refuses a directory that others may write: they could rename the
+   * areas inside it and put their own in their place.
+   */
+  public static void requireOwnedRoot(Path dir, int euid, String what) throws IOException {
+    requireOwner(dir, euid, what);
+    int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+    if ((mode & 022) != 0) {
+      throw new IOException(what + " " + dir + ": mode " + Integer.toOctalString(mode & 07777)
+          + " lets other users write it and replace its areas; refusing it (chmod go-w " + dir + ")");
+    }
+  }
+
   public static String randomId() {
     byte[] b = new byte[8];
     RANDOM.nextBytes(b);
