@@ -171,6 +171,27 @@ class RootlessUnpackTest {
   }
 
   @Test
+  void droppedXattrsAreWarnedAboutOncePerLayerByName() throws IOException {
+    byte[] records = Fixtures.paxRecords(
+        Fixtures.paxRecord("SCHILY.xattr.trusted.a", new byte[] {'1'}),
+        Fixtures.paxRecord("SCHILY.xattr.security.capability", Fixtures.CAP_SETUID_NET_RAW));
+    byte[] tar = new Fixtures.RawTar().pax(records).file("f", new byte[] {1}).pax(records).file("g", new byte[] {2})
+        .bytes();
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      unpack(tar);
+    } finally {
+      System.setErr(err); // slf4j-simple writes to the System.err of the moment
+    }
+    String log = captured.toString(StandardCharsets.UTF_8);
+    assertThat(log.lines().filter(l -> l.contains("dropped the xattrs"))).singleElement().asString()
+        .contains("WARN").contains("layer test").contains("security.capability, trusted.a");
+    assertThat(LinuxFs.lgetxattr(in("g").toString(), "trusted.a")).isNull();
+  }
+
+  @Test
   void ownerBeyondSignedRangeIsRefused() {
     byte[] x = {1};
     byte[] tar = new Tar().entry(file("f", 3_000_000_000L, 0, 0644, x), x).bytes();
