@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * blobs/sha256/&lt;hex&gt;          verified blobs (manifests, configs, compressed layers)
  * layers/sha256/&lt;diffid-hex&gt;/  unpacked, overlay-ready layers (visible only once complete and verified)
+ * layers/sha256/&lt;hex&gt;.owners.json  rootless: the layer's entries of other owners ({@link LayerOwners})
  * layers/.tmp-&lt;random&gt;/        unpack staging (removed on failure and on open)
  * l/&lt;26-char id&gt;              short symlinks to layer dirs, for lowerdir strings
  * refs/&lt;url-encoded name:tag&gt;  manifest digest, written atomically

@@ -85,6 +85,9 @@ class ImageStoreRootlessIT {
         .dir("opq").file("opq/lower-only", "l")
         .dir("hostile").file("hostile/lower-file", "l")
         .dir("redir").file("redir/own", "o")
+        // directories the user may not write (or even read) once done, with entries inside
+        .dir("usr", 0555).dir("usr/lib", 0555).file("usr/lib/inside", "i").dir("sealed", 0).file("sealed/secret", "s")
+        .file("late/first", "f").dir("late", 0500)
         .bytes();
   }
 
@@ -134,10 +137,35 @@ class ImageStoreRootlessIT {
       }
     }
     // on disk: everything is the user's; the owners the tar named are in the list
-    try (Stream<Path> s = Stream.concat(Files.walk(l1), Files.walk(l2))) {
-      for (Path p : s.toList()) {
-        assertThat(lstat(p).uid()).as("owner of " + p).isEqualTo(uid);
-      }
+    List<Path> all = new ArrayList<>();
+    for (Path l : List.of(l1, l2)) {
+      Files.walkFileTree(l, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
+          all.add(dir);
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+          all.add(file);
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+          // sealed/ is mode 0000: its owner checks it, but cannot list it
+          if (!file.equals(l1.resolve("sealed"))) {
+            throw e;
+          }
+          all.add(file);
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
+    }
+    assertThat(all).hasSizeGreaterThan(30);
+    for (Path p : all) {
+      assertThat(lstat(p).uid()).as("owner of " + p).isEqualTo(uid);
     }
     assertThat(LayerOwners.read(l1)).containsExactly(
         new LayerOwners.Entry("www", 33, 33, 0755),
@@ -151,6 +179,10 @@ class ImageStoreRootlessIT {
     assertThat(dev.mode() & 07777).isZero();
     assertThat(Files.size(l1.resolve("dev/null"))).isZero();
     assertThat(lstat(l2.resolve("etc/gone")).isWhiteout()).as("char 0:0 whiteout").isTrue();
+    assertThat(lstat(l1.resolve("usr/lib")).mode() & 07777).isEqualTo(0555);
+    assertThat(lstat(l1.resolve("sealed")).mode() & 07777).isZero();
+    assertThat(lstat(l1.resolve("late")).mode() & 07777).isEqualTo(0500);
+    assertThat(Files.readString(l1.resolve("usr/lib/inside"))).isEqualTo("i");
     assertThat(LinuxFs.lgetxattr(l2.resolve("opq").toString(), "user.overlay.opaque")).containsExactly('y');
     assertThat(LinuxFs.lgetxattr(l2.resolve("hostile").toString(), "user.overlay.opaque")).isNull();
     assertThat(LinuxFs.lgetxattr(l2.resolve("hostile").toString(), "user.overlay.overlay.opaque")).containsExactly('y');
@@ -163,14 +195,14 @@ class ImageStoreRootlessIT {
     Path work = Files.createDirectory(tmp.resolve("work"));
     String script = "set -e; mount -t overlay berth -o lowerdir=" + l2 + ":" + l1 + ",upperdir=" + upperDir
         + ",workdir=" + work + ",userxattr " + mnt + "; cd " + mnt
-        + "; for d in etc opq hostile redir; do echo \"$d: $(ls -A $d | tr '\\n' ' ')\"; done"
+        + "; cat sealed/secret; echo; for d in etc opq hostile redir; do echo \"$d: $(ls -A $d | tr '\\n' ' ')\"; done"
         + "; echo \"id: $(id -u)\"; cat www/index.html; echo";
     String out = run(tmp, "unshare", "-r", "-m", "sh", "-c", script);
-    assertThat(out).contains("etc: kept \n").as("the whiteout hides the lower file");
-    assertThat(out).contains("opq: upper-only \n").as("the opaque directory hides its lower content");
-    assertThat(out).contains("hostile: lower-file upper-file \n").as("the image's user.overlay.opaque does nothing");
-    assertThat(out).contains("redir: own \n").as("the image's user.overlay.redirect does nothing");
-    assertThat(out).contains("id: 0").contains("hi");
+    assertThat(out).as("the whiteout hides the lower file").contains("etc: kept \n");
+    assertThat(out).as("the opaque directory hides its lower content").contains("opq: upper-only \n");
+    assertThat(out).as("the image's user.overlay.opaque does nothing").contains("hostile: lower-file upper-file \n");
+    assertThat(out).as("the image's user.overlay.redirect does nothing").contains("redir: own \n");
+    assertThat(out).contains("id: 0").contains("hi").as("the container's root reads a 0000 directory").startsWith("s\n");
     assertThat(upperDir).isEmptyDirectory();
   }
 
@@ -180,6 +212,30 @@ class ImageStoreRootlessIT {
     Path expected = data != null && !data.isEmpty() ? Path.of(data, "berth")
         : Path.of(System.getenv("HOME"), ".local", "share", "berth");
     assertThat(ImageStore.defaultRoot()).isEqualTo(expected);
+  }
+
+  @Test
+  void storeUnderTheUsersHomeWorksAndAStoreOthersMayWriteIsRefused() throws Exception {
+    Path home = Path.of(System.getenv("HOME"));
+    // as $XDG_DATA_HOME/berth would be, in a directory of its own that the test removes
+    Path data = home.resolve(".berth-it-" + dev.berth.image.internal.Files2.randomId()).resolve("data");
+    Path root = data.resolve("berth");
+    try {
+      byte[] lo = lower();
+      try (ImageStore store = ImageStore.open(root)) {
+        store.importImage(layout("home", lo), Optional.of("home:1"), null);
+        Path l1 = store.layerDir(Digest.sha256Of(lo));
+        assertThat(l1).startsWith(home);
+        assertThat(LayerOwners.read(l1)).hasSize(3);
+        assertThat(lstat(l1.resolve("www/index.html")).uid()).isEqualTo(uid);
+      }
+      assertThat(Files.getPosixFilePermissions(root)).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      Files.setPosixFilePermissions(root, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwx---"));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> ImageStore.open(root).close())
+          .hasMessageContaining("image store " + root + ": mode 770 lets other users write it");
+    } finally {
+      dev.berth.image.internal.Files2.deleteTree(data.getParent());
+    }
   }
 
   @Test

@@ -99,7 +99,11 @@ public final class LayerUnpacker {
   private final byte[] buf = new byte[BUF];
   private boolean warnedXattr;
 
-  private record DirTime(String path, long sec, long nsec) {}
+  /**
+   * A directory's mtime, applied once its entries are in; in a rootless unpack also its mode
+   * ({@code -1}: already set), and {@code path} is where it landed.
+   */
+  private record DirTime(String path, long sec, long nsec, int mode) {}
 
   private LayerUnpacker(String layer, UnpackLimits limits, boolean rootless) {
     this.layer = layer;
@@ -216,12 +220,23 @@ public final class LayerUnpacker {
           "layer " + layer + ": wrong DiffID: expected " + expected + ", got " + actual
               + " after reading " + tarBytes.count() + " bytes");
     }
-    for (int i = dirTimes.size() - 1; i >= 0; i--) {
-      DirTime d = dirTimes.get(i);
+    List<DirTime> dirs = dirTimes;
+    if (rootless) {
+      // an unprivileged user needs search permission on every parent of the directories whose
+      // modes are still to be set (0555, 0500, 0000 ...): the deepest go first
+      dirs = new ArrayList<>(dirTimes);
+      dirs.sort(java.util.Comparator.comparingLong((DirTime d) -> d.path.chars().filter(ch -> ch == '/').count()
+          + (d.path.isEmpty() ? 0 : 1)));
+    }
+    for (int i = dirs.size() - 1; i >= 0; i--) {
+      DirTime d = dirs.get(i);
       int fd = d.path.isEmpty() ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
           : openat2(rootFd, d.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE);
       try {
         futimens(fd, d.sec, d.nsec, d.path);
+        if (d.mode >= 0) {
+          fchmod(fd, d.mode, d.path.isEmpty() ? "/" : d.path);
+        }
       } finally {
         closeFd(fd);
       }
@@ -419,12 +434,12 @@ public final class LayerUnpacker {
     }
     int fd = openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     try {
-      meta(fd, e, "/", xattrs);
+      meta(fd, e, "/", xattrs, true);
     } finally {
       closeFd(fd);
     }
     FileTime t = e.getLastModifiedTime();
-    dirTimes.add(new DirTime("", sec(t), nsec(t)));
+    dirTimes.add(new DirTime("", sec(t), nsec(t), rootless ? e.getMode() & 07777 : -1));
   }
 
   /** Resolves (and with create, makes) the parent directory inside the root; returns an O_PATH fd. */
@@ -507,13 +522,17 @@ public final class LayerUnpacker {
       throw new UnsafeLayerException(
           "layer " + layer + ": directory entry `" + e.getName() + "` conflicts with an earlier non-directory entry");
     }
+    String at = key;
     try {
-      meta(fd, e, e.getName(), xattrs);
+      meta(fd, e, e.getName(), xattrs, true);
+      if (rootless) {
+        at = relative(fd); // where it landed: the final pass orders by real depth
+      }
     } finally {
       closeFd(fd);
     }
     FileTime t = e.getLastModifiedTime();
-    dirTimes.add(new DirTime(key, sec(t), nsec(t)));
+    dirTimes.add(new DirTime(at, sec(t), nsec(t), rootless ? e.getMode() & 07777 : -1));
   }
 
   private void file(XattrTarInputStream tar, TarArchiveEntry e, int pfd, String base, long uid, long gid)
@@ -554,7 +573,7 @@ public final class LayerUnpacker {
               + limits.maxTotalBytes() + " bytes");
         }
       }
-      meta(fd, e, name, tar.xattrs());
+      meta(fd, e, name, tar.xattrs(), false);
       FileTime t = e.getLastModifiedTime();
       futimens(fd, sec(t), nsec(t), name);
     } finally {
@@ -785,11 +804,14 @@ public final class LayerUnpacker {
    * setuid and security.capability; xattrs last: a POSIX ACL sets the group bits to its mask, as
    * the tar's mode already says). Xattr values are the bytes the pax records hold.
    */
-  private void meta(int fd, TarArchiveEntry e, String name, Map<String, byte[]> xattrs) throws IOException {
+  private void meta(int fd, TarArchiveEntry e, String name, Map<String, byte[]> xattrs, boolean dir)
+      throws IOException {
     if (!rootless) {
       fchown(fd, (int) e.getLongUserId(), (int) e.getLongGroupId(), name);
     }
-    fchmod(fd, e.getMode() & 07777, name);
+    // an unprivileged user keeps rwx on a directory until its entries are in (a 0555 /usr/bin);
+    // its own mode is set at the end
+    fchmod(fd, (e.getMode() & 07777) | (rootless && dir ? 0700 : 0), name);
     for (Map.Entry<String, byte[]> x : xattrs.entrySet()) {
       String attr = escapeXattr(x.getKey());
       if (attr == null) {

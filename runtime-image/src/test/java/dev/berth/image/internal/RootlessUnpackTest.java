@@ -101,6 +101,21 @@ class RootlessUnpackTest {
   }
 
   @Test
+  void restrictiveDirectoryModesAreSetLastDeepestFirst() throws IOException {
+    unpack(new Tar().dir(".", 0555).dir("usr", 0555).dir("usr/bin", 0555).file("usr/bin/x", "x").dir("sealed", 0)
+        .file("sealed/s", "s").file("late/first", "f").dir("late", 0500).dir("late/in", 0).file("late/in/z", "z").bytes());
+    assertThat(lstat(in("usr/bin")).mode() & 07777).isEqualTo(0555);
+    assertThat(lstat(in("usr")).mode() & 07777).isEqualTo(0555);
+    assertThat(lstat(in("sealed")).mode() & 07777).isZero();
+    assertThat(lstat(in("late")).mode() & 07777).isEqualTo(0500);
+    assertThat(lstat(in("late/in")).mode() & 07777).isZero();
+    assertThat(lstat(base.resolve("layer")).mode() & 07777).isEqualTo(0555);
+    assertThat(lstat(in("late/in/z")).type()).isEqualTo(LinuxFs.S_IFREG);
+    Files2.deleteTree(base.resolve("layer"));
+    assertThat(base.resolve("layer")).doesNotExist();
+  }
+
+  @Test
   void rootOwnedLayerHasNoOwners() throws IOException {
     assertThat(unpack(new Tar().dir("a").file("a/b", "x", 04755).bytes()).owners()).isEmpty();
   }
