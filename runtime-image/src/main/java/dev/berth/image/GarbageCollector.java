@@ -2,7 +2,9 @@ package dev.berth.image;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -53,10 +55,23 @@ final class GarbageCollector {
       Path ld = layers.algorithmDir(alg);
       if (Files.isDirectory(ld)) {
         try (Stream<Path> s = Files.list(ld)) {
+          List<Path> owners = new ArrayList<>();
           for (Path p : s.toList()) {
+            if (LayerCache.isOwnersFile(p)) {
+              owners.add(p); // a layer's list goes with its layer (LayerCache.delete)
+              continue;
+            }
             Digest d = tryDigest(alg, p);
             if (d == null || !liveLayers.contains(d)) {
               layers.delete(p, d);
+            }
+          }
+          // lists whose layer never became visible (a crash between the list and the rename)
+          for (Path o : owners) {
+            String n = o.getFileName().toString();
+            Path layer = o.resolveSibling(n.substring(0, n.length() - LayerOwners.SUFFIX.length()));
+            if (!Files.isDirectory(layer, LinkOption.NOFOLLOW_LINKS)) {
+              Files.deleteIfExists(o);
             }
           }
         }

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * blobs/sha256/&lt;hex&gt;          verified blobs (manifests, configs, compressed layers)
  * layers/sha256/&lt;diffid-hex&gt;/  unpacked, overlay-ready layers (visible only once complete and verified)
+ * layers/sha256/&lt;hex&gt;.owners.json  rootless: the layer's entries of other owners ({@link LayerOwners})
  * layers/.tmp-&lt;random&gt;/        unpack staging (removed on failure and on open)
  * l/&lt;26-char id&gt;              short symlinks to layer dirs, for lowerdir strings
  * refs/&lt;url-encoded name:tag&gt;  manifest digest, written atomically
@@ -42,7 +43,15 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * <p>Only the owner can enter the areas (0700): unpacked layers hold setuid files and device
- * nodes an image shipped.
+ * nodes an image shipped. The root and every area must belong to the user that opens the store
+ * and the root must not be writable by others, or the store is refused.
+ *
+ * <p>Opened by an ordinary user (effective uid not 0), the store is <em>rootless</em>: every
+ * unpacked file is that user's, and a layer's entries whose tar header names another owner are
+ * listed in its {@link LayerOwners} file; device nodes become empty files of mode 0, opaque
+ * directories are marked with {@code user.overlay.opaque} (for an overlay mounted with {@code
+ * userxattr}) and the xattrs only root can set are dropped. {@link #defaultRoot()} is then under
+ * {@code $XDG_DATA_HOME}.
  *
  * <p>Importing a layout reads each layer blob once: the same read stores the blob, verifies its
  * digest and feeds the unpacker, so an imported image is ready to run when {@link #importImage}
@@ -64,6 +73,7 @@ public final class ImageStore implements AutoCloseable {
   private final Path pending;
   private final DeferredSync durability;
   private final UnpackLimits limits;
+  private final boolean rootless;
   private final ExecutorService workers;
   private final StoreLock lock;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -78,7 +88,7 @@ public final class ImageStore implements AutoCloseable {
   /** Counters, mostly for tests and benchmarks. */
   public record Stats(long layersUnpacked, long bytesUnpacked) {}
 
-  private ImageStore(Path root, UnpackLimits limits, int threads) throws IOException {
+  private ImageStore(Path root, UnpackLimits limits, int threads, boolean rootless) throws IOException {
     this.root = root.toAbsolutePath().normalize();
     Path blobsDir = this.root.resolve("blobs");
     this.layersDir = this.root.resolve("layers");
@@ -89,13 +99,17 @@ public final class ImageStore implements AutoCloseable {
     this.pending = this.root.resolve("pending");
     this.downloadsDir = this.root.resolve("downloads");
     this.limits = limits;
+    this.rootless = rootless;
     // Unpacked layers hold setuid files and device nodes an image shipped: no other user may reach
     // them. The root is made 0700 when created here; every area below it is made (or tightened
     // to) 0700 on each open, so the protection does not depend on the mode of an existing root.
     Files2.createPrivateIfMissing(this.root);
+    int euid = LinuxFs.euid();
+    Files2.requireOwnedRoot(this.root, euid, "image store");
     for (Path p : List.of(blobsDir, blobsDir.resolve("sha256"), layersDir, layersDir.resolve("sha256"), links, refsDir,
         pinsDir, tmp, pending, downloadsDir)) {
       Files2.privateDirectory(p);
+      Files2.requireOwner(p, euid, "image store area");
     }
     this.downloads = new DownloadLocks(downloadsDir);
     this.lock = StoreLock.acquire(this.root.resolve("store.lock"));
@@ -130,7 +144,8 @@ public final class ImageStore implements AutoCloseable {
               return t;
             });
     this.blobs = new BlobStore(this.root, blobsDir, tmp, durability, limits, downloads);
-    this.layers = new LayerCache(this.root, layersDir, links, blobs, durability, limits, workers, lock.unpacking, lock.leases);
+    this.layers = new LayerCache(
+        this.root, layersDir, links, blobs, durability, limits, rootless, workers, lock.unpacking, lock.leases);
     this.refs = new RefStore(this.root, refsDir, blobs, durability);
     this.pins = new Pins(pinsDir);
     this.gc = new GarbageCollector(refs, blobs, layers, pins);
@@ -173,11 +188,60 @@ public final class ImageStore implements AutoCloseable {
   }
 
   public static ImageStore open(Path root, UnpackLimits limits) throws IOException {
-    return new ImageStore(root, limits, Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())));
+    return open(root, limits, !LinuxFs.isRoot());
+  }
+
+  /**
+   * Test seam: a store that unpacks rootless (or rootful) whoever runs it. A rootful store run by
+   * an ordinary user fails at its first chown; a rootless one run by root behaves as for a user.
+   */
+  static ImageStore open(Path root, UnpackLimits limits, boolean rootless) throws IOException {
+    return new ImageStore(root, limits, Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors())), rootless);
+  }
+
+  /**
+   * The default store root: {@code /var/lib/berth} for root; for an ordinary user {@code
+   * $XDG_DATA_HOME/berth}, else {@code $HOME/.local/share/berth} (as podman keeps its storage).
+   *
+   * @throws ImageException when neither variable is set to an absolute path for an ordinary user
+   */
+  public static Path defaultRoot() {
+    return defaultRoot(LinuxFs.isRoot(), System.getenv());
+  }
+
+  static Path defaultRoot(boolean root, java.util.Map<String, String> env) {
+    if (root) {
+      return Path.of("/var/lib/berth");
+    }
+    String data = env.get("XDG_DATA_HOME");
+    if (data != null && !data.isEmpty()) {
+      if (!data.startsWith("/")) {
+        throw new ImageException("rootless: XDG_DATA_HOME=" + data + " is not an absolute path; set it to one"
+            + " or unset it (the storage root is then $HOME/.local/share/berth)");
+      }
+      return Path.of(data, "berth");
+    }
+    String home = env.get("HOME");
+    if (home == null || home.isEmpty()) {
+      home = System.getProperty("user.home"); // the passwd entry's
+    }
+    if (home == null || !home.startsWith("/")) {
+      throw new ImageException("rootless: neither XDG_DATA_HOME nor HOME names an absolute directory for the"
+          + " storage root; set one, or pass a storage root");
+    }
+    return Path.of(home, ".local", "share", "berth");
   }
 
   public Path root() {
     return root;
+  }
+
+  /**
+   * Whether this store unpacks as an ordinary user: files are the user's, with the owners the
+   * image named in each layer's {@link LayerOwners} list (decided once, from the effective uid).
+   */
+  public boolean rootless() {
+    return rootless;
   }
 
   public UnpackLimits limits() {

@@ -36,7 +36,8 @@ import java.util.function.BiConsumer;
  * The unpacked layers of a store, {@code layers/<alg>/<diffid-hex>/} with their short links
  * {@code l/<26-char id>}: each DiffID is unpacked at most once at a time in the JVM (concurrent
  * callers join the unpack in flight), into staging that becomes visible by one rename only once
- * the blob and the DiffID verified.
+ * the blob and the DiffID verified. A rootless store writes a layer's {@link LayerOwners} list
+ * before that rename, and removes it only after the layer's directory left its name.
  */
 final class LayerCache {
   private final Path root;
@@ -45,6 +46,7 @@ final class LayerCache {
   private final BlobStore blobs;
   private final DeferredSync durability;
   private final UnpackLimits limits;
+  private final boolean rootless;
   private final ExecutorService workers;
   private final ConcurrentHashMap<Digest, CompletableFuture<Path>> unpacking;
   private final ConcurrentHashMap<Digest, AtomicInteger> leases;
@@ -61,7 +63,7 @@ final class LayerCache {
 
   LayerCache(
       Path root, Path layers, Path links, BlobStore blobs, DeferredSync durability, UnpackLimits limits,
-      ExecutorService workers, ConcurrentHashMap<Digest, CompletableFuture<Path>> unpacking,
+      boolean rootless, ExecutorService workers, ConcurrentHashMap<Digest, CompletableFuture<Path>> unpacking,
       ConcurrentHashMap<Digest, AtomicInteger> leases) {
     this.root = root;
     this.layers = layers;
@@ -69,6 +71,7 @@ final class LayerCache {
     this.blobs = blobs;
     this.durability = durability;
     this.limits = limits;
+    this.rootless = rootless;
     this.workers = workers;
     this.unpacking = unpacking;
     this.leases = leases;
@@ -311,7 +314,7 @@ final class LayerCache {
             }),
             l.digest().newMessageDigest(), limits.maxTotalBytes(), "blob " + l.digest());
         try {
-          r = LayerUnpacker.unpack(raw, c, diffId, staging, limits, l.digest().toString());
+          r = LayerUnpacker.unpack(raw, c, diffId, staging, limits, l.digest().toString(), rootless);
         } catch (IOException | RuntimeException e) {
           if (in.failure != null) {
             // the source failed (a registry gave up or refused): that is the error, not what the
@@ -339,7 +342,8 @@ final class LayerCache {
       BlobStore.algorithmDir(blob);
       LayerUnpacker.Result unpacked = r;
       durability.commit(
-          List.of(Action.remove(root, blob), Action.remove(root, dir(diffId)), Action.remove(root, link(diffId))),
+          List.of(Action.remove(root, blob), Action.remove(root, dir(diffId)), Action.remove(root, link(diffId)),
+              Action.remove(root, LayerOwners.fileFor(dir(diffId)))),
           () -> {
             Files2.move(blobTmp, blob);
             commit(staging, diffId, unpacked, listener);
@@ -409,9 +413,9 @@ final class LayerCache {
     Path staging = layers.resolve(".tmp-" + Files2.randomId());
     Files.createDirectory(staging);
     try (InputStream in = Files.newInputStream(p)) {
-      LayerUnpacker.Result r = LayerUnpacker.unpack(in, c, diffId, staging, limits, blob.digest().toString());
+      LayerUnpacker.Result r = LayerUnpacker.unpack(in, c, diffId, staging, limits, blob.digest().toString(), rootless);
       durability.commit(
-          List.of(Action.remove(root, d), Action.remove(root, link(diffId))),
+          List.of(Action.remove(root, d), Action.remove(root, link(diffId)), Action.remove(root, LayerOwners.fileFor(d))),
           () -> commit(staging, diffId, r, listener));
     } catch (Throwable t) {
       Files2.deleteTreeQuietly(staging, t);
@@ -420,11 +424,16 @@ final class LayerCache {
     return d;
   }
 
-  /** Renames a verified staging directory into place (another process may have won) and links it. */
+  /**
+   * Renames a verified staging directory into place (another process may have won) and links it.
+   * The layer's owners list goes first, so the layer is never visible without it; a winner's list
+   * is the same (same DiffID, same entries), and a failed rename leaves none of its own behind.
+   */
   private void commit(Path staging, Digest diffId, LayerUnpacker.Result r, ImportProgress listener)
       throws IOException {
     Path d = dir(diffId);
     BlobStore.algorithmDir(d);
+    LayerOwners.write(d, r.owners());
     try {
       Files.move(staging, d, StandardCopyOption.ATOMIC_MOVE);
       layersUnpacked.incrementAndGet();
@@ -434,9 +443,15 @@ final class LayerCache {
       // rename(2) onto a non-empty directory fails with ENOTEMPTY, which Java reports only as a
       // generic FileSystemException: another process (or thread) committed this layer first
       if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+        deleteOwnersQuietly(d, e);
         throw e;
       }
       Files2.deleteTree(staging); // the winner's copy is equally verified
+    } catch (IOException | RuntimeException e) {
+      if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+        deleteOwnersQuietly(d, e);
+      }
+      throw e;
     }
     makeLink(diffId);
   }
@@ -458,13 +473,30 @@ final class LayerCache {
     }
   }
 
-  /** Deletes an unpacked layer and its link; moved aside first so a half-deleted layer is never visible under its name. */
+  private static void deleteOwnersQuietly(Path layerDir, Throwable primary) {
+    try {
+      Files.deleteIfExists(LayerOwners.fileFor(layerDir));
+    } catch (IOException also) {
+      primary.addSuppressed(also);
+    }
+  }
+
+  /**
+   * Deletes an unpacked layer, its link and its owners list; moved aside first so a half-deleted
+   * layer is never visible under its name, and the list goes only once the layer is gone from it.
+   */
   void delete(Path layerDir, Digest diffIdOrNull) throws IOException {
     if (diffIdOrNull != null) {
       Files.deleteIfExists(link(diffIdOrNull));
     }
     Path doomed = layers.resolve(".tmp-rm-" + Files2.randomId());
     Files2.move(layerDir, doomed);
+    Files.deleteIfExists(LayerOwners.fileFor(layerDir));
     Files2.deleteTree(doomed);
+  }
+
+  /** Whether {@code p}, in a {@code layers/<alg>/} listing, is a layer's owners list rather than a layer. */
+  static boolean isOwnersFile(Path p) {
+    return p.getFileName().toString().endsWith(LayerOwners.SUFFIX);
   }
 }

@@ -3,6 +3,7 @@ package dev.berth.image;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.berth.image.internal.Files2;
 import java.io.ByteArrayOutputStream;
@@ -27,14 +28,15 @@ import java.util.List;
  */
 public final class LayerOwners {
   private static final JsonFactory JSON = new JsonFactory();
-  private static final String SUFFIX = ".owners.json";
+  static final String SUFFIX = ".owners.json";
 
   private LayerOwners() {}
 
   /**
    * One entry of a layer and the owner its tar header named.
    *
-   * @param path the entry's path in the layer, relative, '/'-separated, without a leading slash
+   * @param path the entry's path in the layer, relative, '/'-separated, without a leading slash or a
+   *     {@code ..} component; {@code .} is the layer's root directory
    * @param uid  the owner's uid inside the container (not 0 where gid is 0)
    * @param gid  the group's gid inside the container
    * @param mode the permission bits the entry must keep (07777: setuid, setgid, sticky and rwx)
@@ -43,6 +45,9 @@ public final class LayerOwners {
     public Entry {
       if (path.isEmpty() || path.startsWith("/") || path.contains("\0")) {
         throw new IllegalArgumentException("owners entry path: not a relative path: " + path);
+      }
+      if (path.equals("..") || path.startsWith("../") || path.endsWith("/..") || path.contains("/../")) {
+        throw new IllegalArgumentException("owners entry path: `..` component in " + path);
       }
       if (uid < 0 || gid < 0) {
         throw new IllegalArgumentException("owners entry " + path + ": negative owner " + uid + ":" + gid);
@@ -107,6 +112,8 @@ public final class LayerOwners {
       }
     } catch (NoSuchFileException e) {
       return List.of();
+    } catch (JsonProcessingException e) {
+      throw new IOException(file + ": not a valid owners list: " + e.getOriginalMessage(), e);
     }
     return List.copyOf(out);
   }

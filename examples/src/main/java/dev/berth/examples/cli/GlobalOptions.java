@@ -1,5 +1,6 @@
 package dev.berth.examples.cli;
 
+import dev.berth.image.ImageStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Spec;
  */
 final class GlobalOptions {
     static final Path DEFAULT_STATE_ROOT = Path.of("/run/berth");
-    static final Path DEFAULT_STORAGE_ROOT = Path.of("/var/lib/berth");
+    /** /var/lib/berth for root; for an ordinary user $XDG_DATA_HOME/berth or ~/.local/share/berth (ImageStore's). */
+    static final Path DEFAULT_STORAGE_ROOT = ImageStore.defaultRoot();
     /** docker's levels; slf4j-simple has no fatal, so fatal shows errors only. */
     static final List<String> LEVELS = List.of("debug", "info", "warn", "error", "fatal");
     /** slf4j-simple's setting, read once, when the first logger is made (after parsing). */
@@ -30,7 +32,8 @@ final class GlobalOptions {
     Path stateRoot = DEFAULT_STATE_ROOT;
 
     @Option(names = "--root", paramLabel = "DIR", scope = ScopeType.INHERIT,
-            description = "Storage root of images, volumes and networks (default /var/lib/berth).")
+            description = "Storage root of images, volumes and networks (default /var/lib/berth;"
+                    + " run by an ordinary user: $XDG_DATA_HOME/berth, else ~/.local/share/berth).")
     Path storageRoot = DEFAULT_STORAGE_ROOT;
 
     /** As given; absent: the launcher script's (warn, or $BERTH_LOG_LEVEL), or slf4j-simple's info. */

@@ -75,6 +75,31 @@ public final class Files2 {
     privateDirectory(dir);
   }
 
+  /**
+   * Refuses a directory that {@code euid} does not own: its owner could change modes or swap what
+   * is inside under the user that opens it.
+   */
+  public static void requireOwner(Path dir, int euid, String what) throws IOException {
+    int owner = (Integer) Files.getAttribute(dir, "unix:uid");
+    if (owner != euid) {
+      throw new IOException(what + " " + dir + ": owned by uid " + owner + ", not by uid " + euid
+          + " that opens it; refusing a store another user controls (chown it, or choose another root)");
+    }
+  }
+
+  /**
+   * {@link #requireOwner}, and refuses a directory that others may write: they could rename the
+   * areas inside it and put their own in their place.
+   */
+  public static void requireOwnedRoot(Path dir, int euid, String what) throws IOException {
+    requireOwner(dir, euid, what);
+    int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+    if ((mode & 022) != 0) {
+      throw new IOException(what + " " + dir + ": mode " + Integer.toOctalString(mode & 07777)
+          + " lets other users write it and replace its areas; refusing it (chmod go-w " + dir + ")");
+    }
+  }
+
   public static String randomId() {
     byte[] b = new byte[8];
     RANDOM.nextBytes(b);
@@ -140,6 +165,17 @@ public final class Files2 {
           public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
             if (exc instanceof NoSuchFileException) {
               return FileVisitResult.CONTINUE;
+            }
+            if (exc instanceof java.nio.file.AccessDeniedException
+                && Files.isDirectory(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+              // a directory its owner may not read (mode 0000 in an image, unpacked rootless):
+              // the walk opens it before preVisitDirectory could open it up
+              java.io.File f = file.toFile();
+              if (f.setReadable(true, true) & f.setExecutable(true, true) & f.setWritable(true, true)) {
+                deleteTree(file);
+                return FileVisitResult.CONTINUE;
+              }
+              throw exc; // not the owner's to open up
             }
             Files.deleteIfExists(file);
             return FileVisitResult.CONTINUE;

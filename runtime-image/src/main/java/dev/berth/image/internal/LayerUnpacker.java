@@ -6,6 +6,7 @@ import com.github.luben.zstd.ZstdInputStreamNoFinalizer;
 import dev.berth.image.BlobVerificationException;
 import dev.berth.image.Digest;
 import dev.berth.image.ImageException;
+import dev.berth.image.LayerOwners;
 import dev.berth.image.LimitExceededException;
 import dev.berth.image.MediaTypes.Compression;
 import dev.berth.image.UnpackLimits;
@@ -27,6 +28,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.slf4j.Logger;
@@ -52,6 +54,15 @@ import org.slf4j.LoggerFactory;
  *   <li>the root cannot change type; hardlink targets must already exist in this layer and are
  *       never directories; hardlinks get no metadata of their own (CVE-2021-32760).
  * </ul>
+ *
+ * <p>A rootless unpack (the store's JVM is not root; decided by the store, once) makes every entry
+ * the unpacking user's: nothing is chowned, and each entry whose tar header names another owner is
+ * listed in {@link Result#owners()} (for {@link LayerOwners}) with its permission bits. Device
+ * nodes become empty regular files of mode 0, as rootless podman's storage makes them; FIFOs and
+ * whiteouts (char 0:0, which mknod makes unprivileged since Linux 5.8) are made as usual; an opaque
+ * directory gets {@code user.overlay.opaque=y}, for an overlay mounted with {@code userxattr}; and
+ * the xattrs an unprivileged process cannot set ({@code trusted.*}, {@code security.capability})
+ * are dropped with one warning per layer naming them.
  */
 public final class LayerUnpacker {
   private static final Logger LOG = LoggerFactory.getLogger(LayerUnpacker.class);
@@ -64,11 +75,19 @@ public final class LayerUnpacker {
       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 
   /** Outcome of an unpack. */
-  public record Result(Digest diffId, long bytesWritten, long entries) {}
+  public record Result(Digest diffId, long bytesWritten, long entries, List<LayerOwners.Entry> owners) {
+    public Result {
+      owners = List.copyOf(owners);
+    }
+  }
 
   private final String layer;
   private final UnpackLimits limits;
-  private final boolean root = LinuxFs.isRoot();
+  /** Unpacking as an ordinary user: no chown, owners listed, devices as placeholders, user.* overlay xattrs. */
+  private final boolean rootless;
+  private final List<LayerOwners.Entry> owners = new ArrayList<>();
+  private final Set<String> droppedXattrs = new TreeSet<>();
+  private boolean loggedDevice;
   private int rootFd = -1;
   private String rootReal;
   private long written;
@@ -80,11 +99,16 @@ public final class LayerUnpacker {
   private final byte[] buf = new byte[BUF];
   private boolean warnedXattr;
 
-  private record DirTime(String path, long sec, long nsec) {}
+  /**
+   * A directory's mtime, applied once its entries are in; in a rootless unpack also its mode
+   * ({@code -1}: already set), and {@code path} is where it landed.
+   */
+  private record DirTime(String path, long sec, long nsec, int mode) {}
 
-  private LayerUnpacker(String layer, UnpackLimits limits) {
+  private LayerUnpacker(String layer, UnpackLimits limits, boolean rootless) {
     this.layer = layer;
     this.limits = limits;
+    this.rootless = rootless;
   }
 
   /**
@@ -124,7 +148,17 @@ public final class LayerUnpacker {
   public static Result unpack(
       InputStream compressed, Compression c, Digest expectedDiffId, Path dest, UnpackLimits limits, String layer)
       throws IOException {
-    LayerUnpacker u = new LayerUnpacker(layer, limits);
+    return unpack(compressed, c, expectedDiffId, dest, limits, layer, !LinuxFs.isRoot());
+  }
+
+  /**
+   * {@link #unpack(InputStream, Compression, Digest, Path, UnpackLimits, String)} rootful or, with
+   * {@code rootless}, as described in the class comment (a rootful unpack needs root: it chowns).
+   */
+  public static Result unpack(
+      InputStream compressed, Compression c, Digest expectedDiffId, Path dest, UnpackLimits limits, String layer,
+      boolean rootless) throws IOException {
+    LayerUnpacker u = new LayerUnpacker(layer, limits, rootless);
     return u.run(compressed, c, expectedDiffId, dest);
   }
 
@@ -175,6 +209,10 @@ public final class LayerUnpacker {
         throw new ImageException("layer " + layer + ": entry `" + e.getName() + "`: " + ex.getMessage(), ex);
       }
     }
+    if (!droppedXattrs.isEmpty()) {
+      LOG.warn("layer {}: rootless store: dropped the xattrs {} (an unprivileged user cannot set trusted.* or"
+          + " security.capability; see docs/rootless.md)", layer, String.join(", ", droppedXattrs));
+    }
     pipe.drain(); // the producer reads the stream to its end: trailing bytes count
     Digest actual = expected.sameAlgorithm(tarBytes.digest());
     if (!actual.equals(expected)) {
@@ -182,18 +220,29 @@ public final class LayerUnpacker {
           "layer " + layer + ": wrong DiffID: expected " + expected + ", got " + actual
               + " after reading " + tarBytes.count() + " bytes");
     }
-    for (int i = dirTimes.size() - 1; i >= 0; i--) {
-      DirTime d = dirTimes.get(i);
+    List<DirTime> dirs = dirTimes;
+    if (rootless) {
+      // an unprivileged user needs search permission on every parent of the directories whose
+      // modes are still to be set (0555, 0500, 0000 ...): the deepest go first
+      dirs = new ArrayList<>(dirTimes);
+      dirs.sort(java.util.Comparator.comparingLong((DirTime d) -> d.path.chars().filter(ch -> ch == '/').count()
+          + (d.path.isEmpty() ? 0 : 1)));
+    }
+    for (int i = dirs.size() - 1; i >= 0; i--) {
+      DirTime d = dirs.get(i);
       int fd = d.path.isEmpty() ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
           : openat2(rootFd, d.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, RESOLVE);
       try {
         futimens(fd, d.sec, d.nsec, d.path);
+        if (d.mode >= 0) {
+          fchmod(fd, d.mode, d.path.isEmpty() ? "/" : d.path);
+        }
       } finally {
         closeFd(fd);
       }
     }
     // not synced here: the store makes layers durable after committing them (DeferredSync)
-    return new Result(actual, written, entries);
+    return new Result(actual, written, entries, owners);
   }
 
   // ---- names
@@ -270,6 +319,7 @@ public final class LayerUnpacker {
     }
     if (comps.isEmpty()) {
       rootEntry(e, tar.xattrs());
+      owned(-1, null, e, e.getLongUserId(), e.getLongGroupId(), e.getMode());
       return;
     }
     String base = comps.get(comps.size() - 1);
@@ -288,6 +338,7 @@ public final class LayerUnpacker {
       switch (kind(e)) {
         case DIR:
           directory(e, pfd, base, key, tar.xattrs());
+          owned(pfd, base, e, uid, gid, e.getMode());
           break;
         case SYMLINK:
           String target = e.getLinkName();
@@ -299,9 +350,10 @@ public final class LayerUnpacker {
           } catch (ErrnoException ex) {
             throw conflictOr(ex, name);
           }
-          if (root) {
+          if (!rootless) {
             lchownat(pfd, base, (int) uid, (int) gid);
           }
+          owned(pfd, base, e, uid, gid, e.getMode());
           FileTime t = e.getLastModifiedTime();
           lutimensat(pfd, base, sec(t), nsec(t));
           break;
@@ -309,10 +361,11 @@ public final class LayerUnpacker {
           hardlink(e, pfd, base);
           break;
         case NODE:
-          node(e, pfd, base, uid, gid);
+          owned(pfd, base, e, uid, gid, node(e, pfd, base, uid, gid));
           break;
         case FILE:
           file(tar, e, pfd, base, uid, gid);
+          owned(pfd, base, e, uid, gid, e.getMode());
           break;
         default:
           throw new UnsafeLayerException(
@@ -323,6 +376,31 @@ public final class LayerUnpacker {
         closeFd(pfd);
       }
     }
+  }
+
+  /**
+   * Lists an entry of a rootless unpack whose tar header names an owner other than root (the entry
+   * is the unpacking user's on disk), by its real path in the layer ({@code .} for the root, given
+   * as {@code pfd} -1): a name through a symlinked parent is listed where it landed, so the list
+   * never passes through a symlink. Owners beyond 2^31-1 are refused: no subordinate range reaches
+   * them and the list holds signed 32-bit ids.
+   */
+  private void owned(int pfd, String base, TarArchiveEntry e, long uid, long gid, int mode) throws IOException {
+    if (!rootless || (uid == 0 && gid == 0)) {
+      return;
+    }
+    if (uid > Integer.MAX_VALUE || gid > Integer.MAX_VALUE || uid < 0 || gid < 0) {
+      throw new UnsafeLayerException("layer " + layer + ": entry `" + e.getName() + "`: owner " + uid + ":" + gid
+          + " is beyond 2147483647 and cannot be mapped by a rootless store");
+    }
+    String path;
+    if (pfd < 0) {
+      path = ".";
+    } else {
+      String dir = pfd == rootFd ? "" : relative(pfd);
+      path = dir.isEmpty() ? base : dir + "/" + base;
+    }
+    owners.add(new LayerOwners.Entry(path, (int) uid, (int) gid, mode & 07777));
   }
 
   private enum Kind { DIR, FILE, SYMLINK, HARDLINK, NODE, OTHER }
@@ -356,12 +434,12 @@ public final class LayerUnpacker {
     }
     int fd = openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     try {
-      meta(fd, e, "/", xattrs);
+      meta(fd, e, "/", xattrs, true);
     } finally {
       closeFd(fd);
     }
     FileTime t = e.getLastModifiedTime();
-    dirTimes.add(new DirTime("", sec(t), nsec(t)));
+    dirTimes.add(new DirTime("", sec(t), nsec(t), rootless ? e.getMode() & 07777 : -1));
   }
 
   /** Resolves (and with create, makes) the parent directory inside the root; returns an O_PATH fd. */
@@ -444,13 +522,17 @@ public final class LayerUnpacker {
       throw new UnsafeLayerException(
           "layer " + layer + ": directory entry `" + e.getName() + "` conflicts with an earlier non-directory entry");
     }
+    String at = key;
     try {
-      meta(fd, e, e.getName(), xattrs);
+      meta(fd, e, e.getName(), xattrs, true);
+      if (rootless) {
+        at = relative(fd); // where it landed: the final pass orders by real depth
+      }
     } finally {
       closeFd(fd);
     }
     FileTime t = e.getLastModifiedTime();
-    dirTimes.add(new DirTime(key, sec(t), nsec(t)));
+    dirTimes.add(new DirTime(at, sec(t), nsec(t), rootless ? e.getMode() & 07777 : -1));
   }
 
   private void file(XattrTarInputStream tar, TarArchiveEntry e, int pfd, String base, long uid, long gid)
@@ -491,7 +573,7 @@ public final class LayerUnpacker {
               + limits.maxTotalBytes() + " bytes");
         }
       }
-      meta(fd, e, name, tar.xattrs());
+      meta(fd, e, name, tar.xattrs(), false);
       FileTime t = e.getLastModifiedTime();
       futimens(fd, sec(t), nsec(t), name);
     } finally {
@@ -535,7 +617,8 @@ public final class LayerUnpacker {
     }
   }
 
-  private void node(TarArchiveEntry e, int pfd, String base, long uid, long gid) throws IOException {
+  /** Makes a FIFO or device node; returns the permission bits it has. */
+  private int node(TarArchiveEntry e, int pfd, String base, long uid, long gid) throws IOException {
     String name = e.getName();
     int type;
     long dev = 0;
@@ -549,9 +632,9 @@ public final class LayerUnpacker {
         throw new UnsafeLayerException(
             "layer " + layer + ": device `" + name + "` has out-of-range numbers " + major + ":" + minor);
       }
-      if (!root) {
-        LOG.warn("layer {}: skipping device node `{}`: not privileged", layer, name);
-        return;
+      if (rootless) {
+        devicePlaceholder(e, pfd, base);
+        return 0;
       }
       dev = makedev(major, minor);
     }
@@ -560,12 +643,38 @@ public final class LayerUnpacker {
     } catch (ErrnoException ex) {
       throw conflictOr(ex, name);
     }
-    if (root) {
+    if (!rootless) {
       lchownat(pfd, base, (int) uid, (int) gid);
     }
     lchmodat(pfd, base, e.getMode() & 07777);
     FileTime t = e.getLastModifiedTime();
     lutimensat(pfd, base, sec(t), nsec(t));
+    return e.getMode();
+  }
+
+  /**
+   * A device node in a rootless unpack: an empty regular file of mode 0 at its name, as rootless
+   * podman's storage makes it (an unprivileged user cannot make device nodes, and a container in
+   * a user namespace could not open one anyway).
+   */
+  private void devicePlaceholder(TarArchiveEntry e, int pfd, String base) throws IOException {
+    if (!loggedDevice) {
+      LOG.debug("layer {}: rootless store: device nodes (first: `{}`) become empty files of mode 0", layer, e.getName());
+      loggedDevice = true;
+    }
+    int fd;
+    try {
+      fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+    } catch (ErrnoException ex) {
+      throw conflictOr(ex, e.getName());
+    }
+    try {
+      fchmod(fd, 0, e.getName());
+      FileTime t = e.getLastModifiedTime();
+      futimens(fd, sec(t), nsec(t), e.getName());
+    } finally {
+      closeFd(fd);
+    }
   }
 
   private void whiteout(TarArchiveEntry e, List<String> parent, String base) throws IOException {
@@ -582,10 +691,6 @@ public final class LayerUnpacker {
     if (target.isEmpty() || target.equals(".") || target.equals("..")) {
       throw new UnsafeLayerException("layer " + layer + ": invalid whiteout entry `" + name + "`");
     }
-    if (!root) {
-      throw new ImageException(
-          "layer " + layer + ": whiteout `" + name + "` needs CAP_MKNOD to become an overlay whiteout (0:0 char device)");
-    }
     int pfd = openParent(parent, true, name);
     try {
       String dir = relative(pfd);
@@ -596,9 +701,16 @@ public final class LayerUnpacker {
       try {
         mknodat(pfd, target, S_IFCHR, 0);
       } catch (ErrnoException ex) {
-        throw conflictOr(ex, name);
+        IOException other = conflictOr(ex, name);
+        if (rootless && ex.errno() == EPERM) {
+          throw new ImageException("layer " + layer + ": whiteout `" + name + "`: " + ex.getMessage()
+              + " (an unprivileged overlay whiteout, a 0:0 char device, needs Linux 5.8 or later)", ex);
+        }
+        throw other;
       }
-      lchownat(pfd, target, 0, 0);
+      if (!rootless) {
+        lchownat(pfd, target, 0, 0);
+      }
       whiteouts.computeIfAbsent(dir, k -> new ArrayList<>()).add(target);
     } finally {
       if (pfd != rootFd) {
@@ -628,11 +740,14 @@ public final class LayerUnpacker {
       fd = parent.isEmpty()
           ? openat(rootFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
           : openat2(rootFd, join(parent, parent.size()), O_RDONLY | O_DIRECTORY | O_CLOEXEC, RESOLVE);
+      // a rootless store's layers are mounted with userxattr, where overlayfs reads user.overlay.*
+      String opaqueXattr = rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
       try {
-        fsetxattr(fd, "trusted.overlay.opaque", new byte[] {'y'}, name);
+        fsetxattr(fd, opaqueXattr, new byte[] {'y'}, name);
       } catch (ErrnoException ex) {
-        throw new ImageException(
-            "layer " + layer + ": opaque whiteout `" + name + "` needs trusted.* xattrs (CAP_SYS_ADMIN): " + ex.getMessage(), ex);
+        throw new ImageException("layer " + layer + ": opaque whiteout `" + name + "`: " + ex.getMessage()
+            + (rootless ? " (the store's file system must support user.* xattrs)"
+                : " (trusted.* xattrs need CAP_SYS_ADMIN)"), ex);
       }
       String dir = relative(fd);
       opaqueDirs.add(dir);
@@ -689,15 +804,22 @@ public final class LayerUnpacker {
    * setuid and security.capability; xattrs last: a POSIX ACL sets the group bits to its mask, as
    * the tar's mode already says). Xattr values are the bytes the pax records hold.
    */
-  private void meta(int fd, TarArchiveEntry e, String name, Map<String, byte[]> xattrs) throws IOException {
-    if (root) {
+  private void meta(int fd, TarArchiveEntry e, String name, Map<String, byte[]> xattrs, boolean dir)
+      throws IOException {
+    if (!rootless) {
       fchown(fd, (int) e.getLongUserId(), (int) e.getLongGroupId(), name);
     }
-    fchmod(fd, e.getMode() & 07777, name);
+    // an unprivileged user keeps rwx on a directory until its entries are in (a 0555 /usr/bin);
+    // its own mode is set at the end
+    fchmod(fd, (e.getMode() & 07777) | (rootless && dir ? 0700 : 0), name);
     for (Map.Entry<String, byte[]> x : xattrs.entrySet()) {
       String attr = escapeXattr(x.getKey());
       if (attr == null) {
         LOG.debug("layer {}: entry `{}`: dropping xattr {}", layer, name, x.getKey());
+        continue;
+      }
+      if (rootless && privilegedXattr(attr)) {
+        droppedXattrs.add(x.getKey());
         continue;
       }
       try {
@@ -733,6 +855,11 @@ public final class LayerUnpacker {
       return attr;
     }
     return null;
+  }
+
+  /** The xattrs only a privileged process can set: trusted.* and file capabilities. */
+  static boolean privilegedXattr(String attr) {
+    return attr.startsWith("trusted.") || attr.equals("security.capability");
   }
 
   private static long sec(FileTime t) {

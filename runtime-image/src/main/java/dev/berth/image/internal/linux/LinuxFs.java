@@ -136,6 +136,11 @@ public final class LinuxFs {
     return geteuid() == 0;
   }
 
+  /** This process's effective uid. */
+  public static int euid() {
+    return geteuid();
+  }
+
   static byte[] c(String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     byte[] r = new byte[b.length + 1];
