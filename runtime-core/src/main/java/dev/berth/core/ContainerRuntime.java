@@ -149,6 +149,7 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Reactor reactor;
     private final ExecutorService cleanup;
     private final Launcher launcher;
+    private final Duration startTimeout;
     private final Supervision supervision;
     private final StateStore state;
     private final long hostBoundingSet;
@@ -205,6 +206,7 @@ public final class ContainerRuntime implements AutoCloseable {
         this.supervision = new Supervision(reactor, cleanup, callbacks);
         this.supervisors = new SupervisorServices(sys, callbacks, Clock.systemUTC());
         this.launcher = new Launcher(sys, init, supervision, b.startTimeout);
+        this.startTimeout = b.startTimeout;
         this.state = new StateStore(stateRoot, sys);
         this.idRanges = new IdRangeAllocator(stateRoot, b.subuid, b.subgid, sys);
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
@@ -378,6 +380,20 @@ public final class ContainerRuntime implements AutoCloseable {
             }
         }
         return s;
+    }
+
+    /**
+     * The network a launcher gives a container that names none, as podman does: the default bridge
+     * when the runtime is root; when rootless, {@link NetworkMode#pasta()} if pasta is installed,
+     * else {@link NetworkMode#slirp4netns()}.
+     *
+     * @throws dev.berth.network.NetworkException rootless with neither tool installed, naming both packages
+     */
+    public NetworkMode defaultNetworkMode() {
+        if (!dev.berth.network.usermode.UserModeNetwork.rootless()) {
+            return NetworkMode.bridge();
+        }
+        return NetworkMode.parse(dev.berth.network.usermode.UserModeTool.preferred().command());
     }
 
     /**
@@ -1090,7 +1106,7 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /** CNI DEL of the ended run's network (and its netns pin), before a new run is attached anew. */
     private void releaseRecordedNetwork(String id, StateDocument d) {
-        if (d.spec() != null && d.spec().toSpec().network().attaches()) {
+        if (d.spec() != null && d.spec().toSpec().network().publishes()) {
             ContainerNetwork.releaseRecorded(networks(), sys, names, state.root().resolve(id), id);
         }
     }
@@ -1237,6 +1253,8 @@ public final class ContainerRuntime implements AutoCloseable {
         Kept kept;
         /** Its network attachment, once made (afterClone): a failed start releases it. */
         volatile ContainerNetwork network;
+        /** A user-mode network's published ports, host ports chosen by the precheck. */
+        List<dev.berth.network.PortMapping> userModePorts = List.of();
         /** With a user namespace: the JVM's end of the socket the idmapped root and /etc files go to the init on. */
         int treeSocket = -1;
         /** Spec mounts with {@code idmap}: their trees, idmapped once the user namespace exists. */
@@ -1253,6 +1271,8 @@ public final class ContainerRuntime implements AutoCloseable {
             final UserNamespace userns; // resolved once the root's layers are known (auto sizes its range by them)
             if (spec.network().attaches()) {
                 ContainerNetwork.precheck(networks(), spec); // an unknown network, a port in use: before anything
+            } else if (spec.network().userMode()) {
+                userModePorts = ContainerNetwork.precheckUserMode(spec); // the tool missing, a port in use
             }
             RootSource root;
             ProcessPlan process;
@@ -1409,6 +1429,11 @@ public final class ContainerRuntime implements AutoCloseable {
                                 if (spec.network().attaches()) {
                                     network = ContainerNetwork.attach(networks(), sys, names, state.root().resolve(id), id,
                                             spec, hostname, initPid);
+                                    net.set(network);
+                                } else if (spec.network().userMode()) {
+                                    network = ContainerNetwork.attachUserMode(networks(), sys, names,
+                                            state.root().resolve(id), id, spec, hostname, initPid, userModePorts,
+                                            startTimeout);
                                     net.set(network);
                                 } else if (spec.network().kind() == NetworkMode.Kind.CONTAINER) {
                                     try {
