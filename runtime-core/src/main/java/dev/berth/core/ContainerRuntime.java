@@ -389,7 +389,7 @@ public final class ContainerRuntime implements AutoCloseable {
      *
      * @throws dev.berth.network.NetworkException rootless with neither tool installed, naming both packages
      */
-    public NetworkMode defaultNetworkMode() {
+    public static NetworkMode defaultNetworkMode() {
         if (!dev.berth.network.usermode.UserModeNetwork.rootless()) {
             return NetworkMode.bridge();
         }
