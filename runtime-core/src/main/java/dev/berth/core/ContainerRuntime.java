@@ -1455,11 +1455,6 @@ public final class ContainerRuntime implements AutoCloseable {
                                     network = ContainerNetwork.attach(networks(), sys, names, state.root().resolve(id), id,
                                             spec, hostname, initPid);
                                     net.set(network);
-                                } else if (spec.network().userMode()) {
-                                    network = ContainerNetwork.attachUserMode(networks(), sys, names,
-                                            state.root().resolve(id), id, spec, hostname, initPid, userModePorts,
-                                            startTimeout);
-                                    net.set(network);
                                 } else if (spec.network().kind() == NetworkMode.Kind.CONTAINER) {
                                     try {
                                         ContainerNetwork.shareEtcFiles(state.root().resolve(spec.network().name()
@@ -1473,6 +1468,13 @@ public final class ContainerRuntime implements AutoCloseable {
                                     rootless.writeMaps(sys, initPid, userns);
                                 } else if (userns != null) {
                                     mappedSetup(initPid, userns, heldRoot, PlanCompiler.shownFiles(spec, view));
+                                }
+                                if (spec.network().userMode()) {
+                                    // after the maps: the tool joins the init's user namespace as its owner
+                                    network = ContainerNetwork.attachUserMode(networks(), sys, names,
+                                            state.root().resolve(id), id, spec, hostname, initPid, userModePorts,
+                                            startTimeout);
+                                    net.set(network);
                                 }
                             }
 

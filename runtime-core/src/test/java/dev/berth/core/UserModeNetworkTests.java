@@ -282,13 +282,16 @@ abstract class UserModeNetworkTests {
 
     void assertGone(long pid, String id) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+        Path socket = state.resolve(id).resolve("slirp4netns.sock");
+        // the release (exit's teardown thread) ends the tool, then removes its socket
+        while ((ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) || Files.exists(socket))
+                && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as(tool() + " " + pid).isNotEqualTo(
                 java.util.Optional.of(true));
         assertThat(toolProcesses(id)).isEmpty();
-        assertThat(state.resolve(id).resolve("slirp4netns.sock")).doesNotExist();
+        assertThat(socket).doesNotExist();
     }
 
     static void assertRefused(int port) {

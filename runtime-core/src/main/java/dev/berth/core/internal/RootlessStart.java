@@ -151,11 +151,12 @@ public final class RootlessStart {
         NetworkMode n = spec.network();
         if (n.attaches()) {
             throw new ContainerStartException("rootless: network " + n + " needs root (a bridge and CNI plugins);"
-                    + " use network none or host (" + DOCS + ")");
+                    + " use network pasta or slirp4netns (ports publish through them), none or host (" + DOCS + ")");
         }
         if (n.kind() == NetworkMode.Kind.CONTAINER) {
             throw new ContainerStartException("rootless: network " + n + " needs root (another container's network"
-                    + " namespace belongs to its own user namespace); use network none or host (" + DOCS + ")");
+                    + " namespace belongs to its own user namespace); use network pasta, slirp4netns, none or host (" + DOCS
+                    + ")");
         }
         for (int i = 0; i < spec.mounts().size(); i++) {
             Mount m = spec.mounts().get(i);

@@ -86,10 +86,6 @@ public final class ContainerNetwork {
      * network, a host port in use.
      */
     public static void precheck(Networks networks, ContainerSpec spec) throws ContainerStartException {
-        if (UserModeNetwork.rootless()) {
-            throw new ContainerStartException("rootless: network " + spec.network() + " needs root (a CNI bridge and"
-                    + " firewall rules on the host); use network pasta or slirp4netns (see docs/rootless.md)");
-        }
         String name = spec.network().networkName().orElseThrow();
         try {
             if (!name.equals(Networks.DEFAULT) && networks.inspect(name).isEmpty()) {
