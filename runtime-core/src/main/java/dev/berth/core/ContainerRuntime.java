@@ -252,6 +252,7 @@ public final class ContainerRuntime implements AutoCloseable {
         this.reconciler = new Reconciler(state, sys, driver, storageRoot, id -> images().unpin(id),
                 b.keepOrphanedLayers ? Reconciler.LayerPolicy.KEEP : Reconciler.LayerPolicy.REMOVE, Duration.ofSeconds(10),
                 id -> ContainerNetwork.releaseRecorded(networks(), sys, names, state.root().resolve(id), id));
+        reconciler.layerRemover(this::removeWritableLayer);
         if (b.reconcile) {
             reconcile();
         }
@@ -2017,11 +2018,28 @@ public final class ContainerRuntime implements AutoCloseable {
      * resolved in the container's own root, the environment of its process with the spec's on top,
      * its cgroups opened, then the plan of {@link PlanCompiler#enter} run by a fresh monitor.
      */
-    private ExecProcess enter(String id, ExecProfile profile, long initPid, int pidfd, ExecSpec spec)
+    private ExecProcess enter(String id, ExecProfile profile, long initPid0, int pidfd, ExecSpec spec)
             throws ContainerException {
+        long initPid = initPid0;
         List<Integer> fds = new ArrayList<>();
         fds.add(pidfd);
         try {
+            if (rootless()) {
+                // the init is closed to its own user (non-dumpable, its memory the host user namespace's): the
+                // namespaces, root and files are taken through its first child instead (the target, as runc's exec)
+                long entry = RootlessStart.entryProcess(initPid);
+                if (entry != initPid) {
+                    int childFd = sys.pidfdOpen(entry);
+                    fds.set(0, childFd);
+                    sys.close(pidfd);
+                    pidfd = childFd;
+                    if (RootlessStart.parentOf(entry) != initPid) {
+                        throw new ContainerException("exec: container " + id + " is not running (its init's child, pid "
+                                + entry + ", is gone)");
+                    }
+                    initPid = entry;
+                }
+            }
             if (frozen(profile)) {
                 // a process that joins a frozen cgroup freezes too: it would hang until the start timeout
                 throw new ContainerException("exec: container " + id + " is paused; resume it first");
@@ -2252,7 +2270,8 @@ public final class ContainerRuntime implements AutoCloseable {
                 if (ProcessId.startTime(init.pid()) != init.startTime() || !ProcessId.runsBerthInit(init.pid())) {
                     throw new IOException(gone + " (the pid now belongs to another process)");
                 }
-                FsRoot root = FsRoot.open(sys, Path.of("/proc/" + init.pid() + "/root"), "container " + id);
+                FsRoot root = FsRoot.open(sys, Path.of("/proc/" + RootlessStart.inspectable(init.pid()) + "/root"),
+                        "container " + id);
                 if (!sys.pidfdSendSignal(pidfd, 0)) {
                     root.close();
                     throw new IOException(gone);
@@ -2334,15 +2353,34 @@ public final class ContainerRuntime implements AutoCloseable {
     }
 
     /** Removes a container's writable layer and drops its pin on the image's layers. */
-    private void removeContainerStorage(String id, Path dir, boolean pinned) {
-        if (dir != null && Files.exists(dir)) {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
+    /**
+     * Removes a writable layer (or a container directory): as this process can ({@link Reconciler#deleteTree} opens
+     * up what a rootless container closed to its owner, such as overlay's {@code work/work}); rootless, what is left
+     * (files of the user's subordinate ids, made by the container's other users) as the root of a user namespace
+     * with the rootless mapping ({@link PlanCompiler#removeTree}).
+     */
+    private void removeWritableLayer(Path dir) {
+        try {
+            Reconciler.deleteTree(dir);
+        } catch (UncheckedIOException e) {
+            if (rootlessIds == null) {
+                throw e;
             }
+            try {
+                RootlessStart rl = rootlessStart();
+                UserNamespace ns = rl.defaultMapping();
+                launcher.runToEnd("removal of " + dir, PlanCompiler.removeTree(dir.toString(), !RootlessStart.singleId(ns)),
+                        (initPid, monitorPid) -> rl.writeMaps(sys, initPid, ns));
+            } catch (RuntimeException also) {
+                e.addSuppressed(also);
+                throw e;
+            }
+        }
+    }
+
+    private void removeContainerStorage(String id, Path dir, boolean pinned) {
+        if (dir != null) {
+            removeWritableLayer(dir);
         }
         if (pinned) {
             try {

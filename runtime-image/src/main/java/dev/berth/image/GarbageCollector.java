@@ -54,6 +54,15 @@ final class GarbageCollector {
       if (Files.isDirectory(ld)) {
         try (Stream<Path> s = Files.list(ld)) {
           for (Path p : s.toList()) {
+            String beside = besideLayer(p.getFileName().toString());
+            if (beside != null) {
+              // a file beside a layer (its LayerOwners list, the runtime's marker of owners given): kept with it
+              Digest of = tryDigest(alg, p.resolveSibling(beside));
+              if (of == null || !liveLayers.contains(of)) {
+                Files.deleteIfExists(p);
+              }
+              continue;
+            }
             Digest d = tryDigest(alg, p);
             if (d == null || !liveLayers.contains(d)) {
               layers.delete(p, d);
@@ -62,6 +71,19 @@ final class GarbageCollector {
         }
       }
     }
+  }
+
+  /** Suffixes of the files that live beside a layer's tree ({@code <hex><suffix>}) and go with it. */
+  static final List<String> BESIDE_LAYER = List.of(".owners.json", ".owners-applied");
+
+  /** The layer name a file beside a layer belongs to, or null when the name is not of such a file. */
+  static String besideLayer(String name) {
+    for (String suffix : BESIDE_LAYER) {
+      if (name.endsWith(suffix) && name.length() > suffix.length()) {
+        return name.substring(0, name.length() - suffix.length());
+      }
+    }
+    return null;
   }
 
   private static Digest tryDigest(String alg, Path p) {

@@ -196,6 +196,56 @@ public final class RootlessStart {
         return out;
     }
 
+    // ---- exec ----
+
+    /**
+     * The process an exec into a rootless container enters through: the init when its user may inspect it (a
+     * target run as PID 1), else the init's first child (its target; the init itself is non-dumpable with the host
+     * user namespace's memory, so {@code /proc/PID/root}, {@code ns/*} and a pidfd's setns are refused to an
+     * unprivileged user, as they must stay to the container's processes).
+     */
+    public static long entryProcess(long initPid) {
+        try {
+            Files.readSymbolicLink(Path.of("/proc/" + initPid + "/root"));
+            return initPid;
+        } catch (IOException | RuntimeException e) {
+            // closed to this user: its child
+        }
+        String children;
+        try {
+            children = Files.readString(Path.of("/proc/" + initPid + "/task/" + initPid + "/children")).strip();
+        } catch (IOException e) {
+            throw new dev.berth.core.ContainerException("exec: the container's init (pid " + initPid + ") is gone", e);
+        }
+        if (children.isEmpty()) {
+            throw new dev.berth.core.ContainerException("exec: the container's init (pid " + initPid + ") runs no"
+                    + " process to enter through (its target ended)");
+        }
+        return Long.parseLong(children.split("\\s+")[0]);
+    }
+
+    /**
+     * {@link #entryProcess} without its errors: the process whose {@code /proc/PID/root} shows the container's root to
+     * its user (the init itself when it is not closed to the user, or nothing runs beside it).
+     */
+    public static long inspectable(long initPid) {
+        try {
+            return entryProcess(initPid);
+        } catch (RuntimeException e) { // ContainerException too (unchecked)
+            return initPid;
+        }
+    }
+
+    /** The parent pid of {@code pid} (field 4 of its stat), or -1. */
+    public static long parentOf(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     // ---- the maps ------------------------------------------------------------------------------------------
 
     /**

@@ -54,6 +54,12 @@ public enum OpCode {
      */
     LAYER_OWNERS(36, "fchownat"),
     /**
+     * dir: removes the directory and everything below it, depth first by fd, no symlink followed: a rootless
+     * container's writable layer, run as the root of a user namespace with the container's mapping (files its
+     * other users made are the user's subordinate ids', which the user cannot remove on the host).
+     */
+    REMOVE_TREE(37, "unlinkat"),
+    /**
      * socket fd, target, resolve, last: receives one detached tree over the socket ({@code SCM_RIGHTS}; the JVM
      * sends them after writing a user namespace's maps) and moves it onto the target (a host path with
      * {@link Op#RESOLVE_PLAIN}, else resolved in the root); closes the tree, and the socket when last is 1.

@@ -253,6 +253,27 @@ public final class PlanCompiler {
         return new Plan(ops);
     }
 
+    /**
+     * The plan of a process that removes {@code dir} as the root of a new user namespace (whose maps the JVM writes
+     * before its go): a rootless container's writable layer holds files of the user's subordinate ids, which only
+     * a process of a namespace that maps them may remove. It ends after the removal (exit 0), or reports the failure.
+     *
+     * @param setgroups whether the namespace allows setgroups (not with a single-id map)
+     */
+    public static Plan removeTree(String dir, boolean setgroups) {
+        List<Op> ops = new ArrayList<>();
+        ops.add(Op.clone(LinuxConstants.CLONE_NEWUSER, -1));
+        ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
+        ops.add(Op.of(OpCode.WAIT_GO));
+        if (setgroups) {
+            ops.add(Op.setgroups(List.of()));
+        }
+        ops.add(Op.of(OpCode.SETGID, 0L));
+        ops.add(Op.of(OpCode.SETUID, 0L));
+        ops.add(Op.of(OpCode.REMOVE_TREE, dir));
+        return new Plan(ops);
+    }
+
     /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
     private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root, MountSources mounts,
             ContainerView view, UserNsPlan userns, boolean ownNetwork) {
