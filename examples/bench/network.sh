@@ -1,7 +1,8 @@
 #!/bin/sh
 # Networking: start latency on a user network with a published port against --network none and
 # against the same CNI plugin chain run by hand (cni-by-hand.sh), and HTTP throughput (ab) through
-# the published port on 127.0.0.1 against the container IP (see NetworkBenchmark). Run as root
+# the published port on 127.0.0.1 against the container IP, and a published port through the
+# user-mode networks pasta and slirp4netns against the bridge (see NetworkBenchmark). Run as root
 # after `mvn install -DskipTests`. BUSYBOX (default /usr/bin/busybox) must be static (busybox-static).
 # Usage: examples/bench/network.sh [STARTS] [THROUGHPUT_RUNS] [REPORT.md]
 # KEEP=DIR keeps the captured plugin configurations and environments there.

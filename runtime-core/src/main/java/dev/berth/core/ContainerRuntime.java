@@ -16,6 +16,7 @@ import dev.berth.core.internal.LinuxExecProcess;
 import dev.berth.core.internal.NativeInit;
 import dev.berth.core.internal.PrivateDirectories;
 import dev.berth.core.internal.RootHold;
+import dev.berth.core.internal.RootlessStart;
 import dev.berth.core.internal.SeccompNotifier;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
@@ -149,6 +150,7 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Reactor reactor;
     private final ExecutorService cleanup;
     private final Launcher launcher;
+    private final Duration startTimeout;
     private final Supervision supervision;
     private final StateStore state;
     private final long hostBoundingSet;
@@ -181,6 +183,11 @@ public final class ContainerRuntime implements AutoCloseable {
     private final String exitCommandClassPath;
     /** {@code --userns=auto}: the id ranges of this state root's containers. */
     private final IdRangeAllocator idRanges;
+    /** Rootless (the JVM's effective uid is not 0): the user's ids and name; null for root. */
+    private final long[] rootlessIds;
+    private final String rootlessUser;
+    private final Path subuid;
+    private final Path subgid;
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -205,15 +212,24 @@ public final class ContainerRuntime implements AutoCloseable {
         this.supervision = new Supervision(reactor, cleanup, callbacks);
         this.supervisors = new SupervisorServices(sys, callbacks, Clock.systemUTC());
         this.launcher = new Launcher(sys, init, supervision, b.startTimeout);
+        this.startTimeout = b.startTimeout;
         this.state = new StateStore(stateRoot, sys);
         this.idRanges = new IdRangeAllocator(stateRoot, b.subuid, b.subgid, sys);
+        this.subuid = b.subuid;
+        this.subgid = b.subgid;
+        long euid = DefaultRoots.effectiveUid();
+        this.rootlessIds = euid == 0 ? null : new long[] {euid, DefaultRoots.effectiveGid()};
+        this.rootlessUser = System.getProperty("user.name");
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
         warmUpSeccomp();
         CgroupDriver driver = b.cgroupDriver;
         String unavailable = null;
         boolean owns = false;
-        if (driver == null && b.cgroups) {
+        if (driver == null && b.cgroups && rootlessIds != null) {
+            unavailable = "rootless: no delegated cgroup v2 subtree for uid " + rootlessIds[0];
+            LOG.info("{}: containers run without a cgroup ({})", unavailable, RootlessStart.DOCS);
+        } else if (driver == null && b.cgroups) {
             try {
                 driver = CgroupDriver.detect();
                 owns = true;
@@ -236,6 +252,7 @@ public final class ContainerRuntime implements AutoCloseable {
         this.reconciler = new Reconciler(state, sys, driver, storageRoot, id -> images().unpin(id),
                 b.keepOrphanedLayers ? Reconciler.LayerPolicy.KEEP : Reconciler.LayerPolicy.REMOVE, Duration.ofSeconds(10),
                 id -> ContainerNetwork.releaseRecorded(networks(), sys, names, state.root().resolve(id), id));
+        reconciler.layerRemover(this::removeWritableLayer);
         if (b.reconcile) {
             reconcile();
         }
@@ -378,6 +395,20 @@ public final class ContainerRuntime implements AutoCloseable {
             }
         }
         return s;
+    }
+
+    /**
+     * The network a launcher gives a container that names none, as podman does: the default bridge
+     * when the runtime is root; when rootless, {@link NetworkMode#pasta()} if pasta is installed,
+     * else {@link NetworkMode#slirp4netns()}.
+     *
+     * @throws dev.berth.network.NetworkException rootless with neither tool installed, naming both packages
+     */
+    public static NetworkMode defaultNetworkMode() {
+        if (!dev.berth.network.usermode.UserModeNetwork.rootless()) {
+            return NetworkMode.bridge();
+        }
+        return NetworkMode.parse(dev.berth.network.usermode.UserModeTool.preferred().command());
     }
 
     /**
@@ -1090,7 +1121,7 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /** CNI DEL of the ended run's network (and its netns pin), before a new run is attached anew. */
     private void releaseRecordedNetwork(String id, StateDocument d) {
-        if (d.spec() != null && d.spec().toSpec().network().attaches()) {
+        if (d.spec() != null && d.spec().toSpec().network().publishes()) {
             ContainerNetwork.releaseRecorded(networks(), sys, names, state.root().resolve(id), id);
         }
     }
@@ -1237,6 +1268,8 @@ public final class ContainerRuntime implements AutoCloseable {
         Kept kept;
         /** Its network attachment, once made (afterClone): a failed start releases it. */
         volatile ContainerNetwork network;
+        /** A user-mode network's published ports, host ports chosen by the precheck. */
+        List<dev.berth.network.PortMapping> userModePorts = List.of();
         /** With a user namespace: the JVM's end of the socket the idmapped root and /etc files go to the init on. */
         int treeSocket = -1;
         /** Spec mounts with {@code idmap}: their trees, idmapped once the user namespace exists. */
@@ -1251,8 +1284,14 @@ public final class ContainerRuntime implements AutoCloseable {
         SupervisedContainer.Incarnation start(ContainerSpec spec) throws ContainerException {
             String hostname = spec.hostname().orElse(defaultHostname(id));
             final UserNamespace userns; // resolved once the root's layers are known (auto sizes its range by them)
+            RootlessStart rootless = rootlessStart();
+            if (rootless != null) {
+                rootless.checkSpec(spec, cgroups != null); // what needs root: before anything is made
+            }
             if (spec.network().attaches()) {
                 ContainerNetwork.precheck(networks(), spec); // an unknown network, a port in use: before anything
+            } else if (spec.network().userMode()) {
+                userModePorts = ContainerNetwork.precheckUserMode(spec); // the tool missing, a port in use
             }
             RootSource root;
             ProcessPlan process;
@@ -1281,7 +1320,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
                 userSpec = spec.user().orElse(d.user());
-                userns = resolveUserNamespace(id, spec, prepared.lowerDirs());
+                userns = resolveUserNamespace(id, spec, prepared.lowerDirs(), rootless);
                 ResolvedUser user = resolveUser(prepared.lowerDirs(), userSpec, "image " + ref);
                 checkMapped(userns, user, userSpec);
                 process = new ProcessPlan(d.argv(), environment(d.env(), spec, user, hostname),
@@ -1297,7 +1336,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 List<String> argv = new ArrayList<>(spec.entrypoint().orElse(List.of()));
                 argv.addAll(spec.command());
                 userSpec = spec.user().orElse("");
-                userns = resolveUserNamespace(id, spec, List.of(rootfs));
+                userns = resolveUserNamespace(id, spec, List.of(rootfs), rootless);
                 ResolvedUser user = resolveUser(List.of(rootfs), userSpec, "rootfs " + rootfs);
                 checkMapped(userns, user, userSpec);
                 process = new ProcessPlan(argv, environment(List.of(ProcessDefaults.DEFAULT_PATH), spec, user, hostname),
@@ -1310,7 +1349,7 @@ public final class ContainerRuntime implements AutoCloseable {
             checkArgumentList(process, spec);
             process = process.withSeccomp(seccompFilter(spec));
             CgroupPlacement placement = placeInCgroup(spec);
-            MountSources mounts = openMounts(spec);
+            MountSources mounts = openMounts(spec, rootless != null);
             if (userns == null && !idmapped.isEmpty()) {
                 throw new ContainerStartException(idmapped.get(0).name() + ": the idmap option needs a user namespace"
                         + " (ContainerSpec.userNamespace)");
@@ -1321,7 +1360,14 @@ public final class ContainerRuntime implements AutoCloseable {
                 joinNetwork = Launcher.CONTROL_FD + fds.size();
             }
             UserNsPlan usernsPlan = null;
-            if (userns != null) {
+            RootlessStart.LayerWork layerWork = RootlessStart.LayerWork.NONE;
+            if (rootless != null) {
+                if (prepared != null) {
+                    layerWork = RootlessStart.layerWork(prepared.lowerDirs(), userns);
+                }
+                usernsPlan = new UserNsPlan(-1, userns.hostGid(5).isPresent(), deviceSources,
+                        new UserNsPlan.Rootless(!RootlessStart.singleId(userns), layerWork.ops()));
+            } else if (userns != null) {
                 int[] pair = sys.socketpair();
                 treeSocket = pair[0];
                 fds.add(pair[1]);
@@ -1419,8 +1465,17 @@ public final class ContainerRuntime implements AutoCloseable {
                                                 + e.getMessage(), e);
                                     }
                                 }
-                                if (userns != null) {
+                                if (rootless != null) {
+                                    rootless.writeMaps(sys, initPid, userns);
+                                } else if (userns != null) {
                                     mappedSetup(initPid, userns, heldRoot, PlanCompiler.shownFiles(spec, view));
+                                }
+                                if (spec.network().userMode()) {
+                                    // after the maps: the tool joins the init's user namespace as its owner
+                                    network = ContainerNetwork.attachUserMode(networks(), sys, names,
+                                            state.root().resolve(id), id, spec, hostname, initPid, userModePorts,
+                                            startTimeout);
+                                    net.set(network);
                                 }
                             }
 
@@ -1470,6 +1525,11 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             if (net.get() != null) {
                 c.network(net.get().info());
+            }
+            try {
+                layerWork.markApplied(); // the layers' owners are given: later starts skip them
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("container {}: marking its layers' owners given: {}", id, e.getMessage());
             }
             life.started();
             try {
@@ -1528,7 +1588,7 @@ public final class ContainerRuntime implements AutoCloseable {
 
         private RootSource overlay(PreparedImage p, UserNamespace userns) throws ContainerStartException {
             RootSource.Overlay o = overlay(p);
-            if (userns != null) {
+            if (userns != null && rootlessIds == null) {
                 // the writable layer is the mapped root's on the host: the container's root copies up into it
                 Path link = Path.of(o.linkDir());
                 for (String d : List.of(o.upperdir(), o.workdir())) {
@@ -1610,7 +1670,7 @@ public final class ContainerRuntime implements AutoCloseable {
          * init moves each onto its target by fd, so nothing swapped in after this (a symlink) can
          * redirect it. Sources under Berth's own storage and state roots are refused.
          */
-        private MountSources openMounts(ContainerSpec spec) throws ContainerStartException {
+        private MountSources openMounts(ContainerSpec spec, boolean byPath) throws ContainerStartException {
             List<MountSources.Source> sources = new ArrayList<>();
             for (int i = 0; i < spec.mounts().size(); i++) {
                 Mount m = spec.mounts().get(i);
@@ -1618,11 +1678,13 @@ public final class ContainerRuntime implements AutoCloseable {
                 try {
                     switch (m.type()) {
                         case TMPFS -> sources.add(MountSources.Source.NONE);
-                        case BIND -> sources.add(openTree(bindSource(i, m.source()), m.source(), o));
+                        case BIND -> sources.add(byPath ? pathSource(bindSource(i, m.source()))
+                                : openTree(bindSource(i, m.source()), m.source(), o));
                         case VOLUME -> {
                             Volumes.Lease lease = volumes.acquire(m.source());
                             leases.add(lease);
-                            sources.add(openTree(lease.volume.mountpoint(), m.source(), o));
+                            sources.add(byPath ? pathSource(lease.volume.mountpoint())
+                                    : openTree(lease.volume.mountpoint(), m.source(), o));
                             if (o.copyUp() && volumes.isEmpty(lease)) {
                                 toPopulate.add(Map.entry(lease, m.destination()));
                             }
@@ -1638,6 +1700,11 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
             }
             return new MountSources(sources, !toPopulate.isEmpty());
+        }
+
+        /** A rootless container's bind source: its real path, which the init binds itself. */
+        private MountSources.Source pathSource(Path real) {
+            return MountSources.Source.byPath(real.toString(), !Files.isDirectory(real));
         }
 
         /** The source's real path, refused when it is Berth's own storage or state (or below them). */
@@ -1951,11 +2018,28 @@ public final class ContainerRuntime implements AutoCloseable {
      * resolved in the container's own root, the environment of its process with the spec's on top,
      * its cgroups opened, then the plan of {@link PlanCompiler#enter} run by a fresh monitor.
      */
-    private ExecProcess enter(String id, ExecProfile profile, long initPid, int pidfd, ExecSpec spec)
+    private ExecProcess enter(String id, ExecProfile profile, long initPid0, int pidfd, ExecSpec spec)
             throws ContainerException {
+        long initPid = initPid0;
         List<Integer> fds = new ArrayList<>();
         fds.add(pidfd);
         try {
+            if (rootless()) {
+                // the init is closed to its own user (non-dumpable, its memory the host user namespace's): the
+                // namespaces, root and files are taken through its first child instead (the target, as runc's exec)
+                long entry = RootlessStart.entryProcess(initPid);
+                if (entry != initPid) {
+                    int childFd = sys.pidfdOpen(entry);
+                    fds.set(0, childFd);
+                    sys.close(pidfd);
+                    pidfd = childFd;
+                    if (RootlessStart.parentOf(entry) != initPid) {
+                        throw new ContainerException("exec: container " + id + " is not running (its init's child, pid "
+                                + entry + ", is gone)");
+                    }
+                    initPid = entry;
+                }
+            }
             if (frozen(profile)) {
                 // a process that joins a frozen cgroup freezes too: it would hang until the start timeout
                 throw new ContainerException("exec: container " + id + " is paused; resume it first");
@@ -2001,6 +2085,9 @@ public final class ContainerRuntime implements AutoCloseable {
             Plan plan = PlanCompiler.enter(profile, Launcher.CONTROL_FD + 1, Launcher.CONTROL_FD + 2,
                     "container " + id + "'s init (pid " + initPid + ")", cgroups,
                     spec.tty() ? spec.consoleSize() : null, process, cgroupNs);
+            if (profile.userNamespace() && setgroupsDenied(initPid)) {
+                plan = PlanCompiler.withoutSetgroups(plan); // a rootless single-id map: the kernel refuses it
+            }
             String name = "exec " + spec.command().get(0) + " in container " + id;
             LinuxExecProcess p = launcher.enter(name, plan, spec.tty() ? Stdio.discard() : spec.stdin(),
                     spec.tty() ? Stdio.discard() : spec.stdout(), spec.tty() ? Stdio.discard() : spec.stderr(), fds);
@@ -2017,6 +2104,14 @@ public final class ContainerRuntime implements AutoCloseable {
             for (int fd : fds) {
                 sys.close(fd);
             }
+        }
+    }
+
+    private static boolean setgroupsDenied(long pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/setgroups")).strip().equals("deny");
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -2175,7 +2270,8 @@ public final class ContainerRuntime implements AutoCloseable {
                 if (ProcessId.startTime(init.pid()) != init.startTime() || !ProcessId.runsBerthInit(init.pid())) {
                     throw new IOException(gone + " (the pid now belongs to another process)");
                 }
-                FsRoot root = FsRoot.open(sys, Path.of("/proc/" + init.pid() + "/root"), "container " + id);
+                FsRoot root = FsRoot.open(sys, Path.of("/proc/" + RootlessStart.inspectable(init.pid()) + "/root"),
+                        "container " + id);
                 if (!sys.pidfdSendSignal(pidfd, 0)) {
                     root.close();
                     throw new IOException(gone);
@@ -2257,15 +2353,34 @@ public final class ContainerRuntime implements AutoCloseable {
     }
 
     /** Removes a container's writable layer and drops its pin on the image's layers. */
-    private void removeContainerStorage(String id, Path dir, boolean pinned) {
-        if (dir != null && Files.exists(dir)) {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
+    /**
+     * Removes a writable layer (or a container directory): as this process can ({@link Reconciler#deleteTree} opens
+     * up what a rootless container closed to its owner, such as overlay's {@code work/work}); rootless, what is left
+     * (files of the user's subordinate ids, made by the container's other users) as the root of a user namespace
+     * with the rootless mapping ({@link PlanCompiler#removeTree}).
+     */
+    private void removeWritableLayer(Path dir) {
+        try {
+            Reconciler.deleteTree(dir);
+        } catch (UncheckedIOException e) {
+            if (rootlessIds == null) {
+                throw e;
             }
+            try {
+                RootlessStart rl = rootlessStart();
+                UserNamespace ns = rl.defaultMapping();
+                launcher.runToEnd("removal of " + dir, PlanCompiler.removeTree(dir.toString(), !RootlessStart.singleId(ns)),
+                        (initPid, monitorPid) -> rl.writeMaps(sys, initPid, ns));
+            } catch (RuntimeException also) {
+                e.addSuppressed(also);
+                throw e;
+            }
+        }
+    }
+
+    private void removeContainerStorage(String id, Path dir, boolean pinned) {
+        if (dir != null) {
+            removeWritableLayer(dir);
         }
         if (pinned) {
             try {
@@ -2313,9 +2428,12 @@ public final class ContainerRuntime implements AutoCloseable {
      * given; an {@code auto} one gets a range of its own from the allocator (the same range again on a
      * restart; released with the id), sized by the root's layers ({@code layersTopFirst}).
      */
-    private UserNamespace resolveUserNamespace(String id, ContainerSpec spec, List<Path> layersTopFirst)
-            throws ContainerStartException {
+    private UserNamespace resolveUserNamespace(String id, ContainerSpec spec, List<Path> layersTopFirst,
+            RootlessStart rootless) throws ContainerStartException {
         UserNamespace ns = spec.userNamespace();
+        if (rootless != null) {
+            return rootless.resolve(ns); // every rootless container has one: its root is the user
+        }
         switch (ns.mode()) {
             case HOST:
                 return null;
@@ -2329,6 +2447,24 @@ public final class ContainerRuntime implements AutoCloseable {
                     throw new ContainerStartException(m.startsWith("userns auto") ? m : "userns " + ns + ": " + m, e);
                 }
         }
+    }
+
+    /** Rootless: the user's ids and subordinate ranges as the files say now; null for a root runtime. */
+    private RootlessStart rootlessStart() throws ContainerStartException {
+        if (rootlessIds == null) {
+            return null;
+        }
+        try {
+            return new RootlessStart(rootlessIds[0], rootlessIds[1], rootlessUser, SubordinateIds.read(subuid),
+                    SubordinateIds.read(subgid));
+        } catch (RuntimeException e) {
+            throw new ContainerStartException("rootless: subordinate ids: " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether this runtime runs rootless (its JVM's effective uid is not 0). */
+    public boolean rootless() {
+        return rootlessIds != null;
     }
 
     /** The container's root and its target user must be mapped ({@link UserNamespaces#checkMapped}). */
@@ -2556,8 +2692,9 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /** Builds a {@link ContainerRuntime}. */
     public static final class Builder {
-        private Path stateRoot = Path.of("/run/berth");
-        private Path storageRoot = Path.of("/var/lib/berth");
+        /** Null: {@link DefaultRoots} (the user's own when rootless). */
+        private Path stateRoot;
+        private Path storageRoot;
         private boolean cgroups = true;
         private CgroupDriver cgroupDriver;
         private Duration startTimeout = Duration.ofSeconds(60);
@@ -2628,13 +2765,19 @@ public final class ContainerRuntime implements AutoCloseable {
             return this;
         }
 
-        /** Where container state lives ({@code /run/berth} by default). */
+        /**
+         * Where container state lives: {@code /run/berth} by default for root; rootless,
+         * {@code $XDG_RUNTIME_DIR/berth} or {@code /tmp/berth-run-<uid>} ({@link DefaultRoots}).
+         */
         public Builder stateRoot(Path dir) {
             this.stateRoot = dir;
             return this;
         }
 
-        /** Where images, layers and container upper directories live ({@code /var/lib/berth} by default). */
+        /**
+         * Where images, layers and container upper directories live: {@code /var/lib/berth} by default for root;
+         * rootless, {@code $XDG_DATA_HOME/berth} or {@code ~/.local/share/berth} ({@link DefaultRoots}).
+         */
         public Builder storageRoot(Path dir) {
             this.storageRoot = dir;
             return this;
@@ -2656,11 +2799,18 @@ public final class ContainerRuntime implements AutoCloseable {
         }
 
         public ContainerRuntime build() {
-            if (stateRoot == null) {
-                throw new IllegalArgumentException("stateRoot: must be set");
-            }
-            if (storageRoot == null) {
-                throw new IllegalArgumentException("storageRoot: must be set");
+            if (stateRoot == null || storageRoot == null) {
+                DefaultRoots d = DefaultRoots.current();
+                try {
+                    if (stateRoot == null) {
+                        stateRoot = d.stateRoot();
+                    }
+                    if (storageRoot == null) {
+                        storageRoot = d.storageRoot();
+                    }
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
             }
             return new ContainerRuntime(this);
         }

@@ -990,14 +990,15 @@ public final class ContainerSpec {
                 network = NetworkMode.host();
             }
             String needsNetwork = "needs the bridge or a user network (network is " + network + ")";
+            String needsPublishing = "needs the bridge, a user network, pasta or slirp4netns (network is " + network + ")";
             Map<String, Integer> published = new HashMap<>();
             for (int i = 0; i < ports.size(); i++) {
                 PortMapping p = ports.get(i);
                 if (p == null) {
                     throw new IllegalArgumentException("ports[" + i + "]: must not be null");
                 }
-                if (!network.attaches()) {
-                    throw new IllegalArgumentException("ports[" + i + "]: publishing " + p + " " + needsNetwork);
+                if (!network.publishes()) {
+                    throw new IllegalArgumentException("ports[" + i + "]: publishing " + p + " " + needsPublishing);
                 }
                 if (p.hostPort() != 0) {
                     Integer earlier = published.putIfAbsent(p.hostIp().getHostAddress() + " " + p.hostPort() + "/"

@@ -13,12 +13,15 @@ import java.util.regex.Pattern;
  *   <li>{@link #bridge()}: the default network {@code bridge}, made on first use;</li>
  *   <li>{@link #network(String)}: a user network of {@code ContainerRuntime.networks()}, where
  *       containers find each other by name and alias;</li>
- *   <li>{@link #container(String)}: the network namespace of another running container (a sidecar).</li>
+ *   <li>{@link #container(String)}: the network namespace of another running container (a sidecar);</li>
+ *   <li>{@link #pasta()}, {@link #slirp4netns()}: a network namespace of its own connected to the host by
+ *       the user-mode tool of that name (podman's rootless networks), with published ports; it needs
+ *       no privilege.</li>
  * </ul>
  */
 public final class NetworkMode {
     /** The kinds of network mode. */
-    public enum Kind { NONE, HOST, BRIDGE, NETWORK, CONTAINER }
+    public enum Kind { NONE, HOST, BRIDGE, NETWORK, CONTAINER, PASTA, SLIRP4NETNS }
 
     /** A network's name: as {@code dev.berth.network.NetworkSpec.NAME}. */
     static final Pattern NETWORK_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}");
@@ -28,6 +31,8 @@ public final class NetworkMode {
     private static final NetworkMode NONE = new NetworkMode(Kind.NONE, null);
     private static final NetworkMode HOST = new NetworkMode(Kind.HOST, null);
     private static final NetworkMode BRIDGE = new NetworkMode(Kind.BRIDGE, null);
+    private static final NetworkMode PASTA = new NetworkMode(Kind.PASTA, null);
+    private static final NetworkMode SLIRP4NETNS = new NetworkMode(Kind.SLIRP4NETNS, null);
 
     private final Kind kind;
     private final String name;
@@ -47,6 +52,16 @@ public final class NetworkMode {
 
     public static NetworkMode bridge() {
         return BRIDGE;
+    }
+
+    /** pasta (Debian's passt package) connects the container's own network namespace to the host. */
+    public static NetworkMode pasta() {
+        return PASTA;
+    }
+
+    /** slirp4netns connects the container's own network namespace to the host. */
+    public static NetworkMode slirp4netns() {
+        return SLIRP4NETNS;
     }
 
     /**
@@ -71,7 +86,8 @@ public final class NetworkMode {
     }
 
     /**
-     * Docker's spelling: {@code none}, {@code host}, {@code bridge}, {@code container:ID} or a network name.
+     * Docker's and podman's spelling: {@code none}, {@code host}, {@code bridge}, {@code pasta},
+     * {@code slirp4netns}, {@code container:ID} or a network name.
      *
      * @throws IllegalArgumentException naming the field {@code network}
      */
@@ -81,6 +97,8 @@ public final class NetworkMode {
             case "none" -> NONE;
             case "host" -> HOST;
             case "bridge", "default" -> BRIDGE;
+            case "pasta" -> PASTA;
+            case "slirp4netns" -> SLIRP4NETNS;
             default -> text.startsWith("container:") ? container(text.substring("container:".length())) : network(text);
         };
     }
@@ -97,6 +115,16 @@ public final class NetworkMode {
     /** Whether the container is attached to a network through CNI (bridge or a user network). */
     public boolean attaches() {
         return kind == Kind.BRIDGE || kind == Kind.NETWORK;
+    }
+
+    /** Whether a user-mode tool (pasta, slirp4netns) connects the container, without CNI. */
+    public boolean userMode() {
+        return kind == Kind.PASTA || kind == Kind.SLIRP4NETNS;
+    }
+
+    /** Whether the container can publish ports: on a CNI network or through a user-mode tool. */
+    public boolean publishes() {
+        return attaches() || userMode();
     }
 
     /** The network's name for CNI: {@code bridge} or the user network's. */
@@ -123,6 +151,8 @@ public final class NetworkMode {
             case BRIDGE -> "bridge";
             case NETWORK -> name;
             case CONTAINER -> "container:" + name;
+            case PASTA -> "pasta";
+            case SLIRP4NETNS -> "slirp4netns";
         };
     }
 }

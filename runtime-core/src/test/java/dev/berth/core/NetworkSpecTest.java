@@ -57,7 +57,7 @@ class NetworkSpecTest {
     @Test
     void portsNeedANetworkAndEachHostPortOnce() {
         assertThatThrownBy(() -> spec().publish("8080:80").build())
-                .hasMessage("ports[0]: publishing 0.0.0.0:8080->80/tcp needs the bridge or a user network (network is none)");
+                .hasMessage("ports[0]: publishing 0.0.0.0:8080->80/tcp needs the bridge, a user network, pasta or slirp4netns (network is none)");
         assertThatThrownBy(() -> spec().network("host").publish("80").build()).hasMessageContaining("(network is host)");
         assertThatThrownBy(() -> spec().network("container:x").publish("80").build())
                 .hasMessageContaining("(network is container:x)");
@@ -119,5 +119,25 @@ class NetworkSpecTest {
         assertThat(SpecDocument.of(spec().build()).toSpec().network()).isEqualTo(NetworkMode.none());
         assertThat(s.toBuilder().build().ports()).isEqualTo(s.ports());
         assertThat(PortMapping.parse("80").hostPort()).isZero();
+    }
+
+    @Test
+    void theUserModeNetworksParseAsPodmanSpellsThemPublishAndSurviveTheStateDocument() {
+        assertThat(NetworkMode.parse("pasta")).isEqualTo(NetworkMode.pasta());
+        assertThat(NetworkMode.parse("slirp4netns")).isEqualTo(NetworkMode.slirp4netns());
+        assertThat(NetworkMode.pasta().userMode()).isTrue();
+        assertThat(NetworkMode.pasta().attaches()).as("no CNI").isFalse();
+        assertThat(NetworkMode.pasta().networkName()).isEmpty();
+        assertThat(NetworkMode.bridge().userMode()).isFalse();
+        ContainerSpec s = spec().network("slirp4netns").publish("127.0.0.1:8080:80").publish("53/udp").build();
+        assertThat(s.ports()).hasSize(2);
+        assertThat(SpecDocument.of(s).toSpec().network()).isEqualTo(NetworkMode.slirp4netns());
+        assertThat(SpecDocument.of(spec().network("pasta").build()).toSpec().network().toString()).isEqualTo("pasta");
+        assertThatThrownBy(() -> spec().network("pasta").networkAlias("db").build())
+                .hasMessageStartingWith("networkAliases[0]: aliases need a user network (network is pasta");
+        assertThatThrownBy(() -> spec().network("pasta").ipAddress("10.0.2.5").build())
+                .hasMessage("ipAddress: needs the bridge or a user network (network is pasta)");
+        assertThatThrownBy(() -> spec().network("slirp4netns").shareNamespace(Namespace.NETWORK).build())
+                .hasMessageStartingWith("network: slirp4netns needs the container's own network namespace");
     }
 }

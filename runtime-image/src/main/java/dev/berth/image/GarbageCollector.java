@@ -57,8 +57,8 @@ final class GarbageCollector {
         try (Stream<Path> s = Files.list(ld)) {
           List<Path> owners = new ArrayList<>();
           for (Path p : s.toList()) {
-            if (LayerCache.isOwnersFile(p)) {
-              owners.add(p); // a layer's list goes with its layer (LayerCache.delete)
+            if (besideLayer(p.getFileName().toString()) != null) {
+              owners.add(p); // a file beside a layer goes with its layer (LayerCache.delete)
               continue;
             }
             Digest d = tryDigest(alg, p);
@@ -66,10 +66,10 @@ final class GarbageCollector {
               layers.delete(p, d);
             }
           }
-          // lists whose layer never became visible (a crash between the list and the rename)
+          // files beside a layer that is gone: its owners list when the layer never became visible (a
+          // crash between the list and the rename), the runtime's marker of owners given
           for (Path o : owners) {
-            String n = o.getFileName().toString();
-            Path layer = o.resolveSibling(n.substring(0, n.length() - LayerOwners.SUFFIX.length()));
+            Path layer = o.resolveSibling(besideLayer(o.getFileName().toString()));
             if (!Files.isDirectory(layer, LinkOption.NOFOLLOW_LINKS)) {
               Files.deleteIfExists(o);
             }
@@ -77,6 +77,19 @@ final class GarbageCollector {
         }
       }
     }
+  }
+
+  /** Suffixes of the files that live beside a layer's tree ({@code <hex><suffix>}) and go with it. */
+  static final List<String> BESIDE_LAYER = List.of(LayerOwners.SUFFIX, ".owners-applied");
+
+  /** The layer name a file beside a layer belongs to, or null when the name is not of such a file. */
+  static String besideLayer(String name) {
+    for (String suffix : BESIDE_LAYER) {
+      if (name.endsWith(suffix) && name.length() > suffix.length()) {
+        return name.substring(0, name.length() - suffix.length());
+      }
+    }
+    return null;
   }
 
   private static Digest tryDigest(String alg, Path p) {

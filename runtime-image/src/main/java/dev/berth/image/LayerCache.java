@@ -482,7 +482,7 @@ final class LayerCache {
   }
 
   /**
-   * Deletes an unpacked layer, its link and its owners list; moved aside first so a half-deleted
+   * Deletes an unpacked layer, its link and the files beside it (owners list, marker); moved aside first so a half-deleted
    * layer is never visible under its name, and the list goes only once the layer is gone from it.
    */
   void delete(Path layerDir, Digest diffIdOrNull) throws IOException {
@@ -491,12 +491,9 @@ final class LayerCache {
     }
     Path doomed = layers.resolve(".tmp-rm-" + Files2.randomId());
     Files2.move(layerDir, doomed);
-    Files.deleteIfExists(LayerOwners.fileFor(layerDir));
+    for (String suffix : GarbageCollector.BESIDE_LAYER) { // its owners list, the runtime's marker of owners given
+      Files.deleteIfExists(layerDir.resolveSibling(layerDir.getFileName() + suffix));
+    }
     Files2.deleteTree(doomed);
-  }
-
-  /** Whether {@code p}, in a {@code layers/<alg>/} listing, is a layer's owners list rather than a layer. */
-  static boolean isOwnersFile(Path p) {
-    return p.getFileName().toString().endsWith(LayerOwners.SUFFIX);
   }
 }

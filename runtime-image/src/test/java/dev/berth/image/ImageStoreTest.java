@@ -310,6 +310,26 @@ class ImageStoreTest {
   }
 
   @Test
+  void filesBesideALayerStayWhileItLivesAndGoWithIt() throws IOException {
+    store.importImage(layout("a", "t", three()), Optional.of("a:t"), null);
+    store.importImage(layout("b", "t", List.of(Layer.gzip(BASE))), Optional.of("b:t"), null);
+    Path top = store.layerDir(Digest.sha256Of(TOP));
+    LayerOwners.write(top, List.of(new LayerOwners.Entry("etc/x", 33, 33, 0640)));
+    Path marker = top.resolveSibling(top.getFileName() + ".owners-applied");
+    Files.writeString(marker, "uid 0:1000:1 gid 0:1000:1\n");
+    Path stray = top.resolveSibling("not-a-digest.owners.json");
+    Files.writeString(stray, "[]");
+    store.remove("b:t"); // a collection: a's layers live on, their owners list and marker with them
+    assertThat(LayerOwners.read(top)).hasSize(1);
+    assertThat(marker).exists();
+    assertThat(stray).as("beside no layer").doesNotExist();
+    store.remove("a:t");
+    assertThat(top).doesNotExist();
+    assertThat(LayerOwners.fileFor(top)).doesNotExist();
+    assertThat(marker).doesNotExist();
+  }
+
+  @Test
   void removeOneOfTwoSharingImages() throws IOException {
     store.importImage(layout("a", "t", three()), Optional.of("a:t"), null);
     store.importImage(layout("b", "t", List.of(Layer.gzip(BASE))), Optional.of("b:t"), null);

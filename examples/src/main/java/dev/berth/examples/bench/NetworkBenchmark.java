@@ -128,6 +128,7 @@ public final class NetworkBenchmark {
                             Stats.of(first).p50() - Stats.of(bClose).p50()));
                     // (b) throughput
                     throughput(runtime, none, net, tputRuns, rep);
+                    userModeNetworks(runtime, none, net, starts, tputRuns, rep);
                     anchor.kill();
                     anchor.onExit().join();
                 }
@@ -196,6 +197,98 @@ public final class NetworkBenchmark {
             c.kill();
             c.onExit().join();
         }
+    }
+
+    /**
+     * A published port on 127.0.0.1 through pasta and slirp4netns (the user-mode networks, rootless
+     * podman's) against the rootful bridge's DNAT, same run, contenders alternating: start → close
+     * of {@code true} with the port published, HTTP throughput ({@code ab -c 8}) and latency
+     * ({@code ab -c 1}: mean time per request of a run, its median over the runs).
+     */
+    private static void userModeNetworks(ContainerRuntime runtime, ContainerSpec base, String net, int starts, int runs,
+            StringBuilder rep) throws Exception {
+        NetworkMode[] modes = {NetworkMode.network(net), NetworkMode.pasta(), NetworkMode.slirp4netns()};
+        String[] names = {"bridge (CNI, DNAT)", "pasta", "slirp4netns"};
+        double[][] close = new double[3][starts];
+        String load0 = loadavg();
+        for (int r = -3; r < starts; r++) {
+            for (int k = 0; k < 3; k++) {
+                int m = Math.floorMod(r + k, 3);
+                double[] t = startToClose(runtime, base.toBuilder().network(modes[m]).publish(PORT).build());
+                if (r >= 0) {
+                    close[m][r] = t[1];
+                }
+            }
+        }
+        List<Container> servers = new java.util.ArrayList<>();
+        try {
+            String[] hostPorts = new String[3];
+            for (int m = 0; m < 3; m++) {
+                Container c = runtime.start(base.toBuilder().network(modes[m]).publish(PORT)
+                        .command("/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www").build());
+                servers.add(c);
+                hostPorts[m] = "127.0.0.1:" + c.ports().get(0).hostPort();
+            }
+            Thread.sleep(300); // httpd listening
+            String[] files = {"1k", "1m"};
+            int[] requests = {1000, 300};
+            double[][][] rps = new double[2][3][runs];
+            double[][][] mbs = new double[2][3][runs];
+            double[][] lat = new double[3][runs];
+            for (int m = 0; m < 3; m++) {
+                for (int f = 0; f < 2; f++) {
+                    ab(hostPorts[m], files[f], requests[f] / 4); // warm-up
+                }
+            }
+            for (int r = 0; r < runs; r++) {
+                for (int k = 0; k < 3; k++) {
+                    int m = (r + k) % 3;
+                    for (int f = 0; f < 2; f++) {
+                        double[] t = ab(hostPorts[m], files[f], requests[f]);
+                        rps[f][m][r] = t[0];
+                        mbs[f][m][r] = t[1];
+                    }
+                    lat[m][r] = abLatency(hostPorts[m], "1k", 200);
+                }
+            }
+            String load1 = loadavg();
+            rep.append(String.format(Locale.ROOT, "%nA published port on 127.0.0.1: the rootful bridge against the user-mode"
+                    + " networks (no root needed), same run, alternating; start → close %d rounds (3 warm-up),"
+                    + " throughput and latency %d runs (load average before %s, after %s)%n%n", starts, runs, load0, load1));
+            rep.append("| network | start → close p50 ms | 1 KiB requests/s (median) | 1 MiB MB/s (median) |"
+                    + " latency 1 KiB, ms/request, `ab -c 1` (median) |\n|---|---:|---:|---:|---:|\n");
+            for (int m = 0; m < 3; m++) {
+                rep.append(String.format(Locale.ROOT, "| %s | %.1f | %.0f | %.1f | %.3f |%n", names[m],
+                        Stats.of(close[m]).p50(), median(rps[0][m]), median(mbs[1][m]), median(lat[m])));
+            }
+            rep.append('\n');
+            for (int m = 1; m < 3; m++) {
+                rep.append(String.format(Locale.ROOT, "- %s / bridge: start → close %.2f×, 1 KiB requests/s %.2f×,"
+                        + " 1 MiB MB/s %.2f×, latency %.2f×%n", names[m], Stats.of(close[m]).p50() / Stats.of(close[0]).p50(),
+                        median(rps[0][m]) / median(rps[0][0]), median(mbs[1][m]) / median(mbs[1][0]),
+                        median(lat[m]) / median(lat[0])));
+            }
+        } finally {
+            for (Container c : servers) {
+                c.kill();
+                c.onExit().join();
+                c.close();
+            }
+        }
+    }
+
+    private static final Pattern PER_REQUEST = Pattern.compile("Time per request:\\s+([0-9.]+) \\[ms\\] \\(mean\\)");
+
+    /** One ApacheBench run with one connection at a time: its mean ms per request. */
+    private static double abLatency(String hostPort, String file, int n) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("ab", "-q", "-c", "1", "-n", Integer.toString(n), "http://" + hostPort + "/" + file)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Matcher m = PER_REQUEST.matcher(out);
+        if (p.waitFor() != 0 || !m.find()) {
+            throw new IllegalStateException("ab -c 1: " + out);
+        }
+        return Double.parseDouble(m.group(1));
     }
 
     private static final Pattern RPS = Pattern.compile("Requests per second:\\s+([0-9.]+)");

@@ -24,7 +24,7 @@ final class NetworkArgs {
             b.network(NetworkMode.parse(network));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--network: " + e.getMessage().replaceFirst("^network: ", "")
-                    + " (none, host, bridge, container:ID or a network's name)", e);
+                    + " (none, host, bridge, pasta, slirp4netns, container:ID or a network's name)", e);
         }
         List<PortMapping> ports = new ArrayList<>();
         for (String p : publish) {

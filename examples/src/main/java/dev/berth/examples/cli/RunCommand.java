@@ -127,8 +127,11 @@ final class RunCommand implements Callable<Integer> {
 
     // networking (NetworkArgs)
     @Option(names = "--network", paramLabel = "MODE",
-            description = "bridge (the default network; default), none (loopback only), host, container:ID, or a network's name.")
-    String network = "bridge";
+            description = "bridge (the default network), none (loopback only), host, container:ID, a network's name, or"
+                    + " pasta / slirp4netns (the container's own namespace connected by that user-mode tool, no root"
+                    + " needed; -p publishes through it, the host's loopback is the container's gateway address)."
+                    + " Default: bridge as root; rootless: pasta if installed, else slirp4netns.")
+    String network;
 
     @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]PORT[/PROTO]",
             description = "Publish a container port on the host (host port omitted or 0: a free one; see 'berth port').")
@@ -638,8 +641,8 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         try {
-            NetworkArgs.apply(b, network, publish, publishAll, exposedPorts, networkAliases, ip, macAddress);
-        } catch (IllegalArgumentException e) {
+            NetworkArgs.apply(b, network != null ? network : ContainerRuntime.defaultNetworkMode().toString(), publish, publishAll, exposedPorts, networkAliases, ip, macAddress);
+        } catch (IllegalArgumentException | dev.berth.network.NetworkException e) {
             throw usage(e.getMessage());
         }
         for (String d : devices) {

@@ -70,7 +70,7 @@ class BerthCliTest {
         assertThat(run("run", "--rootfs", "/r", "--cap-add", "FLY", "true")[1]).startsWith("berth: --cap-add: capability");
         assertThat(run("run", "--rootfs", "/r", "--network", "container:", "true")[1]).startsWith("berth: --network:");
         assertThat(run("run", "--rootfs", "/r", "--network", "none", "-p", "80", "true")[1])
-                .startsWith("berth: ports[0]: publishing 0.0.0.0:0->80/tcp needs the bridge or a user network (network is none)");
+                .startsWith("berth: ports[0]: publishing 0.0.0.0:0->80/tcp needs the bridge, a user network, pasta or slirp4netns (network is none)");
         assertThat(run("run", "--rootfs", "/r", "-p", "1.2.3.4:x:80", "true")[1]).startsWith("berth: -p: ");
         assertThat(run("run", "--rootfs", "/r", "--network-alias", "db", "true")[1])
                 .startsWith("berth: networkAliases[0]: aliases need a user network");

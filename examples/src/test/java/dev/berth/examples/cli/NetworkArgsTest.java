@@ -40,8 +40,20 @@ class NetworkArgsTest {
         assertThat(s.ipAddress()).contains("10.89.0.9");
         assertThat(s.macAddress()).contains("02:00:00:00:00:09");
         assertThatThrownBy(() -> NetworkArgs.apply(spec(), "a/b", List.of(), false, Set.of(), List.of(), null, null))
-                .hasMessageStartingWith("--network: ").hasMessageEndingWith("(none, host, bridge, container:ID or a network's name)");
+                .hasMessageStartingWith("--network: ").hasMessageEndingWith("(none, host, bridge, pasta, slirp4netns, container:ID or a network's name)");
         assertThatThrownBy(() -> NetworkArgs.apply(spec(), "bridge", List.of("80:80:80:80"), false, Set.of(), List.of(),
                 null, null)).hasMessageStartingWith("-p: \"80:80:80:80\" is not");
+    }
+
+    @Test
+    void pastaAndSlirp4netnsPublishWithTheSameSpelling() {
+        ContainerSpec.Builder b = spec();
+        NetworkArgs.apply(b, "pasta", List.of("127.0.0.1:8080:80", "5353:53/udp"), false, Set.of(), List.of(), null, null);
+        ContainerSpec s = b.build();
+        assertThat(s.network()).isEqualTo(NetworkMode.pasta());
+        assertThat(s.ports()).extracting(Object::toString).containsExactly("127.0.0.1:8080->80/tcp", "0.0.0.0:5353->53/udp");
+        ContainerSpec.Builder c = spec();
+        NetworkArgs.apply(c, "slirp4netns", List.of("8080:80"), false, Set.of(), List.of(), null, null);
+        assertThat(c.build().network()).isEqualTo(NetworkMode.slirp4netns());
     }
 }

@@ -332,6 +332,61 @@ public final class Launcher {
     }
 
     /**
+     * Runs a plan that ends without an exec (its init exits 0 after its last op, e.g.
+     * {@link PlanCompiler#removeTree}): {@code setup} runs between the clone and the go (a user namespace's maps);
+     * returns once the init exited 0, else fails naming the op.
+     */
+    public void runToEnd(String what, Plan plan, HostSetup setup) throws ContainerStartException {
+        int ctl = -1;
+        long monitor = -1;
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        try {
+            int[] pair = sys.socketpair();
+            ctl = pair[0];
+            try {
+                monitor = sys.spawn(init.path(), List.of("berth-init", Integer.toString(CONTROL_FD)), List.of(),
+                        Map.of(CONTROL_FD, pair[1]));
+            } finally {
+                sys.close(pair[1]);
+            }
+            sendPlan(ctl, plan.encode());
+            MonitorMessage m = receive(ctl, plan, monitor, deadline, what);
+            if (m.type() != 'C') {
+                throw protocolError(m, monitor);
+            }
+            setup.afterClone(m.value() & 0xffffffffL, monitor);
+            sys.write(ctl, new byte[] {'G'}, 0, 1);
+            try {
+                m = receive(ctl, plan, monitor, deadline, what);
+            } catch (EndedInSetup e) {
+                if (e.status == 0) {
+                    return; // its last op done
+                }
+                throw e;
+            }
+            throw protocolError(m, monitor);
+        } catch (RuntimeException e) { // ContainerStartException too (unchecked)
+            if (e instanceof SyscallException se) {
+                throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
+            }
+            throw e;
+        } finally {
+            RootHold.release(sys, monitor, ctl);
+        }
+    }
+
+    /** The monitor's K: the init ended before an exec, with this wait status. */
+    static final class EndedInSetup extends ContainerStartException {
+        private static final long serialVersionUID = 1L;
+        final int status;
+
+        EndedInSetup(String message, int status) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    /**
      * The plan as a u32 length followed by its bytes, in packets of at most {@link #PLAN_CHUNK}: a
      * plan with a large argument list or environment exceeds what one packet may hold.
      */
@@ -416,8 +471,8 @@ public final class Launcher {
             throw startError(plan, m);
         }
         if (m.type() == 'K') {
-            throw new ContainerStartException(subject + " ended during setup, before its target was exec'd: "
-                    + LinuxContainer.toExitStatus(m.value()));
+            throw new EndedInSetup(subject + " ended during setup, before its target was exec'd: "
+                    + LinuxContainer.toExitStatus(m.value()), m.value());
         }
         return m;
     }

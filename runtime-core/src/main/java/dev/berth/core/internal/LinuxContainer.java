@@ -418,7 +418,9 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         synchronized (lock) {
             if (pidfd >= 0) {
                 try {
-                    FsRoot root = FsRoot.open(sys, Path.of("/proc/" + initPid + "/root"), "container " + id);
+                    // rootless, the init's own /proc entries are closed to its user: its child's show the same root
+                    FsRoot root = FsRoot.open(sys, Path.of("/proc/" + RootlessStart.inspectable(initPid) + "/root"),
+                            "container " + id);
                     if (sys.pidfdSendSignal(pidfd, 0)) {
                         return new TreeAccess.Opened(root, null);
                     }

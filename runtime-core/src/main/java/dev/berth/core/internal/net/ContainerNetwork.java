@@ -15,6 +15,8 @@ import dev.berth.network.NetworkException;
 import dev.berth.network.Networks;
 import dev.berth.network.PortMapping;
 import dev.berth.network.Subnet;
+import dev.berth.network.usermode.UserModeNetwork;
+import dev.berth.network.usermode.UserModeTool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -26,6 +28,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -108,7 +111,8 @@ public final class ContainerNetwork {
         ContainerNetwork cn = new ContainerNetwork(networks, sys, names, stateDir, id, null);
         try {
             // recorded first: a JVM that dies from here on leaves what reconciliation needs to undo it
-            Record r = new Record(SCHEMA, id, network, IF_NAME, pin.toString(), hostname, spec.networkAliases(), null);
+            Record r = new Record(SCHEMA, id, network, IF_NAME, pin.toString(), hostname, spec.networkAliases(), null,
+                    null);
             write(stateDir, r);
             Files.createFile(pin, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             sys.bindMount("/proc/" + initPid + "/ns/net", pin.toString());
@@ -141,6 +145,78 @@ public final class ContainerNetwork {
                 cn.release();
             } catch (RuntimeException r) {
                 failure.addSuppressed(r);
+            }
+            throw failure;
+        }
+    }
+
+    /**
+     * Refuses, before anything of the container is made, what a user-mode network would fail on: the
+     * tool not installed, a host port in use.
+     *
+     * @return the ports with their host ports chosen
+     */
+    public static List<PortMapping> precheckUserMode(ContainerSpec spec) throws ContainerStartException {
+        UserModeTool tool = tool(spec);
+        try {
+            tool.require();
+            return UserModeNetwork.choosePorts(spec.ports());
+        } catch (NetworkException e) {
+            throw new ContainerStartException(e.getMessage().startsWith("network ") ? e.getMessage()
+                    : "network " + tool.command() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static UserModeTool tool(ContainerSpec spec) {
+        return UserModeTool.of(spec.network().toString()).orElseThrow(() -> new IllegalArgumentException(
+                "network: " + spec.network() + " is not a user-mode network"));
+    }
+
+    /**
+     * Connects the init's network namespace through pasta or slirp4netns and publishes the ports;
+     * returns once the tool is ready. The tool's pid and start time are recorded in
+     * {@code network.json}, so that {@link #release} (of this runtime or of the next one) ends it.
+     * As root the namespace is pinned first and the tool joins the pin. On failure nothing is left.
+     *
+     * @param ports the published ports, host ports chosen ({@link #precheckUserMode})
+     */
+    public static ContainerNetwork attachUserMode(Networks networks, Syscalls sys, NameService names, Path stateDir,
+            String id, ContainerSpec spec, String hostname, long initPid, List<PortMapping> ports, Duration timeout)
+            throws ContainerStartException {
+        UserModeTool tool = tool(spec);
+        Path pin = stateDir.resolve(PIN);
+        ContainerNetwork cn = new ContainerNetwork(networks, sys, names, stateDir, id, null);
+        try {
+            boolean pinned = UserModeNetwork.needsPin();
+            Record r = new Record(SCHEMA, id, tool.command(), tool == UserModeTool.PASTA ? null : "tap0",
+                    pinned ? pin.toString() : null, hostname, List.of(), null, new ToolFile(tool.command(), null,
+                            null, null));
+            write(stateDir, r);
+            if (pinned) {
+                Files.createFile(pin, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                sys.bindMount("/proc/" + initPid + "/ns/net", pin.toString());
+            }
+            UserModeNetwork.Running run = UserModeNetwork.start(tool, tool.require(), stateDir,
+                    new UserModeNetwork.Target(initPid, pinned ? Optional.of(pin) : Optional.empty()), ports, timeout);
+            r = new Record(r.schema(), r.containerId(), r.network(), r.ifName(), r.netns(), r.hostname(), r.aliases(),
+                    null, new ToolFile(run.tool(), run.pid(), run.startTime(), run.apiSocket()));
+            write(stateDir, r); // recorded before anything else can fail: a release ends the tool
+            NetworkInfo info = new NetworkInfo(tool.command(), run.address() == null ? List.of()
+                    : List.of(run.address()), run.hostLoopback() == null ? List.of() : List.of(run.hostLoopback()),
+                    null, run.ports(), List.of());
+            cn.info = info;
+            write(stateDir, r.withInfo(info));
+            rewriteHosts(stateDir, spec, hostname, addresses(info));
+            LOG.debug("container {}: on {} (pid {}), ports {}", id, tool.command(), run.pid(), run.ports());
+            return cn;
+        } catch (IOException | RuntimeException e) {
+            String msg = e instanceof SyscallException se ? se.getMessage() : e.getMessage();
+            ContainerStartException failure = new ContainerStartException(msg.startsWith("network ") ? msg
+                    : "network " + tool.command() + ": " + msg, e);
+            try {
+                cn.release();
+            } catch (RuntimeException x) {
+                failure.addSuppressed(x);
             }
             throw failure;
         }
@@ -243,7 +319,14 @@ public final class ContainerNetwork {
     private static void release(Networks networks, Syscalls sys, NameService names, Path stateDir, String id) {
         Optional<Record> r = read(stateDir);
         Path pin = stateDir.resolve(PIN);
-        if (r.isPresent()) {
+        if (r.isPresent() && r.get().tool() != null) {
+            ToolFile t = r.get().tool();
+            if (t.pid() != null) {
+                // ended before the pin goes: it holds the namespace, and outlives the container otherwise
+                UserModeNetwork.stop(new UserModeNetwork.Running(t.name(), t.pid(), t.startTime(), t.apiSocket(),
+                        List.of(), null, null));
+            }
+        } else if (r.isPresent()) {
             try {
                 names.remove(r.get().network(), id);
             } catch (IOException | RuntimeException e) {
@@ -312,11 +395,18 @@ public final class ContainerNetwork {
     /** {@code network.json}: what a cleanup needs (network, interface, pin), and once ADD completed, its outcome. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Record(String schema, String containerId, String network, String ifName, String netns, String hostname,
-            List<String> aliases, InfoFile info) {
+            List<String> aliases, InfoFile info, ToolFile tool) {
         Record withInfo(NetworkInfo i) {
-            return new Record(schema, containerId, network, ifName, netns, hostname, aliases, InfoFile.of(i));
+            return new Record(schema, containerId, network, ifName, netns, hostname, aliases, InfoFile.of(i), tool);
         }
     }
+
+    /**
+     * A user-mode network's tool: its name from the start, its process (pid and start time, the
+     * identity a release checks before it kills) and slirp4netns's API socket once it is ready.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record ToolFile(String name, Long pid, Long startTime, String apiSocket) {}
 
     record PortFile(String hostIp, int hostPort, int containerPort, String protocol) {}
 

@@ -62,6 +62,35 @@ public record ProcessId(long pid, long startTime) {
     public static boolean runsBerthInit(long pid) {
         try {
             return Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).toString().startsWith("/memfd:berth-init");
+        } catch (java.nio.file.AccessDeniedException e) {
+            return rootlessBerthInit(pid);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Rootless, a container's init is closed to its own user's {@code /proc/PID/exe} (non-dumpable, its memory the
+     * host user namespace's): it counts as Berth's init when it is this user's process (real uid: nobody else's is
+     * ever taken for it) and its command line is the one the Launcher spawns ({@code berth-init FD}). The state
+     * file naming it is private to the user, who alone could point it at another process of its own.
+     */
+    static boolean rootlessBerthInit(long pid) {
+        try {
+            long self = -1;
+            long owner = -2;
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    self = Long.parseLong(line.split("\\s+")[1]);
+                }
+            }
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("Uid:")) {
+                    owner = Long.parseLong(line.split("\\s+")[1]);
+                }
+            }
+            String argv0 = Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0", 2)[0];
+            return self != 0 && self == owner && argv0.equals("berth-init");
         } catch (IOException | RuntimeException e) {
             return false;
         }

@@ -74,6 +74,8 @@ public final class Reconciler {
     private final LayerPolicy layers;
     private final Duration timeout;
     private final NetworkRelease network;
+    /** Removes a dead container's writable layer ({@link #deleteTree}; rootless, in a user namespace if need be). */
+    private volatile java.util.function.Consumer<Path> layerRemover = Reconciler::deleteTree;
 
     /** A dead container's network (CNI DEL against its pinned namespace, then the pin): before its state goes. */
     @FunctionalInterface
@@ -96,6 +98,11 @@ public final class Reconciler {
         this.unpin = unpin;
         this.layers = layers;
         this.timeout = timeout;
+    }
+
+    /** How a dead container's writable layer is removed (a rootless runtime's removes what its user cannot). */
+    public void layerRemover(java.util.function.Consumer<Path> remover) {
+        this.layerRemover = java.util.Objects.requireNonNull(remover);
     }
 
     /** Every id of the state root that nobody owns, except {@code skip} (this runtime's own). */
@@ -329,7 +336,7 @@ public final class Reconciler {
             if (layers == LayerPolicy.KEEP) {
                 keepAside(id, layer);
             } else {
-                deleteTree(layer);
+                layerRemover.accept(layer);
             }
         }
         if (hadLayer || state.isEmpty() || state.get().image() != null) {
@@ -422,12 +429,57 @@ public final class Reconciler {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            delete(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Depth first, never following a symlink. A directory closed to its owner (the overlay's {@code work/work} is
+     * made mode 0; a rootless container's root makes directories as the user, with any mode) is opened up for
+     * the owner first: root never needs it, a rootless runtime does.
+     */
+    private static void delete(Path p) throws IOException {
+        java.nio.file.attribute.BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        if (a.isDirectory()) {
+            List<Path> children;
+            try {
+                children = list(p);
+            } catch (java.nio.file.AccessDeniedException e) {
+                openForOwner(p);
+                children = list(p);
+            }
+            for (Path c : children) {
+                try {
+                    delete(c);
+                } catch (java.nio.file.AccessDeniedException e) {
+                    openForOwner(p);
+                    delete(c);
+                }
+            }
+        }
+        Files.deleteIfExists(p);
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        }
+    }
+
+    private static void openForOwner(Path dir) throws IOException {
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = new java.util.HashSet<>(
+                Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS));
+        perms.addAll(java.util.EnumSet.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                java.nio.file.attribute.PosixFilePermission.OWNER_WRITE,
+                java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE));
+        Files.setPosixFilePermissions(dir, perms);
     }
 }

@@ -1,0 +1,146 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.berth.core.testing.NetRootfs;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Networking of Berth run by an ordinary user (.ci/rootless-suite.sh; never as root): the default
+ * network is pasta, a server in the container is reached on 127.0.0.1 through a published port and
+ * the container reaches a host loopback server through its gateway address (pasta and
+ * slirp4netns, each running as the user and gone after close), and a CNI bridge network is a
+ * one-line rootless error that leaves nothing.
+ */
+class NetworkRootlessIT {
+    @TempDir
+    static Path shared;
+    static Path rootfs;
+    static String uid;
+    @TempDir
+    Path tmp;
+    private final String run = "rn" + Long.toHexString(System.nanoTime() & 0xffffff);
+
+    @BeforeAll
+    static void rootfs() throws Exception {
+        uid = RootlessSupport.requireUnprivileged();
+        assertThat(NetRootfs.available()).as("busybox, wget, getent").isTrue();
+        rootfs = NetRootfs.build(shared.resolve("net-root"));
+    }
+
+    private ContainerRuntime runtime() {
+        return ContainerRuntime.builder().stateRoot(tmp.resolve("state")).storageRoot(tmp.resolve("storage")).build();
+    }
+
+    private static ContainerSpec.Builder httpd(NetworkMode network) {
+        return ContainerSpec.builder().rootfs(rootfs).network(network)
+                .command("/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+                .stdout(Stdio.discard()).stderr(Stdio.discard());
+    }
+
+    @Test
+    void theDefaultNetworkIsPastaAndAPublishedPortOnLoopbackReachesTheServerInside() throws Exception {
+        NetworkMode dflt = ContainerRuntime.defaultNetworkMode();
+        assertThat(dflt).isEqualTo(NetworkMode.pasta());
+        published(dflt);
+    }
+
+    @Test
+    void slirp4netnsPublishesToo() throws Exception {
+        published(NetworkMode.slirp4netns());
+    }
+
+    private void published(NetworkMode mode) throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Container c = rt.start(run + "-" + mode, httpd(mode).publish("127.0.0.1::80").build());
+            int port = c.ports().get(0).hostPort();
+            assertThat(UserModeNetworkTests.get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+            List<ProcessHandle> tools = tools(tmp.resolve("state").resolve(c.id()));
+            assertThat(tools).as(mode + " of the container").hasSize(1);
+            assertThat(java.nio.file.Files.getAttribute(Path.of("/proc", Long.toString(tools.get(0).pid())), "unix:uid"))
+                    .as("its user").isEqualTo(Integer.parseInt(uid));
+            c.close();
+            long pid = tools.get(0).pid();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (running(pid) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(running(pid)).as(mode + " " + pid + " after close").isFalse();
+            UserModeNetworkTests.assertRefused(port);
+        }
+    }
+
+    @Test
+    void theContainerReachesAServerOnTheHostsLoopbackThroughItsGateway() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", x -> {
+            byte[] b = "from the host\n".getBytes(StandardCharsets.UTF_8);
+            x.sendResponseHeaders(200, b.length);
+            x.getResponseBody().write(b);
+            x.close();
+        });
+        server.start();
+        try (ContainerRuntime rt = runtime();
+                Container c = rt.start(run + "-out", ContainerSpec.builder().rootfs(rootfs)
+                        .network(ContainerRuntime.defaultNetworkMode())
+                        .command("/bin/sh", "-c", "gw=$(busybox ip route | busybox awk '/^default/ {print $3}');"
+                                + " busybox wget -q -O - http://$gw:" + server.getAddress().getPort() + "/")
+                        .stdout(Stdio.pipe()).build())) {
+            String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
+            assertThat(out).isEqualTo("from the host\n");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void aCniBridgeIsAOneLineRootlessErrorNamingTheUserModeNetworks() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            String id = run + "-bridge";
+            assertThatThrownBy(() -> rt.start(id, httpd(NetworkMode.bridge()).publish("127.0.0.1::80").build()))
+                    .isInstanceOf(ContainerStartException.class)
+                    .hasMessageStartingWith("rootless: network bridge needs root")
+                    .hasMessageContaining("pasta or slirp4netns")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+            assertThat(rt.list()).isEmpty();
+            assertThat(tmp.resolve("state").resolve(id)).doesNotExist();
+        }
+    }
+
+    /** Whether the process exists and is no zombie (an orphan's reaper may be slow). */
+    private static boolean running(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The user-mode tools whose argv names the container's state directory, from /proc/PID/cmdline: pasta
+     * makes itself non-dumpable, so its /proc/PID/exe (and ProcessHandle's command) is hidden from its own user.
+     */
+    private static List<ProcessHandle> tools(Path stateDir) {
+        return ProcessHandle.allProcesses().filter(p -> {
+            try {
+                String[] argv = new String(java.nio.file.Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()),
+                        "cmdline")), StandardCharsets.UTF_8).split("\0");
+                return argv.length > 0 && argv[0].matches("(.*/)?(pasta|slirp4netns)")
+                        && String.join(" ", argv).contains(stateDir.toString());
+            } catch (java.io.IOException e) {
+                return false; // gone meanwhile
+            }
+        }).toList();
+    }
+}

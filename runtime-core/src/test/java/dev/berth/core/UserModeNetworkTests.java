@@ -1,0 +1,327 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.berth.core.testing.HostCommand;
+import dev.berth.core.testing.NetRootfs;
+import dev.berth.core.testing.UserModeEmbedderMain;
+import dev.berth.network.PortMapping;
+import dev.berth.testing.Preconditions;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The user-mode networks' behaviour, run as root for pasta and slirp4netns by their subclasses:
+ * a published TCP and UDP port on the host's loopback reaches a server inside (with and without a
+ * user namespace), the container reaches a host loopback server through the tool's gateway
+ * mapping, two containers publish at once, a taken port is a one-line error that leaves nothing,
+ * and the tool process is gone after stop, after kill, and after a JVM killed with SIGKILL left a
+ * detached container that a new runtime then stops and removes.
+ */
+abstract class UserModeNetworkTests {
+    @TempDir
+    static Path shared;
+    static Path rootfs;
+    @TempDir
+    Path tmp;
+    Path state;
+    Path storage;
+    /** Unique per run: cgroup names are host-global. */
+    final String run = "um" + UUID.randomUUID().toString().substring(0, 8);
+
+    /** A host id range per run, as UserNamespaceIT chooses it. */
+    static final long BASE = 100000L + 65536L * (1 + (ProcessHandle.current().pid() % 200));
+
+    /** {@code pasta} or {@code slirp4netns}. */
+    abstract String tool();
+
+    @BeforeAll
+    static void rootfs() throws Exception {
+        Preconditions.require(NetRootfs.available(), "requires busybox, wget, getent");
+        Preconditions.require(Files.isExecutable(Path.of("/usr/bin/gcc")), "requires gcc (a static UDP echo server)");
+        rootfs = NetRootfs.build(shared.resolve("net-root"));
+        Path src = shared.resolve("udpecho.c");
+        try (InputStream in = UserModeNetworkTests.class.getResourceAsStream("/net/udpecho.c")) {
+            Files.write(src, in.readAllBytes());
+        }
+        HostCommand.run("gcc", "-static", "-O2", "-o", rootfs.resolve("bin/udpecho").toString(), src.toString());
+    }
+
+    @BeforeEach
+    void roots() {
+        Preconditions.require(Files.isExecutable(Path.of("/usr/bin", tool())), "requires " + tool());
+        state = tmp.resolve("state");
+        storage = tmp.resolve("storage");
+    }
+
+    ContainerRuntime runtime() {
+        return ContainerRuntime.builder().stateRoot(state).storageRoot(storage).build();
+    }
+
+    ContainerSpec.Builder httpd() {
+        return ContainerSpec.builder().rootfs(rootfs).network(tool())
+                .command("/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+                .stdout(Stdio.discard()).stderr(Stdio.discard());
+    }
+
+    @Test
+    void aServerInsideIsReachedThroughATcpPortPublishedOnTheHostsLoopback() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Container c = rt.start(run + "-web", httpd().publish("127.0.0.1::80").build());
+            PortMapping p = c.ports().get(0);
+            assertThat(p.hostPort()).isPositive();
+            assertThat(c.network().orElseThrow().network()).isEqualTo(tool());
+            assertThat(get("http://127.0.0.1:" + p.hostPort() + "/")).isEqualTo("hello\n");
+            long toolPid = toolPid(c.id());
+            c.close(); // stops it
+            assertGone(toolPid, c.id());
+            assertRefused(p.hostPort());
+        }
+    }
+
+    @Test
+    void aContainerWithAUserNamespaceIsPublishedToo() throws Exception {
+        try (ContainerRuntime rt = runtime();
+                Container c = rt.start(run + "-userns", httpd().publish("127.0.0.1::80")
+                        .userNamespace(UserNamespace.of(BASE, 65536)).build())) {
+            assertThat(get("http://127.0.0.1:" + c.ports().get(0).hostPort() + "/")).isEqualTo("hello\n");
+        }
+    }
+
+    /**
+     * A datagram to the published port reaches the server inside; its echo comes back through
+     * slirp4netns. Debian 12's pasta (passt 2023-03-09) delivers it but drops the reply to a port
+     * published on the host's loopback (its reply path for spliced UDP; replies on the host's other
+     * addresses return), so for pasta only the delivery is asserted: docs/rootless.md says so.
+     */
+    @Test
+    void aUdpPortIsPublished() throws Exception {
+        try (ContainerRuntime rt = runtime();
+                Container c = rt.start(run + "-udp", ContainerSpec.builder().rootfs(rootfs).network(tool())
+                        .publish("127.0.0.1::5353/udp").command("/bin/udpecho", "5353").stdout(Stdio.pipe()).build())) {
+            PortMapping p = c.ports().get(0);
+            assertThat(p.protocol()).isEqualTo("udp");
+            java.util.concurrent.CompletableFuture<String> arrived = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8))
+                                    .readLine();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+            try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+                s.setSoTimeout(200);
+                byte[] msg = ("ping " + run).getBytes(StandardCharsets.UTF_8);
+                String echo = null;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                boolean wantEcho = tool().equals("slirp4netns");
+                while ((!arrived.isDone() || (wantEcho && echo == null)) && System.nanoTime() < deadline) {
+                    s.send(new DatagramPacket(msg, msg.length, InetAddress.getLoopbackAddress(), p.hostPort()));
+                    DatagramPacket in = new DatagramPacket(new byte[2048], 2048);
+                    try {
+                        s.receive(in);
+                        echo = new String(in.getData(), 0, in.getLength(), StandardCharsets.UTF_8);
+                    } catch (SocketTimeoutException e) {
+                        // the server may still be starting: again
+                    }
+                }
+                assertThat(arrived.getNow("nothing")).as("what the server inside received").isEqualTo("ping " + run);
+                if (wantEcho) {
+                    assertThat(echo).isEqualTo("ping " + run);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theContainerReachesAServerOnTheHostsLoopbackThroughItsGatewayAddress() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", x -> {
+            byte[] b = "from the host\n".getBytes(StandardCharsets.UTF_8);
+            x.sendResponseHeaders(200, b.length);
+            x.getResponseBody().write(b);
+            x.close();
+        });
+        server.start();
+        try (ContainerRuntime rt = runtime();
+                Container c = rt.start(run + "-out", ContainerSpec.builder().rootfs(rootfs).network(tool())
+                        .command("/bin/sh", "-c", "gw=$(busybox ip route | busybox awk '/^default/ {print $3}'); echo $gw;"
+                                + " busybox wget -q -O - http://$gw:" + server.getAddress().getPort() + "/")
+                        .stdout(Stdio.pipe()).build())) {
+            String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
+            String gateway = c.network().orElseThrow().gateways().get(0);
+            assertThat(out).isEqualTo(gateway + "\nfrom the host\n");
+            if (tool().equals("slirp4netns")) {
+                assertThat(gateway).isEqualTo("10.0.2.2");
+            }
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void twoContainersPublishDifferentPortsAtOnce() throws Exception {
+        try (ContainerRuntime rt = runtime();
+                Container a = rt.start(run + "-a", httpd().publish("127.0.0.1::80").build());
+                Container b = rt.start(run + "-b", httpd().publish("127.0.0.1::80").build())) {
+            int pa = a.ports().get(0).hostPort();
+            int pb = b.ports().get(0).hostPort();
+            assertThat(pa).isNotEqualTo(pb);
+            assertThat(toolPid(a.id())).isNotEqualTo(toolPid(b.id()));
+            assertThat(get("http://127.0.0.1:" + pa + "/")).isEqualTo("hello\n");
+            assertThat(get("http://127.0.0.1:" + pb + "/")).isEqualTo("hello\n");
+        }
+    }
+
+    @Test
+    void aTakenHostPortIsAOneLineErrorAndLeavesNothing() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ContainerRuntime rt = runtime()) {
+            int port = taken.getLocalPort();
+            String id = run + "-taken";
+            assertThatThrownBy(() -> rt.start(id, httpd().publish("127.0.0.1:" + port + ":80").build()))
+                    .isInstanceOf(ContainerStartException.class)
+                    .hasMessageContaining("bind 127.0.0.1:" + port + "/tcp")
+                    .hasMessageContaining("in use")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+            assertThat(toolProcesses(id)).isEmpty();
+            assertThat(state.resolve(id)).doesNotExist();
+            assertThat(rt.list()).isEmpty();
+        }
+    }
+
+    @Test
+    void theToolIsGoneAfterStopAndAfterKill() throws Exception {
+        try (ContainerRuntime rt = runtime()) {
+            Container stopped = rt.start(run + "-stop", httpd().publish("127.0.0.1::80").build());
+            long stopTool = toolPid(stopped.id());
+            stopped.stop(Duration.ofSeconds(5));
+            assertGone(stopTool, stopped.id()); // at its exit, not only at close
+            stopped.close();
+
+            Container killed = rt.start(run + "-kill", httpd().publish("127.0.0.1::80").build());
+            long killTool = toolPid(killed.id());
+            killed.kill();
+            killed.waitFor();
+            assertGone(killTool, killed.id());
+            assertRefused(killed.ports().get(0).hostPort());
+            killed.close();
+            assertThat(state.resolve(killed.id())).doesNotExist();
+        }
+    }
+
+    @Test
+    void aDetachedContainersToolOutlivesAKilledJvmAndGoesWhenTheNextRuntimeStopsAndRemovesIt() throws Exception {
+        String id = run + "-detached";
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process jvm = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", CrashRecoveryIT.classPath(),
+                UserModeEmbedderMain.class.getName(), state.toString(), storage.toString(), rootfs.toString(), tool(),
+                id).redirectError(tmp.resolve("child.err").toFile()).start();
+        int port;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8))) {
+            String line = r.readLine();
+            assertThat(line).as(() -> read(tmp.resolve("child.err"))).startsWith("started " + id + " ");
+            port = Integer.parseInt(line.split(" ")[2]);
+        } finally {
+            jvm.destroyForcibly();
+        }
+        assertThat(jvm.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        long tool = toolPid(id);
+        assertThat(get("http://127.0.0.1:" + port + "/")).as("served with no JVM").isEqualTo("hello\n");
+        try (ContainerRuntime rt = runtime()) { // reconciles: a running detached container stays
+            assertThat(ProcessHandle.of(tool).map(ProcessHandle::isAlive)).contains(true);
+            Container c = rt.container(id).orElseThrow();
+            assertThat(c.network().orElseThrow().ports()).extracting(PortMapping::hostPort).containsExactly(port);
+            assertThat(get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+            c.stop(Duration.ofSeconds(5));
+            rt.remove(id, false);
+            assertGone(tool, id);
+            assertRefused(port);
+            assertThat(state.resolve(id)).doesNotExist();
+        }
+    }
+
+    /** The tool processes whose command line names the container's state directory. */
+    List<Long> toolProcesses(String id) {
+        String dir = state.resolve(id).toString();
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(dir)
+                && p.info().command().orElse("").matches(".*(pasta|passt[^/]*|slirp4netns)$"))
+                .map(ProcessHandle::pid).toList();
+    }
+
+    long toolPid(String id) {
+        List<Long> l = toolProcesses(id);
+        assertThat(l).as(tool() + " of " + id).hasSize(1);
+        return l.get(0);
+    }
+
+    void assertGone(long pid, String id) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Path socket = state.resolve(id).resolve("slirp4netns.sock");
+        // the release (exit's teardown thread) ends the tool, then removes its socket
+        while ((ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) || Files.exists(socket))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as(tool() + " " + pid).isNotEqualTo(
+                java.util.Optional.of(true));
+        assertThat(toolProcesses(id)).isEmpty();
+        assertThat(socket).doesNotExist();
+    }
+
+    static void assertRefused(int port) {
+        assertThatThrownBy(() -> get("http://127.0.0.1:" + port + "/")).isInstanceOf(IOException.class);
+    }
+
+    static String get(String url) throws IOException, InterruptedException {
+        IOException last = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        do {
+            try {
+                HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
+                c.setConnectTimeout(2000);
+                c.setReadTimeout(5000);
+                try (InputStream in = c.getInputStream()) {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            } catch (IOException e) {
+                last = e;
+                Thread.sleep(100);
+            }
+        } while (System.nanoTime() < deadline);
+        throw last;
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package dev.berth.core.internal.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.core.ContainerSpec;
+import dev.berth.core.Mount;
+import dev.berth.core.Namespace;
+import dev.berth.core.internal.user.ResolvedUser;
+import dev.berth.linux.internal.LinuxConstants;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The plan of a rootless container (golden orders and operands): the init mounts its root itself. */
+class RootlessPlanTest {
+    private static final ResolvedUser ROOT = new ResolvedUser(0, 0, List.of(), "/root");
+    private static final RootSource OVERLAY = new RootSource.Overlay("/h/s/l", "a:b", "../c/upper", "../c/work",
+            "/h/s/c/rootfs");
+    private static final ContainerView VIEW = new ContainerView(ContainerView.CgroupView.NONE, List.of(
+            new ContainerView.FileMount("/tmp/berth-run-1000/c/hosts", "/etc/hosts")), true);
+    private static final Op OWNERS = Op.of(OpCode.LAYER_OWNERS, "/h/s/layers/sha256/abc", "var/www", 33L, 33L, 0750L);
+    private static final UserNsPlan SUBIDS = new UserNsPlan(-1, true, Map.of(),
+            new UserNsPlan.Rootless(true, List.of(OWNERS)));
+    private static final UserNsPlan SINGLE = new UserNsPlan(-1, false, Map.of(), new UserNsPlan.Rootless(false, List.of()));
+
+    private static ContainerSpec.Builder spec() {
+        return ContainerSpec.builder().image("busybox").command("/bin/true");
+    }
+
+    private static Plan compile(ContainerSpec spec, RootSource root, MountSources mounts, UserNsPlan userns) {
+        return PlanCompiler.compile(spec, root, "h", new ProcessPlan(List.of("/bin/true"), List.of(), "/", ROOT),
+                CgroupPlacement.NONE, mounts, VIEW, -1, userns);
+    }
+
+    private static List<OpCode> codes(Plan p) {
+        return p.ops().stream().map(Op::code).collect(Collectors.toList());
+    }
+
+    private static List<String> lines(Plan p) {
+        return p.ops().stream().map(Op::toString).collect(Collectors.toList());
+    }
+
+    @Test
+    void theInitBecomesRootGivesTheLayersOwnersThenMountsTheOverlayWithUserxattr() {
+        Plan p = compile(spec().build(), OVERLAY, MountSources.NONE, SUBIDS);
+        assertThat((Long) p.ops().get(0).args().get(0) & LinuxConstants.CLONE_NEWUSER).isNotZero();
+        List<OpCode> c = codes(p);
+        int go = c.indexOf(OpCode.WAIT_GO);
+        int owners = c.indexOf(OpCode.LAYER_OWNERS);
+        assertThat(c.subList(go + 1, owners + 5)).containsExactly(OpCode.UMASK, OpCode.MOUNT, OpCode.SETGROUPS,
+                OpCode.SETGID, OpCode.SETUID, OpCode.LAYER_OWNERS, OpCode.CHDIR, OpCode.MOUNT, OpCode.CHDIR,
+                OpCode.OPEN_ROOT);
+        assertThat(p.ops().get(owners)).isEqualTo(OWNERS);
+        assertThat(p.ops().get(owners + 2)).isEqualTo(Op.mount("overlay", "/h/s/c/rootfs", "overlay",
+                PlanCompiler.MS_NODEV, "lowerdir=a:b,upperdir=../c/upper,workdir=../c/work,userxattr", Op.RESOLVE_PLAIN));
+        // nothing comes over a socket: no RECV_MOUNT; the /etc files are the user's, bound by path
+        assertThat(c).doesNotContain(OpCode.RECV_MOUNT, OpCode.MOVE_MOUNT, OpCode.MKNOD);
+        assertThat(lines(p)).contains(Op.mount("/tmp/berth-run-1000/c/hosts", "/etc/hosts", "", PlanCompiler.MS_BIND,
+                "", Op.RESOLVE_IN_ROOT).optional().notOnProcfs().toString());
+        assertThat(lines(p)).anyMatch(l -> l.contains("gid=5"));
+    }
+
+    @Test
+    void aDirectoryRootIsBoundAndTheSingleIdPlanHasNoSetgroups() {
+        Plan p = compile(spec().build(), new RootSource.Directory("/home/u/root"), MountSources.NONE, SINGLE);
+        assertThat(codes(p)).doesNotContain(OpCode.SETGROUPS, OpCode.LAYER_OWNERS);
+        assertThat(lines(p)).contains(Op.mount("/home/u/root", "/home/u/root", "", PlanCompiler.MS_BIND
+                | PlanCompiler.MS_REC, "", Op.RESOLVE_PLAIN).toString());
+        assertThat(lines(p)).noneMatch(l -> l.contains("gid=5"));
+        // FORK still points at the init's tail: the op after it is the one the parent continues at
+        int fork = codes(p).indexOf(OpCode.FORK);
+        long tail = (Long) p.ops().get(fork).args().get(0);
+        assertThat(p.ops().get((int) tail).code()).isEqualTo(OpCode.CAP_BOUNDING);
+        assertThat(codes(p).get((int) tail - 1)).isEqualTo(OpCode.EXEC);
+    }
+
+    @Test
+    void bindsAreMountedByPathWithTheirFlagsByARemountThatKeepsLockedOnes() {
+        ContainerSpec s = spec().mounts(List.of(Mount.bind(Path.of("/home/u/data"), "/data", "ro", "nosuid"))).build();
+        Plan p = compile(s, OVERLAY, new MountSources(List.of(MountSources.Source.byPath("/home/u/data", false)), false),
+                SUBIDS);
+        List<Op> data = p.ops().stream().filter(o -> o.code() == OpCode.MOUNT && "/data".equals(o.args().get(1)))
+                .toList();
+        assertThat(data).hasSize(3);
+        assertThat(data.get(0).args()).containsExactly("/home/u/data", "/data", "", PlanCompiler.MS_BIND
+                | PlanCompiler.MS_REC, "", Op.RESOLVE_IN_ROOT);
+        assertThat(data.get(0).flags() & Op.NOT_ON_PROCFS).isNotZero();
+        assertThat((Long) data.get(1).args().get(3)).isEqualTo(PlanCompiler.MS_BIND | PlanCompiler.MS_REMOUNT
+                | PlanCompiler.MS_RDONLY | PlanCompiler.MS_NOSUID);
+        assertThat(data.get(1).flags() & Op.KEEP_FLAGS).isNotZero();
+        assertThat((Long) data.get(2).args().get(3)).isEqualTo(PlanCompiler.MS_PRIVATE | PlanCompiler.MS_REC);
+        assertThat(codes(p)).doesNotContain(OpCode.MOVE_MOUNT);
+    }
+
+    @Test
+    void procIsMountedInItsOwnPidNamespaceAndSysBoundWithoutItsOwnNetwork() {
+        List<String> own = lines(compile(spec().build(), OVERLAY, MountSources.NONE, SUBIDS));
+        assertThat(own).anyMatch(l -> l.startsWith("MOUNT[proc, /proc, proc,"))
+                .anyMatch(l -> l.startsWith("MOUNT[sysfs, /sys, sysfs,"));
+        List<String> host = lines(compile(spec().shareNamespace(Namespace.NETWORK).shareNamespace(Namespace.PID)
+                .build(), OVERLAY, MountSources.NONE, SUBIDS));
+        assertThat(host).noneMatch(l -> l.startsWith("MOUNT[sysfs,")).noneMatch(l -> l.startsWith("MOUNT[proc,"));
+        assertThat(host).contains(Op.mount("/sys", "/sys", "", PlanCompiler.MS_BIND | PlanCompiler.MS_REC, "",
+                Op.RESOLVE_IN_ROOT_NO_SYMLINKS).toString());
+    }
+
+    @Test
+    void aTreeIsRemovedAsTheRootOfANewUserNamespace() {
+        Plan p = PlanCompiler.removeTree("/h/s/containers/c", true);
+        assertThat(codes(p)).containsExactly(OpCode.CLONE, OpCode.PDEATHSIG, OpCode.WAIT_GO, OpCode.SETGROUPS,
+                OpCode.SETGID, OpCode.SETUID, OpCode.REMOVE_TREE);
+        assertThat(p.ops().get(0).args()).containsExactly(LinuxConstants.CLONE_NEWUSER, -1L);
+        assertThat(p.ops().get(6).args()).containsExactly("/h/s/containers/c");
+        assertThat(codes(PlanCompiler.removeTree("/d", false))).doesNotContain(OpCode.SETGROUPS);
+    }
+
+    @Test
+    void withoutSetgroupsShiftsTheForkTarget() {
+        Plan exec = PlanCompiler.withoutSetgroups(compile(spec().build(), OVERLAY, MountSources.NONE, SUBIDS));
+        assertThat(codes(exec)).doesNotContain(OpCode.SETGROUPS);
+        int fork = codes(exec).indexOf(OpCode.FORK);
+        assertThat(exec.ops().get((int) (long) (Long) exec.ops().get(fork).args().get(0)).code())
+                .isEqualTo(OpCode.CAP_BOUNDING);
+    }
+}
