@@ -61,7 +61,7 @@ final class CpCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "\"" + in.container()
                     + ":\": the path in the container must not be empty");
         }
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot).storageRoot(GlobalOptions.of(spec).storageRoot)
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot()).storageRoot(GlobalOptions.of(spec).storageRoot())
                 .cgroups(false).build()) {
             ContainerFiles files = runtime.files(in.container());
             if (src.container() != null) {

@@ -75,7 +75,7 @@ final class ExecCommand implements Callable<Integer> {
         SignalForwarder signals = tty ? new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2")
                 : new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
         // the container's cgroups are its own runtime's: this one only enters them
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot).storageRoot(GlobalOptions.of(spec).storageRoot)
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot()).storageRoot(GlobalOptions.of(spec).storageRoot())
                 .cgroups(false).build()) {
             ExecProcess p;
             try {

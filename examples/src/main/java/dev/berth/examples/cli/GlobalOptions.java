@@ -1,6 +1,6 @@
 package dev.berth.examples.cli;
 
-import dev.berth.image.ImageStore;
+import dev.berth.core.DefaultRoots;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -16,9 +16,6 @@ import picocli.CommandLine.Spec;
  * place) and {@code berth images --root /x} both work, and the value lands here either way.
  */
 final class GlobalOptions {
-    static final Path DEFAULT_STATE_ROOT = Path.of("/run/berth");
-    /** /var/lib/berth for root; for an ordinary user $XDG_DATA_HOME/berth or ~/.local/share/berth (ImageStore's). */
-    static final Path DEFAULT_STORAGE_ROOT = ImageStore.defaultRoot();
     /** docker's levels; slf4j-simple has no fatal, so fatal shows errors only. */
     static final List<String> LEVELS = List.of("debug", "info", "warn", "error", "fatal");
     /** slf4j-simple's setting, read once, when the first logger is made (after parsing). */
@@ -27,14 +24,27 @@ final class GlobalOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
+    // Absent: DefaultRoots', resolved when a command needs them (never for --help: the rootless state
+    // root's fallback directory is made on first use)
     @Option(names = "--state-root", paramLabel = "DIR", scope = ScopeType.INHERIT,
-            description = "State directory of containers (default /run/berth).")
-    Path stateRoot = DEFAULT_STATE_ROOT;
+            description = "State directory of containers (default /run/berth; run by an ordinary user:"
+                    + " $XDG_RUNTIME_DIR/berth, else /tmp/berth-run-UID).")
+    Path stateRoot;
 
     @Option(names = "--root", paramLabel = "DIR", scope = ScopeType.INHERIT,
             description = "Storage root of images, volumes and networks (default /var/lib/berth;"
                     + " run by an ordinary user: $XDG_DATA_HOME/berth, else ~/.local/share/berth).")
-    Path storageRoot = DEFAULT_STORAGE_ROOT;
+    Path storageRoot;
+
+    /** The state root given, or the default for this user. */
+    Path stateRoot() {
+        return stateRoot != null ? stateRoot : DefaultRoots.current().stateRoot();
+    }
+
+    /** The storage root given, or the default for this user. */
+    Path storageRoot() {
+        return storageRoot != null ? storageRoot : DefaultRoots.current().storageRoot();
+    }
 
     /** As given; absent: the launcher script's (warn, or $BERTH_LOG_LEVEL), or slf4j-simple's info. */
     String logLevel;
@@ -69,11 +79,11 @@ final class GlobalOptions {
         CommandSpec mixee;
 
         Path stateRoot() {
-            return of(mixee).stateRoot;
+            return of(mixee).stateRoot();
         }
 
         Path storageRoot() {
-            return of(mixee).storageRoot;
+            return of(mixee).storageRoot();
         }
     }
 }

@@ -19,7 +19,7 @@ final class ImagesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
+        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot())) {
             System.out.printf("%-40s %-19s %s%n", "NAME", "DIGEST", "LAYERS");
             for (Image i : store.images()) {
                 System.out.printf("%-40s %-19s %d%n", i.name(), i.manifestDigest().toString().substring(0, 19),

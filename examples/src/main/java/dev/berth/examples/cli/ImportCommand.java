@@ -37,7 +37,7 @@ final class ImportCommand implements Callable<Integer> {
         }
         PrintStream err = System.err;
         ProgressBar bar = System.console() != null ? new ProgressBar(err) : null;
-        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
+        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot())) {
             // unpacks too, so the first run does not pay for it; closing the store waits for the disk
             Image image = store.importImage(source, Optional.ofNullable(name),
                     bar != null ? bar : dev.berth.image.ImportProgress.NONE);

@@ -34,7 +34,7 @@ final class InfoCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--format: \"" + format
                     + "\" is not a format (json)");
         }
-        Preflight.Report report = Preflight.run(GlobalOptions.of(spec).storageRoot, SubordinateIds.SUBUID,
+        Preflight.Report report = Preflight.run(GlobalOptions.of(spec).storageRoot(), SubordinateIds.SUBUID,
                 SubordinateIds.SUBGID);
         System.out.print(format == null ? human(report) : json(report));
         System.out.flush();

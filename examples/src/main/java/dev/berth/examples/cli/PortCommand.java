@@ -37,7 +37,7 @@ final class PortCommand implements Callable<Integer> {
                     + port + "\"");
         }
         Optional<ContainerInfo> info;
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot).storageRoot(GlobalOptions.of(spec).storageRoot)
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot()).storageRoot(GlobalOptions.of(spec).storageRoot())
                 .reconcile(false).build()) {
             info = runtime.list().stream().filter(i -> i.id().equals(id)).findFirst();
         }

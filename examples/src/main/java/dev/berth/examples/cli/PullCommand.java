@@ -61,7 +61,7 @@ final class PullCommand implements Callable<Integer> {
             return BerthCli.EXIT_USAGE;
         }
         ImagePull.tuneHttpClient();
-        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
+        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot())) {
             Image img = quiet ? store.pull(image, options, null) : ImagePull.pull(store, image, options, System.err);
             System.out.println(img.name() + " " + img.manifestDigest() + " (" + img.diffIds().size() + " layers)");
             return 0;

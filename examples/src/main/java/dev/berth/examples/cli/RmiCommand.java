@@ -26,7 +26,7 @@ final class RmiCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int code = 0;
-        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
+        try (ImageStore store = ImageStore.open(GlobalOptions.of(spec).storageRoot())) {
             for (String n : names) {
                 try {
                     if (store.remove(n)) {

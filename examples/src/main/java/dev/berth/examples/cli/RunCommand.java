@@ -282,7 +282,7 @@ final class RunCommand implements Callable<Integer> {
                 throw usage(e.getMessage());
             }
             try {
-                args.set(0, ImagePull.resolve(args.get(0), policy, GlobalOptions.of(spec).storageRoot, pullOptions, System.err));
+                args.set(0, ImagePull.resolve(args.get(0), policy, GlobalOptions.of(spec).storageRoot(), pullOptions, System.err));
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
             } catch (java.io.IOException | dev.berth.image.ImageException e) {
@@ -293,7 +293,7 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         if ((publishAll || healthTimingsWithoutCommand()) && rootfs == null && !args.isEmpty()) {
-            try (dev.berth.image.ImageStore store = dev.berth.image.ImageStore.open(GlobalOptions.of(spec).storageRoot)) {
+            try (dev.berth.image.ImageStore store = dev.berth.image.ImageStore.open(GlobalOptions.of(spec).storageRoot())) {
                 java.util.Optional<dev.berth.image.ContainerConfig> config = store.find(args.get(0))
                         .map(i -> i.config().config());
                 exposedPorts = config.map(c -> c.exposedPorts()).orElse(java.util.Set.of());
@@ -309,7 +309,7 @@ final class RunCommand implements Callable<Integer> {
         TerminalAttachment terminal = tty ? new TerminalAttachment(interactive) : null;
         SignalForwarder signals = tty ? new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2")
                 : new SignalForwarder("INT", "TERM", "HUP", "USR1", "USR2", "WINCH");
-        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot).storageRoot(GlobalOptions.of(spec).storageRoot).build()) {
+        try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(GlobalOptions.of(spec).stateRoot()).storageRoot(GlobalOptions.of(spec).storageRoot()).build()) {
             Container c;
             try {
                 c = name == null ? runtime.start(containerSpec) : runtime.start(name, containerSpec);
