@@ -5,6 +5,7 @@ import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.Delegation;
 import dev.berth.cgroups.DeviceRule;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.ExitHandler;
@@ -154,6 +155,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final long hostBoundingSet;
     private final CgroupDriver cgroups;
     private final String cgroupsUnavailable;
+    /** Rootless: what the host delegates to this user (the limits a spec may ask for); null when root. */
+    private final Delegation delegation;
     private final boolean ownsCgroupDriver;
     private final boolean cloneIntoCgroup;
     private volatile ImageStore images;
@@ -213,7 +216,27 @@ public final class ContainerRuntime implements AutoCloseable {
         CgroupDriver driver = b.cgroupDriver;
         String unavailable = null;
         boolean owns = false;
-        if (driver == null && b.cgroups) {
+        Delegation delegation = null;
+        long euid = Delegation.effectiveUid(Path.of("/proc"));
+        if (driver == null && b.cgroups && euid != 0) {
+            // rootless: only a cgroup v2 subtree systemd delegated to this user (the JVM's own cgroup,
+            // whose processes move into a leaf so that controllers can be enabled for the containers)
+            delegation = Delegation.detect(euid);
+            if (delegation.delegated()) {
+                try {
+                    driver = CgroupDriver.detect(CgroupDriver.Options.builder().unprivileged(true).moveSelfToLeaf(true)
+                            .selfLeafName("supervisor").build());
+                    owns = true;
+                } catch (RuntimeException e) {
+                    unavailable = e.getMessage();
+                }
+            } else {
+                unavailable = "rootless: no delegated cgroup v2 subtree for uid " + euid + " (" + delegation.finding() + ")";
+            }
+            if (driver == null) {
+                LOG.info("cgroups unavailable, containers run without one: {}", unavailable);
+            }
+        } else if (driver == null && b.cgroups) {
             try {
                 driver = CgroupDriver.detect();
                 owns = true;
@@ -226,6 +249,7 @@ public final class ContainerRuntime implements AutoCloseable {
         }
         this.cgroups = driver;
         this.cgroupsUnavailable = unavailable;
+        this.delegation = delegation;
         this.ownsCgroupDriver = owns;
         this.cloneIntoCgroup = kernelAtLeast(System.getProperty("os.version"), 5, 7);
         if (driver == null || !driver.devicePolicySupported()) {
@@ -821,6 +845,7 @@ public final class ContainerRuntime implements AutoCloseable {
         IdLock lease = null;
         try {
             checkCapabilities(spec.capabilities());
+            checkDelegation(spec);
             if (restartsDetached(spec)) {
                 lease = state.tryLease(id);
             }
@@ -1593,7 +1618,11 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             boolean devicePolicy = cgroups.devicePolicySupported();
             try {
-                cgroup = cgroups.create(id, cgroupResources(spec, devicePolicy));
+                Resources limits = cgroupResources(spec, devicePolicy);
+                if (delegation != null && !delegation.controllers().contains("pids") && spec.resources().pidsMax().isEmpty()) {
+                    limits = limits.toBuilder().clearPidsMax().build(); // the default limit, where the user has no pids
+                }
+                cgroup = cgroups.create(id, limits);
             } catch (CgroupException | IllegalArgumentException e) {
                 throw new ContainerStartException("cgroup " + id + ": " + e.getMessage(), e);
             }
@@ -2272,6 +2301,19 @@ public final class ContainerRuntime implements AutoCloseable {
                 images().unpin(id);
             } catch (IOException e) {
                 throw new UncheckedIOException("unpinning image layers of " + id + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Rootless: a limit the user's delegation cannot hold is refused before anything is made, in one
+     * line naming the option, the uid and what was found (docs/rootless.md).
+     */
+    private void checkDelegation(ContainerSpec spec) throws ContainerStartException {
+        if (delegation != null) {
+            Optional<String> refused = delegation.refusal(spec.resources());
+            if (refused.isPresent()) {
+                throw new ContainerStartException(refused.get());
             }
         }
     }
