@@ -138,6 +138,7 @@ enum {
     OP_SYNC = 34,        /* - : reports the index to the JVM (through the monitor) and waits for its go */
     OP_EXIT_COMMAND = 35,/* u64 argc, str argv..., str env...: right after MONITOR (which has a state dir), before
                             CLONE: run by the monitor, detached, once the container ended and "exit" was written */
+    OP_LAYER_OWNERS = 36,/* str layer dir, then per entry: str path (beneath it), u64 uid, u64 gid, u64 mode */
     OP_RECV_MOUNT = 40,  /* i64 socket fd, str target, u64 resolve, u64 last: receives one detached mount tree (SCM_RIGHTS,
                             made by the JVM after the clone: an idmapped root, a file) and moves it onto target; closes
                             the tree, and the socket after the last */
@@ -319,6 +320,35 @@ static int open_target(const char *path, int nosymlinks, int notproc) {
 }
 
 /* ---- ops ---------------------------------------------------------------- */
+
+#define RESOLVE_BENEATH_ 0x08
+
+/* LAYER_OWNERS: each entry opened beneath the layer without following any symlink (a symlink entry is itself
+ * opened, O_PATH|O_NOFOLLOW), given its owner by fd, and its mode back unless it is a symlink (a chown clears
+ * setuid/setgid). On failure *operand names the entry. */
+static int layer_owners(const struct op *o, const char **operand) {
+    if (o->nargs < 1 || (o->nargs - 1) % 4 != 0) { errno = EINVAL; return -1; }
+    int dir = open(S(o, 0), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0) return -1;
+    int r = 0;
+    for (uint32_t i = 1; i + 3 < o->nargs + 0u && !r; i += 4) {
+        struct open_how_ how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC, .mode = 0,
+            .resolve = RESOLVE_BENEATH_ | RESOLVE_NO_SYMLINKS_ | RESOLVE_NO_MAGICLINKS_ };
+        *operand = S(o, i);
+        int fd = (int)syscall(SYS_openat2, dir, S(o, i), &how, sizeof how);
+        if (fd < 0) { r = -1; break; }
+        struct stat st;
+        r = fchownat(fd, "", (uid_t)U(o, i + 1), (gid_t)U(o, i + 2), AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+        if (!r) r = fstat(fd, &st);
+        if (!r && !S_ISLNK(st.st_mode)) {
+            char p[64]; fd_path(fd, p, sizeof p);
+            r = chmod(p, (mode_t)(U(o, i + 3) & 07777));
+        }
+        int e = errno; close(fd); errno = e;
+    }
+    int e = errno; close(dir); errno = e;
+    return r;
+}
 
 static int do_mount(const struct op *o) {
     const char *src = S(o, 0), *dst = S(o, 1), *fs = S(o, 2), *data = S(o, 4);
@@ -582,6 +612,7 @@ _Noreturn static void run(uint32_t i) {
             int e = errno; if (t >= 0) close(t); close(fd); errno = e;
             break; }
         case OP_RECV_MOUNT: operand = S(o, 1); r = recv_mount(o); break;
+        case OP_LAYER_OWNERS: r = layer_owners(o, &operand); break;
         case OP_WRITE_FD: {
             int fd = (int)U(o, 0);
             r = write(fd, o->args[1].p, o->args[1].len) == (ssize_t)o->args[1].len ? 0 : -1;

@@ -17,6 +17,7 @@ import dev.berth.core.internal.LinuxExecProcess;
 import dev.berth.core.internal.NativeInit;
 import dev.berth.core.internal.PrivateDirectories;
 import dev.berth.core.internal.RootHold;
+import dev.berth.core.internal.RootlessStart;
 import dev.berth.core.internal.SeccompNotifier;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
@@ -184,6 +185,11 @@ public final class ContainerRuntime implements AutoCloseable {
     private final String exitCommandClassPath;
     /** {@code --userns=auto}: the id ranges of this state root's containers. */
     private final IdRangeAllocator idRanges;
+    /** Rootless (the JVM's effective uid is not 0): the user's ids and name; null for root. */
+    private final long[] rootlessIds;
+    private final String rootlessUser;
+    private final Path subuid;
+    private final Path subgid;
 
     private ContainerRuntime(Builder b) {
         this.stateRoot = b.stateRoot.toAbsolutePath();
@@ -210,6 +216,11 @@ public final class ContainerRuntime implements AutoCloseable {
         this.launcher = new Launcher(sys, init, supervision, b.startTimeout);
         this.state = new StateStore(stateRoot, sys);
         this.idRanges = new IdRangeAllocator(stateRoot, b.subuid, b.subgid, sys);
+        this.subuid = b.subuid;
+        this.subgid = b.subgid;
+        long euid = DefaultRoots.effectiveUid();
+        this.rootlessIds = euid == 0 ? null : new long[] {euid, DefaultRoots.effectiveGid()};
+        this.rootlessUser = System.getProperty("user.name");
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
         warmUpSeccomp();
@@ -217,8 +228,7 @@ public final class ContainerRuntime implements AutoCloseable {
         String unavailable = null;
         boolean owns = false;
         Delegation delegation = null;
-        long euid = Delegation.effectiveUid(Path.of("/proc"));
-        if (driver == null && b.cgroups && euid != 0) {
+        if (driver == null && b.cgroups && rootlessIds != null) {
             // rootless: only a cgroup v2 subtree systemd delegated to this user (the JVM's own cgroup,
             // whose processes move into a leaf so that controllers can be enabled for the containers)
             delegation = Delegation.detect(euid);
@@ -234,7 +244,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 unavailable = "rootless: no delegated cgroup v2 subtree for uid " + euid + " (" + delegation.finding() + ")";
             }
             if (driver == null) {
-                LOG.info("cgroups unavailable, containers run without one: {}", unavailable);
+                LOG.info("{}: containers run without a cgroup ({})", unavailable, RootlessStart.DOCS);
             }
         } else if (driver == null && b.cgroups) {
             try {
@@ -1276,6 +1286,10 @@ public final class ContainerRuntime implements AutoCloseable {
         SupervisedContainer.Incarnation start(ContainerSpec spec) throws ContainerException {
             String hostname = spec.hostname().orElse(defaultHostname(id));
             final UserNamespace userns; // resolved once the root's layers are known (auto sizes its range by them)
+            RootlessStart rootless = rootlessStart();
+            if (rootless != null) {
+                rootless.checkSpec(spec, cgroups != null); // what needs root: before anything is made
+            }
             if (spec.network().attaches()) {
                 ContainerNetwork.precheck(networks(), spec); // an unknown network, a port in use: before anything
             }
@@ -1306,7 +1320,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);
                 }
                 userSpec = spec.user().orElse(d.user());
-                userns = resolveUserNamespace(id, spec, prepared.lowerDirs());
+                userns = resolveUserNamespace(id, spec, prepared.lowerDirs(), rootless);
                 ResolvedUser user = resolveUser(prepared.lowerDirs(), userSpec, "image " + ref);
                 checkMapped(userns, user, userSpec);
                 process = new ProcessPlan(d.argv(), environment(d.env(), spec, user, hostname),
@@ -1322,7 +1336,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 List<String> argv = new ArrayList<>(spec.entrypoint().orElse(List.of()));
                 argv.addAll(spec.command());
                 userSpec = spec.user().orElse("");
-                userns = resolveUserNamespace(id, spec, List.of(rootfs));
+                userns = resolveUserNamespace(id, spec, List.of(rootfs), rootless);
                 ResolvedUser user = resolveUser(List.of(rootfs), userSpec, "rootfs " + rootfs);
                 checkMapped(userns, user, userSpec);
                 process = new ProcessPlan(argv, environment(List.of(ProcessDefaults.DEFAULT_PATH), spec, user, hostname),
@@ -1335,7 +1349,7 @@ public final class ContainerRuntime implements AutoCloseable {
             checkArgumentList(process, spec);
             process = process.withSeccomp(seccompFilter(spec));
             CgroupPlacement placement = placeInCgroup(spec);
-            MountSources mounts = openMounts(spec);
+            MountSources mounts = openMounts(spec, rootless != null);
             if (userns == null && !idmapped.isEmpty()) {
                 throw new ContainerStartException(idmapped.get(0).name() + ": the idmap option needs a user namespace"
                         + " (ContainerSpec.userNamespace)");
@@ -1346,7 +1360,14 @@ public final class ContainerRuntime implements AutoCloseable {
                 joinNetwork = Launcher.CONTROL_FD + fds.size();
             }
             UserNsPlan usernsPlan = null;
-            if (userns != null) {
+            RootlessStart.LayerWork layerWork = RootlessStart.LayerWork.NONE;
+            if (rootless != null) {
+                if (prepared != null) {
+                    layerWork = RootlessStart.layerWork(prepared.lowerDirs(), userns);
+                }
+                usernsPlan = new UserNsPlan(-1, userns.hostGid(5).isPresent(), deviceSources,
+                        new UserNsPlan.Rootless(!RootlessStart.singleId(userns), layerWork.ops()));
+            } else if (userns != null) {
                 int[] pair = sys.socketpair();
                 treeSocket = pair[0];
                 fds.add(pair[1]);
@@ -1444,7 +1465,9 @@ public final class ContainerRuntime implements AutoCloseable {
                                                 + e.getMessage(), e);
                                     }
                                 }
-                                if (userns != null) {
+                                if (rootless != null) {
+                                    rootless.writeMaps(sys, initPid, userns);
+                                } else if (userns != null) {
                                     mappedSetup(initPid, userns, heldRoot, PlanCompiler.shownFiles(spec, view));
                                 }
                             }
@@ -1495,6 +1518,11 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             if (net.get() != null) {
                 c.network(net.get().info());
+            }
+            try {
+                layerWork.markApplied(); // the layers' owners are given: later starts skip them
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("container {}: marking its layers' owners given: {}", id, e.getMessage());
             }
             life.started();
             try {
@@ -1553,7 +1581,7 @@ public final class ContainerRuntime implements AutoCloseable {
 
         private RootSource overlay(PreparedImage p, UserNamespace userns) throws ContainerStartException {
             RootSource.Overlay o = overlay(p);
-            if (userns != null) {
+            if (userns != null && rootlessIds == null) {
                 // the writable layer is the mapped root's on the host: the container's root copies up into it
                 Path link = Path.of(o.linkDir());
                 for (String d : List.of(o.upperdir(), o.workdir())) {
@@ -1639,7 +1667,7 @@ public final class ContainerRuntime implements AutoCloseable {
          * init moves each onto its target by fd, so nothing swapped in after this (a symlink) can
          * redirect it. Sources under Berth's own storage and state roots are refused.
          */
-        private MountSources openMounts(ContainerSpec spec) throws ContainerStartException {
+        private MountSources openMounts(ContainerSpec spec, boolean byPath) throws ContainerStartException {
             List<MountSources.Source> sources = new ArrayList<>();
             for (int i = 0; i < spec.mounts().size(); i++) {
                 Mount m = spec.mounts().get(i);
@@ -1647,11 +1675,13 @@ public final class ContainerRuntime implements AutoCloseable {
                 try {
                     switch (m.type()) {
                         case TMPFS -> sources.add(MountSources.Source.NONE);
-                        case BIND -> sources.add(openTree(bindSource(i, m.source()), m.source(), o));
+                        case BIND -> sources.add(byPath ? pathSource(bindSource(i, m.source()))
+                                : openTree(bindSource(i, m.source()), m.source(), o));
                         case VOLUME -> {
                             Volumes.Lease lease = volumes.acquire(m.source());
                             leases.add(lease);
-                            sources.add(openTree(lease.volume.mountpoint(), m.source(), o));
+                            sources.add(byPath ? pathSource(lease.volume.mountpoint())
+                                    : openTree(lease.volume.mountpoint(), m.source(), o));
                             if (o.copyUp() && volumes.isEmpty(lease)) {
                                 toPopulate.add(Map.entry(lease, m.destination()));
                             }
@@ -1667,6 +1697,11 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
             }
             return new MountSources(sources, !toPopulate.isEmpty());
+        }
+
+        /** A rootless container's bind source: its real path, which the init binds itself. */
+        private MountSources.Source pathSource(Path real) {
+            return MountSources.Source.byPath(real.toString(), !Files.isDirectory(real));
         }
 
         /** The source's real path, refused when it is Berth's own storage or state (or below them). */
@@ -2030,6 +2065,9 @@ public final class ContainerRuntime implements AutoCloseable {
             Plan plan = PlanCompiler.enter(profile, Launcher.CONTROL_FD + 1, Launcher.CONTROL_FD + 2,
                     "container " + id + "'s init (pid " + initPid + ")", cgroups,
                     spec.tty() ? spec.consoleSize() : null, process, cgroupNs);
+            if (profile.userNamespace() && setgroupsDenied(initPid)) {
+                plan = PlanCompiler.withoutSetgroups(plan); // a rootless single-id map: the kernel refuses it
+            }
             String name = "exec " + spec.command().get(0) + " in container " + id;
             LinuxExecProcess p = launcher.enter(name, plan, spec.tty() ? Stdio.discard() : spec.stdin(),
                     spec.tty() ? Stdio.discard() : spec.stdout(), spec.tty() ? Stdio.discard() : spec.stderr(), fds);
@@ -2046,6 +2084,14 @@ public final class ContainerRuntime implements AutoCloseable {
             for (int fd : fds) {
                 sys.close(fd);
             }
+        }
+    }
+
+    private static boolean setgroupsDenied(long pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/setgroups")).strip().equals("deny");
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -2355,9 +2401,12 @@ public final class ContainerRuntime implements AutoCloseable {
      * given; an {@code auto} one gets a range of its own from the allocator (the same range again on a
      * restart; released with the id), sized by the root's layers ({@code layersTopFirst}).
      */
-    private UserNamespace resolveUserNamespace(String id, ContainerSpec spec, List<Path> layersTopFirst)
-            throws ContainerStartException {
+    private UserNamespace resolveUserNamespace(String id, ContainerSpec spec, List<Path> layersTopFirst,
+            RootlessStart rootless) throws ContainerStartException {
         UserNamespace ns = spec.userNamespace();
+        if (rootless != null) {
+            return rootless.resolve(ns); // every rootless container has one: its root is the user
+        }
         switch (ns.mode()) {
             case HOST:
                 return null;
@@ -2371,6 +2420,24 @@ public final class ContainerRuntime implements AutoCloseable {
                     throw new ContainerStartException(m.startsWith("userns auto") ? m : "userns " + ns + ": " + m, e);
                 }
         }
+    }
+
+    /** Rootless: the user's ids and subordinate ranges as the files say now; null for a root runtime. */
+    private RootlessStart rootlessStart() throws ContainerStartException {
+        if (rootlessIds == null) {
+            return null;
+        }
+        try {
+            return new RootlessStart(rootlessIds[0], rootlessIds[1], rootlessUser, SubordinateIds.read(subuid),
+                    SubordinateIds.read(subgid));
+        } catch (RuntimeException e) {
+            throw new ContainerStartException("rootless: subordinate ids: " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether this runtime runs rootless (its JVM's effective uid is not 0). */
+    public boolean rootless() {
+        return rootlessIds != null;
     }
 
     /** The container's root and its target user must be mapped ({@link UserNamespaces#checkMapped}). */
@@ -2598,8 +2665,9 @@ public final class ContainerRuntime implements AutoCloseable {
 
     /** Builds a {@link ContainerRuntime}. */
     public static final class Builder {
-        private Path stateRoot = Path.of("/run/berth");
-        private Path storageRoot = Path.of("/var/lib/berth");
+        /** Null: {@link DefaultRoots} (the user's own when rootless). */
+        private Path stateRoot;
+        private Path storageRoot;
         private boolean cgroups = true;
         private CgroupDriver cgroupDriver;
         private Duration startTimeout = Duration.ofSeconds(60);
@@ -2670,13 +2738,19 @@ public final class ContainerRuntime implements AutoCloseable {
             return this;
         }
 
-        /** Where container state lives ({@code /run/berth} by default). */
+        /**
+         * Where container state lives: {@code /run/berth} by default for root; rootless,
+         * {@code $XDG_RUNTIME_DIR/berth} or {@code /tmp/berth-run-<uid>} ({@link DefaultRoots}).
+         */
         public Builder stateRoot(Path dir) {
             this.stateRoot = dir;
             return this;
         }
 
-        /** Where images, layers and container upper directories live ({@code /var/lib/berth} by default). */
+        /**
+         * Where images, layers and container upper directories live: {@code /var/lib/berth} by default for root;
+         * rootless, {@code $XDG_DATA_HOME/berth} or {@code ~/.local/share/berth} ({@link DefaultRoots}).
+         */
         public Builder storageRoot(Path dir) {
             this.storageRoot = dir;
             return this;
@@ -2698,11 +2772,18 @@ public final class ContainerRuntime implements AutoCloseable {
         }
 
         public ContainerRuntime build() {
-            if (stateRoot == null) {
-                throw new IllegalArgumentException("stateRoot: must be set");
-            }
-            if (storageRoot == null) {
-                throw new IllegalArgumentException("storageRoot: must be set");
+            if (stateRoot == null || storageRoot == null) {
+                DefaultRoots d = DefaultRoots.current();
+                try {
+                    if (stateRoot == null) {
+                        stateRoot = d.stateRoot();
+                    }
+                    if (storageRoot == null) {
+                        storageRoot = d.storageRoot();
+                    }
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
             }
             return new ContainerRuntime(this);
         }

@@ -11,9 +11,18 @@ import java.util.List;
 public record MountSources(List<Source> sources, boolean populateFirst) {
 
     /** One mount's detached tree. */
-    public record Source(int fd, boolean file) {
+    public record Source(int fd, boolean file, String hostPath) {
         /** A mount with no tree (a tmpfs). */
         public static final Source NONE = new Source(-1, false);
+
+        public Source(int fd, boolean file) {
+            this(fd, file, null);
+        }
+
+        /** A rootless container's bind or volume: the init binds its host path (no detached tree). */
+        public static Source byPath(String hostPath, boolean file) {
+            return new Source(-1, file, hostPath);
+        }
     }
 
     public static final MountSources NONE = new MountSources(List.of(), false);

@@ -47,6 +47,13 @@ public enum OpCode {
      */
     EXIT_COMMAND(35, "execve"),
     /**
+     * layer dir, then per entry path, uid, gid, mode: in a rootless container's init (the user namespace's
+     * root, before the root is mounted), each entry opened beneath the layer ({@code openat2} with
+     * {@code RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS}, {@code O_PATH | O_NOFOLLOW}: a symlink entry is itself
+     * changed), given its owner ({@code fchownat(AT_EMPTY_PATH)}) and, unless a symlink, its mode back.
+     */
+    LAYER_OWNERS(36, "fchownat"),
+    /**
      * socket fd, target, resolve, last: receives one detached tree over the socket ({@code SCM_RIGHTS}; the JVM
      * sends them after writing a user namespace's maps) and moves it onto the target (a host path with
      * {@link Op#RESOLVE_PLAIN}, else resolved in the root); closes the tree, and the socket when last is 1.

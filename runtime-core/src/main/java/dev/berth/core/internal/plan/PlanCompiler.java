@@ -186,7 +186,39 @@ public final class PlanCompiler {
         int tail = ops.size();
         ops.set(forkAt, Op.of(OpCode.FORK, (long) tail));
         initTail(ops);
-        return new Plan(ops);
+        Plan plan = new Plan(ops);
+        return userns != null && userns.rootless() != null && !userns.rootless().setgroups() ? withoutSetgroups(plan)
+                : plan;
+    }
+
+    /**
+     * The plan without its SETGROUPS ops: for a user namespace whose {@code setgroups} is denied (a rootless
+     * single-id map), where the kernel refuses the call; its processes keep the supplementary groups they came
+     * with (unmapped, shown as nobody), as under rootless podman without subordinate ids.
+     */
+    public static Plan withoutSetgroups(Plan plan) {
+        List<Op> kept = new ArrayList<>();
+        int dropped = 0;
+        for (Op o : plan.ops()) {
+            if (o.code() == OpCode.SETGROUPS) {
+                dropped++;
+                continue;
+            }
+            kept.add(o);
+        }
+        if (dropped == 0) {
+            return plan;
+        }
+        // FORK names the index the parent goes on at: shift it by the ops dropped before that index
+        for (int i = 0; i < kept.size(); i++) {
+            Op o = kept.get(i);
+            if (o.code() == OpCode.FORK) {
+                long at = (Long) o.args().get(0);
+                long before = plan.ops().subList(0, (int) at).stream().filter(x -> x.code() == OpCode.SETGROUPS).count();
+                kept.set(i, Op.of(OpCode.FORK, at - before));
+            }
+        }
+        return new Plan(kept);
     }
 
     /** Makes the mount namespace private, then mounts the root (overlay or bind) at its mount point. */
@@ -227,8 +259,29 @@ public final class PlanCompiler {
         long noSym = Op.RESOLVE_IN_ROOT_NO_SYMLINKS;
         String rootfs = root.mountpoint();
         List<ContainerView.FileMount> files = shownFiles(spec, view);
+        UserNsPlan.Rootless rootless = userns == null ? null : userns.rootless();
         if (userns == null) {
             mountRoot(ops, root);
+            ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
+        } else if (rootless != null) {
+            // Rootless: the init is the namespace's root (its maps are written) and mounts the root itself, in its
+            // own mount namespace: the layers' listed owners given first (nothing may use a layer mid-chown), then
+            // an overlay with userxattr (whiteouts and opaque directories a rootless store keeps in user.*
+            // xattrs), or a bind of the directory
+            ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));
+            if (rootless.setgroups()) {
+                ops.add(Op.setgroups(List.of()));
+            }
+            ops.add(Op.of(OpCode.SETGID, 0L));
+            ops.add(Op.of(OpCode.SETUID, 0L));
+            ops.addAll(rootless.layerOwners());
+            if (root instanceof RootSource.Overlay o) {
+                ops.add(Op.of(OpCode.CHDIR, o.linkDir()));
+                ops.add(Op.mount("overlay", rootfs, "overlay", MS_NODEV, o.options() + ",userxattr", Op.RESOLVE_PLAIN));
+                ops.add(Op.of(OpCode.CHDIR, "/"));
+            } else {
+                ops.add(Op.mount(rootfs, rootfs, "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN));
+            }
             ops.add(Op.of(OpCode.OPEN_ROOT, rootfs));
         } else {
             // The root comes from the JVM (made after the maps, idmapped): moved onto its mount point while the
@@ -337,14 +390,38 @@ public final class PlanCompiler {
                         Op.mount("tmpfs", dst, "tmpfs", o.tmpfsFlags(), o.tmpfsData(), Op.RESOLVE_IN_ROOT)));
                 continue;
             }
-            if (i >= sources.sources().size() || sources.sources().get(i).fd() < 0) {
+            if (i >= sources.sources().size() || sources.sources().get(i).fd() < 0
+                    && sources.sources().get(i).hostPath() == null) {
                 throw new IllegalArgumentException("mounts[" + i + "]: a " + m.type().ociName()
                         + " mount needs its detached tree's fd");
             }
             MountSources.Source s = sources.sources().get(i);
             ops.add(s.file() ? Op.of(OpCode.MKFILE, dst, 0644L) : Op.of(OpCode.MKDIR, dst, 0755L));
+            if (s.hostPath() != null) {
+                bindByPath(ops, s.hostPath(), dst, MountOptions.parse(m.type(), m.options()));
+                continue;
+            }
             ops.add(onProcfsIfListed(dst, Op.of(OpCode.MOVE_MOUNT, (long) s.fd(), dst)));
         }
+    }
+
+    /**
+     * A rootless container's bind or volume: the host path bound by the init (an unprivileged JVM cannot clone a
+     * tree), its attributes set by a remount that keeps the flags the kernel locked, then its propagation.
+     */
+    private static void bindByPath(List<Op> ops, String source, String dst, MountOptions o) {
+        ops.add(onProcfsIfListed(dst, Op.mount(source, dst, "", MS_BIND | (o.recursive() ? MS_REC : 0), "",
+                Op.RESOLVE_IN_ROOT)));
+        long flags = ((o.attributes() & MountOptions.ATTR_RDONLY) != 0 ? MS_RDONLY : 0)
+                | ((o.attributes() & MountOptions.ATTR_NOSUID) != 0 ? MS_NOSUID : 0)
+                | ((o.attributes() & MountOptions.ATTR_NODEV) != 0 ? MS_NODEV : 0)
+                | ((o.attributes() & MountOptions.ATTR_NOEXEC) != 0 ? MS_NOEXEC : 0);
+        if (flags != 0) {
+            ops.add(onProcfsIfListed(dst, Op.mount("", dst, "", MS_BIND | MS_REMOUNT | flags, "", Op.RESOLVE_IN_ROOT))
+                    .keepingFlags());
+        }
+        ops.add(onProcfsIfListed(dst, Op.mount("", dst, "", o.propagation() | (o.propagationRecursive() ? MS_REC : 0),
+                "", Op.RESOLVE_IN_ROOT)));
     }
 
     /**
@@ -401,7 +478,8 @@ public final class PlanCompiler {
             }
             // optional: on a read-only root without the file, or through a dangling symlink, it is left out;
             // in a user namespace the JVM sends the file's tree (the state directory is closed to the init)
-            ops.add((userns == null ? Op.mount(f.source(), f.target(), "", MS_BIND, "", Op.RESOLVE_IN_ROOT)
+            ops.add((userns == null || userns.rootless() != null
+                    ? Op.mount(f.source(), f.target(), "", MS_BIND, "", Op.RESOLVE_IN_ROOT)
                     : Op.of(OpCode.RECV_MOUNT, (long) userns.treeSocketFd(), f.target(), Op.RESOLVE_IN_ROOT,
                             i == files.size() - 1 ? 1L : 0L)).optional().notOnProcfs());
         }

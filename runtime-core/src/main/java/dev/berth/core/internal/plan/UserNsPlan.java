@@ -12,7 +12,27 @@ package dev.berth.core.internal.plan;
  * @param deviceSources  the host's node of each device (by its path in the container) that is not at the
  *                       same path on the host: bound onto an empty file, mknod being refused in a user namespace
  */
-public record UserNsPlan(int treeSocketFd, boolean ptyGroupMapped, java.util.Map<String, String> deviceSources) {
+public record UserNsPlan(int treeSocketFd, boolean ptyGroupMapped, java.util.Map<String, String> deviceSources,
+        Rootless rootless) {
+
+    /**
+     * A rootless container's (the JVM is not root): the init mounts its root itself inside the new user and mount
+     * namespaces (an overlay with {@code userxattr}, or a bind of the directory; no tree comes over a socket, no
+     * idmapped mount exists there), binds the spec's mounts by path, and the /etc files from the state directory,
+     * which are the user's.
+     *
+     * @param setgroups   whether setgroups is allowed (false with the single-id map, whose setgroups is denied)
+     * @param layerOwners the {@link OpCode#LAYER_OWNERS} ops to run before the root's layers are mounted
+     */
+    public record Rootless(boolean setgroups, java.util.List<Op> layerOwners) {
+        public Rootless {
+            layerOwners = java.util.List.copyOf(layerOwners);
+        }
+    }
+
+    public UserNsPlan(int treeSocketFd, boolean ptyGroupMapped, java.util.Map<String, String> deviceSources) {
+        this(treeSocketFd, ptyGroupMapped, deviceSources, null);
+    }
 
     public UserNsPlan {
         deviceSources = java.util.Map.copyOf(deviceSources);
