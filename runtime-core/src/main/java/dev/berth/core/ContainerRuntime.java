@@ -239,6 +239,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     owns = true;
                 } catch (RuntimeException e) {
                     unavailable = e.getMessage();
+                    delegation = Delegation.none(euid, delegation.finding() + ", but its driver failed: " + e.getMessage());
                 }
             } else {
                 unavailable = "rootless: no delegated cgroup v2 subtree for uid " + euid + " (" + delegation.finding() + ")";

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -84,6 +85,26 @@ class CgroupRootlessIT extends TempRootsSupport {
         // the id is free again: a second attempt fails the same way, not with "already exists"
         assertThatThrownBy(() -> rt.start(id("m"), shell("true").resources(Resources.builder().memoryMax(1L << 26)
                 .build()).build())).hasMessageStartingWith("rootless: --memory needs a delegated cgroup v2 subtree");
+    }
+
+    @Test
+    void withoutLimitsAContainerRunsWithoutACgroup() throws Exception {
+        String uid = RootlessSupport.requireUnprivileged();
+        ContainerRuntime rt = runtime();
+        assertThat(rt.rootless()).isTrue();
+        Path out = tmp.resolve("out.txt");
+        String id = id("plain");
+        try (Container c = rt.start(id, shell("id -u; cat /proc/self/cgroup").stdout(Stdio.file(out)).build())) {
+            assertThat(c.onExit().get(60, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            assertThatThrownBy(c::stats).as("stats need a cgroup").isInstanceOf(IllegalStateException.class);
+        }
+        List<String> lines = Files.readAllLines(out);
+        assertThat(lines.get(0)).as("root in its user namespace (the user %s outside)", uid).isEqualTo("0");
+        // no cgroup of its own: it stays in the JVM's (which is not named after the container)
+        assertThat(lines.subList(1, lines.size())).noneMatch(l -> l.contains(id));
+        for (Path p : berthParents()) {
+            assertThat(p.resolve(id)).doesNotExist();
+        }
     }
 
     @Test
