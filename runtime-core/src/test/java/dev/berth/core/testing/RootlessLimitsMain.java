@@ -30,12 +30,15 @@ public final class RootlessLimitsMain {
             System.out.println("preflight=" + rt.preflight().check("cgroupDelegation").orElseThrow().found());
             try (Container c = rt.start("rl-limits", ContainerSpec.builder().rootfs(rootfs).resources(limits)
                     .command("/bin/sh", "-c", "/bin/busybox id -u; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max;"
-                            + " sleep 5; exec /bin/busybox awk 'BEGIN { s = \"x\"; while (1) { s = s s; t[n++] = s } }'")
-                    .stdout(Stdio.file(outs.resolve("hog.out"))).build())) {
-                // read while it sleeps before the hog (its cgroup goes with its exit)
+                            + " read x; exec /bin/busybox awk 'BEGIN { s = \"x\"; while (1) { s = s s; t[n++] = s } }'")
+                    .stdin(Stdio.pipe()).stdout(Stdio.file(outs.resolve("hog.out"))).build())) {
+                // read while it waits for its stdin before the hog (its cgroup goes with its exit)
                 Path dir = rt.cgroupDriver().orElseThrow().parentPaths().get(0).resolve("rl-limits");
                 System.out.println("cgroup.memory.max=" + Files.readString(dir.resolve("memory.max")).trim());
                 System.out.println("cgroup.pids.max=" + Files.readString(dir.resolve("pids.max")).trim());
+                try (java.io.OutputStream in = c.stdin()) {
+                    in.write('\n'); // now the hog
+                }
                 ExitStatus st = c.onExit().get(120, TimeUnit.SECONDS);
                 System.out.println("hog=" + st);
             }
