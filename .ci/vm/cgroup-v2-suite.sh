@@ -9,6 +9,7 @@
 # OUTDIR/console.log. Default OUTDIR: <repo>/target/cgroup-v2-suite.
 #
 # Environment: BERTH_REPO (default: this checkout), BERTH_V2IT_JAVA_OPTS,
+# BERTH_V2IT_INCLUDE (class name regex, default '.*V2IT': one class while working on it),
 # BERTH_JUNIT_CONSOLE_VERSION, MVN (default mvn), plus run-in-vm.sh's.
 set -euo pipefail
 
@@ -80,7 +81,7 @@ set +e
   java $JAVA_OPTS -Djava.io.tmpdir=/tmp -Dberth.test.strict=true -jar "$CONSOLE_JAR" execute \
     --disable-banner --disable-ansi-colors --details=tree \
     --class-path "$CLASSPATH_STR" --scan-class-path "$ROOTS_STR" \
-    --include-engine junit-jupiter --include-classname '.*V2IT' --fail-if-no-tests \
+    --include-engine junit-jupiter --include-classname "${BERTH_V2IT_INCLUDE:-.*V2IT}" --fail-if-no-tests \
     --reports-dir "$OUT/reports")
 RC=$?
 set -e

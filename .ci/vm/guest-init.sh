@@ -75,7 +75,12 @@ log "running in $CWD: $(cat /job/cmdline)"
 echo "=== BERTH-VM COMMAND START ==="
 
 rm -f /rc /tee-done
-( ( chroot "$R" /bin/bash /run/berth-vm/job.sh </dev/null; echo $? > /rc.tmp; mv /rc.tmp /rc ) 2>&1 \
+# Not a plain chroot: the kernel refuses to create user namespaces in a chrooted process (EPERM from
+# clone/unshare(CLONE_NEWUSER), which rootless tests need). In a mount namespace of its own the job
+# moves the host root (with its submounts) onto / and chroots into it from inside, so its root is its
+# namespace's root (switch_root's way, without replacing this PID 1).
+( ( unshare -m sh -c "cd '$R' && mount --move . / && exec chroot . /bin/bash /run/berth-vm/job.sh" </dev/null
+    echo $? > /rc.tmp; mv /rc.tmp /rc ) 2>&1 \
     | tee "$R$OUTDIR/console.log"; touch /tee-done ) &
 while [ ! -f /rc ]; do sleep 0.2; done
 rc=$(cat /rc)

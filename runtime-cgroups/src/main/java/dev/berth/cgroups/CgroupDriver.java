@@ -64,6 +64,7 @@ public interface CgroupDriver extends AutoCloseable {
     private final boolean useUnifiedOnHybrid;
     private final CgroupMode forceMode;
     private final Duration timeout;
+    private final boolean unprivileged;
 
     private Options(Builder b) {
       this.cgroupRoot = b.cgroupRoot;
@@ -74,6 +75,7 @@ public interface CgroupDriver extends AutoCloseable {
       this.useUnifiedOnHybrid = b.useUnifiedOnHybrid;
       this.forceMode = b.forceMode;
       this.timeout = b.timeout;
+      this.unprivileged = b.unprivileged;
     }
 
     public static Options defaults() {
@@ -105,6 +107,13 @@ public interface CgroupDriver extends AutoCloseable {
     public Optional<CgroupMode> forceMode() { return Optional.ofNullable(forceMode); }
     /** Bound for waits (freeze, kill, rmdir retries), default 10 s. */
     public Duration timeout() { return timeout; }
+    /**
+     * The JVM is not root and works in a cgroup v2 subtree delegated to its user ({@link Delegation}):
+     * no device policy (the kernel lets only a privileged process load and attach a cgroup device
+     * program), so {@link CgroupDriver#devicePolicySupported()} is false; a host that is
+     * not cgroup v2 only is refused. Default false.
+     */
+    public boolean unprivileged() { return unprivileged; }
 
     public static final class Builder {
       private Path cgroupRoot = Paths.get("/sys/fs/cgroup");
@@ -115,6 +124,7 @@ public interface CgroupDriver extends AutoCloseable {
       private boolean useUnifiedOnHybrid = true;
       private CgroupMode forceMode;
       private Duration timeout = Duration.ofSeconds(10);
+      private boolean unprivileged;
 
       private Builder() {}
 
@@ -142,6 +152,7 @@ public interface CgroupDriver extends AutoCloseable {
 
       public Builder useUnifiedOnHybrid(boolean v) { this.useUnifiedOnHybrid = v; return this; }
       public Builder forceMode(CgroupMode m) { this.forceMode = m; return this; }
+      public Builder unprivileged(boolean v) { this.unprivileged = v; return this; }
 
       public Builder timeout(Duration d) {
         if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("timeout: must be > 0, got " + d);

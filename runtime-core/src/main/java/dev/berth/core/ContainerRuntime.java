@@ -5,6 +5,7 @@ import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.CgroupStats;
+import dev.berth.cgroups.Delegation;
 import dev.berth.cgroups.DeviceRule;
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.ExitHandler;
@@ -156,6 +157,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final long hostBoundingSet;
     private final CgroupDriver cgroups;
     private final String cgroupsUnavailable;
+    /** Rootless: what the host delegates to this user (the limits a spec may ask for); null when root. */
+    private final Delegation delegation;
     private final boolean ownsCgroupDriver;
     private final boolean cloneIntoCgroup;
     private volatile ImageStore images;
@@ -226,9 +229,26 @@ public final class ContainerRuntime implements AutoCloseable {
         CgroupDriver driver = b.cgroupDriver;
         String unavailable = null;
         boolean owns = false;
+        Delegation delegation = null;
         if (driver == null && b.cgroups && rootlessIds != null) {
-            unavailable = "rootless: no delegated cgroup v2 subtree for uid " + rootlessIds[0];
-            LOG.info("{}: containers run without a cgroup ({})", unavailable, RootlessStart.DOCS);
+            // rootless: only a cgroup v2 subtree systemd delegated to this user (the JVM's own cgroup,
+            // whose processes move into a leaf so that controllers can be enabled for the containers)
+            delegation = Delegation.detect(euid);
+            if (delegation.delegated()) {
+                try {
+                    driver = CgroupDriver.detect(CgroupDriver.Options.builder().unprivileged(true).moveSelfToLeaf(true)
+                            .selfLeafName("supervisor").build());
+                    owns = true;
+                } catch (RuntimeException e) {
+                    unavailable = e.getMessage();
+                    delegation = Delegation.none(euid, delegation.finding() + ", but its driver failed: " + e.getMessage());
+                }
+            } else {
+                unavailable = "rootless: no delegated cgroup v2 subtree for uid " + euid + " (" + delegation.finding() + ")";
+            }
+            if (driver == null) {
+                LOG.info("{}: containers run without a cgroup ({})", unavailable, RootlessStart.DOCS);
+            }
         } else if (driver == null && b.cgroups) {
             try {
                 driver = CgroupDriver.detect();
@@ -242,6 +262,7 @@ public final class ContainerRuntime implements AutoCloseable {
         }
         this.cgroups = driver;
         this.cgroupsUnavailable = unavailable;
+        this.delegation = delegation;
         this.ownsCgroupDriver = owns;
         this.cloneIntoCgroup = kernelAtLeast(System.getProperty("os.version"), 5, 7);
         if (driver == null || !driver.devicePolicySupported()) {
@@ -852,6 +873,7 @@ public final class ContainerRuntime implements AutoCloseable {
         IdLock lease = null;
         try {
             checkCapabilities(spec.capabilities());
+            checkDelegation(spec);
             if (restartsDetached(spec)) {
                 lease = state.tryLease(id);
             }
@@ -1653,7 +1675,11 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             boolean devicePolicy = cgroups.devicePolicySupported();
             try {
-                cgroup = cgroups.create(id, cgroupResources(spec, devicePolicy));
+                Resources limits = cgroupResources(spec, devicePolicy);
+                if (delegation != null && !delegation.controllers().contains("pids") && spec.resources().pidsMax().isEmpty()) {
+                    limits = limits.toBuilder().clearPidsMax().build(); // the default limit, where the user has no pids
+                }
+                cgroup = cgroups.create(id, limits);
             } catch (CgroupException | IllegalArgumentException e) {
                 throw new ContainerStartException("cgroup " + id + ": " + e.getMessage(), e);
             }
@@ -2387,6 +2413,19 @@ public final class ContainerRuntime implements AutoCloseable {
                 images().unpin(id);
             } catch (IOException e) {
                 throw new UncheckedIOException("unpinning image layers of " + id + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Rootless: a limit the user's delegation cannot hold is refused before anything is made, in one
+     * line naming the option, the uid and what was found (docs/rootless.md).
+     */
+    private void checkDelegation(ContainerSpec spec) throws ContainerStartException {
+        if (delegation != null) {
+            Optional<String> refused = delegation.refusal(spec.resources());
+            if (refused.isPresent()) {
+                throw new ContainerStartException(refused.get());
             }
         }
     }

@@ -43,7 +43,8 @@ public final class CgroupV2Driver extends BaseDriver {
 
   @Override
   public boolean devicePolicySupported() {
-    return true; // a BPF_PROG_TYPE_CGROUP_DEVICE program on the container's directory
+    // a BPF_PROG_TYPE_CGROUP_DEVICE program on the container's directory, which needs privileges
+    return !options.unprivileged();
   }
 
   /** Controllers the limits need (v2 names), in a stable order. */

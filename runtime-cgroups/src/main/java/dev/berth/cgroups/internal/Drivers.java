@@ -1,6 +1,7 @@
 package dev.berth.cgroups.internal;
 
 import dev.berth.cgroups.CgroupDriver;
+import dev.berth.cgroups.CgroupException;
 import dev.berth.cgroups.CgroupMode;
 import dev.berth.cgroups.internal.linux.LinuxSyscalls;
 import dev.berth.cgroups.internal.linux.Syscalls;
@@ -24,6 +25,10 @@ public final class Drivers {
     HostLayout layout = HostLayout.detect(options.cgroupRoot(), options.procRoot(), sys, options.forceMode());
     if (layout.mode() == CgroupMode.UNIFIED) {
       return new CgroupV2Driver(options, layout, sys, fs);
+    }
+    if (options.unprivileged()) {
+      throw new CgroupException("unprivileged cgroups need a cgroup v2 only host (a delegated subtree), but "
+          + options.cgroupRoot() + " is " + layout.mode().name().toLowerCase(java.util.Locale.ROOT) + " (cgroup v1 controllers)");
     }
     return new CgroupV1Driver(options, layout, sys, fs);
   }

@@ -4,6 +4,7 @@ import dev.berth.core.Preflight;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What the preflight reads of the host, each behind one small method, so that unit tests can feed
@@ -19,6 +20,9 @@ public interface HostFacts {
 
     /** Whether this process may write {@code path} (access(2) with W_OK). */
     boolean isWritable(Path path);
+
+    /** The owner uid of a file or directory (not following a symbolic link); empty when it does not exist. */
+    OptionalLong owner(Path path);
 
     /** The first executable file of that name in the directories of PATH. */
     Optional<Path> onPath(String name);

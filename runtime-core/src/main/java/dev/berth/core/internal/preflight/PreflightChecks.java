@@ -1,5 +1,6 @@
 package dev.berth.core.internal.preflight;
 
+import dev.berth.cgroups.Delegation;
 import dev.berth.core.Preflight;
 import dev.berth.core.Preflight.Check;
 import dev.berth.core.Preflight.Section;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -24,7 +26,8 @@ public final class PreflightChecks {
     static final Path PROC_STATUS = Path.of("/proc/self/status");
     static final Path OSRELEASE = Path.of("/proc/sys/kernel/osrelease");
     static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
-    static final Path PROC_CGROUP = Path.of("/proc/self/cgroup");
+    static final Path PROC = Path.of("/proc");
+    static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
     static final Path MAX_USER_NAMESPACES = Path.of("/proc/sys/user/max_user_namespaces");
     static final Path UNPRIVILEGED_USERNS_CLONE = Path.of("/proc/sys/kernel/unprivileged_userns_clone");
     static final Path APPARMOR_RESTRICT_USERNS = Path.of("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
@@ -201,45 +204,38 @@ public final class PreflightChecks {
             version = Check.of(Preflight.CGROUPS, Section.HOST, Status.MISSING, "no cgroup file system mounted ("
                     + MOUNTINFO + ")", "mount cgroup2 at /sys/fs/cgroup (containers run without limits or stats)");
         }
-        return List.of(version, delegation(v2));
+        return List.of(version, delegation());
     }
 
-    private Check delegation(Optional<String> v2) {
+    /** The runtime's own detection ({@link Delegation#detect}) over this host's facts: the same decision. */
+    private Check delegation() {
         if (root) {
             return Check.ok(Preflight.CGROUP_DELEGATION, Section.HOST, "not needed (rootful)");
         }
-        String fix = "run Berth in a systemd unit or scope with Delegate=yes (systemd-run --user --scope"
-                + " -p Delegate=yes java …); containers run without limits until then";
-        if (v2.isEmpty()) {
-            return Check.of(Preflight.CGROUP_DELEGATION, Section.HOST, Status.MISSING,
-                    "no cgroup v2 hierarchy to delegate", fix);
-        }
-        String own = null;
-        for (String line : f.read(PROC_CGROUP).orElse("").split("\n")) {
-            if (line.startsWith("0::")) {
-                own = line.substring(3).strip();
+        Delegation d = Delegation.detect(CGROUP_ROOT, PROC, euid, new Delegation.Host() {
+            @Override
+            public Optional<String> read(Path file) {
+                return f.read(file);
             }
-        }
-        if (own == null) {
-            return Check.of(Preflight.CGROUP_DELEGATION, Section.HOST, Status.MISSING, "no cgroup v2 line (0::) in "
-                    + PROC_CGROUP, fix);
-        }
-        Path dir = own.equals("/") ? Path.of(v2.get()) : Path.of(v2.get(), own.substring(1));
-        if (!f.isWritable(dir) || !f.isWritable(dir.resolve("cgroup.procs"))
-                || !f.isWritable(dir.resolve("cgroup.subtree_control"))) {
+
+            @Override
+            public OptionalLong owner(Path file) {
+                return f.owner(file);
+            }
+        });
+        if (!d.delegated()) {
             return Check.of(Preflight.CGROUP_DELEGATION, Section.HOST, Status.MISSING, "none found for uid " + euid
-                    + " (" + dir + " is not writable)", fix);
+                    + " (" + d.finding() + ")", "run Berth in a systemd unit or scope with Delegate=yes (systemd-run"
+                    + " --user --scope -p Delegate=yes java …; see " + Delegation.DOC + "); containers run without"
+                    + " limits until then");
         }
-        List<String> available = words(f.read(dir.resolve("cgroup.controllers")).orElse(""));
-        List<String> enabled = words(f.read(dir.resolve("cgroup.subtree_control")).orElse(""));
-        String found = dir + " (controllers: " + join(available) + "; enabled below: " + join(enabled) + ")";
-        List<String> lacking = NEEDED_CONTROLLERS.stream().filter(c -> !available.contains(c)).toList();
+        List<String> lacking = NEEDED_CONTROLLERS.stream().filter(c -> !d.controllers().contains(c)).toList();
         if (!lacking.isEmpty()) {
-            return Check.of(Preflight.CGROUP_DELEGATION, Section.HOST, Status.WARNING, found + "; lacking "
+            return Check.of(Preflight.CGROUP_DELEGATION, Section.HOST, Status.WARNING, d.finding() + "; lacking "
                     + join(lacking), "delegate them: a drop-in for user@.service with Delegate="
-                    + String.join(" ", NEEDED_CONTROLLERS) + " io cpuset, then log in again");
+                    + String.join(" ", NEEDED_CONTROLLERS) + " io cpuset, then log in again (see " + Delegation.DOC + ")");
         }
-        return Check.ok(Preflight.CGROUP_DELEGATION, Section.HOST, found);
+        return Check.ok(Preflight.CGROUP_DELEGATION, Section.HOST, d.finding());
     }
 
     // ---- overlay, CNI, rootless networking ----

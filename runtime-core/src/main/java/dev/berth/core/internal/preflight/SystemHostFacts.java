@@ -1,5 +1,6 @@
 package dev.berth.core.internal.preflight;
 
+import dev.berth.cgroups.Delegation;
 import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /** The real system's facts. */
 public final class SystemHostFacts implements HostFacts {
@@ -42,6 +44,11 @@ public final class SystemHostFacts implements HostFacts {
     @Override
     public boolean isWritable(Path path) {
         return Files.isWritable(path);
+    }
+
+    @Override
+    public OptionalLong owner(Path path) {
+        return Delegation.Host.system().owner(path);
     }
 
     @Override

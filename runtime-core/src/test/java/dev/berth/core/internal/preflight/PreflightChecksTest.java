@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +28,7 @@ class PreflightChecksTest {
     static final class FakeHost implements HostFacts {
         final Map<Path, String> files = new HashMap<>();
         final Set<Path> writable = new HashSet<>();
+        final Map<Path, Long> owners = new HashMap<>();
         final Map<String, Path> path = new HashMap<>();
         final Map<Path, List<String>> dirs = new HashMap<>();
         HostFacts.Probe probe = new HostFacts.Probe(Status.OK, "works on ext4 (/var/lib/berth)", null);
@@ -50,6 +52,12 @@ class PreflightChecksTest {
         @Override
         public boolean isWritable(Path p) {
             return writable.contains(p);
+        }
+
+        @Override
+        public OptionalLong owner(Path p) {
+            Long o = owners.get(p);
+            return o != null ? OptionalLong.of(o) : exists(p) ? OptionalLong.of(0) : OptionalLong.empty();
         }
 
         @Override
@@ -117,10 +125,8 @@ class PreflightChecksTest {
         h.path.put("pasta", Path.of("/usr/bin/pasta"));
         h.path.put("newuidmap", Path.of("/usr/bin/newuidmap"));
         h.path.put("newgidmap", Path.of("/usr/bin/newgidmap"));
-        if (delegated) {
-            for (String f : new String[] {"", "/cgroup.procs", "/cgroup.subtree_control"}) {
-                h.writable.add(Path.of(SCOPE + f));
-            }
+        for (String f : new String[] {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"}) {
+            h.owners.put(Path.of(SCOPE + f), delegated ? 1000L : 0L); // systemd's Delegate=yes chowns these
         }
         return h;
     }
@@ -178,7 +184,7 @@ class PreflightChecksTest {
         assertThat(check(r, "cgroupVersion")).isEqualTo(Check.ok("cgroupVersion", Section.HOST,
                 "v2 unified at /sys/fs/cgroup (controllers: cpuset cpu io memory hugetlb pids rdma misc)"));
         assertThat(check(r, "cgroupDelegation")).isEqualTo(Check.ok("cgroupDelegation", Section.HOST,
-                SCOPE + " (controllers: cpu io memory pids; enabled below: none)"));
+                SCOPE + " (controllers: cpu io memory pids)"));
         assertThat(check(r, "subordinateIds")).isEqualTo(Check.ok("subordinateIds", Section.SECURITY,
                 "alice: 100000-165535 in /etc/subuid; 100000-165535 in /etc/subgid"));
         assertThat(check(r, "slirp4netns").found()).isEqualTo("not on PATH (pasta is: rootless networks use it)");
@@ -191,7 +197,8 @@ class PreflightChecksTest {
     void aPureV2HostWithoutDelegation() {
         Check d = check(run(unifiedUserHost(false)), "cgroupDelegation");
         assertThat(d.status()).isEqualTo(Status.MISSING);
-        assertThat(d.found()).isEqualTo("none found for uid 1000 (" + SCOPE + " is not writable)");
+        assertThat(d.found()).isEqualTo("none found for uid 1000 (" + SCOPE + " is owned by uid 0, not 1000: the JVM's"
+                + " cgroup is not delegated to this user)");
         assertThat(d.fix()).hasValueSatisfying(f -> assertThat(f).contains("Delegate=yes"));
     }
 
@@ -205,11 +212,24 @@ class PreflightChecksTest {
     }
 
     @Test
+    void onlyTheThreeFilesSystemdChownsAndTheDirectoryMakeADelegation() {
+        FakeHost h = unifiedUserHost(true);
+        h.owners.put(Path.of(SCOPE + "/cgroup.threads"), 0L);
+        Check d = check(run(h), "cgroupDelegation");
+        assertThat(d.status()).isEqualTo(Status.MISSING);
+        assertThat(d.found()).isEqualTo("none found for uid 1000 (" + SCOPE + "/cgroup.threads is owned by uid 0, not"
+                + " 1000: the JVM's cgroup is not delegated to this user)");
+        assertThat(d.fix()).hasValueSatisfying(f -> assertThat(f).contains("systemd-run --user --scope -p Delegate=yes")
+                .contains("docs/rootless.md"));
+    }
+
+    @Test
     void aRootlessUserOfAHybridHostHasNoDelegation() {
         FakeHost h = hybridRootHost().file("/proc/self/status", "Uid:\t1000\t1000\t1000\t1000\n");
         Check d = check(run(h), "cgroupDelegation");
         assertThat(d.status()).isEqualTo(Status.MISSING);
-        assertThat(d.found()).isEqualTo("none found for uid 1000 (/sys/fs/cgroup/unified is not writable)");
+        assertThat(d.found()).isEqualTo("none found for uid 1000 (hybrid host: controllers cpu memory pids are cgroup v1,"
+                + " which is not delegated to users; the cgroup v2 hierarchy at /sys/fs/cgroup/unified has controllers hugetlb)");
     }
 
     @Test
