@@ -32,7 +32,9 @@ put() {
   cp -lL "$1" "$dst" 2>/dev/null || cp -L "$1" "$dst"
 }
 mkdir -p "$out$(dirname "$jh")"
-cp -al "$jh" "$out$jh" 2>/dev/null || cp -a "$jh" "$out$jh"
+# (an ordinary user may not link root's files, fs.protected_hardlinks: the copy starts afresh, not inside
+# the part linked before the refusal, where cp -a would nest the JDK one level down)
+cp -al "$jh" "$out$jh" 2>/dev/null || { rm -rf "$out$jh"; cp -a "$jh" "$out$jh"; }
 # the files the JDK's symlinks point to outside it (jvm.cfg, conf/security/..., not its docs)
 find "$jh" -type l | while read -r link; do
   target=$(readlink -f "$link") || continue

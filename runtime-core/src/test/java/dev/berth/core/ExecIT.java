@@ -31,11 +31,11 @@ import org.junit.jupiter.api.Test;
 class ExecIT extends ContainerTestSupport {
 
     /** A container that sleeps until it is closed. */
-    private static Container sleeper(ContainerSpec.Builder spec) throws ContainerException {
+    static Container sleeper(ContainerSpec.Builder spec) throws ContainerException {
         return runtime.start(spec.build());
     }
 
-    private static ContainerSpec.Builder sleeping() {
+    static ContainerSpec.Builder sleeping() {
         return ContainerSpec.builder().rootfs(TestRootfs.path()).command("/bin/probe", "sleep", "120")
                 .stdout(Stdio.discard()).stderr(Stdio.inherit());
     }
@@ -64,7 +64,7 @@ class ExecIT extends ContainerTestSupport {
         }
     }
 
-    private static String out(Container c, String... args) throws Exception {
+    static String out(Container c, String... args) throws Exception {
         Ran r = run(c, exec(args));
         assertThat(r.status()).as("probe %s: %s", String.join(" ", args), r.stdout()).isEqualTo(ExitStatus.exited(0));
         return r.stdout();
@@ -75,6 +75,19 @@ class ExecIT extends ContainerTestSupport {
         try (Stream<Path> s = Files.list(stateRoot)) {
             assertThat(s.toList()).as("state directories left").isEmpty();
         }
+    }
+
+    /**
+     * A host pid whose {@code /proc/PID/ns} links this test may read for the container: its init's
+     * (the rootless re-run's init is closed to the user, so it looks through the init's child).
+     */
+    protected long namespaceHolder(Container c) {
+        return c.pid();
+    }
+
+    /** The bounding set a container of {@code caps} gets (the rootless re-run's has no CAP_MKNOD: no device cgroup). */
+    protected long boundingSet(Set<Capability> caps) {
+        return Capability.mask(caps);
     }
 
     @Test
@@ -91,7 +104,7 @@ class ExecIT extends ContainerTestSupport {
             assertThat(out(c, "cat", "/etc/passwd")).isEqualTo(Files.readString(TestRootfs.path().resolve("etc/passwd")));
             // the container's mount namespace: the same mounts as its own process
             for (String ns : List.of("mnt", "pid", "uts", "ipc", "net", "cgroup")) {
-                Path link = Path.of("/proc/" + c.pid() + "/ns/" + ns);
+                Path link = Path.of("/proc/" + namespaceHolder(c) + "/ns/" + ns);
                 assertThat(out(c, "stat", "/proc/self/ns/" + ns)).as(ns)
                         .isEqualTo(out(c, "stat", "/proc/1/ns/" + ns));
                 assertThat(Files.readSymbolicLink(link)).isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/" + ns)));
@@ -139,7 +152,7 @@ class ExecIT extends ContainerTestSupport {
             assertThat(own).isNotEqualTo(root); // the init keeps only CAP_KILL
             String alice = capLines(run(c, exec("status").user("alice")).stdout());
             assertThat(alice).contains("CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
-                    "CapBnd:\t" + String.format("%016x", Capability.mask(Set.copyOf(
+                    "CapBnd:\t" + String.format("%016x", boundingSet(Set.copyOf(
                             ContainerSpec.builder().rootfs(TestRootfs.path()).command("x").dropCapabilities(Capability.NET_RAW)
                                     .build().capabilities()))));
             assertThat(out(c, "status")).contains("NoNewPrivs:\t1");

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Runs the test only as root on Linux (real namespaces, mounts, cgroups); otherwise it is skipped
- * with the reason, or fails in a strict run (see {@link Preconditions}).
+ * with the reason, or fails in a strict run (see {@link Preconditions}). On a test class marked
+ * {@link RequiresRootless} (a {@code *RootlessIT} re-running an IT class's inherited tests as an
+ * ordinary user) it stands aside: that class's own condition requires the opposite.
  */
 @Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
@@ -24,6 +26,9 @@ public @interface RequiresRoot {
     final class Condition implements ExecutionCondition {
         @Override
         public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+            if (RequiresRootless.Condition.marks(context)) {
+                return ConditionEvaluationResult.enabled("rootless re-run: @RequiresRootless decides");
+            }
             return Preconditions.evaluate(Preconditions.notRoot(), "running as root", true);
         }
     }

@@ -4,6 +4,7 @@ import dev.berth.core.ContainerSpec;
 import dev.berth.core.ContainerStartException;
 import dev.berth.core.IdMapping;
 import dev.berth.core.Mount;
+import dev.berth.core.Namespace;
 import dev.berth.core.NetworkMode;
 import dev.berth.core.SubordinateIds;
 import dev.berth.core.UserNamespace;
@@ -138,7 +139,8 @@ public final class RootlessStart {
     }
 
     /**
-     * Refuses, one line each, what a rootless container cannot have: limits without a cgroup, a bridge or CNI
+     * Refuses, one line each, what a rootless container cannot have: limits without a cgroup, the host's PID
+     * namespace without a cgroup (nothing else could kill every process of the container), a bridge or CNI
      * network, another container's network namespace, idmapped mounts, and hard rlimits above this process's own.
      *
      * @param cgroups whether the runtime has a cgroup to put the container in (a delegated subtree)
@@ -147,6 +149,11 @@ public final class RootlessStart {
         if (!cgroups && !spec.resources().isEmpty()) {
             throw new ContainerStartException("rootless: resources (memory, cpu, pids, io, device rules) need a"
                     + " delegated cgroup v2 subtree (none found for uid " + uid + "; " + DOCS + ")");
+        }
+        if (!cgroups && !spec.namespaces().contains(Namespace.PID)) {
+            // in the host's PID namespace the init is not its processes' reaper: only a cgroup finds them all to kill
+            throw new ContainerStartException("rootless: shareNamespace PID needs a delegated cgroup v2 subtree to"
+                    + " end every process of the container (none found for uid " + uid + "; " + DOCS + ")");
         }
         NetworkMode n = spec.network();
         if (n.attaches()) {

@@ -8,6 +8,7 @@ import dev.berth.core.ContainerSpec;
 import dev.berth.core.ContainerStartException;
 import dev.berth.core.IdMapping;
 import dev.berth.core.Mount;
+import dev.berth.core.Namespace;
 import dev.berth.core.NetworkMode;
 import dev.berth.core.Rlimit;
 import dev.berth.core.SubordinateIds;
@@ -90,6 +91,9 @@ class RootlessStartTest {
         assertThatThrownBy(() -> a.checkSpec(spec().resources(Resources.builder().memoryMax(1 << 26).build()).build(),
                 false)).hasMessage("rootless: resources (memory, cpu, pids, io, device rules) need a delegated cgroup"
                         + " v2 subtree (none found for uid 1000; see docs/rootless.md)");
+        assertThatThrownBy(() -> a.checkSpec(spec().shareNamespace(Namespace.PID).build(), false))
+                .hasMessage("rootless: shareNamespace PID needs a delegated cgroup v2 subtree to end every process of"
+                        + " the container (none found for uid 1000; see docs/rootless.md)");
         assertThatThrownBy(() -> a.checkSpec(spec().network(NetworkMode.bridge()).build(), false))
                 .hasMessageStartingWith("rootless: network bridge needs root");
         assertThatThrownBy(() -> a.checkSpec(spec().network("container:web").build(), false))
@@ -114,6 +118,9 @@ class RootlessStartTest {
         a.checkSpec(spec().network(NetworkMode.none()).rlimit(Rlimit.Type.NOFILE, 16, 16).build(), false);
         // with a cgroup (a delegated subtree), resources are the cgroup's business
         a.checkSpec(spec().resources(Resources.builder().memoryMax(1 << 26).build()).build(), true);
+        // the cgroup then ends every process of a container in the host's PID namespace; sharing others needs none
+        a.checkSpec(spec().shareNamespace(Namespace.PID).build(), true);
+        a.checkSpec(spec().shareNamespace(Namespace.IPC).shareNamespace(Namespace.UTS).build(), false);
     }
 
     @Test
