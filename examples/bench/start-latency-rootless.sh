@@ -14,3 +14,11 @@ runuser -u "$user" -- env -u XDG_RUNTIME_DIR HOME="$(getent passwd "$user" | cut
     "$here/target/rootfs" "${1:-200}" "$out"
 [ -n "${2:-}" ] && cp "$out" "$2"
 rm -f "$out"
+# rootless podman leaves its pause process (the holder of the user's namespace) running: end it by its pid file
+uid=$(id -u "$user")
+for f in "/tmp/podman-run-$uid/libpod/tmp/pause.pid" "/tmp/storage-run-$uid/libpod/tmp/pause.pid"; do
+  if [ -f "$f" ]; then
+    pid=$(cat "$f")
+    [ "$(stat -c %U "/proc/$pid" 2>/dev/null)" = "$user" ] && kill "$pid" 2>/dev/null || true
+  fi
+done

@@ -2241,7 +2241,15 @@ public final class ContainerRuntime implements AutoCloseable {
     private TreeAccess.Opened holdRoot(String id, RootSource root) throws IOException {
         RootHold hold;
         try {
-            hold = launcher.holdRoot(id, root);
+            if (rootlessIds != null) {
+                // the root's layers mount only in a user namespace of the user's: the holder gets the rootless mapping
+                RootlessStart rl = rootlessStart();
+                UserNamespace ns = rl.defaultMapping();
+                hold = launcher.holdRootRootless(id, root, PlanCompiler.holdRootRootless(root,
+                        !RootlessStart.singleId(ns)), (initPid, monitorPid) -> rl.writeMaps(sys, initPid, ns));
+            } else {
+                hold = launcher.holdRoot(id, root);
+            }
         } catch (ContainerStartException e) {
             throw new IOException("container " + id + ": mounting its root for a copy: " + e.getMessage(), e);
         }

@@ -271,6 +271,24 @@ class ContainerRootlessIT extends ContainerTestSupport {
     }
 
     @Test
+    void theFilesOfARunningAndOfAnEndedContainerAreReachable() throws Exception {
+        String id = run + "-files";
+        Path host = Files.createDirectories(tmp.resolve("files-" + run));
+        try (Container c = runtime.start(id, inImage("write", "/made", "inside", "--", "sleep", "60").build())) {
+            Files.writeString(host.resolve("in"), "from the host");
+            c.files().copyIn(host.resolve("in"), "/tmp/in");
+            assertThat(exec(c, "read", "/tmp/in", "13")).isEqualTo("read /tmp/in: from the host\n");
+            c.kill();
+            c.waitFor();
+            // ended: its root is mounted again by a holder in a user namespace of the user's
+            c.files().copyOut("/made", host.resolve("made"));
+            assertThat(host.resolve("made")).hasContent("inside");
+        }
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
+        assertThat(tmp.resolve("storage/containers/" + id)).doesNotExist();
+    }
+
+    @Test
     void whatTheUserCannotReadStaysUnreadableInside() throws Exception {
         assertThat(run(probe("ls", "/rootdir").mounts(List.of(Mount.bind(Path.of("/root"), "/rootdir")))).stdout())
                 .isEqualTo("/rootdir: Permission denied\n");

@@ -332,6 +332,50 @@ public final class Launcher {
     }
 
     /**
+     * {@link #holdRoot} for a rootless runtime ({@link PlanCompiler#holdRootRootless}): the maps written by
+     * {@code setup} between the clone and the go; the root is mounted once the holder reports its sync point.
+     */
+    public RootHold holdRootRootless(String id, RootSource root, Plan plan, HostSetup setup)
+            throws ContainerStartException {
+        int ctl = -1;
+        long monitor = -1;
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        try {
+            int[] pair = sys.socketpair();
+            ctl = pair[0];
+            try {
+                monitor = sys.spawn(init.path(), List.of("berth-init", Integer.toString(CONTROL_FD)), List.of(),
+                        Map.of(CONTROL_FD, pair[1]));
+            } finally {
+                sys.close(pair[1]);
+            }
+            sendPlan(ctl, plan.encode());
+            MonitorMessage m = receive(ctl, plan, monitor, deadline, "the clone of the root's holder");
+            if (m.type() != 'C') {
+                throw protocolError(m, monitor);
+            }
+            long pid = m.value() & 0xffffffffL;
+            setup.afterClone(pid, monitor);
+            sys.write(ctl, new byte[] {'G'}, 0, 1);
+            m = receive(ctl, plan, monitor, deadline, "the root's holder");
+            if (m.type() != 'S') {
+                throw protocolError(m, monitor);
+            }
+            RootHold hold = new RootHold(sys, pid, monitor, ctl, root.mountpoint());
+            ctl = -1;
+            monitor = -1;
+            LOG.debug("container {}: root held by {} (rootless) for file access", id, pid);
+            return hold;
+        } catch (RuntimeException e) { // ContainerStartException too (unchecked)
+            RootHold.release(sys, monitor, ctl);
+            if (e instanceof SyscallException se) {
+                throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
+            }
+            throw e;
+        }
+    }
+
+    /**
      * Runs a plan that ends without an exec (its init exits 0 after its last op, e.g.
      * {@link PlanCompiler#removeTree}): {@code setup} runs between the clone and the go (a user namespace's maps);
      * returns once the init exited 0, else fails naming the op.

@@ -266,8 +266,22 @@ public final class RootlessStart {
             UserNamespaces.writeMaps(sys, pid, ns);
             return;
         }
-        helper(newuidmap, pid, ns.uidMap(), subuid.file());
-        helper(newgidmap, pid, ns.gidMap(), subgid.file());
+        // both at once (each is independent of the other; a start waits for the slower, not for the sum)
+        Helper uids = helper(newuidmap, pid, ns.uidMap(), subuid.file());
+        Helper gids;
+        try {
+            gids = helper(newgidmap, pid, ns.gidMap(), subgid.file());
+        } catch (ContainerStartException e) {
+            uids.abandon();
+            throw e;
+        }
+        try {
+            uids.await();
+        } catch (ContainerStartException e) {
+            gids.abandon();
+            throw e;
+        }
+        gids.await();
     }
 
     private static void writeFile(Syscalls sys, String path, String text) throws ContainerStartException {
@@ -299,7 +313,39 @@ public final class RootlessStart {
         return argv;
     }
 
-    private void helper(String binary, long pid, List<IdMapping> map, Path file) throws ContainerStartException {
+    /** A running newuidmap/newgidmap: its command line and fix for errors. */
+    private record Helper(Process process, String shown, String fix, CompletableFuture<String> stderr) {
+        void abandon() {
+            process.destroyForcibly();
+            try {
+                process.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        void await() throws ContainerStartException {
+            try {
+                if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                    abandon();
+                    throw new ContainerStartException("rootless: " + shown + ": no answer in 30 s" + fix);
+                }
+                if (process.exitValue() != 0) {
+                    String e = stderr.get(5, TimeUnit.SECONDS).strip().replace('\n', ' ');
+                    throw new ContainerStartException("rootless: " + shown + ": exit " + process.exitValue()
+                            + (e.isEmpty() ? "" : ": " + e) + fix);
+                }
+            } catch (InterruptedException e) {
+                abandon();
+                Thread.currentThread().interrupt();
+                throw new ContainerStartException("rootless: " + shown + ": interrupted", e);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new ContainerStartException("rootless: " + shown + ": exit " + process.exitValue() + fix, e);
+            }
+        }
+    }
+
+    private Helper helper(String binary, long pid, List<IdMapping> map, Path file) throws ContainerStartException {
         List<String> argv = helperArgv(binary, pid, map);
         String shown = String.join(" ", argv);
         String fix = " (install the uidmap package, and give uid " + uid + " a line in " + file + ", e.g. "
@@ -312,24 +358,7 @@ public final class RootlessStart {
             throw new ContainerStartException("rootless: " + shown + ": cannot run " + binary + ": " + e.getMessage()
                     + fix, e);
         }
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-        try {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new ContainerStartException("rootless: " + shown + ": no answer in 30 s" + fix);
-            }
-            if (p.exitValue() != 0) {
-                String e = err.get(5, TimeUnit.SECONDS).strip().replace('\n', ' ');
-                throw new ContainerStartException("rootless: " + shown + ": exit " + p.exitValue()
-                        + (e.isEmpty() ? "" : ": " + e) + fix);
-            }
-        } catch (InterruptedException e) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new ContainerStartException("rootless: " + shown + ": interrupted", e);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new ContainerStartException("rootless: " + shown + ": exit " + p.exitValue() + fix, e);
-        }
+        return new Helper(p, shown, fix, CompletableFuture.supplyAsync(() -> read(p.getErrorStream())));
     }
 
     private static String read(InputStream in) {

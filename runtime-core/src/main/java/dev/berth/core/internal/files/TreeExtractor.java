@@ -85,7 +85,7 @@ final class TreeExtractor {
             removeNonDirectory(p, e);
             if (e.isSymbolicLink()) {
                 Files.createSymbolicLink(p, Path.of(e.getLinkName()));
-                if (keepOwners) {
+                if (keepOwners && CHOWNS) {
                     Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), NOFOLLOW);
                     Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), NOFOLLOW);
                 }
@@ -188,9 +188,30 @@ final class TreeExtractor {
         }
     }
 
+    /**
+     * Whether this process may give files owners (root). Rootless, what it makes is the user's, which is the
+     * container's root inside and the user on the host: no other owner can be given, so none is tried.
+     */
+    private static final boolean CHOWNS = euid() == 0;
+
+    private static long euid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return Long.parseLong(line.split("\\s+")[2]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // assume root: a chown then fails loudly rather than being skipped
+        }
+        return 0;
+    }
+
     /** Mode, owner and time of a made entry (never through a symlink). */
     private void apply(Path p, TarArchiveEntry e) throws IOException {
-        if (keepOwners) {
+        if (!CHOWNS) {
+            // rootless: the entry stays the user's
+        } else if (keepOwners) {
             Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), NOFOLLOW);
             Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), NOFOLLOW);
         } else {
@@ -198,6 +219,19 @@ final class TreeExtractor {
             Files.setAttribute(p, "unix:gid", 0, NOFOLLOW);
         }
         // after the owner: chown clears setuid and setgid bits
+        if (!CHOWNS) {
+            // rootless: by an O_PATH fd of the entry itself (no symlink followed, and no open for reading, which
+            // its mode may refuse to a user that, unlike root, does not bypass it)
+            int fd = root.sys().open(p.toString(), dev.berth.core.internal.sys.Syscalls.O_PATH
+                    | dev.berth.core.internal.sys.Syscalls.O_NOFOLLOW | dev.berth.core.internal.sys.Syscalls.O_CLOEXEC, 0);
+            try {
+                Files.setAttribute(Path.of("/proc/self/fd/" + fd), "unix:mode", e.getMode() & 07777);
+                Files.setLastModifiedTime(Path.of("/proc/self/fd/" + fd), FileTime.fromMillis(e.getModTime().getTime()));
+            } finally {
+                root.sys().close(fd);
+            }
+            return;
+        }
         Files.setAttribute(p, "unix:mode", e.getMode() & 07777, NOFOLLOW);
         // (a directory's time changes again as entries are made in it, as with docker cp)
         Files.setLastModifiedTime(p, FileTime.fromMillis(e.getModTime().getTime()));

@@ -274,6 +274,35 @@ public final class PlanCompiler {
         return new Plan(ops);
     }
 
+    /**
+     * {@link #holdRoot} of a rootless container: the holder clones a user namespace with its mount namespace, waits
+     * for the maps (written between {@code C(pid)} and go), becomes its root, mounts the root as the container's
+     * init did (an overlay with {@code userxattr}, or a bind), then stops at a {@link OpCode#SYNC} whose go never
+     * comes: the JVM takes the sync report as "mounted"; closing the control socket makes the monitor kill it.
+     */
+    public static Plan holdRootRootless(RootSource root, boolean setgroups) {
+        List<Op> ops = new ArrayList<>();
+        ops.add(Op.clone(LinuxConstants.CLONE_NEWUSER | Namespace.MOUNT.cloneFlag(), -1));
+        ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
+        ops.add(Op.of(OpCode.WAIT_GO));
+        ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));
+        if (setgroups) {
+            ops.add(Op.setgroups(List.of()));
+        }
+        ops.add(Op.of(OpCode.SETGID, 0L));
+        ops.add(Op.of(OpCode.SETUID, 0L));
+        if (root instanceof RootSource.Overlay o) {
+            ops.add(Op.of(OpCode.CHDIR, o.linkDir()));
+            ops.add(Op.mount("overlay", root.mountpoint(), "overlay", MS_NODEV, o.options() + ",userxattr",
+                    Op.RESOLVE_PLAIN));
+            ops.add(Op.of(OpCode.CHDIR, "/"));
+        } else {
+            ops.add(Op.mount(root.mountpoint(), root.mountpoint(), "", MS_BIND | MS_REC, "", Op.RESOLVE_PLAIN));
+        }
+        ops.add(Op.of(OpCode.SYNC));
+        return new Plan(ops);
+    }
+
     /** Mounts inside the new mount namespace, before pivot_root: nothing propagates to the host. */
     private static void rootfs(List<Op> ops, ContainerSpec spec, RootSource root, MountSources mounts,
             ContainerView view, UserNsPlan userns, boolean ownNetwork) {

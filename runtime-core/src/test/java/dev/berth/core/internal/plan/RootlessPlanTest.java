@@ -117,6 +117,18 @@ class RootlessPlanTest {
     }
 
     @Test
+    void anEndedRootIsHeldInAUserNamespaceOfItsOwnUntilASyncWhoseGoNeverComes() {
+        Plan p = PlanCompiler.holdRootRootless(OVERLAY, false);
+        assertThat(codes(p)).containsExactly(OpCode.CLONE, OpCode.PDEATHSIG, OpCode.WAIT_GO, OpCode.MOUNT,
+                OpCode.SETGID, OpCode.SETUID, OpCode.CHDIR, OpCode.MOUNT, OpCode.CHDIR, OpCode.SYNC);
+        assertThat((Long) p.ops().get(0).args().get(0)).isEqualTo(LinuxConstants.CLONE_NEWUSER
+                | LinuxConstants.CLONE_NEWNS);
+        assertThat(p.ops().get(7).args().get(4)).isEqualTo("lowerdir=a:b,upperdir=../c/upper,workdir=../c/work,userxattr");
+        assertThat(codes(PlanCompiler.holdRootRootless(new RootSource.Directory("/d"), true))).contains(OpCode.SETGROUPS)
+                .doesNotContain(OpCode.CHDIR);
+    }
+
+    @Test
     void withoutSetgroupsShiftsTheForkTarget() {
         Plan exec = PlanCompiler.withoutSetgroups(compile(spec().build(), OVERLAY, MountSources.NONE, SUBIDS));
         assertThat(codes(exec)).doesNotContain(OpCode.SETGROUPS);
