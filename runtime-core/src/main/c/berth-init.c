@@ -82,6 +82,14 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+/* <linux/mount.h>'s, spelled here: with glibc 2.36 it conflicts with <sys/mount.h> */
+struct berth_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 #ifndef MOVE_MOUNT_F_EMPTY_PATH
 #define MOVE_MOUNT_F_EMPTY_PATH 0x04
 #define MOVE_MOUNT_T_EMPTY_PATH 0x40
@@ -141,6 +149,8 @@ enum {
                             CLONE: run by the monitor, detached, once the container ended and "exit" was written */
     OP_LAYER_OWNERS = 36,/* str layer dir, then per entry: str path (beneath it), u64 uid, u64 gid, u64 mode */
     OP_REMOVE_TREE = 37, /* str dir: removes it and everything below, never following a symlink */
+    OP_MOUNT_SETATTR = 38, /* str target, u64 attr_set (MOUNT_ATTR_*), u64 resolve: the mount there and every
+                            * mount below it (mount_setattr AT_RECURSIVE) */
     OP_RECV_MOUNT = 40,  /* i64 socket fd, str target, u64 resolve, u64 last: receives one detached mount tree (SCM_RIGHTS,
                             made by the JVM after the clone: an idmapped root, a file) and moves it onto target; closes
                             the tree, and the socket after the last */
@@ -407,6 +417,18 @@ static int do_mount(const struct op *o) {
     return r;
 }
 
+/* Sets attributes on the mount at the target and on every mount below it: a rootless recursive bind's "ro"
+ * must hold for its submounts too, which a remount (top mount only) does not do. Locked flags stay set: the
+ * call only adds attributes. */
+static int do_mount_setattr(const struct op *o) {
+    int fd = open_target(S(o, 0), U(o, 2) == RESOLVE_ROOT_NOSYMLINKS, o->flags & F_NOT_PROCFS);
+    if (fd < 0) return -1;
+    struct berth_mount_attr a = { .attr_set = U(o, 1) };
+    int r = (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+    int e = errno; close(fd); errno = e;
+    return r;
+}
+
 static int do_mask(const char *path) {
     struct stat st;
     if (lstat(path, &st) < 0) return -1;
@@ -641,6 +663,7 @@ _Noreturn static void run(uint32_t i) {
         case OP_RECV_MOUNT: operand = S(o, 1); r = recv_mount(o); break;
         case OP_LAYER_OWNERS: r = layer_owners(o, &operand); break;
         case OP_REMOVE_TREE: r = remove_at(AT_FDCWD, S(o, 0), &operand, 0); break;
+        case OP_MOUNT_SETATTR: r = do_mount_setattr(o); break;
         case OP_WRITE_FD: {
             int fd = (int)U(o, 0);
             r = write(fd, o->args[1].p, o->args[1].len) == (ssize_t)o->args[1].len ? 0 : -1;

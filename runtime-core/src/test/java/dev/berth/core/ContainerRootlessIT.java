@@ -238,6 +238,21 @@ class ContainerRootlessIT extends ContainerTestSupport {
     }
 
     @Test
+    void aReadOnlyRecursiveBindIsReadOnlyInItsSubmountsToo() throws Exception {
+        // /dev carries the host's submounts (/dev/shm: tmpfs, mode 1777, writable by the user): bound "ro",
+        // they must be read-only too, as in a rootful container (a remount would reach the top mount only)
+        Path shm = Path.of("/dev/shm/berth-ro-" + run);
+        try {
+            String out = run(probe("write", "/hostdev/shm/berth-ro-" + run, "x", "--", "write", "/hostdev/null", "x")
+                    .mounts(List.of(Mount.bind(Path.of("/dev"), "/hostdev", "ro")))).stdout();
+            assertThat(out).contains("/hostdev/shm/berth-ro-" + run + ": Read-only file system");
+            assertThat(shm).doesNotExist();
+        } finally {
+            Files.deleteIfExists(shm);
+        }
+    }
+
+    @Test
     void anImageEntryOwnedBy33IsUid33InsideAndItsMappedIdOnTheHost() throws Exception {
         Path layer = dataLayer();
         assertThat(run(inImage("owner", "/data/www", "--", "stat", "/data/suid", "--", "read", "/data/link", "5",
@@ -309,7 +324,7 @@ class ContainerRootlessIT extends ContainerTestSupport {
                 probe("true").userNamespace(UserNamespace.of(List.of(IdMapping.of(0, uid, 1),
                         IdMapping.of(1, subuid.start() + subuid.count(), 10)),
                         List.of(IdMapping.of(0, gid, 1)))));
-        List<String> expected = List.of("rootless: resources", "rootless: network", "rootless: mounts[0] option idmap",
+        List<String> expected = List.of("rootless: --memory needs a delegated cgroup v2 subtree", "rootless: network", "rootless: mounts[0] option idmap",
                 "rootless: rlimits", "rootless: userNamespace", "rootless: userNamespace uid mapping 1:"
                         + (subuid.start() + subuid.count()));
         for (int i = 0; i < specs.size(); i++) {

@@ -60,6 +60,12 @@ public enum OpCode {
      */
     REMOVE_TREE(37, "unlinkat"),
     /**
+     * target, attributes ({@code MOUNT_ATTR_*}), resolve: the attributes added to the mount at the target and
+     * to every mount below it ({@code mount_setattr} with {@code AT_RECURSIVE}); a rootless container's
+     * recursive bind made read-only (a remount reaches the top mount only, not the host's submounts).
+     */
+    MOUNT_SETATTR(38, "mount_setattr"),
+    /**
      * socket fd, target, resolve, last: receives one detached tree over the socket ({@code SCM_RIGHTS}; the JVM
      * sends them after writing a user namespace's maps) and moves it onto the target (a host path with
      * {@link Op#RESOLVE_PLAIN}, else resolved in the root); closes the tree, and the socket when last is 1.

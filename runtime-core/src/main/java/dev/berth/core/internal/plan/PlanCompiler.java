@@ -466,7 +466,11 @@ public final class PlanCompiler {
                 | ((o.attributes() & MountOptions.ATTR_NOSUID) != 0 ? MS_NOSUID : 0)
                 | ((o.attributes() & MountOptions.ATTR_NODEV) != 0 ? MS_NODEV : 0)
                 | ((o.attributes() & MountOptions.ATTR_NOEXEC) != 0 ? MS_NOEXEC : 0);
-        if (flags != 0) {
+        if (flags != 0 && o.recursive()) {
+            // a recursive bind carries the host's submounts (say /dev/shm below /dev): "ro" must hold for them
+            // too, as the rootful path's mount_setattr(AT_RECURSIVE) makes it; a remount would reach the top only
+            ops.add(onProcfsIfListed(dst, Op.of(OpCode.MOUNT_SETATTR, dst, o.attributes(), Op.RESOLVE_IN_ROOT)));
+        } else if (flags != 0) {
             ops.add(onProcfsIfListed(dst, Op.mount("", dst, "", MS_BIND | MS_REMOUNT | flags, "", Op.RESOLVE_IN_ROOT))
                     .keepingFlags());
         }

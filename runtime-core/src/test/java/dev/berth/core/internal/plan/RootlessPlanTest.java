@@ -77,21 +77,35 @@ class RootlessPlanTest {
     }
 
     @Test
-    void bindsAreMountedByPathWithTheirFlagsByARemountThatKeepsLockedOnes() {
+    void aRecursiveBindIsMountedByPathAndItsFlagsSetOnEverySubmount() {
         ContainerSpec s = spec().mounts(List.of(Mount.bind(Path.of("/home/u/data"), "/data", "ro", "nosuid"))).build();
         Plan p = compile(s, OVERLAY, new MountSources(List.of(MountSources.Source.byPath("/home/u/data", false)), false),
                 SUBIDS);
-        List<Op> data = p.ops().stream().filter(o -> o.code() == OpCode.MOUNT && "/data".equals(o.args().get(1)))
-                .toList();
-        assertThat(data).hasSize(3);
+        List<Op> data = p.ops().stream().filter(o -> o.code() != OpCode.MKDIR && "/data".equals(o.operand())).toList();
+        assertThat(data).extracting(Op::code).containsExactly(OpCode.MOUNT, OpCode.MOUNT_SETATTR, OpCode.MOUNT);
         assertThat(data.get(0).args()).containsExactly("/home/u/data", "/data", "", PlanCompiler.MS_BIND
                 | PlanCompiler.MS_REC, "", Op.RESOLVE_IN_ROOT);
         assertThat(data.get(0).flags() & Op.NOT_ON_PROCFS).isNotZero();
-        assertThat((Long) data.get(1).args().get(3)).isEqualTo(PlanCompiler.MS_BIND | PlanCompiler.MS_REMOUNT
-                | PlanCompiler.MS_RDONLY | PlanCompiler.MS_NOSUID);
-        assertThat(data.get(1).flags() & Op.KEEP_FLAGS).isNotZero();
+        // mount_setattr(AT_RECURSIVE): a remount would make the top mount read-only and leave the host's
+        // submounts (say /dev/shm of a bound /dev) writable
+        assertThat(data.get(1).args()).containsExactly("/data", LinuxConstants.MOUNT_ATTR_RDONLY
+                | LinuxConstants.MOUNT_ATTR_NOSUID, Op.RESOLVE_IN_ROOT);
+        assertThat(data.get(1).flags() & Op.NOT_ON_PROCFS).isNotZero();
         assertThat((Long) data.get(2).args().get(3)).isEqualTo(PlanCompiler.MS_PRIVATE | PlanCompiler.MS_REC);
         assertThat(codes(p)).doesNotContain(OpCode.MOVE_MOUNT);
+    }
+
+    @Test
+    void aNonRecursiveBindGetsItsFlagsByARemountThatKeepsLockedOnes() {
+        ContainerSpec s = spec().mounts(List.of(Mount.bind(Path.of("/home/u/data"), "/data", "bind", "ro"))).build();
+        Plan p = compile(s, OVERLAY, new MountSources(List.of(MountSources.Source.byPath("/home/u/data", false)), false),
+                SUBIDS);
+        List<Op> data = p.ops().stream().filter(o -> o.code() != OpCode.MKDIR && "/data".equals(o.operand())).toList();
+        assertThat(data).extracting(Op::code).containsExactly(OpCode.MOUNT, OpCode.MOUNT, OpCode.MOUNT);
+        assertThat((Long) data.get(0).args().get(3)).isEqualTo(PlanCompiler.MS_BIND);
+        assertThat((Long) data.get(1).args().get(3)).isEqualTo(PlanCompiler.MS_BIND | PlanCompiler.MS_REMOUNT
+                | PlanCompiler.MS_RDONLY);
+        assertThat(data.get(1).flags() & Op.KEEP_FLAGS).isNotZero();
     }
 
     @Test
