@@ -1,5 +1,7 @@
 package dev.berth.core;
 
+import dev.berth.image.ImageException;
+import dev.berth.image.ImageStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -58,16 +60,11 @@ public final class DefaultRoots {
         if (!rootless()) {
             return ROOT_STORAGE;
         }
-        String data = env.get("XDG_DATA_HOME");
-        if (data != null && data.startsWith("/")) {
-            return Path.of(data, "berth");
+        try {
+            return ImageStore.defaultRoot(false, env); // one rule for the runtime, the image store and the CLI
+        } catch (ImageException e) {
+            throw new IllegalStateException(e.getMessage() + " (or give ContainerRuntime.Builder.storageRoot)", e);
         }
-        String home = env.get("HOME");
-        if (home == null || !home.startsWith("/")) {
-            throw new IllegalStateException("rootless storage root: neither XDG_DATA_HOME nor HOME is an absolute"
-                    + " path; set one, or give ContainerRuntime.Builder.storageRoot");
-        }
-        return Path.of(home, ".local", "share", "berth");
     }
 
     /**

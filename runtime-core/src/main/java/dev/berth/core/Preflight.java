@@ -131,9 +131,9 @@ public final class Preflight {
 
     private Preflight() {}
 
-    /** The report for the default storage root ({@code /var/lib/berth}) and subordinate id files. */
+    /** The report for this user's default storage root ({@link DefaultRoots}) and the subordinate id files. */
     public static Report run() {
-        return run(Path.of("/var/lib/berth"), SubordinateIds.SUBUID, SubordinateIds.SUBGID);
+        return run(DefaultRoots.current().storageRoot(), SubordinateIds.SUBUID, SubordinateIds.SUBGID);
     }
 
     /**

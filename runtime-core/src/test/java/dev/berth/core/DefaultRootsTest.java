@@ -71,9 +71,10 @@ class DefaultRootsTest {
     }
 
     @Test
-    void noHomeAndNoXdgIsAClearError() {
-        assertThatThrownBy(() -> DefaultRoots.of(1000, Map.of(), tmp).storageRoot())
-                .hasMessage("rootless storage root: neither XDG_DATA_HOME nor HOME is an absolute path; set one, or"
-                        + " give ContainerRuntime.Builder.storageRoot");
+    void aRelativeXdgDataHomeIsAClearError() {
+        assertThatThrownBy(() -> DefaultRoots.of(1000, Map.of("XDG_DATA_HOME", "rel", "HOME", "/home/u"), tmp)
+                .storageRoot()).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("rootless: XDG_DATA_HOME=rel is not an absolute path")
+                .hasMessageEndingWith("(or give ContainerRuntime.Builder.storageRoot)");
     }
 }

@@ -209,7 +209,13 @@ public final class ImageStore implements AutoCloseable {
     return defaultRoot(LinuxFs.isRoot(), System.getenv());
   }
 
-  static Path defaultRoot(boolean root, java.util.Map<String, String> env) {
+  /**
+   * {@link #defaultRoot()} for a process that is root or not, with this environment ({@code
+   * XDG_DATA_HOME}, {@code HOME}; the passwd entry's home when HOME is unset).
+   *
+   * @throws ImageException when XDG_DATA_HOME is relative, or no home is known, for an ordinary user
+   */
+  public static Path defaultRoot(boolean root, java.util.Map<String, String> env) {
     if (root) {
       return Path.of("/var/lib/berth");
     }
