@@ -92,8 +92,11 @@ public final class StartLatencyBenchmark {
             if (!rootful && onPath("podman")) {
                 // rootless podman over the same root (runc, no cgroup manager of systemd's here; crun refuses
                 // this hybrid host even rootless: "cgroups in hybrid mode not supported")
+                // its own copy of the root, the user's: podman writes /etc/mtab into a --rootfs
+                Path own = work.resolve("podman-rootfs");
+                exec(List.of("cp", "-a", rootfs.toString(), own.toString()));
                 List<String> podman = List.of("podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "run",
-                        "--rm", "--network", "none", "--rootfs", rootfs.toString(), "/bin/true");
+                        "--rm", "--network", "none", "--rootfs", own.toString(), "/bin/true");
                 contenders.add(new Contender("podman (rootless, runc)", () -> exec(podman)));
             }
             if (rootful && onPath("runc")) {
@@ -153,9 +156,12 @@ public final class StartLatencyBenchmark {
             return Optional.empty();
         }
         Path dir = Files.createDirectories(work.resolve("image"));
+        List<String> unpack = new ArrayList<>(List.of("umoci", "unpack", "--image", "L:t", "B"));
+        if (!runtime.preflight().check(dev.berth.core.Preflight.ROOTLESS).orElseThrow().found().startsWith("false")) {
+            unpack.add(2, "--rootless"); // as an ordinary user umoci cannot chown
+        }
         for (List<String> cmd : List.of(List.of("umoci", "init", "--layout", "L"), List.of("umoci", "new", "--image", "L:t"),
-                List.of("umoci", "unpack", "--image", "L:t", "B"),
-                List.of("cp", "-a", rootfs + "/.", dir.resolve("B/rootfs").toString()),
+                unpack, List.of("cp", "-a", rootfs + "/.", dir.resolve("B/rootfs").toString()),
                 List.of("umoci", "repack", "--image", "L:t", "B"))) {
             Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -230,7 +236,7 @@ public final class StartLatencyBenchmark {
         Stats berth = results.get("berth").orElseThrow();
         b.append('\n');
         for (String peer : List.of("bwrap", "runc", "podman (rootless, runc)")) {
-            Optional<Stats> p = results.get(peer);
+            Optional<Stats> p = results.getOrDefault(peer, Optional.empty());
             if (p.isPresent()) {
                 b.append(String.format(Locale.ROOT, "- berth p50 / %s p50 = %.2f", peer, berth.p50() / p.get().p50()));
                 Optional<Stats> limited = results.getOrDefault(LIMITS, Optional.empty());
