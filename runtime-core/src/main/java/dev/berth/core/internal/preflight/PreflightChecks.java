@@ -54,7 +54,7 @@ public final class PreflightChecks {
         this.storageRoot = storageRoot;
         this.subuid = subuid;
         this.subgid = subgid;
-        this.euid = euid(f.read(PROC_STATUS).orElse(""));
+        this.euid = Delegation.effectiveUid(f.read(PROC_STATUS).orElse("")); // -1 if absent
         this.root = euid == 0;
         this.user = userName(f.read(PASSWD).orElse(""), euid);
         this.kernel = kernelVersion(f.read(OSRELEASE).orElse("").strip());
@@ -88,23 +88,6 @@ public final class PreflightChecks {
         }
         return Check.ok(Preflight.ROOTLESS, Section.SECURITY, root ? "false (euid 0)"
                 : "true (euid " + euid + (user != null ? ", user " + user : "") + ")");
-    }
-
-    /** The effective uid from {@code /proc/self/status} ({@code Uid: real effective saved fs}); -1 if absent. */
-    static long euid(String status) {
-        for (String line : status.split("\n")) {
-            if (line.startsWith("Uid:")) {
-                String[] f = line.substring(4).trim().split("\\s+");
-                if (f.length >= 2) {
-                    try {
-                        return Long.parseLong(f[1]);
-                    } catch (NumberFormatException e) {
-                        return -1;
-                    }
-                }
-            }
-        }
-        return -1;
     }
 
     static String userName(String passwd, long uid) {

@@ -376,8 +376,8 @@ class PreflightChecksTest {
 
     @Test
     void parsers() {
-        assertThat(PreflightChecks.euid("Uid:\t1000\t0\t0\t0\n")).isZero();
-        assertThat(PreflightChecks.euid("nothing")).isEqualTo(-1);
+        assertThat(dev.berth.cgroups.Delegation.effectiveUid("Uid:\t1000\t0\t0\t0\n")).isZero();
+        assertThat(dev.berth.cgroups.Delegation.effectiveUid("nothing")).isEqualTo(-1);
         assertThat(PreflightChecks.kernelVersion("6.1.0-13-amd64")).containsExactly(6, 1);
         assertThat(PreflightChecks.userName("a:x:1:1\nb:x:2:2\n", 2)).isEqualTo("b");
         assertThat(PreflightChecks.userName("", 2)).isNull();
