@@ -377,6 +377,11 @@ public final class UserModeNetwork {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
+            // reaped between open and read: the kernel answers ESRCH, not ENOENT (the stop loop polls
+            // exactly then); a failure while the process still exists is a real error
+            if (!Files.exists(Path.of("/proc", Long.toString(pid)))) {
+                return Optional.empty();
+            }
             throw new UncheckedIOException("/proc/" + pid + "/stat: " + e.getMessage(), e);
         }
     }
