@@ -82,6 +82,9 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -111,7 +114,7 @@ struct berth_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; }
 
 /* Op codes: keep in sync with dev.berth.core.internal.plan.OpCode. */
 enum {
-    OP_CLONE = 1,        /* u64 flags, i64 cgroup fd (-1: none) */
+    OP_CLONE = 1,        /* u64 flags, i64 cgroup fd (-1: none)[, i64 user namespace fd to clone in (-1: none)] */
     OP_WAIT_GO = 2,      /* - */
     OP_WRITE_FD = 3,     /* i64 fd, bytes data; closes fd afterwards */
     OP_UNSHARE = 4,      /* u64 flags */
@@ -782,6 +785,58 @@ static int send_error(uint32_t index, int err, const char *operand, size_t n) {
 
 struct clone_args_ { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
 
+/* The clone of an init whose namespaces belong to an existing user namespace (a rootless runtime's, whose maps
+ * were written once for all its containers). setns(CLONE_NEWUSER) moves the caller for good, and the monitor
+ * must stay in the host's (its exit command runs a host tool as the user), so a short-lived child joins it and
+ * clones the init with CLONE_PARENT: the init is the monitor's child as with clone3 here, and the namespaces it
+ * is cloned with are owned by the joined one. The child reports the init's pid, or -errno and which call
+ * failed, on a pipe and exits; the monitor reaps it and opens the init's pidfd (its child, not yet reaped: the
+ * pid cannot have been reused). Returns as clone3 does: 0 in the init, its pid in the monitor, -1 with errno
+ * and *what naming the call on failure. */
+static long clone_in_userns(const struct clone_args_ *ca, int usernsfd, int *pidfd, const char **what) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) { *what = "pipe2"; return -1; }
+    pid_t mid = fork();
+    if (mid < 0) { int e = errno; close(p[0]); close(p[1]); errno = e; *what = "fork"; return -1; }
+    if (mid == 0) {
+        int32_t rep[2] = { 0, 0 };
+        struct clone_args_ c = *ca;
+        c.flags = (c.flags & ~(uint64_t)CLONE_PIDFD) | CLONE_PARENT;
+        c.pidfd = 0;
+        c.exit_signal = 0;                     /* CLONE_PARENT: the init's exit signal is this child's (SIGCHLD) */
+        if (setns(usernsfd, CLONE_NEWUSER) < 0) {
+            rep[0] = -errno; rep[1] = 1;
+        } else {
+            long pid = syscall(SYS_clone3, &c, sizeof c);
+            if (pid == 0) { close(p[0]); close(p[1]); return 0; }
+            rep[0] = pid < 0 ? -errno : (int32_t)pid; rep[1] = 2;
+        }
+        if (write(p[1], rep, sizeof rep) != sizeof rep) { /* the monitor reads EOF: reported as EPIPE */ }
+        _exit(0);
+    }
+    close(p[1]);
+    int32_t rep[2] = { -EPIPE, 2 };
+    ssize_t n;
+    while ((n = read(p[0], rep, sizeof rep)) < 0 && errno == EINTR) {}
+    close(p[0]);
+    while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {}
+    if (n != (ssize_t)sizeof rep) { rep[0] = -EPIPE; rep[1] = 2; }
+    if (rep[0] <= 0) {
+        errno = rep[0] < 0 ? -rep[0] : EPIPE;
+        *what = rep[1] == 1 ? "setns(CLONE_NEWUSER)" : "clone3";
+        return -1;
+    }
+    *pidfd = (int)syscall(SYS_pidfd_open, (pid_t)rep[0], 0);
+    if (*pidfd < 0) {
+        int e = errno;
+        kill((pid_t)rep[0], SIGKILL);          /* its child: unreaped, so still the init */
+        while (waitpid((pid_t)rep[0], NULL, 0) < 0 && errno == EINTR) {}
+        errno = e; *what = "pidfd_open";
+        return -1;
+    }
+    return rep[0];
+}
+
 /* Closes every fd above keep: fds the JVM holds without CLOEXEC must never reach the container.
  * close_range (5.9) does it in one call; older kernels list /proc/self/fd, which names every open
  * fd however high, and only without /proc is every number below the fd limit tried. */
@@ -972,11 +1027,13 @@ int main(int argc, char **argv) {
     int64_t cgfd = (int64_t)U(&ops[at], 1);
     struct clone_args_ ca = { .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD };
     if (cgfd >= 0) { ca.flags |= CLONE_INTO_CGROUP; ca.cgroup = (uint64_t)cgfd; }
-    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    int usernsfd = ops[at].nargs > 2 ? (int)(int64_t)U(&ops[at], 2) : -1;
+    const char *what = cgfd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone3";
+    long pid = usernsfd >= 0 ? clone_in_userns(&ca, usernsfd, &pidfd, &what) : syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0) {
-        const char *what = cgfd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone3";
         send_error(at, errno, what, strlen(what)); return 1;
     }
+    if (usernsfd >= 0) close(usernsfd);        /* both sides: the namespace is joined, or entered by the init */
     if (pid == 0) {
         close(3); close(errp[0]); close(gop[1]); close(stp[0]);
         if (cgfd >= 0) close((int)cgfd);

@@ -18,6 +18,7 @@ import dev.berth.core.internal.NativeInit;
 import dev.berth.core.internal.PrivateDirectories;
 import dev.berth.core.internal.RootHold;
 import dev.berth.core.internal.RootlessStart;
+import dev.berth.core.internal.SharedUserNamespace;
 import dev.berth.core.internal.SeccompNotifier;
 import dev.berth.core.internal.Reactor;
 import dev.berth.core.internal.Signals;
@@ -151,6 +152,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Reactor reactor;
     private final ExecutorService cleanup;
     private final Launcher launcher;
+    /** Rootless: the user namespace containers with the user's mapping join (made on first use). */
+    private final SharedUserNamespace sharedUserns;
     private final Duration startTimeout;
     private final Supervision supervision;
     private final StateStore state;
@@ -215,6 +218,7 @@ public final class ContainerRuntime implements AutoCloseable {
         this.supervision = new Supervision(reactor, cleanup, callbacks);
         this.supervisors = new SupervisorServices(sys, callbacks, Clock.systemUTC());
         this.launcher = new Launcher(sys, init, supervision, b.startTimeout);
+        this.sharedUserns = new SharedUserNamespace(sys, launcher);
         this.startTimeout = b.startTimeout;
         this.state = new StateStore(stateRoot, sys);
         this.idRanges = new IdRangeAllocator(stateRoot, b.subuid, b.subgid, sys);
@@ -1383,12 +1387,17 @@ public final class ContainerRuntime implements AutoCloseable {
             }
             UserNsPlan usernsPlan = null;
             RootlessStart.LayerWork layerWork = RootlessStart.LayerWork.NONE;
+            int joinUserns = -1; // rootless: where the monitor finds the shared user namespace the init joins
             if (rootless != null) {
                 if (prepared != null) {
                     layerWork = RootlessStart.layerWork(prepared.lowerDirs(), userns);
                 }
+                if (sharesUserNamespace(rootless, userns)) {
+                    fds.add(sharedUserns.open(rootless, userns));
+                    joinUserns = Launcher.CONTROL_FD + fds.size();
+                }
                 usernsPlan = new UserNsPlan(-1, userns.hostGid(5).isPresent(), deviceSources,
-                        new UserNsPlan.Rootless(!RootlessStart.singleId(userns), layerWork.ops()));
+                        new UserNsPlan.Rootless(!RootlessStart.singleId(userns), layerWork.ops(), joinUserns));
             } else if (userns != null) {
                 int[] pair = sys.socketpair();
                 treeSocket = pair[0];
@@ -1396,6 +1405,7 @@ public final class ContainerRuntime implements AutoCloseable {
                 usernsPlan = new UserNsPlan(Launcher.CONTROL_FD + fds.size(), userns.hostGid(5).isPresent(),
                         deviceSources);
             }
+            final boolean mapped = joinUserns >= 0; // the init joins the shared user namespace, mapped already
             ContainerView view = view(spec, root, hostname);
             Plan plan = PlanCompiler.compile(spec, root, hostname, process, placement, mounts, view, joinNetwork,
                     usernsPlan);
@@ -1488,7 +1498,9 @@ public final class ContainerRuntime implements AutoCloseable {
                                     }
                                 }
                                 if (rootless != null) {
-                                    rootless.writeMaps(sys, initPid, userns);
+                                    if (!mapped) { // a joined namespace is mapped already
+                                        rootless.writeMaps(sys, initPid, userns);
+                                    }
                                 } else if (userns != null) {
                                     mappedSetup(initPid, userns, heldRoot, PlanCompiler.shownFiles(spec, view));
                                 }
@@ -2245,8 +2257,20 @@ public final class ContainerRuntime implements AutoCloseable {
                 // the root's layers mount only in a user namespace of the user's: the holder gets the rootless mapping
                 RootlessStart rl = rootlessStart();
                 UserNamespace ns = rl.defaultMapping();
-                hold = launcher.holdRootRootless(id, root, PlanCompiler.holdRootRootless(root,
-                        !RootlessStart.singleId(ns)), (initPid, monitorPid) -> rl.writeMaps(sys, initPid, ns));
+                int join = sharesUserNamespace(rl, ns) ? sharedUserns.open(rl, ns) : -1;
+                try {
+                    hold = launcher.holdRootRootless(id, root, PlanCompiler.holdRootRootless(root,
+                            !RootlessStart.singleId(ns), join < 0 ? -1 : Launcher.CONTROL_FD + 1), join,
+                            (initPid, monitorPid) -> {
+                                if (join < 0) {
+                                    rl.writeMaps(sys, initPid, ns);
+                                }
+                            });
+                } finally {
+                    if (join >= 0) {
+                        sys.close(join);
+                    }
+                }
             } else {
                 hold = launcher.holdRoot(id, root);
             }
@@ -2403,8 +2427,20 @@ public final class ContainerRuntime implements AutoCloseable {
             try {
                 RootlessStart rl = rootlessStart();
                 UserNamespace ns = rl.defaultMapping();
-                launcher.runToEnd("removal of " + dir, PlanCompiler.removeTree(dir.toString(), !RootlessStart.singleId(ns)),
-                        (initPid, monitorPid) -> rl.writeMaps(sys, initPid, ns));
+                int join = sharesUserNamespace(rl, ns) ? sharedUserns.open(rl, ns) : -1;
+                try {
+                    launcher.runToEnd("removal of " + dir, PlanCompiler.removeTree(dir.toString(),
+                            !RootlessStart.singleId(ns), join < 0 ? -1 : Launcher.CONTROL_FD + 1), join,
+                            (initPid, monitorPid) -> {
+                                if (join < 0) {
+                                    rl.writeMaps(sys, initPid, ns);
+                                }
+                            });
+                } finally {
+                    if (join >= 0) {
+                        sys.close(join);
+                    }
+                }
             } catch (RuntimeException also) {
                 e.addSuppressed(also);
                 throw e;
@@ -2494,6 +2530,15 @@ public final class ContainerRuntime implements AutoCloseable {
                     throw new ContainerStartException(m.startsWith("userns auto") ? m : "userns " + ns + ": " + m, e);
                 }
         }
+    }
+
+    /**
+     * Whether a rootless container with this mapping joins the runtime's shared user namespace: the user's own
+     * mapping with a subordinate range (whose maps take newuidmap and newgidmap); a single id is written by the JVM
+     * itself at no such cost, and an explicit mapping gets a namespace of its own.
+     */
+    private static boolean sharesUserNamespace(RootlessStart rootless, UserNamespace ns) {
+        return !RootlessStart.singleId(ns) && ns.equals(rootless.defaultMapping());
     }
 
     /** Rootless: the user's ids and subordinate ranges as the files say now; null for a root runtime. */
@@ -2684,6 +2729,7 @@ public final class ContainerRuntime implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        sharedUserns.close(); // after the teardown: a writable layer's removal may still join it
         init.close();
         if (ownsCgroupDriver) {
             cgroups.close();

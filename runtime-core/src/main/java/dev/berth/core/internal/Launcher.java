@@ -334,44 +334,30 @@ public final class Launcher {
     /**
      * {@link #holdRoot} for a rootless runtime ({@link PlanCompiler#holdRootRootless}): the maps written by
      * {@code setup} between the clone and the go; the root is mounted once the holder reports its sync point.
+     *
+     * @param passFd an fd the monitor gets at {@code CONTROL_FD + 1} (a user namespace the plan clones in), or -1
      */
-    public RootHold holdRootRootless(String id, RootSource root, Plan plan, HostSetup setup)
+    public RootHold holdRootRootless(String id, RootSource root, Plan plan, int passFd, HostSetup setup)
             throws ContainerStartException {
-        int ctl = -1;
-        long monitor = -1;
-        long deadline = System.nanoTime() + startTimeout.toNanos();
+        Cloned c = null;
         try {
-            int[] pair = sys.socketpair();
-            ctl = pair[0];
-            try {
-                monitor = sys.spawn(init.path(), List.of("berth-init", Integer.toString(CONTROL_FD)), List.of(),
-                        Map.of(CONTROL_FD, pair[1]));
-            } finally {
-                sys.close(pair[1]);
-            }
-            sendPlan(ctl, plan.encode());
-            MonitorMessage m = receive(ctl, plan, monitor, deadline, "the clone of the root's holder");
-            if (m.type() != 'C') {
-                throw protocolError(m, monitor);
-            }
-            long pid = m.value() & 0xffffffffL;
-            setup.afterClone(pid, monitor);
-            sys.write(ctl, new byte[] {'G'}, 0, 1);
-            m = receive(ctl, plan, monitor, deadline, "the root's holder");
+            c = spawnToClone(plan, passFd, "the clone of the root's holder");
+            setup.afterClone(c.pid, c.monitor);
+            sys.write(c.ctl, new byte[] {'G'}, 0, 1);
+            MonitorMessage m = receive(c.ctl, plan, c.monitor, c.deadline, "the root's holder");
             if (m.type() != 'S') {
-                throw protocolError(m, monitor);
+                throw protocolError(m, c.monitor);
             }
-            RootHold hold = new RootHold(sys, pid, monitor, ctl, root.mountpoint());
-            ctl = -1;
-            monitor = -1;
-            LOG.debug("container {}: root held by {} (rootless) for file access", id, pid);
+            RootHold hold = new RootHold(sys, c.pid, c.monitor, c.ctl, root.mountpoint());
+            c = null;
+            LOG.debug("container {}: root held by {} (rootless) for file access", id, hold.pid());
             return hold;
         } catch (RuntimeException e) { // ContainerStartException too (unchecked)
-            RootHold.release(sys, monitor, ctl);
-            if (e instanceof SyscallException se) {
-                throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
+            throw startFailure(e);
+        } finally {
+            if (c != null) {
+                RootHold.release(sys, c.monitor, c.ctl);
             }
-            throw e;
         }
     }
 
@@ -379,17 +365,57 @@ public final class Launcher {
      * Runs a plan that ends without an exec (its init exits 0 after its last op, e.g.
      * {@link PlanCompiler#removeTree}): {@code setup} runs between the clone and the go (a user namespace's maps);
      * returns once the init exited 0, else fails naming the op.
+     *
+     * @param passFd an fd the monitor gets at {@code CONTROL_FD + 1} (a user namespace the plan clones in), or -1
      */
+    public void runToEnd(String what, Plan plan, int passFd, HostSetup setup) throws ContainerStartException {
+        Cloned c = null;
+        try {
+            c = spawnToClone(plan, passFd, what);
+            setup.afterClone(c.pid, c.monitor);
+            sys.write(c.ctl, new byte[] {'G'}, 0, 1);
+            MonitorMessage m;
+            try {
+                m = receive(c.ctl, plan, c.monitor, c.deadline, what);
+            } catch (EndedInSetup e) {
+                if (e.status == 0) {
+                    return; // its last op done
+                }
+                throw e;
+            }
+            throw protocolError(m, c.monitor);
+        } catch (RuntimeException e) { // ContainerStartException too (unchecked)
+            throw startFailure(e);
+        } finally {
+            if (c != null) {
+                RootHold.release(sys, c.monitor, c.ctl);
+            }
+        }
+    }
+
+    /** {@link #runToEnd(String, Plan, int, HostSetup)} with no fd passed. */
     public void runToEnd(String what, Plan plan, HostSetup setup) throws ContainerStartException {
+        runToEnd(what, plan, -1, setup);
+    }
+
+    /** A monitor spawned for a plan that reported its clone: its control socket, pid, and the init's pid. */
+    private record Cloned(long monitor, int ctl, long pid, long deadline) {}
+
+    /**
+     * Spawns a monitor, sends it {@code plan} and waits for its clone report ({@code C}); the caller then writes the
+     * go. On failure nothing is left: the monitor is released (which kills a cloned init).
+     */
+    private Cloned spawnToClone(Plan plan, int passFd, String what) throws ContainerStartException {
+        long deadline = System.nanoTime() + startTimeout.toNanos();
         int ctl = -1;
         long monitor = -1;
-        long deadline = System.nanoTime() + startTimeout.toNanos();
         try {
             int[] pair = sys.socketpair();
             ctl = pair[0];
             try {
-                monitor = sys.spawn(init.path(), List.of("berth-init", Integer.toString(CONTROL_FD)), List.of(),
-                        Map.of(CONTROL_FD, pair[1]));
+                monitor = sys.spawn(init.path(), List.of("berth-init", Integer.toString(CONTROL_FD + (passFd < 0 ? 0 : 1))),
+                        List.of(), passFd < 0 ? Map.of(CONTROL_FD, pair[1]) : Map.of(CONTROL_FD, pair[1], CONTROL_FD + 1,
+                                passFd));
             } finally {
                 sys.close(pair[1]);
             }
@@ -398,25 +424,23 @@ public final class Launcher {
             if (m.type() != 'C') {
                 throw protocolError(m, monitor);
             }
-            setup.afterClone(m.value() & 0xffffffffL, monitor);
-            sys.write(ctl, new byte[] {'G'}, 0, 1);
-            try {
-                m = receive(ctl, plan, monitor, deadline, what);
-            } catch (EndedInSetup e) {
-                if (e.status == 0) {
-                    return; // its last op done
-                }
-                throw e;
-            }
-            throw protocolError(m, monitor);
-        } catch (RuntimeException e) { // ContainerStartException too (unchecked)
-            if (e instanceof SyscallException se) {
-                throw new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
-            }
-            throw e;
+            Cloned c = new Cloned(monitor, ctl, m.value() & 0xffffffffL, deadline);
+            ctl = -1;
+            monitor = -1;
+            return c;
         } finally {
-            RootHold.release(sys, monitor, ctl);
+            if (ctl >= 0 || monitor >= 0) {
+                RootHold.release(sys, monitor, ctl);
+            }
         }
+    }
+
+    /** A failure of a helper plan as the start's exception: a failed syscall keeps its syscall, operand and errno. */
+    private static RuntimeException startFailure(RuntimeException e) {
+        if (e instanceof SyscallException se) {
+            return new ContainerStartException(se.getMessage(), se.syscall(), se.operand(), se.errno(), se);
+        }
+        return e;
     }
 
     /** The monitor's K: the init ended before an exec, with this wait status. */

@@ -63,6 +63,15 @@ public record Op(OpCode code, int flags, List<Object> args) {
         return of(OpCode.CLONE, flags, cgroupFd);
     }
 
+    /**
+     * A CLONE whose namespaces belong to the user namespace open at {@code usernsFd} in the monitor (which closes
+     * it): the init is cloned into it by a short-lived child of the monitor that joined it; {@code flags} then
+     * holds no {@code CLONE_NEWUSER}. A negative fd is a plain {@link #clone}.
+     */
+    public static Op clone(long flags, long cgroupFd, int usernsFd) {
+        return usernsFd < 0 ? clone(flags, cgroupFd) : of(OpCode.CLONE, flags, cgroupFd, (long) usernsFd);
+    }
+
     public static Op mount(String source, String target, String fstype, long flags, String data, long resolve) {
         return of(OpCode.MOUNT, source, target, fstype, flags, data, resolve);
     }

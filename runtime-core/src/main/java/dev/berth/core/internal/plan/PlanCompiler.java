@@ -126,7 +126,8 @@ public final class PlanCompiler {
             CgroupPlacement cgroups, MountSources mounts, ContainerView view, int joinNetworkFd, UserNsPlan userns) {
         String rootfs = root.mountpoint();
         List<Op> ops = new ArrayList<>();
-        long cloneFlags = userns != null ? LinuxConstants.CLONE_NEWUSER : 0;
+        int joinUserns = userns != null && userns.rootless() != null ? userns.rootless().joinFd() : -1;
+        long cloneFlags = userns != null && joinUserns < 0 ? LinuxConstants.CLONE_NEWUSER : 0;
         for (Namespace ns : spec.namespaces()) {
             cloneFlags |= ns.cloneFlag();
         }
@@ -139,7 +140,7 @@ public final class PlanCompiler {
         if (joinNetworkFd >= 0) {
             cloneFlags &= ~Namespace.NETWORK.cloneFlag(); // it joins one instead, below
         }
-        ops.add(Op.clone(cloneFlags, cgroups.cloneIntoFd()));
+        ops.add(Op.clone(cloneFlags, cgroups.cloneIntoFd(), joinUserns));
         ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
         ops.add(Op.of(OpCode.WAIT_GO));
         if (joinNetworkFd >= 0) {
@@ -254,6 +255,19 @@ public final class PlanCompiler {
     }
 
     /**
+     * The plan of a process that only makes a user namespace: cloned into a new one, it waits for its maps and its
+     * go, then ends (exit 0). The JVM opens the namespace ({@code /proc/PID/ns/user}) between the maps and the go,
+     * and later containers join it ({@link Op#clone(long, long, int)}).
+     */
+    public static Plan userNamespace() {
+        List<Op> ops = new ArrayList<>();
+        ops.add(Op.clone(LinuxConstants.CLONE_NEWUSER, -1));
+        ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
+        ops.add(Op.of(OpCode.WAIT_GO));
+        return new Plan(ops);
+    }
+
+    /**
      * The plan of a process that removes {@code dir} as the root of a new user namespace (whose maps the JVM writes
      * before its go): a rootless container's writable layer holds files of the user's subordinate ids, which only
      * a process of a namespace that maps them may remove. It ends after the removal (exit 0), or reports the failure.
@@ -261,8 +275,16 @@ public final class PlanCompiler {
      * @param setgroups whether the namespace allows setgroups (not with a single-id map)
      */
     public static Plan removeTree(String dir, boolean setgroups) {
+        return removeTree(dir, setgroups, -1);
+    }
+
+    /**
+     * {@link #removeTree(String, boolean)} in the user namespace open at {@code usernsFd} in the monitor (the
+     * runtime's shared one, already mapped; -1: a new one).
+     */
+    public static Plan removeTree(String dir, boolean setgroups, int usernsFd) {
         List<Op> ops = new ArrayList<>();
-        ops.add(Op.clone(LinuxConstants.CLONE_NEWUSER, -1));
+        ops.add(Op.clone(usernsFd < 0 ? LinuxConstants.CLONE_NEWUSER : 0, -1, usernsFd));
         ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
         ops.add(Op.of(OpCode.WAIT_GO));
         if (setgroups) {
@@ -281,8 +303,17 @@ public final class PlanCompiler {
      * comes: the JVM takes the sync report as "mounted"; closing the control socket makes the monitor kill it.
      */
     public static Plan holdRootRootless(RootSource root, boolean setgroups) {
+        return holdRootRootless(root, setgroups, -1);
+    }
+
+    /**
+     * {@link #holdRootRootless(RootSource, boolean)} with its mount namespace in the user namespace open at
+     * {@code usernsFd} in the monitor (the runtime's shared one, already mapped; -1: a new one).
+     */
+    public static Plan holdRootRootless(RootSource root, boolean setgroups, int usernsFd) {
         List<Op> ops = new ArrayList<>();
-        ops.add(Op.clone(LinuxConstants.CLONE_NEWUSER | Namespace.MOUNT.cloneFlag(), -1));
+        ops.add(Op.clone((usernsFd < 0 ? LinuxConstants.CLONE_NEWUSER : 0) | Namespace.MOUNT.cloneFlag(), -1,
+                usernsFd));
         ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
         ops.add(Op.of(OpCode.WAIT_GO));
         ops.add(Op.mount("", "/", "", MS_REC | MS_PRIVATE, "", Op.RESOLVE_PLAIN));

@@ -23,10 +23,16 @@ public record UserNsPlan(int treeSocketFd, boolean ptyGroupMapped, java.util.Map
      *
      * @param setgroups   whether setgroups is allowed (false with the single-id map, whose setgroups is denied)
      * @param layerOwners the {@link OpCode#LAYER_OWNERS} ops to run before the root's layers are mounted
+     * @param joinFd      where the monitor finds the runtime's shared user namespace to clone the init into (its
+     *                    maps already written), or -1: the init gets a new one, mapped between the clone and go
      */
-    public record Rootless(boolean setgroups, java.util.List<Op> layerOwners) {
+    public record Rootless(boolean setgroups, java.util.List<Op> layerOwners, int joinFd) {
         public Rootless {
             layerOwners = java.util.List.copyOf(layerOwners);
+        }
+
+        public Rootless(boolean setgroups, java.util.List<Op> layerOwners) {
+            this(setgroups, layerOwners, -1);
         }
     }
 

@@ -143,6 +143,39 @@ class RootlessPlanTest {
     }
 
     @Test
+    void aContainerJoiningTheSharedUserNamespaceClonesInItsFdWithoutANewOneAndDoesTheSameSetup() {
+        UserNsPlan joined = new UserNsPlan(-1, true, Map.of(), new UserNsPlan.Rootless(true, List.of(OWNERS), 7));
+        Plan own = compile(spec().build(), OVERLAY, MountSources.NONE, SUBIDS);
+        Plan p = compile(spec().build(), OVERLAY, MountSources.NONE, joined);
+        List<Object> clone = p.ops().get(0).args();
+        assertThat(clone).hasSize(3);
+        assertThat((Long) clone.get(0) & LinuxConstants.CLONE_NEWUSER).isZero();
+        assertThat((Long) clone.get(0) | LinuxConstants.CLONE_NEWUSER).isEqualTo(own.ops().get(0).args().get(0));
+        assertThat(clone.get(2)).isEqualTo(7L);
+        // everything after the clone is the same: the init becomes the namespace's root, gives the owners, mounts
+        assertThat(p.ops().subList(1, p.ops().size())).isEqualTo(own.ops().subList(1, own.ops().size()));
+        assertThat(own.ops().get(0).args()).hasSize(2);
+    }
+
+    @Test
+    void theSharedUserNamespaceIsMadeByAProcessThatOnlyWaitsForItsMapsAndGo() {
+        Plan p = PlanCompiler.userNamespace();
+        assertThat(codes(p)).containsExactly(OpCode.CLONE, OpCode.PDEATHSIG, OpCode.WAIT_GO);
+        assertThat(p.ops().get(0).args()).containsExactly(LinuxConstants.CLONE_NEWUSER, -1L);
+    }
+
+    @Test
+    void removalAndRootHoldJoinTheSharedUserNamespaceWhenGivenItsFd() {
+        Plan rm = PlanCompiler.removeTree("/d", true, 4);
+        assertThat(rm.ops().get(0).args()).containsExactly(0L, -1L, 4L);
+        assertThat(codes(rm)).isEqualTo(codes(PlanCompiler.removeTree("/d", true)));
+        Plan hold = PlanCompiler.holdRootRootless(OVERLAY, true, 4);
+        assertThat(hold.ops().get(0).args()).containsExactly(LinuxConstants.CLONE_NEWNS, -1L, 4L);
+        assertThat(hold.ops().subList(1, hold.ops().size()))
+                .isEqualTo(PlanCompiler.holdRootRootless(OVERLAY, true).ops().subList(1, hold.ops().size()));
+    }
+
+    @Test
     void withoutSetgroupsShiftsTheForkTarget() {
         Plan exec = PlanCompiler.withoutSetgroups(compile(spec().build(), OVERLAY, MountSources.NONE, SUBIDS));
         assertThat(codes(exec)).doesNotContain(OpCode.SETGROUPS);

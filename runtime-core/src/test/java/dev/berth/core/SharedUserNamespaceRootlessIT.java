@@ -1,0 +1,112 @@
+package dev.berth.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.core.internal.RootlessStart;
+import dev.berth.core.testing.ContainerTestSupport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A rootless runtime's containers with the user's mapping join one user namespace the runtime made once (its maps
+ * written once by newuidmap and newgidmap), each with mount, PID, IPC, UTS and network namespaces of its own; an
+ * explicit mapping gets its own namespace; another runtime makes its own; the process that made it is gone.
+ * Run by .ci/rootless-suite.sh as an unprivileged user with subordinate ids, never as root.
+ */
+class SharedUserNamespaceRootlessIT extends ContainerTestSupport {
+    private final String run = "us" + Long.toHexString(System.nanoTime() & 0xffffff);
+
+    @BeforeAll
+    static void unprivileged() {
+        RootlessSupport.requireUnprivileged();
+    }
+
+    /** The namespace links of a running container's process that its user may inspect. */
+    private static String ns(Container c, String kind) throws IOException {
+        long pid = RootlessStart.inspectable(c.pid());
+        return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/" + kind)).toString();
+    }
+
+    private static String own(String kind) throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/self/ns/" + kind)).toString();
+    }
+
+    @Test
+    void twoContainersStartedAtOnceShareOneUserNamespaceAndNothingElse() throws Exception {
+        ExecutorService two = Executors.newFixedThreadPool(2);
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(tmp.resolve("state-" + run))
+                .storageRoot(tmp.resolve("storage")).reconcile(false).build()) {
+            Callable<Container> start = () -> rt.start(probe("sleep", "60").build());
+            Future<Container> a = two.submit(start);
+            Future<Container> b = two.submit(start);
+            try (Container ca = a.get(60, TimeUnit.SECONDS); Container cb = b.get(60, TimeUnit.SECONDS)) {
+                assertThat(ns(ca, "user")).isEqualTo(ns(cb, "user")).isNotEqualTo(own("user"));
+                for (String kind : List.of("mnt", "pid", "ipc", "uts", "net")) {
+                    assertThat(ns(ca, kind)).as(kind).isNotEqualTo(ns(cb, kind)).isNotEqualTo(own(kind));
+                }
+                // the shared namespace maps as a container's own would: root the user, then its subordinate range
+                Result r = run(rt, probe("id", "--", "cat", "/proc/self/uid_map"));
+                assertThat(r.stdout()).startsWith("uid=0 gid=0 euid=0 egid=0\n");
+                assertThat(r.stdout().lines().skip(1).map(l -> l.trim().split("\\s+")[0]).toList())
+                        .containsExactly("0", "1");
+                // a third, later, joins the same one: the namespace is made once per runtime
+                try (Container cc = rt.start(probe("sleep", "60").build())) {
+                    assertThat(ns(cc, "user")).isEqualTo(ns(ca, "user"));
+                    cc.kill();
+                }
+                ca.stop(Duration.ofSeconds(5));
+                cb.stop(Duration.ofSeconds(5));
+            }
+        } finally {
+            two.shutdownNow();
+        }
+        // the process that made the namespace ended at once; the containers' monitors went with them
+        assertThat(ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("")
+                .endsWith("berth-init")).toList()).isEmpty();
+    }
+
+    @Test
+    void anExplicitMappingGetsANamespaceOfItsOwnAndAnotherRuntimeMakesItsOwn() throws Exception {
+        long uid = Long.parseLong(RootlessSupport.requireUnprivileged());
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(tmp.resolve("state-" + run + "-a"))
+                .storageRoot(tmp.resolve("storage")).reconcile(false).build();
+                ContainerRuntime other = ContainerRuntime.builder().stateRoot(tmp.resolve("state-" + run + "-b"))
+                        .storageRoot(tmp.resolve("storage")).reconcile(false).build();
+                Container shared = rt.start(probe("sleep", "60").build());
+                Container explicit = rt.start(probe("sleep", "60").userNamespace(UserNamespace.of(
+                        List.of(IdMapping.of(0, uid, 1)), List.of(IdMapping.of(0, gid(), 1)))).build());
+                Container elsewhere = other.start(probe("sleep", "60").build())) {
+            assertThat(ns(explicit, "user")).isNotEqualTo(ns(shared, "user"));
+            assertThat(ns(elsewhere, "user")).isNotEqualTo(ns(shared, "user")).isNotEqualTo(ns(explicit, "user"));
+            shared.kill();
+            explicit.kill();
+            elsewhere.kill();
+        }
+    }
+
+    private static long gid() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("Gid:")) {
+                return Long.parseLong(line.split("\\s+")[2]);
+            }
+        }
+        throw new IllegalStateException("no Gid: line in /proc/self/status");
+    }
+
+    private static Result run(ContainerRuntime rt, ContainerSpec.Builder spec) throws Exception {
+        try (Container c = rt.start(spec.build())) {
+            String out = new String(c.stdout().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return new Result(c.onExit().get(60, TimeUnit.SECONDS), out);
+        }
+    }
+}
