@@ -187,4 +187,66 @@ class StartProtocolIT {
         }
         throw new AssertionError("no Max open files in /proc/self/limits");
     }
+
+    /** The parent pid of a process (field 4 of its stat). */
+    private static long parent(long pid) throws java.io.IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+    }
+
+    private static String nsLink(long pid, String kind) throws java.io.IOException {
+        return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/" + kind)).toString();
+    }
+
+    @Test
+    void anInitClonedIntoAGivenUserNamespaceIsInItAndTheMonitorsChildWhileTheMonitorStaysInTheHosts()
+            throws Exception {
+        dev.berth.core.UserNamespace mapping = dev.berth.core.UserNamespace.of(100000, 65536);
+        int[] userns = {-1};
+        launcher.runToEnd("a user namespace", PlanCompiler.userNamespace(), (pid, monitor) -> {
+            UserNamespaces.writeMaps(sys, pid, mapping);
+            userns[0] = sys.open("/proc/" + pid + "/ns/user", Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
+        });
+        try {
+            String shared = Files.readSymbolicLink(Path.of("/proc/self/fd/" + userns[0])).toString();
+            String hosts = nsLink(ProcessHandle.current().pid(), "user");
+            assertThat(shared).startsWith("user:[").isNotEqualTo(hosts);
+            List<String> seen = new ArrayList<>();
+            Plan plan = new Plan(List.of(Op.clone(dev.berth.linux.internal.LinuxConstants.CLONE_NEWNS, -1, Launcher.CONTROL_FD + 1),
+                    Op.of(OpCode.PDEATHSIG, 9L), Op.of(OpCode.WAIT_GO)));
+            launcher.runToEnd("an init in it", plan, userns[0], (pid, monitor) -> {
+                try {
+                    seen.add(nsLink(pid, "user"));
+                    seen.add(String.valueOf(parent(pid) == monitor));
+                    seen.add(nsLink(monitor, "user"));
+                    seen.add(String.valueOf(nsLink(pid, "mnt").equals(nsLink(monitor, "mnt"))));
+                    seen.add(Files.readString(Path.of("/proc/" + pid + "/uid_map")).trim().replaceAll("\\s+", " "));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            // the init: in the given namespace, the monitor's child, in a mount namespace of its own, mapped as it is
+            assertThat(seen).containsExactly(shared, "true", hosts, "false", "0 100000 65536");
+        } finally {
+            sys.close(userns[0]);
+        }
+        assertThat(ProcessHandle.current().children().filter(p -> p.info().command().orElse("")
+                .endsWith("berth-init")).toList()).as("monitors and their helpers, all ended").isEmpty();
+    }
+
+    @Test
+    void aUserNamespaceFdThatIsNoUserNamespaceFailsTheCloneNamingSetnsAndLeavesNoProcess() throws Exception {
+        int notUserns = sys.open("/proc/self/ns/net", Syscalls.O_RDONLY | Syscalls.O_CLOEXEC, 0);
+        try {
+            Plan plan = new Plan(List.of(Op.clone(0, -1, Launcher.CONTROL_FD + 1), Op.of(OpCode.WAIT_GO)));
+            assertThatThrownBy(() -> launcher.runToEnd("an init", plan, notUserns, (pid, monitor) -> {
+                throw new AssertionError("cloned into a network namespace's fd as a user namespace");
+            })).isInstanceOf(ContainerStartException.class).hasMessageContaining("setns(CLONE_NEWUSER)")
+                    .hasMessageContaining(sys.strerror(22));
+        } finally {
+            sys.close(notUserns);
+        }
+        assertThat(ProcessHandle.current().children().filter(p -> p.info().command().orElse("")
+                .endsWith("berth-init")).toList()).isEmpty();
+    }
 }
