@@ -126,8 +126,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** The pids limit of a container whose spec sets none (podman's default); {@code -1} in the spec: none. */
     public static final long DEFAULT_PIDS_LIMIT = 2048;
-    /** Generates the /etc files from the host's. */
-    private static final EtcFiles ETC = new EtcFiles(Path.of("/"));
+    /** The host's /etc files a container's hosts, hostname and resolv.conf are made from. */
+    private final EtcFiles etc;
     /** The kernel's own ceiling on argv + envp, whatever the stack limit (fs/exec.c: 3/4 of 8 MiB). */
     static final long KERNEL_ARG_CEILING = 6L << 20;
     /**
@@ -196,6 +196,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Path subgid;
 
     private ContainerRuntime(Builder b) {
+        this.etc = b.hostResolvConf == null ? new EtcFiles(Path.of("/"))
+                : new EtcFiles(Path.of("/"), b.hostResolvConf.toAbsolutePath());
         this.stateRoot = b.stateRoot.toAbsolutePath();
         this.storageRoot = b.storageRoot.toAbsolutePath();
         this.cgroupsOn = b.cgroups;
@@ -1613,7 +1615,7 @@ public final class ContainerRuntime implements AutoCloseable {
                         Files.deleteIfExists(state.root().resolve(id).resolve(name));
                     }
                 }
-                return new ContainerView(cg, ETC.write(state.root().resolve(id), spec, hostname), writable);
+                return new ContainerView(cg, etc.write(state.root().resolve(id), spec, hostname), writable);
             } catch (IOException | RuntimeException e) {
                 throw new ContainerStartException("/etc/hosts, /etc/hostname, /etc/resolv.conf of " + id + ": "
                         + e.getMessage(), e);
@@ -2794,6 +2796,7 @@ public final class ContainerRuntime implements AutoCloseable {
         private Executor callbackExecutor;
         private boolean reconcile = true;
         private String exitCommandClassPath;
+        private Path hostResolvConf;
         private boolean keepOrphanedLayers;
         private Path subuid = SubordinateIds.SUBUID;
         private Path subgid = SubordinateIds.SUBGID;
@@ -2808,6 +2811,16 @@ public final class ContainerRuntime implements AutoCloseable {
         public Builder subordinateIds(Path subuid, Path subgid) {
             this.subuid = Objects.requireNonNull(subuid, "subuid");
             this.subgid = Objects.requireNonNull(subgid, "subgid");
+            return this;
+        }
+
+        /**
+         * For tests: the host resolv.conf a container's own is made from ({@code /etc/resolv.conf} by
+         * default). A user-mode network's tool still relays DNS to the name server of the host's
+         * {@code /etc/resolv.conf}, which it reads itself.
+         */
+        Builder hostResolvConf(Path file) {
+            this.hostResolvConf = Objects.requireNonNull(file, "hostResolvConf");
             return this;
         }
 

@@ -13,13 +13,16 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Networking of Berth run by an ordinary user (.ci/rootless-suite.sh; never as root): the default
  * network is pasta, a server in the container is reached on 127.0.0.1 through a published port and
  * the container reaches a host loopback server through its gateway address (pasta and
- * slirp4netns, each running as the user and gone after close), and a CNI bridge network is a
- * one-line rootless error that leaves nothing.
+ * slirp4netns, each running as the user and gone after close), names resolve through the tool's
+ * DNS forwarder when the host's resolver is on loopback, and a CNI bridge network is a one-line
+ * rootless error that leaves nothing.
  */
 class NetworkRootlessIT {
     @TempDir
@@ -101,6 +104,59 @@ class NetworkRootlessIT {
         } finally {
             server.stop(0);
         }
+    }
+
+    /**
+     * A host whose resolver is on loopback, as an ordinary user: the runtime is given a host-like
+     * resolv.conf naming 127.0.0.53 (with a search domain) while the tool relays to the name server
+     * of the real /etc/resolv.conf, which it reads itself (an unprivileged user cannot serve port 53
+     * on the host's loopback; the root ITs do, in UserModeNetworkTests). The container's resolv.conf
+     * names the forwarder and keeps the search line; a query sent to it is answered by the host's
+     * resolver (any answer: NXDOMAIN for a name under .invalid), while the loopback address it
+     * replaced answers nothing inside.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"pasta", "slirp4netns"})
+    void aLoopbackResolverIsReachedThroughTheToolsForwarder(String tool) throws Exception {
+        java.net.InetSocketAddress hostResolver = hostResolver();
+        String name = "berth-" + run + ".invalid";
+        assertThat(dev.berth.core.testing.TinyDnsServer.query(hostResolver, name, 3000))
+                .as("the host's resolver %s must answer for this test", hostResolver).isNotNegative();
+        Path resolv = tmp.resolve("host-resolv.conf");
+        java.nio.file.Files.writeString(resolv, "nameserver 127.0.0.53\nsearch berth.test\n");
+        String forwarder = tool.equals("pasta") ? "169.254.1.1" : "10.0.2.3";
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(tmp.resolve("state"))
+                .storageRoot(tmp.resolve("storage")).hostResolvConf(resolv).build();
+                Container c = rt.start(run + "-dns-" + tool, ContainerSpec.builder().rootfs(rootfs)
+                        .network(NetworkMode.parse(tool))
+                        .command("/bin/sh", "-c", "cat /etc/resolv.conf; echo '--- relay';"
+                                + " busybox nslookup -type=A -timeout=3 -retry=1 \"$0\";"
+                                + " echo '--- loopback'; busybox nslookup -type=A -timeout=2 -retry=1 \"$0\" 127.0.0.53;"
+                                + " true", name)
+                        .stdout(Stdio.pipe()).stderr(Stdio.pipe()).build())) {
+            String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8)
+                    + new String(c.stderr().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
+            String conf = out.substring(0, out.indexOf("--- relay"));
+            String relay = out.substring(out.indexOf("--- relay"), out.indexOf("--- loopback"));
+            String loopback = out.substring(out.indexOf("--- loopback"));
+            assertThat(conf.lines()).as(out).contains("nameserver " + forwarder, "search berth.test")
+                    .noneMatch(l -> l.contains("127.0.0.53"));
+            assertThat(relay).as(out).contains(forwarder).contains("can't find " + name)
+                    .doesNotContain("no servers could be reached");
+            assertThat(loopback).as(out).contains("no servers could be reached").doesNotContain("can't find");
+        }
+    }
+
+    /** The first IPv4 name server of the host's /etc/resolv.conf: the one the tools relay to. */
+    private static java.net.InetSocketAddress hostResolver() throws java.io.IOException {
+        for (String l : java.nio.file.Files.readAllLines(Path.of("/etc/resolv.conf"))) {
+            String[] f = l.trim().split("\\s+");
+            if (f.length > 1 && f[0].equals("nameserver") && f[1].matches("[0-9.]+")) {
+                return new java.net.InetSocketAddress(InetAddress.getByName(f[1]), 53);
+            }
+        }
+        throw new AssertionError("/etc/resolv.conf names no IPv4 name server: this test needs the host's resolver");
     }
 
     @Test

@@ -49,12 +49,23 @@ import java.util.stream.Collectors;
  * <p>The container reaches the host's loopback through the tool's gateway mapping: slirp4netns's
  * {@code 10.0.2.2}, pasta's default gateway (pasta copies the host's addresses and routes, and maps
  * the gateway's address to the host). {@link Running#hostLoopback()} names it.
+ *
+ * <p>Each tool also relays DNS: a UDP query to port 53 of {@link #dnsForwarder} goes out from the
+ * tool's host-side socket to the host's first IPv4 name server in {@code /etc/resolv.conf}, which
+ * the tool reads itself, a loopback one (systemd-resolved's 127.0.0.53, a local dnsmasq) included:
+ * slirp4netns's built-in {@code 10.0.2.3} (also with {@code --disable-host-loopback}, which only
+ * closes {@code 10.0.2.2}), pasta's {@code --dns-forward 169.254.1.1} as podman 5 passes it.
  */
 public final class UserModeNetwork {
     /** slirp4netns's fixed addresses (its --configure defaults). */
     static final String SLIRP_ADDRESS = "10.0.2.100/24";
     static final String SLIRP_GATEWAY = "10.0.2.2";
     static final String SLIRP_DNS = "10.0.2.3";
+    /**
+     * The address pasta is told to forward DNS queries from ({@code --dns-forward}), podman 5's: a
+     * link-local address no host or LAN resolver has.
+     */
+    static final String PASTA_DNS = "169.254.1.1";
     static final int SLIRP_MTU = 65520;
     /** A sun_path holds 108 bytes, the NUL included. */
     static final int MAX_SOCKET_PATH = 107;
@@ -75,6 +86,18 @@ public final class UserModeNetwork {
      */
     public record Running(String tool, long pid, long startTime, String apiSocket, List<PortMapping> ports,
             String address, String hostLoopback) {}
+
+    /**
+     * The address inside the container where the tool answers DNS queries by relaying them to the
+     * host's first name server (a loopback one included): {@code 169.254.1.1} for pasta (as podman
+     * 5 asks for it), {@code 10.0.2.3} for slirp4netns (its built-in one).
+     */
+    public static String dnsForwarder(UserModeTool tool) {
+        return switch (tool) {
+            case PASTA -> PASTA_DNS;
+            case SLIRP4NETNS -> SLIRP_DNS;
+        };
+    }
 
     /** Where a tool joins the container's network namespace. */
     public record Target(long pid, Optional<Path> netnsPin) {
@@ -154,6 +177,9 @@ public final class UserModeNetwork {
         }
         // no automatic forwarding of the container's own loopback to the host's: only the gateway mapping
         argv.addAll(List.of("-T", "none", "-U", "none"));
+        // the DNS relay the container's resolv.conf names when the host's resolvers are on loopback;
+        // pasta takes the target from the host's /etc/resolv.conf itself (its first IPv4 name server)
+        argv.addAll(List.of("--dns-forward", PASTA_DNS));
         if (target.netnsPin().isPresent()) {
             argv.addAll(List.of("--netns", target.netnsPin().get().toString()));
         } else {

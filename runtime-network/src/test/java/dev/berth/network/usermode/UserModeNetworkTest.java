@@ -31,7 +31,7 @@ class UserModeNetworkTest {
                 List.of(PortMapping.parse("127.0.0.1:8080:80"), PortMapping.parse("9090:90"),
                         PortMapping.parse("[::1]:5353:53/udp")), false);
         assertThat(argv).containsExactly("/usr/bin/pasta", "--config-net", "--quiet", "--pid", "/s/pasta.pid",
-                "-t", "127.0.0.1/8080:80", "-t", "9090:90", "-u", "::1/5353:53", "-T", "none", "-U", "none", "4242");
+                "-t", "127.0.0.1/8080:80", "-t", "9090:90", "-u", "::1/5353:53", "-T", "none", "-U", "none", "--dns-forward", "169.254.1.1", "4242");
     }
 
     @Test
@@ -39,7 +39,17 @@ class UserModeNetworkTest {
         List<String> argv = UserModeNetwork.pastaArgv(Path.of("pasta"), Path.of("p"),
                 new UserModeNetwork.Target(7, Optional.of(Path.of("/run/berth/c/netns"))), List.of(), true);
         assertThat(argv).containsExactly("pasta", "--config-net", "--quiet", "--pid", "p", "--runas", "0:0",
-                "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--netns", "/run/berth/c/netns");
+                "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--dns-forward", "169.254.1.1", "--netns",
+                "/run/berth/c/netns");
+    }
+
+    @Test
+    void eachToolNamesItsDnsForwarder() {
+        assertThat(UserModeNetwork.dnsForwarder(UserModeTool.PASTA)).isEqualTo("169.254.1.1");
+        assertThat(UserModeNetwork.dnsForwarder(UserModeTool.SLIRP4NETNS)).isEqualTo("10.0.2.3");
+        // slirp4netns's built-in one is on by default: no --disable-dns among its arguments
+        assertThat(UserModeNetwork.slirpArgv(Path.of("slirp4netns"), Path.of("/s/api.sock"), PID))
+                .noneMatch(a -> a.contains("dns"));
     }
 
     @Test

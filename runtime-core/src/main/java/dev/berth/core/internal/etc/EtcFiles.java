@@ -3,6 +3,8 @@ package dev.berth.core.internal.etc;
 import dev.berth.core.ContainerSpec;
 import dev.berth.core.Namespace;
 import dev.berth.core.internal.plan.ContainerView;
+import dev.berth.network.usermode.UserModeNetwork;
+import dev.berth.network.usermode.UserModeTool;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,11 +28,24 @@ public final class EtcFiles {
     /** The files written into the state directory, each mounted at /etc/NAME. */
     public static final List<String> NAMES = List.of("hosts", "hostname", "resolv.conf");
 
+    /** The host's resolv.conf, relative to the host root. */
+    public static final String RESOLV_CONF = "etc/resolv.conf";
+
     private final Path hostRoot;
+    private final Path resolvConf;
 
     /** Reads the host's files below {@code hostRoot} ("/" but in tests). */
     public EtcFiles(Path hostRoot) {
+        this(hostRoot, hostRoot.resolve(RESOLV_CONF));
+    }
+
+    /**
+     * Reads the host's files below {@code hostRoot}, its resolv.conf from {@code resolvConf}: for tests
+     * (a user-mode network's tool still reads the host's {@code /etc/resolv.conf} itself).
+     */
+    public EtcFiles(Path hostRoot, Path resolvConf) {
         this.hostRoot = hostRoot;
+        this.resolvConf = resolvConf;
     }
 
     /**
@@ -46,9 +61,11 @@ public final class EtcFiles {
         String hosts = hostNetwork
                 ? HostsFile.host(read("etc/hosts").orElse(""), name, ownUts, spec.extraHosts())
                 : HostsFile.own(name, spec.extraHosts());
-        String resolv = ResolvConf.generate(
-                new ResolvConf.HostFiles(read("etc/resolv.conf").orElse(""), read("run/systemd/resolve/resolv.conf")),
-                hostNetwork, spec.dns(), spec.dnsSearch(), spec.dnsOptions());
+        // a user-mode network relays DNS to the host's resolver, a loopback one included
+        Optional<String> forwarder = spec.network().userMode()
+                ? UserModeTool.of(spec.network().toString()).map(UserModeNetwork::dnsForwarder) : Optional.empty();
+        String resolv = ResolvConf.generate(hostResolv(), hostNetwork, forwarder, spec.dns(), spec.dnsSearch(),
+                spec.dnsOptions());
         List<String> contents = List.of(hosts, name + "\n", resolv);
         List<ContainerView.FileMount> out = new ArrayList<>();
         for (int i = 0; i < NAMES.size(); i++) {
@@ -64,9 +81,12 @@ public final class EtcFiles {
      */
     public String resolvConfWith(ContainerSpec spec, String server) throws IOException {
         List<String> servers = spec.dns().isEmpty() ? List.of(server) : spec.dns();
-        return ResolvConf.generate(
-                new ResolvConf.HostFiles(read("etc/resolv.conf").orElse(""), read("run/systemd/resolve/resolv.conf")),
-                false, servers, spec.dnsSearch(), spec.dnsOptions());
+        return ResolvConf.generate(hostResolv(), false, servers, spec.dnsSearch(), spec.dnsOptions());
+    }
+
+    private ResolvConf.HostFiles hostResolv() throws IOException {
+        return new ResolvConf.HostFiles(read(resolvConf).orElse(""), read(hostRoot.resolve(
+                "run/systemd/resolve/resolv.conf")));
     }
 
     private static ContainerView.FileMount create(Path dir, String name, String content) throws IOException {
@@ -89,7 +109,10 @@ public final class EtcFiles {
      * or not a regular file (a FIFO would block the start).
      */
     Optional<String> read(String relative) throws IOException {
-        Path p = hostRoot.resolve(relative);
+        return read(hostRoot.resolve(relative));
+    }
+
+    private static Optional<String> read(Path p) throws IOException {
         if (!Files.isRegularFile(p)) {
             return Optional.empty();
         }

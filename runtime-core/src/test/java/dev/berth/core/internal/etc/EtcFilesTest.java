@@ -94,4 +94,25 @@ class EtcFilesTest {
                 .isInstanceOf(FileAlreadyExistsException.class);
         assertThat(victim).hasContent("keep");
     }
+
+    @Test
+    void aUserModeNetworksResolvConfNamesItsForwarderForALoopbackResolverOfTheFileItWasGiven() throws IOException {
+        Files.writeString(host.resolve("etc/resolv.conf"), "nameserver 127.0.0.53\nsearch lan\n");
+        new EtcFiles(host).write(state, spec().network("pasta").build(), "c0ffee");
+        assertThat(Files.readString(state.resolve("resolv.conf"))).contains("nameserver 169.254.1.1\n", "search lan\n")
+                .doesNotContain("127.0.0.53");
+        Path other = Files.createDirectories(tmp.resolve("state/c2"));
+        new EtcFiles(host).write(other, spec().network("slirp4netns").build(), "c0ffee");
+        assertThat(Files.readString(other.resolve("resolv.conf"))).contains("nameserver 10.0.2.3\n");
+        // a file named instead of the host root's: read from there
+        Path named = Files.writeString(tmp.resolve("resolv.test"), "nameserver 10.1.2.3\nnameserver 127.0.0.1\n");
+        Path third = Files.createDirectories(tmp.resolve("state/c3"));
+        new EtcFiles(host, named).write(third, spec().network("pasta").build(), "c0ffee");
+        assertThat(Files.readString(third.resolve("resolv.conf")).lines().filter(l -> l.startsWith("nameserver")))
+                .containsExactly("nameserver 10.1.2.3", "nameserver 169.254.1.1");
+        // no network of its own: no forwarder, the loopback stub dropped
+        Path fourth = Files.createDirectories(tmp.resolve("state/c4"));
+        new EtcFiles(host).write(fourth, spec().build(), "c0ffee");
+        assertThat(Files.readString(fourth.resolve("resolv.conf"))).doesNotContain("169.254.1.1", "127.0.0.53");
+    }
 }
