@@ -31,6 +31,7 @@ import dev.berth.core.internal.net.ContainerNetwork;
 import dev.berth.core.internal.net.JoinedNetwork;
 import dev.berth.core.internal.net.NameService;
 import dev.berth.core.internal.net.ServerNameService;
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.network.Networks;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.Lifecycle;
@@ -220,8 +221,8 @@ public final class ContainerRuntime implements AutoCloseable {
         this.idRanges = new IdRangeAllocator(stateRoot, b.subuid, b.subgid, sys);
         this.subuid = b.subuid;
         this.subgid = b.subgid;
-        long euid = DefaultRoots.effectiveUid();
-        this.rootlessIds = euid == 0 ? null : new long[] {euid, DefaultRoots.effectiveGid()};
+        long euid = ProcStatus.effectiveUid();
+        this.rootlessIds = euid == 0 ? null : new long[] {euid, ProcStatus.effectiveGid()};
         this.rootlessUser = System.getProperty("user.name");
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();

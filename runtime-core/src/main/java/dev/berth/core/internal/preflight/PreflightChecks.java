@@ -7,6 +7,7 @@ import dev.berth.core.Preflight.Section;
 import dev.berth.core.Preflight.Status;
 import dev.berth.core.SubordinateIds;
 import dev.berth.core.UserNamespace;
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.network.CniDefaults;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ public final class PreflightChecks {
     private final Path subuid;
     private final Path subgid;
     private final long euid;
+    private final String euidUnknown; // why euid is -1
     private final boolean root;
     private final String user;
     private final int[] kernel;
@@ -54,7 +56,16 @@ public final class PreflightChecks {
         this.storageRoot = storageRoot;
         this.subuid = subuid;
         this.subgid = subgid;
-        this.euid = Delegation.effectiveUid(f.read(PROC_STATUS).orElse("")); // -1 if absent
+        long id = -1;
+        String unknown = null;
+        try {
+            id = ProcStatus.uids(f.read(PROC_STATUS).orElse("")).map(ProcStatus.Ids::effective).orElse(-1L);
+            unknown = id < 0 ? "no Uid line in " + PROC_STATUS : null;
+        } catch (IllegalArgumentException e) {
+            unknown = PROC_STATUS + ": " + e.getMessage();
+        }
+        this.euid = id;
+        this.euidUnknown = unknown;
         this.root = euid == 0;
         this.user = userName(f.read(PASSWD).orElse(""), euid);
         this.kernel = kernelVersion(f.read(OSRELEASE).orElse("").strip());
@@ -84,7 +95,7 @@ public final class PreflightChecks {
 
     private Check rootless() {
         if (euid < 0) {
-            return Check.of(Preflight.ROOTLESS, Section.SECURITY, Status.UNKNOWN, "no Uid line in " + PROC_STATUS, null);
+            return Check.of(Preflight.ROOTLESS, Section.SECURITY, Status.UNKNOWN, euidUnknown, null);
         }
         return Check.ok(Preflight.ROOTLESS, Section.SECURITY, root ? "false (euid 0)"
                 : "true (euid " + euid + (user != null ? ", user " + user : "") + ")");

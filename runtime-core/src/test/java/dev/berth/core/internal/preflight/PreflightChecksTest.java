@@ -375,9 +375,20 @@ class PreflightChecksTest {
     }
 
     @Test
+    void theEffectiveUidDecidesRootlessAndAnUnreadableOneIsUnknown() {
+        assertThat(check(run(hybridRootHost().file("/proc/self/status", "Uid:\t1000\t0\t0\t0\n")), "rootless")
+                .found()).as("the effective uid, not the real one").isEqualTo("false (euid 0)");
+        Check none = check(run(hybridRootHost().file("/proc/self/status", "Name:\tjava\n")), "rootless");
+        assertThat(none).isEqualTo(Check.of("rootless", Section.SECURITY, Status.UNKNOWN,
+                "no Uid line in /proc/self/status", null));
+        Check bad = check(run(hybridRootHost().file("/proc/self/status", "Uid:\tx\ty\n")), "rootless");
+        assertThat(bad.status()).isEqualTo(Status.UNKNOWN);
+        assertThat(bad.found()).isEqualTo("/proc/self/status: Uid: line \"Uid:\tx\ty\" is not four ids (real,"
+                + " effective, saved, filesystem)");
+    }
+
+    @Test
     void parsers() {
-        assertThat(dev.berth.cgroups.Delegation.effectiveUid("Uid:\t1000\t0\t0\t0\n")).isZero();
-        assertThat(dev.berth.cgroups.Delegation.effectiveUid("nothing")).isEqualTo(-1);
         assertThat(PreflightChecks.kernelVersion("6.1.0-13-amd64")).containsExactly(6, 1);
         assertThat(PreflightChecks.userName("a:x:1:1\nb:x:2:2\n", 2)).isEqualTo("b");
         assertThat(PreflightChecks.userName("", 2)).isNull();
