@@ -351,14 +351,27 @@ public final class ContainerRuntime implements AutoCloseable {
         return out;
     }
 
-    private static ContainerInfo info(StateDocument d, ContainerInfo.Owner owner) {
+    static ContainerInfo info(StateDocument d, ContainerInfo.Owner owner) {
         return new ContainerInfo(d.id(), d.containerStatus(), Optional.ofNullable(d.image()),
                 Optional.ofNullable(d.rootfs()), d.created() == null ? Instant.EPOCH : Instant.parse(d.created()),
                 Optional.ofNullable(d.started()).map(Instant::parse), Optional.ofNullable(d.finished()).map(Instant::parse),
                 Optional.ofNullable(d.exit()).map(StateDocument.ExitDoc::toExitStatus),
                 d.init() == null ? 0 : d.init().pid(), owner, Optional.empty(),
                 d.control() == null || d.control().argv() == null ? List.of() : d.control().argv(),
-                healthOf(d.health()), d.restartCount());
+                healthOf(d.health()), d.restartCount(), userNamespaceOf(d));
+    }
+
+    /** The user namespace a state records; empty when it does not (written before), or says it unreadably. */
+    private static Optional<UserNamespace> userNamespaceOf(StateDocument d) {
+        if (d.control() == null || d.control().userNamespace() == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(d.control().userNamespace().toUserNamespace());
+        } catch (IllegalArgumentException e) {
+            LOG.warn("container {}: state.json {}; its user namespace is shown as unknown", d.id(), e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** A recorded health label; empty for none (or one this version does not know). */
@@ -1425,7 +1438,8 @@ public final class ContainerRuntime implements AutoCloseable {
                     reuse == null ? null : reuse.created(), null, null, null,
                     restartCount, null, null, new StateDocument.ControlDoc(stopSignal,
                             logDir == null ? null : logDir.toString(), process.argv(),
-                            healthCheck.map(SpecDocument.HealthCheckDoc::of).orElse(null))), doc -> {
+                            healthCheck.map(SpecDocument.HealthCheckDoc::of).orElse(null),
+                            StateDocument.UserNsState.of(userns))), doc -> {
                                 state.write(doc);
                                 ContainerNetwork n = net.get();
                                 if (n != null) {
