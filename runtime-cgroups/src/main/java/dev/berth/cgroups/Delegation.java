@@ -95,28 +95,6 @@ public final class Delegation {
     return new Delegation(uid, null, List.of(), Objects.requireNonNull(why, "why"));
   }
 
-  /** The effective uid of this process, from {@code <procRoot>/self/status}; -1 when it cannot be read. */
-  public static long effectiveUid(Path procRoot) {
-    return effectiveUid(Host.system().read(procRoot.resolve("self/status")).orElse(""));
-  }
-
-  /** The effective uid of a {@code /proc/<pid>/status} text ({@code Uid: real effective saved fs}); -1 if absent. */
-  public static long effectiveUid(String status) {
-    for (String line : status.split("\n")) {
-      if (line.startsWith("Uid:")) {
-        String[] f = line.substring(4).trim().split("\\s+");
-        if (f.length >= 2) {
-          try {
-            return Long.parseLong(f[1]);
-          } catch (NumberFormatException e) {
-            return -1;
-          }
-        }
-      }
-    }
-    return -1;
-  }
-
   /** Detection on this host: {@code /sys/fs/cgroup}, {@code /proc}, the real files. */
   public static Delegation detect(long euid) {
     return detect(HOST_CGROUP_ROOT, Paths.get("/proc"), euid, Host.system());

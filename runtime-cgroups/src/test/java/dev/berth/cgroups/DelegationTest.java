@@ -168,15 +168,6 @@ class DelegationTest {
   }
 
   @Test
-  void effectiveUidIsTheSecondFieldOfUid() {
-    assertThat(Delegation.effectiveUid("Name:\tjava\nUid:\t1000\t1002\t1000\t1000\n")).isEqualTo(1002);
-    assertThat(Delegation.effectiveUid("Uid:\tx\ty\n")).isEqualTo(-1);
-    assertThat(Delegation.effectiveUid("")).isEqualTo(-1);
-    assertThat(Delegation.effectiveUid(Path.of("/proc"))).isNotNegative();
-    assertThat(Delegation.effectiveUid(tmp)).isEqualTo(-1); // no self/status there
-  }
-
-  @Test
   void theUnprivilegedDriverMovesTheJvmToALeafAndHasNoDevicePolicy() {
     FakeCgroupTree t = scope("cpu io memory pids", 4242);
     delegate(t, SCOPE);

@@ -25,14 +25,31 @@ import java.util.Optional;
  *                 in a state written before it was recorded
  * @param health   its health as last recorded by the runtime that checks it; empty without a health check
  * @param restartCount how often it was started again by its restart policy or an unhealthy action
+ * @param userNamespace the user namespace it runs in, as its start resolved it: {@link UserNamespace#host()} when it
+ *                 has none of its own, else a {@link UserNamespace.Mode#MAPPED} one with the uid and gid maps
+ *                 written for it (rootless: 0 to the user, 1..N to the user's subordinate ids; {@code auto}: the
+ *                 range allocated to it; an explicit mapping as given); empty when its state does not say (written
+ *                 by a Berth before it was recorded)
  */
 public record ContainerInfo(String id, ContainerStatus status, Optional<String> image, Optional<String> rootfs,
         Instant created, Optional<Instant> started, Optional<Instant> finished, Optional<ExitStatus> exit, long pid,
         Owner owner, Optional<NetworkInfo> network, List<String> command, Optional<HealthStatus> health,
-        int restartCount) {
+        int restartCount, Optional<UserNamespace> userNamespace) {
 
     public ContainerInfo {
         command = List.copyOf(command);
+        if (userNamespace.isPresent() && userNamespace.get().mode() == UserNamespace.Mode.AUTO) {
+            throw new IllegalArgumentException("userNamespace: " + userNamespace.get() + " is not resolved to maps");
+        }
+    }
+
+    /** Without a recorded user namespace. */
+    public ContainerInfo(String id, ContainerStatus status, Optional<String> image, Optional<String> rootfs,
+            Instant created, Optional<Instant> started, Optional<Instant> finished, Optional<ExitStatus> exit, long pid,
+            Owner owner, Optional<NetworkInfo> network, List<String> command, Optional<HealthStatus> health,
+            int restartCount) {
+        this(id, status, image, rootfs, created, started, finished, exit, pid, owner, network, command, health,
+                restartCount, Optional.empty());
     }
 
     /** Without a recorded command, health or restarts. */
@@ -53,7 +70,7 @@ public record ContainerInfo(String id, ContainerStatus status, Optional<String> 
     /** This, with its network. */
     public ContainerInfo withNetwork(Optional<NetworkInfo> n) {
         return new ContainerInfo(id, status, image, rootfs, created, started, finished, exit, pid, owner, n, command,
-                health, restartCount);
+                health, restartCount, userNamespace);
     }
 
     /** Who holds a container's lock under the state root. */

@@ -32,6 +32,7 @@ import dev.berth.core.internal.net.ContainerNetwork;
 import dev.berth.core.internal.net.JoinedNetwork;
 import dev.berth.core.internal.net.NameService;
 import dev.berth.core.internal.net.ServerNameService;
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.network.Networks;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.Lifecycle;
@@ -226,8 +227,8 @@ public final class ContainerRuntime implements AutoCloseable {
         this.idRanges = new IdRangeAllocator(stateRoot, b.subuid, b.subgid, sys);
         this.subuid = b.subuid;
         this.subgid = b.subgid;
-        long euid = DefaultRoots.effectiveUid();
-        this.rootlessIds = euid == 0 ? null : new long[] {euid, DefaultRoots.effectiveGid()};
+        long euid = ProcStatus.effectiveUid();
+        this.rootlessIds = euid == 0 ? null : new long[] {euid, ProcStatus.effectiveGid()};
         this.rootlessUser = System.getProperty("user.name");
         this.volumes = new Volumes(storageRoot.resolve("volumes"), sys);
         this.hostBoundingSet = readBoundingSet();
@@ -356,14 +357,27 @@ public final class ContainerRuntime implements AutoCloseable {
         return out;
     }
 
-    private static ContainerInfo info(StateDocument d, ContainerInfo.Owner owner) {
+    static ContainerInfo info(StateDocument d, ContainerInfo.Owner owner) {
         return new ContainerInfo(d.id(), d.containerStatus(), Optional.ofNullable(d.image()),
                 Optional.ofNullable(d.rootfs()), d.created() == null ? Instant.EPOCH : Instant.parse(d.created()),
                 Optional.ofNullable(d.started()).map(Instant::parse), Optional.ofNullable(d.finished()).map(Instant::parse),
                 Optional.ofNullable(d.exit()).map(StateDocument.ExitDoc::toExitStatus),
                 d.init() == null ? 0 : d.init().pid(), owner, Optional.empty(),
                 d.control() == null || d.control().argv() == null ? List.of() : d.control().argv(),
-                healthOf(d.health()), d.restartCount());
+                healthOf(d.health()), d.restartCount(), userNamespaceOf(d));
+    }
+
+    /** The user namespace a state records; empty when it does not (written before), or says it unreadably. */
+    private static Optional<UserNamespace> userNamespaceOf(StateDocument d) {
+        if (d.control() == null || d.control().userNamespace() == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(d.control().userNamespace().toUserNamespace());
+        } catch (IllegalArgumentException e) {
+            LOG.warn("container {}: state.json {}; its user namespace is shown as unknown", d.id(), e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** A recorded health label; empty for none (or one this version does not know). */
@@ -1436,7 +1450,8 @@ public final class ContainerRuntime implements AutoCloseable {
                     reuse == null ? null : reuse.created(), null, null, null,
                     restartCount, null, null, new StateDocument.ControlDoc(stopSignal,
                             logDir == null ? null : logDir.toString(), process.argv(),
-                            healthCheck.map(SpecDocument.HealthCheckDoc::of).orElse(null))), doc -> {
+                            healthCheck.map(SpecDocument.HealthCheckDoc::of).orElse(null),
+                            StateDocument.UserNsState.of(userns))), doc -> {
                                 state.write(doc);
                                 ContainerNetwork n = net.get();
                                 if (n != null) {

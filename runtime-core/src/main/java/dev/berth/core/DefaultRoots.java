@@ -2,6 +2,7 @@ package dev.berth.core;
 
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageStore;
+import dev.berth.linux.internal.ProcStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -37,7 +38,7 @@ public final class DefaultRoots {
 
     /** This process's defaults: its effective uid and environment. */
     public static DefaultRoots current() {
-        return new DefaultRoots(effectiveUid(), System.getenv(), Path.of("/tmp"));
+        return new DefaultRoots(ProcStatus.effectiveUid(), System.getenv(), Path.of("/tmp"));
     }
 
     /** For tests: the defaults of a process with this euid and environment, whose fallback state dir is under tmp. */
@@ -120,28 +121,5 @@ public final class DefaultRoots {
         } catch (IOException e) {
             throw new UncheckedIOException("rootless state root " + dir + ": " + e.getMessage(), e);
         }
-    }
-
-    /** The effective uid, from /proc/self/status (no native call: this class is public and JDK-only). */
-    static long effectiveUid() {
-        return statusId("Uid:");
-    }
-
-    /** The effective gid, from /proc/self/status. */
-    static long effectiveGid() {
-        return statusId("Gid:");
-    }
-
-    private static long statusId(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field)) {
-                    return Long.parseLong(line.split("\\s+")[2]);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("/proc/self/status: " + e.getMessage(), e);
-        }
-        throw new IllegalStateException("/proc/self/status: no " + field + " line");
     }
 }

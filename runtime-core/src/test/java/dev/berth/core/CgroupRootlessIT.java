@@ -8,6 +8,7 @@ import dev.berth.cgroups.Resources;
 import dev.berth.core.Preflight.Check;
 import dev.berth.core.Preflight.Status;
 import dev.berth.core.testing.TempRootsSupport;
+import dev.berth.testing.Preconditions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,8 +50,8 @@ class CgroupRootlessIT extends TempRootsSupport {
 
     @Test
     void limitsAreRefusedInOneLineNamingTheOptionUidAndFindingAndNothingIsLeft() throws Exception {
-        String uid = RootlessSupport.requireUnprivileged();
-        Delegation found = Delegation.detect(Long.parseLong(uid));
+        long uid = Preconditions.requireUnprivileged();
+        Delegation found = Delegation.detect(uid);
         assertThat(found.delegated()).as("this host is hybrid: nothing is delegated to %s", uid).isFalse();
         assertThat(found.finding()).startsWith("hybrid host: controllers ").contains(" are cgroup v1");
         List<Path> parents = berthParents();
@@ -89,7 +90,7 @@ class CgroupRootlessIT extends TempRootsSupport {
 
     @Test
     void withoutLimitsAContainerRunsWithoutACgroup() throws Exception {
-        String uid = RootlessSupport.requireUnprivileged();
+        long uid = Preconditions.requireUnprivileged();
         ContainerRuntime rt = runtime();
         assertThat(rt.rootless()).isTrue();
         Path out = tmp.resolve("out.txt");
@@ -109,8 +110,8 @@ class CgroupRootlessIT extends TempRootsSupport {
 
     @Test
     void thePreflightReportsWhatTheRuntimeDecidesWith() throws Exception {
-        String uid = RootlessSupport.requireUnprivileged();
-        Delegation found = Delegation.detect(Long.parseLong(uid));
+        long uid = Preconditions.requireUnprivileged();
+        Delegation found = Delegation.detect(uid);
         Preflight.Report r = runtime().preflight();
         Check d = r.check(Preflight.CGROUP_DELEGATION).orElseThrow();
         assertThat(d.status()).isEqualTo(Status.MISSING);

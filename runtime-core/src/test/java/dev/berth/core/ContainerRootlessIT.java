@@ -8,6 +8,8 @@ import dev.berth.core.testing.ContainerTestSupport;
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.image.ImportProgress;
 import dev.berth.image.LayerOwners;
+import dev.berth.linux.internal.ProcStatus;
+import dev.berth.testing.Preconditions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,8 +48,8 @@ class ContainerRootlessIT extends ContainerTestSupport {
 
     @BeforeAll
     static void image() throws Exception {
-        uid = Long.parseLong(RootlessSupport.requireUnprivileged());
-        gid = ids("Gid:");
+        uid = Preconditions.requireUnprivileged();
+        gid = ProcStatus.effectiveGid();
         String user = System.getProperty("user.name");
         subuid = SubordinateIds.read(SubordinateIds.SUBUID).rangesOf(user, uid).get(0);
         subgid = SubordinateIds.read(SubordinateIds.SUBGID).rangesOf(user, uid).get(0);
@@ -60,15 +62,6 @@ class ContainerRootlessIT extends ContainerTestSupport {
                     new LayerOwners.Entry("data/suid", 33, 33, 04750),
                     new LayerOwners.Entry("data/link", 33, 33, 0777)));
         }
-    }
-
-    private static long ids(String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(field)) {
-                return Long.parseLong(line.split("\\s+")[2]);
-            }
-        }
-        throw new IllegalStateException(field);
     }
 
     /** An OCI layout of the test rootfs plus data/www, data/suid and the symlink data/link owned by 33:33. */

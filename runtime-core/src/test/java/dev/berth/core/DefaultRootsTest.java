@@ -3,6 +3,7 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.linux.internal.ProcStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -16,7 +17,7 @@ class DefaultRootsTest {
     Path tmp;
 
     private long me() {
-        return DefaultRoots.effectiveUid();
+        return ProcStatus.effectiveUid();
     }
 
     @Test

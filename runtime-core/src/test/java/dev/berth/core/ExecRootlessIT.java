@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.core.internal.RootlessStart;
+import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRootless;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -36,7 +37,7 @@ class ExecRootlessIT extends ExecIT {
     @Override
     @Test
     void aPausedContainerRefusesExecsUntilResumed() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         try (Container c = sleeper(sleeping())) {
             assertThatThrownBy(c::pause).hasMessageContaining("without a cgroup");
             assertThat(c.status()).isEqualTo(ContainerStatus.RUNNING);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.internal.RootlessStart;
 import dev.berth.core.testing.TestRootfs;
+import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRootless;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ class IsolationRootlessIT extends IsolationIT {
     @Override
     @Test
     void theRootKeepsTheNosuidOfTheHostMountItLivesOn() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         List<String> locked = hostMountFlags(TestRootfs.path().toRealPath());
         for (boolean readOnly : new boolean[] {false, true}) {
             String mountinfo = run(probe("cat", "/proc/self/mountinfo").readonlyRootfs(readOnly)).stdout();

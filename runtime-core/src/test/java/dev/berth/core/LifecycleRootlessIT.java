@@ -3,6 +3,7 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRootless;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ class LifecycleRootlessIT extends LifecycleIT {
     @Override
     @Test
     void theInitIsASealedMemfdTheContainerCannotRewrite() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         try (Container c = runtime.start(probe("sleep", "30").build())) {
             for (String link : new String[] {"exe", "root", "ns/mnt", "ns/user"}) {
                 Path p = Path.of("/proc/" + c.pid() + "/" + link);
@@ -49,7 +50,7 @@ class LifecycleRootlessIT extends LifecycleIT {
     @Override
     @Test
     void killEndsEveryProcessOfAContainerInTheHostsPidNamespace() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         String id = "hostpid-" + Long.toHexString(System.nanoTime());
         assertThatThrownBy(() -> runtime.start(id, probe("family", "3").shareNamespace(Namespace.PID).build()))
                 .isInstanceOf(ContainerStartException.class)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.berth.core.testing.NetRootfs;
+import dev.berth.testing.Preconditions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -28,14 +29,14 @@ class NetworkRootlessIT {
     @TempDir
     static Path shared;
     static Path rootfs;
-    static String uid;
+    static long uid;
     @TempDir
     Path tmp;
     private final String run = "rn" + Long.toHexString(System.nanoTime() & 0xffffff);
 
     @BeforeAll
     static void rootfs() throws Exception {
-        uid = RootlessSupport.requireUnprivileged();
+        uid = Preconditions.requireUnprivileged();
         assertThat(NetRootfs.available()).as("busybox, wget, getent").isTrue();
         rootfs = NetRootfs.build(shared.resolve("net-root"));
     }
@@ -70,7 +71,7 @@ class NetworkRootlessIT {
             List<ProcessHandle> tools = tools(tmp.resolve("state").resolve(c.id()));
             assertThat(tools).as(mode + " of the container").hasSize(1);
             assertThat(java.nio.file.Files.getAttribute(Path.of("/proc", Long.toString(tools.get(0).pid())), "unix:uid"))
-                    .as("its user").isEqualTo(Integer.parseInt(uid));
+                    .as("its user").isEqualTo((int) uid);
             c.close();
             long pid = tools.get(0).pid();
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.Preflight.Check;
 import dev.berth.core.Preflight.Status;
+import dev.berth.testing.Preconditions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ class PreflightRootlessIT {
 
     @Test
     void reportsRootlessWithTheUsersOwnSubordinateIdsAndTheUserModeNetworkTools() throws IOException {
-        String uid = RootlessSupport.requireUnprivileged();
+        long uid = Preconditions.requireUnprivileged();
         Preflight.Report r = Preflight.run(tmp.resolve("storage"), Path.of("/etc/subuid"), Path.of("/etc/subgid"));
 
         assertThat(r.rootless()).isTrue();

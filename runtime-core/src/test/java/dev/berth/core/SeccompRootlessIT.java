@@ -2,6 +2,7 @@ package dev.berth.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRootless;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class SeccompRootlessIT extends SeccompIT {
     @Override
     @Test
     void aDefaultContainerCanNeitherReadNorPlantKeysInTheHostRootsKeyring() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         String secret = "berth-host-" + UUID.randomUUID();
         String planted = "berth-planted-" + UUID.randomUUID();
         assertThat(host("add-key", secret, "s3cret")).startsWith("add_key: ok");

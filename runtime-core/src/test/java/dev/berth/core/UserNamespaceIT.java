@@ -276,6 +276,14 @@ class UserNamespaceIT extends ContainerTestSupport {
             // podman's size: the root's highest id plus one (its passwd names nobody, 65534); first fit, no overlap
             assertThat(List.of(uidMapOf(a), uidMapOf(b)))
                     .containsExactlyInAnyOrder("0:" + auto + ":65535", "0:" + (auto + 65535) + ":65535");
+            // the range each got, not "auto", is what its state records for list() (and berth inspect)
+            for (Container c : List.of(a, b)) {
+                UserNamespace recorded = rt.list().stream().filter(i -> i.id().equals(c.id())).findFirst().orElseThrow()
+                        .userNamespace().orElseThrow();
+                assertThat(recorded.mode()).isEqualTo(UserNamespace.Mode.MAPPED);
+                assertThat(recorded.uidMap()).extracting(IdMapping::toString).containsExactly(uidMapOf(c));
+                assertThat(recorded.gidMap()).extracting(IdMapping::toString).containsExactly(uidMapOf(c));
+            }
             assertThat(exec(a, "id")).isEqualTo("uid=0 gid=0 euid=0 egid=0\n");
             // 8930 ids are left: a container that asks for more is refused, naming the file and the owner
             assertThatThrownBy(() -> rt.start(run + "-c", probe("id").userNamespace(UserNamespace.auto(10000)).build()))

@@ -7,6 +7,7 @@ import dev.berth.image.internal.linux.LinuxFs;
 import dev.berth.image.registry.PullOptions;
 import dev.berth.image.registry.RegistryException;
 import dev.berth.image.registry.RegistryReference;
+import dev.berth.linux.internal.ProcStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,7 +105,7 @@ public final class ImageStore implements AutoCloseable {
     // them. The root is made 0700 when created here; every area below it is made (or tightened
     // to) 0700 on each open, so the protection does not depend on the mode of an existing root.
     Files2.createPrivateIfMissing(this.root);
-    int euid = LinuxFs.euid();
+    int euid = (int) ProcStatus.effectiveUid();
     Files2.requireOwnedRoot(this.root, euid, "image store");
     for (Path p : List.of(blobsDir, blobsDir.resolve("sha256"), layersDir, layersDir.resolve("sha256"), links, refsDir,
         pinsDir, tmp, pending, downloadsDir)) {
@@ -127,7 +128,7 @@ public final class ImageStore implements AutoCloseable {
     // wait for it after the JSON is read; done now, it overlaps with reading index and manifest.
     Thread preload = new Thread(() -> {
       try {
-        LinuxFs.isRoot();
+        LinuxFs.bind();
       } catch (Throwable e) {
         LOG.debug("preloading the libc binding: {}", e.toString()); // the unpack reports it properly
       }
@@ -188,7 +189,7 @@ public final class ImageStore implements AutoCloseable {
   }
 
   public static ImageStore open(Path root, UnpackLimits limits) throws IOException {
-    return open(root, limits, !LinuxFs.isRoot());
+    return open(root, limits, !ProcStatus.isRoot());
   }
 
   /**
@@ -206,7 +207,7 @@ public final class ImageStore implements AutoCloseable {
    * @throws ImageException when neither variable is set to an absolute path for an ordinary user
    */
   public static Path defaultRoot() {
-    return defaultRoot(LinuxFs.isRoot(), System.getenv());
+    return defaultRoot(ProcStatus.isRoot(), System.getenv());
   }
 
   /**

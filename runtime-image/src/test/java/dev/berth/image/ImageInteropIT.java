@@ -3,6 +3,7 @@ package dev.berth.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static dev.berth.image.HostTools.run;
 
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.testing.Preconditions;
 import com.google.cloud.tools.jib.api.Containerizer;
 import com.google.cloud.tools.jib.api.Jib;
@@ -126,7 +127,7 @@ class ImageInteropIT {
 
   @Test
   void umociLayoutImports() throws Exception {
-    Preconditions.require(LinuxFs.isRoot(), "overlay whiteouts (mknod 0:0) need root");
+    Preconditions.require(ProcStatus.isRoot(), "overlay whiteouts (mknod 0:0) need root");
     Path w = umociLayout();
     Image img = store.importImage(w.resolve("L"), Optional.of("berth/umoci:t"), ImportProgress.NONE);
     assertThat(img.diffIds()).hasSize(2);
@@ -137,7 +138,7 @@ class ImageInteropIT {
 
   @Test
   void skopeoOciArchiveAndDockerArchiveImport() throws Exception {
-    Preconditions.require(LinuxFs.isRoot(), "overlay whiteouts (mknod 0:0) need root");
+    Preconditions.require(ProcStatus.isRoot(), "overlay whiteouts (mknod 0:0) need root");
     Path w = umociLayout();
     Preconditions.requireTool("skopeo", "skopeo");
     run(w, "skopeo", "--insecure-policy", "copy", "oci:L:t", "oci-archive:X.tar:t");

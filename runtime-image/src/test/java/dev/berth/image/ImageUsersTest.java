@@ -3,11 +3,11 @@ package dev.berth.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.testing.Preconditions;
 import dev.berth.image.Fixtures.Tar;
 import dev.berth.image.MediaTypes.Compression;
 import dev.berth.image.internal.LayerUnpacker;
-import dev.berth.image.internal.linux.LinuxFs;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,7 +79,7 @@ class ImageUsersTest {
 
   @Test
   void upperLayerWinsAndWhiteoutHides() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "whiteouts need root");
+    Preconditions.require(ProcStatus.isRoot(), "whiteouts need root");
     List<Path> replaced = layers(base(), new Tar().dir("etc").file("etc/passwd", "app:x:7:8::/:/bin/sh\n").bytes());
     assertThat(ImageUsers.resolve(replaced, "app").uid()).isEqualTo(7);
     List<Path> deleted = layers(base(), new Tar().dir("etc").file("etc/.wh.passwd", "").bytes());

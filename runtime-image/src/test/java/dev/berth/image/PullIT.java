@@ -10,10 +10,10 @@ import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.ImageFormat;
 import dev.berth.image.Fixtures.Layer;
 import dev.berth.image.Fixtures.Tar;
-import dev.berth.image.internal.linux.LinuxFs;
 import dev.berth.image.registry.Credentials;
 import dev.berth.image.registry.PullOptions;
 import dev.berth.image.registry.RegistryException;
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.testing.LoopbackRegistry;
 import dev.berth.testing.Preconditions;
 import java.io.InputStream;
@@ -83,7 +83,7 @@ class PullIT {
 
   @Test
   void umociImagePushedBySkopeoIsPulledVerifiedAndUnpacked() throws Exception {
-    Preconditions.require(LinuxFs.isRoot(), "overlay whiteouts (mknod 0:0) need root");
+    Preconditions.require(ProcStatus.isRoot(), "overlay whiteouts (mknod 0:0) need root");
     Path w = umociLayout();
     registry.push(w, "oci:L:t", "berth/umoci:t");
     Image img = store.pull(registry.host() + "/berth/umoci:t", options, ImportProgress.NONE);

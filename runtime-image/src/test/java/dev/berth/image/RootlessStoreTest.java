@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.image.Fixtures.Layer;
 import dev.berth.image.Fixtures.Tar;
-import dev.berth.image.internal.linux.LinuxFs;
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.testing.Preconditions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -108,7 +108,7 @@ class RootlessStoreTest {
 
   @Test
   void rootfulStoreWritesNoList() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "a rootful unpack chowns");
+    Preconditions.require(ProcStatus.isRoot(), "a rootful unpack chowns");
     byte[] a = ownedLayer("a");
     try (ImageStore store = ImageStore.open(tmp.resolve("store"), UnpackLimits.DEFAULTS, false)) {
       assertThat(store.rootless()).isFalse();
@@ -134,7 +134,7 @@ class RootlessStoreTest {
 
   @Test
   void rootOrAreaOwnedByAnotherUserIsRefused() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "giving a directory to another user needs root");
+    Preconditions.require(ProcStatus.isRoot(), "giving a directory to another user needs root");
     Path root = Files.createDirectory(tmp.resolve("theirs"));
     Files.setAttribute(root, "unix:uid", 65534);
     assertThatThrownBy(() -> ImageStore.open(root).close()).isInstanceOf(IOException.class)

@@ -3,6 +3,7 @@ package dev.berth.image;
 import static dev.berth.image.HostTools.asNobody;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.testing.Preconditions;
 import dev.berth.image.Fixtures.Layer;
 import dev.berth.image.Fixtures.Tar;
@@ -33,7 +34,7 @@ class StorePermissionsIT {
 
   @BeforeEach
   void traversableParent() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "setuid-root files and device nodes are unpacked as root only");
+    Preconditions.require(ProcStatus.isRoot(), "setuid-root files and device nodes are unpacked as root only");
     Preconditions.requireTool("setpriv", "util-linux");
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
   }

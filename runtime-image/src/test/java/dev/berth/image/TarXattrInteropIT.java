@@ -3,6 +3,7 @@ package dev.berth.image;
 import static dev.berth.image.HostTools.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.testing.Preconditions;
 import dev.berth.image.Fixtures.Layer;
 import dev.berth.image.internal.linux.LinuxFs;
@@ -26,7 +27,7 @@ class TarXattrInteropIT {
 
   @Test
   void gnuTarAclsAndCapabilitiesSurviveByteForByte() throws Exception {
-    Preconditions.require(LinuxFs.isRoot(), "security.capability and ACLs of other users need root");
+    Preconditions.require(ProcStatus.isRoot(), "security.capability and ACLs of other users need root");
     Preconditions.requireTool("setfacl", "acl");
     Preconditions.requireTool("setcap", "libcap2-bin");
     Preconditions.require(run(tmp, "tar", "--version").contains("GNU tar"), "tar is not GNU tar");

@@ -1,6 +1,6 @@
 package dev.berth.testing;
 
-import java.io.IOException;
+import dev.berth.linux.internal.ProcStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,16 +67,30 @@ public final class Preconditions {
             return Optional.of("requires root on Linux: running on " + System.getProperty("os.name"));
         }
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    String euid = line.split("\\s+")[2];
-                    return euid.equals("0") ? Optional.empty() : Optional.of("requires root: effective uid is " + euid);
-                }
-            }
-        } catch (IOException e) {
-            return Optional.of("requires root: cannot read /proc/self/status: " + e.getMessage());
+            long euid = ProcStatus.effectiveUid();
+            return euid == 0 ? Optional.empty() : Optional.of("requires root: effective uid is " + euid);
+        } catch (RuntimeException e) { // unreadable, or no (or a malformed) Uid: line
+            return Optional.of("requires root: " + e.getMessage());
         }
-        return Optional.of("requires root: no Uid line in /proc/self/status");
+    }
+
+    /**
+     * This process's effective uid, for a {@code *RootlessIT}: fails (not skips) the test when it is 0, since the
+     * rootless stage (.ci/rootless-suite.sh) promises an unprivileged user and a rootless test run as root would
+     * prove nothing.
+     */
+    public static long requireUnprivileged() {
+        long euid;
+        try {
+            euid = ProcStatus.effectiveUid();
+        } catch (RuntimeException e) {
+            throw new AssertionFailedError("cannot tell the effective uid: " + e.getMessage());
+        }
+        if (euid == 0) {
+            throw new AssertionFailedError("a *RootlessIT runs as an unprivileged user (.ci/rootless-suite.sh), not as"
+                    + " root");
+        }
+        return euid;
     }
 
     /** Skips (or fails, in a strict run) unless {@code tool} is on the PATH; {@code pkg} names its Debian package. */

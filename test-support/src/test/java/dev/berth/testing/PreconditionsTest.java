@@ -3,6 +3,7 @@ package dev.berth.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.linux.internal.ProcStatus;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,5 +43,18 @@ class PreconditionsTest {
         // what the run does not promise (cgroup v2 outside the VM) still skips
         assertThat(Preconditions.evaluate(Optional.of("requires cgroup v2"), "v2", false).isDisabled()).isTrue();
         assertThat(Preconditions.evaluate(Optional.empty(), "root", true).isDisabled()).isFalse();
+    }
+
+    @Test
+    void rootAndUnprivilegedAreDecidedByTheEffectiveUid() {
+        long euid = ProcStatus.effectiveUid();
+        if (euid == 0) {
+            assertThat(Preconditions.notRoot()).isEmpty();
+            assertThatThrownBy(Preconditions::requireUnprivileged).isInstanceOf(AssertionFailedError.class)
+                    .hasMessage("a *RootlessIT runs as an unprivileged user (.ci/rootless-suite.sh), not as root");
+        } else {
+            assertThat(Preconditions.notRoot()).contains("requires root: effective uid is " + euid);
+            assertThat(Preconditions.requireUnprivileged()).isEqualTo(euid);
+        }
     }
 }

@@ -9,6 +9,7 @@ import dev.berth.core.ContainerSpec;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Seccomp;
 import dev.berth.core.UserNamespace;
+import dev.berth.linux.internal.ProcStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +53,7 @@ public final class StartLatencyBenchmark {
         // As an ordinary user (start-latency-rootless.sh) the same harness measures rootless Berth (a user
         // namespace with the user's subordinate ids, no cgroup) against rootless bwrap; runc, the
         // explicitly mapped and the cgroup-less rootful contenders are root's.
-        boolean rootful = Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .filter(l -> l.startsWith("Uid:")).anyMatch(l -> l.split("\\s+")[2].equals("0"));
+        boolean rootful = ProcStatus.isRoot();
         try (ContainerRuntime runtime = ContainerRuntime.builder().stateRoot(work.resolve("state"))
                 .storageRoot(work.resolve("storage")).build();
              ContainerRuntime bare = ContainerRuntime.builder().stateRoot(work.resolve("state-nocg"))

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.core.ContainerInfo;
 import dev.berth.core.ContainerStatus;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.UserNamespace;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,25 @@ final class InspectCommand extends ContainerCommand {
             case DETACHED -> "detached";
             case NONE -> "orphaned";
         });
+        i.userNamespace().ifPresent(ns -> userNamespace(o.putObject("HostConfig"), ns));
         return o;
+    }
+
+    /**
+     * podman's spelling: {@code UsernsMode} {@code "private"} with {@code IDMappings} ({@code UidMap} and {@code GidMap},
+     * {@code CONTAINER:HOST:SIZE} per line) for a user namespace of its own, {@code "host"} without one. Nothing for a
+     * container whose state does not say (written by an older Berth).
+     */
+    private static void userNamespace(ObjectNode hostConfig, UserNamespace ns) {
+        if (ns.isHost()) {
+            hostConfig.put("UsernsMode", "host");
+            return;
+        }
+        hostConfig.put("UsernsMode", "private");
+        ObjectNode maps = hostConfig.putObject("IDMappings");
+        ArrayNode uids = maps.putArray("UidMap");
+        ns.uidMap().forEach(m -> uids.add(m.toString()));
+        ArrayNode gids = maps.putArray("GidMap");
+        ns.gidMap().forEach(m -> gids.add(m.toString()));
     }
 }

@@ -109,7 +109,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--userns", paramLabel = "MODE",
             description = "User namespace: host (default: none), auto[:size=N] (a host id range of its own from the"
-                    + " subordinate ids of \"containers\", sized by the image, at least 1024), keep-id (rootless only).")
+                    + " subordinate ids of \"containers\", sized by the image, at least 1024), keep-id (rootless only)."
+                    + " Rootless, host and auto both give the user's own mapping (0 to the user, 1..N to its"
+                    + " subordinate ids).")
     String userns;
 
     @Option(names = "--ulimit", paramLabel = "TYPE=SOFT[:HARD]", description = "Set a resource limit (e.g. nofile=1024:2048).")

@@ -73,6 +73,42 @@ class BerthLauncherIT {
         assertThat(unmapped.err()).contains("user 1000: not mapped by the container's uid map 0:" + base + ":1000");
     }
 
+    /**
+     * {@code berth inspect}, another process than the one that started the detached containers, shows the maps each
+     * runs with (read from its state), as podman's HostConfig.IDMappings; a container without a user namespace says
+     * host.
+     */
+    @Test
+    void inspectShowsTheIdMappingsADetachedContainerRunsWith() throws Exception {
+        long base = 100000L + 65536L * (1 + (ProcessHandle.current().pid() % 200));
+        String mapped = BERTH.name("cli-mapped");
+        String plain = BERTH.name("cli-plain");
+        Outcome started = berth("run", "-d", "--name", mapped, "--network", "none", "--rootfs", ROOTFS, "--uidmap",
+                "0:" + base + ":65536", "--gidmap", "0:" + (base + 65536) + ":1000", "probe", "sleep", "60");
+        assertThat(started.code()).as(started.err()).isZero();
+        Outcome host = berth("run", "-d", "--name", plain, "--network", "none", "--rootfs", ROOTFS, "probe", "sleep",
+                "60");
+        assertThat(host.code()).as(host.err()).isZero();
+        try {
+            com.fasterxml.jackson.databind.JsonNode both = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(berth("inspect", mapped, plain).out());
+            com.fasterxml.jackson.databind.JsonNode m = both.get(0).get("HostConfig");
+            assertThat(m.get("UsernsMode").asText()).isEqualTo("private");
+            assertThat(m.at("/IDMappings/UidMap")).extracting(com.fasterxml.jackson.databind.JsonNode::asText)
+                    .containsExactly("0:" + base + ":65536");
+            assertThat(m.at("/IDMappings/GidMap")).extracting(com.fasterxml.jackson.databind.JsonNode::asText)
+                    .containsExactly("0:" + (base + 65536) + ":1000");
+            long pid = both.get(0).at("/State/Pid").asLong();
+            assertThat(Files.readString(Path.of("/proc/" + pid + "/uid_map")).trim().split("\\s+"))
+                    .as("what the kernel says the init runs with").containsExactly("0", Long.toString(base), "65536");
+            assertThat(both.get(1).at("/HostConfig/UsernsMode").asText()).isEqualTo("host");
+            assertThat(both.get(1).at("/HostConfig/IDMappings").isMissingNode()).isTrue();
+        } finally {
+            berth("rm", "-f", mapped, plain);
+        }
+        assertThat(berth("ps", "-a", "-q").out()).doesNotContain(mapped, plain);
+    }
+
     @Test
     void exitCodesFollowDocker() throws Exception {
         assertThat(berth("run", "--rootfs", ROOTFS, "probe", "exit", "42").code()).isEqualTo(42);

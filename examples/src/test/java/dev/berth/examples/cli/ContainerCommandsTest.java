@@ -10,6 +10,7 @@ import dev.berth.core.Container;
 import dev.berth.core.ContainerInfo;
 import dev.berth.core.ContainerStatus;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.UserNamespace;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.lang.reflect.Proxy;
@@ -481,6 +482,33 @@ class ContainerCommandsTest {
         JsonNode plain = new ObjectMapper().readTree(run(three(), "inspect", "web-1")[1]).get(0);
         assertThat(plain.has("Path")).as("a state without a recorded command").isFalse();
         assertThat(plain.at("/State/Health").isMissingNode()).isTrue();
+    }
+
+    /** podman's HostConfig.UsernsMode and IDMappings, from the user namespace the state recorded. */
+    @Test
+    void inspectShowsTheUserNamespaceAsPodmanDoes() throws Exception {
+        FakeContainers f = new FakeContainers();
+        UserNamespace rootless = UserNamespace.of(
+                List.of(dev.berth.core.IdMapping.of(0, 1002, 1), dev.berth.core.IdMapping.of(1, 165536, 65536)),
+                List.of(dev.berth.core.IdMapping.of(0, 1002, 1), dev.berth.core.IdMapping.of(1, 200000, 4096)));
+        for (var e : java.util.Map.of("mapped", Optional.of(rootless), "host", Optional.of(UserNamespace.host()),
+                "older", Optional.<UserNamespace>empty()).entrySet()) {
+            f.infos.add(new ContainerInfo(e.getKey(), ContainerStatus.RUNNING, Optional.of("busybox:latest"),
+                    Optional.empty(), NOW, Optional.of(NOW), Optional.empty(), Optional.empty(), 4242,
+                    ContainerInfo.Owner.DETACHED, Optional.empty(), List.of("sh"), Optional.empty(), 0, e.getValue()));
+        }
+        JsonNode mapped = new ObjectMapper().readTree(run(f, "inspect", "mapped")[1]).get(0);
+        assertThat(mapped.at("/HostConfig/UsernsMode").asText()).isEqualTo("private");
+        assertThat(mapped.at("/HostConfig/IDMappings/UidMap")).extracting(JsonNode::asText)
+                .containsExactly("0:1002:1", "1:165536:65536");
+        assertThat(mapped.at("/HostConfig/IDMappings/GidMap")).extracting(JsonNode::asText)
+                .containsExactly("0:1002:1", "1:200000:4096");
+        JsonNode host = new ObjectMapper().readTree(run(f, "inspect", "host")[1]).get(0);
+        assertThat(host.at("/HostConfig/UsernsMode").asText()).isEqualTo("host");
+        assertThat(host.at("/HostConfig/IDMappings").isMissingNode()).as("no maps without a namespace").isTrue();
+        JsonNode older = new ObjectMapper().readTree(run(f, "inspect", "older")[1]).get(0);
+        assertThat(older.has("HostConfig")).as("a state that does not say: nothing claimed").isFalse();
+        assertThat(older.get("Id").asText()).isEqualTo("older");
     }
 
     @Test

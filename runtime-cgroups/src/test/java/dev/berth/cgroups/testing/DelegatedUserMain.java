@@ -4,6 +4,7 @@ import dev.berth.cgroups.Cgroup;
 import dev.berth.cgroups.CgroupDriver;
 import dev.berth.cgroups.Delegation;
 import dev.berth.cgroups.Resources;
+import dev.berth.linux.internal.ProcStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -19,7 +20,7 @@ public final class DelegatedUserMain {
   private DelegatedUserMain() {}
 
   public static void main(String[] args) throws Exception {
-    long euid = Delegation.effectiveUid(Path.of("/proc"));
+    long euid = ProcStatus.effectiveUid();
     System.out.println("euid=" + euid);
     Delegation d = Delegation.detect(euid);
     System.out.println("delegated=" + d.delegated());

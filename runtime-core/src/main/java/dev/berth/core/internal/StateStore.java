@@ -6,6 +6,7 @@ import dev.berth.core.internal.state.StateJson;
 import dev.berth.core.internal.sys.Syscalls;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.internal.plan.ExecProfile;
+import dev.berth.linux.internal.ProcStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -437,15 +438,10 @@ public final class StateStore {
 
     private static long ownUid() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return Long.parseLong(line.substring(4).trim().split("\\s+")[1]); // effective
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // below
+            return ProcStatus.effectiveUid();
+        } catch (RuntimeException e) {
+            return 0;
         }
-        return 0;
     }
 
     private static void sleep() {

@@ -14,6 +14,7 @@ import dev.berth.image.UnsafeLayerException;
 import dev.berth.image.internal.linux.ErrnoException;
 import dev.berth.image.internal.linux.LinuxFs;
 import dev.berth.image.internal.linux.LinuxFs.Stat;
+import dev.berth.linux.internal.ProcStatus;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -148,7 +149,7 @@ public final class LayerUnpacker {
   public static Result unpack(
       InputStream compressed, Compression c, Digest expectedDiffId, Path dest, UnpackLimits limits, String layer)
       throws IOException {
-    return unpack(compressed, c, expectedDiffId, dest, limits, layer, !LinuxFs.isRoot());
+    return unpack(compressed, c, expectedDiffId, dest, limits, layer, !ProcStatus.isRoot());
   }
 
   /**

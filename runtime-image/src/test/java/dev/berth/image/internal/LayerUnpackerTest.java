@@ -3,6 +3,7 @@ package dev.berth.image.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.testing.Preconditions;
 import dev.berth.image.BlobVerificationException;
 import dev.berth.image.Digest;
@@ -362,7 +363,7 @@ class LayerUnpackerTest {
 
   @Test
   void whiteoutBecomesCharDevice00() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
+    Preconditions.require(ProcStatus.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
     unpack(new Tar().dir("etc").file("etc/.wh.passwd", "").file(".wh.gone", "").bytes());
     Stat st = lstat(in("etc/passwd"));
     assertThat(st.isWhiteout()).isTrue();
@@ -373,7 +374,7 @@ class LayerUnpackerTest {
 
   @Test
   void whiteoutThroughSymlinkStaysInside() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
+    Preconditions.require(ProcStatus.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
     unpack(new Tar().dir("victim").symlink("s", "/victim").file("s/.wh.host.txt", "").bytes());
     assertThat(lstat(in("victim/host.txt")).isWhiteout()).isTrue();
   }
@@ -390,14 +391,14 @@ class LayerUnpackerTest {
 
   @Test
   void whiteoutOfNameInSameLayerRefused() {
-    Preconditions.require(LinuxFs.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
+    Preconditions.require(ProcStatus.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
     rejected(new Tar().symlink("s", "x").file(".wh.s", "").bytes(), "`.wh.s`");
     rejected(new Tar().dir("d").file(".wh.d", "").bytes(), "`.wh.d`");
   }
 
   @Test
   void opaqueDirectoryGetsXattrAndDropsInnerWhiteouts() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "trusted.* xattrs and mknod need root");
+    Preconditions.require(ProcStatus.isRoot(), "trusted.* xattrs and mknod need root");
     // whiteouts before and after the opaque marker, and nested below it
     unpack(new Tar().dir("d").file("d/.wh.before", "").file("d/.wh..wh..opq", "").file("d/.wh.after", "")
         .dir("d/sub").file("d/sub/.wh.nested", "").file("d/new", "n").file("other/.wh.kept", "").bytes());
@@ -414,7 +415,7 @@ class LayerUnpackerTest {
 
   @Test
   void imageOverlayXattrsEscaped() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "trusted.* xattrs need root");
+    Preconditions.require(ProcStatus.isRoot(), "trusted.* xattrs need root");
     unpack(new Tar().dirWithXattrs("d", Map.of("trusted.overlay.opaque", "y", "trusted.overlay.redirect", "/x", "user.k", "v"))
         .fileWithXattrs("f", "x", Map.of("trusted.overlay.metacopy", "m", "security.selinux", "bad")).bytes());
     assertThat(LinuxFs.lgetxattr(in("d").toString(), "trusted.overlay.opaque")).isNull();
@@ -440,7 +441,7 @@ class LayerUnpackerTest {
 
   @Test
   void binaryCapabilityAndAclWrittenByteForByte() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "security.capability needs CAP_SETFCAP");
+    Preconditions.require(ProcStatus.isRoot(), "security.capability needs CAP_SETFCAP");
     byte[] tar = new Fixtures.RawTar()
         .pax(Fixtures.paxRecords(
             Fixtures.paxRecord("SCHILY.xattr.security.capability", Fixtures.CAP_SETUID_NET_RAW),
@@ -482,7 +483,7 @@ class LayerUnpackerTest {
 
   @Test
   void devicesFifosAndSetuid() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "mknod of device nodes needs root");
+    Preconditions.require(ProcStatus.isRoot(), "mknod of device nodes needs root");
     unpack(new Tar().dir("dev").chardev("dev/null", 1, 3).fifo("dev/fifo").file("bin/su", "x", 04755).dir("tmp", 01777).bytes());
     Stat n = lstat(in("dev/null"));
     assertThat(n.type()).isEqualTo(LinuxFs.S_IFCHR);
@@ -496,7 +497,7 @@ class LayerUnpackerTest {
 
   @Test
   void ownershipAndMtimePreserved() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "chown needs root");
+    Preconditions.require(ProcStatus.isRoot(), "chown needs root");
     TarArchiveEntry e = new TarArchiveEntry("owned", TarArchiveEntry.LF_NORMAL, true);
     e.setUserId(1000);
     e.setGroupId(2000);
@@ -527,7 +528,7 @@ class LayerUnpackerTest {
 
   @Test
   void whiteoutIncludesParents() throws IOException {
-    Preconditions.require(LinuxFs.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
+    Preconditions.require(ProcStatus.isRoot(), "mknod of whiteouts needs root (CAP_MKNOD)");
     unpack(new Tar().file("a/b/.wh.c", "").bytes());
     assertThat(in("a/b")).isDirectory();
     assertThat(lstat(in("a/b/c")).isWhiteout()).isTrue();

@@ -12,6 +12,7 @@ import dev.berth.image.UnpackLimits;
 import dev.berth.image.UnsafeLayerException;
 import dev.berth.image.internal.linux.LinuxFs;
 import dev.berth.image.internal.linux.LinuxFs.Stat;
+import dev.berth.linux.internal.ProcStatus;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -88,7 +89,7 @@ class RootlessUnpackTest {
         new LayerOwners.Entry("var/www/link", 33, 33, 0777),
         new LayerOwners.Entry("usr/bin/su-user", 1000, 1000, 04755),
         new LayerOwners.Entry("etc-shadow", 0, 42, 02640));
-    int me = LinuxFs.euid();
+    int me = (int) ProcStatus.effectiveUid();
     for (String p : new String[] {"var/www", "var/www/index.html", "var/www/link", "usr/bin/su-root", "usr/bin/su-user",
         "etc-shadow"}) {
       assertThat(lstat(in(p)).uid()).as("owner of " + p).isEqualTo(me);
@@ -145,7 +146,7 @@ class RootlessUnpackTest {
         .file("d/.wh..wh..opq", "").file("d/new", "n").bytes());
     Stat wh = lstat(in("etc/gone"));
     assertThat(wh.isWhiteout()).as("etc/gone is a 0:0 char device").isTrue();
-    assertThat(wh.uid()).isEqualTo(LinuxFs.euid());
+    assertThat(wh.uid()).isEqualTo((int) ProcStatus.effectiveUid());
     assertThat(LinuxFs.lgetxattr(in("d").toString(), "user.overlay.opaque")).containsExactly('y');
     assertThat(LinuxFs.lgetxattr(in("d").toString(), "trusted.overlay.opaque")).isNull();
     assertThat(Files.exists(in("d/inner"), java.nio.file.LinkOption.NOFOLLOW_LINKS))

@@ -3,6 +3,7 @@ package dev.berth.network.usermode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.network.NetworkException;
 import dev.berth.network.PortMapping;
 import dev.berth.network.Subnet;
@@ -198,7 +199,7 @@ public final class UserModeNetwork {
             Duration timeout) {
         Path pidFile = dir.resolve("pasta.pid");
         Path err = dir.resolve("pasta.err");
-        List<String> argv = pastaArgv(executable, pidFile, target, ports, isRoot());
+        List<String> argv = pastaArgv(executable, pidFile, target, ports, ProcStatus.isRoot());
         Process p = null;
         try {
             Files.deleteIfExists(pidFile);
@@ -481,25 +482,12 @@ public final class UserModeNetwork {
      * (pasta drops its capabilities first, and a pinned nsfs file opens without the ptrace check).
      */
     public static boolean needsPin() {
-        return isRoot();
+        return ProcStatus.isRoot();
     }
 
     /** Whether the JVM's effective uid is not 0: Berth runs rootless. */
     public static boolean rootless() {
-        return !isRoot();
-    }
-
-    private static boolean isRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return line.split("\\s+")[2].equals("0"); // effective uid
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("/proc/self/status: " + e.getMessage(), e);
-        }
-        return false;
+        return !ProcStatus.isRoot();
     }
 
     private static void deleteQuietly(Path p) {

@@ -2,6 +2,7 @@ package dev.berth.core.internal.files;
 
 import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
+import dev.berth.linux.internal.ProcStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryNotEmptyException;
@@ -192,19 +193,14 @@ final class TreeExtractor {
      * Whether this process may give files owners (root). Rootless, what it makes is the user's, which is the
      * container's root inside and the user on the host: no other owner can be given, so none is tried.
      */
-    private static final boolean CHOWNS = euid() == 0;
+    private static final boolean CHOWNS = chowns();
 
-    private static long euid() {
+    private static boolean chowns() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return Long.parseLong(line.split("\\s+")[2]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // assume root: a chown then fails loudly rather than being skipped
+            return ProcStatus.isRoot();
+        } catch (RuntimeException e) {
+            return true; // assume root: a chown then fails loudly rather than being skipped
         }
-        return 0;
     }
 
     /** Mode, owner and time of a made entry (never through a symlink). */

@@ -1,12 +1,15 @@
 package dev.berth.core.internal.preflight;
 
 import dev.berth.cgroups.Delegation;
+import dev.berth.core.IdMapping;
 import dev.berth.core.Preflight;
 import dev.berth.core.Preflight.Check;
 import dev.berth.core.Preflight.Section;
 import dev.berth.core.Preflight.Status;
 import dev.berth.core.SubordinateIds;
 import dev.berth.core.UserNamespace;
+import dev.berth.core.internal.RootlessStart;
+import dev.berth.linux.internal.ProcStatus;
 import dev.berth.network.CniDefaults;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,6 +48,8 @@ public final class PreflightChecks {
     private final Path subuid;
     private final Path subgid;
     private final long euid;
+    private final String euidUnknown; // why euid is -1
+    private final long egid;
     private final boolean root;
     private final String user;
     private final int[] kernel;
@@ -54,7 +59,23 @@ public final class PreflightChecks {
         this.storageRoot = storageRoot;
         this.subuid = subuid;
         this.subgid = subgid;
-        this.euid = Delegation.effectiveUid(f.read(PROC_STATUS).orElse("")); // -1 if absent
+        long id = -1;
+        String unknown = null;
+        try {
+            id = ProcStatus.uids(f.read(PROC_STATUS).orElse("")).map(ProcStatus.Ids::effective).orElse(-1L);
+            unknown = id < 0 ? "no Uid line in " + PROC_STATUS : null;
+        } catch (IllegalArgumentException e) {
+            unknown = PROC_STATUS + ": " + e.getMessage();
+        }
+        this.euid = id;
+        this.euidUnknown = unknown;
+        long gid = -1;
+        try {
+            gid = ProcStatus.gids(f.read(PROC_STATUS).orElse("")).map(ProcStatus.Ids::effective).orElse(-1L);
+        } catch (IllegalArgumentException e) {
+            // unknown: the auto check then names no mapping
+        }
+        this.egid = gid;
         this.root = euid == 0;
         this.user = userName(f.read(PASSWD).orElse(""), euid);
         this.kernel = kernelVersion(f.read(OSRELEASE).orElse("").strip());
@@ -84,7 +105,7 @@ public final class PreflightChecks {
 
     private Check rootless() {
         if (euid < 0) {
-            return Check.of(Preflight.ROOTLESS, Section.SECURITY, Status.UNKNOWN, "no Uid line in " + PROC_STATUS, null);
+            return Check.of(Preflight.ROOTLESS, Section.SECURITY, Status.UNKNOWN, euidUnknown, null);
         }
         return Check.ok(Preflight.ROOTLESS, Section.SECURITY, root ? "false (euid 0)"
                 : "true (euid " + euid + (user != null ? ", user " + user : "") + ")");
@@ -402,8 +423,10 @@ public final class PreflightChecks {
         List<SubordinateIds.Range> g = ((SubordinateIds) gids).rangesOf(owner);
         String found = owner + ": " + describe(subuid, u) + "; " + describe(subgid, g);
         if (!root) {
-            return Check.ok(Preflight.AUTO_SUBORDINATE_IDS, Section.SECURITY, found
-                    + " (rootless: --userns=auto is for rootful Berth, which maps them itself)");
+            // RootlessStart.resolve: rootless, auto is the default mapping, never a range of these
+            return Check.ok(Preflight.AUTO_SUBORDINATE_IDS, Section.SECURITY, found + " (not used rootless:"
+                    + " --userns=auto gives each container the user's own mapping, as the default does"
+                    + ownMapping((SubordinateIds) uids, (SubordinateIds) gids) + ")");
         }
         if (u.isEmpty() || g.isEmpty()) {
             return Check.of(Preflight.AUTO_SUBORDINATE_IDS, Section.SECURITY, Status.WARNING, found
@@ -411,7 +434,24 @@ public final class PreflightChecks {
                     + (u.isEmpty() ? subuid : "") + (u.isEmpty() && g.isEmpty() ? " and " : "") + (g.isEmpty() ? subgid : "")
                     + " (podman's recommendation)");
         }
-        return Check.ok(Preflight.AUTO_SUBORDINATE_IDS, Section.SECURITY, found + " (for --userns=auto)");
+        return Check.ok(Preflight.AUTO_SUBORDINATE_IDS, Section.SECURITY, found + " (rootful --userns=auto gives each"
+                + " container a range of its own from them)");
+    }
+
+    /**
+     * {@code ": uid map 0:1000:1 1:100000:65536, gid map …"}: the mapping a rootless container gets
+     * ({@link RootlessStart#defaultMapping()}); empty when this process's ids are unknown.
+     */
+    private String ownMapping(SubordinateIds uids, SubordinateIds gids) {
+        if (euid < 0 || egid < 0) {
+            return "";
+        }
+        UserNamespace ns = new RootlessStart(euid, egid, user, uids, gids).defaultMapping();
+        return ": uid map " + mapping(ns.uidMap()) + ", gid map " + mapping(ns.gidMap());
+    }
+
+    private static String mapping(List<IdMapping> lines) {
+        return String.join(" ", lines.stream().map(IdMapping::toString).toList());
     }
 
     private static String describe(Path file, List<SubordinateIds.Range> ranges) {

@@ -1,5 +1,6 @@
 package dev.berth.core.internal.state;
 
+import dev.berth.linux.internal.ProcStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,18 +78,8 @@ public record ProcessId(long pid, long startTime) {
      */
     static boolean rootlessBerthInit(long pid) {
         try {
-            long self = -1;
-            long owner = -2;
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    self = Long.parseLong(line.split("\\s+")[1]);
-                }
-            }
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("Uid:")) {
-                    owner = Long.parseLong(line.split("\\s+")[1]);
-                }
-            }
+            long self = ProcStatus.uidsOf(ProcStatus.SELF).real();
+            long owner = ProcStatus.uidsOf(Path.of("/proc/" + pid + "/status")).real();
             String argv0 = Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0", 2)[0];
             return self != 0 && self == owner && argv0.equals("berth-init");
         } catch (IOException | RuntimeException e) {

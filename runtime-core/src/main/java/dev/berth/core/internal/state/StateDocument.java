@@ -3,6 +3,8 @@ package dev.berth.core.internal.state;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.berth.core.ContainerStatus;
 import dev.berth.core.ExitStatus;
+import dev.berth.core.IdMapping;
+import dev.berth.core.UserNamespace;
 import java.util.List;
 
 /**
@@ -68,15 +70,85 @@ public record StateDocument(String schema, String id, String status, ProcessDoc 
      * @param healthCheck the health check its runs have: the spec's, or the image's when the spec has none;
      *                   absent without one (and in states written before), so that a handle adopting the
      *                   container resumes the check its starter ran
+     * @param userNamespace the user namespace it runs in, as its start resolved it (for {@code berth inspect});
+     *                   absent in states written before, which then say nothing of it
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record ControlDoc(int stopSignal, String logDir, List<String> argv, SpecDocument.HealthCheckDoc healthCheck) {
+    public record ControlDoc(int stopSignal, String logDir, List<String> argv, SpecDocument.HealthCheckDoc healthCheck,
+            UserNsState userNamespace) {
         public ControlDoc(int stopSignal, String logDir) {
-            this(stopSignal, logDir, null, null);
+            this(stopSignal, logDir, null, null, null);
         }
 
         public ControlDoc(int stopSignal, String logDir, List<String> argv) {
-            this(stopSignal, logDir, argv, null);
+            this(stopSignal, logDir, argv, null, null);
+        }
+
+        public ControlDoc(int stopSignal, String logDir, List<String> argv, SpecDocument.HealthCheckDoc healthCheck) {
+            this(stopSignal, logDir, argv, healthCheck, null);
+        }
+    }
+
+    /**
+     * The user namespace a container runs in, as its start resolved it: {@code host} (none of its own), or
+     * {@code mapped} with the maps written for it, {@code CONTAINER:HOST:SIZE} per line (podman inspect's
+     * {@code HostConfig.IDMappings}): a rootless container's (0 to the user, 1..N to its subordinate ids), an
+     * {@code auto} one's allocated range, or the spec's explicit maps. The spec keeps what was asked
+     * ({@code auto}); this keeps what it became.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record UserNsState(String mode, List<String> uidMap, List<String> gidMap) {
+        /** Of a resolved namespace: null (or the host's) for none of its own, else a mapped one. */
+        public static UserNsState of(UserNamespace resolved) {
+            if (resolved == null || resolved.isHost()) {
+                return new UserNsState("host", null, null);
+            }
+            if (resolved.mode() != UserNamespace.Mode.MAPPED) {
+                throw new IllegalArgumentException("userNamespace " + resolved + ": not resolved to maps");
+            }
+            return new UserNsState("mapped", resolved.uidMap().stream().map(IdMapping::toString).toList(),
+                    resolved.gidMap().stream().map(IdMapping::toString).toList());
+        }
+
+        /**
+         * The API value: {@link UserNamespace#host()} or a mapped one.
+         *
+         * @throws IllegalArgumentException naming the field ({@code control.userNamespace...}) of a file edited into
+         *     something else: an unknown mode, maps on the host's, a missing or invalid map
+         */
+        public UserNamespace toUserNamespace() {
+            String field = "control.userNamespace";
+            if ("host".equals(mode)) {
+                if (uidMap != null || gidMap != null) {
+                    throw new IllegalArgumentException(field + ": mode host has no uidMap or gidMap");
+                }
+                return UserNamespace.host();
+            }
+            if (!"mapped".equals(mode)) {
+                throw new IllegalArgumentException(field + ".mode: " + (mode == null ? "absent"
+                        : "\"" + mode + "\"") + " is not host or mapped");
+            }
+            try {
+                return UserNamespace.of(lines(field + ".uidMap", uidMap), lines(field + ".gidMap", gidMap));
+            } catch (IllegalArgumentException e) {
+                throw e.getMessage().startsWith(field) ? e : new IllegalArgumentException(field + ": " + e.getMessage(),
+                        e);
+            }
+        }
+
+        private static List<IdMapping> lines(String field, List<String> map) {
+            if (map == null) {
+                throw new IllegalArgumentException(field + ": absent (mode mapped)");
+            }
+            List<IdMapping> out = new java.util.ArrayList<>();
+            for (int i = 0; i < map.size(); i++) {
+                try {
+                    out.add(IdMapping.parse(String.valueOf(map.get(i))));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(field + "[" + i + "]: " + e.getMessage(), e);
+                }
+            }
+            return out;
         }
     }
 

@@ -7,6 +7,9 @@ import dev.berth.core.Preflight;
 import dev.berth.core.Preflight.Check;
 import dev.berth.core.Preflight.Section;
 import dev.berth.core.Preflight.Status;
+import dev.berth.core.SubordinateIds;
+import dev.berth.core.UserNamespace;
+import dev.berth.core.internal.RootlessStart;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -114,7 +117,7 @@ class PreflightChecksTest {
     /** A pure cgroup v2 host, user alice (1000) in a systemd scope. */
     static FakeHost unifiedUserHost(boolean delegated) {
         FakeHost h = hybridRootHost()
-                .file("/proc/self/status", "Uid:\t1000\t1000\t1000\t1000\n")
+                .file("/proc/self/status", "Uid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n")
                 .file("/proc/self/mountinfo", "35 22 0:32 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n")
                 .file("/sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n")
                 .file("/proc/self/cgroup", "0::/user.slice/user-1000.slice/user@1000.service/app.slice/berth.scope\n")
@@ -189,7 +192,8 @@ class PreflightChecksTest {
                 "alice: 100000-165535 in /etc/subuid; 100000-165535 in /etc/subgid"));
         assertThat(check(r, "slirp4netns").found()).isEqualTo("not on PATH (pasta is: rootless networks use it)");
         assertThat(check(r, "autoSubordinateIds").found()).isEqualTo("containers: none in /etc/subuid; none in"
-                + " /etc/subgid (rootless: --userns=auto is for rootful Berth, which maps them itself)");
+                + " /etc/subgid (not used rootless: --userns=auto gives each container the user's own mapping, as the"
+                + " default does: uid map 0:1000:1 1:100000:65536, gid map 0:1000:1 1:100000:65536)");
         assertThat(r.problems()).isEmpty();
     }
 
@@ -279,9 +283,35 @@ class PreflightChecksTest {
         FakeHost h = hybridRootHost().file("/etc/subuid", "containers:2147483647:2147483648\n")
                 .file("/etc/subgid", "containers:2147483647:2147483648\n");
         assertThat(check(run(h), "autoSubordinateIds")).isEqualTo(Check.ok("autoSubordinateIds", Section.SECURITY,
-                "containers: 2147483647-4294967294 in /etc/subuid; 2147483647-4294967294 in /etc/subgid (for --userns=auto)"));
+                "containers: 2147483647-4294967294 in /etc/subuid; 2147483647-4294967294 in /etc/subgid (rootful"
+                        + " --userns=auto gives each container a range of its own from them)"));
         h.files.remove(SUBGID);
         assertThat(check(run(h), "autoSubordinateIds").fix().orElse("")).contains("to /etc/subgid (podman");
+    }
+
+    /** Rootless, auto is the default mapping (RootlessStart.resolve): the ranges of containers are not used. */
+    @Test
+    void rootlessAutoIsTheUsersOwnMappingWhateverContainersHas() {
+        FakeHost h = unifiedUserHost(true).file("/proc/self/status", "Uid:\t1000\t1000\t1000\t1000\n"
+                + "Gid:\t1001\t1001\t1001\t1001\n")
+                .file("/etc/subuid", "containers:2147483647:2147483648\nalice:100000:65536\n1000:300000:10\n")
+                .file("/etc/subgid", "containers:2147483647:2147483648\n1000:200000:4096\n");
+        Check auto = check(run(h), "autoSubordinateIds");
+        assertThat(auto).as("ok: nothing to add for rootless auto").isEqualTo(Check.ok("autoSubordinateIds",
+                Section.SECURITY, "containers: 2147483647-4294967294 in /etc/subuid; 2147483647-4294967294 in"
+                        + " /etc/subgid (not used rootless: --userns=auto gives each container the user's own mapping, as"
+                        + " the default does: uid map 0:1000:1 1:100000:65536, gid map 0:1001:1 1:200000:4096)"));
+        UserNamespace resolved = new RootlessStart(1000, 1001, "alice", SubordinateIds.parse(SUBUID,
+                h.files.get(SUBUID)), SubordinateIds.parse(SUBGID, h.files.get(SUBGID))).defaultMapping();
+        assertThat(auto.found()).as("the mapping a start gives").contains("uid map " + resolved.uidMap().get(0) + " "
+                + resolved.uidMap().get(1) + ", gid map " + resolved.gidMap().get(0) + " " + resolved.gidMap().get(1));
+        h.files.remove(SUBUID);
+        h.files.remove(SUBGID);
+        assertThat(check(run(h), "autoSubordinateIds").found()).as("no subordinate ids: the single id").endsWith(
+                "as the default does: uid map 0:1000:1, gid map 0:1001:1)");
+        h.file("/proc/self/status", "Uid:\t1000\t1000\t1000\t1000\n");
+        assertThat(check(run(h), "autoSubordinateIds").found()).as("no Gid line: no mapping to show").endsWith(
+                "(not used rootless: --userns=auto gives each container the user's own mapping, as the default does)");
     }
 
     @Test
@@ -375,9 +405,20 @@ class PreflightChecksTest {
     }
 
     @Test
+    void theEffectiveUidDecidesRootlessAndAnUnreadableOneIsUnknown() {
+        assertThat(check(run(hybridRootHost().file("/proc/self/status", "Uid:\t1000\t0\t0\t0\n")), "rootless")
+                .found()).as("the effective uid, not the real one").isEqualTo("false (euid 0)");
+        Check none = check(run(hybridRootHost().file("/proc/self/status", "Name:\tjava\n")), "rootless");
+        assertThat(none).isEqualTo(Check.of("rootless", Section.SECURITY, Status.UNKNOWN,
+                "no Uid line in /proc/self/status", null));
+        Check bad = check(run(hybridRootHost().file("/proc/self/status", "Uid:\tx\ty\n")), "rootless");
+        assertThat(bad.status()).isEqualTo(Status.UNKNOWN);
+        assertThat(bad.found()).isEqualTo("/proc/self/status: Uid: line \"Uid:\tx\ty\" is not four ids (real,"
+                + " effective, saved, filesystem)");
+    }
+
+    @Test
     void parsers() {
-        assertThat(dev.berth.cgroups.Delegation.effectiveUid("Uid:\t1000\t0\t0\t0\n")).isZero();
-        assertThat(dev.berth.cgroups.Delegation.effectiveUid("nothing")).isEqualTo(-1);
         assertThat(PreflightChecks.kernelVersion("6.1.0-13-amd64")).containsExactly(6, 1);
         assertThat(PreflightChecks.userName("a:x:1:1\nb:x:2:2\n", 2)).isEqualTo("b");
         assertThat(PreflightChecks.userName("", 2)).isNull();

@@ -68,8 +68,6 @@ public final class LinuxFs {
 
   private static native long readlink(byte[] path, byte[] buf, long size);
 
-  private static native int geteuid();
-
   private static final ThreadLocal<Memory> SCRATCH = ThreadLocal.withInitial(() -> new Memory(256));
 
   private static final ThreadLocal<Memory> TIMES = ThreadLocal.withInitial(() -> new Memory(32));
@@ -132,13 +130,9 @@ public final class LinuxFs {
     }
   }
 
-  public static boolean isRoot() {
-    return geteuid() == 0;
-  }
-
-  /** This process's effective uid. */
-  public static int euid() {
-    return geteuid();
+  /** Binds libc now (this class's initialisation), so that a first real call does not wait for it; then nothing. */
+  public static void bind() {
+    // the static initialiser did it
   }
 
   static byte[] c(String s) {
