@@ -91,6 +91,12 @@ class MountsRootlessIT extends MountsIT {
                     "/data/x: Read-only file system");
             assertThat(plain.resolve("x")).doesNotExist();
             assertThat(Path.of("/dev/shm/x-" + name)).doesNotExist();
+            // given CAP_SYS_ADMIN, the container's root may (as under rootless podman): the mount is its own, made in
+            // its user namespace, and what it then writes is the user's, whose rights it has anyway
+            String admin = run(copied("remount-rw", "/data", "--", "write", "/data/x", "1").addCapabilities(
+                    Capability.SYS_ADMIN).mount(Mount.bind(plain, "/data", "ro", "bind"))).stdout();
+            assertThat(admin).isEqualTo("remount: ok 0\n");
+            assertThat(owner(plain.resolve("x"))).isEqualTo(uid);
         } finally {
             Files.deleteIfExists(there);
         }
