@@ -443,6 +443,12 @@ static int run(int argc, char **argv) {
     if (!strcmp(cmd, "socket") && argc > 2)      /* socket FAMILY-NUMBER: a datagram socket of that family */
         return report("socket", socket(atoi(argv[2]), SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!strcmp(cmd, "mount-tmpfs") && argc > 2) return report("mount", mount("tmpfs", argv[2], "tmpfs", 0, NULL));
+    if (!strcmp(cmd, "chmod") && argc > 3) {     /* chmod PATH MODE (octal) */
+        if (chmod(argv[2], (mode_t)strtol(argv[3], NULL, 8)) < 0) { printf("chmod %s: %s\n", argv[2], strerror(errno)); return 1; }
+        return 0;
+    }
+    /* a bind mount made writable again from inside (MS_REMOUNT|MS_BIND without MS_RDONLY) */
+    if (!strcmp(cmd, "remount-rw") && argc > 2) return report("remount", mount(NULL, argv[2], NULL, MS_REMOUNT | MS_BIND, NULL));
     if (!strcmp(cmd, "x32")) return report("x32 getpid", syscall(0x40000000 | SYS_getpid));
     fprintf(stderr, "probe: unknown command %s\n", cmd);
     return 2;

@@ -211,6 +211,53 @@ public final class Volumes {
      * @param root the container's root as the JVM sees it before the container runs anything
      *             ({@code /proc/<init>/root/<rootfs>})
      */
+    /**
+     * Rootless: a volume can receive only this user's own files (the container root's), since an ordinary user can
+     * neither give a file another owner nor read what the image's other users keep to themselves. Fails before
+     * anything is copied, naming the first entry of another owner, or one this user may not read.
+     */
+    private static void requireOwnTree(Path from, String destination, long euid, long egid) throws IOException {
+        String top = destination.endsWith("/") ? destination.substring(0, destination.length() - 1) : destination;
+        Files.walkFileTree(from, new java.nio.file.SimpleFileVisitor<>() {
+            private String shown(Path p) {
+                String rel = from.relativize(p).toString();
+                return rel.isEmpty() || rel.equals(".") ? top : top + "/" + rel;
+            }
+
+            private void check(Path p) throws IOException {
+                int uid = (Integer) Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                int gid = (Integer) Files.getAttribute(p, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                if (uid != euid || gid != egid) {
+                    throw new IOException("rootless: " + shown(p) + " is owned by " + uid + ":" + gid + " on the host,"
+                            + " another user of the image than the container's root (" + euid + ":" + egid + "); a"
+                            + " rootless runtime fills a volume only with its own files: use the volume option nocopy"
+                            + " (" + dev.berth.core.internal.RootlessStart.DOCS + ")");
+                }
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a)
+                    throws IOException {
+                check(dir);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a)
+                    throws IOException {
+                check(file);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                throw new IOException("rootless: " + shown(file) + ": Permission denied to this user (uid " + euid
+                        + "), and a rootless runtime fills a volume only with its own files: use the volume option"
+                        + " nocopy (" + dev.berth.core.internal.RootlessStart.DOCS + ")", e);
+            }
+        });
+    }
+
     void populate(Lease lease, Path root, String destination) throws IOException {
         int rootFd = sys.open(root.toString(), Syscalls.O_PATH | Syscalls.O_DIRECTORY | Syscalls.O_CLOEXEC, 0);
         try {
@@ -232,8 +279,13 @@ public final class Volumes {
                 if (!TreeCopy.isEmpty(data)) {
                     return; // another container filled it meanwhile
                 }
+                Path from = Path.of("/proc/self/fd/" + dirFd + "/.");
+                long euid = DefaultRoots.effectiveUid();
+                if (euid != 0) {
+                    requireOwnTree(from, destination, euid, DefaultRoots.effectiveGid());
+                }
                 try {
-                    TreeCopy.copy(sys, Path.of("/proc/self/fd/" + dirFd + "/."), data);
+                    TreeCopy.copy(sys, from, data);
                 } catch (IOException | RuntimeException e) {
                     try {
                         TreeCopy.clear(data);

@@ -64,8 +64,30 @@ class ContainerRootlessIT extends ContainerTestSupport {
         }
     }
 
+    /** What a test adds to the layer after the test rootfs and before the layer is closed. */
+    interface LayerEntries {
+        void add(TarArchiveOutputStream tar) throws IOException;
+    }
+
     /** An OCI layout of the test rootfs plus data/www, data/suid and the symlink data/link owned by 33:33. */
     private static Path layout(Path dir) throws IOException {
+        return layout(dir, tar -> {
+            TarArchiveEntry d = new TarArchiveEntry("data/");
+            d.setMode(0755);
+            tar.putArchiveEntry(d);
+            tar.closeArchiveEntry();
+            file(tar, "data/www", 0640, "www's", 33, 33);
+            file(tar, "data/suid", 04750, "setuid", 33, 33);
+            TarArchiveEntry l = new TarArchiveEntry("data/link", TarArchiveEntry.LF_SYMLINK);
+            l.setLinkName("www");
+            l.setIds(33, 33);
+            tar.putArchiveEntry(l);
+            tar.closeArchiveEntry();
+        });
+    }
+
+    /** An OCI layout (tag 1) of one layer: the test rootfs (every entry 0:0) and what {@code extra} adds, /bin/probe as entrypoint. */
+    static Path layout(Path dir, LayerEntries extra) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Path rootfs = TestRootfs.path();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(out); Stream<Path> all = Files.walk(rootfs)) {
@@ -93,17 +115,7 @@ class ContainerRootlessIT extends ContainerTestSupport {
                 }
                 tar.closeArchiveEntry();
             }
-            TarArchiveEntry d = new TarArchiveEntry("data/");
-            d.setMode(0755);
-            tar.putArchiveEntry(d);
-            tar.closeArchiveEntry();
-            file(tar, "data/www", 0640, "www's");
-            file(tar, "data/suid", 04750, "setuid");
-            TarArchiveEntry l = new TarArchiveEntry("data/link", TarArchiveEntry.LF_SYMLINK);
-            l.setLinkName("www");
-            l.setIds(33, 33);
-            tar.putArchiveEntry(l);
-            tar.closeArchiveEntry();
+            extra.add(tar);
         }
         byte[] layer = out.toByteArray();
         Files.createDirectories(dir.resolve("blobs/sha256"));
@@ -125,11 +137,12 @@ class ContainerRootlessIT extends ContainerTestSupport {
         return dir;
     }
 
-    private static void file(TarArchiveOutputStream tar, String name, int mode, String text) throws IOException {
+    static void file(TarArchiveOutputStream tar, String name, int mode, String text, int uid, int gid)
+            throws IOException {
         byte[] b = text.getBytes(StandardCharsets.UTF_8);
         TarArchiveEntry e = new TarArchiveEntry(name);
         e.setMode(mode);
-        e.setIds(33, 33);
+        e.setIds(uid, gid);
         e.setSize(b.length);
         tar.putArchiveEntry(e);
         tar.write(b);

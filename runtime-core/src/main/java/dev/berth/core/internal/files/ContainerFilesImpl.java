@@ -6,10 +6,12 @@ import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * {@link ContainerFiles} on a container's tree ({@link TreeAccess}) and the host's: a copy is an
@@ -54,6 +56,7 @@ public final class ContainerFilesImpl implements ContainerFiles {
             if (kindOf(t.root(), path) == Kind.MISSING) { // fails now, naming the path, rather than in the stream
                 throw new NoSuchFileException(path, null, "no such file or directory in container " + id);
             }
+            requireReadable(t.root(), path);
         } catch (IOException | RuntimeException e) {
             t.close();
             throw e;
@@ -93,6 +96,12 @@ public final class ContainerFilesImpl implements ContainerFiles {
         }
     }
 
+    /**
+     * docker's cp out. Rootless, every entry of the source is checked readable first (the user may not read the
+     * files of the container's other users): a copy that cannot be whole fails naming the entry before anything is
+     * written on the host. Should the copy fail all the same (the container changed the tree meanwhile), an entry it
+     * made under a new name is removed again.
+     */
     @Override
     public void copyOut(String containerSource, Path hostDest) throws IOException {
         try (FsRoot host = FsRoot.open(sys, Path.of("/"), "host");
@@ -100,7 +109,50 @@ public final class ContainerFilesImpl implements ContainerFiles {
             Kind src = kindOf(t.root(), containerSource);
             Target target = target(host, hostDest.toAbsolutePath().toString(), "on the host", src, containerSource,
                     "in container " + id);
-            copy(t.root(), containerSource, target.topName, host, target.directory, false);
+            requireReadable(t.root(), containerSource);
+            Path made = target.topName.isEmpty() ? null : Path.of(target.directory, target.topName);
+            boolean isNew = made != null && kindOf(host, made.toString()) == Kind.MISSING;
+            try {
+                copy(t.root(), containerSource, target.topName, host, target.directory, false);
+            } catch (IOException | RuntimeException e) {
+                if (isNew) {
+                    removePartial(made, e);
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** Rootless: fails naming the first entry of {@code path} this process may not read (as root: nothing to check). */
+    private static void requireReadable(FsRoot root, String path) throws IOException {
+        if (TreeArchiver.EUID != 0) {
+            TreeArchiver.requireReadable(root, path);
+        }
+    }
+
+    /** Removes what a failed copy made at {@code made} on the host (its own new entry), no symlink followed. */
+    private static void removePartial(Path made, Exception failure) {
+        try {
+            if (Files.isDirectory(made, LinkOption.NOFOLLOW_LINKS)) {
+                Files.walkFileTree(made, new java.nio.file.SimpleFileVisitor<>() {
+                    @Override
+                    public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a)
+                            throws IOException {
+                        Files.delete(f);
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                        Files.delete(d);
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                });
+            } else {
+                Files.deleteIfExists(made);
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
         }
     }
 
@@ -184,14 +236,25 @@ public final class ContainerFilesImpl implements ContainerFiles {
         try {
             parent = root.openDirectory(pn[0]);
         } catch (SyscallException e) {
+            if (e.errno() == Syscalls.EACCES) { // not "missing": a directory on the way this process may not search
+                throw new AccessDeniedException(root.description() + ": " + CopyPaths.normalize(path), null,
+                        "a directory on its way cannot be searched: Permission denied (this process reads as uid "
+                        + TreeArchiver.EUID + (TreeArchiver.EUID == 0 ? ")" : "; see docs/rootless.md)"));
+            }
             return Kind.MISSING;
         }
         try {
             Path p = pn[1].equals(".") ? FsRoot.self(parent) : FsRoot.child(parent, pn[1]);
-            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                return Kind.DIRECTORY;
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (AccessDeniedException e) {
+                throw TreeArchiver.denied(root, CopyPaths.normalize(path), FsRoot.self(parent),
+                        "its directory cannot be searched");
+            } catch (IOException e) {
+                return Kind.MISSING;
             }
-            return Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? Kind.FILE : Kind.MISSING;
+            return a.isDirectory() ? Kind.DIRECTORY : Kind.FILE;
         } finally {
             root.close(parent);
         }

@@ -1,8 +1,10 @@
 package dev.berth.core.internal.files;
 
+import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -27,12 +29,14 @@ final class TreeArchiver {
     private static final LinkOption[] NOFOLLOW = {LinkOption.NOFOLLOW_LINKS};
 
     private final FsRoot root;
+    private final boolean dryRun;
     private final TarArchiveOutputStream tar;
     private final Map<String, String> hardLinks = new HashMap<>(); // "dev:ino" -> first name
     private final byte[] buffer = new byte[64 * 1024];
 
-    private TreeArchiver(FsRoot root, OutputStream out) {
+    private TreeArchiver(FsRoot root, OutputStream out, boolean dryRun) {
         this.root = root;
+        this.dryRun = dryRun;
         this.tar = new TarArchiveOutputStream(out, 512);
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
@@ -46,23 +50,70 @@ final class TreeArchiver {
      * @throws java.nio.file.NoSuchFileException naming the path when it does not exist
      */
     static void archive(FsRoot root, String path, String topName, OutputStream out) throws IOException {
-        TreeArchiver a = new TreeArchiver(root, out);
+        walk(new TreeArchiver(root, out, false), path, topName);
+    }
+
+    /**
+     * Walks {@code path} as {@link #archive} would, opening every regular file and listing every directory
+     * without reading a byte: fails, naming the entry, where this process may not read what the archive needs
+     * (a rootless runtime reads as the user, who may not read the files of the container's other users). A copy
+     * checks first, so that it fails before anything is written.
+     *
+     * @throws java.nio.file.AccessDeniedException naming the entry in the container, its mode and host owner
+     */
+    static void requireReadable(FsRoot root, String path) throws IOException {
+        walk(new TreeArchiver(root, OutputStream.nullOutputStream(), true), path, "x");
+    }
+
+    private static void walk(TreeArchiver a, String path, String topName) throws IOException {
         String[] split = CopyPaths.parentAndName(path);
-        int parent = root.openDirectory(split[0]);
+        int parent = a.root.openDirectory(split[0]);
         try {
-            a.entry(parent, split[1], topName);
+            String where = split[1].equals(".") ? split[0] : CopyPaths.normalize(split[0] + "/" + split[1]);
+            a.entry(parent, split[1], topName, where);
         } finally {
-            root.close(parent);
+            a.root.close(parent);
         }
         a.tar.finish();
         a.tar.flush();
     }
 
-    /** Archives the child {@code name} of {@code dirFd} as {@code archiveName} (empty: contents only). */
-    private void entry(int dirFd, String name, String archiveName) throws IOException {
+    /**
+     * A permission this process lacks on {@code where} (a path in the tree): one line naming it, its mode and
+     * owner as the host sees them, and the uid this process reads as.
+     */
+    static AccessDeniedException denied(FsRoot root, String where, Path p, String what) {
+        String detail;
+        try {
+            // an fd's own /proc/self/fd/N is followed (to the directory it holds), a name below one never is
+            boolean fdItself = p.getParent() != null && p.getParent().equals(Path.of("/proc/self/fd"));
+            Map<String, Object> a = fdItself ? Files.readAttributes(p, "unix:mode,uid")
+                    : Files.readAttributes(p, "unix:mode,uid", NOFOLLOW);
+            detail = String.format("mode %04o, owner uid %d on the host", (Integer) a.get("mode") & 07777, a.get("uid"));
+        } catch (IOException | RuntimeException e) {
+            detail = "its directory may not be searched";
+        }
+        return new AccessDeniedException(root.description() + ": " + where, null, what + ": Permission denied ("
+                + detail + "; this process reads as uid " + EUID + ", which may not"
+                + (EUID == 0 ? "" : ": files of the container's other users are not readable to a rootless runtime;"
+                + " see docs/rootless.md") + ")");
+    }
+
+    /** This process's effective uid, for errors; not 0: a rootless runtime's, which file permissions apply to. */
+    static final long EUID = dev.berth.cgroups.Delegation.effectiveUid(Path.of("/proc"));
+
+    /**
+     * Archives the child {@code name} of {@code dirFd} as {@code archiveName} (empty: contents only);
+     * {@code where} is its path in the tree, for errors.
+     */
+    private void entry(int dirFd, String name, String archiveName, String where) throws IOException {
         Path p = name.equals(".") ? FsRoot.self(dirFd) : FsRoot.child(dirFd, name);
-        Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,lastModifiedTime,ino,dev,nlink,rdev",
-                NOFOLLOW);
+        Map<String, Object> a;
+        try {
+            a = Files.readAttributes(p, "unix:mode,uid,gid,size,lastModifiedTime,ino,dev,nlink,rdev", NOFOLLOW);
+        } catch (AccessDeniedException e) {
+            throw denied(root, where, FsRoot.self(dirFd), "its directory cannot be searched");
+        }
         int mode = (Integer) a.get("mode");
         int type = mode & Syscalls.S_IFMT;
         if (archiveName.isEmpty() && type != Syscalls.S_IFDIR) {
@@ -78,10 +129,13 @@ final class TreeArchiver {
                 List<String> names = new ArrayList<>();
                 try (var listing = Files.newDirectoryStream(FsRoot.self(child))) {
                     listing.forEach(e -> names.add(e.getFileName().toString()));
+                } catch (AccessDeniedException e) {
+                    throw denied(root, where, FsRoot.self(child), "its entries cannot be listed");
                 }
                 names.sort(null); // a stable archive for the same tree
                 for (String n : names) {
-                    entry(child, n, archiveName.isEmpty() ? n : archiveName + "/" + n);
+                    entry(child, n, archiveName.isEmpty() ? n : archiveName + "/" + n,
+                            where.equals("/") ? "/" + n : where + "/" + n);
                 }
             } finally {
                 root.close(child);
@@ -105,11 +159,19 @@ final class TreeArchiver {
                     return;
                 }
             }
-            int fd = root.openChild(dirFd, name, Syscalls.O_RDONLY);
+            int fd;
+            try {
+                fd = root.openChild(dirFd, name, Syscalls.O_RDONLY);
+            } catch (SyscallException e) {
+                if (e.errno() == Syscalls.EACCES) {
+                    throw denied(root, where, p, "it cannot be read");
+                }
+                throw e;
+            }
             try {
                 TarArchiveEntry e = header(archiveName, TarConstants.LF_NORMAL, a);
-                e.setSize((Long) a.get("size"));
-                put(e, root.sys(), fd);
+                e.setSize(dryRun ? 0 : (Long) a.get("size"));
+                put(e, dryRun ? null : root.sys(), fd);
             } finally {
                 root.close(fd);
             }

@@ -79,6 +79,7 @@ public interface Syscalls {
     int ENOTDIR = LinuxConstants.ENOTDIR;
     int ENOSYS = LinuxConstants.ENOSYS;
     int EPERM = LinuxConstants.EPERM;
+    int EACCES = LinuxConstants.EACCES;
     int EOPNOTSUPP = LinuxConstants.EOPNOTSUPP;
 
     int EIO = LinuxConstants.EIO;
