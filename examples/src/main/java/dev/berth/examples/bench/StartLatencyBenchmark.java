@@ -31,6 +31,10 @@ import java.util.Optional;
  * whose layers are already unpacked (the warm path: an overlay root instead of a bind
  * mount), without any cgroup, and a cgroup create + configure + remove cycle alone.
  *
+ * <p>Then the default seccomp filter's cost, paired: starts with and without it, back to back in
+ * alternating order ({@code -Dberth.bench.pairs=N} pairs, default 400; 0 leaves it out), reported as the
+ * median of the paired differences with a bootstrap 95% interval.
+ *
  * <p>Usage: {@code StartLatencyBenchmark ROOTFS RUNS [REPORT.md]}
  */
 public final class StartLatencyBenchmark {
@@ -48,6 +52,8 @@ public final class StartLatencyBenchmark {
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         Path work = Files.createTempDirectory("berth-bench");
         Map<String, Optional<Stats>> results = new LinkedHashMap<>();
+        int pairs = Integer.getInteger("berth.bench.pairs", 400);
+        Optional<Paired> seccomp;
         Resources limits = Resources.builder().memoryMax(64L << 20).pidsMax(64).build();
         // As an ordinary user (start-latency-rootless.sh) the same harness measures rootless Berth (a user
         // namespace with the user's subordinate ids, no cgroup) against rootless bwrap; runc, the
@@ -123,8 +129,9 @@ public final class StartLatencyBenchmark {
             results.putIfAbsent(IMAGE, Optional.empty());
             runtime.cgroupDriver().ifPresent(d -> results.put("cgroup create + configure + remove (memory, pids)",
                     Optional.of(timeCgroups(d, limits, runs))));
+            seccomp = pairs > 0 ? Optional.of(pairedSeccomp(runtime, spec, unconfined, pairs)) : Optional.empty();
         }
-        String report = report(results, runs);
+        String report = report(results, runs) + seccomp.map(StartLatencyBenchmark::seccompReport).orElse("");
         System.out.print(report);
         if (args.length > 2) {
             Files.writeString(Path.of(args[2]), report);
@@ -136,6 +143,54 @@ public final class StartLatencyBenchmark {
     private static final String LIMITS = "berth, memory + pids limits";
     private static final String IMAGE = "berth, image (warm: overlay of unpacked layers)";
     private static final String SPAWN = "spawn overhead (host /bin/true via ProcessBuilder)";
+
+    /** The paired seccomp measurement and the load average before and after it. */
+    record Paired(PairedStats stats, String loadBefore, String loadAfter) {}
+
+    /**
+     * The default filter's cost, paired: {@code pairs} pairs of starts of the same spec with the default filter
+     * and unconfined, back to back, after 50 pairs of warm-up; the pair's order alternates (on first, then off
+     * first) so that whatever the first start of a pair leaves behind (a freed cgroup, a warm page) is charged
+     * to both alike.
+     */
+    static Paired pairedSeccomp(ContainerRuntime runtime, ContainerSpec confined, ContainerSpec unconfined, int pairs)
+            throws Exception {
+        double[] on = new double[pairs];
+        double[] off = new double[pairs];
+        String before = loadAverage();
+        for (int i = -50; i < pairs; i++) {
+            double a;
+            double b;
+            if ((i & 1) == 0) {
+                a = runOnce(runtime, confined);
+                b = runOnce(runtime, unconfined);
+            } else {
+                b = runOnce(runtime, unconfined);
+                a = runOnce(runtime, confined);
+            }
+            if (i >= 0) {
+                on[i] = a;
+                off[i] = b;
+            }
+        }
+        return new Paired(PairedStats.of(on, off, 12), before, loadAverage());
+    }
+
+    static String seccompReport(Paired p) {
+        PairedStats s = p.stats();
+        return String.format(Locale.ROOT, "%nDefault seccomp filter, %d pairs (default filter, unconfined; order alternating), "
+                + "load average %s before, %s after%n%n| | ms |%n|---|---:|%n| median, default filter | %.3f |%n"
+                + "| median, unconfined | %.3f |%n| median of the paired differences | %+.3f |%n"
+                + "| bootstrap 95%% interval of that median (%d resamples) | %+.3f to %+.3f |%n",
+                s.n(), p.loadBefore(), p.loadAfter(), s.medianA(), s.medianB(), s.medianDiff(), PairedStats.RESAMPLES,
+                s.low95(), s.high95());
+    }
+
+    /** The 1, 5 and 15 minute load averages of {@code /proc/loadavg}. */
+    static String loadAverage() throws IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+        return f[0] + " " + f[1] + " " + f[2];
+    }
 
     static Stats timeCgroups(CgroupDriver driver, Resources limits, int runs) {
         double[] ms = new double[runs];

@@ -34,6 +34,15 @@ public final class SeccompCompiler {
     }
 
     public BpfProgram compile(ResolvedFilter filter) {
+        return compile(filter, true);
+    }
+
+    /** libseccomp's program behind the stub, as it was before {@link RangeDispatch} (benchmarks compare the two). */
+    public BpfProgram compileWithoutDispatch(ResolvedFilter filter) {
+        return compile(filter, false);
+    }
+
+    private BpfProgram compile(ResolvedFilter filter, boolean dispatch) {
         long[] body = backend.export(filter);
         UnaryOperator<long[]> wrap;
         if (needsStub(filter)) {
@@ -42,7 +51,7 @@ public final class SeccompCompiler {
         } else {
             wrap = UnaryOperator.identity();
         }
-        long[] program = RangeDispatch.shrink(wrap.apply(body), filter, backend, wrap);
+        long[] program = dispatch ? RangeDispatch.shrink(wrap.apply(body), filter, backend, wrap) : wrap.apply(body);
         if (program.length > MAX_INSNS) {
             throw new IllegalArgumentException("seccomp profile " + filter.name() + ": the filter has " + program.length
                     + " instructions, more than the kernel's " + MAX_INSNS);
