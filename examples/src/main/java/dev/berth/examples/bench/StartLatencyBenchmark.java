@@ -144,8 +144,12 @@ public final class StartLatencyBenchmark {
     private static final String IMAGE = "berth, image (warm: overlay of unpacked layers)";
     private static final String SPAWN = "spawn overhead (host /bin/true via ProcessBuilder)";
 
-    /** The paired seccomp measurement and the load average before and after it. */
-    record Paired(PairedStats stats, String loadBefore, String loadAfter) {}
+    /**
+     * The paired seccomp measurement: wall time, the containers' own CPU time (their cgroup's {@code cpu.stat}
+     * usage: the init and the target, waits for a CPU left out; empty without a cgroup), and the load average
+     * before and after it.
+     */
+    record Paired(PairedStats stats, Optional<PairedStats> cpu, String loadBefore, String loadAfter) {}
 
     /**
      * The default filter's cost, paired: {@code pairs} pairs of starts of the same spec with the default filter
@@ -157,23 +161,48 @@ public final class StartLatencyBenchmark {
             throws Exception {
         double[] on = new double[pairs];
         double[] off = new double[pairs];
+        double[] onCpu = new double[pairs];
+        double[] offCpu = new double[pairs];
+        boolean cpu = true;
         String before = loadAverage();
         for (int i = -50; i < pairs; i++) {
-            double a;
-            double b;
+            double[] a;
+            double[] b;
             if ((i & 1) == 0) {
-                a = runOnce(runtime, confined);
-                b = runOnce(runtime, unconfined);
+                a = runTimed(runtime, confined);
+                b = runTimed(runtime, unconfined);
             } else {
-                b = runOnce(runtime, unconfined);
-                a = runOnce(runtime, confined);
+                b = runTimed(runtime, unconfined);
+                a = runTimed(runtime, confined);
             }
             if (i >= 0) {
-                on[i] = a;
-                off[i] = b;
+                on[i] = a[0];
+                off[i] = b[0];
+                onCpu[i] = a[1];
+                offCpu[i] = b[1];
+                cpu &= a[1] >= 0 && b[1] >= 0;
             }
         }
-        return new Paired(PairedStats.of(on, off, 12), before, loadAverage());
+        return new Paired(PairedStats.of(on, off, 12), cpu ? Optional.of(PairedStats.of(onCpu, offCpu, 13)) : Optional.empty(),
+                before, loadAverage());
+    }
+
+    /** One start to exit: wall ms, and the container's CPU ms from its cgroup (-1 when it has none). */
+    private static double[] runTimed(ContainerRuntime runtime, ContainerSpec spec) throws Exception {
+        long t0 = System.nanoTime();
+        try (Container c = runtime.start(spec)) {
+            ExitStatus s = c.onExit().join();
+            long t1 = System.nanoTime();
+            if (!s.exited() || s.exitCode() != 0) {
+                throw new IllegalStateException("berth run ended " + s);
+            }
+            double cpu = -1;
+            if (runtime.cgroupDriver().isPresent()) {
+                long usec = c.stats().cpu().usageUsec();
+                cpu = usec >= 0 ? usec / 1e3 : -1;
+            }
+            return new double[] {(t1 - t0) / 1e6, cpu};
+        }
     }
 
     static String seccompReport(Paired p) {
@@ -183,7 +212,10 @@ public final class StartLatencyBenchmark {
                 + "| median, unconfined | %.3f |%n| median of the paired differences | %+.3f |%n"
                 + "| bootstrap 95%% interval of that median (%d resamples) | %+.3f to %+.3f |%n",
                 s.n(), p.loadBefore(), p.loadAfter(), s.medianA(), s.medianB(), s.medianDiff(), PairedStats.RESAMPLES,
-                s.low95(), s.high95());
+                s.low95(), s.high95()) + p.cpu().map(c -> String.format(Locale.ROOT, "| the containers' CPU time "
+                + "(cgroup), median: default filter, unconfined | %.3f, %.3f |%n| CPU time: median of the paired "
+                + "differences (95%% interval) | %+.3f (%+.3f to %+.3f) |%n", c.medianA(), c.medianB(), c.medianDiff(),
+                c.low95(), c.high95())).orElse("");
     }
 
     /** The 1, 5 and 15 minute load averages of {@code /proc/loadavg}. */

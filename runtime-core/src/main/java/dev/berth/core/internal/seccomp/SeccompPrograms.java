@@ -20,7 +20,35 @@ import java.util.function.Function;
  */
 public final class SeccompPrograms {
 
-    private record Key(SeccompProfile profile, Set<Capability> caps, Set<String> notified) {}
+    /**
+     * One per distinct profile value, found by the profile object's identity: a start then neither hashes
+     * nor compares the profile's rules (a record's hash walks all of them), only a profile object not
+     * seen before is looked up by value once. Equal by identity.
+     */
+    private static final class Canonical {
+        final SeccompProfile profile;
+        /** The capabilities the profile's includes and excludes name. */
+        final Set<Capability> named;
+
+        Canonical(SeccompProfile profile) {
+            this.profile = profile;
+            this.named = relevantCaps(profile, EnumSet.allOf(Capability.class));
+        }
+    }
+
+    private record IdentityOf(SeccompProfile profile) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof IdentityOf i && i.profile == profile;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(profile);
+        }
+    }
+
+    private record Key(Canonical profile, Set<Capability> caps, Set<String> notified) {}
 
     private static final int MAX_CACHED = 64;
 
@@ -28,6 +56,8 @@ public final class SeccompPrograms {
     private final Arch arch;
     private final String kernel;
     private final Map<Key, BpfProgram> cache = new ConcurrentHashMap<>();
+    private final Map<SeccompProfile, Canonical> byValue = new ConcurrentHashMap<>();
+    private final Map<IdentityOf, Canonical> byIdentity = new ConcurrentHashMap<>();
 
     public SeccompPrograms(SeccompCompiler compiler, Arch arch, String kernel) {
         this(compiler::compile, arch, kernel);
@@ -49,12 +79,26 @@ public final class SeccompPrograms {
      * @throws IllegalArgumentException naming the profile when libseccomp refuses it
      */
     public BpfProgram program(SeccompProfile profile, Set<Capability> caps, Set<String> notified) {
-        if (cache.size() > MAX_CACHED) {
-            cache.clear(); // an application that makes a profile per container must not grow this forever
+        if (cache.size() > MAX_CACHED || byIdentity.size() > MAX_CACHED) {
+            // an application that makes a profile per container must not grow these forever
+            cache.clear();
+            byIdentity.clear();
+            byValue.clear();
+        }
+        Canonical c = byIdentity.get(new IdentityOf(profile));
+        if (c == null) {
+            c = byValue.computeIfAbsent(profile, Canonical::new);
+            byIdentity.put(new IdentityOf(profile), c);
+        }
+        Set<Capability> relevant = EnumSet.noneOf(Capability.class);
+        for (Capability cap : caps) {
+            if (c.named.contains(cap)) {
+                relevant.add(cap);
+            }
         }
         // concurrent starts that need the same new program wait for one compile (computeIfAbsent)
-        return cache.computeIfAbsent(new Key(profile, relevantCaps(profile, caps), Set.copyOf(notified)),
-                k -> compiler.apply(ProfileResolver.resolve(k.profile(), k.caps(), arch, kernel, k.notified())));
+        return cache.computeIfAbsent(new Key(c, relevant, notified.isEmpty() ? Set.of() : Set.copyOf(notified)),
+                k -> compiler.apply(ProfileResolver.resolve(k.profile().profile, k.caps(), arch, kernel, k.notified())));
     }
 
     /** The capabilities of {@code caps} that some rule of the profile names: all {@link ProfileResolver} looks at. */
@@ -79,5 +123,10 @@ public final class SeccompPrograms {
     /** How many programs are cached (tests). */
     int size() {
         return cache.size();
+    }
+
+    /** How many profile objects are known by identity (tests). */
+    int profiles() {
+        return byIdentity.size();
     }
 }

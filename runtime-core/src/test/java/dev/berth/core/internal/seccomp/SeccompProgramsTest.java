@@ -137,6 +137,13 @@ class SeccompProgramsTest {
                     + errno)), Set.of());
         }
         assertThat(p.size()).isLessThanOrEqualTo(65);
+        assertThat(p.profiles()).isLessThanOrEqualTo(65);
+        SeccompPrograms one = programs();
+        SeccompProfile profile0 = ProfileParser.parse("default", json);
+        for (Capability c : Capability.values()) {
+            one.program(profile0, Set.of(c));
+        }
+        assertThat(one.profiles()).as("one profile object, however many capability sets").isEqualTo(1);
         SeccompPrograms failing = new SeccompPrograms(f -> {
             compiles.incrementAndGet();
             throw new IllegalArgumentException("seccomp profile " + f.name() + ": refused");
