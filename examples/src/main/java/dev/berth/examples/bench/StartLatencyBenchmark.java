@@ -161,9 +161,7 @@ public final class StartLatencyBenchmark {
             throws Exception {
         double[] on = new double[pairs];
         double[] off = new double[pairs];
-        double[] onCpu = new double[pairs];
-        double[] offCpu = new double[pairs];
-        boolean cpu = true;
+        List<double[]> cpuPairs = new ArrayList<>(); // pairs where both starts' cgroups gave their CPU time
         String before = loadAverage();
         for (int i = -50; i < pairs; i++) {
             double[] a;
@@ -178,13 +176,17 @@ public final class StartLatencyBenchmark {
             if (i >= 0) {
                 on[i] = a[0];
                 off[i] = b[0];
-                onCpu[i] = a[1];
-                offCpu[i] = b[1];
-                cpu &= a[1] >= 0 && b[1] >= 0;
+                if (a[1] >= 0 && b[1] >= 0) {
+                    cpuPairs.add(new double[] {a[1], b[1]});
+                }
             }
         }
-        return new Paired(PairedStats.of(on, off, 12), cpu ? Optional.of(PairedStats.of(onCpu, offCpu, 13)) : Optional.empty(),
-                before, loadAverage());
+        Optional<PairedStats> cpu = Optional.empty();
+        if (!cpuPairs.isEmpty()) {
+            cpu = Optional.of(PairedStats.of(cpuPairs.stream().mapToDouble(x -> x[0]).toArray(),
+                    cpuPairs.stream().mapToDouble(x -> x[1]).toArray(), 13));
+        }
+        return new Paired(PairedStats.of(on, off, 12), cpu, before, loadAverage());
     }
 
     /** One start to exit: wall ms, and the container's CPU ms from its cgroup (-1 when it has none). */
@@ -213,8 +215,9 @@ public final class StartLatencyBenchmark {
                 + "| bootstrap 95%% interval of that median (%d resamples) | %+.3f to %+.3f |%n",
                 s.n(), p.loadBefore(), p.loadAfter(), s.medianA(), s.medianB(), s.medianDiff(), PairedStats.RESAMPLES,
                 s.low95(), s.high95()) + p.cpu().map(c -> String.format(Locale.ROOT, "| the containers' CPU time "
-                + "(cgroup), median: default filter, unconfined | %.3f, %.3f |%n| CPU time: median of the paired "
-                + "differences (95%% interval) | %+.3f (%+.3f to %+.3f) |%n", c.medianA(), c.medianB(), c.medianDiff(),
+                + "(cgroup; %d pairs with both figures), median: default filter, unconfined | %.3f, %.3f |%n"
+                + "| CPU time: median of the paired differences (95%% interval) | %+.3f (%+.3f to %+.3f) |%n", c.n(),
+                c.medianA(), c.medianB(), c.medianDiff(),
                 c.low95(), c.high95())).orElse("");
     }
 
