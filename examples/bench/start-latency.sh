@@ -1,8 +1,9 @@
 #!/bin/sh
 # Start latency of Berth against bubblewrap and runc, in one run (see
 # StartLatencyBenchmark). Run as root after `mvn install -DskipTests`.
-# Usage: examples/bench/start-latency.sh [RUNS] [REPORT.md]
+# Then the default seccomp filter's cost: PAIRS (default 400) pairs of starts with and without it.
+# Usage: [PAIRS=N] examples/bench/start-latency.sh [RUNS] [REPORT.md]
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-exec java -cp "$here/target/classes:$here/target/lib/*" dev.berth.examples.bench.StartLatencyBenchmark \
+exec java -Dberth.bench.pairs="${PAIRS:-400}" -cp "$here/target/classes:$here/target/lib/*" dev.berth.examples.bench.StartLatencyBenchmark \
     "$here/target/rootfs" "${1:-200}" ${2:+"$2"}

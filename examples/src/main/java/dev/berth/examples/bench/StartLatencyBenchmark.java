@@ -32,6 +32,10 @@ import java.util.Optional;
  * whose layers are already unpacked (the warm path: an overlay root instead of a bind
  * mount), without any cgroup, and a cgroup create + configure + remove cycle alone.
  *
+ * <p>Then the default seccomp filter's cost, paired: starts with and without it, back to back in
+ * alternating order ({@code -Dberth.bench.pairs=N} pairs, default 400; 0 leaves it out), reported as the
+ * median of the paired differences with a bootstrap 95% interval.
+ *
  * <p>Usage: {@code StartLatencyBenchmark ROOTFS RUNS [REPORT.md]}
  */
 public final class StartLatencyBenchmark {
@@ -49,6 +53,8 @@ public final class StartLatencyBenchmark {
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         Path work = Files.createTempDirectory("berth-bench");
         Map<String, Optional<Stats>> results = new LinkedHashMap<>();
+        int pairs = Integer.getInteger("berth.bench.pairs", 400);
+        Optional<Paired> seccomp;
         Resources limits = Resources.builder().memoryMax(64L << 20).pidsMax(64).build();
         // As an ordinary user (start-latency-rootless.sh) the same harness measures rootless Berth (a user
         // namespace with the user's subordinate ids, no cgroup) against rootless bwrap; runc, the
@@ -123,8 +129,9 @@ public final class StartLatencyBenchmark {
             results.putIfAbsent(IMAGE, Optional.empty());
             runtime.cgroupDriver().ifPresent(d -> results.put("cgroup create + configure + remove (memory, pids)",
                     Optional.of(timeCgroups(d, limits, runs))));
+            seccomp = pairs > 0 ? Optional.of(pairedSeccomp(runtime, spec, unconfined, pairs)) : Optional.empty();
         }
-        String report = report(results, runs);
+        String report = report(results, runs) + seccomp.map(StartLatencyBenchmark::seccompReport).orElse("");
         System.out.print(report);
         if (args.length > 2) {
             Files.writeString(Path.of(args[2]), report);
@@ -136,6 +143,89 @@ public final class StartLatencyBenchmark {
     private static final String LIMITS = "berth, memory + pids limits";
     private static final String IMAGE = "berth, image (warm: overlay of unpacked layers)";
     private static final String SPAWN = "spawn overhead (host /bin/true via ProcessBuilder)";
+
+    /**
+     * The paired seccomp measurement: wall time, the containers' own CPU time (their cgroup's {@code cpu.stat}
+     * usage: the init and the target, waits for a CPU left out; empty without a cgroup), and the load average
+     * before and after it.
+     */
+    record Paired(PairedStats stats, Optional<PairedStats> cpu, String loadBefore, String loadAfter) {}
+
+    /**
+     * The default filter's cost, paired: {@code pairs} pairs of starts of the same spec with the default filter
+     * and unconfined, back to back, after 50 pairs of warm-up; the pair's order alternates (on first, then off
+     * first) so that whatever the first start of a pair leaves behind (a freed cgroup, a warm page) is charged
+     * to both alike.
+     */
+    static Paired pairedSeccomp(ContainerRuntime runtime, ContainerSpec confined, ContainerSpec unconfined, int pairs)
+            throws Exception {
+        double[] on = new double[pairs];
+        double[] off = new double[pairs];
+        List<double[]> cpuPairs = new ArrayList<>(); // pairs where both starts' cgroups gave their CPU time
+        String before = loadAverage();
+        for (int i = -50; i < pairs; i++) {
+            double[] a;
+            double[] b;
+            if ((i & 1) == 0) {
+                a = runTimed(runtime, confined);
+                b = runTimed(runtime, unconfined);
+            } else {
+                b = runTimed(runtime, unconfined);
+                a = runTimed(runtime, confined);
+            }
+            if (i >= 0) {
+                on[i] = a[0];
+                off[i] = b[0];
+                if (a[1] >= 0 && b[1] >= 0) {
+                    cpuPairs.add(new double[] {a[1], b[1]});
+                }
+            }
+        }
+        Optional<PairedStats> cpu = Optional.empty();
+        if (!cpuPairs.isEmpty()) {
+            cpu = Optional.of(PairedStats.of(cpuPairs.stream().mapToDouble(x -> x[0]).toArray(),
+                    cpuPairs.stream().mapToDouble(x -> x[1]).toArray(), 13));
+        }
+        return new Paired(PairedStats.of(on, off, 12), cpu, before, loadAverage());
+    }
+
+    /** One start to exit: wall ms, and the container's CPU ms from its cgroup (-1 when it has none). */
+    private static double[] runTimed(ContainerRuntime runtime, ContainerSpec spec) throws Exception {
+        long t0 = System.nanoTime();
+        try (Container c = runtime.start(spec)) {
+            ExitStatus s = c.onExit().join();
+            long t1 = System.nanoTime();
+            if (!s.exited() || s.exitCode() != 0) {
+                throw new IllegalStateException("berth run ended " + s);
+            }
+            double cpu = -1;
+            if (runtime.cgroupDriver().isPresent()) {
+                long usec = c.stats().cpu().usageUsec();
+                cpu = usec >= 0 ? usec / 1e3 : -1;
+            }
+            return new double[] {(t1 - t0) / 1e6, cpu};
+        }
+    }
+
+    static String seccompReport(Paired p) {
+        PairedStats s = p.stats();
+        return String.format(Locale.ROOT, "%nDefault seccomp filter, %d pairs (default filter, unconfined; order alternating), "
+                + "load average %s before, %s after%n%n| | ms |%n|---|---:|%n| median, default filter | %.3f |%n"
+                + "| median, unconfined | %.3f |%n| median of the paired differences | %+.3f |%n"
+                + "| bootstrap 95%% interval of that median (%d resamples) | %+.3f to %+.3f |%n",
+                s.n(), p.loadBefore(), p.loadAfter(), s.medianA(), s.medianB(), s.medianDiff(), PairedStats.RESAMPLES,
+                s.low95(), s.high95()) + p.cpu().map(c -> String.format(Locale.ROOT, "| the containers' CPU time "
+                + "(cgroup; %d pairs with both figures), median: default filter, unconfined | %.3f, %.3f |%n"
+                + "| CPU time: median of the paired differences (95%% interval) | %+.3f (%+.3f to %+.3f) |%n", c.n(),
+                c.medianA(), c.medianB(), c.medianDiff(),
+                c.low95(), c.high95())).orElse("");
+    }
+
+    /** The 1, 5 and 15 minute load averages of {@code /proc/loadavg}. */
+    static String loadAverage() throws IOException {
+        String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+        return f[0] + " " + f[1] + " " + f[2];
+    }
 
     static Stats timeCgroups(CgroupDriver driver, Resources limits, int runs) {
         double[] ms = new double[runs];

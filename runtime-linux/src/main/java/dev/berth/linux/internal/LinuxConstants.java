@@ -278,7 +278,7 @@ public final class LinuxConstants {
     public static final int EWOULDBLOCK = common("EWOULDBLOCK", 11);
 
     // <linux/seccomp.h>, <linux/filter.h>, <linux/audit.h>: the classic BPF of a seccomp filter (the ENOSYS
-    // stub put before libseccomp's program) and the architectures it checks.
+    // stub put before libseccomp's program, the range dispatch) and the architectures it checks.
     public static final int SECCOMP_RET_ERRNO = common("SECCOMP_RET_ERRNO", 0x00050000);
     public static final int SECCOMP_RET_DATA = common("SECCOMP_RET_DATA", 0x0000ffff);
     public static final int SECCOMP_DATA_NR = common("SECCOMP_DATA_NR", "offsetof(struct seccomp_data, nr)", 0);
@@ -288,6 +288,10 @@ public final class LinuxConstants {
     public static final int BPF_JMP_JEQ_K = common("BPF_JMP_JEQ_K", "(BPF_JMP | BPF_JEQ | BPF_K)", 0x15);
     public static final int BPF_JMP_JGT_K = common("BPF_JMP_JGT_K", "(BPF_JMP | BPF_JGT | BPF_K)", 0x25);
     public static final int BPF_RET_K = common("BPF_RET_K", "(BPF_RET | BPF_K)", 0x06);
+    // what else libseccomp's programs hold (argument masks and comparisons), for SeccompCompiler's equivalence walk
+    public static final int BPF_JMP_JGE_K = common("BPF_JMP_JGE_K", "(BPF_JMP | BPF_JGE | BPF_K)", 0x35);
+    public static final int BPF_JMP_JSET_K = common("BPF_JMP_JSET_K", "(BPF_JMP | BPF_JSET | BPF_K)", 0x45);
+    public static final int BPF_ALU_AND_K = common("BPF_ALU_AND_K", "(BPF_ALU | BPF_AND | BPF_K)", 0x54);
     public static final int BPF_MAXINSNS = common("BPF_MAXINSNS", 4096);
     public static final long AUDIT_ARCH_X86_64 = common("AUDIT_ARCH_X86_64", 0xc000003eL);
     public static final long AUDIT_ARCH_I386 = common("AUDIT_ARCH_I386", 0x40000003L);

@@ -1,8 +1,6 @@
 package dev.berth.core.internal.plan;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -80,8 +78,10 @@ public record Plan(List<Op> ops) {
                     writeInt(out, bytes.length);
                     out.writeBytes(bytes);
                 } else {
-                    writeInt(out, 8);
-                    out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong((Long) a).array());
+                    writeInt(out, 8); // a seccomp program is hundreds of these: no buffer per argument
+                    long v = (Long) a;
+                    writeInt(out, (int) v);
+                    writeInt(out, (int) (v >>> 32));
                 }
             }
         }

@@ -5,12 +5,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Compiles a resolved filter to the program the init loads: libseccomp's, behind a stub that
  * answers ENOSYS to syscalls newer than any the profile names (runc's "patchbpf"). A profile
  * cannot name what did not exist when it was written, and EPERM for a new syscall stops libc
- * from falling back to the old one, where ENOSYS ("this kernel lacks it") makes it.
+ * from falling back to the old one, where ENOSYS ("this kernel lacks it") makes it. Where it is shorter and
+ * proven to answer alike, {@link RangeDispatch}'s program goes in its place: the kernel's load of the
+ * program, on every container's start, grows with its length.
  */
 public final class SeccompCompiler {
 
@@ -31,8 +34,24 @@ public final class SeccompCompiler {
     }
 
     public BpfProgram compile(ResolvedFilter filter) {
+        return compile(filter, true);
+    }
+
+    /** libseccomp's program behind the stub, as it was before {@link RangeDispatch} (benchmarks compare the two). */
+    public BpfProgram compileWithoutDispatch(ResolvedFilter filter) {
+        return compile(filter, false);
+    }
+
+    private BpfProgram compile(ResolvedFilter filter, boolean dispatch) {
         long[] body = backend.export(filter);
-        long[] program = needsStub(filter) ? withEnosysStub(body, lastSyscalls(filter)) : body;
+        UnaryOperator<long[]> wrap;
+        if (needsStub(filter)) {
+            Map<Long, Long> last = lastSyscalls(filter);
+            wrap = b -> withEnosysStub(b, last);
+        } else {
+            wrap = UnaryOperator.identity();
+        }
+        long[] program = dispatch ? RangeDispatch.shrink(wrap.apply(body), filter, backend, wrap) : wrap.apply(body);
         if (program.length > MAX_INSNS) {
             throw new IllegalArgumentException("seccomp profile " + filter.name() + ": the filter has " + program.length
                     + " instructions, more than the kernel's " + MAX_INSNS);
