@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.RootlessStart;
+import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRootless;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -34,7 +35,7 @@ class EnvironmentRootlessIT extends EnvironmentIT {
 
     @BeforeAll
     static void ids() {
-        uid = Long.parseLong(RootlessSupport.requireUnprivileged());
+        uid = Preconditions.requireUnprivileged();
         String user = System.getProperty("user.name");
         subuid = SubordinateIds.read(SubordinateIds.SUBUID).rangesOf(user, uid).get(0);
         subgid = SubordinateIds.read(SubordinateIds.SUBGID).rangesOf(user, uid).get(0);
@@ -53,7 +54,7 @@ class EnvironmentRootlessIT extends EnvironmentIT {
     @Override
     @Test
     void theContainerReadsItsOwnLimitsReadOnlyAndNothingAboveItsCgroup() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         String id = "rl-env-" + Long.toHexString(System.nanoTime() & 0xffffff);
         assertThatThrownBy(() -> runtime.start(id, probe("true").resources(Resources.builder()
                 .memoryMax(64L << 20).cpus(0.5).pidsMax(100).build()).build()))
@@ -72,7 +73,7 @@ class EnvironmentRootlessIT extends EnvironmentIT {
     @Override
     @Test
     void withoutLimitsNoHierarchyOfTheEmbeddingJvmsCgroupIsShown() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         String out = run(probe("ls", "/sys/fs/cgroup", "--", "mkdir", "/sys/fs/cgroup/escape", "--", "cat",
                 "/proc/self/mountinfo")).stdout();
         List<String> lines = out.lines().toList();
@@ -91,7 +92,7 @@ class EnvironmentRootlessIT extends EnvironmentIT {
     @Override
     @Test
     void aRootOnAReadOnlyFileSystemStartsWithTheFilesItHasMountPointsFor() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         Path copy = Files.createDirectories(tmp.resolve("ro-root"));
         dev.berth.core.testing.HostCommand.run("cp", "-a", dev.berth.core.testing.TestRootfs.path() + "/.", copy.toString());
         Files.deleteIfExists(copy.resolve("etc/hosts"));
@@ -138,7 +139,7 @@ class EnvironmentRootlessIT extends EnvironmentIT {
 
     @Test
     void rootInsideIsTheUserOnTheHostAndUid1000IsItsSubordinateUid1000() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         assertThat(insideAndOutside(probe())).containsExactly("uid=0 gid=0 euid=0 egid=0",
                 uid + "\t" + uid + "\t" + uid + "\t" + uid, gid + "\t" + gid + "\t" + gid + "\t" + gid);
         long u = subuid.start() + 999;

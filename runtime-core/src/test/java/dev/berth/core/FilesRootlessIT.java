@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.core.testing.ContainerTestSupport;
 import dev.berth.image.ImportProgress;
+import dev.berth.testing.Preconditions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -33,7 +34,7 @@ class FilesRootlessIT extends ContainerTestSupport {
 
     @BeforeAll
     static void image() throws Exception {
-        uid = Long.parseLong(RootlessSupport.requireUnprivileged());
+        uid = Preconditions.requireUnprivileged();
         String user = System.getProperty("user.name");
         aliceOnHost = SubordinateIds.read(SubordinateIds.SUBUID).rangesOf(user, uid).get(0).start() + 999;
         Path layout = ContainerRootlessIT.layout(tmp.resolve("layout"), tar -> { });
@@ -109,7 +110,7 @@ class FilesRootlessIT extends ContainerTestSupport {
 
     @Test
     void aReadableFileOfAnotherUserIsCopiedAndAnUnreadableOneFailsNamingItWithNothingWritten() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         Path host = Files.createDirectories(tmp.resolve("out-" + run));
         try (Container c = withAlicesFiles(run + "-running")) {
             c.files().copyOut("/tmp/alice/pub", host.resolve("pub"));
@@ -131,7 +132,7 @@ class FilesRootlessIT extends ContainerTestSupport {
     /** The container's root's files are the user's: a whole tree of them is copied, modes kept. */
     @Test
     void theContainerRootsFilesAreCopiedWhole() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         Path host = Files.createDirectories(tmp.resolve("root-" + run));
         try (Container c = runtime.start(run + "-root", probe("mkdir", "/tmp/r", "--", "write", "/tmp/r/a", "A", "--",
                 "install", "/tmp/r/a", "/tmp/r/b", "600", "--", "echo", "ready", "--", "sleep", "60").rootfs(null)

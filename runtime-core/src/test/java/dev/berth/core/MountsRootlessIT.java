@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.image.ImportProgress;
+import dev.berth.linux.internal.ProcStatus;
+import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRootless;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +35,7 @@ class MountsRootlessIT extends MountsIT {
 
     @BeforeAll
     static void ids() {
-        uid = Long.parseLong(RootlessSupport.requireUnprivileged());
+        uid = Preconditions.requireUnprivileged();
         String user = System.getProperty("user.name");
         subuid = SubordinateIds.read(SubordinateIds.SUBUID).rangesOf(user, uid).get(0);
         subgid = SubordinateIds.read(SubordinateIds.SUBGID).rangesOf(user, uid).get(0);
@@ -68,7 +70,7 @@ class MountsRootlessIT extends MountsIT {
     @Override
     @Test
     void aReadOnlyBindIsReadOnlyWithItsSubmountsUnlessNotRecursive() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         String name = "berth-mounts-" + Long.toHexString(System.nanoTime());
         Path there = Path.of("/dev/shm", name);
         try {
@@ -112,7 +114,7 @@ class MountsRootlessIT extends MountsIT {
     @Override
     @Test
     void aNewVolumeIsFilledFromTheImageAndKeptAcrossContainers() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         if (runtime.images().find("it/volume:t").isEmpty()) {
             Path layout = ContainerRootlessIT.layout(tmp.resolve("vol-image"), tar -> {
                 TarArchiveEntry d = new TarArchiveEntry("data/");
@@ -170,7 +172,7 @@ class MountsRootlessIT extends MountsIT {
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessage("volume it-others: filling it from /others of the image: rootless: /others/seed is owned by "
                         + (subuid.start() + 999) + ":" + (subgid.start() + 49) + " on the host, another user of the image"
-                        + " than the container's root (" + uid + ":" + ids("Gid:") + "); a rootless runtime fills a"
+                        + " than the container's root (" + uid + ":" + ProcStatus.effectiveGid() + "); a rootless runtime fills a"
                         + " volume only with its own files: use the volume option nocopy (see docs/rootless.md)");
         assertThat(runtime.volumes().inspect("it-others")).isEmpty();
         assertThat(stateRoot.resolve(id)).doesNotExist();
@@ -180,19 +182,11 @@ class MountsRootlessIT extends MountsIT {
         assertThat(v.mountpoint().getParent()).doesNotExist();
     }
 
-    private static long ids(String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(field)) {
-                return Long.parseLong(line.split("\\s+")[2]);
-            }
-        }
-        throw new IllegalStateException(field);
-    }
 
     /** What the container's root makes on a bind of the user's directory is the user's; what its uid 1000 makes is the user's subordinate uid 1000's. */
     @Test
     void aBindOfTheUsersDirectoryIsReadWriteAndWhatTheContainerMakesIsOwnedOnTheHost() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         Path src = Files.createDirectories(tmp.resolve("users-dir"));
         Files.setPosixFilePermissions(src, PosixFilePermissions.fromString("rwxrwxrwx"));
         Files.writeString(src.resolve("in"), "the user's\n");
@@ -212,7 +206,7 @@ class MountsRootlessIT extends MountsIT {
     /** As with rootless podman: the bind is made (a mount needs no read permission), and reading is refused inside. */
     @Test
     void aBindOfWhatTheUserCannotReadIsUnreadableInside() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         Path shadow = Path.of("/etc/shadow");
         assertThat(Files.isReadable(shadow)).as("/etc/shadow is not the user's to read").isFalse();
         assertThat(Files.isReadable(Path.of("/root"))).isFalse();
@@ -226,7 +220,7 @@ class MountsRootlessIT extends MountsIT {
 
     @Test
     void anIdmappedMountIsRefusedInOneLineNamingTheMount() throws Exception {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
         Path src = Files.createDirectories(tmp.resolve("idmap-src"));
         String id = "rl-idmap-" + Long.toHexString(System.nanoTime() & 0xffffff);
         assertThatThrownBy(() -> runtime.start(id, copied("true").mount(Mount.tmpfs("/scratch"))

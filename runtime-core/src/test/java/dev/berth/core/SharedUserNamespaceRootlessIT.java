@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.internal.RootlessStart;
 import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.linux.internal.ProcStatus;
+import dev.berth.testing.Preconditions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +30,7 @@ class SharedUserNamespaceRootlessIT extends ContainerTestSupport {
 
     @BeforeAll
     static void unprivileged() {
-        RootlessSupport.requireUnprivileged();
+        Preconditions.requireUnprivileged();
     }
 
     /** The namespace links of a running container's process that its user may inspect. */
@@ -77,14 +79,14 @@ class SharedUserNamespaceRootlessIT extends ContainerTestSupport {
 
     @Test
     void anExplicitMappingGetsANamespaceOfItsOwnAndAnotherRuntimeMakesItsOwn() throws Exception {
-        long uid = Long.parseLong(RootlessSupport.requireUnprivileged());
+        long uid = Preconditions.requireUnprivileged();
         try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(tmp.resolve("state-" + run + "-a"))
                 .storageRoot(tmp.resolve("storage")).reconcile(false).build();
                 ContainerRuntime other = ContainerRuntime.builder().stateRoot(tmp.resolve("state-" + run + "-b"))
                         .storageRoot(tmp.resolve("storage")).reconcile(false).build();
                 Container shared = rt.start(probe("sleep", "60").build());
                 Container explicit = rt.start(probe("sleep", "60").userNamespace(UserNamespace.of(
-                        List.of(IdMapping.of(0, uid, 1)), List.of(IdMapping.of(0, gid(), 1)))).build());
+                        List.of(IdMapping.of(0, uid, 1)), List.of(IdMapping.of(0, ProcStatus.effectiveGid(), 1)))).build());
                 Container elsewhere = other.start(probe("sleep", "60").build())) {
             assertThat(ns(explicit, "user")).isNotEqualTo(ns(shared, "user"));
             assertThat(ns(elsewhere, "user")).isNotEqualTo(ns(shared, "user")).isNotEqualTo(ns(explicit, "user"));
@@ -94,14 +96,6 @@ class SharedUserNamespaceRootlessIT extends ContainerTestSupport {
         }
     }
 
-    private static long gid() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("Gid:")) {
-                return Long.parseLong(line.split("\\s+")[2]);
-            }
-        }
-        throw new IllegalStateException("no Gid: line in /proc/self/status");
-    }
 
     private static Result run(ContainerRuntime rt, ContainerSpec.Builder spec) throws Exception {
         try (Container c = rt.start(spec.build())) {
