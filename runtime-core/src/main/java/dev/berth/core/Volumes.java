@@ -280,9 +280,9 @@ public final class Volumes {
                     return; // another container filled it meanwhile
                 }
                 Path from = Path.of("/proc/self/fd/" + dirFd + "/.");
-                long euid = DefaultRoots.effectiveUid();
+                long euid = dev.berth.linux.internal.ProcStatus.effectiveUid();
                 if (euid != 0) {
-                    requireOwnTree(from, destination, euid, DefaultRoots.effectiveGid());
+                    requireOwnTree(from, destination, euid, dev.berth.linux.internal.ProcStatus.effectiveGid());
                 }
                 try {
                     TreeCopy.copy(sys, from, data);

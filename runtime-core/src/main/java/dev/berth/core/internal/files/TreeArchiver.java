@@ -100,7 +100,7 @@ final class TreeArchiver {
     }
 
     /** This process's effective uid, for errors; not 0: a rootless runtime's, which file permissions apply to. */
-    static final long EUID = dev.berth.cgroups.Delegation.effectiveUid(Path.of("/proc"));
+    static final long EUID = dev.berth.linux.internal.ProcStatus.effectiveUid();
 
     /**
      * Archives the child {@code name} of {@code dirFd} as {@code archiveName} (empty: contents only);
