@@ -109,7 +109,8 @@ class PreflightIT {
             assertThat(runtime.list()).isEmpty(); // the records' directory is no container
             Preflight.Report r = runtime.preflight();
             assertThat(check(r, Preflight.AUTO_SUBORDINATE_IDS).found()).isEqualTo("containers: 300000-399999 in "
-                    + subuid + "; 300000-399999 in " + subgid + " (for --userns=auto)");
+                    + subuid + "; 300000-399999 in " + subgid
+                    + " (rootful --userns=auto gives each container a range of its own from them)");
         } finally {
             held.close();
         }
