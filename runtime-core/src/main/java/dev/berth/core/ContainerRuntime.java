@@ -2272,22 +2272,8 @@ public final class ContainerRuntime implements AutoCloseable {
         try {
             if (rootlessIds != null) {
                 // the root's layers mount only in a user namespace of the user's: the holder gets the rootless mapping
-                RootlessStart rl = rootlessStart();
-                UserNamespace ns = rl.defaultMapping();
-                int join = sharesUserNamespace(rl, ns) ? sharedUserns.open(rl, ns) : -1;
-                try {
-                    hold = launcher.holdRootRootless(id, root, PlanCompiler.holdRootRootless(root,
-                            !RootlessStart.singleId(ns), join < 0 ? -1 : Launcher.CONTROL_FD + 1), join,
-                            (initPid, monitorPid) -> {
-                                if (join < 0) {
-                                    rl.writeMaps(sys, initPid, ns);
-                                }
-                            });
-                } finally {
-                    if (join >= 0) {
-                        sys.close(join);
-                    }
-                }
+                hold = inUsersNamespace((setgroups, planFd, passFd, maps) -> launcher.holdRootRootless(id, root,
+                        PlanCompiler.holdRootRootless(root, setgroups, planFd), passFd, maps));
             } else {
                 hold = launcher.holdRoot(id, root);
             }
@@ -2442,22 +2428,11 @@ public final class ContainerRuntime implements AutoCloseable {
                 throw e;
             }
             try {
-                RootlessStart rl = rootlessStart();
-                UserNamespace ns = rl.defaultMapping();
-                int join = sharesUserNamespace(rl, ns) ? sharedUserns.open(rl, ns) : -1;
-                try {
-                    launcher.runToEnd("removal of " + dir, PlanCompiler.removeTree(dir.toString(),
-                            !RootlessStart.singleId(ns), join < 0 ? -1 : Launcher.CONTROL_FD + 1), join,
-                            (initPid, monitorPid) -> {
-                                if (join < 0) {
-                                    rl.writeMaps(sys, initPid, ns);
-                                }
-                            });
-                } finally {
-                    if (join >= 0) {
-                        sys.close(join);
-                    }
-                }
+                inUsersNamespace((setgroups, planFd, passFd, maps) -> {
+                    launcher.runToEnd("removal of " + dir, PlanCompiler.removeTree(dir.toString(), setgroups, planFd),
+                            passFd, maps);
+                    return null;
+                });
             } catch (RuntimeException also) {
                 e.addSuppressed(also);
                 throw e;
@@ -2546,6 +2521,40 @@ public final class ContainerRuntime implements AutoCloseable {
                     String m = String.valueOf(e.getMessage());
                     throw new ContainerStartException(m.startsWith("userns auto") ? m : "userns " + ns + ": " + m, e);
                 }
+        }
+    }
+
+    /** A helper plan run in the user's mapping ({@link #inUsersNamespace}). */
+    private interface UsersNamespaceStep<T> {
+        /**
+         * @param setgroups whether the namespace allows setgroups (not with a single-id map)
+         * @param planFd    the user namespace fd for the plan's CLONE ({@code CONTROL_FD + 1}), or -1 for a new one
+         * @param passFd    the fd to hand the monitor there, or -1
+         * @param maps      the host setup that writes a new namespace's maps (nothing for the shared one)
+         */
+        T run(boolean setgroups, int planFd, int passFd, Launcher.HostSetup maps) throws ContainerStartException;
+    }
+
+    /**
+     * Runs a rootless helper plan (a writable layer's removal, an ended root's hold) in the user's mapping: in the
+     * runtime's shared user namespace when the mapping has subordinate ids, else in a new one whose maps are
+     * written between its clone and its go.
+     */
+    private <T> T inUsersNamespace(UsersNamespaceStep<T> step) throws ContainerStartException {
+        RootlessStart rl = rootlessStart();
+        UserNamespace ns = rl.defaultMapping();
+        int join = sharesUserNamespace(rl, ns) ? sharedUserns.open(rl, ns) : -1;
+        try {
+            return step.run(!RootlessStart.singleId(ns), join < 0 ? -1 : Launcher.CONTROL_FD + 1, join,
+                    (initPid, monitorPid) -> {
+                        if (join < 0) {
+                            rl.writeMaps(sys, initPid, ns);
+                        }
+                    });
+        } finally {
+            if (join >= 0) {
+                sys.close(join);
+            }
         }
     }
 
