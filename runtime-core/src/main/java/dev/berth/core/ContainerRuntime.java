@@ -1343,10 +1343,15 @@ public final class ContainerRuntime implements AutoCloseable {
             if (spec.image().isPresent()) {
                 String ref = spec.image().get();
                 try {
-                    prepared = images().prepare(ref);
-                    if (reuse == null) { // a restart keeps the first start's pin
+                    if (reuse == null) {
+                        prepared = images().prepare(ref);
                         images().pin(id, prepared);
                         pinned = true;
+                    } else { // a restart runs the image the first start pinned, wherever the name points now
+                        prepared = images().preparePinned(id, ref).orElse(null);
+                        if (prepared == null) { // a pin written before pins named their image
+                            prepared = images().prepare(ref);
+                        }
                     }
                 } catch (IOException | RuntimeException e) {
                     throw new ContainerStartException("image " + ref + ": " + e.getMessage(), e);

@@ -184,6 +184,53 @@ class RestartIT extends ContainerTestSupport {
         }
     }
 
+    /** A Jib image of busybox and a /version file, imported under {@code name} (which then names it). */
+    private static void importVersion(String name, String version) throws Exception {
+        Path file = tmp.resolve("version-" + version);
+        Files.writeString(file, version + "\n");
+        Path tar = tmp.resolve("image-" + version + ".tar");
+        Jib.fromScratch()
+                .addFileEntriesLayer(FileEntriesLayer.builder()
+                        .addEntry(Path.of("/bin/busybox"), AbsoluteUnixPath.get("/bin/busybox"),
+                                FilePermissions.fromOctalString("755"))
+                        .build())
+                .addFileEntriesLayer(FileEntriesLayer.builder()
+                        .addEntry(file, AbsoluteUnixPath.get("/version"), FilePermissions.fromOctalString("644"))
+                        .build())
+                .setEntrypoint("/bin/busybox", "sh", "-c")
+                .containerize(Containerizer.to(TarImage.at(tar).named(name))
+                        .setBaseImageLayersCache(tmp.resolve("jib-cache"))
+                        .setApplicationLayersCache(tmp.resolve("jib-app-cache-" + version)));
+        runtime.images().importImage(tar, Optional.of(name), ImportProgress.NONE);
+    }
+
+    /**
+     * docker's restart runs the image the container was created from: a new build imported under the
+     * same name (or pulled) while it runs changes nothing for it, its restarts included. The name here is
+     * even removed before the restart, so only the container's pin keeps the first image.
+     */
+    @Test
+    void aRestartRunsTheImageTheContainerWasCreatedFromAfterItsNameMoved() throws Exception {
+        String name = "it/moving-" + Long.toHexString(System.nanoTime()) + ":1";
+        importVersion(name, "one");
+        Path ctl = Files.createDirectories(tmp.resolve("ctl-" + Long.toHexString(System.nanoTime())));
+        // the first run waits for the go, then fails; the second reports which image it runs and succeeds
+        String script = "if [ -f /mark ]; then /bin/busybox cat /version > /ctl/seen; exit 0; fi; : > /mark;"
+                + " while [ ! -f /ctl/go ]; do /bin/busybox sleep 0.05; done; exit 1";
+        try (Container c = runtime.start(ContainerSpec.builder().image(name).command(script)
+                .mount(Mount.bind(ctl, "/ctl")).stdout(Stdio.discard()).restart(RestartPolicy.onFailure(3)).build())) {
+            importVersion(name, "two"); // the name moves to a new build, while the first run runs
+            try (var imgs = runtime.images().prepare(name)) {
+                assertThat(imgs.lowerDirs().get(0).resolve("version")).hasContent("two");
+            }
+            assertThat(runtime.images().remove(name)).isTrue(); // and is removed: only the pin keeps "one"
+            Files.writeString(ctl.resolve("go"), "");
+            assertThat(c.onExit().get(60, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+            assertThat(c.restartCount()).isEqualTo(1);
+            assertThat(ctl.resolve("seen")).hasContent("one");
+        }
+    }
+
     @Test
     void anExplicitStopDuringTheBackoffCancelsTheRestart() throws Exception {
         try (Container c = runtime.start(sh("exit 1").restart(RestartPolicy.onFailure()).build())) {

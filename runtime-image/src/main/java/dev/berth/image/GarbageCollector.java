@@ -40,6 +40,12 @@ final class GarbageCollector {
     }
     liveLayers.addAll(layers.leased());
     liveLayers.addAll(pins.pinned());
+    // a holder's image (its manifest and config) stays while it is pinned, named or not: a restart runs it
+    for (Digest md : pins.pinnedManifests()) {
+      if (liveBlobs.add(md) && Files.isRegularFile(blobs.path(md), LinkOption.NOFOLLOW_LINKS)) {
+        liveBlobs.add(blobs.manifest(md).config().digest());
+      }
+    }
     for (String alg : List.of("sha256", "sha512")) {
       Path bd = blobs.algorithmDir(alg);
       if (Files.isDirectory(bd)) {

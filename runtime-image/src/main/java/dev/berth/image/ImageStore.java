@@ -422,28 +422,64 @@ public final class ImageStore implements AutoCloseable {
     lock.lockRead();
     try (DeferredSync.Busy busy = durability.busy()) {
       Image img = refs.find(ImageReference.parse(nameTag)).orElseThrow(() -> new ImageException("no such image: " + nameTag));
-      ImageManifest m = blobs.manifest(img.manifestDigest());
-      if (m.layers().size() > limits.maxLayers()) {
-        throw new LimitExceededException("image " + nameTag + " has " + m.layers().size()
-            + " layers, over the limit of " + limits.maxLayers());
-      }
-      List<CompletableFuture<Path>> fs = new ArrayList<>();
-      for (int i = 0; i < m.layers().size(); i++) {
-        fs.add(layers.ensureUnpacked(m.layers().get(i), img.diffIds().get(i), i, m.layers().size(), listener));
-      }
-      PendingWork.await(fs, "prepare of " + nameTag);
-      List<Path> lower = new ArrayList<>();
-      List<String> shortLower = new ArrayList<>();
-      for (int i = img.diffIds().size() - 1; i >= 0; i--) {
-        Digest d = img.diffIds().get(i);
-        lower.add(layers.dir(d));
-        shortLower.add(LayerCache.shortId(d));
-      }
-      layers.lease(img.diffIds());
-      return new PreparedImage(this, img, lower, shortLower, layers.linkDir());
+      return prepared(img, nameTag, listener);
     } finally {
       lock.unlockRead();
     }
+  }
+
+  /**
+   * The image {@code holder} {@linkplain #pin pinned}, prepared again: the same manifest, config and layers
+   * whatever {@code name} points at by now (a restarted container runs the image it was created from, as
+   * docker's and podman's restarts do after a pull or an import moved its tag).
+   *
+   * @param name the name the result carries ({@link Image#name()}): the one the holder was created with
+   * @return empty when {@code holder} has no pin, or a pin written before pins recorded their image
+   */
+  public Optional<PreparedImage> preparePinned(String holder, String name) throws IOException {
+    Pins.checkHolder(holder);
+    lock.lockRead();
+    try (DeferredSync.Busy busy = durability.busy()) {
+      Optional<Digest> md = pins.manifestOf(holder);
+      if (md.isEmpty()) {
+        return Optional.empty();
+      }
+      ImageManifest m;
+      ImageConfig c;
+      try {
+        m = blobs.manifest(md.get());
+        c = blobs.config(m.config().digest());
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new ImageException("image " + name + " pinned by " + holder + " (manifest " + md.get()
+            + "): its blobs are gone from the store: " + e.getMessage(), e);
+      }
+      return Optional.of(prepared(new Image(name, md.get(), c, c.diffIds()), name, ImportProgress.NONE));
+    } finally {
+      lock.unlockRead();
+    }
+  }
+
+  /** Under the read lock: unpacks what is missing of {@code img}'s layers and leases them. */
+  private PreparedImage prepared(Image img, String nameTag, ImportProgress listener) throws IOException {
+    ImageManifest m = blobs.manifest(img.manifestDigest());
+    if (m.layers().size() > limits.maxLayers()) {
+      throw new LimitExceededException("image " + nameTag + " has " + m.layers().size()
+          + " layers, over the limit of " + limits.maxLayers());
+    }
+    List<CompletableFuture<Path>> fs = new ArrayList<>();
+    for (int i = 0; i < m.layers().size(); i++) {
+      fs.add(layers.ensureUnpacked(m.layers().get(i), img.diffIds().get(i), i, m.layers().size(), listener));
+    }
+    PendingWork.await(fs, "prepare of " + nameTag);
+    List<Path> lower = new ArrayList<>();
+    List<String> shortLower = new ArrayList<>();
+    for (int i = img.diffIds().size() - 1; i >= 0; i--) {
+      Digest d = img.diffIds().get(i);
+      lower.add(layers.dir(d));
+      shortLower.add(LayerCache.shortId(d));
+    }
+    layers.lease(img.diffIds());
+    return new PreparedImage(this, img, lower, shortLower, layers.linkDir());
   }
 
   void release(List<Digest> diffIds) {

@@ -6,12 +6,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-/** Persistent pins, {@code pins/<holder>}: the DiffIDs a holder (a created container) needs. */
+/**
+ * Persistent pins, {@code pins/<holder>}: what a holder (a created container) needs of its image. One line
+ * {@code manifest <digest>} (the image it was created from: its manifest and config blobs stay, so that a
+ * restart runs that image whatever its name points at by then), then one DiffID a line (its layers stay
+ * unpacked). A pin written before the manifest line existed has DiffIDs only.
+ */
 final class Pins {
+  private static final String MANIFEST = "manifest ";
   private static final Pattern HOLDER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
   private final Path pins;
 
@@ -27,7 +35,7 @@ final class Pins {
 
   void write(String holder, Image image) throws IOException {
     checkHolder(holder);
-    StringBuilder sb = new StringBuilder();
+    StringBuilder sb = new StringBuilder(MANIFEST).append(image.manifestDigest()).append('\n');
     for (Digest d : image.diffIds()) {
       sb.append(d).append('\n');
     }
@@ -54,19 +62,51 @@ final class Pins {
 
   /** Every DiffID some holder pins. */
   Set<Digest> pinned() throws IOException {
+    return collect(false);
+  }
+
+  /** The manifest of every holder's image (pins written before they recorded it have none). */
+  Set<Digest> pinnedManifests() throws IOException {
+    return collect(true);
+  }
+
+  /** The manifest of the image {@code holder} pinned; empty without a pin, or for a pin without that line. */
+  Optional<Digest> manifestOf(String holder) throws IOException {
+    checkHolder(holder);
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(pins.resolve(holder));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return Optional.empty();
+    }
+    return lines.stream().filter(l -> l.startsWith(MANIFEST)).findFirst()
+        .map(l -> parse(holder, l.substring(MANIFEST.length())));
+  }
+
+  private Set<Digest> collect(boolean manifests) throws IOException {
     Set<Digest> out = new HashSet<>();
     try (Stream<Path> s = Files.list(pins)) {
       for (Path p : s.toList()) {
-        if (p.getFileName().toString().startsWith(".tmp-")) {
+        String holder = p.getFileName().toString();
+        if (holder.startsWith(".tmp-")) {
           continue;
         }
         for (String line : Files.readAllLines(p)) {
-          if (!line.isBlank()) {
-            out.add(Digest.parse(line.trim()));
+          if (line.isBlank() || line.startsWith(MANIFEST) != manifests) {
+            continue;
           }
+          out.add(parse(holder, manifests ? line.substring(MANIFEST.length()) : line));
         }
       }
     }
     return out;
+  }
+
+  private Digest parse(String holder, String digest) {
+    try {
+      return Digest.parse(digest.trim());
+    } catch (IllegalArgumentException e) {
+      throw new ImageException("pin " + pins.resolve(holder) + ": " + e.getMessage(), e);
+    }
   }
 }

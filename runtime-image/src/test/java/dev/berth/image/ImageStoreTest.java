@@ -287,6 +287,54 @@ class ImageStoreTest {
   }
 
   @Test
+  void aPinKeepsTheImageItWasMadeFromWhenItsNameMovesAndPreparesItAgain() throws IOException {
+    store.importImage(layout("a", "t", three()), Optional.of("app:1"), null);
+    PreparedImage first = store.prepare("app:1");
+    Digest firstManifest = first.image().manifestDigest();
+    List<Path> firstLower = first.lowerDirs();
+    store.pin("ctr-1", first);
+    first.close();
+    // the name moves to another image (a new build imported or pulled), then that one is removed too: the
+    // collector runs with the first image named by nothing but the pin
+    store.importImage(layout("b", "t", List.of(Layer.gzip(BASE))), Optional.of("app:1"), null);
+    assertThat(store.find("app:1").orElseThrow().manifestDigest()).isNotEqualTo(firstManifest);
+    assertThat(store.remove("app:1")).isTrue();
+    assertThat(store.find("app:1")).isEmpty();
+    try (PreparedImage again = store.preparePinned("ctr-1", "app:1").orElseThrow()) {
+      assertThat(again.image().manifestDigest()).isEqualTo(firstManifest);
+      assertThat(again.image().name()).isEqualTo("app:1");
+      assertThat(again.image().diffIds()).containsExactly(Digest.sha256Of(BASE), Digest.sha256Of(MID),
+          Digest.sha256Of(TOP));
+      assertThat(again.lowerDirs()).isEqualTo(firstLower);
+      assertThat(again.lowerDirs().get(0).resolve("app/run")).hasContent("top");
+    }
+    assertThat(store.preparePinned("ctr-2", "app:1")).as("no pin").isEmpty();
+    assertThatThrownBy(() -> store.preparePinned("../ctr-1", "app:1")).isInstanceOf(IllegalArgumentException.class);
+    store.unpin("ctr-1");
+    assertThat(count(storeRoot.resolve("blobs/sha256"))).as("manifest and config go with the pin").isZero();
+    assertThat(firstLower).allSatisfy(d -> assertThat(d).doesNotExist());
+  }
+
+  @Test
+  void aPinWrittenBeforePinsNamedTheirImageStillKeepsItsLayers() throws IOException {
+    store.importImage(layout("a", "t", three()), Optional.of("app:1"), null);
+    List<Path> lower;
+    try (PreparedImage p = store.prepare("app:1")) {
+      lower = p.lowerDirs();
+    }
+    StringBuilder legacy = new StringBuilder();
+    for (Digest d : List.of(Digest.sha256Of(BASE), Digest.sha256Of(MID), Digest.sha256Of(TOP))) {
+      legacy.append(d).append('\n');
+    }
+    Files.writeString(storeRoot.resolve("pins/old-ctr"), legacy);
+    assertThat(store.remove("app:1")).isTrue();
+    assertThat(lower).allSatisfy(d -> assertThat(d).isDirectory());
+    assertThat(store.preparePinned("old-ctr", "app:1")).as("the restart falls back to the name").isEmpty();
+    store.unpin("old-ctr");
+    assertThat(lower).allSatisfy(d -> assertThat(d).doesNotExist());
+  }
+
+  @Test
   void removeKeepsSharedAndPinnedLayers() throws IOException {
     store.importImage(layout("a", "t", three()), Optional.of("a:t"), null);
     store.importImage(layout("b", "t", List.of(Layer.gzip(BASE))), Optional.of("b:t"), null);

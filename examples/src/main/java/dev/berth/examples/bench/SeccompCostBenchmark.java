@@ -122,6 +122,8 @@ public final class SeccompCostBenchmark {
                     run(List.of(harness.toString(), "load", now.toString(), one.toString(), Integer.toString(pairs)))));
             out.append(paired("fork, exec, exit of a static true: Berth's filter − none", run(List.of(harness.toString(),
                     "exec", now.toString(), trueBin.toString(), Integer.toString(pairs)))));
+            out.append(paired("fork, exec, exit of a static true: a 1-instruction allow-all − none (any filter's floor)",
+                    run(List.of(harness.toString(), "exec", one.toString(), trueBin.toString(), Integer.toString(pairs)))));
             out.append(paired("fork, exec, exit of a static true: libseccomp's program − none", run(List.of(
                     harness.toString(), "exec", old.toString(), trueBin.toString(), Integer.toString(pairs)))));
             String[] ns = syscalls.get(0).trim().split("\\s+");

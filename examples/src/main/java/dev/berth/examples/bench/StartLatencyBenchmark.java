@@ -55,6 +55,7 @@ public final class StartLatencyBenchmark {
         Map<String, Optional<Stats>> results = new LinkedHashMap<>();
         int pairs = Integer.getInteger("berth.bench.pairs", 400);
         Optional<Paired> seccomp;
+        Optional<Paired> anyFilter = Optional.empty();
         Resources limits = Resources.builder().memoryMax(64L << 20).pidsMax(64).build();
         // As an ordinary user (start-latency-rootless.sh) the same harness measures rootless Berth (a user
         // namespace with the user's subordinate ids, no cgroup) against rootless bwrap; runc, the
@@ -130,8 +131,16 @@ public final class StartLatencyBenchmark {
             runtime.cgroupDriver().ifPresent(d -> results.put("cgroup create + configure + remove (memory, pids)",
                     Optional.of(timeCgroups(d, limits, runs))));
             seccomp = pairs > 0 ? Optional.of(pairedSeccomp(runtime, spec, unconfined, pairs)) : Optional.empty();
+            if (pairs > 0 && Boolean.getBoolean("berth.bench.anyFilter")) {
+                // the floor: what any filter costs a start here, whatever its program (libseccomp's program for a
+                // profile whose default action is allow: the architecture check and one return)
+                ContainerSpec allowAll = spec.toBuilder().seccomp(Seccomp.profile("allow-all",
+                        "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}")).build();
+                anyFilter = Optional.of(pairedSeccomp(runtime, allowAll, unconfined, pairs));
+            }
         }
-        String report = report(results, runs) + seccomp.map(StartLatencyBenchmark::seccompReport).orElse("");
+        String report = report(results, runs) + seccomp.map(p -> seccompReport(p, "default filter")).orElse("")
+                + anyFilter.map(p -> seccompReport(p, "allow-all filter")).orElse("");
         System.out.print(report);
         if (args.length > 2) {
             Files.writeString(Path.of(args[2]), report);
@@ -207,15 +216,15 @@ public final class StartLatencyBenchmark {
         }
     }
 
-    static String seccompReport(Paired p) {
+    static String seccompReport(Paired p, String filter) {
         PairedStats s = p.stats();
-        return String.format(Locale.ROOT, "%nDefault seccomp filter, %d pairs (default filter, unconfined; order alternating), "
-                + "load average %s before, %s after%n%n| | ms |%n|---|---:|%n| median, default filter | %.3f |%n"
+        return String.format(Locale.ROOT, "%nSeccomp, %s: %d pairs (%s, unconfined; order alternating), "
+                + "load average %s before, %s after%n%n| | ms |%n|---|---:|%n| median, %s | %.3f |%n"
                 + "| median, unconfined | %.3f |%n| median of the paired differences | %+.3f |%n"
                 + "| bootstrap 95%% interval of that median (%d resamples) | %+.3f to %+.3f |%n",
-                s.n(), p.loadBefore(), p.loadAfter(), s.medianA(), s.medianB(), s.medianDiff(), PairedStats.RESAMPLES,
-                s.low95(), s.high95()) + p.cpu().map(c -> String.format(Locale.ROOT, "| the containers' CPU time "
-                + "(cgroup; %d pairs with both figures), median: default filter, unconfined | %.3f, %.3f |%n"
+                filter, s.n(), filter, p.loadBefore(), p.loadAfter(), filter, s.medianA(), s.medianB(), s.medianDiff(),
+                PairedStats.RESAMPLES, s.low95(), s.high95()) + p.cpu().map(c -> String.format(Locale.ROOT, "| the containers' CPU time "
+                + "(cgroup; %d pairs with both figures), median: " + filter + ", unconfined | %.3f, %.3f |%n"
                 + "| CPU time: median of the paired differences (95%% interval) | %+.3f (%+.3f to %+.3f) |%n", c.n(),
                 c.medianA(), c.medianB(), c.medianDiff(),
                 c.low95(), c.high95())).orElse("");
