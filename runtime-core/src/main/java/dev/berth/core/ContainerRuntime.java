@@ -158,6 +158,12 @@ public final class ContainerRuntime implements AutoCloseable {
     private final Duration startTimeout;
     private final Supervision supervision;
     private final StateStore state;
+    /**
+     * Copies of another runtime's ended containers, one at a time per id in this runtime: each mounts the
+     * writable layer again under the id's lock, which a second copy of the same process could not take
+     * (and overlay refuses an upper directory two mounts share). Dropped when this runtime removes the id.
+     */
+    private final Map<String, java.util.concurrent.Semaphore> endedCopies = new ConcurrentHashMap<>();
     private final long hostBoundingSet;
     private final CgroupDriver cgroups;
     private final String cgroupsUnavailable;
@@ -604,6 +610,7 @@ public final class ContainerRuntime implements AutoCloseable {
      */
     public void remove(String id, boolean force) throws ContainerException {
         Container c = container(id).orElseThrow(() -> new ContainerException("no such container: " + id));
+        endedCopies.remove(id);
         if (c.isRunning()) {
             if (!force) {
                 throw new ContainerStateException("remove", id, c.status(), "stopped (or use force)");
@@ -1667,13 +1674,14 @@ public final class ContainerRuntime implements AutoCloseable {
             Path containers = storageRoot.resolve("containers");
             Path dir = containers.resolve(id);
             if (reuse != null) { // a restart: the first start's writable layer, as it was left
-                if (!dir.equals(reuse.dir()) || !Files.isDirectory(dir.resolve("upper"), LinkOption.NOFOLLOW_LINKS)) {
-                    throw new ContainerStartException("container directory " + dir + ": gone; cannot restart " + id);
+                try {
+                    if (!dir.equals(reuse.dir())) {
+                        throw new java.nio.file.NoSuchFileException(dir.toString());
+                    }
+                    return writableOverlay(p, dir);
+                } catch (IOException e) {
+                    throw new ContainerStartException("container directory " + dir + ": gone; cannot restart " + id, e);
                 }
-                Path link = p.linkDir();
-                return new RootSource.Overlay(link.toString(), p.shortLowerDirOption(),
-                        link.relativize(dir.resolve("upper")).toString(), link.relativize(dir.resolve("work")).toString(),
-                        dir.resolve("rootfs").toString());
             }
             try {
                 PrivateDirectories.create(containers, true);
@@ -2294,9 +2302,90 @@ public final class ContainerRuntime implements AutoCloseable {
     }
 
     /**
+     * The root of an ended container of another runtime, for a copy (docker's {@code cp} of an exited
+     * container): mounted again by a holder as for one this runtime started ({@link #holdRoot}), from
+     * what its state and the store record: its writable layer over the image it was made from (the
+     * pinned one), or its root directory. The id's lock is held while the tree is open, so that the
+     * container is neither restarted nor removed under the copy; a runtime that holds it (its starter,
+     * a restart, a removal) makes the copy fail at once, saying so.
+     */
+    private TreeAccess.Opened endedTree(String id) throws IOException {
+        java.util.concurrent.Semaphore gate = endedCopies.computeIfAbsent(id, k -> new java.util.concurrent.Semaphore(1));
+        try {
+            if (!gate.tryAcquire(30, TimeUnit.SECONDS)) {
+                throw new IOException("container " + id + ": another copy of it in this process has not ended"
+                        + " within 30 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("container " + id + ": interrupted waiting for another copy");
+        }
+        IdLock lock = state.tryLock(id);
+        if (lock == null) {
+            gate.release();
+            throw new IOException("container " + id + ": held by another runtime (the one that started it, or one"
+                    + " restarting or removing it); try again, or copy through that runtime");
+        }
+        PreparedImage prepared = null;
+        try {
+            StateDocument st = state.read(id).orElse(null);
+            if (st == null) {
+                lock.release(); // removed meanwhile: the lock file made here goes too
+                throw new IOException("no such container: " + id);
+            }
+            if (st.containerStatus() != ContainerStatus.EXITED) {
+                throw new IOException("container " + id + ": " + st.containerStatus().label() + " meanwhile; try again");
+            }
+            RootSource root;
+            if (st.image() != null) {
+                prepared = images().preparePinned(id, st.image()).orElse(null);
+                if (prepared == null) { // a pin written before pins named their image
+                    prepared = images().prepare(st.image());
+                }
+                root = writableOverlay(prepared, storageRoot.resolve("containers").resolve(id));
+            } else {
+                root = new RootSource.Directory(st.rootfs());
+            }
+            TreeAccess.Opened held = holdRoot(id, root);
+            PreparedImage image = prepared;
+            return new TreeAccess.Opened(held.root(), () -> {
+                try {
+                    held.hold().close();
+                } finally {
+                    if (image != null) {
+                        image.close();
+                    }
+                    lock.close();
+                    gate.release();
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            if (prepared != null) {
+                prepared.close();
+            }
+            lock.close();
+            gate.release();
+            throw e;
+        }
+    }
+
+    /** The overlay of a container's existing writable layer ({@code dir}: upper, work, rootfs) over {@code p}. */
+    private static RootSource.Overlay writableOverlay(PreparedImage p, Path dir) throws IOException {
+        if (!Files.isDirectory(dir.resolve("upper"), LinkOption.NOFOLLOW_LINKS)) {
+            throw new java.nio.file.NoSuchFileException(dir.resolve("upper").toString(), null,
+                    "the container's writable layer is gone");
+        }
+        Path link = p.linkDir();
+        return new RootSource.Overlay(link.toString(), p.shortLowerDirOption(),
+                link.relativize(dir.resolve("upper")).toString(), link.relativize(dir.resolve("work")).toString(),
+                dir.resolve("rootfs").toString());
+    }
+
+    /**
      * Files of the container {@code id}: one this runtime started (running or ended, until it is
-     * closed), or a running one of another runtime on the same state root, found by its state
-     * and identified by its init's pid and start time (a reused pid is never taken for it).
+     * closed), or one of another runtime on the same state root: a running one found by its state
+     * and identified by its init's pid and start time (a reused pid is never taken for it), an
+     * ended one through its writable layer, mounted again for each copy.
      *
      * @throws ContainerException when there is no such container, or it is another runtime's and
      *                            not running
@@ -2317,9 +2406,12 @@ public final class ContainerRuntime implements AutoCloseable {
         }
         StateDocument st = doc.get();
         ContainerStatus status = st.containerStatus();
+        if (status == ContainerStatus.EXITED) {
+            return new ContainerFilesImpl(sys, id, () -> endedTree(id));
+        }
         if (status != ContainerStatus.RUNNING && status != ContainerStatus.PAUSED) {
             throw new ContainerException("container " + id + ": not running (status " + status
-                    + "); the files of an ended container are reachable through the runtime that started it");
+                    + "); its files are reachable once it runs or has ended");
         }
         ProcessId init = st.init().id();
         return new ContainerFilesImpl(sys, id, () -> {

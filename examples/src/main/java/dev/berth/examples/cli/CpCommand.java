@@ -14,11 +14,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code berth cp}: docker's {@code cp} between the host and a running container (found by its
- * id under the state root): {@code CONTAINER:SRC DEST}, {@code SRC CONTAINER:DEST}, and {@code -}
+ * {@code berth cp}: docker's {@code cp} between the host and a container, running or ended (found by
+ * its id under the state root): {@code CONTAINER:SRC DEST}, {@code SRC CONTAINER:DEST}, and {@code -}
  * for a tar stream on stdin or stdout.
  */
-@Command(name = "cp", description = {"Copy files between a running container and the host.",
+@Command(name = "cp", description = {"Copy files between a container (running or ended) and the host.",
     "  berth cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-",
     "  berth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
     "A directory path ending in /. copies its contents; - is a tar stream (stdout, or stdin)."})

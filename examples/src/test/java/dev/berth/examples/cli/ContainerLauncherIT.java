@@ -239,6 +239,34 @@ class ContainerLauncherIT {
         assertThat(small.err()).startsWith("berth: --log-max-size: 1024 bytes; at least 4096");
     }
 
+    /** docker's build-then-copy: a detached job ends, and later berth processes copy its output out, and in. */
+    @Test
+    void anEndedDetachedContainersFilesAreCopiedOutAndInByLaterBerths() throws Exception {
+        String job = BERTH.name("cli-job");
+        Outcome started = berth("run", "-d", "--network", "none", "--name", job, IMAGE, "sh", "-c",
+                "echo artifact > /tmp/out.txt");
+        assertThat(started.code()).as(started.err()).isZero();
+        try {
+            Outcome waited = berth("wait", job);
+            assertThat(waited.out()).as(waited.err()).isEqualTo("0\n");
+            Path out = tmp.resolve(job + ".txt");
+            Outcome cp = berth("cp", job + ":/tmp/out.txt", out.toString());
+            assertThat(cp.code()).as(cp.err()).isZero();
+            assertThat(out).hasContent("artifact");
+            Path in = Files.writeString(tmp.resolve(job + "-in.txt"), "back in\n");
+            Outcome cpIn = berth("cp", in.toString(), job + ":/tmp/in.txt");
+            assertThat(cpIn.code()).as(cpIn.err()).isZero();
+            Outcome tar = berth("cp", job + ":/tmp/in.txt", "-");
+            assertThat(tar.code()).as(tar.err()).isZero();
+            assertThat(tar.out()).startsWith("in.txt").contains("back in");
+            Outcome missing = berth("cp", job + ":/no/such", tmp.resolve("x").toString());
+            assertThat(missing.code()).isEqualTo(1);
+            assertThat(missing.err()).isEqualTo("berth: cp: /no/such: no such file or directory in container " + job + "\n");
+        } finally {
+            assertThat(berth("rm", job).code()).isZero();
+        }
+    }
+
     /** {@code berth ps -a --format json}'s object of container {@code id}, or null. */
     private static JsonNode psJson(String id) throws Exception {
         Outcome ps = berth("ps", "-a", "--format", "json");
