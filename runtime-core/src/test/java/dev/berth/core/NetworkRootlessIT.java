@@ -3,8 +3,8 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.berth.core.testing.NetRootfs;
+import dev.berth.testing.LoopbackHttpServer;
 import dev.berth.testing.Preconditions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -85,25 +85,16 @@ class NetworkRootlessIT {
 
     @Test
     void theContainerReachesAServerOnTheHostsLoopbackThroughItsGateway() throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", x -> {
-            byte[] b = "from the host\n".getBytes(StandardCharsets.UTF_8);
-            x.sendResponseHeaders(200, b.length);
-            x.getResponseBody().write(b);
-            x.close();
-        });
-        server.start();
-        try (ContainerRuntime rt = runtime();
+        try (LoopbackHttpServer server = LoopbackHttpServer.serving("from the host\n");
+                ContainerRuntime rt = runtime();
                 Container c = rt.start(run + "-out", ContainerSpec.builder().rootfs(rootfs)
                         .network(ContainerRuntime.defaultNetworkMode())
                         .command("/bin/sh", "-c", "gw=$(busybox ip route | busybox awk '/^default/ {print $3}');"
-                                + " busybox wget -q -O - http://$gw:" + server.getAddress().getPort() + "/")
+                                + " busybox wget -q -O - http://$gw:" + server.port() + "/")
                         .stdout(Stdio.pipe()).build())) {
             String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
             assertThat(out).isEqualTo("from the host\n");
-        } finally {
-            server.stop(0);
         }
     }
 

@@ -3,13 +3,13 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.berth.core.testing.DnsEmbedderMain;
 import dev.berth.core.testing.HostCommand;
 import dev.berth.core.testing.NetRootfs;
 import dev.berth.core.testing.TinyDnsServer;
 import dev.berth.core.testing.UserModeEmbedderMain;
 import dev.berth.network.PortMapping;
+import dev.berth.testing.LoopbackHttpServer;
 import dev.berth.testing.Preconditions;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -196,18 +196,11 @@ abstract class UserModeNetworkTests {
 
     @Test
     void theContainerReachesAServerOnTheHostsLoopbackThroughItsGatewayAddress() throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", x -> {
-            byte[] b = "from the host\n".getBytes(StandardCharsets.UTF_8);
-            x.sendResponseHeaders(200, b.length);
-            x.getResponseBody().write(b);
-            x.close();
-        });
-        server.start();
-        try (ContainerRuntime rt = runtime();
+        try (LoopbackHttpServer server = LoopbackHttpServer.serving("from the host\n");
+                ContainerRuntime rt = runtime();
                 Container c = rt.start(run + "-out", ContainerSpec.builder().rootfs(rootfs).network(tool())
                         .command("/bin/sh", "-c", "gw=$(busybox ip route | busybox awk '/^default/ {print $3}'); echo $gw;"
-                                + " busybox wget -q -O - http://$gw:" + server.getAddress().getPort() + "/")
+                                + " busybox wget -q -O - http://$gw:" + server.port() + "/")
                         .stdout(Stdio.pipe()).build())) {
             String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
@@ -216,8 +209,6 @@ abstract class UserModeNetworkTests {
             if (tool().equals("slirp4netns")) {
                 assertThat(gateway).isEqualTo("10.0.2.2");
             }
-        } finally {
-            server.stop(0);
         }
     }
 
