@@ -11,7 +11,6 @@ import dev.berth.image.ImportProgress;
 import dev.berth.image.LayerOwners;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -165,25 +163,6 @@ class ContainerRootlessIT extends ContainerTestSupport {
 
     private static long owner(Path p) throws IOException {
         return ((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
-    }
-
-    private static String exec(Container c, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("/bin/probe"));
-        argv.addAll(List.of(args));
-        try (ExecProcess p = c.exec(ExecSpec.builder().command(argv).stdout(Stdio.pipe()).stderr(Stdio.inherit())
-                .build())) {
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.stdout()));
-            assertThat(p.onExit().get(60, TimeUnit.SECONDS).exited()).isTrue();
-            return out.get(10, TimeUnit.SECONDS);
-        }
-    }
-
-    private static String read(InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "[read failed: " + e.getMessage() + "]";
-        }
     }
 
     private static List<String> mapLines(String text) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.core.testing.NetRootfs;
+import dev.berth.testing.Http;
 import dev.berth.testing.LoopbackHttpServer;
 import dev.berth.testing.Preconditions;
 import java.net.InetAddress;
@@ -67,7 +68,7 @@ class NetworkRootlessIT {
         try (ContainerRuntime rt = runtime()) {
             Container c = rt.start(run + "-" + mode, httpd(mode).publish("127.0.0.1::80").build());
             int port = c.ports().get(0).hostPort();
-            assertThat(UserModeNetworkTests.get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+            assertThat(Http.get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
             List<ProcessHandle> tools = tools(tmp.resolve("state").resolve(c.id()));
             assertThat(tools).as(mode + " of the container").hasSize(1);
             assertThat(java.nio.file.Files.getAttribute(Path.of("/proc", Long.toString(tools.get(0).pid())), "unix:uid"))
