@@ -221,9 +221,10 @@ class NetworksTest {
         }
     }
 
-    private Networks root(String name, Path claims) throws IOException {
+    /** A runtime's networks on storage root {@code tmp/name}, its bridge claims in the host's stand-in {@code tmp/host-claims}. */
+    private Networks root(String name) throws IOException {
         return Networks.open(tmp.resolve(name), List.of(plugins.dir), procNet, sysClassNet,
-                List.of(plugins.iptables.toString()), claims);
+                List.of(plugins.iptables.toString()), tmp.resolve("host-claims"));
     }
 
     @Test
@@ -235,7 +236,7 @@ class NetworksTest {
             for (int round = 0; round < 15; round++) {
                 List<Networks> all = new ArrayList<>();
                 for (int i = 0; i < roots; i++) {
-                    all.add(root("r" + round + "-" + i, claims));
+                    all.add(root("r" + round + "-" + i));
                 }
                 java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(roots);
                 List<Future<List<Network>>> made = new ArrayList<>();
@@ -274,7 +275,7 @@ class NetworksTest {
             pool.shutdownNow();
         }
         // what stale claims the last round left go with the next look
-        Networks last = root("last", claims);
+        Networks last = root("last");
         last.create(NetworkSpec.builder("x").build());
         try (var s = Files.list(claims)) {
             assertThat(s.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".json")).toList())
@@ -284,9 +285,8 @@ class NetworksTest {
 
     @Test
     void aSubnetAnotherRootClaimedIsRefusedNamingThatNetwork() throws IOException {
-        Path claims = tmp.resolve("host-claims");
-        Networks a = root("a", claims);
-        Networks b = root("b", claims);
+        Networks a = root("a");
+        Networks b = root("b");
         a.create(NetworkSpec.builder("web").subnet("10.90.0.0/24").build());
         assertThatThrownBy(() -> b.create(NetworkSpec.builder("db").subnet("10.90.0.0/16").build()))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -304,8 +304,8 @@ class NetworksTest {
     @Test
     void anAttachClaimsAnUnclaimedNetworksBridgeAndRefusesOneAnotherRootHolds() throws IOException {
         Path claims = tmp.resolve("host-claims");
-        Networks a = root("a", claims);
-        Networks b = root("b", claims);
+        Networks a = root("a");
+        Networks b = root("b");
         Network web = a.create(NetworkSpec.builder("web").build());
         // b's network written on the same bridge, as a network made before claims (or by an older berth) could be
         Path nd = Files.createDirectories(tmp.resolve("b/networks/old/attachments")).getParent();
@@ -331,7 +331,7 @@ class NetworksTest {
     void aClaimsDirectoryOthersMayWriteIsRefused() throws IOException {
         Path claims = Files.createDirectories(tmp.resolve("host-claims"));
         Files.setPosixFilePermissions(claims, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
-        Networks a = root("a", claims);
+        Networks a = root("a");
         assertThatThrownBy(() -> a.create(NetworkSpec.builder("web").build()))
                 .isInstanceOf(NetworkException.class)
                 .hasMessageStartingWith("bridge claims: " + claims + " must be a directory of uid ")
