@@ -65,6 +65,7 @@ import dev.berth.core.internal.sys.SyscallException;
 import dev.berth.core.internal.sys.Syscalls;
 import dev.berth.core.internal.user.IdRangeAllocator;
 import dev.berth.core.internal.user.ResolvedUser;
+import dev.berth.core.internal.user.SubordinateIdFiles;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageStore;
 import dev.berth.image.ImageUsers;
@@ -201,6 +202,8 @@ public final class ContainerRuntime implements AutoCloseable {
     private final String rootlessUser;
     private final Path subuid;
     private final Path subgid;
+    /** Rootless: subuid and subgid as parsed, read again when a file changes. */
+    private final SubordinateIdFiles subordinateIdFiles = new SubordinateIdFiles();
 
     private ContainerRuntime(Builder b) {
         this.etc = b.hostResolvConf == null ? new EtcFiles(Path.of("/"))
@@ -2664,14 +2667,14 @@ public final class ContainerRuntime implements AutoCloseable {
         return !RootlessStart.singleId(ns) && ns.equals(rootless.defaultMapping());
     }
 
-    /** Rootless: the user's ids and subordinate ranges as the files say now; null for a root runtime. */
+    /** Rootless: the user's ids and subordinate ranges as the files say now (a stat each when unchanged); null for root. */
     private RootlessStart rootlessStart() throws ContainerStartException {
         if (rootlessIds == null) {
             return null;
         }
         try {
-            return new RootlessStart(rootlessIds[0], rootlessIds[1], rootlessUser, SubordinateIds.read(subuid),
-                    SubordinateIds.read(subgid));
+            return new RootlessStart(rootlessIds[0], rootlessIds[1], rootlessUser, subordinateIdFiles.read(subuid),
+                    subordinateIdFiles.read(subgid));
         } catch (RuntimeException e) {
             throw new ContainerStartException("rootless: subordinate ids: " + e.getMessage(), e);
         }

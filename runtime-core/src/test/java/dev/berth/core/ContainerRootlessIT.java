@@ -5,14 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.cgroups.Resources;
 import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.RootlessIds;
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.image.ImportProgress;
 import dev.berth.image.LayerOwners;
-import dev.berth.linux.internal.ProcStatus;
-import dev.berth.testing.Preconditions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -24,7 +22,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -40,19 +37,12 @@ import org.junit.jupiter.api.Test;
  */
 class ContainerRootlessIT extends ContainerTestSupport {
     private static final String IMAGE = "it/rootless:1";
-    private static long uid;
-    private static long gid;
-    private static SubordinateIds.Range subuid;
-    private static SubordinateIds.Range subgid;
+    private static RootlessIds ids;
     private final String run = "rl" + Long.toHexString(System.nanoTime() & 0xffffff);
 
     @BeforeAll
     static void image() throws Exception {
-        uid = Preconditions.requireUnprivileged();
-        gid = ProcStatus.effectiveGid();
-        String user = System.getProperty("user.name");
-        subuid = SubordinateIds.read(SubordinateIds.SUBUID).rangesOf(user, uid).get(0);
-        subgid = SubordinateIds.read(SubordinateIds.SUBGID).rangesOf(user, uid).get(0);
+        ids = RootlessIds.require();
         Path layout = layout(tmp.resolve("layout"));
         runtime.images().importImage(layout, Optional.of(IMAGE), ImportProgress.NONE);
         Path layer = dataLayer();
@@ -175,25 +165,6 @@ class ContainerRootlessIT extends ContainerTestSupport {
         return ((Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
     }
 
-    private static String exec(Container c, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("/bin/probe"));
-        argv.addAll(List.of(args));
-        try (ExecProcess p = c.exec(ExecSpec.builder().command(argv).stdout(Stdio.pipe()).stderr(Stdio.inherit())
-                .build())) {
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.stdout()));
-            assertThat(p.onExit().get(60, TimeUnit.SECONDS).exited()).isTrue();
-            return out.get(10, TimeUnit.SECONDS);
-        }
-    }
-
-    private static String read(InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "[read failed: " + e.getMessage() + "]";
-        }
-    }
-
     private static List<String> mapLines(String text) {
         return text.lines().map(l -> l.trim().replaceAll("\\s+", " ")).toList();
     }
@@ -203,9 +174,9 @@ class ContainerRootlessIT extends ContainerTestSupport {
         assertThat(run(probe("id")).stdout()).isEqualTo("uid=0 gid=0 euid=0 egid=0\n");
         assertThat(run(inImage("id")).stdout()).isEqualTo("uid=0 gid=0 euid=0 egid=0\n");
         assertThat(mapLines(run(probe("cat", "/proc/self/uid_map")).stdout()))
-                .containsExactly("0 " + uid + " 1", "1 " + subuid.start() + " " + subuid.count());
+                .containsExactly("0 " + ids.uid() + " 1", "1 " + ids.subuid().start() + " " + ids.subuid().count());
         assertThat(mapLines(run(inImage("cat", "/proc/self/gid_map")).stdout()))
-                .containsExactly("0 " + gid + " 1", "1 " + subgid.start() + " " + subgid.count());
+                .containsExactly("0 " + ids.gid() + " 1", "1 " + ids.subgid().start() + " " + ids.subgid().count());
     }
 
     @Test
@@ -220,7 +191,7 @@ class ContainerRootlessIT extends ContainerTestSupport {
                         "/proc/self/gid_map").build())) {
             List<String> out = mapLines(read(c.stdout()));
             assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
-            assertThat(out).containsExactly("uid=0 gid=0 euid=0 egid=0", "0 " + uid + " 1", "0 " + gid + " 1");
+            assertThat(out).containsExactly("uid=0 gid=0 euid=0 egid=0", "0 " + ids.uid() + " 1", "0 " + ids.gid() + " 1");
             try (ExecProcess p = c.exec(ExecSpec.builder().command("/bin/probe", "id").build())) {
                 assertThat(p.onExit().get(60, TimeUnit.SECONDS)).as("exec in a single-id container")
                         .isNotNull();
@@ -236,7 +207,7 @@ class ContainerRootlessIT extends ContainerTestSupport {
         Result r = run(probe("write", "/mnt/made", "x", "--", "owner", "/mnt/made", "--", "owner", "/mnt")
                 .mounts(List.of(Mount.bind(shared, "/mnt"))));
         assertThat(r.stdout()).isEqualTo("0:0\n0:0\n");
-        assertThat(owner(shared.resolve("made"))).isEqualTo(uid);
+        assertThat(owner(shared.resolve("made"))).isEqualTo(ids.uid());
         Path ro = Files.createDirectories(tmp.resolve("ro-" + run));
         assertThat(run(probe("write", "/mnt/x", "y").mounts(List.of(Mount.bind(ro, "/mnt", "ro")))).stdout())
                 .contains("Read-only file system");
@@ -264,12 +235,12 @@ class ContainerRootlessIT extends ContainerTestSupport {
         assertThat(run(inImage("owner", "/data/www", "--", "stat", "/data/suid", "--", "read", "/data/link", "5",
                 "--", "owner", "/bin/probe").user("0")).stdout())
                 .isEqualTo("33:33\nfile 4750 0:0\nread /data/link: www's\n0:0\n");
-        long mapped = subuid.start() + 32;
+        long mapped = ids.subuid().start() + 32;
         assertThat(owner(layer.resolve("data/www"))).isEqualTo(mapped);
         assertThat(owner(layer.resolve("data/link"))).as("the symlink itself").isEqualTo(mapped);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(layer.resolve("data/www"),
                 LinkOption.NOFOLLOW_LINKS))).isEqualTo("rw-r-----");
-        assertThat(owner(layer.resolve("bin/probe"))).isEqualTo(uid);
+        assertThat(owner(layer.resolve("bin/probe"))).isEqualTo(ids.uid());
         assertThat(Files.exists(layer.resolveSibling(layer.getFileName() + ".owners-applied"))).isTrue();
         // www (uid 33) reads its own file; a second start does not chown again (the marker), and still sees 33
         assertThat(run(inImage("read", "/data/www", "5").user("33:33")).stdout()).isEqualTo("read /data/www: www's\n");
@@ -284,8 +255,8 @@ class ContainerRootlessIT extends ContainerTestSupport {
             assertThat(read(c.stdout())).endsWith("33:33\n");
             assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
             // the user cannot remove these on the host: a user namespace with its mapping does
-            assertThat(owner(made)).isEqualTo(subuid.start() + 32);
-            assertThat(owner(made.resolve("f"))).isEqualTo(subuid.start() + 32);
+            assertThat(owner(made)).isEqualTo(ids.subuid().start() + 32);
+            assertThat(owner(made.resolve("f"))).isEqualTo(ids.subuid().start() + 32);
         }
         assertThat(tmp.resolve("storage/containers/" + id)).doesNotExist();
         assertThat(stateRoot.resolve(id)).doesNotExist();
@@ -327,12 +298,12 @@ class ContainerRootlessIT extends ContainerTestSupport {
                 probe("true").mounts(List.of(Mount.bind(tmp, "/mnt", "idmap"))),
                 probe("true").rlimit(Rlimit.Type.NOFILE, 1024, Rlimit.UNLIMITED),
                 probe("true").userNamespace(UserNamespace.of(100000, 65536)),
-                probe("true").userNamespace(UserNamespace.of(List.of(IdMapping.of(0, uid, 1),
-                        IdMapping.of(1, subuid.start() + subuid.count(), 10)),
-                        List.of(IdMapping.of(0, gid, 1)))));
+                probe("true").userNamespace(UserNamespace.of(List.of(IdMapping.of(0, ids.uid(), 1),
+                        IdMapping.of(1, ids.subuid().start() + ids.subuid().count(), 10)),
+                        List.of(IdMapping.of(0, ids.gid(), 1)))));
         List<String> expected = List.of("rootless: --memory needs a delegated cgroup v2 subtree", "rootless: network", "rootless: mounts[0] option idmap",
                 "rootless: rlimits", "rootless: userNamespace", "rootless: userNamespace uid mapping 1:"
-                        + (subuid.start() + subuid.count()));
+                        + (ids.subuid().start() + ids.subuid().count()));
         for (int i = 0; i < specs.size(); i++) {
             String id = run + "-refused-" + i;
             ContainerSpec spec = specs.get(i).build();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.cgroups.Resources;
 import dev.berth.core.internal.RootlessStart;
+import dev.berth.core.testing.RootlessIds;
 import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRootless;
 import java.io.BufferedReader;
@@ -28,26 +29,11 @@ import org.junit.jupiter.api.Test;
  */
 @RequiresRootless
 class EnvironmentRootlessIT extends EnvironmentIT {
-    private static long uid;
-    private static long gid;
-    private static SubordinateIds.Range subuid;
-    private static SubordinateIds.Range subgid;
+    private static RootlessIds ids;
 
     @BeforeAll
     static void ids() {
-        uid = Preconditions.requireUnprivileged();
-        String user = System.getProperty("user.name");
-        subuid = SubordinateIds.read(SubordinateIds.SUBUID).rangesOf(user, uid).get(0);
-        subgid = SubordinateIds.read(SubordinateIds.SUBGID).rangesOf(user, uid).get(0);
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Gid:")) {
-                    gid = Long.parseLong(line.split("\\s+")[2]);
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        ids = RootlessIds.require();
     }
 
     /** Without a delegated cgroup a limit cannot be kept: the start says so in one line and leaves nothing. */
@@ -59,7 +45,7 @@ class EnvironmentRootlessIT extends EnvironmentIT {
         assertThatThrownBy(() -> runtime.start(id, probe("true").resources(Resources.builder()
                 .memoryMax(64L << 20).cpus(0.5).pidsMax(100).build()).build()))
                 .isInstanceOf(ContainerStartException.class)
-                .hasMessageStartingWith("rootless: --memory needs a delegated cgroup v2 subtree (none found for uid " + uid)
+                .hasMessageStartingWith("rootless: --memory needs a delegated cgroup v2 subtree (none found for uid " + ids.uid())
                 .hasMessageEndingWith("see docs/rootless.md)")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
         assertThat(stateRoot.resolve(id)).doesNotExist();
@@ -141,12 +127,12 @@ class EnvironmentRootlessIT extends EnvironmentIT {
     void rootInsideIsTheUserOnTheHostAndUid1000IsItsSubordinateUid1000() throws Exception {
         Preconditions.requireUnprivileged();
         assertThat(insideAndOutside(probe())).containsExactly("uid=0 gid=0 euid=0 egid=0",
-                uid + "\t" + uid + "\t" + uid + "\t" + uid, gid + "\t" + gid + "\t" + gid + "\t" + gid);
-        long u = subuid.start() + 999;
-        long g = subgid.start() + 999;
+                ids.uid() + "\t" + ids.uid() + "\t" + ids.uid() + "\t" + ids.uid(), ids.gid() + "\t" + ids.gid() + "\t" + ids.gid() + "\t" + ids.gid());
+        long u = ids.subuid().start() + 999;
+        long g = ids.subgid().start() + 999;
         assertThat(insideAndOutside(probe().user("1000"))).containsExactly("uid=1000 gid=1000 euid=1000 egid=1000",
                 u + "\t" + u + "\t" + u + "\t" + u, g + "\t" + g + "\t" + g + "\t" + g);
-        long staff = subgid.start() + 49;
+        long staff = ids.subgid().start() + 49;
         assertThat(insideAndOutside(probe().user("alice:staff"))).containsExactly("uid=1000 gid=50 euid=1000 egid=50",
                 u + "\t" + u + "\t" + u + "\t" + u, staff + "\t" + staff + "\t" + staff + "\t" + staff);
     }

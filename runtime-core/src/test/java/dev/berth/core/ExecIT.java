@@ -7,7 +7,6 @@ import dev.berth.core.testing.ContainerTestSupport;
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.testing.RequiresCgroups;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,14 +52,6 @@ class ExecIT extends ContainerTestSupport {
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.stdout()));
             ExitStatus s = p.onExit().get(60, TimeUnit.SECONDS);
             return new Ran(s, out.get(10, TimeUnit.SECONDS));
-        }
-    }
-
-    private static String read(InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "[read failed: " + e.getMessage() + "]";
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.RootlessIds;
 import dev.berth.image.ImportProgress;
 import dev.berth.testing.Preconditions;
 import java.io.BufferedReader;
@@ -34,9 +35,9 @@ class FilesRootlessIT extends ContainerTestSupport {
 
     @BeforeAll
     static void image() throws Exception {
-        uid = Preconditions.requireUnprivileged();
-        String user = System.getProperty("user.name");
-        aliceOnHost = SubordinateIds.read(SubordinateIds.SUBUID).rangesOf(user, uid).get(0).start() + 999;
+        RootlessIds ids = RootlessIds.require();
+        uid = ids.uid();
+        aliceOnHost = ids.subuid().start() + 999;
         Path layout = ContainerRootlessIT.layout(tmp.resolve("layout"), tar -> { });
         runtime.images().importImage(layout, Optional.of(IMAGE), ImportProgress.NONE);
     }

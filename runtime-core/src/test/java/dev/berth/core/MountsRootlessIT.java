@@ -3,6 +3,7 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.core.testing.RootlessIds;
 import dev.berth.core.testing.TestRootfs;
 import dev.berth.image.ImportProgress;
 import dev.berth.linux.internal.ProcStatus;
@@ -29,16 +30,11 @@ import org.junit.jupiter.api.Test;
  */
 @RequiresRootless
 class MountsRootlessIT extends MountsIT {
-    private static long uid;
-    private static SubordinateIds.Range subuid;
-    private static SubordinateIds.Range subgid;
+    private static RootlessIds ids;
 
     @BeforeAll
     static void ids() {
-        uid = Preconditions.requireUnprivileged();
-        String user = System.getProperty("user.name");
-        subuid = SubordinateIds.read(SubordinateIds.SUBUID).rangesOf(user, uid).get(0);
-        subgid = SubordinateIds.read(SubordinateIds.SUBGID).rangesOf(user, uid).get(0);
+        ids = RootlessIds.require();
     }
 
     @Override
@@ -98,7 +94,7 @@ class MountsRootlessIT extends MountsIT {
             String admin = run(copied("remount-rw", "/data", "--", "write", "/data/x", "1").addCapabilities(
                     Capability.SYS_ADMIN).mount(Mount.bind(plain, "/data", "ro", "bind"))).stdout();
             assertThat(admin).isEqualTo("remount: ok 0\n");
-            assertThat(owner(plain.resolve("x"))).isEqualTo(uid);
+            assertThat(owner(plain.resolve("x"))).isEqualTo(ids.uid());
         } finally {
             Files.deleteIfExists(there);
         }
@@ -151,10 +147,10 @@ class MountsRootlessIT extends MountsIT {
                 "read /data/nested/passwd: root:");
         Volume v = runtime.volumes().inspect("it-data").orElseThrow();
         assertThat(v.mountpoint()).startsWith(runtime.storageRoot());
-        assertThat(owner(v.mountpoint())).isEqualTo(uid);
+        assertThat(owner(v.mountpoint())).isEqualTo(ids.uid());
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(v.mountpoint()))).isEqualTo("rwxr-x---");
         assertThat(v.mountpoint().resolve("made")).hasContent("by the first\n");
-        assertThat(owner(v.mountpoint().resolve("made"))).isEqualTo(uid);
+        assertThat(owner(v.mountpoint().resolve("made"))).isEqualTo(ids.uid());
         assertThat(Files.isSameFile(v.mountpoint().resolve("seed"), v.mountpoint().resolve("seed-link"))).isTrue();
         assertThat(Files.readSymbolicLink(v.mountpoint().resolve("nested/passwd"))).isEqualTo(Path.of("/etc/passwd"));
         // the second container sees what the first left, not the image again
@@ -171,8 +167,8 @@ class MountsRootlessIT extends MountsIT {
                 .entrypoint(List.of()).mount(Mount.volume("it-others", "/others")).build()))
                 .isInstanceOf(ContainerStartException.class)
                 .hasMessage("volume it-others: filling it from /others of the image: rootless: /others/seed is owned by "
-                        + (subuid.start() + 999) + ":" + (subgid.start() + 49) + " on the host, another user of the image"
-                        + " than the container's root (" + uid + ":" + ProcStatus.effectiveGid() + "); a rootless runtime fills a"
+                        + (ids.subuid().start() + 999) + ":" + (ids.subgid().start() + 49) + " on the host, another user of the image"
+                        + " than the container's root (" + ids.uid() + ":" + ProcStatus.effectiveGid() + "); a rootless runtime fills a"
                         + " volume only with its own files: use the volume option nocopy (see docs/rootless.md)");
         assertThat(runtime.volumes().inspect("it-others")).isEmpty();
         assertThat(stateRoot.resolve(id)).doesNotExist();
@@ -194,12 +190,12 @@ class MountsRootlessIT extends MountsIT {
                 "write", "/data/by-root", "r", "--", "statvfs", "/data").mount(Mount.bind(src, "/data"))).stdout();
         assertThat(out.lines().toList().subList(0, 3)).containsExactly("0:0", "0:0", "the user's");
         assertThat(out.lines().toList().get(3)).startsWith("rw");
-        assertThat(owner(src.resolve("by-root"))).isEqualTo(uid);
+        assertThat(owner(src.resolve("by-root"))).isEqualTo(ids.uid());
         String alice = run(copied("write", "/data/by-alice", "a", "--", "owner", "/data/by-alice", "--",
                 "overwrite", "/data/in", "X").user("alice").mount(Mount.bind(src, "/data"))).stdout();
         assertThat(alice.lines()).containsExactly("1000:1000", "open /data/in: Permission denied");
-        assertThat(owner(src.resolve("by-alice"))).isEqualTo(subuid.start() + 999);
-        assertThat(group(src.resolve("by-alice"))).isEqualTo(subgid.start() + 999);
+        assertThat(owner(src.resolve("by-alice"))).isEqualTo(ids.subuid().start() + 999);
+        assertThat(group(src.resolve("by-alice"))).isEqualTo(ids.subgid().start() + 999);
         assertThat(src.resolve("in")).hasContent("the user's");
     }
 

@@ -3,8 +3,9 @@ package dev.berth.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.berth.core.testing.NetRootfs;
+import dev.berth.testing.Http;
+import dev.berth.testing.LoopbackHttpServer;
 import dev.berth.testing.Preconditions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -67,7 +68,7 @@ class NetworkRootlessIT {
         try (ContainerRuntime rt = runtime()) {
             Container c = rt.start(run + "-" + mode, httpd(mode).publish("127.0.0.1::80").build());
             int port = c.ports().get(0).hostPort();
-            assertThat(UserModeNetworkTests.get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
+            assertThat(Http.get("http://127.0.0.1:" + port + "/")).isEqualTo("hello\n");
             List<ProcessHandle> tools = tools(tmp.resolve("state").resolve(c.id()));
             assertThat(tools).as(mode + " of the container").hasSize(1);
             assertThat(java.nio.file.Files.getAttribute(Path.of("/proc", Long.toString(tools.get(0).pid())), "unix:uid"))
@@ -85,25 +86,16 @@ class NetworkRootlessIT {
 
     @Test
     void theContainerReachesAServerOnTheHostsLoopbackThroughItsGateway() throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", x -> {
-            byte[] b = "from the host\n".getBytes(StandardCharsets.UTF_8);
-            x.sendResponseHeaders(200, b.length);
-            x.getResponseBody().write(b);
-            x.close();
-        });
-        server.start();
-        try (ContainerRuntime rt = runtime();
+        try (LoopbackHttpServer server = LoopbackHttpServer.serving("from the host\n");
+                ContainerRuntime rt = runtime();
                 Container c = rt.start(run + "-out", ContainerSpec.builder().rootfs(rootfs)
                         .network(ContainerRuntime.defaultNetworkMode())
                         .command("/bin/sh", "-c", "gw=$(busybox ip route | busybox awk '/^default/ {print $3}');"
-                                + " busybox wget -q -O - http://$gw:" + server.getAddress().getPort() + "/")
+                                + " busybox wget -q -O - http://$gw:" + server.port() + "/")
                         .stdout(Stdio.pipe()).build())) {
             String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
             assertThat(out).isEqualTo("from the host\n");
-        } finally {
-            server.stop(0);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.internal.RootlessStart;
 import dev.berth.core.testing.ContainerTestSupport;
+import dev.berth.core.testing.RootlessIds;
 import dev.berth.linux.internal.ProcStatus;
 import dev.berth.testing.Preconditions;
 import java.io.IOException;
@@ -96,6 +97,46 @@ class SharedUserNamespaceRootlessIT extends ContainerTestSupport {
         }
     }
 
+
+    /**
+     * The runtime reads the subordinate id files again only when they change (SubordinateIdFiles): an edit in
+     * place that keeps the file's size gets a new shared namespace with the new range, and the next start with
+     * the file unchanged joins that one.
+     */
+    @Test
+    void anEditedSubuidFileGetsANewSharedNamespaceAndAnUnchangedOneKeepsIt() throws Exception {
+        RootlessIds ids = RootlessIds.require();
+        String user = System.getProperty("user.name");
+        long start = ids.subuid().start();
+        long count = ids.subuid().count();
+        Path subuid = tmp.resolve("subuid-" + run);
+        Path subgid = tmp.resolve("subgid-" + run);
+        Files.writeString(subuid, user + ":" + start + ":" + count + "\n");
+        Files.writeString(subgid, user + ":" + ids.subgid().start() + ":" + ids.subgid().count() + "\n");
+        try (ContainerRuntime rt = ContainerRuntime.builder().stateRoot(tmp.resolve("state-" + run + "-e"))
+                .storageRoot(tmp.resolve("storage")).reconcile(false).subordinateIds(subuid, subgid).build();
+                Container a = rt.start(probe("sleep", "60").build())) {
+            try (Container same = rt.start(probe("sleep", "60").build())) {
+                assertThat(ns(same, "user")).isEqualTo(ns(a, "user"));
+                same.kill();
+            }
+            // a range one smaller (within the real one, which newuidmap checks), written in place: same inode
+            String edited = user + ":" + start + ":" + (count - 1) + "\n";
+            assertThat(edited.length()).as("the same size").isEqualTo(Files.size(subuid));
+            Files.writeString(subuid, edited);
+            try (Container b = rt.start(probe("sleep", "60").build())) {
+                assertThat(ns(b, "user")).isNotEqualTo(ns(a, "user"));
+                assertThat(exec(b, "cat", "/proc/self/uid_map").lines().map(l -> l.trim().replaceAll("\\s+", " ")))
+                        .containsExactly("0 " + ids.uid() + " 1", "1 " + start + " " + (count - 1));
+                try (Container c = rt.start(probe("sleep", "60").build())) {
+                    assertThat(ns(c, "user")).as("the file unchanged since").isEqualTo(ns(b, "user"));
+                    c.kill();
+                }
+                b.kill();
+            }
+            a.kill();
+        }
+    }
 
     private static Result run(ContainerRuntime rt, ContainerSpec.Builder spec) throws Exception {
         try (Container c = rt.start(spec.build())) {

@@ -1,15 +1,16 @@
 package dev.berth.core;
 
+import static dev.berth.testing.Http.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.berth.core.testing.DnsEmbedderMain;
 import dev.berth.core.testing.HostCommand;
 import dev.berth.core.testing.NetRootfs;
 import dev.berth.core.testing.TinyDnsServer;
 import dev.berth.core.testing.UserModeEmbedderMain;
 import dev.berth.network.PortMapping;
+import dev.berth.testing.LoopbackHttpServer;
 import dev.berth.testing.Preconditions;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -17,12 +18,10 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -196,18 +195,11 @@ abstract class UserModeNetworkTests {
 
     @Test
     void theContainerReachesAServerOnTheHostsLoopbackThroughItsGatewayAddress() throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", x -> {
-            byte[] b = "from the host\n".getBytes(StandardCharsets.UTF_8);
-            x.sendResponseHeaders(200, b.length);
-            x.getResponseBody().write(b);
-            x.close();
-        });
-        server.start();
-        try (ContainerRuntime rt = runtime();
+        try (LoopbackHttpServer server = LoopbackHttpServer.serving("from the host\n");
+                ContainerRuntime rt = runtime();
                 Container c = rt.start(run + "-out", ContainerSpec.builder().rootfs(rootfs).network(tool())
                         .command("/bin/sh", "-c", "gw=$(busybox ip route | busybox awk '/^default/ {print $3}'); echo $gw;"
-                                + " busybox wget -q -O - http://$gw:" + server.getAddress().getPort() + "/")
+                                + " busybox wget -q -O - http://$gw:" + server.port() + "/")
                         .stdout(Stdio.pipe()).build())) {
             String out = new String(c.stdout().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(c.waitFor()).isEqualTo(ExitStatus.exited(0));
@@ -216,8 +208,6 @@ abstract class UserModeNetworkTests {
             if (tool().equals("slirp4netns")) {
                 assertThat(gateway).isEqualTo("10.0.2.2");
             }
-        } finally {
-            server.stop(0);
         }
     }
 
@@ -398,25 +388,6 @@ abstract class UserModeNetworkTests {
 
     static void assertRefused(int port) {
         assertThatThrownBy(() -> get("http://127.0.0.1:" + port + "/")).isInstanceOf(IOException.class);
-    }
-
-    static String get(String url) throws IOException, InterruptedException {
-        IOException last = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        do {
-            try {
-                HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
-                c.setConnectTimeout(2000);
-                c.setReadTimeout(5000);
-                try (InputStream in = c.getInputStream()) {
-                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                }
-            } catch (IOException e) {
-                last = e;
-                Thread.sleep(100);
-            }
-        } while (System.nanoTime() < deadline);
-        throw last;
     }
 
     static String read(Path p) {

@@ -9,7 +9,6 @@ import dev.berth.core.testing.TestRootfs;
 import dev.berth.image.ImportProgress;
 import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -19,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,25 +57,6 @@ class UserNamespaceIT extends ContainerTestSupport {
     private static Path layerFile() throws IOException {
         try (Stream<Path> s = Files.list(tmp.resolve("storage/layers/sha256"))) {
             return s.map(l -> l.resolve("data/root-file")).filter(Files::exists).findFirst().orElseThrow();
-        }
-    }
-
-    private static String exec(Container c, String... args) throws Exception {
-        List<String> argv = new ArrayList<>(List.of("/bin/probe"));
-        argv.addAll(List.of(args));
-        try (ExecProcess p = c.exec(ExecSpec.builder().command(argv).stdout(Stdio.pipe()).stderr(Stdio.inherit())
-                .build())) {
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.stdout()));
-            assertThat(p.onExit().get(60, TimeUnit.SECONDS).exited()).isTrue();
-            return out.get(10, TimeUnit.SECONDS);
-        }
-    }
-
-    private static String read(InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "[read failed: " + e.getMessage() + "]";
         }
     }
 

@@ -30,6 +30,18 @@ public final class Fixtures {
   /** {@code setcap cap_setuid,cap_net_raw+ep} as {@code security.capability} holds it: bit 7 makes the first byte 0x80. */
   public static final byte[] CAP_SETUID_NET_RAW = HexFormat.of().parseHex("0100000280200000000000000000000000000000");
 
+  /**
+   * An entry whose header names owner {@code uid:gid} and {@code mode} (the name kept as given), for the
+   * kinds no {@link Tar} method makes with an owner (links, devices, fifos): set what else it needs.
+   */
+  public static TarArchiveEntry owned(String name, byte type, long uid, long gid, int mode) {
+    TarArchiveEntry e = new TarArchiveEntry(name, type, true);
+    e.setUserId(uid);
+    e.setGroupId(gid);
+    e.setMode(mode);
+    return e;
+  }
+
   /** Builds a tar in memory. */
   public static final class Tar {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -84,6 +96,18 @@ public final class Fixtures {
       e.setMode(mode);
       e.setSize(b.length);
       return put(e, b);
+    }
+
+    /** A regular file whose header names owner {@code uid:gid}. */
+    public Tar ownedFile(String name, long uid, long gid, int mode, byte[] content) {
+      TarArchiveEntry e = owned(name, TarArchiveEntry.LF_NORMAL, uid, gid, mode);
+      e.setSize(content.length);
+      return put(e, content);
+    }
+
+    /** A directory whose header names owner {@code uid:gid}. */
+    public Tar ownedDir(String name, long uid, long gid, int mode) {
+      return put(owned(name.endsWith("/") ? name : name + "/", TarArchiveEntry.LF_DIR, uid, gid, mode), null);
     }
 
     public Tar fileWithXattrs(String name, String content, Map<String, String> xattrs) {

@@ -49,37 +49,23 @@ class ImageStoreRootlessIT {
     uid = (int) Preconditions.requireUnprivileged();
   }
 
-  static TarArchiveEntry entry(String name, byte type, long uid, long gid, int mode) {
-    TarArchiveEntry e = new TarArchiveEntry(name, type, true);
-    e.setUserId(uid);
-    e.setGroupId(gid);
-    e.setMode(mode);
-    return e;
-  }
-
-  static TarArchiveEntry file(String name, long uid, long gid, int mode, byte[] content) {
-    TarArchiveEntry e = entry(name, TarArchiveEntry.LF_NORMAL, uid, gid, mode);
-    e.setSize(content.length);
-    return e;
-  }
-
   static byte[] b(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
   /** The lower layer: owners 0, 33 and 1000, setuid files, a device node, and content to hide. */
   static byte[] lower() {
-    TarArchiveEntry dev = entry("dev/null", TarArchiveEntry.LF_CHR, 0, 0, 0666);
+    TarArchiveEntry dev = Fixtures.owned("dev/null", TarArchiveEntry.LF_CHR, 0, 0, 0666);
     dev.setDevMajor(1);
     dev.setDevMinor(3);
     return new Tar()
-        .dir("etc").entry(file("etc/gone", 0, 0, 0644, b("lower")), b("lower"))
-        .entry(file("etc/kept", 0, 0, 0644, b("kept")), b("kept"))
-        .entry(entry("www/", TarArchiveEntry.LF_DIR, 33, 33, 0755), null)
-        .entry(file("www/index.html", 33, 33, 0644, b("hi")), b("hi"))
+        .dir("etc").ownedFile("etc/gone", 0, 0, 0644, b("lower"))
+        .ownedFile("etc/kept", 0, 0, 0644, b("kept"))
+        .ownedDir("www/", 33, 33, 0755)
+        .ownedFile("www/index.html", 33, 33, 0644, b("hi"))
         .dir("bin")
-        .entry(file("bin/suid-root", 0, 0, 04755, b("#!")), b("#!"))
-        .entry(file("bin/suid-user", 1000, 1000, 04755, b("#!")), b("#!"))
+        .ownedFile("bin/suid-root", 0, 0, 04755, b("#!"))
+        .ownedFile("bin/suid-user", 1000, 1000, 04755, b("#!"))
         .dir("dev").entry(dev, null)
         .dir("opq").file("opq/lower-only", "l")
         .dir("hostile").file("hostile/lower-file", "l")

@@ -3,6 +3,7 @@ package dev.berth.network;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.berth.network.internal.BridgeClaims;
 import dev.berth.network.internal.CniChain;
 import dev.berth.network.internal.CniPlugins;
 import dev.berth.network.internal.DirectoryLock;
@@ -43,6 +44,9 @@ import org.slf4j.LoggerFactory;
  * which DEL is handed back), and {@code _ipam/}, host-local's leases. Every change holds an
  * exclusive lock ({@code flock} of {@code networks/.lock}, and a lock of this JVM), so two
  * runtimes on one storage root, or two threads, never allocate one subnet, bridge or host port twice.
+ * Bridges and subnets are the host's: a new network claims its bridge and subnets host-wide
+ * ({@link BridgeClaims}, under {@code /run/berth/.bridges} for root), so that runtimes on different
+ * storage roots never choose alike either.
  *
  * <p>An attachment is recorded before its ADD runs, so that whoever finds it (a DEL, or a
  * reconciliation after the JVM died mid-ADD) can undo a half-made one; a network with attachments
@@ -64,9 +68,12 @@ public final class Networks {
     private final Path procNet;
     private final Path sysClassNet;
     private final LoopbackGuard guard;
+    private final BridgeClaims claims;
 
-    private Networks(Path dir, CniPlugins plugins, Path procNet, Path sysClassNet, LoopbackGuard guard) {
+    private Networks(Path dir, CniPlugins plugins, Path procNet, Path sysClassNet, LoopbackGuard guard,
+            Path claimsDir) {
         this.dir = dir;
+        this.claims = new BridgeClaims(claimsDir, Networks::claimAlive);
         this.plugins = plugins;
         this.procNet = procNet;
         this.sysClassNet = sysClassNet;
@@ -88,15 +95,26 @@ public final class Networks {
      * ({@link LoopbackGuard}) set through {@code iptables} (a command and its first arguments).
      */
     public static Networks open(Path storageRoot, List<Path> pluginDirs, List<String> iptables) throws IOException {
-        return open(storageRoot, pluginDirs, Path.of("/proc/net"), Path.of("/sys/class/net"), iptables);
+        return open(storageRoot, pluginDirs, Path.of("/proc/net"), Path.of("/sys/class/net"), iptables,
+                dev.berth.linux.internal.ProcStatus.isRoot() ? BridgeClaims.HOST : null);
     }
 
+    /** For tests: claims in the storage root's own {@code networks/_bridges}. */
     static Networks open(Path storageRoot, List<Path> pluginDirs, Path procNet, Path sysClassNet, List<String> iptables)
             throws IOException {
-        Path d = storageRoot.resolve("networks");
+        return open(storageRoot, pluginDirs, procNet, sysClassNet, iptables, null);
+    }
+
+    /**
+     * With bridge claims in {@code claimsDir}; null for the storage root's own {@code networks/_bridges}
+     * (a user other than root, who can make no bridge of the host, shares no claims).
+     */
+    static Networks open(Path storageRoot, List<Path> pluginDirs, Path procNet, Path sysClassNet, List<String> iptables,
+            Path claimsDir) throws IOException {
+        Path d = storageRoot.toAbsolutePath().resolve("networks");
         Files.createDirectories(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         return new Networks(d, new CniPlugins(pluginDirs, Duration.ofSeconds(60)), procNet, sysClassNet,
-                new LoopbackGuard(iptables));
+                new LoopbackGuard(iptables), claimsDir != null ? claimsDir : d.resolve("_bridges"));
     }
 
     // ---- networks ----
@@ -112,55 +130,113 @@ public final class Networks {
             if (spec.name().equals(DEFAULT)) {
                 throw new IllegalArgumentException("name: \"" + DEFAULT + "\" is the default network's (made on first use)");
             }
-            return createLocked(spec.name(), spec.subnet(), spec.gateway(), spec.ipv6Subnet(), spec.internal());
+            return createLocked(spec.name(), spec.subnet(), Optional.empty(), spec.gateway(), spec.ipv6Subnet(),
+                    spec.internal());
         }
     }
 
-    /** The default network, made on first use with 10.88.0.0/16 (or a free /24 when the host uses that range). */
+    /** The default network, made on first use with 10.88.0.0/16 (or a free /24 when the host or another root uses that range). */
     public Network defaultNetwork() throws IOException {
         try (DirectoryLock.Held l = lock()) {
             return defaultNetworkLocked();
         }
     }
 
-    private Network createLocked(String name, Optional<Subnet> subnet, Optional<InetAddress> gateway,
-            Optional<Subnet> ipv6, boolean internal) throws IOException {
+    /**
+     * Makes a network (the storage root's lock held), its bridge and subnets chosen and claimed under
+     * the host-wide lock: {@code subnet} as given, else {@code preferred} when nothing uses it, else
+     * a free /24.
+     */
+    private Network createLocked(String name, Optional<Subnet> subnet, Optional<Subnet> preferred,
+            Optional<InetAddress> gateway, Optional<Subnet> ipv6, boolean internal) throws IOException {
         if (Files.exists(dir.resolve(name))) {
             throw new IllegalArgumentException("name: network \"" + name + "\" already exists");
         }
-        List<Network> existing = list();
-        List<HostRoutes.Route> routes = HostRoutes.read(procNet);
-        Subnet v4 = subnet.isPresent() ? subnet.get() : freeSubnet(existing, routes);
-        for (Subnet s : subnet.isPresent() ? List.of(v4) : List.<Subnet>of()) {
-            overlap(s, existing, routes).ifPresent(o -> {
-                throw new IllegalArgumentException("subnet: " + s + " overlaps " + o);
-            });
-        }
-        if (ipv6.isPresent()) {
-            overlap(ipv6.get(), existing, routes).ifPresent(o -> {
-                throw new IllegalArgumentException("ipv6Subnet: " + ipv6.get() + " overlaps " + o);
-            });
-        }
-        List<Network.Range> ranges = new ArrayList<>();
-        ranges.add(new Network.Range(v4, gateway.orElse(v4.host(1))));
-        ipv6.ifPresent(s -> ranges.add(new Network.Range(s, s.host(1))));
-        byte[] id = new byte[32];
-        new SecureRandom().nextBytes(id);
-        Network n = new Network(name, HexFormat.of().formatHex(id), freeBridge(existing), ranges, internal,
-                Instant.now());
         Path nd = dir.resolve(name);
-        Files.createDirectory(nd);
-        Files.createDirectory(nd.resolve("attachments"));
-        writeAtomically(nd.resolve("network.json"), JSON.writeValueAsBytes(NetworkFile.of(n)));
-        LOG.debug("network {}: created ({}, bridge {})", name, ranges, n.bridge());
+        Network n;
+        try (DirectoryLock.Held host = claims.lock()) {
+            List<Network> existing = list();
+            List<BridgeClaims.Claim> claimed = claims.live();
+            List<HostRoutes.Route> routes = HostRoutes.read(procNet);
+            Subnet v4;
+            if (subnet.isPresent()) {
+                v4 = subnet.get();
+                overlap(v4, existing, claimed, routes).ifPresent(o -> {
+                    throw new IllegalArgumentException("subnet: " + v4 + " overlaps " + o);
+                });
+            } else if (preferred.isPresent() && overlap(preferred.get(), existing, claimed, routes).isEmpty()) {
+                v4 = preferred.get();
+            } else {
+                v4 = freeSubnet(existing, claimed, routes);
+            }
+            if (ipv6.isPresent()) {
+                overlap(ipv6.get(), existing, claimed, routes).ifPresent(o -> {
+                    throw new IllegalArgumentException("ipv6Subnet: " + ipv6.get() + " overlaps " + o);
+                });
+            }
+            List<Network.Range> ranges = new ArrayList<>();
+            ranges.add(new Network.Range(v4, gateway.orElse(v4.host(1))));
+            ipv6.ifPresent(s -> ranges.add(new Network.Range(s, s.host(1))));
+            byte[] id = new byte[32];
+            new SecureRandom().nextBytes(id);
+            n = new Network(name, HexFormat.of().formatHex(id), freeBridge(existing, claimed), ranges, internal,
+                    Instant.now());
+            // claimed first: a JVM that dies before the record leaves a claim the next chooser drops
+            claims.claim(new BridgeClaims.Claim(n.bridge(), nd.toString(),
+                    ranges.stream().map(r -> r.subnet().toString()).toList()));
+            try {
+                Files.createDirectory(nd);
+                Files.createDirectory(nd.resolve("attachments"));
+                writeAtomically(nd.resolve("network.json"), JSON.writeValueAsBytes(NetworkFile.of(n)));
+            } catch (IOException | RuntimeException e) {
+                try {
+                    deleteTree(nd);
+                    claims.release(n.bridge(), nd);
+                } catch (IOException r) {
+                    e.addSuppressed(r);
+                }
+                throw e;
+            }
+        }
+        LOG.debug("network {}: created ({}, bridge {})", name, n.ranges(), n.bridge());
         return n;
     }
 
-    /** The next /24 of 10.89.0.0/16 that no network and no host route uses. */
-    private static Subnet freeSubnet(List<Network> existing, List<HostRoutes.Route> routes) {
+    /** Whether a claim's network exists with its bridge: {@code <networkDir>/network.json} names it. */
+    private static boolean claimAlive(Path networkDir, String bridge) throws IOException {
+        try {
+            return readFile(networkDir.resolve("network.json")).map(n -> n.bridge().equals(bridge)).orElse(false);
+        } catch (NetworkException e) {
+            return true; // unreadable, not gone: its bridge stays taken
+        }
+    }
+
+    /**
+     * The network's claim of its bridge, made when it has none (a network made before claims, or
+     * whose claim went with a reboot's {@code /run}).
+     *
+     * @throws NetworkException naming the other network when that one holds the bridge
+     */
+    private void ensureClaimed(Network n) throws IOException {
+        Path nd = dir.resolve(n.name());
+        try (DirectoryLock.Held host = claims.lock()) {
+            Optional<BridgeClaims.Claim> c = claims.of(n.bridge());
+            if (c.isEmpty()) {
+                claims.claim(new BridgeClaims.Claim(n.bridge(), nd.toString(),
+                        n.ranges().stream().map(r -> r.subnet().toString()).toList()));
+            } else if (!c.get().owner().equals(nd.toString())) {
+                throw new NetworkException("network " + n.name() + ": its bridge " + n.bridge() + " is "
+                        + c.get().describe() + "'s; remove one of the two networks");
+            }
+        }
+    }
+
+    /** The next /24 of 10.89.0.0/16 that no network, no claim of the host and no host route uses. */
+    private static Subnet freeSubnet(List<Network> existing, List<BridgeClaims.Claim> claimed,
+            List<HostRoutes.Route> routes) {
         Subnet s = new Subnet(USER_POOL.address(), 24);
         while (USER_POOL.contains(s.address())) {
-            if (overlap(s, existing, routes).isEmpty()) {
+            if (overlap(s, existing, claimed, routes).isEmpty()) {
                 return s;
             }
             s = s.next();
@@ -168,12 +244,23 @@ public final class Networks {
         throw new IllegalArgumentException("subnet: every /24 of " + USER_POOL + " is in use; give one");
     }
 
-    /** What {@code s} overlaps: another network's range or a host route (not one of our own bridges'). */
-    static Optional<String> overlap(Subnet s, List<Network> existing, List<HostRoutes.Route> routes) {
+    /**
+     * What {@code s} overlaps: another network's range, one that a network of another storage root
+     * claimed, or a host route (not one of our own bridges').
+     */
+    static Optional<String> overlap(Subnet s, List<Network> existing, List<BridgeClaims.Claim> claimed,
+            List<HostRoutes.Route> routes) {
         for (Network n : existing) {
             for (Network.Range r : n.ranges()) {
                 if (r.subnet().overlaps(s)) {
                     return Optional.of("network \"" + n.name() + "\" (" + r.subnet() + ")");
+                }
+            }
+        }
+        for (BridgeClaims.Claim c : claimed) {
+            for (Subnet r : c.parsedSubnets()) {
+                if (r.overlaps(s)) {
+                    return Optional.of(c.describe() + " (" + r + ")");
                 }
             }
         }
@@ -186,11 +273,12 @@ public final class Networks {
         return Optional.empty();
     }
 
-    /** berth0, berth1, ...: the first no network has and the host has no interface of. */
-    private String freeBridge(List<Network> existing) {
+    /** berth0, berth1, ...: the first no network has or claimed, and the host has no interface of. */
+    private String freeBridge(List<Network> existing, List<BridgeClaims.Claim> claimed) {
         for (int i = 0;; i++) {
             String b = "berth" + i;
-            if (existing.stream().noneMatch(n -> n.bridge().equals(b)) && !Files.exists(sysClassNet.resolve(b))) {
+            if (existing.stream().noneMatch(n -> n.bridge().equals(b)) && claimed.stream().noneMatch(c -> c.bridge()
+                    .equals(b)) && !Files.exists(sysClassNet.resolve(b))) {
                 return b;
             }
         }
@@ -216,7 +304,10 @@ public final class Networks {
     }
 
     private Optional<Network> read(String name) throws IOException {
-        Path f = dir.resolve(name).resolve("network.json");
+        return readFile(dir.resolve(name).resolve("network.json"));
+    }
+
+    private static Optional<Network> readFile(Path f) throws IOException {
         try {
             NetworkFile nf = JSON.readValue(f.toFile(), NetworkFile.class);
             if (!SCHEMA.equals(nf.schema())) {
@@ -253,6 +344,9 @@ public final class Networks {
             guard.remove(n.get().bridge());
             deleteTree(dir.resolve("_ipam").resolve(name));
             deleteTree(dir.resolve(name));
+            try (DirectoryLock.Held host = claims.lock()) {
+                claims.release(n.get().bridge(), dir.resolve(name));
+            }
             LOG.debug("network {}: removed", name);
             return true;
         }
@@ -324,6 +418,7 @@ public final class Networks {
                 cidr = Optional.of(Subnet.format(ip.get()) + "/" + r.subnet().prefix());
             }
             request = new CniChain.Request(cidr, mac);
+            ensureClaimed(n);
             chosen = choosePorts(ports);
             guard.install(n.bridge()); // before the bridge plugin (and portmap's route_localnet) can open the way
             // recorded first: a JVM that dies during ADD leaves what a reconciliation needs for DEL
@@ -362,8 +457,7 @@ public final class Networks {
         if (n.isPresent()) {
             return n.get();
         }
-        boolean taken = overlap(DEFAULT_SUBNET, list(), HostRoutes.read(procNet)).isPresent();
-        return createLocked(DEFAULT, taken ? Optional.empty() : Optional.of(DEFAULT_SUBNET), Optional.empty(),
+        return createLocked(DEFAULT, Optional.empty(), Optional.of(DEFAULT_SUBNET), Optional.empty(),
                 Optional.empty(), false);
     }
 

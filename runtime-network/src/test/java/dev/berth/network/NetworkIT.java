@@ -1,14 +1,12 @@
 package dev.berth.network;
 
+import static dev.berth.testing.Http.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +105,69 @@ class NetworkIT {
         assertThat(networks.remove("it-fail")).isTrue();
     }
 
+    @Test
+    void twoStorageRootsMakingTheirDefaultNetworksAtOnceGetTwoBridgesAndOneDetachLeavesTheOtherUp() throws Exception {
+        String netns2 = netns + "-b";
+        sh("ip", "netns", "add", netns2);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 3; round++) {
+                String run = Long.toHexString(System.nanoTime());
+                List<Networks> roots = List.of(Networks.open(tmp.resolve("a-" + run)),
+                        Networks.open(tmp.resolve("b-" + run)));
+                List<String> spaces = List.of(netns, netns2);
+                List<String> ids = List.of("ita" + run, "itb" + run);
+                java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<Attachment>> made = new java.util.ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    int k = i;
+                    made.add(pool.submit(() -> {
+                        go.await();
+                        return roots.get(k).attach(Networks.DEFAULT, ids.get(k), "/run/netns/" + spaces.get(k), "eth0",
+                                List.of());
+                    }));
+                }
+                try {
+                    List<Network> nets = new java.util.ArrayList<>();
+                    for (int i = 0; i < 2; i++) {
+                        Attachment a = made.get(i).get(60, TimeUnit.SECONDS);
+                        Network n = roots.get(i).defaultNetwork();
+                        nets.add(n);
+                        assertThat(n.ranges().get(0).subnet().contains(
+                                Subnet.address(a.addresses().get(0).replaceFirst("/.*", ""), "address"))).isTrue();
+                        assertThat(sh("ip", "-o", "link", "show", "master", n.bridge())).contains("veth");
+                    }
+                    assertThat(nets.get(0).bridge()).as("round %d", round).isNotEqualTo(nets.get(1).bridge());
+                    assertThat(nets.get(0).ranges().get(0).subnet().overlaps(nets.get(1).ranges().get(0).subnet()))
+                            .as("round %d: %s %s", round, nets.get(0).ranges(), nets.get(1).ranges()).isFalse();
+                    // the first root's container goes, with its default network's idle bridge: the other's stays up
+                    roots.get(0).detach(Networks.DEFAULT, ids.get(0));
+                    assertThat(Files.exists(Path.of("/sys/class/net", nets.get(0).bridge()))).isFalse();
+                    assertThat(Files.exists(Path.of("/sys/class/net", nets.get(1).bridge()))).isTrue();
+                    String gw = Subnet.format(nets.get(1).ranges().get(0).gateway());
+                    assertThat(sh("ip", "netns", "exec", netns2, "busybox", "ping", "-c", "1", "-W", "2", gw))
+                            .contains("1 packets received");
+                } finally {
+                    for (int i = 0; i < 2; i++) {
+                        roots.get(i).detach(Networks.DEFAULT, ids.get(i));
+                        roots.get(i).remove(Networks.DEFAULT);
+                    }
+                }
+                for (int i = 0; i < 2; i++) {
+                    assertThat(sh("iptables-save")).doesNotContain(ids.get(i));
+                }
+                try (Stream<Path> claims = Files.list(Path.of("/run/berth/.bridges"))) {
+                    for (Path c : claims.filter(f -> f.toString().endsWith(".json")).toList()) {
+                        assertThat(Files.readString(c)).as("a claim left: %s", c).doesNotContain(run);
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            sh("ip", "netns", "delete", netns2);
+        }
+    }
+
     private static List<String> leases(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return List.of();
@@ -119,25 +180,6 @@ class NetworkIT {
                     return p.getFileName().toString();
                 }
             }).toList();
-        }
-    }
-
-    private static String get(String url) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try {
-                HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection(java.net.Proxy.NO_PROXY);
-                c.setConnectTimeout(2000);
-                c.setReadTimeout(5000);
-                try (InputStream in = c.getInputStream()) {
-                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                }
-            } catch (IOException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(100); // the server starting
-            }
         }
     }
 

@@ -220,4 +220,134 @@ class NetworksTest {
             pool.shutdownNow();
         }
     }
+
+    /** A runtime's networks on storage root {@code tmp/name}, its bridge claims in the host's stand-in {@code tmp/host-claims}. */
+    private Networks root(String name) throws IOException {
+        return Networks.open(tmp.resolve(name), List.of(plugins.dir), procNet, sysClassNet,
+                List.of(plugins.iptables.toString()), tmp.resolve("host-claims"));
+    }
+
+    @Test
+    void runtimesOnDifferentStorageRootsCreatingAtOnceNeverShareABridgeOrSubnet() throws Exception {
+        Path claims = tmp.resolve("host-claims");
+        int roots = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(roots);
+        try {
+            for (int round = 0; round < 15; round++) {
+                List<Networks> all = new ArrayList<>();
+                for (int i = 0; i < roots; i++) {
+                    all.add(root("r" + round + "-" + i));
+                }
+                java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(roots);
+                List<Future<List<Network>>> made = new ArrayList<>();
+                for (Networks n : all) {
+                    made.add(pool.submit(() -> {
+                        go.await();
+                        return List.of(n.defaultNetwork(), n.create(NetworkSpec.builder("user").build()));
+                    }));
+                }
+                List<Network> nets = new ArrayList<>();
+                for (Future<List<Network>> f : made) {
+                    nets.addAll(f.get());
+                }
+                assertThat(nets).extracting(Network::bridge).as("round %d", round).doesNotHaveDuplicates()
+                        .doesNotContain("berth0"); // the host's interface
+                for (int a = 0; a < nets.size(); a++) {
+                    for (int b = a + 1; b < nets.size(); b++) {
+                        Subnet x = nets.get(a).ranges().get(0).subnet();
+                        Subnet y = nets.get(b).ranges().get(0).subnet();
+                        assertThat(x.overlaps(y)).as("round %d: %s and %s", round, x, y).isFalse();
+                    }
+                }
+                // the first default network made in a round has 10.88.0.0/16: the last round's claims were let go
+                assertThat(nets).extracting(n -> n.ranges().get(0).subnet().toString()).contains("10.88.0.0/16");
+                // half the roots remove their networks, the others are deleted whole (their claims go stale)
+                for (int i = 0; i < roots; i++) {
+                    if (i % 2 == 0) {
+                        assertThat(all.get(i).remove("user")).isTrue();
+                        deleteTree(tmp.resolve("r" + round + "-" + i));
+                    } else {
+                        deleteTree(tmp.resolve("r" + round + "-" + i));
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        // what stale claims the last round left go with the next look
+        Networks last = root("last");
+        last.create(NetworkSpec.builder("x").build());
+        try (var s = Files.list(claims)) {
+            assertThat(s.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".json")).toList())
+                    .containsExactly("berth1.json");
+        }
+    }
+
+    @Test
+    void aSubnetAnotherRootClaimedIsRefusedNamingThatNetwork() throws IOException {
+        Networks a = root("a");
+        Networks b = root("b");
+        a.create(NetworkSpec.builder("web").subnet("10.90.0.0/24").build());
+        assertThatThrownBy(() -> b.create(NetworkSpec.builder("db").subnet("10.90.0.0/16").build()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("subnet: 10.90.0.0/16 overlaps network \"web\" of storage root " + tmp.resolve("a")
+                        + " (10.90.0.0/24)");
+        assertThat(b.list()).isEmpty();
+        // the same name in another root is another network, on its own bridge and subnet
+        Network other = b.create(NetworkSpec.builder("web").build());
+        assertThat(other.bridge()).isNotEqualTo(a.inspect("web").orElseThrow().bridge());
+        assertThat(a.remove("web")).isTrue();
+        assertThat(b.create(NetworkSpec.builder("db").subnet("10.90.0.0/16").build()).ranges().get(0).subnet())
+                .hasToString("10.90.0.0/16");
+    }
+
+    @Test
+    void anAttachClaimsAnUnclaimedNetworksBridgeAndRefusesOneAnotherRootHolds() throws IOException {
+        Path claims = tmp.resolve("host-claims");
+        Networks a = root("a");
+        Networks b = root("b");
+        Network web = a.create(NetworkSpec.builder("web").build());
+        // b's network written on the same bridge, as a network made before claims (or by an older berth) could be
+        Path nd = Files.createDirectories(tmp.resolve("b/networks/old/attachments")).getParent();
+        Files.writeString(nd.resolve("network.json"), "{\"schema\":\"berth.network/v1\",\"name\":\"old\",\"id\":\"x\","
+                + "\"bridge\":\"" + web.bridge() + "\",\"ranges\":[{\"subnet\":\"10.91.0.0/24\",\"gateway\":\"10.91.0.1\"}],"
+                + "\"internal\":false,\"created\":\"2026-01-01T00:00:00Z\"}");
+        Path ns = Files.createFile(tmp.resolve("netns"));
+        assertThatThrownBy(() -> b.attach("old", "c1", ns.toString(), "eth0", List.of()))
+                .isInstanceOf(NetworkException.class)
+                .hasMessage("network old: its bridge " + web.bridge() + " is network \"web\" of storage root "
+                        + tmp.resolve("a") + "'s; remove one of the two networks");
+        assertThat(b.attachments("old")).isEmpty();
+        assertThat(plugins.invocations()).isEmpty();
+        // once a's network is gone, b's is claimed at its attach
+        assertThat(a.remove("web")).isTrue();
+        b.attach("old", "c1", ns.toString(), "eth0", List.of());
+        assertThat(Files.readString(claims.resolve(web.bridge() + ".json"))).contains(tmp.resolve("b/networks/old").toString());
+        assertThatThrownBy(() -> a.create(NetworkSpec.builder("z").subnet("10.91.0.0/25").build()))
+                .hasMessageContaining("overlaps network \"old\" of storage root " + tmp.resolve("b"));
+    }
+
+    @Test
+    void aClaimsDirectoryOthersMayWriteIsRefused() throws IOException {
+        Path claims = Files.createDirectories(tmp.resolve("host-claims"));
+        Files.setPosixFilePermissions(claims, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Networks a = root("a");
+        assertThatThrownBy(() -> a.create(NetworkSpec.builder("web").build()))
+                .isInstanceOf(NetworkException.class)
+                .hasMessageStartingWith("bridge claims: " + claims + " must be a directory of uid ")
+                .hasMessageEndingWith(", mode rwxrwxrwx)");
+        assertThat(a.list()).isEmpty();
+        Files.delete(claims);
+        Files.createSymbolicLink(claims, tmp);
+        assertThatThrownBy(() -> a.create(NetworkSpec.builder("web").build()))
+                .hasMessageEndingWith("(it is a link)");
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (var w = Files.walk(p)) {
+            for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
 }

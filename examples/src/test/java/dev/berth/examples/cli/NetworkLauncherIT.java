@@ -1,17 +1,14 @@
 package dev.berth.examples.cli;
 
+import static dev.berth.testing.Http.get;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.examples.cli.Launcher.Outcome;
 import dev.berth.testing.Preconditions;
 import dev.berth.testing.RequiresRoot;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -97,22 +94,4 @@ class NetworkLauncherIT {
         assertThat(bad.err()).startsWith("berth: network: no such network: nosuch");
     }
 
-    private static String get(String url) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try {
-                HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection(java.net.Proxy.NO_PROXY);
-                c.setConnectTimeout(2000);
-                c.setReadTimeout(5000);
-                try (InputStream in = c.getInputStream()) {
-                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                }
-            } catch (IOException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
-    }
 }

@@ -4,13 +4,18 @@ import dev.berth.core.Container;
 import dev.berth.core.ContainerException;
 import dev.berth.core.ContainerRuntime;
 import dev.berth.core.ContainerSpec;
+import dev.berth.core.ExecProcess;
+import dev.berth.core.ExecSpec;
 import dev.berth.core.ExitStatus;
 import dev.berth.core.Stdio;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -155,5 +160,28 @@ public abstract class ContainerTestSupport {
             throw new AssertionError("probe " + String.join(" ", args) + " ended " + r.status() + ": " + r.stdout());
         }
         return r.stdout();
+    }
+
+    /** Runs the probe in a running container ({@code exec}) to its end (at most 60 s): what it printed. */
+    protected static String exec(Container c, String... args) throws Exception {
+        List<String> argv = new ArrayList<>(List.of("/bin/probe"));
+        argv.addAll(List.of(args));
+        try (ExecProcess p = c.exec(ExecSpec.builder().command(argv).stdout(Stdio.pipe()).stderr(Stdio.inherit())
+                .build())) {
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.stdout()));
+            if (!p.onExit().get(60, TimeUnit.SECONDS).exited()) {
+                throw new AssertionError("probe " + String.join(" ", args) + " did not exit");
+            }
+            return out.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** All of a stream as UTF-8; a failed read as {@code [read failed: ...]}, for the assertion to show. */
+    protected static String read(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "[read failed: " + e.getMessage() + "]";
+        }
     }
 }

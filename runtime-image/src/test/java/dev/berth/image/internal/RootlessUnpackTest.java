@@ -47,39 +47,25 @@ class RootlessUnpackTest {
     return LinuxFs.lstatat(LinuxFs.AT_FDCWD, p.toString());
   }
 
-  static TarArchiveEntry owned(String name, byte type, long uid, long gid, int mode) {
-    TarArchiveEntry e = new TarArchiveEntry(name, type, true);
-    e.setUserId(uid);
-    e.setGroupId(gid);
-    e.setMode(mode);
-    return e;
-  }
-
-  static TarArchiveEntry file(String name, long uid, long gid, int mode, byte[] content) {
-    TarArchiveEntry e = owned(name, TarArchiveEntry.LF_NORMAL, uid, gid, mode);
-    e.setSize(content.length);
-    return e;
-  }
-
   @Test
   void ownersOtherThanRootAreListedAndNothingIsChowned() throws IOException {
     byte[] x = "x".getBytes(StandardCharsets.UTF_8);
-    TarArchiveEntry link = owned("var/www/link", TarArchiveEntry.LF_SYMLINK, 33, 33, 0777);
+    TarArchiveEntry link = Fixtures.owned("var/www/link", TarArchiveEntry.LF_SYMLINK, 33, 33, 0777);
     link.setLinkName("index.html");
-    TarArchiveEntry hard = owned("usr/bin/su-hard", TarArchiveEntry.LF_LINK, 1000, 1000, 04755);
+    TarArchiveEntry hard = Fixtures.owned("usr/bin/su-hard", TarArchiveEntry.LF_LINK, 1000, 1000, 04755);
     hard.setLinkName("usr/bin/su-user");
     byte[] tar = new Tar()
-        .entry(owned("./", TarArchiveEntry.LF_DIR, 7, 7, 0755), null)
-        .entry(owned("var/", TarArchiveEntry.LF_DIR, 0, 0, 0755), null)
-        .entry(owned("var/www/", TarArchiveEntry.LF_DIR, 33, 33, 0750), null)
-        .entry(file("var/www/index.html", 33, 33, 0640, x), x)
+        .ownedDir("./", 7, 7, 0755)
+        .ownedDir("var/", 0, 0, 0755)
+        .ownedDir("var/www/", 33, 33, 0750)
+        .ownedFile("var/www/index.html", 33, 33, 0640, x)
         .entry(link, null)
-        .entry(owned("usr/", TarArchiveEntry.LF_DIR, 0, 0, 0755), null)
-        .entry(owned("usr/bin/", TarArchiveEntry.LF_DIR, 0, 0, 0755), null)
-        .entry(file("usr/bin/su-root", 0, 0, 04755, x), x)
-        .entry(file("usr/bin/su-user", 1000, 1000, 04755, x), x)
+        .ownedDir("usr/", 0, 0, 0755)
+        .ownedDir("usr/bin/", 0, 0, 0755)
+        .ownedFile("usr/bin/su-root", 0, 0, 04755, x)
+        .ownedFile("usr/bin/su-user", 1000, 1000, 04755, x)
         .entry(hard, null)
-        .entry(file("etc-shadow", 0, 42, 02640, x), x)
+        .ownedFile("etc-shadow", 0, 42, 02640, x)
         .bytes();
     LayerUnpacker.Result r = unpack(tar);
     assertThat(r.owners()).containsExactly(
@@ -123,9 +109,9 @@ class RootlessUnpackTest {
 
   @Test
   void devicesBecomeEmptyModeZeroFilesFifosStay() throws IOException {
-    TarArchiveEntry blk = owned("dev/sda", TarArchiveEntry.LF_BLK, 0, 6, 0660);
+    TarArchiveEntry blk = Fixtures.owned("dev/sda", TarArchiveEntry.LF_BLK, 0, 6, 0660);
     blk.setDevMajor(8);
-    TarArchiveEntry fifo = owned("run/fifo", TarArchiveEntry.LF_FIFO, 33, 33, 0620);
+    TarArchiveEntry fifo = Fixtures.owned("run/fifo", TarArchiveEntry.LF_FIFO, 33, 33, 0620);
     LayerUnpacker.Result r = unpack(new Tar().dir("dev").chardev("dev/null", 1, 3).entry(blk, null)
         .dir("run").entry(fifo, null).bytes());
     for (String d : new String[] {"dev/null", "dev/sda"}) {
@@ -210,7 +196,7 @@ class RootlessUnpackTest {
   @Test
   void ownerBeyondSignedRangeIsRefused() {
     byte[] x = {1};
-    byte[] tar = new Tar().entry(file("f", 3_000_000_000L, 0, 0644, x), x).bytes();
+    byte[] tar = new Tar().ownedFile("f", 3_000_000_000L, 0, 0644, x).bytes();
     assertThatThrownBy(() -> unpack(tar)).isInstanceOf(UnsafeLayerException.class)
         .hasMessageContaining("entry `f`").hasMessageContaining("3000000000:0").hasMessageContaining("rootless");
   }
@@ -218,7 +204,7 @@ class RootlessUnpackTest {
   @Test
   void hostileLayerWithAllOfItStaysInside() throws IOException {
     // the breakout checks hold in rootless mode too: a symlinked parent cannot take an entry outside
-    byte[] tar = new Tar().symlink("esc", "../../").entry(file("esc/outside", 33, 33, 0644, new byte[] {1}), new byte[] {1})
+    byte[] tar = new Tar().symlink("esc", "../../").ownedFile("esc/outside", 33, 33, 0644, new byte[] {1})
         .bytes();
     LayerUnpacker.Result r = unpack(tar);
     assertThat(in("outside")).exists();
@@ -230,7 +216,7 @@ class RootlessUnpackTest {
   @Test
   void largestListableOwner() throws IOException {
     byte[] x = {1};
-    LayerUnpacker.Result r = unpack(new Tar().entry(file("f", Integer.MAX_VALUE, 1, 0600, x), x).bytes());
+    LayerUnpacker.Result r = unpack(new Tar().ownedFile("f", Integer.MAX_VALUE, 1, 0600, x).bytes());
     assertThat(r.owners()).containsExactly(new LayerOwners.Entry("f", Integer.MAX_VALUE, 1, 0600));
   }
 }
