@@ -36,6 +36,15 @@ import java.util.stream.Stream;
  * with its k8s-file log driver, same root and workload; its PSS is conmon's (runc's container has no
  * init of its own: the workload is PID 1, and {@code runc create} is gone once it is created).
  *
+ * <p>With {@code -Dberth.density.floor=HARNESS} (density.sh builds bench/density-floor.c) the floor
+ * runs in the same run, before and after Berth's configurations: the same containers (3 processes
+ * each, Berth's shape, and 2, runc's under conmon) made and ended in C with nothing of Berth's, and
+ * the report gives Berth's stop-all over it. Every stop is preceded by a {@code sync}, so that Berth
+ * and the floor remove files in the same state. The stop reports one phase too: when the last
+ * container's exit was known ({@code onExit()}), before its cgroup, directories and state were gone.
+ * {@code -Dberth.density.configs} picks configurations (bare, line, mib; bare-kill: every container
+ * killed first, then closed, an idea measured).
+ *
  * <p>The workload is the host's static busybox, copied into a copy of the root:
  * {@code sh -c 'echo ready; exec sleep 3600'}.
  *
@@ -51,7 +60,7 @@ public final class DensityBenchmark {
     record Floor(int procs, int n, double startMs, double stopMs, double reapedMs, String leftOver) {
     }
 
-    record Result(String name, int n, double startMs, double stopMs, int threadsBefore, int threadsRunning,
+    record Result(String name, int n, double startMs, double stopMs, double exitKnownMs, int threadsBefore, int threadsRunning,
                   int threadsAfter, int osThreadsBefore, int osThreadsRunning, int osThreadsAfter,
                   long pssKiB, long pssAnonKiB, long rssKiB, int helpers, String leftOver) {
 
@@ -96,6 +105,9 @@ public final class DensityBenchmark {
                 }
                 if (configs.contains("bare")) {
                     results.add(berth(runtime, driver, work, "berth, no log capture", bare, n, pool));
+                }
+                if (configs.contains("bare-kill")) { // an idea measured: every container signalled, then closed
+                    results.add(berth(runtime, driver, work, "berth, no log capture, all killed first", bare, n, pool));
                 }
                 if (configs.contains("line")) {
                     results.add(berth(runtime, driver, work, "berth, log capture (one line written)", captured, n, pool));
@@ -159,12 +171,43 @@ public final class DensityBenchmark {
         // the files written at start are on the disk before the stop, as the floor's are: removing a file
         // whose blocks are written costs far more than removing one still in the page cache only
         run(List.of("sync"));
+        // a phase of the stop: when the last container's exit was known (onExit() completes after the
+        // monitor's report, before the cgroup, directories and state are removed)
+        java.util.concurrent.atomic.AtomicLong lastExit = new java.util.concurrent.atomic.AtomicLong();
+        long[] exitAt = new long[n];
+        long[] closeAt = new long[n];
+        long[] closedAt = new long[n];
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            cs[i].onExit().whenComplete((s, e) -> {
+                exitAt[k] = System.nanoTime();
+                lastExit.accumulateAndGet(exitAt[k], Math::max);
+            });
+        }
         t0 = System.nanoTime();
-        inPool(pool, n, i -> cs[i].close());
+        if (name.endsWith("all killed first")) {
+            for (Container c : cs) {
+                c.kill();
+            }
+        }
+        inPool(pool, n, i -> {
+            closeAt[i] = System.nanoTime();
+            cs[i].close();
+            closedAt[i] = System.nanoTime();
+        });
         double stopMs = (System.nanoTime() - t0) / 1e6;
+        double toExit = 0;
+        double afterExit = 0;
+        for (int i = 0; i < n; i++) {
+            toExit += (exitAt[i] - closeAt[i]) / 1e6;
+            afterExit += (closedAt[i] - exitAt[i]) / 1e6;
+        }
+        System.err.printf(Locale.ROOT, "%s: stopped in %.0f ms, the last exit known at %.0f ms; a close took %.1f ms"
+                + " to its exit and %.1f ms after it (means)%n", name, stopMs, (lastExit.get() - t0) / 1e6, toExit / n,
+                afterExit / n);
         int threadsAfter = threads();
         int osAfter = osThreads();
-        return new Result(name, n, startMs, stopMs, threadsBefore, threadsRunning, threadsAfter, osBefore, osRunning,
+        return new Result(name, n, startMs, stopMs, (lastExit.get() - t0) / 1e6, threadsBefore, threadsRunning, threadsAfter, osBefore, osRunning,
                 osAfter, mem[0], mem[1], mem[2], helpers.size(), leftOver(helpers, driver, work));
     }
 
@@ -375,7 +418,7 @@ public final class DensityBenchmark {
                 left.add(dirs + " runc containers");
             }
         }
-        return new Result(name, n, startMs, stopMs, threadsBefore, threadsRunning, threads(), osBefore, osRunning,
+        return new Result(name, n, startMs, stopMs, Double.NaN, threadsBefore, threadsRunning, threads(), osBefore, osRunning,
                 osThreads(), mem[0], mem[1], mem[2], helpers.size(), left.isEmpty() ? "nothing" : String.join(", ", left));
     }
 
@@ -534,12 +577,13 @@ public final class DensityBenchmark {
         int n = results.get(0).n();
         b.append(String.format(Locale.ROOT, "Density, %d idle containers at once under one JVM (conmon: %d), started and"
                 + " closed from %d threads (%s, %d cores)%n%n", n, results.get(results.size() - 1).n(), pool, LocalDate.now(), Runtime.getRuntime().availableProcessors()));
-        b.append("| configuration | start all s | stop all s | PSS KiB / container | of which anon | RSS KiB / container"
+        b.append("| configuration | start all s | stop all s | last exit known s | PSS KiB / container | of which anon | RSS KiB / container"
                 + " | helper processes | JVM threads before / running / after | OS threads before / running / after"
-                + " | left after stop |\n|---|---:|---:|---:|---:|---:|---:|---|---|---|\n");
+                + " | left after stop |\n|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n");
         for (Result r : results) {
-            b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.1f | %.1f | %.1f | %d | %d / %d / %d | %d / %d / %d | %s |%n",
-                    r.name(), r.startMs() / 1000, r.stopMs() / 1000, r.pssPerContainer(), (double) r.pssAnonKiB() / r.n(),
+            b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %d | %d / %d / %d | %d / %d / %d | %s |%n",
+                    r.name(), r.startMs() / 1000, r.stopMs() / 1000, Double.isNaN(r.exitKnownMs()) ? "-"
+                    : String.format(Locale.ROOT, "%.2f", r.exitKnownMs() / 1000), r.pssPerContainer(), (double) r.pssAnonKiB() / r.n(),
                     (double) r.rssKiB() / r.n(), r.helpers(), r.threadsBefore(), r.threadsRunning(), r.threadsAfter(),
                     r.osThreadsBefore(), r.osThreadsRunning(), r.osThreadsAfter(), r.leftOver()));
         }
