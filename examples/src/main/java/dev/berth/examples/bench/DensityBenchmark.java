@@ -79,6 +79,14 @@ public final class DensityBenchmark {
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
         int pool = args.length > 3 ? Integer.parseInt(args[3]) : 4;
         Path work = Files.createTempDirectory("berth-density");
+        try {
+            measure(args, source, busybox, n, pool, work);
+        } finally {
+            delete(work); // a failed run leaves no work directory either
+        }
+    }
+
+    static void measure(String[] args, Path source, Path busybox, int n, int pool, Path work) throws Exception {
         Path rootfs = rootfsWithBusybox(source, busybox, work);
         String limits = limits();
         System.err.println(limits);
@@ -134,7 +142,6 @@ public final class DensityBenchmark {
         if (args.length > 4 && !args[4].isEmpty()) {
             Files.writeString(Path.of(args[4]), report);
         }
-        delete(work);
     }
 
     // ---- Berth ----
