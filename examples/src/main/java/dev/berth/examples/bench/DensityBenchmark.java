@@ -36,6 +36,15 @@ import java.util.stream.Stream;
  * with its k8s-file log driver, same root and workload; its PSS is conmon's (runc's container has no
  * init of its own: the workload is PID 1, and {@code runc create} is gone once it is created).
  *
+ * <p>With {@code -Dberth.density.floor=HARNESS} (density.sh builds bench/density-floor.c) the floor
+ * runs in the same run, before and after Berth's configurations: the same containers (3 processes
+ * each, Berth's shape, and 2, runc's under conmon) made and ended in C with nothing of Berth's, and
+ * the report gives Berth's stop-all over it. Every stop is preceded by a {@code sync}, so that Berth
+ * and the floor remove files in the same state. The stop reports one phase too: when the last
+ * container's exit was known ({@code onExit()}), before its cgroup, directories and state were gone.
+ * {@code -Dberth.density.configs} picks configurations (bare, line, mib; bare-kill: every container
+ * killed first, then closed, an idea measured).
+ *
  * <p>The workload is the host's static busybox, copied into a copy of the root:
  * {@code sh -c 'echo ready; exec sleep 3600'}.
  *
@@ -47,7 +56,11 @@ import java.util.stream.Stream;
 public final class DensityBenchmark {
 
     /** What one configuration measured. */
-    record Result(String name, int n, double startMs, double stopMs, int threadsBefore, int threadsRunning,
+    /** What one run of the floor harness (bench/density-floor.c) measured. */
+    record Floor(int procs, int n, double startMs, double stopMs, double reapedMs, String leftOver) {
+    }
+
+    record Result(String name, int n, double startMs, double stopMs, double exitKnownMs, int threadsBefore, int threadsRunning,
                   int threadsAfter, int osThreadsBefore, int osThreadsRunning, int osThreadsAfter,
                   long pssKiB, long pssAnonKiB, long rssKiB, int helpers, String leftOver) {
 
@@ -66,10 +79,22 @@ public final class DensityBenchmark {
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
         int pool = args.length > 3 ? Integer.parseInt(args[3]) : 4;
         Path work = Files.createTempDirectory("berth-density");
+        try {
+            measure(args, source, busybox, n, pool, work);
+        } finally {
+            delete(work); // a failed run leaves no work directory either
+        }
+    }
+
+    static void measure(String[] args, Path source, Path busybox, int n, int pool, Path work) throws Exception {
         Path rootfs = rootfsWithBusybox(source, busybox, work);
         String limits = limits();
         System.err.println(limits);
         List<Result> results = new ArrayList<>();
+        List<Floor> floors = new ArrayList<>();
+        String floorHarness = System.getProperty("berth.density.floor");
+        // which Berth configurations: all three by default ("bare,line,mib"); fewer for repeated runs
+        List<String> configs = List.of(System.getProperty("berth.density.configs", "bare,line,mib").split(","));
         // a parent cgroup of this run's own: other runtimes on the machine use the default "berth",
         // and the leftover check must see only this run's cgroups
         String parent = "berth-density-" + ProcessHandle.current().pid();
@@ -82,9 +107,26 @@ public final class DensityBenchmark {
                 ContainerSpec burst = captured.toBuilder().command(ONE_MIB).build();
                 // warm-up: the JIT, JNA, the callback pool and the runtime's lazily started threads
                 berth(runtime, driver, work, "warm-up", captured, Math.min(n, 20), pool);
-                results.add(berth(runtime, driver, work, "berth, no log capture", bare, n, pool));
-                results.add(berth(runtime, driver, work, "berth, log capture (one line written)", captured, n, pool));
-                results.add(berth(runtime, driver, work, "berth, log capture (1 MiB written)", burst, n, pool));
+                if (floorHarness != null) { // the floor in the same run, before and after Berth's
+                    floors.add(floor(floorHarness, rootfs, work, driver, n, 3, pool));
+                    floors.add(floor(floorHarness, rootfs, work, driver, n, 2, pool));
+                }
+                if (configs.contains("bare")) {
+                    results.add(berth(runtime, driver, work, "berth, no log capture", bare, n, pool));
+                }
+                if (configs.contains("bare-kill")) { // an idea measured: every container signalled, then closed
+                    results.add(berth(runtime, driver, work, "berth, no log capture, all killed first", bare, n, pool));
+                }
+                if (configs.contains("line")) {
+                    results.add(berth(runtime, driver, work, "berth, log capture (one line written)", captured, n, pool));
+                }
+                if (configs.contains("mib")) {
+                    results.add(berth(runtime, driver, work, "berth, log capture (1 MiB written)", burst, n, pool));
+                }
+                if (floorHarness != null) {
+                    floors.add(floor(floorHarness, rootfs, work, driver, n, 3, pool));
+                    floors.add(floor(floorHarness, rootfs, work, driver, n, 2, pool));
+                }
             }
         }
         String conmonNote = "";
@@ -95,12 +137,11 @@ public final class DensityBenchmark {
             conmonNote = "- conmon: not run (" + (conmonN == 0 ? "CONMON_N 0" : (onPath("conmon") ? "runc" : "conmon")
                     + " is not installed") + ")\n";
         }
-        String report = report(results, pool, limits) + conmonNote;
+        String report = report(results, pool, limits) + floorReport(floors, results) + conmonNote;
         System.out.print(report);
         if (args.length > 4 && !args[4].isEmpty()) {
             Files.writeString(Path.of(args[4]), report);
         }
-        delete(work);
     }
 
     // ---- Berth ----
@@ -120,6 +161,7 @@ public final class DensityBenchmark {
         int osRunning = osThreads();
         List<long[]> helpers = new ArrayList<>(); // pid, start time
         long[] mem = new long[3];
+        noteHierarchies(cs[0].pid(), driver.parentPaths().get(0).getFileName().toString());
         for (Container c : cs) {
             long init = c.pid();
             long monitor = ppid(init);
@@ -133,13 +175,144 @@ public final class DensityBenchmark {
         }
         System.err.printf(Locale.ROOT, "%s: started in %.0f ms, %.1f KiB PSS a container; stopping%n", name, startMs,
                 (double) mem[0] / n);
+        // the files written at start are on the disk before the stop, as the floor's are: removing a file
+        // whose blocks are written costs far more than removing one still in the page cache only
+        run(List.of("sync"));
+        // a phase of the stop: when the last container's exit was known (onExit() completes after the
+        // monitor's report, before the cgroup, directories and state are removed)
+        java.util.concurrent.atomic.AtomicLong lastExit = new java.util.concurrent.atomic.AtomicLong();
+        long[] exitAt = new long[n];
+        long[] closeAt = new long[n];
+        long[] closedAt = new long[n];
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            cs[i].onExit().whenComplete((s, e) -> {
+                exitAt[k] = System.nanoTime();
+                lastExit.accumulateAndGet(exitAt[k], Math::max);
+            });
+        }
         t0 = System.nanoTime();
-        inPool(pool, n, i -> cs[i].close());
+        if (name.endsWith("all killed first")) {
+            for (Container c : cs) {
+                c.kill();
+            }
+        }
+        inPool(pool, n, i -> {
+            closeAt[i] = System.nanoTime();
+            cs[i].close();
+            closedAt[i] = System.nanoTime();
+        });
         double stopMs = (System.nanoTime() - t0) / 1e6;
+        double toExit = 0;
+        double afterExit = 0;
+        for (int i = 0; i < n; i++) {
+            toExit += (exitAt[i] - closeAt[i]) / 1e6;
+            afterExit += (closedAt[i] - exitAt[i]) / 1e6;
+        }
+        System.err.printf(Locale.ROOT, "%s: stopped in %.0f ms, the last exit known at %.0f ms; a close took %.1f ms"
+                + " to its exit and %.1f ms after it (means)%n", name, stopMs, (lastExit.get() - t0) / 1e6, toExit / n,
+                afterExit / n);
         int threadsAfter = threads();
         int osAfter = osThreads();
-        return new Result(name, n, startMs, stopMs, threadsBefore, threadsRunning, threadsAfter, osBefore, osRunning,
+        return new Result(name, n, startMs, stopMs, (lastExit.get() - t0) / 1e6, threadsBefore, threadsRunning, threadsAfter, osBefore, osRunning,
                 osAfter, mem[0], mem[1], mem[2], helpers.size(), leftOver(helpers, driver, work));
+    }
+
+    // ---- the floor: the same process tree, namespaces, mounts, cgroups and files, in C ----
+
+    /**
+     * Runs bench/density-floor.c: n containers of {@code procs} processes each (3: Berth's monitor,
+     * init and workload; 2: runc's under conmon, the workload as PID 1), cgroups in sibling parents of
+     * this run's own (the hierarchies the warm-up's containers used), files in a directory of the work dir, killed and removed from
+     * {@code pool} threads; it exits 0 only if nothing is left, which is checked again here.
+     */
+    static Floor floor(String harness, Path rootfs, Path work, CgroupDriver driver, int n, int procs, int pool)
+            throws IOException, InterruptedException {
+        System.err.printf(Locale.ROOT, "floor, %d processes a container: %d%n", procs, n);
+        Path dir = Files.createDirectories(work.resolve("floor" + procs));
+        List<String> cmd = new ArrayList<>(List.of(harness, rootfs.toString(), dir.toString(), Integer.toString(n),
+                Integer.toString(procs)));
+        List<Path> parents = new ArrayList<>();
+        for (Path p : driver.parentPaths()) {
+            Path rel = Path.of("/sys/fs/cgroup").relativize(p);
+            if (!usedHierarchies.contains(rel.getName(0).toString())) {
+                continue; // a hierarchy Berth's containers do not use: no cgroup of theirs there
+            }
+            Path parent = p.resolveSibling(p.getFileName() + "-floor");
+            parents.add(parent);
+            cmd.add(rel.getName(0) + "=" + parent);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("FLOOR_THREADS", Integer.toString(pool));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        int rc = p.waitFor();
+        System.err.println(out);
+        if (rc != 0) {
+            throw new IllegalStateException("density-floor exited " + rc + ": " + out);
+        }
+        java.util.Map<String, String> f = new java.util.HashMap<>();
+        for (String kv : out.split(" ")) {
+            String[] x = kv.split("=", 2);
+            f.put(x[0], x[1]);
+        }
+        List<String> left = new ArrayList<>();
+        for (Path parent : parents) {
+            if (Files.exists(parent)) {
+                left.add(parent.toString());
+            }
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            s.forEach(x -> left.add(x.toString()));
+        }
+        Files.delete(dir);
+        return new Floor(procs, n, Double.parseDouble(f.get("start_ms")), Double.parseDouble(f.get("total_ms")),
+                Double.parseDouble(f.get("reaped_ms")), left.isEmpty() ? "nothing" : String.join(", ", left));
+    }
+
+    /** The cgroup hierarchies (v1 controller names, "unified") a container of the last berth() run was in. */
+    static final java.util.Set<String> usedHierarchies = new java.util.TreeSet<>();
+
+    /** Notes the hierarchies where the init's cgroup is one of the run's ("8:pids:/berth-density-1/d0"). */
+    static void noteHierarchies(long init, String parent) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + init + "/cgroup"))) {
+            String[] f = line.split(":", 3);
+            if (f[2].contains("/" + parent + "/")) {
+                usedHierarchies.add(f[1].isEmpty() ? "unified" : f[1].replace("name=", ""));
+            }
+        }
+    }
+
+    static String floorReport(List<Floor> floors, List<Result> results) {
+        if (floors.isEmpty()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%nThe floor (bench/density-floor.c, same run;"
+                + " load average %s)%n%n| floor | start all s | last process reaped s | stop all s | left after stop |%n"
+                + "|---|---:|---:|---:|---|%n", loadAverage()));
+        for (Floor f : floors) {
+            b.append(String.format(Locale.ROOT, "| %d processes a container | %.2f | %.2f | %.2f | %s |%n", f.procs(),
+                    f.startMs() / 1000, f.reapedMs() / 1000, f.stopMs() / 1000, f.leftOver()));
+        }
+        b.append('\n');
+        for (int procs : new int[] {3, 2}) {
+            double best = floors.stream().filter(f -> f.procs() == procs).mapToDouble(Floor::stopMs).min().orElseThrow();
+            double worst = floors.stream().filter(f -> f.procs() == procs).mapToDouble(Floor::stopMs).max().orElseThrow();
+            for (Result r : results) {
+                b.append(String.format(Locale.ROOT, "- %s / floor of %d processes: stop all %.2f to %.2f%n", r.name(),
+                        procs, r.stopMs() / worst, r.stopMs() / best));
+            }
+        }
+        return b.toString();
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/loadavg")).get(0).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "(unknown: " + e.getMessage() + ")";
+        }
     }
 
     /** What a stop-all left behind: helper processes, cgroups, container directories, state. */
@@ -227,6 +400,9 @@ public final class DensityBenchmark {
         }
         System.err.printf(Locale.ROOT, "%s: started in %.0f ms, %.1f KiB PSS a container; stopping%n", name, startMs,
                 (double) mem[0] / n);
+        // the files written at start are on the disk before the stop, as the floor's are: removing a file
+        // whose blocks are written costs far more than removing one still in the page cache only
+        run(List.of("sync"));
         t0 = System.nanoTime();
         inPool(pool, n, i -> {
             // podman stop (kill), conmon sees the exit and writes it, podman rm (runc delete)
@@ -249,7 +425,7 @@ public final class DensityBenchmark {
                 left.add(dirs + " runc containers");
             }
         }
-        return new Result(name, n, startMs, stopMs, threadsBefore, threadsRunning, threads(), osBefore, osRunning,
+        return new Result(name, n, startMs, stopMs, Double.NaN, threadsBefore, threadsRunning, threads(), osBefore, osRunning,
                 osThreads(), mem[0], mem[1], mem[2], helpers.size(), left.isEmpty() ? "nothing" : String.join(", ", left));
     }
 
@@ -408,26 +584,29 @@ public final class DensityBenchmark {
         int n = results.get(0).n();
         b.append(String.format(Locale.ROOT, "Density, %d idle containers at once under one JVM (conmon: %d), started and"
                 + " closed from %d threads (%s, %d cores)%n%n", n, results.get(results.size() - 1).n(), pool, LocalDate.now(), Runtime.getRuntime().availableProcessors()));
-        b.append("| configuration | start all s | stop all s | PSS KiB / container | of which anon | RSS KiB / container"
+        b.append("| configuration | start all s | stop all s | last exit known s | PSS KiB / container | of which anon | RSS KiB / container"
                 + " | helper processes | JVM threads before / running / after | OS threads before / running / after"
-                + " | left after stop |\n|---|---:|---:|---:|---:|---:|---:|---|---|---|\n");
+                + " | left after stop |\n|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n");
         for (Result r : results) {
-            b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.1f | %.1f | %.1f | %d | %d / %d / %d | %d / %d / %d | %s |%n",
-                    r.name(), r.startMs() / 1000, r.stopMs() / 1000, r.pssPerContainer(), (double) r.pssAnonKiB() / r.n(),
+            b.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %d | %d / %d / %d | %d / %d / %d | %s |%n",
+                    r.name(), r.startMs() / 1000, r.stopMs() / 1000, Double.isNaN(r.exitKnownMs()) ? "-"
+                    : String.format(Locale.ROOT, "%.2f", r.exitKnownMs() / 1000), r.pssPerContainer(), (double) r.pssAnonKiB() / r.n(),
                     (double) r.rssKiB() / r.n(), r.helpers(), r.threadsBefore(), r.threadsRunning(), r.threadsAfter(),
                     r.osThreadsBefore(), r.osThreadsRunning(), r.osThreadsAfter(), r.leftOver()));
         }
         b.append('\n');
-        Result captured = results.stream().filter(r -> r.name().startsWith("berth, log capture (one")).findFirst().orElseThrow();
-        Result bare = results.get(0);
-        b.append(String.format(Locale.ROOT, "- log capture adds %.1f KiB PSS a container (%.1f → %.1f)%n",
-                captured.pssPerContainer() - bare.pssPerContainer(), bare.pssPerContainer(), captured.pssPerContainer()));
+        Result captured = results.stream().filter(r -> r.name().startsWith("berth, log capture (one")).findFirst().orElse(null);
+        Result bare = results.stream().filter(r -> r.name().equals("berth, no log capture")).findFirst().orElse(null);
+        if (captured != null && bare != null) {
+            b.append(String.format(Locale.ROOT, "- log capture adds %.1f KiB PSS a container (%.1f → %.1f)%n",
+                    captured.pssPerContainer() - bare.pssPerContainer(), bare.pssPerContainer(), captured.pssPerContainer()));
+        }
         for (Result r : results) {
             b.append(String.format(Locale.ROOT, "- %s: %.1f ms a container to start, %.1f ms to stop (wall time over N)%n",
                     r.name(), r.startMs() / r.n(), r.stopMs() / r.n()));
         }
         // per container: the peer may run fewer containers than Berth
-        results.stream().filter(r -> r.name().startsWith("conmon")).findFirst().ifPresent(c -> b.append(String.format(
+        results.stream().filter(r -> r.name().startsWith("conmon") && captured != null).findFirst().ifPresent(c -> b.append(String.format(
                 Locale.ROOT, "- berth with capture / conmon, per container: PSS %.2f, start %.2f, stop %.2f%n",
                 captured.pssPerContainer() / c.pssPerContainer(), captured.startMs() / captured.n() / (c.startMs() / c.n()),
                 captured.stopMs() / captured.n() / (c.stopMs() / c.n()))));
