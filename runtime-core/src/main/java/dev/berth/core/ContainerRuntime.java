@@ -747,7 +747,24 @@ public final class ContainerRuntime implements AutoCloseable {
 
         @Override
         public void recordStatus(String id, ContainerStatus status) {
-            read(id).ifPresent(d -> state.write(d.withStatus(status)));
+            read(id).ifPresent(d -> {
+                state.write(d.withStatus(status));
+                if (d.monitor() != null && (d.containerStatus() == ContainerStatus.RUNNING
+                        || d.containerStatus() == ContainerStatus.PAUSED)) {
+                    state.journal(id).append(d.monitor(), status == ContainerStatus.PAUSED ? "paused" : "resumed",
+                            supervisors.clock().instant(), Map.of());
+                }
+            });
+        }
+
+        @Override
+        public dev.berth.core.internal.state.EventJournal journal(String id) {
+            return state.journal(id);
+        }
+
+        @Override
+        public IdLock tryHealthLease(String id) {
+            return state.tryHealthLease(id);
         }
 
         @Override
@@ -776,7 +793,7 @@ public final class ContainerRuntime implements AutoCloseable {
         }
 
         @Override
-        public boolean recordHealth(String id, StateDocument.ProcessDoc run, String status) {
+        public boolean recordHealth(String id, StateDocument.ProcessDoc run, String status, boolean journal) {
             IdLock lock = state.tryLock(id);
             if (lock == null) {
                 return false;
@@ -784,7 +801,13 @@ public final class ContainerRuntime implements AutoCloseable {
             try {
                 read(id).filter(d -> Objects.equals(d.monitor(), run) && (d.containerStatus() == ContainerStatus.RUNNING
                         || d.containerStatus() == ContainerStatus.PAUSED))
-                        .ifPresent(d -> state.write(d.withHealth(status)));
+                        .ifPresent(d -> {
+                            state.write(d.withHealth(status));
+                            if (journal) { // under the id lock: before any end of the run is recorded
+                                state.journal(id).append(run, "health_status", supervisors.clock().instant(),
+                                        Map.of("health_status", status));
+                            }
+                        });
                 return true;
             } finally {
                 lock.close();
@@ -938,6 +961,7 @@ public final class ContainerRuntime implements AutoCloseable {
         // a detached container with a restart policy: this handle is its supervisor while it holds the
         // lease (its exit commands find it held and leave the exit to it)
         AtomicReference<IdLock> lease = new AtomicReference<>(supervisorLease);
+        AtomicReference<IdLock> healthLease = new AtomicReference<>();
         SupervisedContainer c = new SupervisedContainer(id, spec.restart(), first.healthCheck, spec.onUnhealthy(),
                 new SupervisedContainer.Launcher() {
                     @Override
@@ -969,7 +993,28 @@ public final class ContainerRuntime implements AutoCloseable {
 
                     @Override
                     public void letGo() {
+                        dropHealthLease(healthLease);
                         dropSupervisorLease(id, lease);
+                    }
+
+                    @Override
+                    public boolean healthLease() {
+                        if (healthLease.get() == null) {
+                            healthLease.set(state.tryHealthLease(id));
+                        }
+                        return healthLease.get() != null;
+                    }
+
+                    @Override
+                    public void journal(SupervisedContainer.Incarnation inc, ContainerEvent.Type type,
+                            Map<String, String> attributes) {
+                        StateDocument.ProcessDoc run = inc.lifecycle().state().monitor();
+                        try {
+                            inc.lifecycle().whileLive(() -> state.journal(id).append(run, type.label(),
+                                    supervisors.clock().instant(), attributes));
+                        } catch (RuntimeException e) {
+                            LOG.warn("container {}: journaling its {} event: {}", id, type.label(), e.getMessage());
+                        }
                     }
 
                     @Override
@@ -998,6 +1043,7 @@ public final class ContainerRuntime implements AutoCloseable {
 
                     @Override
                     public void release() {
+                        dropHealthLease(healthLease);
                         if (spec.detached()) {
                             dropSupervisorLease(id, lease);
                             open.remove(id); // it goes on, or stays as it ended, until removed
@@ -1008,6 +1054,13 @@ public final class ContainerRuntime implements AutoCloseable {
                 }, supervisors, supervision, state.root().resolve(id).resolve("health.out"), attributes);
         open.put(id, Optional.of(c));
         return c.begin(inc);
+    }
+
+    private static void dropHealthLease(AtomicReference<IdLock> healthLease) {
+        IdLock l = healthLease.getAndSet(null);
+        if (l != null) {
+            l.close();
+        }
     }
 
     /**

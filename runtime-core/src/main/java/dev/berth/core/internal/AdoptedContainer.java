@@ -25,6 +25,8 @@ import dev.berth.core.internal.logs.LogReader;
 import dev.berth.core.supervise.DetachedRestart;
 import dev.berth.core.supervise.HealthMonitor;
 import dev.berth.core.supervise.SupervisorServices;
+import dev.berth.core.internal.state.EventJournal;
+import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.ProcessId;
 import dev.berth.core.internal.state.Reconciler;
 import dev.berth.core.internal.state.StateDocument;
@@ -76,8 +78,20 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
          */
         Optional<StateDocument> settle(String id);
 
-        /** Records a pause or resume in its state. */
+        /**
+         * Records a pause or resume in its state and, while the state names a run running or paused, in its
+         * event journal ({@code paused}/{@code resumed}, for every handle in every process).
+         */
         void recordStatus(String id, ContainerStatus status);
+
+        /** Its event journal (in its state directory). */
+        EventJournal journal(String id);
+
+        /**
+         * Its health lease if nobody holds it (null otherwise, or when it is gone): only its holder runs its
+         * health checks, in one process at a time; the kernel drops it when the holder dies.
+         */
+        IdLock tryHealthLease(String id);
 
         /** The handle was closed. */
         void closed(AdoptedContainer c);
@@ -107,9 +121,11 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
 
         /**
          * Records its health status in its state (as {@code berth ps} shows it) while {@code run} is its
-         * run there; false when another process held its id lock for the moment (nothing written).
+         * run there, running or paused, and ({@code journal}) a {@code health_status} event in its journal
+         * under the same id lock (so before any end of that run is recorded); false when another process
+         * held its id lock for the moment (nothing written).
          */
-        boolean recordHealth(String id, StateDocument.ProcessDoc run, String status);
+        boolean recordHealth(String id, StateDocument.ProcessDoc run, String status, boolean journal);
 
         /** A file private to the runtime that its exec checks' output goes to. */
         Path healthOutput(String id);
@@ -145,8 +161,9 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     /**
      * How long after a run's end whose restart policy restarts it this handle waits for its exit command to
      * take it (status {@code restarting}, or the run recorded handled); past it, the run's end is its end.
+     * The exit command is a new JVM: on a loaded host (two busy cores) its start alone took over 8 s.
      */
-    private static final Duration HANDOFF = Duration.ofSeconds(8);
+    private static final Duration HANDOFF = Duration.ofSeconds(30);
     /** How long an unhealthy stop waits after the stop signal before SIGKILL. */
     private static final Duration UNHEALTHY_STOP_GRACE = Duration.ofSeconds(10);
 
@@ -195,6 +212,17 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private ScheduledFuture<?> poll;
     /** stop() or kill() through this handle: a restart pending is called off (its supervisor sees the stop). */
     private volatile boolean stopRequested;
+    /** Its event journal from where this handle subscribed; read under {@link #follow}. */
+    private final EventJournal.Follower journal;
+    // guarded by follow
+    /** Journal entries read but not delivered yet: those of a run this handle does not follow yet. */
+    private final java.util.ArrayDeque<EventJournal.Entry> journalPending = new java.util.ArrayDeque<>();
+    /** The runs this handle saw end: their entries, should any come late, are dropped. */
+    private final java.util.Set<StateDocument.ProcessDoc> endedRuns = new java.util.LinkedHashSet<>();
+    /** The followed run's last health status from the journal (another process's checks), or null. */
+    private HealthStatus journalHealth;
+    /** Its health lease while this handle runs its checks (one process at a time). */
+    private IdLock healthLease;
 
     private AdoptedContainer(Syscalls sys, StateDocument doc, Supervision supervision, Runtime runtime,
             Optional<Cgroup> cgroup) {
@@ -221,6 +249,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             attrs.put("rootfs", doc.rootfs() == null ? "" : doc.rootfs());
         }
         this.baseAttributes = Map.copyOf(attrs);
+        this.journal = runtime.journal(id).follow(); // from now on: nothing before it is replayed
     }
 
     /**
@@ -305,6 +334,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         seen = d.containerStatus();
         phase = Phase.RUNNING;
         runStartedHere = again; // a run this handle saw start: its health starts anew (a record is the last run's)
+        journalHealth = null;
         if (again) {
             try {
                 cgroup = runtime.cgroup(id);
@@ -347,6 +377,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         releaseProcessHandles();
         synchronized (follow) {
             stopRunExtras();
+            releaseHealthLease();
             phase = Phase.ENDED;
         }
         exit.completeExceptionally(e);
@@ -394,6 +425,13 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private void afterRun(Optional<StateDocument> state, boolean watched) {
         if (phase == Phase.ENDED || phase == Phase.GONE) {
             return;
+        }
+        drainJournal(); // the run's journaled events (recorded before its end) come before its end
+        if (runMonitor != null) {
+            endedRuns.add(runMonitor);
+            if (endedRuns.size() > 16) {
+                endedRuns.remove(endedRuns.iterator().next());
+            }
         }
         ExitStatus s = exitOf(state);
         lastExit = s;
@@ -443,6 +481,7 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     private void endForGood() {
         phase = Phase.ENDED;
         stopRunExtras();
+        releaseHealthLease();
         exit.complete(lastExit);
         health.neverHealthy(" ended (" + lastExit + ") before it was healthy");
     }
@@ -450,7 +489,9 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
     /** Under {@link #follow}: its state is gone (removed). */
     private void gone() {
         boolean wasEnded = phase == Phase.ENDED;
+        drainJournal();
         phase = Phase.GONE;
+        releaseHealthLease();
         publish(ContainerEvent.Type.DESTROYED, Map.of());
         if (!wasEnded) {
             stopRunExtras();
@@ -501,14 +542,13 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
                         if (state.isEmpty() || runEnded || !runMonitor.equals(state.get().monitor())) {
                             return; // its monitor's end is seen on the reactor
                         }
-                        ContainerStatus st = state.get().containerStatus();
-                        if ((st == ContainerStatus.PAUSED || st == ContainerStatus.RUNNING) && st != seen) {
-                            seen = st;
-                            publish(st == ContainerStatus.PAUSED ? ContainerEvent.Type.PAUSED
-                                    : ContainerEvent.Type.RESUMED, Map.of());
-                        }
+                        // pauses, resumes and health results, by whichever process: each once, in order,
+                        // however short they lasted
+                        drainJournal();
                         if (healthMonitor == null && health.check().isPresent()) {
-                            startHealth(); // not started before: another process held its id for a moment
+                            // not started before: another process holds its health lease (its checks run
+                            // there; taken over here once it lets go or dies) or held its id for a moment
+                            startHealth();
                         }
                     }
                     case BETWEEN -> {
@@ -520,11 +560,15 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
                         ContainerStatus st = d.containerStatus();
                         boolean newRun = d.monitor() != null && !d.monitor().equals(runMonitor)
                                 && (st == ContainerStatus.RUNNING || st == ContainerStatus.PAUSED);
+                        drainJournal(); // late entries of the ended run are dropped; the next run's wait
                         if (newRun) {
                             publishRestarting(d);
                             boolean followed = attach(d);
                             publish(ContainerEvent.Type.STARTED, Map.of("restartCount",
                                     Integer.toString(d.restartCount())));
+                            if (followed) {
+                                drainJournal(); // the new run's events appended before this handle saw it
+                            }
                             if (!followed) { // it ended already: settled below
                                 adopted = d;
                                 runMonitor = d.monitor();
@@ -594,9 +638,12 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         }
     }
 
-    /** Under {@link #follow}: the run's health checks, by the leading handle only, per its stored spec. */
+    /**
+     * Under {@link #follow}: the run's health checks, per its stored spec, by the leading handle only and
+     * only while it holds the container's health lease (else their results come from the journal).
+     */
     private void startHealth() {
-        if (health.check().isEmpty() || healthMonitor != null || closed.get() || !runtime.leads(this)) {
+        if (health.check().isEmpty() || healthMonitor != null || closed.get()) {
             return;
         }
         StateDocument d = adopted;
@@ -604,6 +651,30 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             return;
         }
         StateDocument.ProcessDoc run = runMonitor;
+        // what the state recorded for this run stays until a check says otherwise (a short-lived handle,
+        // e.g. one `berth exec`, leaves a healthy container healthy); a run without a record starts;
+        // checks taken over from another process (its lease let go): from the last status it journaled
+        HealthStatus recorded = journalHealth;
+        for (HealthStatus h : HealthStatus.values()) {
+            if (recorded == null && !runStartedHere && h.label().equals(d.health()) && run.equals(d.monitor())) {
+                recorded = h;
+            }
+        }
+        if (healthLease == null) {
+            try {
+                healthLease = runtime.leads(this) ? runtime.tryHealthLease(id) : null;
+            } catch (RuntimeException e) {
+                LOG.warn("container {}: its health lease: {}", id, e.getMessage());
+            }
+            if (healthLease == null) {
+                // another process (or handle) runs its checks: their results come from the journal; until
+                // the next, the status recorded for the run
+                if (health.status() == null || runStartedHere && journalHealth == null) {
+                    health.update(recorded == null ? Health.starting() : new Health(recorded, 0, List.of()));
+                }
+                return;
+            }
+        }
         HealthMonitor m;
         try {
             HealthMonitor[] self = new HealthMonitor[1];
@@ -615,19 +686,12 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             return;
         }
         healthMonitor = m;
-        // what the state recorded for this run stays until a check says otherwise (a short-lived handle,
-        // e.g. one `berth exec`, leaves a healthy container healthy); a run without a record starts
-        HealthStatus recorded = null;
-        for (HealthStatus h : HealthStatus.values()) {
-            if (!runStartedHere && h.label().equals(d.health()) && run.equals(d.monitor())) {
-                recorded = h;
-            }
-        }
         if (recorded == null || recorded == HealthStatus.STARTING) {
             health.update(Health.starting());
-            recordHealth(run, HealthStatus.STARTING, 20);
+            recordHealth(run, HealthStatus.STARTING, 20, false);
         } else {
             health.update(new Health(recorded, 0, List.of())); // recorded healthy: onHealthy() completes
+            m.resumeFrom(recorded); // a first check that agrees is no change (no second event)
         }
         m.start();
     }
@@ -642,8 +706,9 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             if (changed == null) {
                 return;
             }
-            recordHealth(run, changed, 20);
-            publish(ContainerEvent.Type.HEALTH_STATUS, Map.of("health_status", changed.label()));
+            // journaled under its id lock while the state names the run; every handle (this one too)
+            // delivers it from the journal
+            recordHealth(run, changed, 20, true);
         }
         if (changed == HealthStatus.UNHEALTHY) {
             actOnUnhealthy(run);
@@ -749,20 +814,23 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
      * Records its health in its state under its id lock, while {@code run} is the run there; when another
      * process holds the lock for a moment (an exit command settling), again a little later.
      */
-    private void recordHealth(StateDocument.ProcessDoc run, HealthStatus s, int attempts) {
+    private void recordHealth(StateDocument.ProcessDoc run, HealthStatus s, int attempts, boolean event) {
         boolean done;
         try {
-            done = runtime.recordHealth(id, run, s.label());
+            done = runtime.recordHealth(id, run, s.label(), event);
         } catch (RuntimeException e) {
             LOG.warn("container {}: recording its health: {}", id, e.getMessage());
             return;
+        }
+        if (done && event) {
+            drainJournal();
         }
         if (!done && attempts > 0 && !closed.get()) {
             try {
                 runtime.services().restarter().schedule(() -> {
                     synchronized (follow) {
                         if (run.equals(runMonitor) && !runEnded && health.status() == s) {
-                            recordHealth(run, s, attempts - 1);
+                            recordHealth(run, s, attempts - 1, event);
                         }
                     }
                 }, 50, TimeUnit.MILLISECONDS);
@@ -977,14 +1045,88 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
         seenByThisHandle(ContainerStatus.PAUSED);
     }
 
-    /** A pause or resume through this handle: its event now (the state poll then finds nothing new). */
+    /** A pause or resume through this handle (journaled by it): its event now, from the journal. */
     private void seenByThisHandle(ContainerStatus st) {
         synchronized (follow) {
-            if (phase == Phase.RUNNING && !runEnded && st != seen) {
-                seen = st;
-                publish(st == ContainerStatus.PAUSED ? ContainerEvent.Type.PAUSED : ContainerEvent.Type.RESUMED,
-                        Map.of());
+            drainJournal();
+        }
+    }
+
+    /**
+     * Under {@link #follow}: delivers what the journal gained, in its order: the entries of the run this
+     * handle follows (pauses, resumes, health results, by whichever process); those of a run it saw end
+     * are dropped; those of a later run wait until this handle follows that run (its restart and start
+     * come first).
+     */
+    private void drainJournal() {
+        if (closed.get()) {
+            return;
+        }
+        try {
+            journalPending.addAll(journal.poll());
+        } catch (RuntimeException e) {
+            LOG.warn("container {}: reading its event journal: {}", id, e.getMessage());
+        }
+        while (!journalPending.isEmpty()) {
+            EventJournal.Entry e = journalPending.peek();
+            if (e.run() != null && endedRuns.contains(e.run())) {
+                journalPending.poll();
+                continue;
             }
+            if (e.run() != null && !e.run().equals(runMonitor)) {
+                return; // a later run's: once this handle follows it
+            }
+            journalPending.poll();
+            if (phase == Phase.RUNNING) {
+                deliver(e);
+            }
+        }
+    }
+
+    /** Under {@link #follow}: one journaled event of the followed run. */
+    private void deliver(EventJournal.Entry e) {
+        ContainerEvent.Type type;
+        try {
+            type = ContainerEvent.Type.valueOf(e.type().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException x) {
+            LOG.debug("container {}: journal entry {} of an unknown type {}", id, e.seq(), e.type());
+            return;
+        }
+        switch (type) {
+            case HEALTH_STATUS -> {
+                HealthStatus st = null;
+                for (HealthStatus h : HealthStatus.values()) {
+                    if (h.label().equals(e.attributes().get("health_status"))) {
+                        st = h;
+                    }
+                }
+                if (st == null) {
+                    LOG.debug("container {}: journal entry {}: no health status", id, e.seq());
+                    return;
+                }
+                journalHealth = st;
+                if (healthMonitor == null) { // another process's check: its result is this handle's too
+                    health.update(new Health(st, 0, List.of()));
+                }
+            }
+            case PAUSED -> seen = ContainerStatus.PAUSED;
+            case RESUMED -> seen = ContainerStatus.RUNNING;
+            default -> { }
+        }
+        Map<String, String> all = new LinkedHashMap<>(baseAttributes);
+        all.putAll(e.attributes());
+        try {
+            publish(ContainerEvent.of(id, type, e.instant(), all));
+        } catch (RuntimeException x) { // an exited event has no place here
+            LOG.debug("container {}: journal entry {}: {}", id, e.seq(), x.getMessage());
+        }
+    }
+
+    /** Under {@link #follow}: this handle runs no more checks; another process (or handle) may take over. */
+    private void releaseHealthLease() {
+        if (healthLease != null) {
+            healthLease.close();
+            healthLease = null;
         }
     }
 
@@ -1058,7 +1200,9 @@ public final class AdoptedContainer implements Container, Reactor.Handler {
             if (poll != null) {
                 poll.cancel(false);
             }
-            stopRunExtras();
+            stopRunExtras(); // its checks stop before the lease goes: no two processes check at once
+            releaseHealthLease();
+            journal.close();
         }
         if (token != 0) {
             supervision.reactor().forget(token);

@@ -1,5 +1,6 @@
 package dev.berth.core.internal;
 
+import dev.berth.core.internal.state.EventJournal;
 import dev.berth.core.internal.state.IdLock;
 import dev.berth.core.internal.state.StateDocument;
 import dev.berth.core.internal.state.StateJson;
@@ -324,11 +325,31 @@ public final class StateStore {
      * directory (any more).
      */
     public IdLock tryLease(String id) {
+        return tryFileLock(id, LEASE);
+    }
+
+    /** The health lease of a container: flocked by the one process that runs its health checks. */
+    static final String HEALTH_LEASE = "health.lock";
+
+    /**
+     * The health lease of {@code id} if nobody holds it (as {@link #tryLease}): its holder alone runs
+     * the container's health checks and journals their results; the kernel drops it when its holder dies.
+     */
+    public IdLock tryHealthLease(String id) {
+        return tryFileLock(id, HEALTH_LEASE);
+    }
+
+    /** The event journal of {@code id} ({@link EventJournal}: in its state directory, removed with it). */
+    public EventJournal journal(String id) {
+        return new EventJournal(sys, root.resolve(id));
+    }
+
+    private IdLock tryFileLock(String id, String file) {
         if (!hasDirectory(id)) {
             return null;
         }
         try {
-            return IdLock.tryAcquire(sys, root.resolve(id).resolve(LEASE));
+            return IdLock.tryAcquire(sys, root.resolve(id).resolve(file));
         } catch (dev.berth.core.internal.sys.SyscallException e) {
             if (e.errno() == dev.berth.core.internal.sys.Syscalls.ENOENT) {
                 return null; // removed meanwhile

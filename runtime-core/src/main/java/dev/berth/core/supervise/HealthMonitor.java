@@ -42,6 +42,12 @@ public final class HealthMonitor {
         this.onResult = onResult;
     }
 
+    /** Before {@link #start()}: its checks go on from {@code status} (see {@link HealthTracker#resumeFrom}). */
+    public void resumeFrom(HealthStatus status) {
+        tracker.resumeFrom(status);
+        health = tracker.health();
+    }
+
     public void start() {
         scheduler.execute(() -> scheduleNext(check.interval()));
     }

@@ -31,6 +31,16 @@ public final class HealthTracker {
         return health;
     }
 
+    /**
+     * Goes on from {@code status} (checks taken over from another handle or process, which reported
+     * it): a first result that agrees with it is no change; one that is not {@code starting} counts as
+     * having been past the start period's grace.
+     */
+    public void resumeFrom(HealthStatus status) {
+        health = new Health(status, 0, List.of());
+        everHealthy = status != HealthStatus.STARTING;
+    }
+
     /** Records a result; returns the status it changed to, or null when it did not change. */
     public HealthStatus record(HealthResult r) {
         List<HealthResult> log = new ArrayList<>(health.log());

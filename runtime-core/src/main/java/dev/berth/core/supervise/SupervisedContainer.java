@@ -112,6 +112,20 @@ public final class SupervisedContainer implements Container {
          * restart request, so that the handles of other processes that follow it expect the restart.
          */
         default void requestRestart(Incarnation inc) {}
+
+        /**
+         * Takes the container's health lease (held until {@link #release} or {@link #letGo}): only its
+         * holder runs health checks, in one process at a time; false when another process holds it.
+         */
+        default boolean healthLease() {
+            return true;
+        }
+
+        /**
+         * Journals an event of the run {@code inc} ({@code health_status}, {@code paused}, {@code resumed})
+         * for the handles of other processes, while that run is running or paused.
+         */
+        default void journal(Incarnation inc, ContainerEvent.Type type, Map<String, String> attributes) {}
     }
 
     private final String id;
@@ -193,7 +207,14 @@ public final class SupervisedContainer implements Container {
         }
         if (health.check().isPresent()) {
             try {
-                startMonitor(inc);
+                if (!launcher.healthLease()) {
+                    // adopted by another process before this one began: that process checks it, and this
+                    // handle's health() stays at the run's start
+                    LOG.info("container {}: its health checks run in another process (its health lease is held)", id);
+                    health.update(Health.starting());
+                } else {
+                    startMonitor(inc);
+                }
             } catch (RuntimeException e) { // the runtime is closing: its end must still be seen below
                 LOG.warn("container {}: no health checks: {}", id, e.getMessage());
             }
@@ -228,6 +249,8 @@ public final class SupervisedContainer implements Container {
         if (changed == null) {
             return;
         }
+        // for the handles of other processes (their health and events come from the journal)
+        launcher.journal(inc, ContainerEvent.Type.HEALTH_STATUS, Map.of("health_status", changed.label()));
         publish(ContainerEvent.Type.HEALTH_STATUS, services.clock().instant(), Map.of("health_status", changed.label()));
         if (changed == HealthStatus.UNHEALTHY && onUnhealthy != UnhealthyAction.NONE) {
             try {
@@ -607,13 +630,17 @@ public final class SupervisedContainer implements Container {
 
     @Override
     public void pause() {
-        current.container().pause();
+        Incarnation inc = current;
+        inc.container().pause();
+        launcher.journal(inc, ContainerEvent.Type.PAUSED, Map.of());
         publish(ContainerEvent.Type.PAUSED, services.clock().instant(), Map.of());
     }
 
     @Override
     public void resume() {
-        current.container().resume();
+        Incarnation inc = current;
+        inc.container().resume();
+        launcher.journal(inc, ContainerEvent.Type.RESUMED, Map.of());
         publish(ContainerEvent.Type.RESUMED, services.clock().instant(), Map.of());
     }
 

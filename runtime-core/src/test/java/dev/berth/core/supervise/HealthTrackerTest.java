@@ -26,6 +26,22 @@ class HealthTrackerTest {
     }
 
     @Test
+    void checksTakenOverGoOnFromTheStatusReportedBeforeWithoutRepeatingIt() {
+        HealthCheck check = HealthCheck.builder().tcp(80).retries(2).startPeriod(Duration.ofMinutes(5)).build();
+        HealthTracker h = new HealthTracker(check, START);
+        h.resumeFrom(HealthStatus.HEALTHY);
+        assertThat(h.health().status()).isEqualTo(HealthStatus.HEALTHY);
+        assertThat(h.record(probe(true))).isNull(); // healthy already: no second healthy event
+        // past the start period's grace (it was healthy): failures count at once
+        assertThat(h.record(probe(false))).isNull();
+        assertThat(h.record(probe(false))).isEqualTo(HealthStatus.UNHEALTHY);
+        HealthTracker u = new HealthTracker(check, START);
+        u.resumeFrom(HealthStatus.UNHEALTHY);
+        assertThat(u.record(probe(false))).isNull();
+        assertThat(u.record(probe(true))).isEqualTo(HealthStatus.HEALTHY);
+    }
+
+    @Test
     void startingThenHealthyThenUnhealthyAfterRetriesFailuresInARow() {
         HealthTracker h = new HealthTracker(HealthCheck.builder().tcp(80).retries(3).build(), START);
         assertThat(h.health().status()).isEqualTo(HealthStatus.STARTING);

@@ -196,6 +196,19 @@ public final class Lifecycle {
         return clock.instant().toString();
     }
 
+    /**
+     * Runs {@code r} while the run is running or paused (its end cannot be recorded meanwhile): what
+     * belongs to the run (a journaled event) is then never after its end. False when it ended.
+     */
+    public synchronized boolean whileLive(Runnable r) {
+        ContainerStatus s = status();
+        if (s != ContainerStatus.RUNNING && s != ContainerStatus.PAUSED) {
+            return false;
+        }
+        r.run();
+        return true;
+    }
+
     /** The health check's status changed ({@code starting}, {@code healthy}, {@code unhealthy}); kept across exits. */
     public synchronized void health(String status) {
         set(state.withHealth(status));
