@@ -152,17 +152,13 @@ class FilesRootlessIT extends ContainerTestSupport {
                 .endsWith("berth-init")).toList()).as("every reader and its monitor ended").isEmpty();
     }
 
-    /** A tar with a FIFO (and a file beside it), as a copy in gives it to the container. */
+    /** A tar with a directory holding a file, as a copy in gives it to the container. */
     private static byte[] fifoTar() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
             TarArchiveEntry d = new TarArchiveEntry("q/", TarConstants.LF_DIR, true);
             d.setMode(0755);
             t.putArchiveEntry(d);
-            t.closeArchiveEntry();
-            TarArchiveEntry f = new TarArchiveEntry("q/pipe", TarConstants.LF_FIFO, true);
-            f.setMode(0644);
-            t.putArchiveEntry(f);
             t.closeArchiveEntry();
             TarArchiveEntry r = new TarArchiveEntry("q/z");
             r.setSize(1);
@@ -175,11 +171,33 @@ class FilesRootlessIT extends ContainerTestSupport {
 
     /** A FIFO is archived as a FIFO and never opened for reading (that would block the copy forever). */
     @Test
-    void aFifoIsCopiedAsAFifoWithoutBlocking() throws Exception {
+    void aFifoIsArchivedAsAFifoWithoutBlockingAndNotMadeOnTheHost() throws Exception {
         Preconditions.requireUnprivileged();
         Path host = Files.createDirectories(tmp.resolve("fifo-" + run));
         try (Container c = withAlicesFiles(run + "-fifo")) {
             c.copyTo(Path.of("/tmp"), new ByteArrayInputStream(fifoTar()));
+            // a copy in makes no FIFO: one made in the writable layer shows in the root held again once it ended
+            c.kill();
+            c.waitFor();
+            Path upper = tmp.resolve("storage/containers/" + c.id() + "/upper/tmp/q/pipe");
+            assertThat(new ProcessBuilder("mkfifo", "-m", "644", upper.toString()).inheritIO().start().waitFor())
+                    .isZero();
+            // the tar stream holds it as a FIFO, reached without blocking
+            java.util.concurrent.CompletableFuture<List<String>> stream = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> {
+                        List<String> names = new java.util.ArrayList<>();
+                        try (TarArchiveInputStream t = new TarArchiveInputStream(c.files().copyFrom("/tmp/q"))) {
+                            for (TarArchiveEntry e = t.getNextTarEntry(); e != null; e = t.getNextTarEntry()) {
+                                names.add(e.getName() + (e.isFIFO() ? " fifo " + Integer.toOctalString(e.getMode()) : ""));
+                            }
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                        return names;
+                    });
+            assertThat(stream.get(60, java.util.concurrent.TimeUnit.SECONDS)).containsExactly("q/", "q/pipe fifo 644",
+                    "q/z");
+            // a copy onto the host makes no FIFO there (as a copy in makes none): one line, nothing left
             java.util.concurrent.CompletableFuture<Void> copy = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 try {
                     c.files().copyOut("/tmp/q", host.resolve("q"));
@@ -187,10 +205,38 @@ class FilesRootlessIT extends ContainerTestSupport {
                     throw new java.io.UncheckedIOException(e);
                 }
             });
-            copy.get(60, java.util.concurrent.TimeUnit.SECONDS);
-            assertThat(Files.getAttribute(host.resolve("q/pipe"), "unix:mode", LinkOption.NOFOLLOW_LINKS))
-                    .isEqualTo(0010644);
-            assertThat(host.resolve("q/z")).hasContent("z");
+            assertThatThrownBy(() -> copy.get(60, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasRootCauseMessage("host: q/pipe: FIFOs are not copied");
+            assertThat(listing(host)).isEmpty();
+        }
+    }
+
+    /**
+     * Without subordinate ids the container has no other users: the JVM reads its files itself (no reader), and a
+     * file it may not read (a host file of root's bound in) fails in the one line naming this process's uid.
+     */
+    @Test
+    void withTheSingleIdTheJvmReadsItselfAndAFileItMayNotReadFailsInOneLine() throws Exception {
+        Preconditions.requireUnprivileged();
+        Path none = Files.createDirectories(tmp.resolve("no-subids-" + run));
+        Files.writeString(none.resolve("subuid"), "");
+        Files.writeString(none.resolve("subgid"), "");
+        Path host = Files.createDirectories(tmp.resolve("single-" + run));
+        try (ContainerRuntime single = ContainerRuntime.builder().stateRoot(none.resolve("state"))
+                .storageRoot(tmp.resolve("storage")).subordinateIds(none.resolve("subuid"), none.resolve("subgid"))
+                .reconcile(false).build();
+                Container c = single.start(run + "-single", probe("mkdir", "/tmp/r", "--", "write", "/tmp/r/a", "A",
+                        "--", "install", "/tmp/r/a", "/tmp/r/b", "600", "--", "echo", "ready", "--", "sleep", "60")
+                        .rootfs(null).image(IMAGE).entrypoint(List.of())
+                        .mount(Mount.bind(Path.of("/etc/shadow"), "/srv/shadow", "ro")).build())) {
+            awaitReady(c);
+            c.files().copyOut("/tmp/r", host.resolve("r"));
+            assertThat(host.resolve("r/b")).hasContent("A");
+            assertThatThrownBy(() -> c.files().copyOut("/srv", host.resolve("srv")))
+                    .isInstanceOf(AccessDeniedException.class)
+                    .hasMessageStartingWith("container " + c.id() + ": /srv/shadow: it cannot be read: Permission denied")
+                    .hasMessageContaining("this process reads as uid " + uid);
+            assertThat(listing(host)).containsExactly("r");
             c.kill();
         }
     }
