@@ -154,6 +154,8 @@ enum {
     OP_REMOVE_TREE = 37, /* str dir: removes it and everything below, never following a symlink */
     OP_MOUNT_SETATTR = 38, /* str target, u64 attr_set (MOUNT_ATTR_*), u64 resolve: the mount there and every
                             * mount below it (mount_setattr AT_RECURSIVE) */
+    OP_OPEN_FILES = 39,  /* i64 socket fd, u64 open flags allowed, u64 resolve flags required, u64 resolve flags of
+                            which one is required: answers open requests until the JVM closes its end (open_files) */
     OP_RECV_MOUNT = 40,  /* i64 socket fd, str target, u64 resolve, u64 last: receives one detached mount tree (SCM_RIGHTS,
                             made by the JVM after the clone: an idmapped root, a file) and moves it onto target; closes
                             the tree, and the socket after the last */
@@ -529,6 +531,58 @@ static int recv_mount(const struct op *o) {
     return r;
 }
 
+/* OPEN_FILES: opens files for the JVM as this process (the root of a user namespace: it may read what the
+ * namespace's ids own), one request at a time, until the JVM closes its end of the socket. A request is one
+ * packet: u32 open flags, u64 resolve flags, the path (no NUL), and a directory fd (SCM_RIGHTS) it is resolved
+ * below with openat2; the answer 'F' + the opened fd (SCM_RIGHTS, closed here once sent), or 'E' + i32 errno.
+ * A request asking for an open flag the plan does not allow, or without the resolve flags it requires, is
+ * answered EPERM without opening anything. */
+static int open_files(const struct op *o) {
+    int sock = (int)U(o, 0);
+    uint64_t allowed = U(o, 1), required = U(o, 2), oneof = U(o, 3);
+    for (;;) {
+        char buf[12 + PATH_MAX + 1], c[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = { buf, sizeof buf - 1 };
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c, .msg_controllen = sizeof c };
+        ssize_t n;
+        while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+        if (n <= 0) { int e = errno; close(sock); errno = e; return n == 0 ? 0 : -1; }
+        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+        int dir = -1, fd = -1, err = 0;
+        if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&dir, CMSG_DATA(h), sizeof dir);
+        if (dir < 0 || n < 13 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+            if (dir >= 0) close(dir);
+            close(sock); errno = EPROTO; return -1;
+        }
+        buf[n] = 0;
+        uint32_t flags; uint64_t resolve;
+        memcpy(&flags, buf, 4); memcpy(&resolve, buf + 4, 8);
+        if ((flags & ~allowed) || (resolve & required) != required || (oneof && !(resolve & oneof))
+                || strlen(buf + 12) != (size_t)n - 12) {
+            err = EPERM;
+        } else {
+            struct open_how_ how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = 0, .resolve = resolve };
+            fd = (int)syscall(SYS_openat2, dir, buf + 12, &how, sizeof how);
+            err = fd < 0 ? errno : 0;
+        }
+        close(dir);
+        int r;
+        if (fd >= 0) {
+            r = send_fd(sock, 'F', fd);
+            close(fd);
+        } else {
+            char e[5] = { 'E' };
+            memcpy(e + 1, &err, 4);
+            r = send(sock, e, sizeof e, MSG_NOSIGNAL) == (ssize_t)sizeof e ? 0 : -1;
+        }
+        if (r < 0) {
+            int e = errno; close(sock); errno = e == EPIPE ? 0 : e;
+            return e == EPIPE ? 0 : -1;   /* the JVM went away mid-answer: nothing left to serve */
+        }
+    }
+}
+
 /* A pty of the container's own devpts (the root is pivoted: /dev/pts is the plan's instance), sized,
  * unlocked; the slave is bound on the console path and kept for TTY_ATTACH, the master goes to the
  * monitor. The init keeps no end of the master. */
@@ -664,6 +718,7 @@ _Noreturn static void run(uint32_t i) {
             int e = errno; if (t >= 0) close(t); close(fd); errno = e;
             break; }
         case OP_RECV_MOUNT: operand = S(o, 1); r = recv_mount(o); break;
+        case OP_OPEN_FILES: operand = "open request"; r = open_files(o); break;
         case OP_LAYER_OWNERS: r = layer_owners(o, &operand); break;
         case OP_REMOVE_TREE: r = remove_at(AT_FDCWD, S(o, 0), &operand, 0); break;
         case OP_MOUNT_SETATTR: r = do_mount_setattr(o); break;

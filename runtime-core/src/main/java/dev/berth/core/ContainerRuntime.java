@@ -42,6 +42,8 @@ import dev.berth.core.internal.state.SpecDocument;
 import dev.berth.core.internal.state.StateDocument;
 import dev.berth.core.internal.files.ContainerFilesImpl;
 import dev.berth.core.internal.files.FsRoot;
+import dev.berth.core.internal.files.FileOpener;
+import dev.berth.core.internal.files.NamespaceOpener;
 import dev.berth.core.internal.files.TreeAccess;
 import dev.berth.core.internal.linux.Libseccomp;
 import dev.berth.core.internal.linux.LinuxSyscalls;
@@ -1543,7 +1545,7 @@ public final class ContainerRuntime implements AutoCloseable {
                         } finally {
                             used.forEach(Volumes.Lease::close); // the volumes are no longer in use
                         }
-                    }, () -> holdRoot(id, heldRoot), life, (execSpec, initPid, pidfd) -> enter(id, profile, initPid,
+                    }, TreeAccess.withReaders(() -> holdRoot(id, heldRoot), copyReaders(id)), life, (execSpec, initPid, pidfd) -> enter(id, profile, initPid,
                             pidfd, execSpec), logDir, !spec.detached() ? null : new LinuxContainer.Detached(
                                     spec.autoRemove(), () -> {
                                         open.remove(id); // it goes on, or stays as it ended, until removed
@@ -2470,7 +2472,7 @@ public final class ContainerRuntime implements AutoCloseable {
                     + "); its files are reachable once it runs or has ended");
         }
         ProcessId init = st.init().id();
-        return new ContainerFilesImpl(sys, id, () -> {
+        return new ContainerFilesImpl(sys, id, TreeAccess.withReaders(() -> {
             String gone = "container " + id + ": its init (pid " + init.pid() + ") is gone";
             int pidfd;
             try {
@@ -2495,7 +2497,43 @@ public final class ContainerRuntime implements AutoCloseable {
                 sys.close(pidfd);
                 throw e;
             }
-        });
+        }, copyReaders(id)));
+    }
+
+    /**
+     * Rootless with subordinate ids: a copy out of container {@code id} reads through a reader in the user's
+     * namespace ({@link PlanCompiler#openFiles}), whose root may open the files of the container's other users (they
+     * are the user's subordinate ids on the host); null as root (this process reads everything) and with a single-id
+     * mapping (the container has no other users: every file is the user's).
+     */
+    private FileOpener.Source copyReaders(String id) {
+        if (rootlessIds == null) {
+            return null;
+        }
+        return () -> {
+            RootlessStart rl;
+            try {
+                rl = rootlessStart();
+            } catch (ContainerStartException e) {
+                throw new IOException("container " + id + ": " + e.getMessage(), e);
+            }
+            if (RootlessStart.singleId(rl.defaultMapping())) {
+                return null;
+            }
+            int[] pair = sys.socketpair();
+            try {
+                Launcher.FileReader reader = inUsersNamespace((setgroups, planFd, passFd, maps) -> launcher.openFiles(
+                        "the copy's reader for container " + id, PlanCompiler.openFiles(setgroups, planFd,
+                                Launcher.CONTROL_FD + (passFd < 0 ? 1 : 2)), passFd, pair[1], maps));
+                return new NamespaceOpener(sys, pair[0], reader.end(), "container " + id);
+            } catch (RuntimeException e) { // ContainerStartException too (unchecked)
+                sys.close(pair[0]);
+                throw new IOException("container " + id + ": starting the copy's reader in the user's namespace: "
+                        + e.getMessage(), e);
+            } finally {
+                sys.close(pair[1]); // the monitor has its copy
+            }
+        };
     }
 
     /**

@@ -393,6 +393,53 @@ public final class Launcher {
         }
     }
 
+    /**
+     * Starts a rootless copy's reader ({@link PlanCompiler#openFiles}) and returns once it serves: {@code setup} runs
+     * between the clone and the go (a new user namespace's maps). The monitor gets {@code usernsFd} (when not -1)
+     * and then {@code socketFd}, the reader's end of the request socket, at the fds after {@code CONTROL_FD} the plan
+     * names; the caller closes its copies.
+     */
+    public FileReader openFiles(String what, Plan plan, int usernsFd, int socketFd, HostSetup setup)
+            throws ContainerStartException {
+        Cloned c = null;
+        try {
+            c = spawnToClone(plan, usernsFd < 0 ? List.of(socketFd) : List.of(usernsFd, socketFd), what);
+            setup.afterClone(c.pid, c.monitor);
+            sys.write(c.ctl, new byte[] {'G'}, 0, 1);
+            Cloned served = c;
+            FileReader r = new FileReader(c.pid, () -> {
+                // its end of the request socket is closed: the reader exits 0 after its last answer (or failed
+                // before, and then says why); else it is killed with the control socket's close
+                try {
+                    if (sys.pollIn(served.ctl, 2000)) {
+                        receive(served.ctl, plan, served.monitor, System.nanoTime() + 1_000_000_000L, what);
+                    }
+                    return null;
+                } catch (EndedInSetup e) {
+                    return e.status == 0 ? null : e.getMessage();
+                } catch (RuntimeException e) {
+                    return e.getMessage();
+                } finally {
+                    RootHold.release(sys, served.monitor, served.ctl);
+                }
+            });
+            c = null;
+            return r;
+        } catch (RuntimeException e) { // ContainerStartException too (unchecked)
+            throw startFailure(e);
+        } finally {
+            if (c != null) {
+                RootHold.release(sys, c.monitor, c.ctl);
+            }
+        }
+    }
+
+    /**
+     * A running copy's reader: its init's pid, and its end, which waits for the reader to exit (the caller has closed
+     * its end of the request socket) and returns why it failed, or null when it ended well.
+     */
+    public record FileReader(long pid, java.util.function.Supplier<String> end) {}
+
     /** {@link #runToEnd(String, Plan, int, HostSetup)} with no fd passed. */
     public void runToEnd(String what, Plan plan, HostSetup setup) throws ContainerStartException {
         runToEnd(what, plan, -1, setup);
@@ -406,6 +453,11 @@ public final class Launcher {
      * go. On failure nothing is left: the monitor is released (which kills a cloned init).
      */
     private Cloned spawnToClone(Plan plan, int passFd, String what) throws ContainerStartException {
+        return spawnToClone(plan, passFd < 0 ? List.of() : List.of(passFd), what);
+    }
+
+    /** {@link #spawnToClone(Plan, int, String)} with {@code passFds} at {@code CONTROL_FD + 1}, {@code + 2}, ... */
+    private Cloned spawnToClone(Plan plan, List<Integer> passFds, String what) throws ContainerStartException {
         long deadline = System.nanoTime() + startTimeout.toNanos();
         int ctl = -1;
         long monitor = -1;
@@ -413,9 +465,13 @@ public final class Launcher {
             int[] pair = sys.socketpair();
             ctl = pair[0];
             try {
-                monitor = sys.spawn(init.path(), List.of("berth-init", Integer.toString(CONTROL_FD + (passFd < 0 ? 0 : 1))),
-                        List.of(), passFd < 0 ? Map.of(CONTROL_FD, pair[1]) : Map.of(CONTROL_FD, pair[1], CONTROL_FD + 1,
-                                passFd));
+                Map<Integer, Integer> fds = new LinkedHashMap<>();
+                fds.put(CONTROL_FD, pair[1]);
+                for (int i = 0; i < passFds.size(); i++) {
+                    fds.put(CONTROL_FD + 1 + i, passFds.get(i));
+                }
+                monitor = sys.spawn(init.path(), List.of("berth-init", Integer.toString(CONTROL_FD + passFds.size())),
+                        List.of(), fds);
             } finally {
                 sys.close(pair[1]);
             }

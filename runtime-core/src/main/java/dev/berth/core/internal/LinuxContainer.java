@@ -406,7 +406,7 @@ public final class LinuxContainer implements Container, Reactor.Handler {
         if (closed.get()) {
             throw new IllegalStateException("container " + id + ": closed; its files are gone");
         }
-        return new ContainerFilesImpl(sys, id, this::openRoot);
+        return new ContainerFilesImpl(sys, id, this::openRoot, resources.endedRoot().readers());
     }
 
     /**

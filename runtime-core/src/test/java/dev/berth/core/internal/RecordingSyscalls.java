@@ -290,6 +290,30 @@ class RecordingSyscalls implements Syscalls {
     }
 
     @Override
+    public void sendWithFd(int socket, byte[] data, int fd, String operand) {
+        sentFds.add(fd);
+        calls.add("sendmsg " + socket + " " + data.length + " bytes fd " + fd + " " + operand);
+    }
+
+    @Override
+    public FileStat fstat(int fd, String operand) {
+        calls.add("statx " + fd);
+        throw new SyscallException("statx", operand, ENOSYS, "not in the recording fake");
+    }
+
+    @Override
+    public List<DirEntry> listDirectory(int fd, String operand) {
+        calls.add("getdents64 " + fd);
+        return List.of();
+    }
+
+    @Override
+    public String readLink(int fd, String operand) {
+        calls.add("readlinkat " + fd);
+        throw new SyscallException("readlinkat", operand, ENOSYS, "not in the recording fake");
+    }
+
+    @Override
     public void mountSetattr(int fd, int flags, long attrSet, long propagation, String operand) {
         calls.add("mount_setattr " + fd + " " + flags + " " + attrSet + " " + propagation);
     }

@@ -202,6 +202,9 @@ public final class LinuxConstants {
     public static final int STATX_GID_OFFSET = common("STATX_GID_OFFSET", "offsetof(struct statx, stx_gid)", 24);
     public static final int STATX_MODE_OFFSET = common("STATX_MODE_OFFSET", "offsetof(struct statx, stx_mode)", 28);
     public static final int STATX_INO_OFFSET = common("STATX_INO_OFFSET", "offsetof(struct statx, stx_ino)", 32);
+    public static final int STATX_NLINK_OFFSET = common("STATX_NLINK_OFFSET", "offsetof(struct statx, stx_nlink)", 16);
+    public static final int STATX_SIZE_OFFSET = common("STATX_SIZE_OFFSET", "offsetof(struct statx, stx_size)", 40);
+    public static final int STATX_MTIME_OFFSET = common("STATX_MTIME_OFFSET", "offsetof(struct statx, stx_mtime)", 112);
     public static final int STATX_RDEV_MAJOR_OFFSET =
             common("STATX_RDEV_MAJOR_OFFSET", "offsetof(struct statx, stx_rdev_major)", 128);
     public static final int STATX_RDEV_MINOR_OFFSET =

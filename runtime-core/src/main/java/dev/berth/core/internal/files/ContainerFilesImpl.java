@@ -23,11 +23,26 @@ public final class ContainerFilesImpl implements ContainerFiles {
     private final Syscalls sys;
     private final String id;
     private final TreeAccess container;
+    private final FileOpener.Source readers;
 
     public ContainerFilesImpl(Syscalls sys, String id, TreeAccess container) {
+        this(sys, id, container, container.readers());
+    }
+
+    /**
+     * @param readers where a copy out gets its reader (a rootless runtime with subordinate ids: one in the user's
+     *                namespace, which may read the files of the container's other users); null: this process reads
+     */
+    public ContainerFilesImpl(Syscalls sys, String id, TreeAccess container, FileOpener.Source readers) {
         this.sys = sys;
         this.id = id;
         this.container = container;
+        this.readers = readers;
+    }
+
+    /** A reader for one copy out, or null when this process reads itself. */
+    private FileOpener reader() throws IOException {
+        return readers == null ? null : readers.start();
     }
 
     @Override
@@ -52,17 +67,29 @@ public final class ContainerFilesImpl implements ContainerFiles {
     /** Archives on a thread of its own into a pipe; the tree stays open until the archive is written. */
     private InputStream archive(TreeAccess access, String path, String name) throws IOException {
         TreeAccess.Opened t = access.open();
+        FileOpener reader = null;
         try {
-            if (kindOf(t.root(), path) == Kind.MISSING) { // fails now, naming the path, rather than in the stream
+            reader = reader();
+            if (kindOf(t.root(), reader, path) == Kind.MISSING) { // fails now, naming the path, not in the stream
                 throw new NoSuchFileException(path, null, "no such file or directory in container " + id);
             }
-            requireReadable(t.root(), path);
+            requireReadable(t.root(), reader, path);
         } catch (IOException | RuntimeException e) {
+            if (reader != null) {
+                reader.close();
+            }
             t.close();
             throw e;
         }
         TarPipe pipe = new TarPipe();
-        startArchiver(t.root(), path, name, pipe, t);
+        FileOpener r = reader;
+        startArchiver(t.root(), reader, path, name, pipe, () -> {
+            try (TreeAccess.Opened tree = t) {
+                if (r != null) {
+                    r.close();
+                }
+            }
+        });
         return pipe.input();
     }
 
@@ -70,10 +97,15 @@ public final class ContainerFilesImpl implements ContainerFiles {
      * Starts a thread that archives {@code path} of {@code from} into the pipe, then closes
      * {@code done} (the tree it reads, where the caller hands it over); a failure reaches the reader.
      */
-    private Thread startArchiver(FsRoot from, String path, String topName, TarPipe pipe, AutoCloseable done) {
+    private Thread startArchiver(FsRoot from, FileOpener reader, String path, String topName, TarPipe pipe,
+            AutoCloseable done) {
         Thread writer = new Thread(() -> {
             try (AutoCloseable d = done; OutputStream out = pipe.output()) {
-                TreeArchiver.archive(from, CopyPaths.normalize(path), topName, out);
+                if (reader == null) {
+                    TreeArchiver.archive(from, CopyPaths.normalize(path), topName, out);
+                } else {
+                    TreeArchiver.archive(from, reader, CopyPaths.normalize(path), topName, out);
+                }
             } catch (IOException e) {
                 pipe.fail(e);
             } catch (Exception e) {
@@ -92,7 +124,7 @@ public final class ContainerFilesImpl implements ContainerFiles {
                 TreeAccess.Opened t = container.open()) {
             Kind src = kindOf(host, source.toString());
             Target target = target(t.root(), containerDest, "in container " + id, src, hostSource.toString(), "on the host");
-            copy(host, source.toString(), target.topName, t.root(), target.directory, false);
+            copy(host, null, source.toString(), target.topName, t.root(), target.directory, false);
         }
     }
 
@@ -105,15 +137,16 @@ public final class ContainerFilesImpl implements ContainerFiles {
     @Override
     public void copyOut(String containerSource, Path hostDest) throws IOException {
         try (FsRoot host = FsRoot.open(sys, Path.of("/"), "host");
-                TreeAccess.Opened t = container.open()) {
-            Kind src = kindOf(t.root(), containerSource);
+                TreeAccess.Opened t = container.open();
+                FileOpener reader = reader()) {
+            Kind src = kindOf(t.root(), reader, containerSource);
             Target target = target(host, hostDest.toAbsolutePath().toString(), "on the host", src, containerSource,
                     "in container " + id);
-            requireReadable(t.root(), containerSource);
+            requireReadable(t.root(), reader, containerSource);
             Path made = target.topName.isEmpty() ? null : Path.of(target.directory, target.topName);
             boolean isNew = made != null && kindOf(host, made.toString()) == Kind.MISSING;
             try {
-                copy(t.root(), containerSource, target.topName, host, target.directory, false);
+                copy(t.root(), reader, containerSource, target.topName, host, target.directory, false);
             } catch (IOException | RuntimeException e) {
                 if (isNew) {
                     removePartial(made, e);
@@ -123,9 +156,14 @@ public final class ContainerFilesImpl implements ContainerFiles {
         }
     }
 
-    /** Rootless: fails naming the first entry of {@code path} this process may not read (as root: nothing to check). */
-    private static void requireReadable(FsRoot root, String path) throws IOException {
-        if (TreeArchiver.EUID != 0) {
+    /**
+     * Rootless: fails naming the first entry of {@code path} this process (or its reader, when it has one) may not
+     * read (as root: nothing to check).
+     */
+    private static void requireReadable(FsRoot root, FileOpener reader, String path) throws IOException {
+        if (reader != null) {
+            TreeArchiver.requireReadable(root, reader, path);
+        } else if (TreeArchiver.EUID != 0) {
             TreeArchiver.requireReadable(root, path);
         }
     }
@@ -157,10 +195,10 @@ public final class ContainerFilesImpl implements ContainerFiles {
     }
 
     /** Archives {@code path} of {@code from} and extracts it into {@code dir} of {@code to}, streaming. */
-    private void copy(FsRoot from, String path, String topName, FsRoot to, String dir, boolean keepOwners)
-            throws IOException {
+    private void copy(FsRoot from, FileOpener reader, String path, String topName, FsRoot to, String dir,
+            boolean keepOwners) throws IOException {
         TarPipe pipe = new TarPipe();
-        Thread writer = startArchiver(from, path, topName, pipe, () -> { });
+        Thread writer = startArchiver(from, reader, path, topName, pipe, () -> { });
         try (InputStream in = pipe.input()) {
             TreeExtractor.extract(to, dir, in, keepOwners);
         } finally {
@@ -226,6 +264,41 @@ public final class ContainerFilesImpl implements ContainerFiles {
                     + (e.getFile().equals(source) ? srcWhere : destWhere));
         } catch (IOException e) {
             throw new IOException(e.getMessage() + " (source " + srcWhere + ", destination " + destWhere + ")", e);
+        }
+    }
+
+    /** {@link #kindOf(FsRoot, String)}, opened by {@code reader} when there is one. */
+    static Kind kindOf(FsRoot root, FileOpener reader, String path) throws IOException {
+        if (reader == null) {
+            return kindOf(root, path);
+        }
+        String[] pn = CopyPaths.parentAndName(path);
+        int parent;
+        try {
+            parent = reader.open(root.fd(), FsRoot.relative(pn[0]), FsRoot.DIR, FsRoot.IN_ROOT);
+        } catch (SyscallException e) {
+            if (e.errno() == Syscalls.EACCES) {
+                throw new AccessDeniedException(root.description() + ": " + CopyPaths.normalize(path), null,
+                        "a directory on its way cannot be searched: Permission denied (by the root of the user's"
+                        + " namespace either: its owner is none of the user's ids; see docs/rootless.md)");
+            }
+            return Kind.MISSING;
+        }
+        try {
+            int fd;
+            try {
+                fd = reader.open(parent, pn[1], Syscalls.O_PATH | Syscalls.O_NOFOLLOW | Syscalls.O_CLOEXEC,
+                        FsRoot.BENEATH_NO_LINKS);
+            } catch (SyscallException e) {
+                return Kind.MISSING;
+            }
+            try {
+                return root.sys().fstat(fd, path).type() == Syscalls.S_IFDIR ? Kind.DIRECTORY : Kind.FILE;
+            } finally {
+                root.close(fd);
+            }
+        } finally {
+            root.close(parent);
         }
     }
 

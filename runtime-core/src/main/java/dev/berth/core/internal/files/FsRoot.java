@@ -33,6 +33,11 @@ public final class FsRoot implements AutoCloseable {
         return new FsRoot(sys, sys.open(hostPath.toString(), DIR, 0), description);
     }
 
+    /** The tree's own {@code O_PATH} fd (a copy's reader resolves in it). */
+    int fd() {
+        return fd;
+    }
+
     Syscalls sys() {
         return sys;
     }

@@ -8,6 +8,26 @@ public interface TreeAccess {
     /** The tree, opened; closing it releases whatever keeps it reachable. */
     Opened open() throws IOException;
 
+    /** Where a copy out of this tree gets a reader that opens for it ({@link FileOpener}); null: it opens itself. */
+    default FileOpener.Source readers() {
+        return null;
+    }
+
+    /** {@code access} with {@code readers} as its {@link #readers()}. */
+    static TreeAccess withReaders(TreeAccess access, FileOpener.Source readers) {
+        return new TreeAccess() {
+            @Override
+            public Opened open() throws IOException {
+                return access.open();
+            }
+
+            @Override
+            public FileOpener.Source readers() {
+                return readers;
+            }
+        };
+    }
+
     /** An opened tree and what to release with it. */
     record Opened(FsRoot root, AutoCloseable hold) implements AutoCloseable {
         @Override

@@ -141,6 +141,12 @@ public final class LinuxSyscalls implements Syscalls {
 
         long recvmsg(int socket, Pointer msg, int flags) throws LastErrorException;
 
+        int statx(int dirfd, String path, int flags, int mask, Pointer buf) throws LastErrorException;
+
+        long getdents64(int fd, Pointer buf, long size) throws LastErrorException;
+
+        long readlinkat(int dirfd, String path, byte[] buf, long size) throws LastErrorException;
+
         int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
 
         int isatty(int fd);
@@ -529,14 +535,19 @@ public final class LinuxSyscalls implements Syscalls {
 
     @Override
     public void sendFd(int socket, int fd, String operand) {
-        try (Memory data = new Memory(1); Memory iov = new Memory(LinuxConstants.IOVEC_SIZE);
+        sendWithFd(socket, new byte[] {'M'}, fd, operand);
+    }
+
+    @Override
+    public void sendWithFd(int socket, byte[] bytes, int fd, String operand) {
+        try (Memory data = new Memory(Math.max(1, bytes.length)); Memory iov = new Memory(LinuxConstants.IOVEC_SIZE);
                 Memory control = new Memory(LinuxConstants.CMSG_SPACE_FD); Memory msg = new Memory(LinuxConstants.MSGHDR_SIZE)) {
-            data.setByte(0, (byte) 'M');
+            data.write(0, bytes, 0, bytes.length);
             iov.clear();
             control.clear();
             msg.clear();
             iov.setPointer(0, data);
-            iov.setLong(LinuxConstants.IOVEC_LEN_OFFSET, 1);
+            iov.setLong(LinuxConstants.IOVEC_LEN_OFFSET, bytes.length);
             control.setLong(0, LinuxConstants.CMSG_LEN_FD);
             control.setInt(LinuxConstants.CMSG_LEVEL_OFFSET, SOL_SOCKET);
             control.setInt(LinuxConstants.CMSG_TYPE_OFFSET, SCM_RIGHTS);
@@ -811,6 +822,85 @@ public final class LinuxSyscalls implements Syscalls {
             C.umount2(target, flags);
         } catch (LastErrorException e) {
             throw error("umount2", target, e);
+        }
+    }
+
+    @Override
+    public FileStat fstat(int fd, String operand) {
+        try (Memory b = new Memory(256)) {
+            b.clear();
+            C.statx(fd, "", LinuxConstants.AT_EMPTY_PATH | LinuxConstants.AT_SYMLINK_NOFOLLOW,
+                    LinuxConstants.STATX_BASIC_STATS, b);
+            long rdev = makedev(b.getInt(LinuxConstants.STATX_RDEV_MAJOR_OFFSET),
+                    b.getInt(LinuxConstants.STATX_RDEV_MINOR_OFFSET));
+            long dev = makedev(b.getInt(LinuxConstants.STATX_DEV_MAJOR_OFFSET),
+                    b.getInt(LinuxConstants.STATX_DEV_MINOR_OFFSET));
+            return new FileStat(b.getShort(LinuxConstants.STATX_MODE_OFFSET) & 0xffff,
+                    b.getInt(LinuxConstants.STATX_UID_OFFSET), b.getInt(LinuxConstants.STATX_GID_OFFSET),
+                    b.getLong(LinuxConstants.STATX_SIZE_OFFSET), b.getLong(LinuxConstants.STATX_MTIME_OFFSET),
+                    b.getLong(LinuxConstants.STATX_INO_OFFSET), dev, b.getInt(LinuxConstants.STATX_NLINK_OFFSET), rdev);
+        } catch (LastErrorException e) {
+            throw error("statx", operand, e);
+        }
+    }
+
+    /** glibc's gnu_dev_makedev: the dev_t of a major and minor number. */
+    private static long makedev(int major, int minor) {
+        long ma = major & 0xffffffffL;
+        long mi = minor & 0xffffffffL;
+        return ((ma & 0x00000fffL) << 8) | ((ma & 0xfffff000L) << 32) | (mi & 0x000000ffL) | ((mi & 0xffffff00L) << 12);
+    }
+
+    @Override
+    public List<DirEntry> listDirectory(int fd, String operand) {
+        // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+        List<DirEntry> names = new java.util.ArrayList<>();
+        try (Memory b = new Memory(32 * 1024)) {
+            while (true) {
+                long n;
+                try {
+                    n = C.getdents64(fd, b, b.size());
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() == EINTR) {
+                        continue;
+                    }
+                    throw error("getdents64", operand, e);
+                }
+                if (n == 0) {
+                    return names;
+                }
+                for (long off = 0; off < n; ) {
+                    int reclen = b.getShort(off + 16) & 0xffff;
+                    String name = new String(b.getByteArray(off + 19, (int) strlen(b, off + 19, reclen - 19)),
+                            java.nio.charset.StandardCharsets.UTF_8);
+                    if (!name.equals(".") && !name.equals("..")) {
+                        names.add(new DirEntry(name, (b.getByte(off + 18) & 0xff) << 12)); // DT_* = S_IF* >> 12
+                    }
+                    off += reclen;
+                }
+            }
+        }
+    }
+
+    private static long strlen(Memory b, long from, int max) {
+        int i = 0;
+        while (i < max && b.getByte(from + i) != 0) {
+            i++;
+        }
+        return i;
+    }
+
+    @Override
+    public String readLink(int fd, String operand) {
+        byte[] buf = new byte[4097];
+        try {
+            long n = C.readlinkat(fd, "", buf, buf.length);
+            if (n >= buf.length) {
+                throw new SyscallException("readlinkat", operand, LinuxConstants.ENAMETOOLONG, "link target too long");
+            }
+            return new String(buf, 0, (int) n, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (LastErrorException e) {
+            throw error("readlinkat", operand, e);
         }
     }
 }

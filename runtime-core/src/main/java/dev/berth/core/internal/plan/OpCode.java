@@ -70,6 +70,13 @@ public enum OpCode {
      * sends them after writing a user namespace's maps) and moves it onto the target (a host path with
      * {@link Op#RESOLVE_PLAIN}, else resolved in the root); closes the tree, and the socket when last is 1.
      */
+    /**
+     * socket fd, open flags allowed, resolve flags required, resolve flags of which one is required: answers the
+     * JVM's open requests (a path below a directory fd it sends, {@code SCM_RIGHTS}; openat2) with the opened fd or
+     * an errno, until the JVM closes its end; a request outside the allowed flags is refused (EPERM). A rootless
+     * copy's reader, run as the root of the user's namespace ({@link PlanCompiler#openFiles}).
+     */
+    OPEN_FILES(39, "openat2"),
     RECV_MOUNT(40, "move_mount"),
     /** rows, columns, console path: a pty of the container's devpts; the master goes to the JVM ('T'). */
     TTY_OPEN(45, "openpty"),

@@ -296,6 +296,34 @@ public final class PlanCompiler {
         return new Plan(ops);
     }
 
+    /** The open flags a rootless copy's reader ({@link #openFiles}) may be asked for: reading, never writing. */
+    public static final long OPEN_FILES_ALLOWED = LinuxConstants.O_RDONLY | LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY
+            | LinuxConstants.O_NOFOLLOW | LinuxConstants.O_NONBLOCK | LinuxConstants.O_CLOEXEC;
+
+    /**
+     * A rootless copy's reader: an init in the user namespace open at {@code usernsFd} in the monitor (the runtime's
+     * shared one; -1: a new one, whose maps are written between clone and go) becomes its root, which may read and
+     * search what the namespace's ids own on the host (the container's other users' files), and answers the JVM's
+     * open requests on {@code socketFd} ({@link OpCode#OPEN_FILES}) until the JVM closes its end; then it exits 0.
+     * Only reading opens are allowed, each resolved with {@code RESOLVE_NO_MAGICLINKS} and {@code RESOLVE_BENEATH}
+     * or {@code RESOLVE_IN_ROOT} below the directory fd the JVM sends with it. It clones no other namespace: it
+     * resolves only below the fds it is sent.
+     */
+    public static Plan openFiles(boolean setgroups, int usernsFd, int socketFd) {
+        List<Op> ops = new ArrayList<>();
+        ops.add(Op.clone(usernsFd < 0 ? LinuxConstants.CLONE_NEWUSER : 0, -1, usernsFd));
+        ops.add(Op.of(OpCode.PDEATHSIG, SIGKILL));
+        ops.add(Op.of(OpCode.WAIT_GO));
+        if (setgroups) {
+            ops.add(Op.setgroups(List.of()));
+        }
+        ops.add(Op.of(OpCode.SETGID, 0L));
+        ops.add(Op.of(OpCode.SETUID, 0L));
+        ops.add(Op.of(OpCode.OPEN_FILES, (long) socketFd, OPEN_FILES_ALLOWED, LinuxConstants.RESOLVE_NO_MAGICLINKS,
+                LinuxConstants.RESOLVE_BENEATH | LinuxConstants.RESOLVE_IN_ROOT));
+        return new Plan(ops);
+    }
+
     /**
      * {@link #holdRoot} of a rootless container: the holder clones a user namespace with its mount namespace, waits
      * for the maps (written between {@code C(pid)} and go), becomes its root, mounts the root as the container's

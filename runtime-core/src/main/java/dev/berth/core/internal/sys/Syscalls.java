@@ -77,6 +77,8 @@ public interface Syscalls {
     int SECCOMP_NOTIF_SIZE = LinuxConstants.SECCOMP_NOTIF_SIZE;
     int SECCOMP_USER_NOTIF_FLAG_CONTINUE = LinuxConstants.SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     int ENOTDIR = LinuxConstants.ENOTDIR;
+    int ELOOP = LinuxConstants.ELOOP;
+    int EXDEV = LinuxConstants.EXDEV;
     int ENOSYS = LinuxConstants.ENOSYS;
     int EPERM = LinuxConstants.EPERM;
     int EACCES = LinuxConstants.EACCES;
@@ -192,6 +194,31 @@ public interface Syscalls {
 
     /** {@code sendmsg} of one byte with {@code fd} as {@code SCM_RIGHTS} ({@code MSG_NOSIGNAL}). */
     void sendFd(int socket, int fd, String operand);
+
+    /** {@code sendmsg} of one packet, {@code data}, with {@code fd} as {@code SCM_RIGHTS} ({@code MSG_NOSIGNAL}). */
+    void sendWithFd(int socket, byte[] data, int fd, String operand);
+
+    // ---- reading through fds another process opened (a rootless copy's helper in the user namespace) ----
+
+    /** What {@code statx(fd, "", AT_EMPTY_PATH)} says of an open file (the fields a tar header takes). */
+    record FileStat(int mode, int uid, int gid, long size, long mtimeSeconds, long ino, long dev, int nlink,
+            long rdev) {
+        public int type() {
+            return mode & S_IFMT;
+        }
+    }
+
+    /** statx(2) of the file {@code fd} refers to itself (an {@code O_PATH} fd of a symlink: the link). */
+    FileStat fstat(int fd, String operand);
+
+    /** A directory entry: its name and type ({@code S_IF*} bits, as getdents64's {@code d_type}; 0: unknown). */
+    record DirEntry(String name, int type) {}
+
+    /** The entries of the directory open at {@code fd} (getdents64 from its current offset), without . and ... */
+    List<DirEntry> listDirectory(int fd, String operand);
+
+    /** readlinkat(fd, ""): the target of the symlink an {@code O_PATH | O_NOFOLLOW} fd refers to. */
+    String readLink(int fd, String operand);
 
     // ---- extended attributes (a new volume's copy of an image directory keeps them) ----
 

@@ -176,6 +176,29 @@ class RootlessPlanTest {
     }
 
     @Test
+    void aCopysReaderJoinsTheSharedUserNamespaceBecomesItsRootAndAnswersOnlyReadingOpensBelowAGivenFd() {
+        Plan p = PlanCompiler.openFiles(true, 4, 5);
+        assertThat(codes(p)).containsExactly(OpCode.CLONE, OpCode.PDEATHSIG, OpCode.WAIT_GO, OpCode.SETGROUPS,
+                OpCode.SETGID, OpCode.SETUID, OpCode.OPEN_FILES);
+        // no namespace but the user's: it resolves only below the fds the JVM sends it
+        assertThat(p.ops().get(0).args()).containsExactly(0L, -1L, 4L);
+        List<Object> serve = p.ops().get(6).args();
+        assertThat(serve.get(0)).isEqualTo(5L);
+        long allowed = (Long) serve.get(1);
+        assertThat(allowed & (LinuxConstants.O_WRONLY | LinuxConstants.O_RDWR | LinuxConstants.O_CREAT
+                | LinuxConstants.O_TRUNC)).as("no writing open").isZero();
+        assertThat(allowed & LinuxConstants.O_NOFOLLOW).isNotZero();
+        assertThat(serve.get(2)).isEqualTo(LinuxConstants.RESOLVE_NO_MAGICLINKS);
+        assertThat(serve.get(3)).isEqualTo(LinuxConstants.RESOLVE_BENEATH | LinuxConstants.RESOLVE_IN_ROOT);
+        assertThat(OpCode.OPEN_FILES.code()).isEqualTo(39);
+        // a new namespace (no shared one: a single id), no setgroups there
+        Plan own = PlanCompiler.openFiles(false, -1, 4);
+        assertThat(own.ops().get(0).args()).containsExactly(LinuxConstants.CLONE_NEWUSER, -1L);
+        assertThat(codes(own)).doesNotContain(OpCode.SETGROUPS);
+        assertThat(own.ops().get(5).args().get(0)).isEqualTo(4L);
+    }
+
+    @Test
     void withoutSetgroupsShiftsTheForkTarget() {
         Plan exec = PlanCompiler.withoutSetgroups(compile(spec().build(), OVERLAY, MountSources.NONE, SUBIDS));
         assertThat(codes(exec)).doesNotContain(OpCode.SETGROUPS);
