@@ -2465,7 +2465,7 @@ public final class ContainerRuntime implements AutoCloseable {
         StateDocument st = doc.get();
         ContainerStatus status = st.containerStatus();
         if (status == ContainerStatus.EXITED) {
-            return new ContainerFilesImpl(sys, id, () -> endedTree(id));
+            return new ContainerFilesImpl(sys, id, TreeAccess.withReaders(() -> endedTree(id), copyReaders(id)));
         }
         if (status != ContainerStatus.RUNNING && status != ContainerStatus.PAUSED) {
             throw new ContainerException("container " + id + ": not running (status " + status

@@ -132,7 +132,13 @@ class FilesRootlessIT extends ContainerTestSupport {
                 "alice/secret", "alice/shadow");
         assertThat(host.resolve("m2")).doesNotExist();
         assertThat(host.resolve("shadow")).doesNotExist();
-        assertThat(fdCount()).as("no fd of a reader left in the JVM").isEqualTo(fds);
+        // the archiver thread closes the tree and its reader once the stream is written: asynchronously, so a
+        // leak is an fd that never goes, not one still there the moment the reader has its last byte
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (fdCount() > fds && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(fdCount()).as("no fd of a reader left in the JVM").isLessThanOrEqualTo(fds);
     }
 
     @Test
